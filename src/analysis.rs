@@ -1,0 +1,768 @@
+//! The whole run: configuration in, one [`Analysis`] value out.
+//!
+//! `analyze` expands the inputs, scans them (the `pipeline` stage), merges
+//! their buckets, places zone-less and year-less stamps in time, joins the
+//! OOM-killer lines into kills, runs detection and assembles the value every
+//! renderer in `report` reads. It prints nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+use serde::{Serialize, Serializer};
+
+use crate::bucket::BucketSet;
+use crate::chunk::DEFAULT_BLOCK_SIZE;
+use crate::detect::{self, Incident, Kind, Params, PlacedOomLine};
+use crate::error::{Error, Result};
+use crate::event::{OomKill, OomLine, Stamp};
+use crate::format::Format;
+use crate::pipeline::{self, Scan, ScanOptions};
+use crate::source::{self, HostFrom, Input, InputSpec};
+use crate::time::{self, OffsetSecs, Zone};
+
+pub const SCHEMA: &str = "logburst/v1";
+
+/// Everything a run needs to know.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub inputs: Vec<InputSpec>,
+    /// Forces a format for every input instead of detecting it.
+    pub format: Option<Format>,
+    pub params: Params,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub tz: Option<Zone>,
+    pub year: Option<i64>,
+    /// Worker threads; `None` for one per core.
+    pub threads: Option<usize>,
+    pub block_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            inputs: Vec::new(),
+            format: None,
+            params: Params::default(),
+            since: None,
+            until: None,
+            tz: None,
+            year: None,
+            threads: None,
+            block_size: DEFAULT_BLOCK_SIZE,
+        }
+    }
+}
+
+/// An instant with the offset it is shown in. Serialized as RFC 3339.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Time {
+    pub utc: i64,
+    pub offset: OffsetSecs,
+}
+
+impl Time {
+    pub fn rfc3339(&self) -> String {
+        time::rfc3339(self.utc, self.offset)
+    }
+    pub fn human(&self) -> String {
+        time::human(self.utc, self.offset)
+    }
+    pub fn clock(&self) -> String {
+        time::clock(self.utc, self.offset)
+    }
+}
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MalformedLine {
+    pub line: u64,
+    pub text: String,
+}
+
+/// One input's line accounting: `lines = parsed + malformed`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct InputReport {
+    pub path: String,
+    /// The format detected or forced; `unknown` when none fitted.
+    pub format: String,
+    pub lines: u64,
+    pub parsed: u64,
+    pub malformed: u64,
+    pub first: Option<Time>,
+    pub last: Option<Time>,
+    pub host: String,
+    pub compression: String,
+    pub malformed_lines: Vec<MalformedLine>,
+    pub warnings: Vec<String>,
+    /// Set when the input could not be read at all.
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Default)]
+pub struct Totals {
+    pub requests: u64,
+    pub errors: u64,
+    pub oom_kills: u64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct KillReport {
+    pub time: Time,
+    pub host: String,
+    pub pid: Option<u32>,
+    pub process: String,
+    pub anon_rss_kb: Option<u64>,
+    pub source: String,
+    pub total_vm_kb: Option<u64>,
+    pub cgroup: Option<String>,
+    pub memcg: bool,
+    pub trigger: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TimelineEntry {
+    pub time: Time,
+    pub event: &'static str,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct IncidentReport {
+    pub kind: &'static str,
+    pub start: Time,
+    pub detected: Time,
+    pub peak: Option<Time>,
+    pub end: Time,
+    pub duration_seconds: i64,
+    pub detection_lag_seconds: i64,
+    pub peak_error_ratio: f64,
+    pub requests: u64,
+    pub errors: u64,
+    pub status_counts: BTreeMap<String, u64>,
+    pub hosts: Vec<String>,
+    pub oom_kills: Vec<KillReport>,
+    pub probable_cause: Option<String>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Traffic gaps: requests the preceding hour's rate predicted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_requests: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Thresholds {
+    pub window_seconds: i64,
+    pub min_errors: u64,
+    pub min_ratio: f64,
+    pub cooldown_seconds: i64,
+    pub gap_seconds: i64,
+}
+
+/// The result of a run: what every renderer reads.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Analysis {
+    pub schema: &'static str,
+    pub window_seconds: i64,
+    pub inputs: Vec<InputReport>,
+    pub totals: Totals,
+    pub incidents: Vec<IncidentReport>,
+    pub thresholds: Thresholds,
+    /// Assumptions the run made (zones, years), in words.
+    pub notes: Vec<String>,
+}
+
+impl Analysis {
+    /// Inputs that could not be read at all.
+    pub fn failed_inputs(&self) -> impl Iterator<Item = &InputReport> {
+        self.inputs.iter().filter(|i| i.error.is_some())
+    }
+}
+
+/// Places stamps in time: zones from `--tz`, else the host's own zoned logs,
+/// else the run's; years from `--year`, else the host's dated logs, else the
+/// file's modification time (already applied by the parser).
+struct Placer {
+    tz: Option<Zone>,
+    host_offset: BTreeMap<String, OffsetSecs>,
+    run_offset: Option<OffsetSecs>,
+    host_span: BTreeMap<String, (i64, i64)>,
+    run_span: Option<(i64, i64)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum ZoneFrom {
+    Tz,
+    Host(String),
+    Run,
+    Utc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum YearFrom {
+    Host(String, i64),
+    Run(i64),
+    Modified(i64),
+}
+
+impl Placer {
+    fn new(buckets: &BucketSet, tz: Option<Zone>) -> Placer {
+        let mut all: BTreeMap<OffsetSecs, u64> = BTreeMap::new();
+        let mut host_offset = BTreeMap::new();
+        let mut host_span = BTreeMap::new();
+        for (h, s) in &buckets.series {
+            if let Some(o) = s.usual_offset() {
+                host_offset.insert(h.clone(), o);
+            }
+            if let Some(span) = s.span() {
+                host_span.insert(h.clone(), span);
+            }
+            for (o, n) in &s.offsets {
+                *all.entry(*o).or_insert(0) += n;
+            }
+        }
+        let run_offset = all.iter().max_by_key(|(o, n)| (**n, -**o)).map(|(o, _)| *o);
+        let run_span = host_span
+            .values()
+            .fold(None, |acc: Option<(i64, i64)>, (a, b)| {
+                Some(acc.map_or((*a, *b), |(x, y)| (x.min(*a), y.max(*b))))
+            });
+        Placer {
+            tz,
+            host_offset,
+            run_offset,
+            host_span,
+            run_span,
+        }
+    }
+
+    fn zone_for(&self, host: &str) -> (Zone, ZoneFrom) {
+        if let Some(z) = self.tz {
+            (z, ZoneFrom::Tz)
+        } else if let Some(o) = self.host_offset.get(host) {
+            (Zone::Fixed(*o), ZoneFrom::Host(host.to_string()))
+        } else if let Some(o) = self.run_offset {
+            (Zone::Fixed(o), ZoneFrom::Run)
+        } else {
+            (Zone::Fixed(0), ZoneFrom::Utc)
+        }
+    }
+
+    /// The offset to show an instant of `host` in.
+    fn display_offset(
+        &self,
+        host: Option<&str>,
+        utc: i64,
+        written: Option<OffsetSecs>,
+    ) -> OffsetSecs {
+        if let Some(z) = self.tz {
+            return z.offset_at(utc);
+        }
+        written
+            .or_else(|| host.and_then(|h| self.host_offset.get(h).copied()))
+            .or(self.run_offset)
+            .unwrap_or(0)
+    }
+
+    /// Moves a guessed year to the one that puts the time nearest the host's
+    /// (else the run's) dated requests.
+    fn fix_year(&self, naive: i64, host: &str) -> (i64, YearFrom) {
+        let guessed = time::year_month_of(naive).0;
+        let (span, from) = match self.host_span.get(host) {
+            Some(s) => (Some(*s), YearFrom::Host(host.to_string(), 0)),
+            None => (self.run_span, YearFrom::Run(0)),
+        };
+        let Some((a, b)) = span else {
+            return (naive, YearFrom::Modified(guessed));
+        };
+        let distance = |t: i64| {
+            if t < a {
+                a - t
+            } else if t > b {
+                t - b
+            } else {
+                0
+            }
+        };
+        // The guess first, so that it wins ties.
+        let (ya, yb) = (time::year_month_of(a).0, time::year_month_of(b).0);
+        let best = [guessed, ya, yb, ya - 1, yb + 1]
+            .into_iter()
+            .map(|y| time::with_year(naive, y))
+            .min_by_key(|t| distance(*t))
+            .unwrap_or(naive);
+        let year = time::year_month_of(best).0;
+        let from = match from {
+            YearFrom::Host(h, _) => YearFrom::Host(h, year),
+            _ => YearFrom::Run(year),
+        };
+        (best, from)
+    }
+
+    /// UTC instant and display offset of a stamp written by `host`, with
+    /// what was assumed.
+    fn place(&self, stamp: Stamp, host: &str) -> (Time, Option<ZoneFrom>, Option<YearFrom>) {
+        match stamp {
+            Stamp::Zoned { utc, offset } => (
+                Time {
+                    utc,
+                    offset: self.display_offset(Some(host), utc, Some(offset)),
+                },
+                None,
+                None,
+            ),
+            Stamp::Local {
+                naive,
+                year_inferred,
+            } => {
+                let (naive, year_from) = if year_inferred {
+                    let (n, f) = self.fix_year(naive, host);
+                    (n, Some(f))
+                } else {
+                    (naive, None)
+                };
+                let (zone, zone_from) = self.zone_for(host);
+                let utc = zone.to_utc(naive);
+                (
+                    Time {
+                        utc,
+                        offset: self
+                            .tz
+                            .map_or_else(|| zone.offset_at(utc), |z| z.offset_at(utc)),
+                    },
+                    Some(zone_from),
+                    year_from,
+                )
+            }
+        }
+    }
+}
+
+fn zone_note(path: &str, from: &ZoneFrom, placer: &Placer, host: &str) -> String {
+    match from {
+        ZoneFrom::Tz => format!("{path}: the log has no time zone; read in --tz {}", placer.tz.map(|z| z.name()).unwrap_or_default()),
+        ZoneFrom::Host(h) => format!(
+            "{path}: the log has no time zone; read in {}, the zone of {h}'s access logs (--tz to override)",
+            time::format_offset(placer.host_offset[h])
+        ),
+        ZoneFrom::Run => format!(
+            "{path}: the log has no time zone and {host} wrote no zoned log; read in {}, the zone of this run's access logs (--tz to override)",
+            time::format_offset(placer.run_offset.unwrap_or(0))
+        ),
+        ZoneFrom::Utc => format!("{path}: the log has no time zone and no other log gave one; read as UTC (--tz to override)"),
+    }
+}
+
+fn year_note(path: &str, from: &YearFrom) -> String {
+    match from {
+        YearFrom::Host(h, y) => format!("{path}: the log has no year; {y} taken from {h}'s dated logs (--year to override)"),
+        YearFrom::Run(y) => format!("{path}: the log has no year; {y} taken from this run's dated logs (--year to override)"),
+        YearFrom::Modified(y) => format!(
+            "{path}: the log has no year; {y} taken from the file's modification time (--year to override)"
+        ),
+    }
+}
+
+/// Runs the whole analysis.
+pub fn analyze(config: &Config) -> Result<Analysis> {
+    let threads = config.threads.unwrap_or(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::ThreadPool {
+            threads,
+            message: e.to_string(),
+        })?;
+    pool.install(|| analyze_in_pool(config))
+}
+
+fn analyze_in_pool(config: &Config) -> Result<Analysis> {
+    if config.inputs.is_empty() {
+        return Err(Error::Usage("no input paths given".into()));
+    }
+    if config.params.window <= 0 || config.params.cooldown <= 0 || config.params.gap <= 0 {
+        return Err(Error::Usage(
+            "--window, --cooldown and --gap must be positive".into(),
+        ));
+    }
+    let (inputs, expand_errors) = source::expand(&config.inputs);
+    let opts = ScanOptions {
+        format: config.format,
+        year: config.year,
+        since: config.since,
+        until: config.until,
+        block_size: config.block_size.max(64),
+    };
+    let mut scans: Vec<Scan> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(i, input)| pipeline::scan(i as u32, input, &opts))
+        .collect();
+
+    let buckets = scans.iter_mut().fold(BucketSet::default(), |acc, s| {
+        acc.merge(std::mem::take(&mut s.buckets))
+    });
+    let placer = Placer::new(&buckets, config.tz);
+    let mut notes: BTreeSet<String> = BTreeSet::new();
+
+    // OOM lines → kills.
+    let mut placed = Vec::with_capacity(buckets.oom.len());
+    for l in &buckets.oom {
+        let input = &inputs[l.origin.input as usize];
+        let (t, zf, yf) = placer.place(l.stamp, &l.host);
+        if let Some(zf) = zf {
+            notes.insert(zone_note(&input.display, &zf, &placer, &l.host));
+        }
+        if let Some(yf) = yf {
+            notes.insert(year_note(&input.display, &yf));
+        }
+        if config.since.is_some_and(|s| t.utc < s) || config.until.is_some_and(|u| t.utc >= u) {
+            continue;
+        }
+        placed.push(PlacedOomLine {
+            kind: l.kind,
+            kill: kill_of(l, t, input, &scans[l.origin.input as usize]),
+        });
+    }
+    let kills = detect::join_kills(placed);
+    let incidents = detect::detect(&buckets, &kills, &config.params);
+
+    let mut reports = Vec::new();
+    for (input, scan) in inputs.iter().zip(&scans) {
+        reports.push(input_report(input, scan, &placer, &mut notes));
+    }
+    for e in expand_errors {
+        reports.push(InputReport {
+            path: e.path,
+            format: "unknown".into(),
+            lines: 0,
+            parsed: 0,
+            malformed: 0,
+            first: None,
+            last: None,
+            host: String::new(),
+            compression: "none".into(),
+            malformed_lines: Vec::new(),
+            warnings: Vec::new(),
+            error: Some(e.message),
+        });
+    }
+    let incidents: Vec<IncidentReport> = incidents
+        .iter()
+        .map(|i| incident_report(i, &placer))
+        .collect();
+    let p = &config.params;
+    Ok(Analysis {
+        schema: SCHEMA,
+        window_seconds: p.window,
+        inputs: reports,
+        totals: Totals {
+            requests: buckets.requests(),
+            errors: buckets.errors(),
+            oom_kills: kills.len() as u64,
+        },
+        incidents,
+        thresholds: Thresholds {
+            window_seconds: p.window,
+            min_errors: p.min_errors,
+            min_ratio: p.min_ratio,
+            cooldown_seconds: p.cooldown,
+            gap_seconds: p.gap,
+        },
+        notes: notes.into_iter().collect(),
+    })
+}
+
+fn kill_of(l: &OomLine, t: Time, input: &Input, scan: &Scan) -> OomKill {
+    let line = scan
+        .block_starts
+        .get(l.origin.block as usize)
+        .copied()
+        .unwrap_or(0)
+        + l.origin.line as u64
+        + 1;
+    OomKill {
+        utc: t.utc,
+        offset: t.offset,
+        host: l.host.clone(),
+        pid: l.pid,
+        process: l.process.clone(),
+        anon_rss_kb: l.anon_rss_kb,
+        total_vm_kb: l.total_vm_kb,
+        cgroup: l.cgroup.clone(),
+        memcg: l.memcg,
+        trigger: None,
+        source: format!("{}:{line}", input.display),
+    }
+}
+
+fn input_report(
+    input: &Input,
+    scan: &Scan,
+    placer: &Placer,
+    notes: &mut BTreeSet<String>,
+) -> InputReport {
+    let t = &scan.tally;
+    let host = t
+        .named_host
+        .as_ref()
+        .map_or(input.host.as_str(), |(_, _, h)| h.as_str());
+    let mut place = |s: Option<Stamp>| {
+        s.map(|s| {
+            let (time, zf, yf) = placer.place(s, host);
+            if let Some(zf) = zf {
+                notes.insert(zone_note(&input.display, &zf, placer, host));
+            }
+            if let Some(yf) = yf {
+                notes.insert(year_note(&input.display, &yf));
+            }
+            time
+        })
+    };
+    let first = place(t.first);
+    let last = place(t.last);
+    let mut warnings = Vec::new();
+    if scan.open_error.is_none() && t.lines == 0 {
+        warnings.push("empty input: no lines".to_string());
+    } else if scan.format.is_none() && scan.open_error.is_none() {
+        warnings.push(format!(
+            "format not recognised from the first lines{}; every line counted as malformed (force one with --log-format)",
+            if t.malformed_bytes_look_binary() { " (looks binary)" } else { "" }
+        ));
+    }
+    if let Some(e) = &t.read_error {
+        warnings.push(format!("{e}; the lines before it were analysed"));
+    }
+    if scan.format.is_some() && t.malformed > 0 && t.malformed * 2 > t.lines {
+        warnings.push(format!(
+            "{} of {} lines did not parse as {}",
+            t.malformed,
+            t.lines,
+            scan.format.map(|f| f.name()).unwrap_or("")
+        ));
+    }
+    if input.host_from == HostFrom::Machine && matches!(scan.format, Some(Format::Access(_))) {
+        notes.insert(format!(
+            "{}: the path names no host; its requests are counted as {} (name it with HOST=PATH)",
+            input.display, input.host
+        ));
+    }
+    InputReport {
+        path: input.display.clone(),
+        format: scan.format.map_or("unknown", |f| f.name()).to_string(),
+        lines: t.lines,
+        parsed: t.parsed,
+        malformed: t.malformed,
+        first,
+        last,
+        host: host.to_string(),
+        compression: scan.compression.map_or("none", |c| c.name()).to_string(),
+        malformed_lines: t
+            .samples
+            .iter()
+            .map(|s| MalformedLine {
+                line: s.line_number,
+                text: s.text.clone(),
+            })
+            .collect(),
+        warnings,
+        error: scan.open_error.clone(),
+    }
+}
+
+impl pipeline::Tally {
+    fn malformed_bytes_look_binary(&self) -> bool {
+        self.samples
+            .iter()
+            .any(|s| s.text.contains('\u{fffd}') || s.text.contains("\\x00"))
+    }
+}
+
+fn kib(kb: u64) -> String {
+    let b = kb as f64 * 1024.0;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else {
+        format!("{:.0} MB", b / 1e6)
+    }
+}
+
+/// `python3 (pid 4242, anon-rss 3.6 GB)`.
+pub fn describe_kill(k: &KillReport) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = k.pid {
+        parts.push(format!("pid {p}"));
+    }
+    if let Some(a) = k.anon_rss_kb {
+        parts.push(format!("anon-rss {}", kib(a)));
+    }
+    if parts.is_empty() {
+        k.process.clone()
+    } else {
+        format!("{} ({})", k.process, parts.join(", "))
+    }
+}
+
+fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
+    let host = i.hosts.first().map(String::as_str);
+    let at = |utc: i64| Time {
+        utc,
+        offset: placer.display_offset(host, utc, None),
+    };
+    let kills: Vec<KillReport> = i
+        .oom_kills
+        .iter()
+        .map(|k| KillReport {
+            time: Time {
+                utc: k.utc,
+                offset: k.offset,
+            },
+            host: k.host.clone(),
+            pid: k.pid,
+            process: k.process.clone(),
+            anon_rss_kb: k.anon_rss_kb,
+            source: k.source.clone(),
+            total_vm_kb: k.total_vm_kb,
+            cgroup: k.cgroup.clone(),
+            memcg: k.memcg,
+            trigger: k.trigger.clone(),
+        })
+        .collect();
+    let first_5xx = match i.kind {
+        Kind::ErrorBurst => "the first 5xx",
+        Kind::TrafficGap => "traffic stopped",
+        Kind::Oom => "",
+    };
+    let probable_cause = i.cause.map(|c| {
+        let k = &kills[c];
+        let lead = i.start - k.time.utc;
+        let when = if lead > 0 {
+            format!(", {} before {first_5xx}", time::duration(lead))
+        } else if lead == 0 {
+            format!(", as {first_5xx} came")
+        } else {
+            format!(", {} after {first_5xx}", time::duration(-lead))
+        };
+        let limit = if k.memcg {
+            " at its cgroup's memory limit"
+        } else {
+            ""
+        };
+        format!(
+            "OOM kill of {}{limit} on {} at {}{when}",
+            describe_kill(k),
+            k.host,
+            k.time.clock()
+        )
+    });
+
+    let mut timeline = Vec::new();
+    match i.kind {
+        Kind::ErrorBurst => {
+            timeline.push(TimelineEntry {
+                time: at(i.start),
+                event: "onset",
+                detail: "first 5xx of the burst".into(),
+            });
+            timeline.push(TimelineEntry {
+                time: at(i.detected),
+                event: "detected",
+                detail: format!(
+                    "an alert over these logs would fire: {} after onset",
+                    time::duration(i.detected - i.start)
+                ),
+            });
+            if let Some(p) = i.peak {
+                timeline.push(TimelineEntry {
+                    time: at(p),
+                    event: "peak",
+                    detail: format!(
+                        "{:.1}% of requests in the window failed",
+                        i.peak_error_ratio * 100.0
+                    ),
+                });
+            }
+            timeline.push(TimelineEntry {
+                time: at(i.end),
+                event: "recovered",
+                detail: "last 5xx of the burst".into(),
+            });
+        }
+        Kind::TrafficGap => {
+            timeline.push(TimelineEntry {
+                time: at(i.start),
+                event: "silence",
+                detail: format!("last request before the gap on {}", i.hosts.join(", ")),
+            });
+            timeline.push(TimelineEntry {
+                time: at(i.detected),
+                event: "detected",
+                detail: format!("no requests for {}", time::duration(i.detected - i.start)),
+            });
+            timeline.push(TimelineEntry {
+                time: at(i.end),
+                event: "resumed",
+                detail: format!(
+                    "requests again; about {} expected in the gap",
+                    i.expected_requests
+                ),
+            });
+        }
+        Kind::Oom => {}
+    }
+    for k in &kills {
+        let trig = k
+            .trigger
+            .as_ref()
+            .filter(|t| **t != k.process)
+            .map_or(String::new(), |t| format!(", invoked by {t}"));
+        let unit = k
+            .cgroup
+            .as_deref()
+            .and_then(|c| c.rsplit('/').find(|p| !p.is_empty()))
+            .map_or(String::new(), |u| format!(", in {u}"));
+        timeline.push(TimelineEntry {
+            time: k.time,
+            event: "oom-kill",
+            detail: format!("{} on {}{unit}{trig}", describe_kill(k), k.host),
+        });
+    }
+    timeline.sort_by_key(|e| (e.time.utc, event_rank(e.event)));
+
+    IncidentReport {
+        kind: i.kind.name(),
+        start: at(i.start),
+        detected: at(i.detected),
+        peak: i.peak.map(at),
+        end: at(i.end),
+        duration_seconds: i.end - i.start,
+        detection_lag_seconds: i.detected - i.start,
+        peak_error_ratio: (i.peak_error_ratio * 10_000.0).round() / 10_000.0,
+        requests: i.requests,
+        errors: i.errors,
+        status_counts: i
+            .status_counts
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+        hosts: i.hosts.clone(),
+        oom_kills: kills,
+        probable_cause,
+        timeline,
+        expected_requests: (i.kind == Kind::TrafficGap).then_some(i.expected_requests),
+    }
+}
+
+fn event_rank(e: &str) -> u8 {
+    match e {
+        "oom-kill" => 0,
+        "silence" | "onset" => 1,
+        "detected" => 2,
+        "peak" => 3,
+        _ => 4,
+    }
+}

@@ -1,0 +1,356 @@
+//! Per-host time series of request and 5xx counts at one-second resolution,
+//! plus the rare events (OOM-killer lines), as a commutative monoid:
+//! [`BucketSet::merge`] is how the partial results of blocks, files and hosts
+//! combine, in any grouping and order.
+//!
+//! Memory grows with the time span covered, never with the number of lines:
+//! a host costs one 28 KiB [`Hour`] per hour in which it logged anything,
+//! plus one entry per (second, 5xx status) that occurred.
+
+use std::collections::BTreeMap;
+
+use crate::event::{OomLine, Request};
+use crate::time::OffsetSecs;
+
+pub const HOUR: i64 = 3600;
+
+/// The counts of one hour, one slot per second.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Hour {
+    pub requests: [u32; HOUR as usize],
+    pub errors: [u32; HOUR as usize],
+}
+
+impl Hour {
+    fn zero() -> Box<Hour> {
+        Box::new(Hour {
+            requests: [0; HOUR as usize],
+            errors: [0; HOUR as usize],
+        })
+    }
+}
+
+/// One series: a host's requests (or the service's, the sum of all hosts).
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct Series {
+    hours: BTreeMap<i64, Box<Hour>>,
+    /// 5xx responses per (second, status).
+    status: BTreeMap<(i64, u16), u32>,
+    /// How many requests were written with each UTC offset.
+    pub offsets: BTreeMap<OffsetSecs, u64>,
+    pub requests: u64,
+    pub errors: u64,
+}
+
+impl Series {
+    #[inline]
+    pub fn add(&mut self, r: &Request) {
+        let (h, s) = (r.utc.div_euclid(HOUR), r.utc.rem_euclid(HOUR) as usize);
+        let hour = self.hours.entry(h).or_insert_with(Hour::zero);
+        hour.requests[s] = hour.requests[s].saturating_add(1);
+        self.requests += 1;
+        if r.is_error() {
+            hour.errors[s] = hour.errors[s].saturating_add(1);
+            self.errors += 1;
+            *self.status.entry((r.utc, r.status)).or_insert(0) += 1;
+        }
+        *self.offsets.entry(r.offset).or_insert(0) += 1;
+    }
+
+    pub fn merge(&mut self, other: Series) {
+        for (h, o) in other.hours {
+            match self.hours.get_mut(&h) {
+                None => {
+                    self.hours.insert(h, o);
+                }
+                Some(mine) => {
+                    for i in 0..HOUR as usize {
+                        mine.requests[i] = mine.requests[i].saturating_add(o.requests[i]);
+                        mine.errors[i] = mine.errors[i].saturating_add(o.errors[i]);
+                    }
+                }
+            }
+        }
+        for (k, v) in other.status {
+            *self.status.entry(k).or_insert(0) += v;
+        }
+        for (k, v) in other.offsets {
+            *self.offsets.entry(k).or_insert(0) += v;
+        }
+        self.requests += other.requests;
+        self.errors += other.errors;
+    }
+
+    /// (requests, errors) in second `t`.
+    pub fn at(&self, t: i64) -> (u32, u32) {
+        match self.hours.get(&t.div_euclid(HOUR)) {
+            Some(h) => {
+                let s = t.rem_euclid(HOUR) as usize;
+                (h.requests[s], h.errors[s])
+            }
+            None => (0, 0),
+        }
+    }
+
+    /// A reader for mostly sequential access.
+    pub fn cursor(&self) -> Cursor<'_> {
+        Cursor {
+            series: self,
+            hour: i64::MIN,
+            current: None,
+        }
+    }
+
+    /// First and last second with a request.
+    pub fn span(&self) -> Option<(i64, i64)> {
+        Some((
+            self.next_request_at_or_after(i64::MIN)?,
+            self.prev_request_at_or_before(i64::MAX)?,
+        ))
+    }
+
+    /// The first second ≥ `t` with a request.
+    pub fn next_request_at_or_after(&self, t: i64) -> Option<i64> {
+        let h0 = t.div_euclid(HOUR);
+        for (h, hour) in self.hours.range(h0..) {
+            let from = if *h == h0 {
+                t.rem_euclid(HOUR) as usize
+            } else {
+                0
+            };
+            if let Some(s) = hour.requests[from..].iter().position(|c| *c > 0) {
+                return Some(h * HOUR + (from + s) as i64);
+            }
+        }
+        None
+    }
+
+    /// The last second ≤ `t` with a request.
+    pub fn prev_request_at_or_before(&self, t: i64) -> Option<i64> {
+        let h0 = t.div_euclid(HOUR);
+        for (h, hour) in self.hours.range(..=h0).rev() {
+            let to = if *h == h0 {
+                t.rem_euclid(HOUR) as usize
+            } else {
+                HOUR as usize - 1
+            };
+            if let Some(s) = hour.requests[..=to].iter().rposition(|c| *c > 0) {
+                return Some(h * HOUR + s as i64);
+            }
+        }
+        None
+    }
+
+    /// Every second with at least one request, in order, with its counts.
+    pub fn seconds(&self) -> impl Iterator<Item = (i64, u32, u32)> + '_ {
+        self.hours.iter().flat_map(|(h, hour)| {
+            (0..HOUR as usize)
+                .filter(move |s| hour.requests[*s] > 0)
+                .map(move |s| (h * HOUR + s as i64, hour.requests[s], hour.errors[s]))
+        })
+    }
+
+    /// (requests, errors) summed over seconds `a..=b`.
+    pub fn sum(&self, a: i64, b: i64) -> (u64, u64) {
+        let mut c = self.cursor();
+        let (mut r, mut e) = (0u64, 0u64);
+        for t in a..=b {
+            let (rq, er) = c.get(t);
+            r += rq as u64;
+            e += er as u64;
+        }
+        (r, e)
+    }
+
+    /// The first second in `a..=b` with a 5xx.
+    pub fn first_error_in(&self, a: i64, b: i64) -> Option<i64> {
+        self.status
+            .range((a, 0)..=(b, u16::MAX))
+            .next()
+            .map(|((t, _), _)| *t)
+    }
+
+    /// The last second in `a..=b` with a 5xx.
+    pub fn last_error_in(&self, a: i64, b: i64) -> Option<i64> {
+        self.status
+            .range((a, 0)..=(b, u16::MAX))
+            .next_back()
+            .map(|((t, _), _)| *t)
+    }
+
+    /// 5xx responses per status over seconds `a..=b`.
+    pub fn status_counts(&self, a: i64, b: i64, into: &mut BTreeMap<u16, u64>) {
+        for ((_, status), n) in self.status.range((a, 0)..=(b, u16::MAX)) {
+            *into.entry(*status).or_insert(0) += *n as u64;
+        }
+    }
+
+    /// The offset most of this series' requests were written with.
+    pub fn usual_offset(&self) -> Option<OffsetSecs> {
+        self.offsets
+            .iter()
+            .max_by_key(|(o, n)| (**n, -**o))
+            .map(|(o, _)| *o)
+    }
+}
+
+/// Sequential access to a [`Series`] without a map look-up per second.
+pub struct Cursor<'a> {
+    series: &'a Series,
+    hour: i64,
+    current: Option<&'a Hour>,
+}
+
+impl Cursor<'_> {
+    #[inline]
+    pub fn get(&mut self, t: i64) -> (u32, u32) {
+        let h = t.div_euclid(HOUR);
+        if h != self.hour {
+            self.hour = h;
+            self.current = self.series.hours.get(&h).map(|b| &**b);
+        }
+        match self.current {
+            Some(hour) => {
+                let s = t.rem_euclid(HOUR) as usize;
+                (hour.requests[s], hour.errors[s])
+            }
+            None => (0, 0),
+        }
+    }
+}
+
+/// Everything the parsers extracted, merged: one series per host and the
+/// OOM-killer lines (kept sorted, so that equal contents compare equal).
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct BucketSet {
+    pub series: BTreeMap<String, Series>,
+    pub oom: Vec<OomLine>,
+}
+
+impl BucketSet {
+    pub fn series_mut(&mut self, host: &str) -> &mut Series {
+        if !self.series.contains_key(host) {
+            self.series.insert(host.to_string(), Series::default());
+        }
+        self.series.get_mut(host).expect("just inserted")
+    }
+
+    pub fn push_oom(&mut self, line: OomLine) {
+        self.oom.push(line);
+    }
+
+    /// Puts the rare events in their canonical order; `merge` keeps it.
+    pub fn normalize(&mut self) {
+        self.oom.sort();
+    }
+
+    /// The monoid's operation.
+    pub fn merge(mut self, other: BucketSet) -> BucketSet {
+        for (host, s) in other.series {
+            match self.series.get_mut(&host) {
+                Some(mine) => mine.merge(s),
+                None => {
+                    self.series.insert(host, s);
+                }
+            }
+        }
+        if !other.oom.is_empty() {
+            self.oom.extend(other.oom);
+            self.oom.sort();
+        }
+        self
+    }
+
+    /// The service: every host's requests summed.
+    pub fn service(&self) -> Series {
+        let mut all = Series::default();
+        for s in self.series.values() {
+            all.merge(s.clone());
+        }
+        all
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.series.values().map(|s| s.requests).sum()
+    }
+
+    pub fn errors(&self) -> u64 {
+        self.series.values().map(|s| s.errors).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn req(utc: i64, status: u16) -> Request {
+        Request {
+            utc,
+            offset: 10_800,
+            status,
+        }
+    }
+
+    fn set(host: &str, reqs: &[(i64, u16)]) -> BucketSet {
+        let mut b = BucketSet::default();
+        for (t, s) in reqs {
+            b.series_mut(host).add(&req(*t, *s));
+        }
+        b
+    }
+
+    #[test]
+    fn counts_and_lookups() {
+        let b = set("a", &[(10, 200), (10, 502), (7205, 500), (-3, 200)]);
+        let s = &b.series["a"];
+        assert_eq!(s.at(10), (2, 1));
+        assert_eq!(s.at(-3), (1, 0));
+        assert_eq!(s.span(), Some((-3, 7205)));
+        assert_eq!(s.next_request_at_or_after(11), Some(7205));
+        assert_eq!(s.prev_request_at_or_before(7204), Some(10));
+        assert_eq!(s.first_error_in(0, 8000), Some(10));
+        assert_eq!(s.last_error_in(0, 8000), Some(7205));
+        assert_eq!(s.sum(0, 8000), (3, 2));
+        let mut c = BTreeMap::new();
+        s.status_counts(0, 8000, &mut c);
+        assert_eq!(c, BTreeMap::from([(500, 1), (502, 1)]));
+        assert_eq!(s.seconds().count(), 3);
+    }
+
+    fn arb_reqs() -> impl Strategy<Value = Vec<(u8, i64, u16)>> {
+        prop::collection::vec(
+            (
+                0u8..3,
+                -5000i64..20_000,
+                prop::sample::select(vec![200u16, 404, 500, 502, 503]),
+            ),
+            0..60,
+        )
+    }
+
+    fn build(v: &[(u8, i64, u16)]) -> BucketSet {
+        let mut b = BucketSet::default();
+        for (h, t, s) in v {
+            b.series_mut(&format!("h{h}")).add(&req(*t, *s));
+        }
+        b
+    }
+
+    proptest! {
+        // merge(a, b) == merge(b, a), merge(merge(a, b), c) == merge(a, merge(b, c)),
+        // and merging the parts of any split equals building from the whole.
+        #[test]
+        fn merge_is_a_commutative_monoid(a in arb_reqs(), b in arb_reqs(), c in arb_reqs()) {
+            let (ba, bb, bc) = (build(&a), build(&b), build(&c));
+            prop_assert_eq!(ba.clone().merge(bb.clone()), bb.clone().merge(ba.clone()));
+            prop_assert_eq!(
+                ba.clone().merge(bb.clone()).merge(bc.clone()),
+                ba.clone().merge(bb.clone().merge(bc.clone()))
+            );
+            prop_assert_eq!(ba.clone().merge(BucketSet::default()), ba.clone());
+            let whole: Vec<_> = a.iter().chain(&b).chain(&c).cloned().collect();
+            prop_assert_eq!(ba.merge(bb).merge(bc), build(&whole));
+        }
+    }
+}

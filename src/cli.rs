@@ -1,0 +1,166 @@
+//! Command-line arguments (clap derive) and their translation into a
+//! library [`Config`].
+
+use clap::{Parser, ValueEnum};
+
+use logburst::analysis::Config;
+use logburst::chunk::DEFAULT_BLOCK_SIZE;
+use logburst::detect::Params;
+use logburst::format::{Format, FORMAT_NAMES};
+use logburst::report::Output;
+use logburst::source::InputSpec;
+use logburst::time::{self, Zone};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    Text,
+    Json,
+}
+
+const AFTER_HELP: &str = "\
+Paths: files, directories (walked recursively), - for standard input, or
+HOST=PATH to say which host a log belongs to. gzip and zstd files are read
+transparently. Without HOST=, an access log's host is the nearest directory
+above it that is not a generic name (log, nginx, archive…):
+archive/web-01/nginx/access.log.2.gz belongs to web-01. Syslog lines name
+their own host.
+
+Exit codes: 0 analysis done; 1 incidents found and --exit-code given;
+2 bad usage, or an input could not be read at all.
+
+Examples:
+  logburst /srv/archive/web-*/                 forensics over an archive
+  logburst --output json --exit-code /var/log/nginx/access.log /var/log/kern.log
+  logburst --since '2023-02-02 06:00' --tz Africa/Nairobi web-01=access.log";
+
+/// Turns server logs into an outage timeline: when the 5xx burst began, when
+/// an alert would have fired, which OOM kill caused it, when it recovered.
+#[derive(Debug, Parser)]
+#[command(name = "logburst", version, about, after_help = AFTER_HELP)]
+pub struct Args {
+    /// Log files, directories, '-' (stdin) or HOST=PATH.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputArg::Text)]
+    pub output: OutputArg,
+
+    /// Force a log format instead of detecting it per input
+    /// (combined, common, main, combined-extra, syslog, journal, syslog-rfc3339, rfc5424, dmesg).
+    #[arg(long, value_name = "NAME", value_parser = parse_format)]
+    pub log_format: Option<Format>,
+
+    /// Window W over which 5xx and requests are summed (e.g. 60s, 2m).
+    #[arg(long, default_value = "60s", value_parser = time::parse_duration, value_name = "DURATION")]
+    pub window: i64,
+
+    /// A bad window holds at least this many 5xx.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub min_errors: u64,
+
+    /// …and at least this share of its requests failed (0–1).
+    #[arg(long, default_value_t = 0.05, value_parser = parse_ratio, value_name = "RATIO")]
+    pub min_ratio: f64,
+
+    /// Bad seconds closer than this belong to one incident.
+    #[arg(long, default_value = "5m", value_parser = time::parse_duration, value_name = "DURATION")]
+    pub cooldown: i64,
+
+    /// Shortest silence of a busy host reported as a traffic gap.
+    #[arg(long, default_value = "5m", value_parser = time::parse_duration, value_name = "DURATION")]
+    pub gap: i64,
+
+    /// Only what happened at or after this time (RFC 3339, or 'YYYY-MM-DD HH:MM[:SS]' in --tz).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only what happened before this time.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Zone for logs that write none and for display: +03:00, UTC or an IANA name.
+    #[arg(long, value_parser = Zone::parse, value_name = "ZONE")]
+    pub tz: Option<Zone>,
+
+    /// Year for logs that write none (RFC 3164 syslog).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1970..=9999), value_name = "YYYY")]
+    pub year: Option<i64>,
+
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_parser = clap::value_parser!(u16).range(1..=1024), value_name = "N")]
+    pub threads: Option<u16>,
+
+    /// Exit with code 1 when an incident is found (for cron and CI).
+    #[arg(long)]
+    pub exit_code: bool,
+
+    /// Print nothing on stderr but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Block size for parallel parsing (testing aid).
+    #[arg(long, hide = true, default_value_t = DEFAULT_BLOCK_SIZE)]
+    pub block_size: usize,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = FORMAT_NAMES.iter().map(|(n, _)| *n).collect();
+        format!("unknown log format '{s}'; known: {}", names.join(", "))
+    })
+}
+
+fn parse_ratio(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("{v} is not between 0 and 1 (5% is 0.05)"));
+    }
+    Ok(v)
+}
+
+impl Args {
+    pub fn output(&self) -> Output {
+        match self.output {
+            OutputArg::Text => Output::Text,
+            OutputArg::Json => Output::Json,
+        }
+    }
+
+    pub fn config(&self) -> Result<Config, String> {
+        let since = self
+            .since
+            .as_deref()
+            .map(|s| time::parse_instant(s, self.tz.as_ref()))
+            .transpose()
+            .map_err(|e| format!("--since: {e}"))?;
+        let until = self
+            .until
+            .as_deref()
+            .map(|s| time::parse_instant(s, self.tz.as_ref()))
+            .transpose()
+            .map_err(|e| format!("--until: {e}"))?;
+        if let (Some(a), Some(b)) = (since, until) {
+            if a >= b {
+                return Err("--since must be before --until".into());
+            }
+        }
+        Ok(Config {
+            inputs: self.paths.iter().map(|p| InputSpec::parse(p)).collect(),
+            format: self.log_format,
+            params: Params {
+                window: self.window,
+                min_errors: self.min_errors,
+                min_ratio: self.min_ratio,
+                cooldown: self.cooldown,
+                gap: self.gap,
+            },
+            since,
+            until,
+            tz: self.tz,
+            year: self.year,
+            threads: self.threads.map(usize::from),
+            block_size: self.block_size,
+        })
+    }
+}

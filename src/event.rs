@@ -1,0 +1,106 @@
+//! The small typed records the parsers emit and the buckets store.
+//!
+//! Requests are counted into buckets straight away and never stored; the rare
+//! events (OOM-killer lines) are kept whole, with their origin, so that the
+//! detector can deduplicate them, correlate them with bursts and cite them.
+
+use crate::time::OffsetSecs;
+
+/// When a line says it was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stamp {
+    /// The log wrote its zone: a UTC instant plus the offset it was written with.
+    Zoned { utc: i64, offset: OffsetSecs },
+    /// Wall-clock time with no zone (RFC 3164 syslog, `dmesg -T`): naive
+    /// seconds, to be placed in a zone once the run knows the host's zone.
+    /// `year_inferred` is set when the log had no year either and it was
+    /// guessed from the file's modification time.
+    Local { naive: i64, year_inferred: bool },
+}
+
+impl Stamp {
+    /// A key that orders stamps of one kind.
+    pub fn sort_key(&self) -> i64 {
+        match *self {
+            Stamp::Zoned { utc, .. } => utc,
+            Stamp::Local { naive, .. } => naive,
+        }
+    }
+}
+
+/// One HTTP response as an access log recorded it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub utc: i64,
+    pub offset: OffsetSecs,
+    pub status: u16,
+}
+
+impl Request {
+    pub fn is_error(&self) -> bool {
+        (500..=599).contains(&self.status)
+    }
+}
+
+/// Where a record came from: input index, block index within the input and
+/// line number within the block (0-based). Absolute line numbers are known only
+/// once every block of the input has been counted; see `pipeline`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Origin {
+    pub input: u32,
+    pub block: u32,
+    pub line: u32,
+}
+
+/// Which of the kernel OOM-killer's lines this was. One kill is usually
+/// described by several of them (see `format::oom`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OomLineKind {
+    /// `oom-kill:constraint=…,task=…,pid=…` (kernel 5.0+ summary).
+    Summary,
+    /// `Killed process N (comm) total-vm:…` — the kill itself.
+    Killed,
+    /// `Kill process N (comm) score S or sacrifice child` (≤ 5.0): the
+    /// chosen candidate; the kill line that follows may name a child.
+    Candidate,
+    /// `comm invoked oom-killer: …` — the allocating task, not a victim.
+    Invoked,
+    /// `oom_reaper: reaped process N (comm)` — after the kill.
+    Reaper,
+}
+
+/// One OOM-killer line, as parsed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OomLine {
+    pub stamp: Stamp,
+    pub host: String,
+    pub kind: OomLineKind,
+    pub pid: Option<u32>,
+    pub process: String,
+    pub anon_rss_kb: Option<u64>,
+    pub total_vm_kb: Option<u64>,
+    /// `task_memcg=` of the summary line, when the kernel printed it.
+    pub cgroup: Option<String>,
+    /// The line said `Memory cgroup out of memory` (a container's limit,
+    /// not the machine's memory).
+    pub memcg: bool,
+    pub origin: Origin,
+}
+
+/// One OOM kill after deduplication, placed in UTC.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OomKill {
+    pub utc: i64,
+    pub offset: OffsetSecs,
+    pub host: String,
+    pub pid: Option<u32>,
+    pub process: String,
+    pub anon_rss_kb: Option<u64>,
+    pub total_vm_kb: Option<u64>,
+    pub cgroup: Option<String>,
+    pub memcg: bool,
+    /// The task whose allocation invoked the OOM killer, when logged.
+    pub trigger: Option<String>,
+    /// `path:line` of the line that described the kill best.
+    pub source: String,
+}

@@ -1,0 +1,222 @@
+//! nginx / Apache access logs in the CLF family: `common`, `combined`,
+//! nginx's `main` (combined + `"$http_x_forwarded_for"`) and combined lines
+//! followed by extra fields (request time, upstream time…), which are
+//! tolerated and skipped.
+//!
+//! ```text
+//! $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent ["$http_referer" "$http_user_agent" [...]]
+//! ```
+//!
+//! Only the instant and the status are extracted. nginx writes `"` inside a
+//! field as `\x22` and leaves spaces raw, so `$remote_user` may hold spaces and
+//! the request may hold anything but a raw quote; Apache escapes a quote as
+//! `\"`. The request therefore ends at the first quote that is followed by a
+//! space, a three-digit status and a space or the end of the line.
+
+use memchr::memchr_iter;
+use nom::bytes::complete::{tag, take, take_till1, take_until, take_while1};
+use nom::{IResult, Parser};
+
+use crate::event::Request;
+use crate::time::ClfCache;
+
+type Res<'a, O> = IResult<&'a [u8], O, ()>;
+
+/// Which member of the family a line looks like (decided from what follows
+/// the byte count), used to name the format in the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Flavor {
+    Common,
+    Combined,
+    Main,
+    CombinedExtra,
+}
+
+/// The fields of one access line that the pipeline uses.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AccessLine<'a> {
+    pub time: &'a [u8],
+    pub status: u16,
+    /// Everything after the byte count (referer, user agent, extra fields).
+    pub tail: &'a [u8],
+}
+
+fn three_digits(i: &[u8]) -> Res<'_, u16> {
+    let (rest, d) = take(3usize)(i)?;
+    if d.iter().all(u8::is_ascii_digit) {
+        let v = (d[0] - b'0') as u16 * 100 + (d[1] - b'0') as u16 * 10 + (d[2] - b'0') as u16;
+        Ok((rest, v))
+    } else {
+        Err(nom::Err::Error(()))
+    }
+}
+
+/// `$body_bytes_sent`: digits, or `-` (Apache `%b`).
+fn bytes_sent(i: &[u8]) -> Res<'_, &[u8]> {
+    take_while1(|c: u8| c.is_ascii_digit() || c == b'-')(i)
+}
+
+/// ` NNN BYTES` then a space or the end of the line: the status and the tail.
+fn status_and_bytes(i: &[u8]) -> Res<'_, u16> {
+    let (rest, (_, status, _, _)) =
+        (tag(&b" "[..]), three_digits, tag(&b" "[..]), bytes_sent).parse(i)?;
+    if rest.is_empty() || rest[0] == b' ' {
+        Ok((rest, status))
+    } else {
+        Err(nom::Err::Error(()))
+    }
+}
+
+/// The quoted request, then status and bytes: the request ends at the first
+/// quote not escaped with a backslash that is followed by ` NNN BYTES`.
+fn request_then_status(i: &[u8]) -> Res<'_, u16> {
+    for q in memchr_iter(b'"', i) {
+        if q > 0 && i[q - 1] == b'\\' {
+            continue;
+        }
+        if let Ok(r) = status_and_bytes(&i[q + 1..]) {
+            return Ok(r);
+        }
+    }
+    Err(nom::Err::Error(()))
+}
+
+/// Parses one access-log line.
+pub fn parse_line(i: &[u8]) -> Option<AccessLine<'_>> {
+    let r: Res<'_, _> = (
+        take_till1(|c| c == b' '), // $remote_addr (IPv4, IPv6, hostname)
+        take_until(&b" ["[..]),    // " $ident $remote_user", spaces allowed
+        tag(&b" ["[..]),
+        take(26usize), // $time_local
+        tag(&b"] \""[..]),
+        request_then_status,
+    )
+        .parse(i);
+    let (tail, (_, _, _, time, _, status)) = r.ok()?;
+    Some(AccessLine { time, status, tail })
+}
+
+/// Parses a line into a request, through the per-second timestamp cache.
+#[inline]
+pub fn parse_request(line: &[u8], cache: &mut ClfCache) -> Option<Request> {
+    let a = parse_line(line)?;
+    let (utc, offset) = cache.parse(a.time)?;
+    Some(Request {
+        utc,
+        offset,
+        status: a.status,
+    })
+}
+
+/// Counts the quoted fields in the tail, to tell the family members apart.
+pub fn flavor_of(tail: &[u8]) -> Flavor {
+    let t = trim(tail);
+    if t.is_empty() {
+        return Flavor::Common;
+    }
+    let mut quoted = 0;
+    let mut rest = t;
+    while let Some(r) = rest.strip_prefix(b"\"") {
+        match memchr::memchr(b'"', r) {
+            Some(end) => {
+                quoted += 1;
+                rest = trim(&r[end + 1..]);
+            }
+            None => return Flavor::CombinedExtra,
+        }
+    }
+    match (quoted, rest.is_empty()) {
+        (2, true) => Flavor::Combined,
+        (3, true) => Flavor::Main,
+        _ => Flavor::CombinedExtra,
+    }
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let s = b.iter().position(|c| *c != b' ').unwrap_or(b.len());
+    let e = b.iter().rposition(|c| *c != b' ').map_or(s, |p| p + 1);
+    &b[s..e.max(s)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_of(l: &str) -> Option<u16> {
+        parse_line(l.as_bytes()).map(|a| a.status)
+    }
+
+    #[test]
+    fn combined_and_flavors() {
+        let l = br#"192.168.58.11 - - [03/Nov/2024:06:09:29 +0000] "GET / HTTP/1.1" 502 559 "-" "Mozilla/5.0 (X11)""#;
+        let a = parse_line(l).unwrap();
+        assert_eq!(a.status, 502);
+        assert_eq!(a.time, b"03/Nov/2024:06:09:29 +0000");
+        assert_eq!(flavor_of(a.tail), Flavor::Combined);
+        let main = br#"1.2.3.4 - - [03/Nov/2024:06:09:29 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" "10.0.0.1, 10.0.0.2""#;
+        assert_eq!(flavor_of(parse_line(main).unwrap().tail), Flavor::Main);
+        let common =
+            b"1.2.3.4 - frank [10/Oct/2000:13:55:36 -0700] \"GET /a.gif HTTP/1.0\" 200 2326";
+        assert_eq!(flavor_of(parse_line(common).unwrap().tail), Flavor::Common);
+        let extra = br#"108.162.227.25 - - [08/Mar/2023:16:02:45 +0000] "GET / HTTP/1.1" 504 562 "-" "Mozilla/5.0" 1100 14.998 [svc-80] [] 192.168.215.1:80, 192.168.215.1:80 0, 0 5.000, 5.000 504, 504 a7c98d"#;
+        let a = parse_line(extra).unwrap();
+        assert_eq!(a.status, 504);
+        assert_eq!(flavor_of(a.tail), Flavor::CombinedExtra);
+    }
+
+    #[test]
+    fn escapes_ipv6_and_odd_requests() {
+        assert_eq!(
+            status_of(
+                r#"2001:db8::1 - - [03/Nov/2024:06:09:29 +0000] "GET /q?a=\x22b\x22 HTTP/1.1" 500 0 "-" "-""#
+            ),
+            Some(500)
+        );
+        // Apache escapes the quote with a backslash.
+        assert_eq!(
+            status_of(
+                r#"1.2.3.4 - - [03/Nov/2024:06:09:29 +0000] "GET /a\" 200 x HTTP/1.1" 503 - "-" "-""#
+            ),
+            Some(503)
+        );
+        assert_eq!(
+            status_of(r#"85.202.168.47 - - [04/Oct/2022:04:34:49 +0200] "" 400 0 "-" "-""#),
+            Some(400)
+        );
+        assert_eq!(
+            status_of(
+                r#"128.199.92.8 - - [04/Oct/2022:06:36:53 +0200] "\xF1\x85S\xCD" 400 150 "-" "-""#
+            ),
+            Some(400)
+        );
+        // A user name with a space (nginx leaves spaces raw).
+        assert_eq!(
+            status_of(r#"1.2.3.4 - jo doe [04/Oct/2022:06:36:53 +0200] "GET / HTTP/1.1" 204 0"#),
+            Some(204)
+        );
+    }
+
+    #[test]
+    fn rejects_broken_lines() {
+        assert_eq!(status_of(""), None);
+        assert_eq!(status_of("garbage"), None);
+        assert_eq!(
+            status_of(r#"1.2.3.4 - - [04/Oct/2022:06:36:53 +0200] "GET / HTTP/1.1" 2x4 0"#),
+            None
+        );
+        assert_eq!(
+            status_of(r#"1.2.3.4 - - [04/Oct/2022:06:36:53 +0200] "GET / HTTP/1.1" 200"#),
+            None
+        );
+        assert_eq!(
+            status_of(r#"1.2.3.4 - - [04/Oct/2022:06:36 +0200] "GET / HTTP/1.1" 200 1"#),
+            None
+        );
+        let mut c = ClfCache::default();
+        assert!(parse_request(
+            br#"1.2.3.4 - - [99/Oct/2022:06:36:53 +0200] "GET / HTTP/1.1" 200 1"#,
+            &mut c
+        )
+        .is_none());
+    }
+}

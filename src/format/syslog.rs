@@ -1,0 +1,333 @@
+//! The framings kernel and daemon lines arrive in, all read by one parser:
+//!
+//! | name             | example stamp and layout                                        |
+//! |------------------|-----------------------------------------------------------------|
+//! | `syslog`         | `Feb  2 07:00:12 web-01 kernel: msg` (RFC 3164, rsyslog traditional, optional `<PRI>`) |
+//! | `journal`        | `Feb 02 07:00:12[.050705] web-01 kernel: msg` (journalctl short, short-precise) |
+//! | `syslog-rfc3339` | `2023-02-02T07:00:12.345678+03:00 web-01 kernel: msg` (rsyslog file format, journalctl short-iso) |
+//! | `rfc5424`        | `<3>1 2023-02-02T07:00:12Z web-01 kernel - - - msg`              |
+//! | `dmesg`          | `[Thu Feb  2 07:00:12 2023] msg` (dmesg -T) or `2023-02-02T07:00:12,345678+03:00 msg` (--time-format iso) |
+//!
+//! The kernel's own `[  518.050606]` uptime prefix (and `[ T1234]` caller id)
+//! is removed from the message. Year-less stamps are placed in a year by the
+//! caller's [`YearRule`]; zone-less stamps stay local until the run knows the
+//! host's zone.
+
+use crate::event::Stamp;
+use crate::time::{self, BsdStamp};
+
+/// The member of the family a line's shape shows; used to name the format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Flavor {
+    Rfc3164,
+    Journal,
+    Rfc3339,
+    Rfc5424,
+    Dmesg,
+}
+
+/// How to give a year to a stamp that has none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct YearRule {
+    /// `--year`.
+    pub fixed: Option<i64>,
+    /// (year, month) up to which the file is known to have been written: its
+    /// modification time, or now for standard input.
+    pub reference: (i64, u32),
+}
+
+impl YearRule {
+    fn place(&self, s: &BsdStamp) -> Option<Stamp> {
+        let year = self
+            .fixed
+            .unwrap_or_else(|| time::infer_year(s.month, self.reference));
+        Some(Stamp::Local {
+            naive: time::bsd_in_year(s, year)?,
+            year_inferred: self.fixed.is_none(),
+        })
+    }
+}
+
+/// One framed line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame<'a> {
+    pub stamp: Stamp,
+    /// The host the line names; `None` for dmesg, which names none.
+    pub host: Option<&'a [u8]>,
+    /// The message, without tag and kernel uptime prefix.
+    pub msg: &'a [u8],
+    pub flavor: Flavor,
+}
+
+fn iso_stamp(s: &time::IsoStamp) -> Stamp {
+    match s.offset {
+        Some(offset) => Stamp::Zoned {
+            utc: s.naive - offset as i64,
+            offset,
+        },
+        None => Stamp::Local {
+            naive: s.naive,
+            year_inferred: false,
+        },
+    }
+}
+
+fn token(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let end = memchr::memchr(b' ', b).unwrap_or(b.len());
+    if end == 0 {
+        return None;
+    }
+    Some((&b[..end], b.get(end + 1..).unwrap_or(&[])))
+}
+
+/// `TAG[PID]: msg` → `msg`. Lines without a tag keep their whole text.
+fn after_tag(rest: &[u8]) -> &[u8] {
+    if let Some(c) = memchr::memmem::find(rest, b": ") {
+        if !rest[..c].contains(&b' ') {
+            return &rest[c + 2..];
+        }
+    } else if rest.ends_with(b":") && !rest.contains(&b' ') {
+        return &[];
+    }
+    rest
+}
+
+/// Removes `[  518.050606] ` and a following `[ T1234] ` / `[C1] `.
+pub fn strip_uptime(msg: &[u8]) -> &[u8] {
+    let mut m = msg;
+    if let Some(rest) = bracket(m, |c| c.is_ascii_digit() || c == b'.' || c == b' ') {
+        m = rest;
+        if let Some(rest) = bracket(m, |c| c.is_ascii_alphanumeric() || c == b' ') {
+            m = rest;
+        }
+    }
+    m
+}
+
+fn bracket(m: &[u8], ok: impl Fn(u8) -> bool) -> Option<&[u8]> {
+    let inner = m.strip_prefix(b"[")?;
+    let close = memchr::memchr(b']', inner)?;
+    if close == 0 || close > 20 || !inner[..close].iter().all(|c| ok(*c)) {
+        return None;
+    }
+    let rest = &inner[close + 1..];
+    Some(rest.strip_prefix(b" ").unwrap_or(rest))
+}
+
+fn strip_pri(line: &[u8]) -> &[u8] {
+    if let Some(inner) = line.strip_prefix(b"<") {
+        let n = inner.iter().take_while(|c| c.is_ascii_digit()).count();
+        if (1..=3).contains(&n) && inner.get(n) == Some(&b'>') {
+            return &inner[n + 1..];
+        }
+    }
+    line
+}
+
+/// Parses one line of any member of the family.
+pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
+    let had_pri = line.first() == Some(&b'<');
+    let body = strip_pri(line);
+    if had_pri {
+        if let Some(rest) = body.strip_prefix(b"1 ") {
+            return rfc5424(rest);
+        }
+    }
+    match *body.first()? {
+        b'[' => {
+            // dmesg -T: "[Thu Feb  2 07:00:12 2023] msg"
+            let inner = &body[1..];
+            let naive = time::parse_ctime(inner.get(..24)?)?;
+            let rest = inner.get(24..)?.strip_prefix(b"]")?;
+            let msg = rest.strip_prefix(b" ").unwrap_or(rest);
+            Some(Frame {
+                stamp: Stamp::Local {
+                    naive,
+                    year_inferred: false,
+                },
+                host: None,
+                msg: strip_uptime(msg),
+                flavor: Flavor::Dmesg,
+            })
+        }
+        b'0'..=b'9' => {
+            let (iso, used) = time::parse_iso(body)?;
+            let rest = body.get(used..)?.strip_prefix(b" ")?;
+            if iso.comma_fraction {
+                // dmesg --time-format iso writes no host.
+                return Some(Frame {
+                    stamp: iso_stamp(&iso),
+                    host: None,
+                    msg: strip_uptime(rest),
+                    flavor: Flavor::Dmesg,
+                });
+            }
+            let (host, rest) = token(rest)?;
+            Some(Frame {
+                stamp: iso_stamp(&iso),
+                host: Some(host),
+                msg: strip_uptime(after_tag(rest)),
+                flavor: Flavor::Rfc3339,
+            })
+        }
+        _ => {
+            let (bsd, used) = time::parse_bsd(body)?;
+            let rest = body.get(used..)?.strip_prefix(b" ")?;
+            let (host, rest) = token(rest)?;
+            Some(Frame {
+                stamp: years.place(&bsd)?,
+                host: Some(host),
+                msg: strip_uptime(after_tag(rest)),
+                flavor: if bsd.zero_padded || bsd.has_fraction {
+                    Flavor::Journal
+                } else {
+                    Flavor::Rfc3164
+                },
+            })
+        }
+    }
+}
+
+/// `TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]` after `<PRI>1 `.
+fn rfc5424(b: &[u8]) -> Option<Frame<'_>> {
+    let (ts, rest) = token(b)?;
+    let (iso, used) = time::parse_iso(ts)?;
+    if used != ts.len() {
+        return None;
+    }
+    let stamp = if ts == b"-" {
+        return None;
+    } else {
+        iso_stamp(&iso)
+    };
+    let (host, rest) = token(rest)?;
+    let (_app, rest) = token(rest)?;
+    let (_procid, rest) = token(rest)?;
+    let (_msgid, rest) = token(rest)?;
+    let msg = skip_structured_data(rest)?;
+    let msg = msg.strip_prefix("\u{feff}".as_bytes()).unwrap_or(msg);
+    Some(Frame {
+        stamp,
+        host: (host != b"-").then_some(host),
+        msg: strip_uptime(msg),
+        flavor: Flavor::Rfc5424,
+    })
+}
+
+fn skip_structured_data(b: &[u8]) -> Option<&[u8]> {
+    if let Some(rest) = b.strip_prefix(b"-") {
+        return Some(rest.strip_prefix(b" ").unwrap_or(rest));
+    }
+    let mut i = 0;
+    while b.get(i) == Some(&b'[') {
+        i += 1;
+        loop {
+            match b.get(i)? {
+                b'\\' => i += 2,
+                b']' => {
+                    i += 1;
+                    break;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+    if i == 0 {
+        return None;
+    }
+    let rest = &b[i..];
+    Some(rest.strip_prefix(b" ").unwrap_or(rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const YEARS: YearRule = YearRule {
+        fixed: None,
+        reference: (2023, 3),
+    };
+
+    fn f(s: &str) -> Frame<'_> {
+        parse_frame(s.as_bytes(), &YEARS).unwrap_or_else(|| panic!("not framed: {s}"))
+    }
+
+    fn naive(s: &Frame) -> i64 {
+        match s.stamp {
+            Stamp::Local { naive, .. } => naive,
+            Stamp::Zoned { .. } => panic!("zoned"),
+        }
+    }
+
+    #[test]
+    fn rfc3164_kern_log_with_uptime() {
+        let fr = f("May 15 23:09:30 ubuntu-s-1vcpu kernel: [  518.061172] Out of memory: Killed process 15925 ((resolved))");
+        assert_eq!(fr.host, Some(&b"ubuntu-s-1vcpu"[..]));
+        assert!(fr.msg.starts_with(b"Out of memory"));
+        assert_eq!(fr.flavor, Flavor::Rfc3164);
+        // May is after the reference month (March 2023): last year.
+        assert_eq!(time::rfc3339(naive(&fr), 0), "2022-05-15T23:09:30+00:00");
+        let fr = f("Feb  2 07:00:13 web-01 kernel: python3 invoked oom-killer: gfp_mask=0x1100cca");
+        assert_eq!(time::rfc3339(naive(&fr), 0), "2023-02-02T07:00:13+00:00");
+        assert!(matches!(
+            fr.stamp,
+            Stamp::Local {
+                year_inferred: true,
+                ..
+            }
+        ));
+        let fr = f("<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8");
+        assert_eq!(fr.msg, b"'su root' failed for lonvick on /dev/pts/8");
+    }
+
+    #[test]
+    fn journal_forms() {
+        let fr = f("May 07 21:43:54 doom kernel: Out of memory: Kill process 27438 (R) score 31 or sacrifice child");
+        assert_eq!(fr.flavor, Flavor::Journal);
+        let fr = f("Aug 30 06:58:55.050705 node-7 kernel: oom-kill:constraint=CONSTRAINT_MEMCG,task=x,pid=1,uid=0");
+        assert_eq!(fr.flavor, Flavor::Journal);
+        assert!(fr.msg.starts_with(b"oom-kill:"));
+        let fr = f("2023-09-08T17:20:30+0200 host systemd[1]: Started foo.");
+        assert_eq!(fr.flavor, Flavor::Rfc3339);
+        assert_eq!(
+            fr.stamp,
+            Stamp::Zoned {
+                utc: time::civil_to_secs(2023, 9, 8, 15, 20, 30).unwrap(),
+                offset: 7200
+            }
+        );
+        assert_eq!(fr.msg, b"Started foo.");
+    }
+
+    #[test]
+    fn rfc5424_and_dmesg() {
+        let fr = f("<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \u{feff}'su root' failed");
+        assert_eq!(fr.flavor, Flavor::Rfc5424);
+        assert_eq!(fr.host, Some(&b"mymachine.example.com"[..]));
+        assert_eq!(fr.msg, b"'su root' failed");
+        let fr = f(
+            r#"<3>1 2023-02-02T07:00:13+03:00 web-01 kernel - - [meta x="a\]b"] Killed process 1 (a)"#,
+        );
+        assert_eq!(fr.msg, b"Killed process 1 (a)");
+        let fr = f("[Thu Dec  7 00:05:15 2017] Killed process 28438 (java) total-vm:1kB");
+        assert_eq!((fr.flavor, fr.host), (Flavor::Dmesg, None));
+        assert_eq!(time::rfc3339(naive(&fr), 0), "2017-12-07T00:05:15+00:00");
+        let fr = f("2024-02-02T07:00:12,345678+01:00 Out of memory: Killed process 5 (x)");
+        assert_eq!((fr.flavor, fr.host), (Flavor::Dmesg, None));
+        assert!(fr.msg.starts_with(b"Out of memory"));
+    }
+
+    #[test]
+    fn not_syslog() {
+        for l in [
+            "",
+            "hello world",
+            "[  518.050606] raw uptime only",
+            "Foo  2 07:00:12 h k: m",
+            "2023-02-02 x",
+        ] {
+            assert!(parse_frame(l.as_bytes(), &YEARS).is_none(), "{l}");
+        }
+        assert_eq!(strip_uptime(b"[  123.456789][ T1234] msg"), b"msg");
+    }
+}

@@ -1,0 +1,29 @@
+//! logburst turns server logs into an outage timeline.
+//!
+//! The pipeline, in the order data flows through it:
+//!
+//! - [`source`]: command-line paths → inputs, opened with compression sniffed;
+//! - [`chunk`]: a byte stream → newline-aligned blocks;
+//! - [`format`]: lines → typed [`event`]s (nom parsers over bytes);
+//! - [`bucket`]: events → per-host one-second series, a mergeable monoid;
+//! - [`pipeline`]: the one place that runs the above in parallel and merges;
+//! - [`detect`]: series → incidents (bursts, traffic gaps, OOM clusters);
+//! - [`analysis`]: the run as a whole, producing one [`Analysis`] value;
+//! - [`report`]: renderers of that value (text, JSON).
+//!
+//! The library never prints and never exits; the binary does both.
+
+pub mod analysis;
+pub mod bucket;
+pub mod chunk;
+pub mod detect;
+pub mod error;
+pub mod event;
+pub mod format;
+pub mod pipeline;
+pub mod report;
+pub mod source;
+pub mod time;
+
+pub use analysis::{analyze, Analysis, Config};
+pub use error::{Error, Result};

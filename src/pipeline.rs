@@ -1,0 +1,307 @@
+//! The parallel seam: inputs are read side by side, each cut into blocks that
+//! are parsed on the rayon pool, and every partial result is combined with
+//! one `merge`. Nothing else in the crate knows about threads.
+//!
+//! An input enters as an [`Input`] and leaves as a [`Scan`]: its line
+//! accounting and its [`BucketSet`].
+
+use std::time::SystemTime;
+
+use rayon::iter::{ParallelBridge, ParallelIterator};
+
+use crate::bucket::{BucketSet, Series};
+use crate::chunk::{self, Block, BlockReader};
+use crate::event::{OomLine, Origin, Stamp};
+use crate::format::{self, Format, Line, LineParser, YearRule};
+use crate::source::{self, Compression, Input};
+
+/// How many malformed lines are kept per input to show the user.
+pub const MAX_SAMPLES: usize = 5;
+const SAMPLE_BYTES: usize = 200;
+
+/// What a scan needs to know besides the input.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    pub format: Option<Format>,
+    pub year: Option<i64>,
+    /// Requests outside `since..until` (UTC seconds) are not counted.
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub block_size: usize,
+}
+
+/// A malformed line kept for the report.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Sample {
+    pub block: u32,
+    pub line: u32,
+    /// Absolute 1-based line number, filled in once all blocks are counted.
+    pub line_number: u64,
+    pub text: String,
+}
+
+/// The line accounting of (part of) an input. A monoid, like the buckets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub lines: u64,
+    pub parsed: u64,
+    pub malformed: u64,
+    /// (block index, lines in it): turns block-local line numbers into
+    /// absolute ones.
+    pub blocks: Vec<(u32, u64)>,
+    pub samples: Vec<Sample>,
+    pub first: Option<Stamp>,
+    pub last: Option<Stamp>,
+    /// The first host a system line named, for placing local stamps.
+    pub named_host: Option<(u32, u32, String)>,
+    pub read_error: Option<String>,
+}
+
+fn min_stamp(a: Option<Stamp>, b: Option<Stamp>) -> Option<Stamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(if y.sort_key() < x.sort_key() { y } else { x }),
+        (x, y) => x.or(y),
+    }
+}
+
+fn max_stamp(a: Option<Stamp>, b: Option<Stamp>) -> Option<Stamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(if y.sort_key() > x.sort_key() { y } else { x }),
+        (x, y) => x.or(y),
+    }
+}
+
+impl Tally {
+    pub fn merge(mut self, o: Tally) -> Tally {
+        self.lines += o.lines;
+        self.parsed += o.parsed;
+        self.malformed += o.malformed;
+        self.blocks.extend(o.blocks);
+        self.blocks.sort_unstable();
+        self.samples.extend(o.samples);
+        self.samples.sort();
+        self.samples.truncate(MAX_SAMPLES);
+        self.first = min_stamp(self.first, o.first);
+        self.last = max_stamp(self.last, o.last);
+        self.named_host = match (self.named_host, o.named_host) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.read_error = self.read_error.or(o.read_error);
+        self
+    }
+
+    /// Absolute line number of the start of each block (0-based), by index.
+    pub fn block_starts(&self) -> Vec<u64> {
+        let mut starts = Vec::with_capacity(self.blocks.len());
+        let mut acc = 0;
+        for (_, n) in &self.blocks {
+            starts.push(acc);
+            acc += n;
+        }
+        starts
+    }
+}
+
+/// The result of reading one input.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub format: Option<Format>,
+    pub compression: Option<Compression>,
+    pub tally: Tally,
+    pub buckets: BucketSet,
+    /// The input could not be opened at all.
+    pub open_error: Option<String>,
+    /// Absolute line number of each block's first line.
+    pub block_starts: Vec<u64>,
+}
+
+/// Shows a malformed line safely: lossy UTF-8, control characters escaped,
+/// cut to a readable length.
+pub fn printable(line: &[u8]) -> String {
+    let cut = &line[..line.len().min(SAMPLE_BYTES)];
+    let mut s = String::with_capacity(cut.len());
+    for ch in String::from_utf8_lossy(cut).chars() {
+        if ch.is_control() {
+            s.push_str(&format!("\\x{:02X}", ch as u32));
+        } else {
+            s.push(ch);
+        }
+    }
+    if line.len() > SAMPLE_BYTES {
+        s.push('…');
+    }
+    s
+}
+
+struct BlockCtx<'a> {
+    input: u32,
+    format: Option<Format>,
+    years: YearRule,
+    host: &'a str,
+    opts: &'a ScanOptions,
+}
+
+fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
+    let mut t = Tally::default();
+    let mut b = BucketSet::default();
+    if block.overlong_line {
+        t.lines = 1;
+        t.malformed = 1;
+        t.samples.push(Sample {
+            block: block.index,
+            line: 0,
+            line_number: 0,
+            text: format!("(line longer than {} bytes, skipped)", ctx.opts.block_size),
+        });
+    }
+    let mut parser = ctx.format.map(|f| LineParser::new(f, ctx.years));
+    // Requests of an input all belong to its host: count them here and hand
+    // the series over once, not one map look-up per line.
+    let mut requests = Series::default();
+    for (n, line) in chunk::lines(&block.data).enumerate() {
+        t.lines += 1;
+        let parsed = parser.as_mut().and_then(|p| p.parse(line));
+        let Some(parsed) = parsed else {
+            t.malformed += 1;
+            if t.samples.len() < MAX_SAMPLES {
+                t.samples.push(Sample {
+                    block: block.index,
+                    line: n as u32,
+                    line_number: 0,
+                    text: if line.is_empty() {
+                        "(empty line)".into()
+                    } else {
+                        printable(line)
+                    },
+                });
+            }
+            continue;
+        };
+        t.parsed += 1;
+        let stamp = parsed.stamp();
+        if t.first.is_none_or(|f| stamp.sort_key() < f.sort_key()) {
+            t.first = Some(stamp);
+        }
+        if t.last.is_none_or(|l| stamp.sort_key() > l.sort_key()) {
+            t.last = Some(stamp);
+        }
+        match parsed {
+            Line::Request(r) => {
+                if ctx.opts.since.is_some_and(|s| r.utc < s)
+                    || ctx.opts.until.is_some_and(|u| r.utc >= u)
+                {
+                    continue;
+                }
+                requests.add(&r);
+            }
+            Line::System { stamp, host, oom } => {
+                let host = host.map(|h| String::from_utf8_lossy(h).into_owned());
+                if t.named_host.is_none() {
+                    if let Some(h) = &host {
+                        t.named_host = Some((block.index, n as u32, h.clone()));
+                    }
+                }
+                if let Some(m) = oom {
+                    b.push_oom(OomLine {
+                        stamp,
+                        host: host.unwrap_or_else(|| ctx.host.to_string()),
+                        kind: m.kind,
+                        pid: m.pid,
+                        process: m.process,
+                        anon_rss_kb: m.anon_rss_kb,
+                        total_vm_kb: m.total_vm_kb,
+                        cgroup: m.cgroup,
+                        memcg: m.memcg,
+                        origin: Origin {
+                            input: ctx.input,
+                            block: block.index,
+                            line: n as u32,
+                        },
+                    });
+                }
+            }
+        }
+    }
+    if requests.requests > 0 {
+        b.series_mut(ctx.host).merge(requests);
+    }
+    t.blocks.push((block.index, t.lines));
+    t.read_error = block.error.clone();
+    b.normalize();
+    (t, b)
+}
+
+fn year_reference(modified: SystemTime) -> (i64, u32) {
+    let secs = modified
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    crate::time::year_month_of(secs)
+}
+
+/// Reads one input: detect its format from the first block, then parse every
+/// block on the pool and merge.
+pub fn scan(index: u32, input: &Input, opts: &ScanOptions) -> Scan {
+    let opened = match source::open(input) {
+        Ok(o) => o,
+        Err(e) => {
+            return Scan {
+                open_error: Some(source::describe_io(&e)),
+                ..Scan::default()
+            }
+        }
+    };
+    let years = YearRule {
+        fixed: opts.year,
+        reference: year_reference(opened.modified),
+    };
+    let mut reader = BlockReader::new(opened.reader, opts.block_size);
+    let Some(first) = reader.next() else {
+        return Scan {
+            compression: Some(opened.compression),
+            ..Scan::default()
+        };
+    };
+    let head = &first.data[..first.data.len().min(64 << 10)];
+    let format = opts.format.or_else(|| format::detect(head, &years));
+    let ctx = BlockCtx {
+        input: index,
+        format,
+        years,
+        host: &input.host,
+        opts,
+    };
+    let (tally, buckets) = std::iter::once(first)
+        .chain(reader)
+        .par_bridge()
+        .map(|block| parse_block(&block, &ctx))
+        .reduce(
+            || (Tally::default(), BucketSet::default()),
+            |(ta, ba), (tb, bb)| (ta.merge(tb), ba.merge(bb)),
+        );
+    let mut tally = tally;
+    let block_starts = tally.block_starts();
+    for s in &mut tally.samples {
+        s.line_number =
+            block_starts.get(s.block as usize).copied().unwrap_or(0) + s.line as u64 + 1;
+    }
+    Scan {
+        format,
+        compression: Some(opened.compression),
+        tally,
+        buckets,
+        open_error: None,
+        block_starts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_controls() {
+        assert_eq!(printable(b"a\x1b[2Jb"), "a\\x1B[2Jb");
+        assert_eq!(printable(b"\xff"), "\u{fffd}");
+    }
+}

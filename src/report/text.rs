@@ -1,0 +1,205 @@
+//! The default output: a timeline per incident an on-call engineer can read
+//! in a terminal, then the line accounting of every input and the
+//! assumptions the run made.
+
+use std::io::{self, Write};
+
+use super::{terminal_safe as safe, thousands};
+use crate::analysis::{Analysis, IncidentReport};
+use crate::time;
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
+    let readable = a.inputs.iter().filter(|i| i.error.is_none()).count() as u64;
+    writeln!(
+        out,
+        "logburst: {} in {} · {} · {} · {}",
+        plural(a.incidents.len() as u64, "incident", "incidents"),
+        plural(readable, "input", "inputs"),
+        plural(a.totals.requests, "request", "requests"),
+        plural(a.totals.errors, "5xx", "5xx"),
+        plural(a.totals.oom_kills, "OOM kill", "OOM kills"),
+    )?;
+    if a.incidents.is_empty() {
+        writeln!(
+            out,
+            "\nNo incident: no {} s window held ≥ {} 5xx at ≥ {:.1}% of requests, no traffic gap, no OOM kill.",
+            a.thresholds.window_seconds,
+            a.thresholds.min_errors,
+            a.thresholds.min_ratio * 100.0
+        )?;
+    }
+    for (n, inc) in a.incidents.iter().enumerate() {
+        incident(out, n + 1, inc)?;
+    }
+    inputs(out, a)?;
+    if !a.notes.is_empty() {
+        writeln!(out, "\nNotes")?;
+        for n in &a.notes {
+            writeln!(out, "  - {}", safe(n))?;
+        }
+    }
+    Ok(())
+}
+
+fn incident(out: &mut dyn Write, n: usize, i: &IncidentReport) -> io::Result<()> {
+    let hosts = safe(&i.hosts.join(", "));
+    writeln!(out, "\nIncident {n} · {} · {hosts}", i.kind)?;
+    let label = |s: &str| format!("  {s:<10}");
+    match i.kind {
+        "error-burst" => {
+            writeln!(out, "{}{}  first 5xx", label("start"), i.start.human())?;
+            writeln!(
+                out,
+                "{}{}  +{} after onset",
+                label("detected"),
+                i.detected.human(),
+                time::duration(i.detection_lag_seconds)
+            )?;
+            if let Some(p) = &i.peak {
+                writeln!(
+                    out,
+                    "{}{}  {:.1}% of requests failing",
+                    label("peak"),
+                    p.human(),
+                    i.peak_error_ratio * 100.0
+                )?;
+            }
+            writeln!(out, "{}{}  last 5xx", label("end"), i.end.human())?;
+            writeln!(
+                out,
+                "{}{}",
+                label("duration"),
+                time::duration(i.duration_seconds)
+            )?;
+            let share = if i.requests > 0 {
+                i.errors as f64 * 100.0 / i.requests as f64
+            } else {
+                0.0
+            };
+            let statuses: Vec<String> = i
+                .status_counts
+                .iter()
+                .map(|(s, c)| format!("{s} × {}", thousands(*c)))
+                .collect();
+            writeln!(
+                out,
+                "{}{} of {} requests failed ({share:.1}%): {}",
+                label("impact"),
+                thousands(i.errors),
+                thousands(i.requests),
+                statuses.join(", ")
+            )?;
+        }
+        "traffic-gap" => {
+            writeln!(
+                out,
+                "{}{}  last request before the silence",
+                label("start"),
+                i.start.human()
+            )?;
+            writeln!(out, "{}{}", label("detected"), i.detected.human())?;
+            writeln!(
+                out,
+                "{}{}  first request after it",
+                label("end"),
+                i.end.human()
+            )?;
+            writeln!(
+                out,
+                "{}{}",
+                label("duration"),
+                time::duration(i.duration_seconds)
+            )?;
+            if let Some(e) = i.expected_requests {
+                writeln!(
+                    out,
+                    "{}about {} requests expected in the gap",
+                    label("impact"),
+                    thousands(e)
+                )?;
+            }
+        }
+        _ => {
+            writeln!(out, "{}{}  first kill", label("start"), i.start.human())?;
+            writeln!(out, "{}{}  last kill", label("end"), i.end.human())?;
+            writeln!(
+                out,
+                "{}no 5xx burst or traffic gap around these kills",
+                label("impact")
+            )?;
+        }
+    }
+    if let Some(c) = &i.probable_cause {
+        writeln!(out, "{}{}", label("cause"), safe(c))?;
+    }
+    if !i.timeline.is_empty() {
+        writeln!(
+            out,
+            "\n  Timeline ({})",
+            time::format_offset(i.start.offset)
+        )?;
+        for e in &i.timeline {
+            let clock = if e.time.offset == i.start.offset {
+                e.time.clock()
+            } else {
+                e.time.human()
+            };
+            writeln!(out, "    {clock}  {:<10} {}", e.event, safe(&e.detail))?;
+        }
+    }
+    Ok(())
+}
+
+fn inputs(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
+    writeln!(out, "\nInputs")?;
+    let w = a
+        .inputs
+        .iter()
+        .map(|i| i.path.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 60);
+    writeln!(
+        out,
+        "  {:<w$}  {:<14} {:<12} {:>10} {:>10} {:>9}  SPAN",
+        "PATH", "FORMAT", "HOST", "LINES", "PARSED", "MALFORMED"
+    )?;
+    for i in &a.inputs {
+        let path = safe(&i.path);
+        if let Some(e) = &i.error {
+            writeln!(out, "  {path:<w$}  error: {}", safe(e))?;
+            continue;
+        }
+        let span = match (&i.first, &i.last) {
+            (Some(f), Some(l)) => format!("{} → {}", f.human(), l.human()),
+            _ => "-".into(),
+        };
+        writeln!(
+            out,
+            "  {path:<w$}  {:<14} {:<12} {:>10} {:>10} {:>9}  {span}",
+            i.format,
+            safe(&i.host),
+            thousands(i.lines),
+            thousands(i.parsed),
+            thousands(i.malformed)
+        )?;
+        for m in &i.malformed_lines {
+            writeln!(out, "    malformed {path}:{}: {}", m.line, m.text)?;
+        }
+        if i.malformed > i.malformed_lines.len() as u64 && !i.malformed_lines.is_empty() {
+            writeln!(
+                out,
+                "    … and {} more malformed lines",
+                thousands(i.malformed - i.malformed_lines.len() as u64)
+            )?;
+        }
+        for wn in &i.warnings {
+            writeln!(out, "    warning: {}", safe(wn))?;
+        }
+    }
+    Ok(())
+}

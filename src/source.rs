@@ -1,0 +1,374 @@
+//! Inputs: command-line paths expanded into files (directories walked
+//! recursively, `-` for standard input, `LABEL=PATH` to name the host), each
+//! opened as a byte stream with compression sniffed from its magic bytes.
+//!
+//! Nothing here holds a file in memory: `open` returns a reader that the
+//! `chunk` stage cuts into blocks.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use walkdir::WalkDir;
+
+/// A path as given on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputSpec {
+    /// `None` for standard input (`-`).
+    pub path: Option<PathBuf>,
+    /// The host named with `LABEL=PATH`.
+    pub label: Option<String>,
+}
+
+impl InputSpec {
+    /// Reads `PATH`, `-`, or `LABEL=PATH`. An argument that exists as a path
+    /// is a path even when it holds `=`.
+    pub fn parse(arg: &str) -> InputSpec {
+        if arg == "-" {
+            return InputSpec {
+                path: None,
+                label: None,
+            };
+        }
+        if let Some((label, path)) = arg.split_once('=') {
+            let plausible = !label.is_empty() && !label.contains('/') && !path.is_empty();
+            if plausible && !Path::new(arg).exists() {
+                return InputSpec {
+                    path: (path != "-").then(|| PathBuf::from(path)),
+                    label: Some(label.to_string()),
+                };
+            }
+        }
+        InputSpec {
+            path: Some(PathBuf::from(arg)),
+            label: None,
+        }
+    }
+}
+
+/// How an input's host was chosen; the report says so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostFrom {
+    Label,
+    Path,
+    Machine,
+}
+
+/// One file (or standard input) to analyse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// `None` for standard input.
+    pub path: Option<PathBuf>,
+    /// The path as shown in reports.
+    pub display: String,
+    /// The host its requests belong to (lines that name their own host, like
+    /// syslog, use that instead).
+    pub host: String,
+    pub host_from: HostFrom,
+}
+
+/// An input that could not be read at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Directory names that say what a log is, not whose it is: skipped when a
+/// host is taken from the path.
+const GENERIC_DIRS: &[&str] = &[
+    "log",
+    "logs",
+    "var",
+    "nginx",
+    "apache",
+    "apache2",
+    "httpd",
+    "journal",
+    "archive",
+    "archives",
+    "tmp",
+    "old",
+    "rotated",
+    "backup",
+    "backups",
+    "srv",
+    "data",
+    "home",
+    "root",
+    "mnt",
+    "media",
+    "opt",
+    "audit",
+    "syslog",
+    "kern",
+    "kernel",
+    "app",
+    "application",
+    "current",
+    "fixtures",
+    "access",
+    "error",
+    "errors",
+];
+
+fn looks_like_date(name: &str) -> bool {
+    let digits = name.chars().filter(char::is_ascii_digit).count();
+    digits >= 6
+        && name
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == '_' || c == '.')
+        && !name.contains("..")
+        && name.matches('.').count() != 3
+}
+
+/// The host a file belongs to, from its path: the nearest enclosing directory
+/// whose name is not a generic log-directory name (`log`, `nginx`,
+/// `archive`…) nor a date. `archive/web-01/nginx/access.log.2.gz` → `web-01`.
+pub fn host_from_path(path: &Path) -> Option<String> {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    abs.parent()?
+        .components()
+        .rev()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(s) => s.to_str(),
+            _ => None,
+        })
+        .find(|name| {
+            let lower = name.to_ascii_lowercase();
+            !name.starts_with('.')
+                && !GENERIC_DIRS.contains(&lower.as_str())
+                && !looks_like_date(name)
+        })
+        .map(str::to_string)
+}
+
+/// This machine's host name, for logs whose path names no host.
+pub fn machine_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+fn make_input(path: Option<PathBuf>, label: &Option<String>) -> Input {
+    let display = path
+        .as_ref()
+        .map_or_else(|| "<stdin>".to_string(), |p| p.display().to_string());
+    let (host, host_from) = match (label, &path) {
+        (Some(l), _) => (l.clone(), HostFrom::Label),
+        (None, Some(p)) => match host_from_path(p) {
+            Some(h) => (h, HostFrom::Path),
+            None => (machine_host(), HostFrom::Machine),
+        },
+        (None, None) => (machine_host(), HostFrom::Machine),
+    };
+    Input {
+        path,
+        display,
+        host,
+        host_from,
+    }
+}
+
+/// Expands the command-line paths into inputs: a directory gives every file
+/// below it (hidden files and directories skipped), in path order.
+pub fn expand(specs: &[InputSpec]) -> (Vec<Input>, Vec<InputError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for spec in specs {
+        let Some(path) = &spec.path else {
+            inputs.push(make_input(None, &spec.label));
+            continue;
+        };
+        match std::fs::metadata(path) {
+            Err(e) => errors.push(InputError {
+                path: path.display().to_string(),
+                message: describe_io(&e),
+            }),
+            Ok(m) if m.is_dir() => {
+                let before = inputs.len();
+                let walker = WalkDir::new(path)
+                    .follow_links(true)
+                    .sort_by_file_name()
+                    .into_iter()
+                    .filter_entry(|e| {
+                        e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+                    });
+                for entry in walker {
+                    match entry {
+                        Ok(e) if e.file_type().is_file() => {
+                            inputs.push(make_input(Some(e.into_path()), &spec.label))
+                        }
+                        Ok(_) => {}
+                        Err(e) => errors.push(InputError {
+                            path: e.path().map_or_else(
+                                || path.display().to_string(),
+                                |p| p.display().to_string(),
+                            ),
+                            message: e.io_error().map_or_else(|| e.to_string(), describe_io),
+                        }),
+                    }
+                }
+                if inputs.len() == before {
+                    errors.push(InputError {
+                        path: path.display().to_string(),
+                        message: "directory holds no files".to_string(),
+                    });
+                }
+            }
+            Ok(_) => inputs.push(make_input(Some(path.clone()), &spec.label)),
+        }
+    }
+    (inputs, errors)
+}
+
+/// An I/O error in words a user can act on.
+pub fn describe_io(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        io::ErrorKind::PermissionDenied => {
+            "permission denied (run as a user who can read it, e.g. in group adm)".to_string()
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// How an input is compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// Counts the bytes read from the underlying file (compressed bytes for an
+/// archive), for progress and for saying where damage was found.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// An opened input.
+pub struct Opened {
+    pub reader: Box<dyn Read + Send>,
+    pub compression: Compression,
+    /// Modification time (now, for standard input): the reference for
+    /// placing year-less lines in a year.
+    pub modified: SystemTime,
+    /// Bytes on disk (compressed), when known.
+    pub size: Option<u64>,
+    /// Bytes read from disk so far.
+    pub raw_read: Arc<AtomicU64>,
+}
+
+const READ_BUFFER: usize = 1 << 20;
+
+/// Opens an input and sniffs its compression from the first bytes.
+pub fn open(input: &Input) -> io::Result<Opened> {
+    let (raw, modified, size): (Box<dyn Read + Send>, SystemTime, Option<u64>) = match &input.path {
+        None => (Box::new(io::stdin()), SystemTime::now(), None),
+        Some(p) => {
+            let f = File::open(p)?;
+            let m = f.metadata()?;
+            if m.is_dir() {
+                return Err(io::Error::other("is a directory"));
+            }
+            (
+                Box::new(f),
+                m.modified().unwrap_or_else(|_| SystemTime::now()),
+                Some(m.len()),
+            )
+        }
+    };
+    let raw_read = Arc::new(AtomicU64::new(0));
+    let mut buffered = BufReader::with_capacity(
+        READ_BUFFER,
+        Counting {
+            inner: raw,
+            count: raw_read.clone(),
+        },
+    );
+    let magic = buffered.fill_buf()?;
+    let compression = if magic.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Compression::Zstd
+    } else if magic.starts_with(b"BZh") && magic.len() > 3 && magic[3].is_ascii_digit() {
+        return Err(io::Error::other(
+            "bzip2-compressed; decompress it first (bzcat FILE | logburst -)",
+        ));
+    } else if magic.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        return Err(io::Error::other(
+            "xz-compressed; decompress it first (xzcat FILE | logburst -)",
+        ));
+    } else {
+        Compression::None
+    };
+    let reader: Box<dyn Read + Send> = match compression {
+        Compression::None => Box::new(buffered),
+        // Rotated logs and some shippers concatenate gzip members: read all.
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
+    };
+    Ok(Opened {
+        reader,
+        compression,
+        modified,
+        size,
+        raw_read,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_forms() {
+        assert_eq!(InputSpec::parse("-").path, None);
+        let s = InputSpec::parse("web-02=/nonexistent/access.log");
+        assert_eq!(s.label.as_deref(), Some("web-02"));
+        assert_eq!(s.path, Some(PathBuf::from("/nonexistent/access.log")));
+        let s = InputSpec::parse("/a=b/access.log");
+        assert_eq!(s.label, None);
+    }
+
+    #[test]
+    fn hosts_from_paths() {
+        let h = |p: &str| host_from_path(Path::new(p));
+        assert_eq!(
+            h("/srv/archive/web-01/nginx/access.log.2.gz").as_deref(),
+            Some("web-01")
+        );
+        assert_eq!(h("/x/web-02/access.log").as_deref(), Some("web-02"));
+        assert_eq!(h("/var/log/nginx/access.log"), None);
+        assert_eq!(
+            h("/logs/10.0.0.7/2023-02-02/access.log").as_deref(),
+            Some("10.0.0.7")
+        );
+    }
+}
