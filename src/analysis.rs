@@ -607,39 +607,38 @@ pub fn describe_kill(k: &KillReport) -> String {
     }
 }
 
+fn kill_report(k: &OomKill) -> KillReport {
+    KillReport {
+        time: Time {
+            utc: k.utc,
+            offset: k.offset,
+        },
+        host: k.host.clone(),
+        pid: k.pid,
+        process: k.process.clone(),
+        anon_rss_kb: k.anon_rss_kb,
+        source: k.source.clone(),
+        total_vm_kb: k.total_vm_kb,
+        cgroup: k.cgroup.clone(),
+        memcg: k.memcg,
+        trigger: k.trigger.clone(),
+    }
+}
+
 fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
     let host = i.hosts.first().map(String::as_str);
     let at = |utc: i64| Time {
         utc,
         offset: placer.display_offset(host, utc, None),
     };
-    let kills: Vec<KillReport> = i
-        .oom_kills
-        .iter()
-        .map(|k| KillReport {
-            time: Time {
-                utc: k.utc,
-                offset: k.offset,
-            },
-            host: k.host.clone(),
-            pid: k.pid,
-            process: k.process.clone(),
-            anon_rss_kb: k.anon_rss_kb,
-            source: k.source.clone(),
-            total_vm_kb: k.total_vm_kb,
-            cgroup: k.cgroup.clone(),
-            memcg: k.memcg,
-            trigger: k.trigger.clone(),
-        })
-        .collect();
+    let kills: Vec<KillReport> = i.oom_kills.iter().map(kill_report).collect();
     let first_5xx = match i.kind {
         Kind::ErrorBurst => "the first 5xx",
         Kind::TrafficGap => "traffic stopped",
         Kind::Oom => "",
     };
-    let probable_cause = i.cause.map(|c| {
-        let k = &kills[c];
-        let lead = i.start - k.time.utc;
+    let probable_cause = i.cause.as_ref().map(|k| {
+        let lead = i.start - k.utc;
         let when = if lead > 0 {
             format!(", {} before {first_5xx}", time::duration(lead))
         } else if lead == 0 {
@@ -647,6 +646,11 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         } else {
             format!(", {} after {first_5xx}", time::duration(-lead))
         };
+        let time = Time {
+            utc: k.utc,
+            offset: k.offset,
+        };
+        let k = kill_report(k);
         let limit = if k.memcg {
             " at its cgroup's memory limit"
         } else {
@@ -654,9 +658,9 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         };
         format!(
             "OOM kill of {}{limit} on {} at {}{when}",
-            describe_kill(k),
+            describe_kill(&k),
             k.host,
-            k.time.clock()
+            time.clock()
         )
     });
 

@@ -79,8 +79,10 @@ pub struct Incident {
     pub status_counts: BTreeMap<u16, u64>,
     pub hosts: Vec<String>,
     pub oom_kills: Vec<OomKill>,
-    /// Index into `oom_kills` of the kill that probably caused it.
-    pub cause: Option<usize>,
+    /// The kill that probably caused it: the last one from 5 min before its
+    /// start up to its detection, else the first one after detection. Usually one of `oom_kills`; it can
+    /// belong to an earlier incident's cluster when a cluster spans several.
+    pub cause: Option<OomKill>,
     /// For error bursts: whether the per-host or only the service series fired.
     pub service_only: bool,
     /// For traffic gaps: requests the preceding hour's rate predicted.
@@ -325,9 +327,9 @@ fn traffic_gaps(series: &[&Series], hosts: &[&String], p: &Params) -> Vec<Incide
 }
 
 /// Clusters the kills and attaches each cluster to the first incident whose
-/// span, widened 15 min before its start, it touches; the kill nearest before
-/// the start (within 5 min) or else the first inside becomes the probable
-/// cause. Clusters attached to nothing are incidents of their own.
+/// span, widened 15 min before its start, it touches; the last kill from
+/// 5 min before the start up to detection, else the first kill inside, is
+/// the probable cause. Clusters attached to nothing are incidents of their own.
 fn attach_oom(incidents: &mut Vec<Incident>, kills: &[OomKill]) {
     let mut clusters: Vec<Vec<OomKill>> = Vec::new();
     for k in kills {
@@ -358,16 +360,19 @@ fn attach_oom(incidents: &mut Vec<Incident>, kills: &[OomKill]) {
     }
     for inc in incidents.iter_mut() {
         inc.oom_kills.sort();
-        let before = inc
-            .oom_kills
+        // The last kill before the alert would have fired (no earlier than
+        // 5 min before onset): onset can precede the kill when a starving
+        // process answers errors before the kernel kills it.
+        let before = kills
             .iter()
-            .rposition(|k| k.utc <= inc.start && k.utc >= inc.start - OOM_CAUSE_BEFORE);
+            .rev()
+            .find(|k| k.utc <= inc.detected && k.utc >= inc.start - OOM_CAUSE_BEFORE);
         let inside = || {
-            inc.oom_kills
+            kills
                 .iter()
-                .position(|k| k.utc > inc.start && k.utc <= inc.end)
+                .find(|k| k.utc > inc.detected && k.utc <= inc.end)
         };
-        inc.cause = before.or_else(inside);
+        inc.cause = before.or_else(inside).cloned();
     }
     incidents.extend(own);
 }
@@ -516,7 +521,7 @@ mod tests {
         let inc = detect(&b, &kills, &Params::default());
         assert_eq!(inc.len(), 2);
         assert_eq!(inc[0].oom_kills.len(), 2);
-        assert_eq!(inc[0].cause, Some(0));
+        assert_eq!(inc[0].cause.as_ref().map(|k| k.pid), Some(Some(4242)));
         assert_eq!(inc[1].kind, Kind::Oom);
         assert_eq!((inc[1].start, inc[1].end), (4000, 4000));
         // A kill 10 min before the start is attached but is not the cause.

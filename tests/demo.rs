@@ -1,0 +1,227 @@
+//! The README's demo: one outage on web-01, checked end to end through the
+//! real binary, against an independent reading of the fixture.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use chrono::DateTime;
+use common::*;
+
+/// Every (second, status) of the demo's access logs, read without logburst's
+/// parsers: split on quotes, parse the stamp with chrono.
+fn demo_requests() -> Vec<(i64, u16)> {
+    let dir = root().join("fixtures/demo/web-01");
+    let mut text = std::fs::read_to_string(dir.join("access.log")).unwrap();
+    let mut gz = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(dir.join("access.log.1.gz")).unwrap())
+        .read_to_string(&mut gz)
+        .unwrap();
+    text.push_str(&gz);
+    text.lines()
+        .filter_map(|l| {
+            let stamp = &l[l.find('[')? + 1..l.find(']')?];
+            let t = DateTime::parse_from_str(stamp, "%d/%b/%Y:%H:%M:%S %z").ok()?;
+            let status = l
+                .split('"')
+                .nth(2)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()?;
+            Some((t.timestamp(), status))
+        })
+        .collect()
+}
+
+/// The first second whose trailing 60 s window holds ≥ 10 5xx at ≥ 5 %.
+fn oracle_first_bad_second(reqs: &[(i64, u16)]) -> i64 {
+    let mut per: HashMap<i64, (u64, u64)> = HashMap::new();
+    for (t, s) in reqs {
+        let e = per.entry(*t).or_default();
+        e.0 += 1;
+        e.1 += (500..600).contains(s) as u64;
+    }
+    let lo = *per.keys().min().unwrap();
+    let hi = *per.keys().max().unwrap();
+    (lo..=hi)
+        .find(|t| {
+            let (r, e) = (t - 59..=*t).fold((0, 0), |(r, e), s| {
+                let (a, b) = per.get(&s).copied().unwrap_or_default();
+                (r + a, e + b)
+            });
+            e >= 10 && e as f64 >= 0.05 * r as f64
+        })
+        .unwrap()
+}
+
+fn rfc(t: i64) -> String {
+    DateTime::from_timestamp(t, 0)
+        .unwrap()
+        .with_timezone(&chrono::FixedOffset::east_opt(3 * 3600).unwrap())
+        .to_rfc3339()
+}
+
+#[test]
+fn demo_json_holds_the_outage() {
+    let run = logburst(&["--output", "json", "fixtures/demo"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.json();
+    assert_eq!(j["schema"], "logburst/v1");
+    assert_eq!(j["window_seconds"], 60);
+    let incidents = j["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{j:#}");
+    let inc = &incidents[0];
+    assert_eq!(inc["kind"], "error-burst");
+    assert_eq!(inc["hosts"], serde_json::json!(["web-01"]));
+
+    // What the fixture holds: the first and last 5xx of the burst, the
+    // first bad window by an independent count.
+    let reqs = demo_requests();
+    let burst: Vec<i64> = reqs
+        .iter()
+        // 07:00–07:30 +03:00
+        .filter(|(t, s)| *s >= 500 && (1675310400..1675310400 + 1800).contains(t))
+        .map(|(t, _)| *t)
+        .collect();
+    let detected = oracle_first_bad_second(&reqs);
+    assert_eq!(inc["start"], "2023-02-02T07:00:22+03:00");
+    assert_eq!(inc["start"], rfc(*burst.iter().min().unwrap()));
+    assert_eq!(inc["detected"], rfc(detected));
+    assert_eq!(inc["end"], "2023-02-02T07:16:38+03:00");
+    assert_eq!(inc["end"], rfc(*burst.iter().max().unwrap()));
+    assert_eq!(inc["duration_seconds"], 16 * 60 + 16);
+
+    // Errors and requests over start..=end, counted independently.
+    let (s, e) = (1675310422i64, 1675311398i64);
+    let in_span: Vec<&(i64, u16)> = reqs.iter().filter(|(t, _)| (s..=e).contains(t)).collect();
+    assert_eq!(inc["requests"], in_span.len());
+    assert_eq!(
+        inc["errors"],
+        in_span.iter().filter(|(_, st)| *st >= 500).count()
+    );
+
+    let kills = inc["oom_kills"].as_array().unwrap();
+    let pids: Vec<u64> = kills.iter().map(|k| k["pid"].as_u64().unwrap()).collect();
+    assert_eq!(pids, vec![4242, 4391, 4517, 4630]);
+    assert_eq!(kills[0]["time"], "2023-02-02T07:00:13+03:00");
+    assert_eq!(kills[0]["process"], "python3");
+    assert_eq!(kills[0]["anon_rss_kb"], 3515625);
+    assert!(kills[0]["source"].as_str().unwrap().contains("kern.log:"));
+    let cause = inc["probable_cause"].as_str().unwrap();
+    assert!(cause.contains("OOM kill of python3 (pid 4242, anon-rss 3.6 GB) on web-01 at 07:00:13, 9 s before the first 5xx"), "{cause}");
+    assert_eq!(j["totals"]["oom_kills"], 4);
+
+    // Line accounting, and the one cut line of the rotated log.
+    for i in j["inputs"].as_array().unwrap() {
+        assert_eq!(
+            i["lines"].as_u64().unwrap(),
+            i["parsed"].as_u64().unwrap() + i["malformed"].as_u64().unwrap()
+        );
+    }
+    let rotated = input(&j, "access.log.1.gz");
+    assert_eq!(rotated["malformed"], 1);
+    assert_eq!(rotated["malformed_lines"][0]["line"], rotated["lines"]);
+    assert_eq!(rotated["compression"], "gzip");
+    assert_eq!(input(&j, "kern.log")["format"], "syslog");
+    assert_eq!(j["totals"]["requests"], reqs.len());
+}
+
+#[test]
+fn demo_text_reads_like_a_timeline() {
+    let run = logburst(&["fixtures/demo"]);
+    assert_eq!(run.code, 0);
+    let out = &run.stdout;
+    for needle in [
+        "Incident 1 · error-burst · web-01",
+        "start     2023-02-02 07:00:22 +03:00",
+        "end       2023-02-02 07:16:38 +03:00",
+        "cause     OOM kill of python3 (pid 4242, anon-rss 3.6 GB) on web-01 at 07:00:13, 9 s before the first 5xx",
+        "07:04:51  oom-kill",
+        "malformed fixtures/demo/web-01/access.log.1.gz:",
+        "kern.log: the log has no year; 2023 taken from web-01's dated logs",
+        "kern.log: the log has no time zone; read in +03:00",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+}
+
+#[test]
+fn exit_codes_for_cron() {
+    assert_eq!(logburst(&["--exit-code", "fixtures/demo"]).code, 1);
+    assert_eq!(logburst(&["fixtures/demo"]).code, 0);
+    // Before the outage: nothing to report.
+    let r = logburst(&[
+        "--exit-code",
+        "--until",
+        "2023-02-02T06:30:00+03:00",
+        "fixtures/demo",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
+
+#[test]
+fn same_json_whatever_the_thread_count_and_block_size() {
+    let base = logburst(&["-o", "json", "--threads", "1", "fixtures/demo"]);
+    assert_eq!(base.code, 0);
+    for args in [
+        vec!["--threads", "2", "--block-size", "4096"],
+        vec!["--threads", "1", "--block-size", "1000"],
+        vec!["--threads", "8", "--block-size", "65536"],
+    ] {
+        let mut a = vec!["-o", "json"];
+        a.extend(args.iter());
+        a.push("fixtures/demo");
+        let r = logburst(&a);
+        assert_eq!(r.code, 0);
+        assert_eq!(r.stdout, base.stdout, "differs with {args:?}");
+    }
+}
+
+#[test]
+fn thresholds_are_flags() {
+    // With a bar the outage does not reach, no burst fires and the kills
+    // stand alone as an OOM incident.
+    let j = logburst(&["-o", "json", "--min-errors", "1000", "fixtures/demo"]).json();
+    let inc = j["incidents"].as_array().unwrap();
+    assert_eq!(inc.len(), 1, "{j:#}");
+    assert_eq!(inc[0]["kind"], "oom");
+    assert_eq!(inc[0]["start"], "2023-02-02T07:00:13+03:00");
+    assert_eq!(inc[0]["end"], "2023-02-02T07:13:02+03:00");
+    assert_eq!(inc[0]["oom_kills"].as_array().unwrap().len(), 4);
+    // A lower bar finds the burst earlier.
+    let j = logburst(&["-o", "json", "--min-errors", "2", "fixtures/demo"]).json();
+    let lagged = j["incidents"][0]["detection_lag_seconds"].as_i64().unwrap();
+    let j0 = logburst(&["-o", "json", "fixtures/demo"]).json();
+    assert!(
+        lagged
+            < j0["incidents"][0]["detection_lag_seconds"]
+                .as_i64()
+                .unwrap()
+    );
+    // Counting only windows where most requests fail, with a short
+    // cooldown, splits the outage into the four spells the app was down,
+    // each caused by its own kill.
+    let j = logburst(&[
+        "-o",
+        "json",
+        "--min-ratio",
+        "0.5",
+        "--cooldown",
+        "10s",
+        "fixtures/demo",
+    ])
+    .json();
+    let inc = j["incidents"].as_array().unwrap();
+    assert_eq!(inc.len(), 4, "{j:#}");
+    for (i, pid) in inc.iter().zip(["4242", "4391", "4517", "4630"]) {
+        assert!(
+            i["probable_cause"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("pid {pid},")),
+            "{i:#}"
+        );
+    }
+}
