@@ -18,6 +18,8 @@ use crate::source::{self, Compression, Input};
 /// How many malformed lines are kept per input to show the user.
 pub const MAX_SAMPLES: usize = 5;
 const SAMPLE_BYTES: usize = 200;
+/// How much of an input's start format detection reads.
+const SNIFF_BYTES: usize = 64 << 10;
 
 /// What a scan needs to know besides the input.
 #[derive(Clone, Debug)]
@@ -239,7 +241,7 @@ fn year_reference(modified: SystemTime) -> (i64, u32) {
     crate::time::year_month_of(secs)
 }
 
-/// Reads one input: detect its format from the first block, then parse every
+/// Reads one input: detect its format from its first 64 KiB, then parse every
 /// block on the pool and merge.
 pub fn scan(index: u32, input: &Input, opts: &ScanOptions) -> Scan {
     let opened = match source::open(input) {
@@ -256,14 +258,33 @@ pub fn scan(index: u32, input: &Input, opts: &ScanOptions) -> Scan {
         reference: year_reference(opened.modified),
     };
     let mut reader = BlockReader::new(opened.reader, opts.block_size);
-    let Some(first) = reader.next() else {
+    // Sniff the format from the same head whatever the block size: gather
+    // blocks until there are enough bytes, then hand them on.
+    let mut head_blocks = Vec::new();
+    let mut head_len = 0;
+    while head_len < SNIFF_BYTES {
+        match reader.next() {
+            Some(b) => {
+                head_len += b.data.len().max(1);
+                head_blocks.push(b);
+            }
+            None => break,
+        }
+    }
+    if head_blocks.is_empty() {
         return Scan {
             compression: Some(opened.compression),
             ..Scan::default()
         };
-    };
-    let head = &first.data[..first.data.len().min(64 << 10)];
-    let format = opts.format.or_else(|| format::detect(head, &years));
+    }
+    let format = opts.format.or_else(|| {
+        let mut head = Vec::with_capacity(SNIFF_BYTES);
+        for b in head_blocks.iter().filter(|b| !b.overlong_line) {
+            let take = (SNIFF_BYTES - head.len()).min(b.data.len());
+            head.extend_from_slice(&b.data[..take]);
+        }
+        format::detect(&head, &years)
+    });
     let ctx = BlockCtx {
         input: index,
         format,
@@ -271,7 +292,8 @@ pub fn scan(index: u32, input: &Input, opts: &ScanOptions) -> Scan {
         host: &input.host,
         opts,
     };
-    let (tally, buckets) = std::iter::once(first)
+    let (tally, buckets) = head_blocks
+        .into_iter()
         .chain(reader)
         .par_bridge()
         .map(|block| parse_block(&block, &ctx))

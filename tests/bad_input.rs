@@ -1,0 +1,174 @@
+//! Bad input never panics and never loses data: each case gives a clear
+//! message, and the other inputs are still analysed.
+
+mod common;
+
+use common::*;
+
+const DEMO_ACCESS: &str = "fixtures/demo/web-01/access.log";
+
+fn no_panic(r: &Run) {
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
+
+#[test]
+fn binary_file_is_reported_and_the_rest_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut junk: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    junk[100] = 0;
+    let p = write(dir.path(), "web-01/core.dump", &junk);
+    let r = logburst(&["-o", "json", DEMO_ACCESS, p.to_str().unwrap()]);
+    no_panic(&r);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let b = input(&j, "core.dump");
+    assert_eq!(b["format"], "unknown");
+    assert_eq!(b["parsed"], 0);
+    assert_eq!(b["lines"], b["malformed"]);
+    assert!(b["lines"].as_u64().unwrap() > 0);
+    assert!(b["warnings"].to_string().contains("format not recognised"));
+    assert!(
+        r.stderr.contains("core.dump: format not recognised"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(j["incidents"][0]["kind"], "error-burst");
+}
+
+#[test]
+fn truncated_gzip_yields_what_it_holds_and_warns() {
+    let gz = std::fs::read(root().join("fixtures/demo/web-01/access.log.1.gz")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for cut in [gz.len() / 3, gz.len() / 2, gz.len() - 9] {
+        let p = write(dir.path(), "web-01/access.log.1.gz", &gz[..cut]);
+        let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+        no_panic(&r);
+        assert_eq!(r.code, 0);
+        let j = r.json();
+        let i = &j["inputs"][0];
+        assert!(i["parsed"].as_u64().unwrap() > 1000, "cut {cut}: {i:#}");
+        assert_eq!(
+            i["lines"].as_u64().unwrap(),
+            i["parsed"].as_u64().unwrap() + i["malformed"].as_u64().unwrap()
+        );
+        assert!(i["warnings"].to_string().contains("truncated"), "{i:#}");
+        assert!(r.stderr.contains("archive is truncated"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn unreadable_path_names_the_path_exits_2_and_still_reports() {
+    let r = logburst(&["-o", "json", "/nonexistent/web-09/access.log", DEMO_ACCESS]);
+    no_panic(&r);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("cannot read /nonexistent/web-09/access.log: no such file or directory"),
+        "{}",
+        r.stderr
+    );
+    let j = r.json();
+    assert_eq!(j["incidents"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        input(&j, "/nonexistent/web-09/access.log")["error"],
+        "no such file or directory"
+    );
+}
+
+#[test]
+fn empty_file_and_empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "web-01/access.log", b"");
+    std::fs::create_dir_all(dir.path().join("nothing-here")).unwrap();
+    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+    no_panic(&r);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("empty input"), "{}", r.stderr);
+    assert_eq!(r.json()["inputs"][0]["lines"], 0);
+    let r = logburst(&[dir.path().join("nothing-here").to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("directory holds no files"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn bad_usage_exits_2_with_a_message() {
+    for (args, needle) in [
+        (vec!["--window", "0", "x"], "must be positive"),
+        (
+            vec!["--log-format", "bogus", "x"],
+            "known: combined, common",
+        ),
+        (vec!["--tz", "Mars/Base", "x"], "unknown time zone"),
+        (vec!["--since", "yesterday", "x"], "invalid time"),
+        (vec!["--min-ratio", "5", "x"], "between 0 and 1"),
+        (vec![], "PATH"),
+    ] {
+        let r = logburst(&args);
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn stdin_with_label_and_crlf() {
+    let data = std::fs::read_to_string(root().join(DEMO_ACCESS))
+        .unwrap()
+        .replace('\n', "\r\n");
+    let r = logburst_stdin(&["-o", "json", "web-01=-"], data.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["inputs"][0]["path"], "<stdin>");
+    assert_eq!(j["inputs"][0]["host"], "web-01");
+    assert_eq!(j["inputs"][0]["malformed"], 0);
+    assert_eq!(j["incidents"][0]["hosts"], serde_json::json!(["web-01"]));
+}
+
+#[test]
+fn overlong_line_is_cut_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = std::fs::read(root().join("fixtures/formats/access-main.log")).unwrap();
+    data.extend(std::iter::repeat_n(b'A', 300_000));
+    data.push(b'\n');
+    data.extend(std::fs::read(root().join("fixtures/formats/access-main.log")).unwrap());
+    let p = write(dir.path(), "web-01/access.log", &data);
+    let r = logburst(&["-o", "json", "--block-size", "65536", p.to_str().unwrap()]);
+    no_panic(&r);
+    let j = r.json();
+    let i = &j["inputs"][0];
+    assert_eq!(
+        (
+            i["lines"].as_u64(),
+            i["parsed"].as_u64(),
+            i["malformed"].as_u64()
+        ),
+        (Some(7), Some(6), Some(1))
+    );
+    assert_eq!(i["malformed_lines"][0]["line"], 4);
+    assert!(i["malformed_lines"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("longer than"));
+}
+
+#[test]
+fn control_characters_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "web-01/access.log",
+        b"\x1b[2J<script>alert(1)</script>\n",
+    );
+    let r = logburst(&[p.to_str().unwrap()]);
+    no_panic(&r);
+    assert!(!r.stdout.contains('\u{1b}'), "{}", r.stdout);
+    assert!(r.stdout.contains("\\x1B[2J<script>"), "{}", r.stdout);
+    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+    assert!(!r.stdout.contains('\u{1b}'));
+    r.json();
+}

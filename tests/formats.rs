@@ -1,0 +1,259 @@
+//! One test per parser, on fixtures written from the real formats: what the
+//! binary reports for each (format detected, line accounting, kills found).
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn json_of(args: &[&str]) -> Value {
+    let r = logburst(&[&["-o", "json"][..], args].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.json()
+}
+
+fn kills(j: &Value) -> Vec<(u64, String, String, String)> {
+    let mut v: Vec<_> = j["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["oom_kills"].as_array().unwrap().clone())
+        .map(|k| {
+            (
+                k["pid"].as_u64().unwrap(),
+                k["process"].as_str().unwrap().to_string(),
+                k["time"].as_str().unwrap().to_string(),
+                k["host"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn accounting(j: &Value, format: &str, lines: u64, malformed: u64) {
+    let i = &j["inputs"][0];
+    assert_eq!(i["format"], format, "{i:#}");
+    assert_eq!(i["lines"], lines, "{i:#}");
+    assert_eq!(i["malformed"], malformed, "{i:#}");
+    assert_eq!(i["parsed"].as_u64().unwrap() + malformed, lines);
+}
+
+#[test]
+fn kern_log_every_oom_form_each_kill_once() {
+    // Year-less RFC 3164 with kernel uptime; forms of 2.6.32, 3.10 memcg with
+    // "sacrifice child", 5.x global with summary and reaper, 5.4 memcg, a
+    // summary alone, a header alone (no kill), RHEL 6, "sharing same memory".
+    let j = json_of(&[
+        "--year",
+        "2019",
+        "--tz",
+        "UTC",
+        "fixtures/formats/oom-kern.log",
+    ]);
+    accounting(&j, "syslog", 18, 0);
+    assert_eq!(j["totals"]["oom_kills"], 6);
+    let k = kills(&j);
+    let pids: Vec<u64> = k.iter().map(|k| k.0).collect();
+    assert_eq!(pids, vec![900, 11726, 15925, 28438, 63214, 461754]);
+    let resolved = k.iter().find(|k| k.0 == 15925).unwrap();
+    assert_eq!(resolved.1, "(resolved)");
+    assert_eq!(resolved.2, "2019-03-02T17:50:30+00:00");
+    assert!(k.iter().all(|k| k.3 == "db-01"));
+    let all: Vec<&Value> = j["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["oom_kills"].as_array().unwrap())
+        .collect();
+    let r = all.iter().find(|k| k["pid"] == 15925).unwrap();
+    assert_eq!(r["cgroup"], "/system.slice/systemd-resolved.service");
+    assert_eq!(r["trigger"], "systemd-resolve");
+    assert_eq!(r["anon_rss_kb"], 4064);
+    let java = all.iter().find(|k| k["pid"] == 28438).unwrap();
+    assert_eq!(java["memcg"], false); // the ≤5.0 kill line lacks the prefix
+    assert_eq!(
+        all.iter().find(|k| k["pid"] == 63214).unwrap()["memcg"],
+        true
+    );
+}
+
+#[test]
+fn syslog_year_from_modification_time_across_new_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "db-09/kern.log",
+        b"Dec 31 23:59:58 db-09 kernel: Out of memory: Killed process 10 (a) total-vm:1kB, anon-rss:1kB\n\
+          Jan  1 00:00:02 db-09 kernel: Out of memory: Killed process 11 (b) total-vm:1kB, anon-rss:1kB\n",
+    );
+    // Last written on 3 January 2024: December is the year before.
+    let jan3 = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_704_240_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_modified(jan3)
+        .unwrap();
+    let j = json_of(&["--tz", "UTC", p.to_str().unwrap()]);
+    let times: Vec<String> = kills(&j).into_iter().map(|k| k.2).collect();
+    assert_eq!(
+        times,
+        vec!["2023-12-31T23:59:58+00:00", "2024-01-01T00:00:02+00:00"]
+    );
+    let notes = j["notes"].to_string();
+    assert!(
+        notes.contains("no year; 2024 taken from the file's modification time"),
+        "{notes}"
+    );
+    // --year wins.
+    let j = json_of(&["--tz", "UTC", "--year", "2020", p.to_str().unwrap()]);
+    assert_eq!(kills(&j)[0].2, "2020-12-31T23:59:58+00:00");
+}
+
+#[test]
+fn journal_short_iso_both_offset_spellings() {
+    let j = json_of(&["fixtures/formats/journal-short-iso.log"]);
+    accounting(&j, "syslog-rfc3339", 5, 0);
+    let k = kills(&j);
+    assert_eq!(k.len(), 2);
+    assert_eq!(k[0].2, "2023-09-08T17:20:31+02:00");
+    assert_eq!(k[1].2, "2024-03-11T09:02:10+02:00");
+    assert_eq!(k[0].3, "node-1");
+}
+
+#[test]
+fn journal_short_precise_and_short() {
+    let j = json_of(&[
+        "--year",
+        "2024",
+        "--tz",
+        "+00:00",
+        "fixtures/formats/journal-short-precise.log",
+    ]);
+    accounting(&j, "journal", 6, 0);
+    let k = kills(&j);
+    assert_eq!(
+        k.iter()
+            .map(|k| (k.0, k.1.as_str(), k.2.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            (27438, "R", "2024-05-07T21:43:54+00:00"),
+            (461754, "pt_main_thread", "2024-08-30T06:58:55+00:00"),
+        ]
+    );
+}
+
+#[test]
+fn dmesg_t_takes_host_from_label() {
+    let j = json_of(&["--tz", "UTC", "k8s-node-3=fixtures/formats/dmesg-T.log"]);
+    accounting(&j, "dmesg", 6, 0);
+    let k = kills(&j);
+    assert_eq!(
+        k.len(),
+        2,
+        "a 'sacrifice child' candidate plus its kill is one kill"
+    );
+    assert_eq!(
+        k[0],
+        (
+            24980,
+            "java".into(),
+            "2017-12-07T00:13:22+00:00".into(),
+            "k8s-node-3".into()
+        )
+    );
+    assert_eq!(k[1].0, 28438);
+    assert_eq!(j["inputs"][0]["host"], "k8s-node-3");
+}
+
+#[test]
+fn rfc5424_and_rsyslog_rfc3339() {
+    let j = json_of(&["fixtures/formats/rfc5424.log"]);
+    accounting(&j, "rfc5424", 3, 0);
+    assert_eq!(
+        kills(&j),
+        vec![(
+            5150,
+            "ruby".into(),
+            "2024-02-02T07:00:12+01:00".into(),
+            "app-3".into()
+        )]
+    );
+    let j = json_of(&["fixtures/formats/syslog-rfc3339.log"]);
+    accounting(&j, "syslog-rfc3339", 3, 0);
+    assert_eq!(kills(&j)[0].0, 1042);
+}
+
+#[test]
+fn access_log_flavors() {
+    for (file, format, lines, errors) in [
+        ("access-main.log", "main", 3, 1),
+        ("access-common.log", "common", 3, 1),
+        ("access-extra.log", "combined-extra", 2, 1),
+    ] {
+        let j = json_of(&[&format!("fixtures/formats/{file}")]);
+        accounting(&j, format, lines, 0);
+        assert_eq!(j["totals"]["errors"], errors, "{file}");
+        assert_eq!(j["totals"]["requests"], lines, "{file}");
+    }
+    // Apache: first/last in the log's own offset.
+    let j = json_of(&["fixtures/formats/access-common.log"]);
+    assert_eq!(j["inputs"][0]["first"], "2000-10-10T13:55:36-07:00");
+}
+
+#[test]
+fn ipv6_escaped_quotes_binary_and_empty_requests() {
+    let j = json_of(&["fixtures/formats/access-ipv6-escapes.log"]);
+    accounting(&j, "combined", 6, 1);
+    assert_eq!(j["totals"]["requests"], 5);
+    assert_eq!(j["totals"]["errors"], 1);
+    let bad = &j["inputs"][0]["malformed_lines"][0];
+    assert_eq!(bad["line"], 6);
+    assert_eq!(bad["text"], "this line is not an access log line");
+}
+
+#[test]
+fn forced_format_counts_what_does_not_fit() {
+    // A kern.log read as an access log: every line is malformed, none dropped.
+    let j = json_of(&["--log-format", "combined", "fixtures/formats/oom-kern.log"]);
+    accounting(&j, "combined", 18, 18);
+    assert_eq!(
+        j["inputs"][0]["malformed_lines"].as_array().unwrap().len(),
+        5
+    );
+    assert!(j["inputs"][0]["warnings"]
+        .to_string()
+        .contains("18 of 18 lines did not parse as combined"));
+}
+
+#[test]
+fn gzip_and_zstd_inputs_read_transparently() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = std::fs::read(root().join("fixtures/formats/access-main.log")).unwrap();
+    let zst = zstd::encode_all(&plain[..], 3).unwrap();
+    write(dir.path(), "web-07/access.log.3.zst", &zst);
+    // Two gzip members back to back, as `cat a.gz b.gz` makes.
+    let mut gz = Vec::new();
+    for _ in 0..2 {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, &plain).unwrap();
+        gz.extend(e.finish().unwrap());
+    }
+    write(dir.path(), "web-07/access.log.2.gz", &gz);
+    let j = json_of(&[dir.path().to_str().unwrap()]);
+    let z = input(&j, "access.log.3.zst");
+    assert_eq!(
+        (
+            z["compression"].as_str(),
+            z["parsed"].as_u64(),
+            z["host"].as_str()
+        ),
+        (Some("zstd"), Some(3), Some("web-07"))
+    );
+    let g = input(&j, "access.log.2.gz");
+    assert_eq!(
+        (g["compression"].as_str(), g["parsed"].as_u64()),
+        (Some("gzip"), Some(6))
+    );
+}

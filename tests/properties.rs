@@ -1,0 +1,235 @@
+//! Invariants over generated inputs, through the library: line accounting,
+//! independence from thread count and block size, and detection equal to a
+//! naive reading of DESIGN.md's rules.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use logburst::detect::Params;
+use logburst::source::InputSpec;
+use logburst::time::{civil_from_days, OffsetSecs};
+use logburst::{analyze, Config};
+use proptest::prelude::*;
+
+const T0: i64 = 1_675_310_400; // 2023-02-02T04:00:00Z
+
+fn clf(utc: i64, off: OffsetSecs) -> String {
+    let l = utc + off as i64;
+    let (y, m, d) = civil_from_days(l.div_euclid(86_400));
+    let s = l.rem_euclid(86_400);
+    let mon = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][m as usize - 1];
+    let sign = if off < 0 { '-' } else { '+' };
+    let a = off.abs();
+    format!(
+        "{d:02}/{mon}/{y}:{:02}:{:02}:{:02} {sign}{:02}{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        a / 3600,
+        a / 60 % 60
+    )
+}
+
+fn access_line(utc: i64, status: u16, off: OffsetSecs) -> String {
+    format!(
+        "10.0.0.1 - - [{}] \"GET /x HTTP/1.1\" {status} 12 \"-\" \"t\"",
+        clf(utc, off)
+    )
+}
+
+fn config(paths: Vec<InputSpec>, params: Params, threads: usize, block: usize) -> Config {
+    Config {
+        inputs: paths,
+        params,
+        threads: Some(threads),
+        block_size: block,
+        ..Config::default()
+    }
+}
+
+fn spec(host: &str, p: &Path) -> InputSpec {
+    InputSpec {
+        path: Some(p.to_path_buf()),
+        label: Some(host.to_string()),
+    }
+}
+
+/// A line: a request at second offset `t`, or garbage.
+#[derive(Clone, Debug)]
+enum Gen {
+    Req(i64, u16),
+    Garbage(Vec<u8>),
+}
+
+fn gen_line() -> impl Strategy<Value = Gen> {
+    prop_oneof![
+        8 => (0i64..600, prop::sample::select(vec![200u16, 200, 200, 404, 500, 502, 503])).prop_map(|(t, s)| Gen::Req(t, s)),
+        1 => prop::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 0..80).prop_map(Gen::Garbage),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    // lines = parsed + malformed for every input, nothing dropped, and the
+    // same analysis whatever the threads and block size.
+    #[test]
+    fn accounting_and_thread_independence(
+        lines in prop::collection::vec(gen_line(), 1..400),
+        block in 200usize..2048,
+        trailing_newline in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = Vec::new();
+        let mut good = 0u64;
+        for (i, l) in lines.iter().enumerate() {
+            match l {
+                Gen::Req(t, s) => { good += 1; text.extend(access_line(T0 + t, *s, 10_800).as_bytes()); }
+                Gen::Garbage(g) => text.extend(g),
+            }
+            if i + 1 < lines.len() || trailing_newline { text.push(b'\n'); }
+        }
+        let p = dir.path().join("access.log");
+        std::fs::write(&p, &text).unwrap();
+        let params = Params::default();
+        let one = analyze(&config(vec![spec("h", &p)], params, 1, 1 << 20)).unwrap();
+        let two = analyze(&config(vec![spec("h", &p)], params, 2, block)).unwrap();
+        let four = analyze(&config(vec![spec("h", &p)], params, 4, block / 2 + 100)).unwrap();
+        prop_assert_eq!(&one, &two);
+        prop_assert_eq!(&one, &four);
+        let i = &one.inputs[0];
+        prop_assert_eq!(i.lines, lines.len() as u64);
+        prop_assert_eq!(i.lines, i.parsed + i.malformed);
+        // Forced format: a garbage line may happen to parse only if it
+        // looks like an access line, which random bytes of this length never do.
+        if i.format == "combined" {
+            prop_assert_eq!(i.parsed, good);
+            prop_assert_eq!(one.totals.requests, good);
+        }
+    }
+}
+
+/// Per-host (second → (requests, errors)).
+type Counts = BTreeMap<i64, (u64, u64)>;
+
+/// DESIGN.md's error-burst rules, read as literally as possible and
+/// computed the slow way: (start, detected, end) of each incident.
+fn naive_bursts(hosts: &BTreeMap<String, Counts>, p: &Params) -> Vec<(i64, i64, i64)> {
+    let mut series: Vec<Counts> = hosts.values().cloned().collect();
+    if hosts.len() > 1 {
+        let mut all = Counts::new();
+        for s in hosts.values() {
+            for (t, (r, e)) in s {
+                let c = all.entry(*t).or_default();
+                c.0 += r;
+                c.1 += e;
+            }
+        }
+        series.push(all);
+    }
+    let lo = series
+        .iter()
+        .filter_map(|s| s.keys().next())
+        .min()
+        .copied()
+        .unwrap_or(0);
+    let hi = series
+        .iter()
+        .filter_map(|s| s.keys().last())
+        .max()
+        .copied()
+        .unwrap_or(0)
+        + p.window;
+    let window = |s: &Counts, t: i64| {
+        s.range(t - p.window + 1..=t)
+            .fold((0u64, 0u64), |(r, e), (_, (a, b))| (r + a, e + b))
+    };
+    let bad = |s: &Counts, t: i64| {
+        let (r, e) = window(s, t);
+        e >= p.min_errors && e > 0 && e as f64 >= p.min_ratio * r as f64
+    };
+    let bad_seconds: Vec<i64> = (lo..=hi)
+        .filter(|t| series.iter().any(|s| bad(s, *t)))
+        .collect();
+    let mut groups: Vec<Vec<i64>> = Vec::new();
+    for t in bad_seconds {
+        match groups.last_mut() {
+            Some(g) if t - g.last().unwrap() < p.cooldown => g.push(t),
+            _ => groups.push(vec![t]),
+        }
+    }
+    groups
+        .iter()
+        .map(|g| {
+            let (d, l) = (g[0], *g.last().unwrap());
+            let errs = |s: &Counts, a: i64, b: i64| -> Vec<i64> {
+                s.range(a..=b)
+                    .filter(|(_, (_, e))| *e > 0)
+                    .map(|(t, _)| *t)
+                    .collect()
+            };
+            let start = series
+                .iter()
+                .filter(|s| bad(s, d))
+                .filter_map(|s| errs(s, d - p.window + 1, d).first().copied())
+                .min()
+                .unwrap();
+            let end = series
+                .iter()
+                .filter(|s| bad(s, l))
+                .filter_map(|s| errs(s, l - p.window + 1, l).last().copied())
+                .max()
+                .unwrap();
+            (start, d, end)
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn detection_matches_the_naive_rules(
+        reqs in prop::collection::vec((0u8..3, 0i64..900, prop::sample::select(vec![200u16, 200, 500, 502])), 1..500),
+        bursts in prop::collection::vec((0u8..3, 0i64..900, 5i64..40), 0..4),
+    ) {
+        let params = Params { window: 15, min_errors: 4, min_ratio: 0.3, cooldown: 40, gap: 100_000 };
+        let mut all: Vec<(u8, i64, u16)> = reqs;
+        for (h, at, len) in bursts {
+            for t in at..at + len {
+                all.push((h, t, 503));
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut per_host: BTreeMap<String, Counts> = BTreeMap::new();
+        let mut files: BTreeMap<String, String> = BTreeMap::new();
+        for (h, t, s) in &all {
+            let host = format!("h{h}");
+            let c = per_host.entry(host.clone()).or_default().entry(*t).or_default();
+            c.0 += 1;
+            c.1 += (*s >= 500) as u64;
+            let f = files.entry(host).or_default();
+            f.push_str(&access_line(T0 + t, *s, -18_000));
+            f.push('\n');
+        }
+        let mut specs = Vec::new();
+        for (h, text) in &files {
+            let p = dir.path().join(format!("{h}.log"));
+            std::fs::write(&p, text).unwrap();
+            specs.push(spec(h, &p));
+        }
+        let a = analyze(&config(specs, params, 2, 4096)).unwrap();
+        let got: Vec<(i64, i64, i64)> = a
+            .incidents
+            .iter()
+            .filter(|i| i.kind == "error-burst")
+            .map(|i| (i.start.utc - T0, i.detected.utc - T0, i.end.utc - T0))
+            .collect();
+        let want = naive_bursts(&per_host, &params);
+        prop_assert_eq!(got, want);
+        let hosts: BTreeSet<&String> = a.incidents.iter().flat_map(|i| &i.hosts).collect();
+        prop_assert!(hosts.iter().all(|h| per_host.contains_key(*h)));
+    }
+}
