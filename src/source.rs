@@ -176,8 +176,34 @@ fn make_input(path: Option<PathBuf>, label: &Option<String>) -> Input {
     }
 }
 
+/// Orders rotated files oldest first: `access.log.2.gz`, `access.log.1`,
+/// `access.log`; other names by path.
+fn rotation_key(p: &Path) -> (PathBuf, String, std::cmp::Reverse<u64>) {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bare = [".gz", ".zst", ".bz2", ".xz"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))
+        .unwrap_or(&name);
+    let (base, n) = match bare.rsplit_once('.') {
+        Some((base, n))
+            if !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            (base.to_string(), n.parse().unwrap_or(0))
+        }
+        _ => (bare.to_string(), 0),
+    };
+    (
+        p.parent().map(Path::to_path_buf).unwrap_or_default(),
+        base,
+        std::cmp::Reverse(n),
+    )
+}
+
 /// Expands the command-line paths into inputs: a directory gives every file
-/// below it (hidden files and directories skipped), in path order.
+/// below it (hidden files and directories skipped), rotated files oldest first.
 pub fn expand(specs: &[InputSpec]) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
@@ -215,6 +241,7 @@ pub fn expand(specs: &[InputSpec]) -> (Vec<Input>, Vec<InputError>) {
                         }),
                     }
                 }
+                inputs[before..].sort_by_cached_key(|i| i.path.as_deref().map(rotation_key));
                 if inputs.len() == before {
                     errors.push(InputError {
                         path: path.display().to_string(),
@@ -355,6 +382,32 @@ mod tests {
         assert_eq!(s.path, Some(PathBuf::from("/nonexistent/access.log")));
         let s = InputSpec::parse("/a=b/access.log");
         assert_eq!(s.label, None);
+    }
+
+    #[test]
+    fn rotated_files_oldest_first() {
+        let mut v: Vec<PathBuf> = [
+            "a/access.log",
+            "a/access.log.1",
+            "a/access.log.10.gz",
+            "a/access.log.2.gz",
+            "a/error.log",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        v.sort_by_cached_key(|p| rotation_key(p));
+        let names: Vec<&str> = v.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "a/access.log.10.gz",
+                "a/access.log.2.gz",
+                "a/access.log.1",
+                "a/access.log",
+                "a/error.log"
+            ]
+        );
     }
 
     #[test]
