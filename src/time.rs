@@ -188,6 +188,19 @@ impl ClfCache {
     }
 }
 
+/// The length of a sub-second part (`.345678`, or `,345678` when `seps`
+/// allows it) at the start of `b`: 0 when there is none, `None` when a
+/// separator is followed by no digit.
+fn fraction(b: &[u8], seps: &[u8]) -> Option<usize> {
+    match b.first() {
+        Some(c) if seps.contains(c) => {
+            let digits = b[1..].iter().take_while(|d| d.is_ascii_digit()).count();
+            (digits > 0).then_some(1 + digits)
+        }
+        _ => Some(0),
+    }
+}
+
 /// What an RFC 3339-like stamp held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IsoStamp {
@@ -212,21 +225,10 @@ pub fn parse_iso(b: &[u8]) -> Option<(IsoStamp, usize)> {
     let d = num2(&b[8..10])?;
     let (h, mi, s) = hms(&b[11..19])?;
     let naive = civil_to_secs(y, mo, d, h, mi, s)?;
-    let mut i = 19;
-    let mut comma_fraction = false;
-    let mut has_fraction = false;
-    if i < b.len() && (b[i] == b'.' || b[i] == b',') {
-        comma_fraction = b[i] == b',';
-        let start = i + 1;
-        i = start;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        has_fraction = true;
-    }
+    let comma_fraction = b.get(19) == Some(&b',');
+    let frac = fraction(&b[19..], b".,")?;
+    let has_fraction = frac > 0;
+    let mut i = 19 + frac;
     let mut offset = None;
     let mut compact_offset = false;
     if let Some((off, used)) = b.get(i..).and_then(parse_offset) {
@@ -267,19 +269,8 @@ pub fn parse_bsd(b: &[u8]) -> Option<(BsdStamp, usize)> {
     if day == 0 || day > 31 || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    let mut i = 15;
-    let mut has_fraction = false;
-    if i < b.len() && b[i] == b'.' {
-        let start = i + 1;
-        i = start;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        has_fraction = true;
-    }
+    let frac = fraction(&b[15..], b".")?;
+    let (i, has_fraction) = (15 + frac, frac > 0);
     Some((
         BsdStamp {
             month,
