@@ -194,6 +194,70 @@ impl Series {
     }
 }
 
+/// Builds a [`Series`] from requests in the order a log holds them, keeping
+/// the current hour and offset at hand: consecutive lines nearly always
+/// share both, so the hot path costs no map look-up per line.
+#[derive(Default)]
+pub struct SeriesBuilder {
+    series: Series,
+    hour_key: i64,
+    hour: Option<Box<Hour>>,
+    offset: OffsetSecs,
+    offset_count: u64,
+}
+
+impl SeriesBuilder {
+    #[inline]
+    pub fn add(&mut self, r: &Request) {
+        let h = r.utc.div_euclid(HOUR);
+        if self.hour.is_none() || h != self.hour_key {
+            self.switch_hour(h);
+        }
+        let s = r.utc.rem_euclid(HOUR) as usize;
+        let hour = self.hour.as_mut().expect("switched above");
+        hour.requests[s] = hour.requests[s].saturating_add(1);
+        self.series.requests += 1;
+        if r.is_error() {
+            hour.errors[s] = hour.errors[s].saturating_add(1);
+            self.series.errors += 1;
+            *self.series.status.entry((r.utc, r.status)).or_insert(0) += 1;
+        }
+        if r.offset != self.offset || self.offset_count == 0 {
+            self.flush_offset();
+            self.offset = r.offset;
+        }
+        self.offset_count += 1;
+    }
+
+    #[cold]
+    fn switch_hour(&mut self, h: i64) {
+        if let Some(old) = self.hour.take() {
+            self.series.hours.insert(self.hour_key, old);
+        }
+        self.hour = Some(self.series.hours.remove(&h).unwrap_or_else(Hour::zero));
+        self.hour_key = h;
+    }
+
+    fn flush_offset(&mut self) {
+        if self.offset_count > 0 {
+            *self.series.offsets.entry(self.offset).or_insert(0) += self.offset_count;
+            self.offset_count = 0;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.series.requests == 0
+    }
+
+    pub fn finish(mut self) -> Series {
+        if let Some(old) = self.hour.take() {
+            self.series.hours.insert(self.hour_key, old);
+        }
+        self.flush_offset();
+        self.series
+    }
+}
+
 /// Sequential access to a [`Series`] without a map look-up per second.
 pub struct Cursor<'a> {
     series: &'a Series,
@@ -298,6 +362,30 @@ mod tests {
             b.series_mut(host).add(&req(*t, *s));
         }
         b
+    }
+
+    #[test]
+    fn builder_equals_adding_one_by_one() {
+        let reqs = [
+            (10, 200),
+            (10, 502),
+            (7205, 500),
+            (-3, 200),
+            (11, 503),
+            (7206, 200),
+        ];
+        let mut b = SeriesBuilder::default();
+        let mut s = Series::default();
+        for (i, (t, st)) in reqs.iter().enumerate() {
+            let r = Request {
+                utc: *t,
+                offset: if i % 3 == 0 { 0 } else { 3600 },
+                status: *st,
+            };
+            b.add(&r);
+            s.add(&r);
+        }
+        assert_eq!(b.finish(), s);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use crate::bucket::{BucketSet, Series};
+use crate::bucket::{BucketSet, SeriesBuilder};
 use crate::chunk::{self, Block, BlockReader};
 use crate::event::{OomLine, Origin, Stamp};
 use crate::format::{self, Format, Line, LineParser, YearRule};
@@ -160,7 +160,7 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
     let mut parser = ctx.format.map(|f| LineParser::new(f, ctx.years));
     // Requests of an input all belong to its host: count them here and hand
     // the series over once, not one map look-up per line.
-    let mut requests = Series::default();
+    let mut requests = SeriesBuilder::default();
     for (n, line) in chunk::lines(&block.data).enumerate() {
         t.lines += 1;
         let parsed = parser.as_mut().and_then(|p| p.parse(line));
@@ -225,8 +225,8 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
             }
         }
     }
-    if requests.requests > 0 {
-        b.series_mut(ctx.host).merge(requests);
+    if !requests.is_empty() {
+        b.series_mut(ctx.host).merge(requests.finish());
     }
     t.blocks.push((block.index, t.lines));
     t.read_error = block.error.clone();

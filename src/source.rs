@@ -272,6 +272,8 @@ pub enum Compression {
     None,
     Gzip,
     Zstd,
+    Bzip2,
+    Xz,
 }
 
 impl Compression {
@@ -280,6 +282,8 @@ impl Compression {
             Compression::None => "none",
             Compression::Gzip => "gzip",
             Compression::Zstd => "zstd",
+            Compression::Bzip2 => "bzip2",
+            Compression::Xz => "xz",
         }
     }
 }
@@ -345,13 +349,9 @@ pub fn open(input: &Input) -> io::Result<Opened> {
     } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Compression::Zstd
     } else if magic.starts_with(b"BZh") && magic.len() > 3 && magic[3].is_ascii_digit() {
-        return Err(io::Error::other(
-            "bzip2-compressed; decompress it first (bzcat FILE | logburst -)",
-        ));
+        Compression::Bzip2
     } else if magic.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-        return Err(io::Error::other(
-            "xz-compressed; decompress it first (xzcat FILE | logburst -)",
-        ));
+        Compression::Xz
     } else {
         Compression::None
     };
@@ -360,6 +360,9 @@ pub fn open(input: &Input) -> io::Result<Opened> {
         // Rotated logs and some shippers concatenate gzip members: read all.
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
+        // Like gzip, bzip2 and xz files may hold several streams back to back.
+        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(buffered)),
+        Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(buffered)),
     };
     Ok(Opened {
         reader,

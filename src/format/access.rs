@@ -13,8 +13,8 @@
 //! `\"`. The request therefore ends at the first quote that is followed by a
 //! space, a three-digit status and a space or the end of the line.
 
-use memchr::memchr_iter;
-use nom::bytes::complete::{tag, take, take_till1, take_until, take_while1};
+use memchr::memchr;
+use nom::bytes::complete::{tag, take, take_while1};
 use nom::{IResult, Parser};
 
 use crate::event::Request;
@@ -70,7 +70,10 @@ fn status_and_bytes(i: &[u8]) -> Res<'_, u16> {
 /// The quoted request, then status and bytes: the request ends at the first
 /// quote not escaped with a backslash that is followed by ` NNN BYTES`.
 fn request_then_status(i: &[u8]) -> Res<'_, u16> {
-    for q in memchr_iter(b'"', i) {
+    let mut from = 0;
+    while let Some(p) = memchr(b'"', &i[from..]) {
+        let q = from + p;
+        from = q + 1;
         if q > 0 && i[q - 1] == b'\\' {
             continue;
         }
@@ -82,17 +85,29 @@ fn request_then_status(i: &[u8]) -> Res<'_, u16> {
 }
 
 /// Parses one access-log line.
+///
+/// The prefix is found with memchr rather than byte-by-byte combinators: it
+/// is the hot path of the whole tool, and `$remote_user` may hold spaces, so
+/// the stamp is located as the first `[` that follows a space.
 pub fn parse_line(i: &[u8]) -> Option<AccessLine<'_>> {
+    if i.first().is_none_or(|c| *c == b' ' || *c == b'[') {
+        return None; // no $remote_addr
+    }
+    let mut from = 1;
+    let open = loop {
+        let p = from + memchr(b'[', &i[from..])?;
+        if i[p - 1] == b' ' {
+            break p;
+        }
+        from = p + 1;
+    };
     let r: Res<'_, _> = (
-        take_till1(|c| c == b' '), // $remote_addr (IPv4, IPv6, hostname)
-        take_until(&b" ["[..]),    // " $ident $remote_user", spaces allowed
-        tag(&b" ["[..]),
         take(26usize), // $time_local
         tag(&b"] \""[..]),
         request_then_status,
     )
-        .parse(i);
-    let (tail, (_, _, _, time, _, status)) = r.ok()?;
+        .parse(&i[open + 1..]);
+    let (tail, (time, _, status)) = r.ok()?;
     Some(AccessLine { time, status, tail })
 }
 
