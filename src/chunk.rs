@@ -4,20 +4,61 @@
 //! The reader is an iterator; the `pipeline` stage pulls blocks from it on
 //! whichever worker is free (rayon's `par_bridge`), so one worker reads or
 //! decompresses the next block while the others parse the ones already cut.
-//! Memory per input is bounded by the block size times the number of workers.
+//! Memory per input is bounded by the block size times the number of workers
+//! (each holds at most one block) plus the block being filled; buffers are
+//! recycled through a [`Pool`].
 
 use std::io::{self, Read};
+use std::sync::{Arc, Mutex};
 
 /// Default block size.
 pub const DEFAULT_BLOCK_SIZE: usize = 4 << 20;
+
+/// Buffers of one block size, handed back when a block is dropped so that
+/// the next block reuses them: no fresh allocation (and no page faults and
+/// zeroing of a fresh mapping) per block, and at most `keep` idle buffers.
+#[derive(Debug)]
+pub struct Pool {
+    size: usize,
+    keep: usize,
+    free: Mutex<Vec<Vec<u8>>>,
+}
+
+impl Pool {
+    pub fn new(size: usize, keep: usize) -> Arc<Pool> {
+        Arc::new(Pool {
+            size,
+            keep,
+            free: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A buffer of exactly `size` bytes (contents unspecified).
+    fn take(&self) -> Vec<u8> {
+        let reused = self.free.lock().ok().and_then(|mut f| f.pop());
+        reused.unwrap_or_else(|| vec![0; self.size])
+    }
+
+    fn give(&self, buf: Vec<u8>) {
+        if buf.len() != self.size {
+            return;
+        }
+        if let Ok(mut f) = self.free.lock() {
+            if f.len() < self.keep {
+                f.push(buf);
+            }
+        }
+    }
+}
 
 /// One newline-aligned block of an input.
 #[derive(Debug, Default)]
 pub struct Block {
     /// Position of the block in its input (0, 1, 2…).
     pub index: u32,
-    /// Whole lines; the last one may lack its newline at the end of input.
-    pub data: Vec<u8>,
+    buf: Vec<u8>,
+    len: usize,
+    pool: Option<Arc<Pool>>,
     /// This block stands for a single line longer than the block size, which
     /// was skipped (counted as one malformed line) rather than buffered.
     pub overlong_line: bool,
@@ -26,11 +67,28 @@ pub struct Block {
     pub error: Option<String>,
 }
 
+impl Block {
+    /// Whole lines; the last one may lack its newline at the end of input.
+    pub fn data(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            pool.give(std::mem::take(&mut self.buf));
+        }
+    }
+}
+
 /// Reads blocks from a byte stream.
 pub struct BlockReader<R> {
     reader: R,
-    block_size: usize,
-    carry: Vec<u8>,
+    pool: Arc<Pool>,
+    /// The next block's buffer, holding the partial line the last block
+    /// ended with, and how many bytes of it are filled.
+    pending: Option<(Vec<u8>, usize)>,
     next_index: u32,
     done: bool,
     /// Decompressed bytes read so far.
@@ -38,22 +96,28 @@ pub struct BlockReader<R> {
 }
 
 impl<R: Read> BlockReader<R> {
+    /// A reader with its own pool, keeping a few idle buffers.
     pub fn new(reader: R, block_size: usize) -> Self {
+        let pool = Pool::new(block_size.max(16), 4);
+        Self::with_pool(reader, pool)
+    }
+
+    /// A reader whose blocks come from (and return to) `pool`.
+    pub fn with_pool(reader: R, pool: Arc<Pool>) -> Self {
         BlockReader {
             reader,
-            block_size: block_size.max(16),
-            carry: Vec::new(),
+            pool,
+            pending: None,
             next_index: 0,
             done: false,
             offset: 0,
         }
     }
 
-    /// Fills `buf` up to the block size. Returns `Err` with a description when
-    /// the stream failed; `Ok(true)` at the end of the stream.
-    fn fill(&mut self, buf: &mut Vec<u8>) -> Result<bool, String> {
-        let mut filled = buf.len();
-        buf.resize(self.block_size, 0);
+    /// Fills `buf` from `filled` to its end. Returns the new fill and
+    /// `Err` with a description when the stream failed, `Ok(true)` at the end
+    /// of the stream.
+    fn fill(&mut self, buf: &mut [u8], mut filled: usize) -> (usize, Result<bool, String>) {
         let result = loop {
             if filled == buf.len() {
                 break Ok(false);
@@ -74,34 +138,39 @@ impl<R: Read> BlockReader<R> {
                 }
             }
         };
-        buf.truncate(filled);
-        result
+        (filled, result)
     }
 
     /// Discards bytes up to and including the next newline; what follows it
-    /// is kept in `carry`.
+    /// becomes the start of the next block. `Ok(true)` when nothing is left.
     fn skip_rest_of_line(&mut self) -> Result<bool, String> {
-        let mut buf = Vec::with_capacity(self.block_size);
+        let mut buf = self.pool.take();
         loop {
-            buf.clear();
-            let eof = self.fill(&mut buf)?;
-            if let Some(p) = memchr::memchr(b'\n', &buf) {
-                self.carry = buf[p + 1..].to_vec();
-                return Ok(eof && self.carry.is_empty());
+            let (filled, result) = self.fill(&mut buf, 0);
+            let eof = result?;
+            if let Some(p) = memchr::memchr(b'\n', &buf[..filled]) {
+                let rest = filled - p - 1;
+                buf.copy_within(p + 1..filled, 0);
+                self.pending = Some((buf, rest));
+                return Ok(eof && rest == 0);
             }
             if eof {
+                self.pool.give(buf);
                 return Ok(true);
             }
         }
     }
 
-    fn block(&mut self, data: Vec<u8>) -> Block {
+    fn block(&mut self, buf: Vec<u8>, len: usize) -> Block {
         let index = self.next_index;
         self.next_index += 1;
         Block {
             index,
-            data,
-            ..Block::default()
+            buf,
+            len,
+            pool: Some(self.pool.clone()),
+            overlong_line: false,
+            error: None,
         }
     }
 }
@@ -123,28 +192,35 @@ impl<R: Read> Iterator for BlockReader<R> {
         if self.done {
             return None;
         }
-        let mut buf = std::mem::take(&mut self.carry);
-        buf.reserve(self.block_size.saturating_sub(buf.len()));
-        match self.fill(&mut buf) {
+        let (mut buf, carried) = self.pending.take().unwrap_or_else(|| (self.pool.take(), 0));
+        let (filled, result) = self.fill(&mut buf, carried);
+        match result {
             Err(message) => {
                 self.done = true;
-                let mut b = self.block(buf);
+                let mut b = self.block(buf, filled);
                 b.error = Some(message);
                 Some(b)
             }
             Ok(true) => {
                 self.done = true;
-                (!buf.is_empty()).then(|| self.block(buf))
+                if filled == 0 {
+                    self.pool.give(buf);
+                    return None;
+                }
+                Some(self.block(buf, filled))
             }
-            Ok(false) => match memchr::memrchr(b'\n', &buf) {
+            Ok(false) => match memchr::memrchr(b'\n', &buf[..filled]) {
                 Some(p) => {
-                    self.carry = buf[p + 1..].to_vec();
-                    buf.truncate(p + 1);
-                    Some(self.block(buf))
+                    let mut next = self.pool.take();
+                    let rest = filled - p - 1;
+                    next[..rest].copy_from_slice(&buf[p + 1..filled]);
+                    self.pending = Some((next, rest));
+                    Some(self.block(buf, p + 1))
                 }
                 None => {
                     // One line fills the whole block: skip it, count it.
-                    let mut b = self.block(Vec::new());
+                    self.pool.give(buf);
+                    let mut b = self.block(Vec::new(), 0);
                     b.overlong_line = true;
                     match self.skip_rest_of_line() {
                         Ok(eof) => self.done = eof,
@@ -196,12 +272,12 @@ mod tests {
         let data = b"alpha\nbeta\ngamma gamma\ndelta\nlast-without-newline";
         for size in [21, 22, 23, 64, 1 << 20] {
             let bs = blocks(data, size);
-            let joined: Vec<u8> = bs.iter().flat_map(|b| b.data.clone()).collect();
+            let joined: Vec<u8> = bs.iter().flat_map(|b| b.data().to_vec()).collect();
             assert_eq!(joined, data.to_vec(), "size {size}");
             for b in &bs[..bs.len() - 1] {
-                assert_eq!(b.data.last(), Some(&b'\n'));
+                assert_eq!(b.data().last(), Some(&b'\n'));
             }
-            let n: usize = bs.iter().map(|b| lines(&b.data).count()).sum();
+            let n: usize = bs.iter().map(|b| lines(b.data()).count()).sum();
             assert_eq!(n, 5);
         }
     }
@@ -213,9 +289,24 @@ mod tests {
         data.extend(b"\nafter\n");
         let bs = blocks(&data, 16);
         assert!(bs.iter().any(|b| b.overlong_line));
-        let kept: Vec<&[u8]> = bs.iter().flat_map(|b| lines(&b.data)).collect();
+        let kept: Vec<&[u8]> = bs.iter().flat_map(|b| lines(b.data())).collect();
         assert_eq!(kept, vec![&b"short"[..], &b"after"[..]]);
-        assert!(bs.iter().all(|b| b.data.len() <= 16));
+        assert!(bs.iter().all(|b| b.data().len() <= 16));
+    }
+
+    #[test]
+    fn dropped_blocks_return_their_buffers() {
+        let data = b"one\ntwo\nthree\nfour\nfive\nsix\n".repeat(10);
+        let pool = Pool::new(16, 2);
+        let mut reader = BlockReader::with_pool(&data[..], pool.clone());
+        let mut seen = Vec::new();
+        for b in reader.by_ref() {
+            seen.extend_from_slice(b.data());
+            // At most the kept buffers idle, whatever the number of blocks.
+            assert!(pool.free.lock().unwrap().len() <= 2);
+        }
+        assert_eq!(seen, data);
+        assert_eq!(pool.free.lock().unwrap().len(), 2);
     }
 
     #[test]
@@ -238,7 +329,7 @@ mod tests {
         }
         let bs: Vec<Block> = BlockReader::new(Failing(4), 64).collect();
         assert_eq!(bs.len(), 1);
-        assert_eq!(bs[0].data, b"ab\nab\nab\nab\n");
+        assert_eq!(bs[0].data(), b"ab\nab\nab\nab\n");
         assert!(bs[0].error.as_deref().unwrap().contains("truncated"));
     }
 }

@@ -161,7 +161,7 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
     // Requests of an input all belong to its host: count them here and hand
     // the series over once, not one map look-up per line.
     let mut requests = SeriesBuilder::default();
-    for (n, line) in chunk::lines(&block.data).enumerate() {
+    for (n, line) in chunk::lines(block.data()).enumerate() {
         t.lines += 1;
         let parsed = parser.as_mut().and_then(|p| p.parse(line));
         let Some(parsed) = parsed else {
@@ -257,7 +257,9 @@ pub fn scan(index: u32, input: &Input, opts: &ScanOptions) -> Scan {
         fixed: opts.year,
         reference: year_reference(opened.modified),
     };
-    let mut reader = BlockReader::new(opened.reader, opts.block_size);
+    // Each worker holds at most one block, the reader one more.
+    let pool = chunk::Pool::new(opts.block_size, rayon::current_num_threads() + 2);
+    let mut reader = BlockReader::with_pool(opened.reader, pool);
     // Sniff the format from the same head whatever the block size: gather
     // blocks until there are enough bytes, then hand them on.
     let mut head_blocks = Vec::new();
@@ -265,7 +267,7 @@ pub fn scan(index: u32, input: &Input, opts: &ScanOptions) -> Scan {
     while head_len < SNIFF_BYTES {
         match reader.next() {
             Some(b) => {
-                head_len += b.data.len().max(1);
+                head_len += b.data().len().max(1);
                 head_blocks.push(b);
             }
             None => break,
@@ -280,8 +282,8 @@ pub fn scan(index: u32, input: &Input, opts: &ScanOptions) -> Scan {
     let format = opts.format.or_else(|| {
         let mut head = Vec::with_capacity(SNIFF_BYTES);
         for b in head_blocks.iter().filter(|b| !b.overlong_line) {
-            let take = (SNIFF_BYTES - head.len()).min(b.data.len());
-            head.extend_from_slice(&b.data[..take]);
+            let take = (SNIFF_BYTES - head.len()).min(b.data().len());
+            head.extend_from_slice(&b.data()[..take]);
         }
         format::detect(&head, &years)
     });
