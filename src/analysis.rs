@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::event::{OomKill, OomLine, Stamp};
 use crate::format::Format;
 use crate::pipeline::{self, Scan, ScanOptions};
+use crate::progress::ProgressHook;
 use crate::source::{self, HostFrom, Input, InputSpec};
 use crate::time::{self, OffsetSecs, Zone};
 
@@ -36,6 +37,8 @@ pub struct Config {
     /// Worker threads; `None` for one per core.
     pub threads: Option<usize>,
     pub block_size: usize,
+    /// Told how many bytes were read, as they are.
+    pub progress: Option<ProgressHook>,
 }
 
 impl Default for Config {
@@ -50,6 +53,7 @@ impl Default for Config {
             year: None,
             threads: None,
             block_size: DEFAULT_BLOCK_SIZE,
+            progress: None,
         }
     }
 }
@@ -367,6 +371,17 @@ fn year_note(path: &str, from: &YearFrom) -> String {
     }
 }
 
+/// Bytes on disk of all inputs; `None` when one is standard input.
+fn total_size(inputs: &[Input]) -> Option<u64> {
+    inputs.iter().try_fold(0u64, |acc, i| {
+        let len = i
+            .path
+            .as_ref()
+            .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))?;
+        Some(acc + len)
+    })
+}
+
 /// Runs the whole analysis.
 pub fn analyze(config: &Config) -> Result<Analysis> {
     let threads = config.threads.unwrap_or(0);
@@ -397,11 +412,18 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
         until: config.until,
         block_size: config.block_size.max(64),
     };
+    let progress = config.progress.as_ref().map(|h| &*h.0);
+    if let Some(p) = progress {
+        p.begin(total_size(&inputs));
+    }
     let mut scans: Vec<Scan> = inputs
         .par_iter()
         .enumerate()
-        .map(|(i, input)| pipeline::scan(i as u32, input, &opts))
+        .map(|(i, input)| pipeline::scan(i as u32, input, &opts, progress))
         .collect();
+    if let Some(p) = progress {
+        p.end();
+    }
 
     let buckets = scans.iter_mut().fold(BucketSet::default(), |acc, s| {
         acc.merge(std::mem::take(&mut s.buckets))

@@ -161,6 +161,7 @@ impl Args {
             year: self.year,
             threads: self.threads.map(usize::from),
             block_size: self.block_size,
+            progress: None,
         })
     }
 }

@@ -9,7 +9,8 @@
 //! - [`pipeline`]: the one place that runs the above in parallel and merges;
 //! - [`detect`]: series → incidents (bursts, traffic gaps, OOM clusters);
 //! - [`analysis`]: the run as a whole, producing one [`Analysis`] value;
-//! - [`report`]: renderers of that value (text, JSON).
+//! - [`report`]: renderers of that value (text, JSON);
+//! - [`progress`]: how far reading got, for a caller that shows it.
 //!
 //! The library never prints and never exits; the binary does both.
 
@@ -21,6 +22,7 @@ pub mod error;
 pub mod event;
 pub mod format;
 pub mod pipeline;
+pub mod progress;
 pub mod report;
 pub mod source;
 pub mod time;

@@ -2,6 +2,7 @@
 //! the outcome to an exit code (0 done, 1 incidents with --exit-code, 2 bad
 //! usage or an unreadable input).
 
+mod bar;
 mod cli;
 
 use std::io::{self, Write};
@@ -23,7 +24,8 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
-    let config = args.config().map_err(anyhow::Error::msg)?;
+    let mut config = args.config().map_err(anyhow::Error::msg)?;
+    config.progress = bar::hook(args.quiet);
     let analysis = logburst::analyze(&config)?;
 
     let stdout = io::stdout();

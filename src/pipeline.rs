@@ -5,6 +5,7 @@
 //! An input enters as an [`Input`] and leaves as a [`Scan`]: its line
 //! accounting and its [`BucketSet`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
@@ -13,6 +14,7 @@ use crate::bucket::{BucketSet, SeriesBuilder};
 use crate::chunk::{self, Block, BlockReader};
 use crate::event::{OomLine, Origin, Stamp};
 use crate::format::{self, Format, Line, LineParser, YearRule};
+use crate::progress::Progress;
 use crate::source::{self, Compression, Input};
 
 /// How many malformed lines are kept per input to show the user.
@@ -243,7 +245,15 @@ fn year_reference(modified: SystemTime) -> (i64, u32) {
 
 /// Reads one input: detect its format from its first 64 KiB, then parse every
 /// block on the pool and merge.
-pub fn scan(index: u32, input: &Input, opts: &ScanOptions) -> Scan {
+pub fn scan(
+    index: u32,
+    input: &Input,
+    opts: &ScanOptions,
+    progress: Option<&dyn Progress>,
+) -> Scan {
+    if let Some(p) = progress {
+        p.reading(&input.display);
+    }
     let opened = match source::open(input) {
         Ok(o) => o,
         Err(e) => {
@@ -274,6 +284,9 @@ pub fn scan(index: u32, input: &Input, opts: &ScanOptions) -> Scan {
         }
     }
     if head_blocks.is_empty() {
+        if let Some(p) = progress {
+            p.advance(opened.raw_read.load(Ordering::Relaxed));
+        }
         return Scan {
             compression: Some(opened.compression),
             ..Scan::default()
@@ -294,15 +307,28 @@ pub fn scan(index: u32, input: &Input, opts: &ScanOptions) -> Scan {
         host: &input.host,
         opts,
     };
+    // Bytes read from disk are reported as each block is cut (the iterator
+    // runs under par_bridge's lock, one block at a time).
+    let raw = opened.raw_read;
+    let reported = AtomicU64::new(0);
+    let report = || {
+        if let Some(p) = progress {
+            let now = raw.load(Ordering::Relaxed);
+            let before = reported.swap(now, Ordering::Relaxed);
+            p.advance(now.saturating_sub(before));
+        }
+    };
     let (tally, buckets) = head_blocks
         .into_iter()
         .chain(reader)
+        .inspect(|_| report())
         .par_bridge()
         .map(|block| parse_block(&block, &ctx))
         .reduce(
             || (Tally::default(), BucketSet::default()),
             |(ta, ba), (tb, bb)| (ta.merge(tb), ba.merge(bb)),
         );
+    report();
     let mut tally = tally;
     let block_starts = tally.block_starts();
     for s in &mut tally.samples {

@@ -1,0 +1,211 @@
+//! Every archive format reads to the same analysis as the plain file, for
+//! any thread count; progress accounts for every byte on disk.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use logburst::progress::{Progress, ProgressHook};
+use logburst::source::InputSpec;
+use logburst::{analyze, Config};
+
+/// A combined log with an outage: 20 requests a second for 40 minutes, all
+/// 502 from minute 20 to 25.
+fn access_log() -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..(40 * 60 * 20) {
+        let sec = i / 20;
+        let (m, s) = (sec / 60, sec % 60);
+        let status = if (1200..1500).contains(&sec) {
+            502
+        } else {
+            200
+        };
+        writeln!(
+            out,
+            "10.0.{}.{} - - [02/Feb/2023:07:{m:02}:{s:02} +0300] \"GET /x/{i} HTTP/1.1\" {status} {} \"-\" \"t\"",
+            i % 7,
+            i % 251,
+            100 + i % 900
+        )
+        .unwrap();
+    }
+    out
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn bzip2(data: &[u8]) -> Vec<u8> {
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn xz(data: &[u8]) -> Vec<u8> {
+    let mut e = liblzma::write::XzEncoder::new(Vec::new(), 1);
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn zstd(data: &[u8]) -> Vec<u8> {
+    zstd::encode_all(data, 1).unwrap()
+}
+
+/// Several members/frames/streams glued together, as `cat a.gz b.gz` makes.
+fn in_pieces(data: &[u8], compress: fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    let cut = data.len() / 3;
+    let cut = cut + data[cut..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut out = compress(&data[..cut]);
+    out.extend(compress(&data[cut..]));
+    out
+}
+
+fn without_paths(mut v: serde_json::Value) -> serde_json::Value {
+    for i in v["inputs"].as_array_mut().unwrap() {
+        let o = i.as_object_mut().unwrap();
+        o.remove("path");
+        o.remove("compression");
+    }
+    v
+}
+
+#[test]
+fn every_archive_format_reads_like_the_plain_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = access_log();
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("plain.log", data.clone()),
+        ("gzip.log.gz", gzip(&data)),
+        ("gzip-members.log.gz", in_pieces(&data, gzip)),
+        ("bzip2.log.bz2", bzip2(&data)),
+        ("bzip2-streams.log.bz2", in_pieces(&data, bzip2)),
+        ("xz.log.xz", xz(&data)),
+        ("xz-streams.log.xz", in_pieces(&data, xz)),
+        ("zstd.log.zst", zstd(&data)),
+        ("zstd-frames.log.zst", in_pieces(&data, zstd)),
+    ];
+    let mut expected = None;
+    for (name, bytes) in &files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let arg = format!("web-01={}", path.display());
+        let run = logburst(&["-o", "json", "--block-size", "65536", &arg]);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let json = run.json();
+        let input = &json["inputs"][0];
+        assert_eq!(input["lines"], 48_000, "{name}");
+        assert_eq!(input["malformed"], 0, "{name}");
+        assert_eq!(json["incidents"].as_array().unwrap().len(), 1, "{name}");
+        let json = without_paths(json);
+        match &expected {
+            None => expected = Some(json),
+            Some(e) => assert_eq!(&json, e, "{name} differs from the plain file"),
+        }
+    }
+}
+
+#[test]
+fn same_json_for_1_2_and_8_threads_over_many_archives() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = access_log();
+    for (i, compress) in [gzip, bzip2, xz, zstd, |d: &[u8]| d.to_vec()]
+        .iter()
+        .enumerate()
+    {
+        let sub = dir.path().join(format!("web-{i:02}"));
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("access.log.1"), compress(&data)).unwrap();
+    }
+    let root = dir.path().display().to_string();
+    let run = |threads: &str| {
+        let r = logburst(&[
+            "-o",
+            "json",
+            "--threads",
+            threads,
+            "--block-size",
+            "32768",
+            &root,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    let one = run("1");
+    let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(v["inputs"].as_array().unwrap().len(), 5);
+    assert_eq!(run("2"), one);
+    assert_eq!(run("8"), one);
+}
+
+#[derive(Default)]
+struct Counter {
+    total: Mutex<Option<Option<u64>>>,
+    read: AtomicU64,
+    files: Mutex<Vec<String>>,
+    ends: AtomicUsize,
+}
+
+impl Progress for Counter {
+    fn begin(&self, total: Option<u64>) {
+        *self.total.lock().unwrap() = Some(total);
+    }
+    fn reading(&self, display: &str) {
+        self.files.lock().unwrap().push(display.to_string());
+    }
+    fn advance(&self, bytes: u64) {
+        self.read.fetch_add(bytes, Ordering::Relaxed);
+    }
+    fn end(&self) {
+        self.ends.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn progress_counts_every_byte_on_disk_once() {
+    let demo = root().join("fixtures/demo");
+    let on_disk: u64 = ["access.log", "access.log.1.gz", "kern.log"]
+        .iter()
+        .map(|f| {
+            std::fs::metadata(demo.join("web-01").join(f))
+                .unwrap()
+                .len()
+        })
+        .sum();
+    for threads in [1, 2] {
+        let counter = Arc::new(Counter::default());
+        let config = Config {
+            inputs: vec![InputSpec::parse(&demo.display().to_string())],
+            threads: Some(threads),
+            block_size: 4096,
+            progress: Some(ProgressHook(counter.clone())),
+            ..Config::default()
+        };
+        analyze(&config).unwrap();
+        assert_eq!(*counter.total.lock().unwrap(), Some(Some(on_disk)));
+        assert_eq!(counter.read.load(Ordering::Relaxed), on_disk);
+        assert_eq!(counter.ends.load(Ordering::Relaxed), 1);
+        let mut files = counter.files.lock().unwrap().clone();
+        files.sort();
+        let names: Vec<&str> = files
+            .iter()
+            .map(|f| Path::new(f).file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(names, ["access.log", "access.log.1.gz", "kern.log"]);
+    }
+}
+
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    let run = logburst(&["fixtures/demo"]);
+    assert_eq!(run.code, 0);
+    assert!(!run.stderr.contains('\r'), "{}", run.stderr);
+    assert!(!run.stderr.contains("ETA"), "{}", run.stderr);
+}
