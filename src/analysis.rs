@@ -18,7 +18,7 @@ use crate::event::{OomKill, OomLine, Stamp};
 use crate::format::Format;
 use crate::pipeline::{self, Scan, ScanOptions};
 use crate::progress::ProgressHook;
-use crate::source::{self, HostFrom, Input, InputSpec};
+use crate::source::{self, HostFrom, Input, InputSpec, MapPolicy};
 use crate::time::{self, OffsetSecs, Zone};
 
 pub const SCHEMA: &str = "logburst/v1";
@@ -37,6 +37,8 @@ pub struct Config {
     /// Worker threads; `None` for one per core.
     pub threads: Option<usize>,
     pub block_size: usize,
+    /// When plain files are memory-mapped rather than read.
+    pub mmap: MapPolicy,
     /// Told how many bytes were read, as they are.
     pub progress: Option<ProgressHook>,
 }
@@ -53,6 +55,7 @@ impl Default for Config {
             year: None,
             threads: None,
             block_size: DEFAULT_BLOCK_SIZE,
+            mmap: MapPolicy::Auto,
             progress: None,
         }
     }
@@ -411,6 +414,7 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
         since: config.since,
         until: config.until,
         block_size: config.block_size.max(64),
+        mmap: config.mmap,
     };
     let progress = config.progress.as_ref().map(|h| &*h.0);
     if let Some(p) = progress {

@@ -9,7 +9,10 @@
 //! recycled through a [`Pool`].
 
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use memmap2::Mmap;
 
 /// Default block size.
 pub const DEFAULT_BLOCK_SIZE: usize = 4 << 20;
@@ -51,14 +54,32 @@ impl Pool {
     }
 }
 
+/// Where a block's bytes live.
+#[derive(Debug, Default)]
+enum Data {
+    /// The block stands for no bytes (an overlong line that was skipped).
+    #[default]
+    None,
+    /// Read into a buffer of the pool, which gets it back on drop.
+    Owned {
+        buf: Vec<u8>,
+        len: usize,
+        pool: Arc<Pool>,
+    },
+    /// A range of a mapped file; its pages are released on drop.
+    Mapped {
+        map: Arc<Mmap>,
+        start: usize,
+        end: usize,
+    },
+}
+
 /// One newline-aligned block of an input.
 #[derive(Debug, Default)]
 pub struct Block {
     /// Position of the block in its input (0, 1, 2…).
     pub index: u32,
-    buf: Vec<u8>,
-    len: usize,
-    pool: Option<Arc<Pool>>,
+    data: Data,
     /// This block stands for a single line longer than the block size, which
     /// was skipped (counted as one malformed line) rather than buffered.
     pub overlong_line: bool,
@@ -70,15 +91,49 @@ pub struct Block {
 impl Block {
     /// Whole lines; the last one may lack its newline at the end of input.
     pub fn data(&self) -> &[u8] {
-        &self.buf[..self.len]
+        match &self.data {
+            Data::None => &[],
+            Data::Owned { buf, len, .. } => &buf[..*len],
+            Data::Mapped { map, start, end } => &map[*start..*end],
+        }
     }
 }
 
 impl Drop for Block {
     fn drop(&mut self) {
-        if let Some(pool) = self.pool.take() {
-            pool.give(std::mem::take(&mut self.buf));
+        match std::mem::take(&mut self.data) {
+            Data::None => {}
+            Data::Owned { buf, pool, .. } => pool.give(buf),
+            Data::Mapped { map, start, end } => release(&map, start, end),
         }
+    }
+}
+
+/// A multiple of every common page size (4, 16 and 64 KiB).
+const RELEASE_ALIGN: usize = 64 << 10;
+
+/// Drops the pages wholly inside `start..end` from this process's mapping,
+/// so that resident memory stays at the blocks in flight however large the
+/// file (the pages stay in the page cache). Pages shared with the
+/// neighbouring blocks are left alone.
+fn release(map: &Mmap, start: usize, end: usize) {
+    let from = start.div_ceil(RELEASE_ALIGN) * RELEASE_ALIGN;
+    let to = if end == map.len() {
+        end
+    } else {
+        end / RELEASE_ALIGN * RELEASE_ALIGN
+    };
+    if from >= to {
+        return;
+    }
+    #[cfg(unix)]
+    // SAFETY: the mapping is a read-only shared mapping of a file, for which
+    // MADV_DONTNEED only drops page-table entries: a later access faults the
+    // same bytes back in from the page cache. No other block covers
+    // `from..to` (neighbours end and start in the pages excluded above), and
+    // this block is being dropped, so no slice of the range is alive.
+    unsafe {
+        let _ = map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from);
     }
 }
 
@@ -166,9 +221,11 @@ impl<R: Read> BlockReader<R> {
         self.next_index += 1;
         Block {
             index,
-            buf,
-            len,
-            pool: Some(self.pool.clone()),
+            data: Data::Owned {
+                buf,
+                len,
+                pool: self.pool.clone(),
+            },
             overlong_line: false,
             error: None,
         }
@@ -220,8 +277,13 @@ impl<R: Read> Iterator for BlockReader<R> {
                 None => {
                     // One line fills the whole block: skip it, count it.
                     self.pool.give(buf);
-                    let mut b = self.block(Vec::new(), 0);
-                    b.overlong_line = true;
+                    let mut b = Block {
+                        index: self.next_index,
+                        data: Data::None,
+                        overlong_line: true,
+                        error: None,
+                    };
+                    self.next_index += 1;
                     match self.skip_rest_of_line() {
                         Ok(eof) => self.done = eof,
                         Err(message) => {
@@ -233,6 +295,86 @@ impl<R: Read> Iterator for BlockReader<R> {
                 }
             },
         }
+    }
+}
+
+/// Cuts a memory-mapped file into blocks without copying: each block is a
+/// range of the mapping that ends on a newline, cut exactly where
+/// [`BlockReader`] would cut the same bytes.
+pub struct MapReader {
+    map: Arc<Mmap>,
+    pos: usize,
+    block_size: usize,
+    next_index: u32,
+    /// Bytes handed out so far, for progress.
+    read: Arc<AtomicU64>,
+}
+
+impl MapReader {
+    pub fn new(map: Arc<Mmap>, block_size: usize, read: Arc<AtomicU64>) -> Self {
+        MapReader {
+            map,
+            pos: 0,
+            block_size: block_size.max(16),
+            next_index: 0,
+            read,
+        }
+    }
+}
+
+impl Iterator for MapReader {
+    type Item = Block;
+
+    fn next(&mut self) -> Option<Block> {
+        let len = self.map.len();
+        let start = self.pos;
+        if start >= len {
+            return None;
+        }
+        let index = self.next_index;
+        self.next_index += 1;
+        let window = start + self.block_size;
+        let (data, overlong_line) = if len - start < self.block_size {
+            self.pos = len;
+            (
+                Data::Mapped {
+                    map: self.map.clone(),
+                    start,
+                    end: len,
+                },
+                false,
+            )
+        } else {
+            match memchr::memrchr(b'\n', &self.map[start..window]) {
+                Some(p) => {
+                    self.pos = start + p + 1;
+                    let end = self.pos;
+                    (
+                        Data::Mapped {
+                            map: self.map.clone(),
+                            start,
+                            end,
+                        },
+                        false,
+                    )
+                }
+                None => {
+                    // One line fills the whole block: skip it, count it.
+                    self.pos =
+                        memchr::memchr(b'\n', &self.map[window..]).map_or(len, |p| window + p + 1);
+                    release(&self.map, start, self.pos);
+                    (Data::None, true)
+                }
+            }
+        };
+        self.read
+            .fetch_add((self.pos - start) as u64, Ordering::Relaxed);
+        Some(Block {
+            index,
+            data,
+            overlong_line,
+            error: None,
+        })
     }
 }
 
@@ -307,6 +449,49 @@ mod tests {
         }
         assert_eq!(seen, data);
         assert_eq!(pool.free.lock().unwrap().len(), 2);
+    }
+
+    fn mapped(data: &[u8], size: usize) -> Vec<Block> {
+        let mut f = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut f, data).unwrap();
+        // SAFETY: a private temporary file nobody else can truncate.
+        let map = Arc::new(unsafe { Mmap::map(&f) }.unwrap());
+        MapReader::new(map, size, Arc::new(AtomicU64::new(0))).collect()
+    }
+
+    #[test]
+    fn mapped_blocks_are_cut_where_read_blocks_are() {
+        let mut data = b"short\nline two\n".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 100));
+        data.extend(b"\nafter the long one\nend\nexactly-sixteen\n0123456789abcdef");
+        for size in 16..=130 {
+            let read = blocks(&data, size);
+            let map = mapped(&data, size);
+            assert_eq!(read.len(), map.len(), "size {size}");
+            for (r, m) in read.iter().zip(&map) {
+                assert_eq!(r.index, m.index);
+                assert_eq!(r.data(), m.data(), "size {size}");
+                assert_eq!(r.overlong_line, m.overlong_line, "size {size}");
+            }
+        }
+    }
+
+    #[test]
+    fn released_pages_read_back_the_same() {
+        // Blocks spanning several release units, dropped in order: later
+        // blocks still see the file's bytes.
+        let line = b"0123456789 abcdefghij ABCDEFGHIJ 0123456789\n";
+        let data: Vec<u8> = line
+            .iter()
+            .copied()
+            .cycle()
+            .take(line.len() * 20_000)
+            .collect();
+        let mut seen = Vec::new();
+        for b in mapped(&data, 100_000) {
+            seen.extend_from_slice(b.data());
+        }
+        assert_eq!(seen, data);
     }
 
     #[test]

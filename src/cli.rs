@@ -8,13 +8,23 @@ use logburst::chunk::DEFAULT_BLOCK_SIZE;
 use logburst::detect::Params;
 use logburst::format::{Format, FORMAT_NAMES};
 use logburst::report::Output;
-use logburst::source::InputSpec;
+use logburst::source::{InputSpec, MapPolicy};
 use logburst::time::{self, Zone};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputArg {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MmapArg {
+    /// Map plain files of 1 MiB or more not modified for a minute.
+    Auto,
+    /// Map every plain file (a file truncated meanwhile kills the run).
+    Always,
+    /// Always read.
+    Never,
 }
 
 const AFTER_HELP: &str = "\
@@ -99,6 +109,10 @@ pub struct Args {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Memory-map plain files instead of reading them (faster; see README).
+    #[arg(long, value_enum, default_value_t = MmapArg::Auto, value_name = "WHEN")]
+    pub mmap: MmapArg,
+
     /// Block size for parallel parsing (testing aid).
     #[arg(long, hide = true, default_value_t = DEFAULT_BLOCK_SIZE)]
     pub block_size: usize,
@@ -161,6 +175,11 @@ impl Args {
             year: self.year,
             threads: self.threads.map(usize::from),
             block_size: self.block_size,
+            mmap: match self.mmap {
+                MmapArg::Auto => MapPolicy::Auto,
+                MmapArg::Always => MapPolicy::Always,
+                MmapArg::Never => MapPolicy::Never,
+            },
             progress: None,
         })
     }

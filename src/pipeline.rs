@@ -11,11 +11,11 @@ use std::time::SystemTime;
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::bucket::{BucketSet, SeriesBuilder};
-use crate::chunk::{self, Block, BlockReader};
+use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::event::{OomLine, Origin, Stamp};
 use crate::format::{self, Format, Line, LineParser, YearRule};
 use crate::progress::Progress;
-use crate::source::{self, Compression, Input};
+use crate::source::{self, Body, Compression, Input, MapPolicy};
 
 /// How many malformed lines are kept per input to show the user.
 pub const MAX_SAMPLES: usize = 5;
@@ -32,6 +32,7 @@ pub struct ScanOptions {
     pub since: Option<i64>,
     pub until: Option<i64>,
     pub block_size: usize,
+    pub mmap: MapPolicy,
 }
 
 /// A malformed line kept for the report.
@@ -254,7 +255,7 @@ pub fn scan(
     if let Some(p) = progress {
         p.reading(&input.display);
     }
-    let opened = match source::open(input) {
+    let opened = match source::open(input, opts.mmap) {
         Ok(o) => o,
         Err(e) => {
             return Scan {
@@ -267,9 +268,18 @@ pub fn scan(
         fixed: opts.year,
         reference: year_reference(opened.modified),
     };
-    // Each worker holds at most one block, the reader one more.
-    let pool = chunk::Pool::new(opts.block_size, rayon::current_num_threads() + 2);
-    let mut reader = BlockReader::with_pool(opened.reader, pool);
+    let mut reader: Box<dyn Iterator<Item = Block> + Send> = match opened.body {
+        Body::Stream(r) => {
+            // Each worker holds at most one block, the reader one more.
+            let pool = chunk::Pool::new(opts.block_size, rayon::current_num_threads() + 2);
+            Box::new(BlockReader::with_pool(r, pool))
+        }
+        Body::Mapped(map) => Box::new(MapReader::new(
+            map,
+            opts.block_size,
+            opened.raw_read.clone(),
+        )),
+    };
     // Sniff the format from the same head whatever the block size: gather
     // blocks until there are enough bytes, then hand them on.
     let mut head_blocks = Vec::new();

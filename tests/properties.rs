@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use logburst::detect::Params;
-use logburst::source::InputSpec;
+use logburst::source::{InputSpec, MapPolicy};
 use logburst::time::{civil_from_days, OffsetSecs};
 use logburst::{analyze, Config};
 use proptest::prelude::*;
@@ -94,11 +94,15 @@ proptest! {
         let p = dir.path().join("access.log");
         std::fs::write(&p, &text).unwrap();
         let params = Params::default();
-        let one = analyze(&config(vec![spec("h", &p)], params, 1, 1 << 20)).unwrap();
-        let two = analyze(&config(vec![spec("h", &p)], params, 2, block)).unwrap();
-        let four = analyze(&config(vec![spec("h", &p)], params, 4, block / 2 + 100)).unwrap();
-        prop_assert_eq!(&one, &two);
-        prop_assert_eq!(&one, &four);
+        let run = |threads, block, mmap| {
+            analyze(&Config { mmap, ..config(vec![spec("h", &p)], params, threads, block) }).unwrap()
+        };
+        // Read and mapped, whole and in small blocks, on 1 to 4 threads.
+        let one = run(1, 1 << 20, MapPolicy::Never);
+        prop_assert_eq!(&one, &run(2, block, MapPolicy::Never));
+        prop_assert_eq!(&one, &run(2, block, MapPolicy::Always));
+        prop_assert_eq!(&one, &run(4, block / 2 + 100, MapPolicy::Always));
+        prop_assert_eq!(&one, &run(1, 1 << 20, MapPolicy::Always));
         let i = &one.inputs[0];
         prop_assert_eq!(i.lines, lines.len() as u64);
         prop_assert_eq!(i.lines, i.parsed + i.malformed);

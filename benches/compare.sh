@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# logburst side by side with the tools an SRE would use instead, on the same
+# deterministic nginx combined log, from a warm page cache.
+#
+#   benches/compare.sh [--size MIB] [--dir DIR] [--runs N] [--big]
+#
+#   --size MIB  size of the generated log (default 1024, i.e. 1 GiB)
+#   --dir DIR   where the data goes (default /tmp/logburst-bench); it is kept
+#               and reused by the next run of the same size
+#   --runs N    timed runs per command, best kept (default 3; GoAccess once)
+#   --big       also stream 10x the size through logburst from the generator
+#               (standard input) to show peak RSS does not grow with input
+#
+# Prints a Markdown table (the README shows the latest one) and the ratios
+# the throughput issue asks for. Installs goaccess, ripgrep, mawk and time
+# from Debian when they are missing and it can.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+size=1024 dir=/tmp/logburst-bench runs=3 big=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size) size=$2; shift 2 ;;
+    --dir) dir=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --big) big=1; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+need=()
+command -v goaccess >/dev/null || need+=(goaccess)
+command -v rg >/dev/null || need+=(ripgrep)
+command -v mawk >/dev/null || need+=(mawk)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null && apt-get install -y -qq "${need[@]}" >/dev/null; }
+  else
+    echo "compare.sh: please install: ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+cargo build --release --quiet
+lb=$PWD/target/release/logburst
+mkdir -p "$dir"
+log=$dir/access-${size}m.log
+if [ ! -s "$log" ]; then
+  echo "generating $log ($size MiB)..." >&2
+  python3 benches/gen_access.py "$log.tmp" "$size" && mv "$log.tmp" "$log"
+fi
+if [ ! -s "$log.gz" ]; then
+  echo "compressing (gzip -6, what logrotate uses)..." >&2
+  gzip -6 -c "$log" >"$log.gz.tmp" && mv "$log.gz.tmp" "$log.gz"
+fi
+# Four rotated archives: the same log cut in four at line boundaries.
+parts=$dir/parts-${size}m
+if [ ! -s "$parts/access.log.4.gz" ]; then
+  rm -rf "$parts" && mkdir -p "$parts"
+  split -n l/4 -d -a 1 "$log" "$parts/p"
+  for i in 0 1 2 3; do gzip -6 "$parts/p$i" && mv "$parts/p$i.gz" "$parts/access.log.$((4 - i)).gz"; done
+fi
+bytes=$(stat -L -c %s "$log")
+gz_bytes=$(stat -L -c %s "$log.gz")
+cat "$log" "$log.gz" "$parts"/*.gz >/dev/null # warm the page cache
+
+# best NAME RUNS CMD...: runs CMD, keeps the fastest wall time (s) and the
+# peak RSS (MB) of that run in $best_s and $best_mb.
+best() {
+  local name=$1 n=$2; shift 2
+  best_s= best_mb=
+  for _ in $(seq "$n"); do
+    local t0 t1 s
+    t0=$(date +%s%N)
+    /usr/bin/time -f %M -o "$dir/rss" "$@" >/dev/null 2>"$dir/stderr" ||
+      { echo "compare.sh: $name failed:" >&2; cat "$dir/stderr" >&2; exit 1; }
+    t1=$(date +%s%N)
+    s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    if [ -z "$best_s" ] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then
+      best_s=$s best_mb=$(awk '{ printf "%.0f", $1 / 1024 }' "$dir/rss")
+    fi
+  done
+}
+
+declare -A secs rss
+row() { # KEY NAME RUNS CMD...
+  local key=$1 name=$2 n=$3; shift 3
+  echo "timing: $name" >&2
+  best "$name" "$n" "$@"
+  secs[$key]=$best_s rss[$key]=$best_mb
+  printf '| %s | %s | %s | %s |\n' "$name" "$best_s" \
+    "$(awk -v b="$bytes" -v s="$best_s" 'BEGIN { printf "%.0f", b / s / 1e6 }')" "$best_mb"
+}
+
+cores=$(nproc)
+echo
+echo "$(numfmt --to=iec --round=nearest "$bytes")B combined log ($(wc -l <"$log") lines), $cores cores, page cache warm; best of $runs."
+echo "Throughput is uncompressed bytes per second."
+echo
+echo '| command | seconds | MB/s | peak RSS (MB) |'
+echo '|---|---:|---:|---:|'
+row wc 'wc -l' "$runs" wc -l "$log"
+row rg "rg -c '\" 5[0-9][0-9] '" "$runs" rg -c '" 5[0-9][0-9] ' "$log"
+row awk 'mawk: 5xx per minute' "$runs" mawk '$9 ~ /^5/ { c[substr($4, 2, 17)]++ } END { for (k in c) print k, c[k] }' "$log"
+row goaccess 'goaccess (JSON report)' 1 goaccess "$log" --log-format=COMBINED --no-global-config --no-progress -o "$dir/goaccess.json"
+row lb1 'logburst -j1' "$runs" "$lb" -q -j1 -o json "$log"
+row lb "logburst (all $cores cores)" "$runs" "$lb" -q -o json "$log"
+row lbread "logburst --mmap never (read, not mapped)" "$runs" "$lb" -q --mmap never -o json "$log"
+row gunzip 'gzip -dc file.gz' "$runs" gzip -dc "$log.gz"
+row lbgz 'logburst file.gz' "$runs" "$lb" -q -o json "$log.gz"
+row lbparts1 'logburst -j1 on 4 .gz parts' "$runs" "$lb" -q -j1 -o json "$parts"
+row lbparts "logburst on 4 .gz parts ($cores cores)" "$runs" "$lb" -q -o json "$parts"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo
+echo "- logburst throughput / wc -l throughput: $(ratio "${secs[wc]}" "${secs[lb]}") (target >= 0.5)"
+echo "- GoAccess time / logburst time: $(ratio "${secs[goaccess]}" "${secs[lb]}")x (target >= 10)"
+echo "- rg -c time / logburst time: $(ratio "${secs[rg]}" "${secs[lb]}")x (target > 1)"
+echo "- logburst file.gz time / gzip -dc time: $(ratio "${secs[lbgz]}" "${secs[gunzip]}") (target <= 1.3)"
+echo "- 4 .gz parts, speed-up from 1 to $cores threads: $(ratio "${secs[lbparts1]}" "${secs[lbparts]}")x"
+echo "- logburst peak RSS: ${rss[lb]} MB mapped, ${rss[lbread]} MB read, ${rss[lbgz]} MB gzip (target <= 100)"
+echo "- compressed: $(numfmt --to=iec --round=nearest "$gz_bytes")B; the progress bar counts these bytes for archives"
+
+if [ "$big" = 1 ]; then
+  echo "timing: 10x streamed through stdin" >&2
+  big_mib=$((size * 10))
+  t0=$(date +%s%N)
+  python3 benches/gen_access.py - "$big_mib" |
+    /usr/bin/time -f %M -o "$dir/rss" "$lb" -q -o json - >"$dir/big.json"
+  t1=$(date +%s%N)
+  echo "- $((big_mib / 1024)) GiB streamed from the generator through stdin in $(( (t1 - t0) / 1000000000 )) s (bound by the Python generator): logburst peak RSS $(awk '{ printf "%.0f", $1 / 1024 }' "$dir/rss") MB"
+fi
