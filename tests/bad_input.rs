@@ -172,3 +172,88 @@ fn control_characters_never_reach_the_terminal_raw() {
     assert!(!r.stdout.contains('\u{1b}'));
     r.json();
 }
+
+#[test]
+fn gzip_cut_at_50_offsets_yields_a_growing_prefix() {
+    use logburst::source::InputSpec;
+    use logburst::{analyze, Config};
+    let gz = std::fs::read(root().join("fixtures/demo/web-01/access.log.1.gz")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut cuts: Vec<usize> = (0..50)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            1 + (x % (gz.len() as u64 - 1)) as usize
+        })
+        .collect();
+    cuts.sort_unstable();
+    let mut last_parsed = 0;
+    for cut in cuts {
+        let p = write(dir.path(), "web-01/access.log.1.gz", &gz[..cut]);
+        let config = Config {
+            inputs: vec![InputSpec::parse(p.to_str().unwrap())],
+            threads: Some(1),
+            ..Config::default()
+        };
+        let a = analyze(&config).unwrap();
+        let i = &a.inputs[0];
+        assert_eq!(i.lines, i.parsed + i.malformed, "cut {cut}");
+        assert!(
+            i.parsed >= last_parsed,
+            "cut {cut}: fewer lines than a shorter cut"
+        );
+        assert!(i.parsed <= 8631, "cut {cut}");
+        assert!(
+            i.warnings
+                .iter()
+                .any(|w| w.contains("truncated") || w.contains("corrupt")),
+            "cut {cut}: {:?}",
+            i.warnings
+        );
+        last_parsed = i.parsed;
+    }
+    assert!(last_parsed > 7000);
+}
+
+#[test]
+fn random_bytes_and_hostile_lines_in_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut x: u64 = 42;
+    let noise: Vec<u8> = (0..300_000)
+        .map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (x >> 56) as u8
+        })
+        .collect();
+    let noise_path = write(dir.path(), "web-01/noise.bin", &noise);
+    let hostile = "1.2.3.4 - - [02/Feb/2023:07:00:22 +0300] \"GET /\x1b[2J<script>| a | b |\" 200 1 \"-\" \"\x07\"\n\
+                   \x1b]0;owned\x07 | --- | <img src=x onerror=alert(1)>\n";
+    let hostile_path = write(dir.path(), "web-01/access.log", hostile.as_bytes());
+    for output in ["text", "json"] {
+        let r = logburst(&[
+            "-o",
+            output,
+            noise_path.to_str().unwrap(),
+            hostile_path.to_str().unwrap(),
+        ]);
+        no_panic(&r);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        for s in [&r.stdout, &r.stderr] {
+            assert!(
+                !s.chars().any(|c| c.is_control() && c != '\n'),
+                "{output}: raw control character in {s}"
+            );
+        }
+        if output == "json" {
+            let j = r.json();
+            for i in j["inputs"].as_array().unwrap() {
+                assert_eq!(
+                    i["lines"].as_u64().unwrap(),
+                    i["parsed"].as_u64().unwrap() + i["malformed"].as_u64().unwrap()
+                );
+            }
+        }
+    }
+}

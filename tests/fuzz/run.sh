@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs one fuzz target, its corpus seeded from the project's fixtures.
+#
+#   tests/fuzz/run.sh TARGET [libFuzzer options...]
+#   tests/fuzz/run.sh access -max_total_time=60
+#   tests/fuzz/run.sh pipeline -runs=10000000
+#   tests/fuzz/run.sh all -max_total_time=30     # every target in turn
+#
+# Targets: access, system, oom, stamps, pipeline (see fuzz_targets/).
+# Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain is
+# enough, as RUSTC_BOOTSTRAP lets it use the sanitizer flags. A crash input
+# is written to tests/fuzz/artifacts/TARGET/; copy it to
+# tests/fuzz/regressions/TARGET/ and `cargo test --test fuzz_regressions`
+# replays it for good.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+target=${1:?usage: run.sh TARGET [libFuzzer options...]}
+shift
+targets=(access system oom stamps pipeline)
+if [ "$target" = all ]; then
+  for t in "${targets[@]}"; do "$0" "$t" "$@"; done
+  exit 0
+fi
+
+corpus=$here/corpus/$target
+if [ ! -d "$corpus" ] || [ -z "$(ls -A "$corpus")" ]; then
+  mkdir -p "$corpus"
+  # Seeds: every fixture cut into pieces of 20 lines (the parsers' targets
+  # split lines themselves), plus the demo's rotated gzip for the pipeline.
+  for f in "$root"/fixtures/formats/* "$root"/fixtures/demo/*/kern.log "$root"/fixtures/demo/*/access.log; do
+    split -l 20 -d -a 4 "$f" "$corpus/$(basename "$f")." 
+  done
+  # Keep the seed set small: the first few pieces of each file.
+  find "$corpus" -name '*.0[1-9][0-9][0-9]' -delete
+  [ "$target" = pipeline ] && cp "$root"/fixtures/demo/*/access.log.1.gz "$corpus/"
+  if [ -d "$here/regressions/$target" ]; then cp "$here/regressions/$target"/* "$corpus/" 2>/dev/null || true; fi
+fi
+cd "$here"
+RUSTC_BOOTSTRAP=1 exec cargo fuzz run --fuzz-dir "$here" "$target" "$corpus" -- "$@"

@@ -1,0 +1,72 @@
+//! Replays every input the fuzzers ever found a problem with (kept in
+//! `tests/fuzz/regressions/TARGET/`) and the fixtures through the same checks
+//! the fuzz targets run, so a fixed crash stays fixed without a fuzzer.
+
+#[path = "fuzz/checks.rs"]
+mod checks;
+
+use std::path::Path;
+
+fn replay(target: &str, check: fn(&[u8])) -> usize {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz/regressions")
+        .join(target);
+    let mut n = 0;
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for e in entries {
+            let path = e.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            eprintln!("replaying {}", path.display());
+            check(&data);
+            n += 1;
+        }
+    }
+    n
+}
+
+fn fixtures() -> Vec<Vec<u8>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats");
+    let mut v: Vec<Vec<u8>> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    v.push(b"\x1b[2J<script>| a | b |\n\xff\xfe\r\n".to_vec());
+    v
+}
+
+#[test]
+fn access() {
+    replay("access", checks::access);
+    fixtures().iter().for_each(|d| checks::access(d));
+}
+
+#[test]
+fn system() {
+    replay("system", checks::system);
+    fixtures().iter().for_each(|d| checks::system(d));
+}
+
+#[test]
+fn oom() {
+    replay("oom", checks::oom);
+    fixtures().iter().for_each(|d| checks::oom(d));
+}
+
+#[test]
+fn stamps() {
+    replay("stamps", checks::stamps);
+    for s in [
+        "02/Feb/2023:07:00:22 +0300",
+        "2023-02-02T07:00:22.5+03:00",
+        "Feb  2 07:00:22",
+        "5m",
+    ] {
+        checks::stamps(s.as_bytes());
+    }
+}
+
+#[test]
+fn pipeline() {
+    replay("pipeline", checks::pipeline);
+    fixtures().iter().for_each(|d| checks::pipeline(d));
+}
