@@ -15,6 +15,7 @@ use crate::chunk::DEFAULT_BLOCK_SIZE;
 use crate::detect::{self, Incident, Kind, Params, PlacedOomLine};
 use crate::error::{Error, Result};
 use crate::event::{OomKill, OomLine, Stamp};
+use crate::format::nginx::LogFormat;
 use crate::format::Format;
 use crate::pipeline::{self, Scan, ScanOptions};
 use crate::progress::ProgressHook;
@@ -37,6 +38,10 @@ pub struct Config {
     /// Worker threads; `None` for one per core.
     pub threads: Option<usize>,
     pub block_size: usize,
+    /// Custom nginx formats (`--nginx-log-format`, `--nginx-conf`).
+    pub customs: Vec<LogFormat>,
+    /// Formats fixed by file name, from nginx.conf's `access_log` lines.
+    pub by_name: Vec<(String, Format)>,
     /// When plain files are memory-mapped rather than read.
     pub mmap: MapPolicy,
     /// Told how many bytes were read, as they are.
@@ -55,6 +60,8 @@ impl Default for Config {
             year: None,
             threads: None,
             block_size: DEFAULT_BLOCK_SIZE,
+            customs: Vec::new(),
+            by_name: Vec::new(),
             mmap: MapPolicy::Auto,
             progress: None,
         }
@@ -415,6 +422,8 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
         until: config.until,
         block_size: config.block_size.max(64),
         mmap: config.mmap,
+        customs: config.customs.clone().into(),
+        by_name: config.by_name.clone(),
     };
     let progress = config.progress.as_ref().map(|h| &*h.0);
     if let Some(p) = progress {
@@ -459,7 +468,13 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
 
     let mut reports = Vec::new();
     for (input, scan) in inputs.iter().zip(&scans) {
-        reports.push(input_report(input, scan, &placer, &mut notes));
+        reports.push(input_report(
+            input,
+            scan,
+            &placer,
+            &config.customs,
+            &mut notes,
+        ));
     }
     for e in expand_errors {
         reports.push(InputReport {
@@ -530,9 +545,13 @@ fn input_report(
     input: &Input,
     scan: &Scan,
     placer: &Placer,
+    customs: &[LogFormat],
     notes: &mut BTreeSet<String>,
 ) -> InputReport {
     let t = &scan.tally;
+    let format_name = scan
+        .format
+        .map_or_else(|| "unknown".to_string(), |f| f.describe(customs));
     let host = t
         .named_host
         .as_ref()
@@ -566,12 +585,10 @@ fn input_report(
     if scan.format.is_some() && t.malformed > 0 && t.malformed * 2 > t.lines {
         warnings.push(format!(
             "{} of {} lines did not parse as {}",
-            t.malformed,
-            t.lines,
-            scan.format.map(|f| f.name()).unwrap_or("")
+            t.malformed, t.lines, format_name
         ));
     }
-    if input.host_from == HostFrom::Machine && matches!(scan.format, Some(Format::Access(_))) {
+    if input.host_from == HostFrom::Machine && scan.format.is_some_and(|f| f.is_access()) {
         notes.insert(format!(
             "{}: the path names no host; its requests are counted as {} (name it with HOST=PATH)",
             input.display, input.host
@@ -579,7 +596,7 @@ fn input_report(
     }
     InputReport {
         path: input.display.clone(),
-        format: scan.format.map_or("unknown", |f| f.name()).to_string(),
+        format: format_name,
         lines: t.lines,
         parsed: t.parsed,
         malformed: t.malformed,

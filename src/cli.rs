@@ -6,7 +6,7 @@ use clap::{Parser, ValueEnum};
 use logburst::analysis::Config;
 use logburst::chunk::DEFAULT_BLOCK_SIZE;
 use logburst::detect::Params;
-use logburst::format::{Format, FORMAT_NAMES};
+use logburst::format::{access, nginx, Format, FORMAT_NAMES};
 use logburst::report::Output;
 use logburst::source::{InputSpec, MapPolicy};
 use logburst::time::{self, Zone};
@@ -60,6 +60,17 @@ pub struct Args {
     /// (combined, common, main, combined-extra, syslog, journal, syslog-rfc3339, rfc5424, dmesg).
     #[arg(long, value_name = "NAME", value_parser = parse_format)]
     pub log_format: Option<Format>,
+
+    /// A custom nginx log_format string, as written in nginx.conf after the
+    /// format's name (may start with escape=json); repeatable.
+    #[arg(long, value_name = "FORMAT")]
+    pub nginx_log_format: Vec<String>,
+
+    /// An nginx.conf (includes followed): its log_format directives are
+    /// tried on every access log, and access_log lines fix the format of
+    /// the files they name; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub nginx_conf: Vec<std::path::PathBuf>,
 
     /// Window W over which 5xx and requests are summed (e.g. 60s, 2m).
     #[arg(long, default_value = "60s", value_parser = time::parse_duration, value_name = "DURATION")]
@@ -118,6 +129,13 @@ pub struct Args {
     pub block_size: usize,
 }
 
+#[derive(Default)]
+struct NginxFormats {
+    customs: Vec<nginx::LogFormat>,
+    by_name: Vec<(String, Format)>,
+    warnings: Vec<String>,
+}
+
 fn parse_format(s: &str) -> Result<Format, String> {
     Format::from_name(s).ok_or_else(|| {
         let names: Vec<&str> = FORMAT_NAMES.iter().map(|(n, _)| *n).collect();
@@ -141,7 +159,63 @@ impl Args {
         }
     }
 
-    pub fn config(&self) -> Result<Config, String> {
+    /// The custom formats and the formats fixed by file name, with warnings
+    /// about what in the configurations could not be used.
+    fn nginx_formats(&self) -> Result<NginxFormats, String> {
+        let mut out = NginxFormats::default();
+        for (i, arg) in self.nginx_log_format.iter().enumerate() {
+            let name = if i == 0 {
+                "custom".to_string()
+            } else {
+                format!("custom-{}", i + 1)
+            };
+            let f = nginx::compile_arg(&name, arg)
+                .map_err(|e| format!("--nginx-log-format '{arg}': {e}"))?;
+            out.customs.push(f);
+        }
+        for path in &self.nginx_conf {
+            let (conf, warnings) =
+                nginx::load_conf(path).map_err(|e| format!("--nginx-conf: {e}"))?;
+            out.warnings.extend(warnings);
+            for cf in &conf.formats {
+                match nginx::LogFormat::compile(&cf.name, &cf.spec, cf.escape) {
+                    Ok(f) => out.customs.push(f),
+                    Err(e) => out.warnings.push(format!(
+                        "{}: log_format {} cannot be read for bursts: {e}",
+                        path.display(),
+                        cf.name
+                    )),
+                }
+            }
+            for (log, name) in &conf.access_logs {
+                let Some(base) = std::path::Path::new(log)
+                    .file_name()
+                    .and_then(|b| b.to_str())
+                else {
+                    continue;
+                };
+                let format = match out.customs.iter().rposition(|f| &f.name == name) {
+                    Some(i) => Format::Custom(i as u16),
+                    None if name == "combined" => Format::Access(access::Flavor::Combined),
+                    None => {
+                        out.warnings.push(format!(
+                            "{}: access_log {log} uses log_format {name}, which is not readable here; the file's format will be detected",
+                            path.display()
+                        ));
+                        continue;
+                    }
+                };
+                out.by_name.push((base.to_string(), format));
+            }
+        }
+        if out.customs.len() > usize::from(u16::MAX) {
+            return Err("too many custom log formats".into());
+        }
+        Ok(out)
+    }
+
+    pub fn config(&self) -> Result<(Config, Vec<String>), String> {
+        let nginx = self.nginx_formats()?;
         let since = self
             .since
             .as_deref()
@@ -159,28 +233,33 @@ impl Args {
                 return Err("--since must be before --until".into());
             }
         }
-        Ok(Config {
-            inputs: self.paths.iter().map(|p| InputSpec::parse(p)).collect(),
-            format: self.log_format,
-            params: Params {
-                window: self.window,
-                min_errors: self.min_errors,
-                min_ratio: self.min_ratio,
-                cooldown: self.cooldown,
-                gap: self.gap,
+        Ok((
+            Config {
+                inputs: self.paths.iter().map(|p| InputSpec::parse(p)).collect(),
+                format: self.log_format,
+                params: Params {
+                    window: self.window,
+                    min_errors: self.min_errors,
+                    min_ratio: self.min_ratio,
+                    cooldown: self.cooldown,
+                    gap: self.gap,
+                },
+                since,
+                until,
+                tz: self.tz,
+                year: self.year,
+                threads: self.threads.map(usize::from),
+                block_size: self.block_size,
+                customs: nginx.customs,
+                by_name: nginx.by_name,
+                mmap: match self.mmap {
+                    MmapArg::Auto => MapPolicy::Auto,
+                    MmapArg::Always => MapPolicy::Always,
+                    MmapArg::Never => MapPolicy::Never,
+                },
+                progress: None,
             },
-            since,
-            until,
-            tz: self.tz,
-            year: self.year,
-            threads: self.threads.map(usize::from),
-            block_size: self.block_size,
-            mmap: match self.mmap {
-                MmapArg::Auto => MapPolicy::Auto,
-                MmapArg::Always => MapPolicy::Always,
-                MmapArg::Never => MapPolicy::Never,
-            },
-            progress: None,
-        })
+            nginx.warnings,
+        ))
     }
 }

@@ -24,7 +24,12 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
-    let mut config = args.config().map_err(anyhow::Error::msg)?;
+    let (mut config, warnings) = args.config().map_err(anyhow::Error::msg)?;
+    if !args.quiet {
+        for w in warnings {
+            eprintln!("logburst: warning: {}", report::terminal_safe(&w));
+        }
+    }
     config.progress = bar::hook(args.quiet);
     let analysis = logburst::analyze(&config)?;
 

@@ -12,10 +12,11 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::bucket::{BucketSet, SeriesBuilder};
 use crate::chunk::{self, Block, BlockReader, MapReader};
-use crate::event::{OomLine, Origin, Stamp};
-use crate::format::{self, Format, Line, LineParser, YearRule};
+use crate::event::{OomLine, Origin, Request, Stamp};
+use crate::format::{self, access, Customs, Format, Line, LineParser, YearRule};
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input, MapPolicy};
+use crate::time::ClfCache;
 
 /// How many malformed lines are kept per input to show the user.
 pub const MAX_SAMPLES: usize = 5;
@@ -33,6 +34,21 @@ pub struct ScanOptions {
     pub until: Option<i64>,
     pub block_size: usize,
     pub mmap: MapPolicy,
+    /// Custom nginx formats, tried before the stock ones.
+    pub customs: Customs,
+    /// Formats fixed by file name (`access_log PATH NAME` in nginx.conf):
+    /// a file whose name is the base name, or it followed by a rotation
+    /// suffix (`.1`, `.2.gz`, `-20230202`), is read with that format.
+    pub by_name: Vec<(String, Format)>,
+}
+
+/// The format `by_name` gives a file, if any.
+fn format_by_name(opts: &ScanOptions, input: &Input) -> Option<Format> {
+    let name = input.path.as_ref()?.file_name()?.to_str()?;
+    opts.by_name.iter().find_map(|(base, f)| {
+        let rest = name.strip_prefix(base.as_str())?;
+        (rest.is_empty() || rest.starts_with('.') || rest.starts_with('-')).then_some(*f)
+    })
 }
 
 /// A malformed line kept for the report.
@@ -160,7 +176,87 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
             text: format!("(line longer than {} bytes, skipped)", ctx.opts.block_size),
         });
     }
-    let mut parser = ctx.format.map(|f| LineParser::new(f, ctx.years));
+    match ctx.format {
+        Some(Format::Access(_)) => access_lines(block, ctx, &mut t, &mut b, access::parse_request),
+        Some(Format::Custom(i)) => match ctx.opts.customs.get(i as usize) {
+            Some(f) => access_lines(block, ctx, &mut t, &mut b, |l, c| f.parse(l, c)),
+            None => other_lines(block, ctx, &mut t, &mut b),
+        },
+        _ => other_lines(block, ctx, &mut t, &mut b),
+    }
+    t.blocks.push((block.index, t.lines));
+    t.read_error = block.error.clone();
+    b.normalize();
+    (t, b)
+}
+
+/// Counts a line that did not parse, keeping the first few to show.
+#[cold]
+fn malformed(t: &mut Tally, block: u32, n: usize, line: &[u8]) {
+    t.malformed += 1;
+    if t.samples.len() < MAX_SAMPLES {
+        t.samples.push(Sample {
+            block,
+            line: n as u32,
+            line_number: 0,
+            text: if line.is_empty() {
+                "(empty line)".into()
+            } else {
+                printable(line)
+            },
+        });
+    }
+}
+
+/// The hot loop for access logs: every line is a request of the input's
+/// host, so it goes straight into one series builder, with no per-line
+/// dispatch on the format.
+fn access_lines(
+    block: &Block,
+    ctx: &BlockCtx,
+    t: &mut Tally,
+    b: &mut BucketSet,
+    mut parse: impl FnMut(&[u8], &mut ClfCache) -> Option<Request>,
+) {
+    let mut cache = ClfCache::default();
+    let mut requests = SeriesBuilder::default();
+    let (mut first, mut last): (Option<Request>, Option<Request>) = (None, None);
+    for (n, line) in chunk::lines(block.data()).enumerate() {
+        t.lines += 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(r) = parse(line, &mut cache) else {
+            malformed(t, block.index, n, line);
+            continue;
+        };
+        t.parsed += 1;
+        if first.is_none_or(|f| r.utc < f.utc) {
+            first = Some(r);
+        }
+        if last.is_none_or(|l| r.utc > l.utc) {
+            last = Some(r);
+        }
+        if ctx.opts.since.is_some_and(|s| r.utc < s) || ctx.opts.until.is_some_and(|u| r.utc >= u) {
+            continue;
+        }
+        requests.add(&r);
+    }
+    let stamp = |r: Request| Stamp::Zoned {
+        utc: r.utc,
+        offset: r.offset,
+    };
+    t.first = first.map(stamp);
+    t.last = last.map(stamp);
+    if !requests.is_empty() {
+        b.series_mut(ctx.host).merge(requests.finish());
+    }
+}
+
+/// Every other format (and input of no known format): lines parsed through
+/// [`LineParser`], requests and system lines alike.
+fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
+    let mut parser = ctx
+        .format
+        .map(|f| LineParser::with_customs(f, ctx.years, ctx.opts.customs.clone()));
     // Requests of an input all belong to its host: count them here and hand
     // the series over once, not one map look-up per line.
     let mut requests = SeriesBuilder::default();
@@ -168,19 +264,7 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
         t.lines += 1;
         let parsed = parser.as_mut().and_then(|p| p.parse(line));
         let Some(parsed) = parsed else {
-            t.malformed += 1;
-            if t.samples.len() < MAX_SAMPLES {
-                t.samples.push(Sample {
-                    block: block.index,
-                    line: n as u32,
-                    line_number: 0,
-                    text: if line.is_empty() {
-                        "(empty line)".into()
-                    } else {
-                        printable(line)
-                    },
-                });
-            }
+            malformed(t, block.index, n, line);
             continue;
         };
         t.parsed += 1;
@@ -231,10 +315,6 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
     if !requests.is_empty() {
         b.series_mut(ctx.host).merge(requests.finish());
     }
-    t.blocks.push((block.index, t.lines));
-    t.read_error = block.error.clone();
-    b.normalize();
-    (t, b)
 }
 
 fn year_reference(modified: SystemTime) -> (i64, u32) {
@@ -302,14 +382,17 @@ pub fn scan(
             ..Scan::default()
         };
     }
-    let format = opts.format.or_else(|| {
-        let mut head = Vec::with_capacity(SNIFF_BYTES);
-        for b in head_blocks.iter().filter(|b| !b.overlong_line) {
-            let take = (SNIFF_BYTES - head.len()).min(b.data().len());
-            head.extend_from_slice(&b.data()[..take]);
-        }
-        format::detect(&head, &years)
-    });
+    let format = opts
+        .format
+        .or_else(|| format_by_name(opts, input))
+        .or_else(|| {
+            let mut head = Vec::with_capacity(SNIFF_BYTES);
+            for b in head_blocks.iter().filter(|b| !b.overlong_line) {
+                let take = (SNIFF_BYTES - head.len()).min(b.data().len());
+                head.extend_from_slice(&b.data()[..take]);
+            }
+            format::detect_with(&head, &years, &opts.customs)
+        });
     let ctx = BlockCtx {
         input: index,
         format,

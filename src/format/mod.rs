@@ -6,10 +6,12 @@
 //! an OOM-killer message. Anything else is `None`, a malformed line.
 
 pub mod access;
+pub mod nginx;
 pub mod oom;
 pub mod syslog;
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::event::{Request, Stamp};
 use crate::time::ClfCache;
@@ -22,7 +24,13 @@ pub use syslog::YearRule;
 pub enum Format {
     Access(access::Flavor),
     System(syslog::Flavor),
+    /// A custom nginx `log_format`: its index in the run's [`Customs`].
+    Custom(u16),
 }
+
+/// The custom nginx formats of a run (`--nginx-log-format`,
+/// `--nginx-conf`), compiled.
+pub type Customs = Arc<[nginx::LogFormat]>;
 
 /// Names accepted by `--log-format`, with what they mean.
 pub const FORMAT_NAMES: &[(&str, &str)] = &[
@@ -59,9 +67,29 @@ impl Format {
         Format::System(syslog::Flavor::Dmesg),
     ];
 
+    /// The name of a stock format; custom formats are named by their
+    /// `log_format` name, see [`Format::describe`].
     pub fn name(&self) -> &'static str {
-        let i = Format::ALL.iter().position(|f| f == self).unwrap_or(0);
-        FORMAT_NAMES[i].0
+        match Format::ALL.iter().position(|f| f == self) {
+            Some(i) => FORMAT_NAMES[i].0,
+            None => "nginx-custom",
+        }
+    }
+
+    /// The name shown in reports: `nginx:NAME` for a custom format.
+    pub fn describe(&self, customs: &[nginx::LogFormat]) -> String {
+        match self {
+            Format::Custom(i) => match customs.get(*i as usize) {
+                Some(f) => format!("nginx:{}", f.name),
+                None => self.name().to_string(),
+            },
+            _ => self.name().to_string(),
+        }
+    }
+
+    /// Lines of this format are access-log requests.
+    pub fn is_access(&self) -> bool {
+        matches!(self, Format::Access(_) | Format::Custom(_))
     }
 
     /// Looks a `--log-format` name up (`nginx` is an alias of `combined`).
@@ -115,6 +143,7 @@ pub struct LineParser {
     format: Format,
     years: YearRule,
     clf: ClfCache,
+    customs: Option<Customs>,
 }
 
 impl LineParser {
@@ -123,6 +152,15 @@ impl LineParser {
             format,
             years,
             clf: ClfCache::default(),
+            customs: None,
+        }
+    }
+
+    /// A parser that can also read the run's custom formats.
+    pub fn with_customs(format: Format, years: YearRule, customs: Customs) -> Self {
+        LineParser {
+            customs: Some(customs),
+            ..LineParser::new(format, years)
         }
     }
 
@@ -132,6 +170,10 @@ impl LineParser {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         match self.format {
             Format::Access(_) => access::parse_request(line, &mut self.clf).map(Line::Request),
+            Format::Custom(i) => {
+                let f = self.customs.as_ref()?.get(i as usize)?;
+                f.parse(line, &mut self.clf).map(Line::Request)
+            }
             Format::System(_) => {
                 let fr = syslog::parse_frame(line, &self.years)?;
                 Some(Line::System {
@@ -151,6 +193,12 @@ pub const SNIFF_LINES: usize = 64;
 /// parses most of them (at least half of the non-empty ones), named after the
 /// member most of them look like. `None` when nothing fits.
 pub fn detect(head: &[u8], years: &YearRule) -> Option<Format> {
+    detect_with(head, years, &[])
+}
+
+/// [`detect`], trying the run's custom formats first: the custom format
+/// that reads the most lines (at least half) wins over the stock ones.
+pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) -> Option<Format> {
     let lines: Vec<&[u8]> = head
         .split(|c| *c == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
@@ -159,6 +207,22 @@ pub fn detect(head: &[u8], years: &YearRule) -> Option<Format> {
         .collect();
     if lines.is_empty() {
         return None;
+    }
+    let mut best_custom: Option<(usize, usize)> = None;
+    for (i, f) in customs.iter().enumerate() {
+        let mut cache = ClfCache::default();
+        let n = lines
+            .iter()
+            .filter(|l| f.parse(l, &mut cache).is_some())
+            .count();
+        if n > 0 && best_custom.is_none_or(|(_, m)| n > m) {
+            best_custom = Some((i, n));
+        }
+    }
+    if let Some((i, n)) = best_custom {
+        if n * 2 >= lines.len() {
+            return Some(Format::Custom(i as u16));
+        }
     }
     let mut access_votes = std::collections::BTreeMap::new();
     let mut system_votes = std::collections::BTreeMap::new();

@@ -1,0 +1,203 @@
+//! Custom nginx formats: the demo outage re-written through a custom
+//! `log_format` (ISO time, upstream fields) and through an `escape=json`
+//! template with `$msec`, read with `--nginx-log-format` and through an
+//! nginx.conf, gives the same incident as the stock combined log.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// The fields of one combined line of the demo.
+struct Fields {
+    ip: String,
+    time: String,
+    request: String,
+    status: String,
+    bytes: String,
+    agent: String,
+}
+
+fn split_combined(line: &str) -> Fields {
+    let ip = line.split(' ').next().unwrap().to_string();
+    let t0 = line.find('[').unwrap();
+    let time = line[t0 + 1..t0 + 27].to_string();
+    let r0 = t0 + 30;
+    let r1 = r0 + line[r0..].find("\" ").unwrap();
+    let request = line[r0..r1].to_string();
+    let mut rest = line[r1 + 2..].splitn(3, ' ');
+    let status = rest.next().unwrap().to_string();
+    let bytes = rest.next().unwrap().to_string();
+    let tail = rest.next().unwrap_or("");
+    let agent = tail.rsplit('"').nth(1).unwrap_or("-").to_string();
+    Fields {
+        ip,
+        time,
+        request,
+        status,
+        bytes,
+        agent,
+    }
+}
+
+/// `02/Feb/2023:07:00:22 +0300` → (`2023-02-02T07:00:22+03:00`, epoch).
+fn times(clf: &str) -> (String, i64) {
+    let (utc, off) = logburst::time::parse_clf(clf.as_bytes()).unwrap();
+    (logburst::time::rfc3339(utc, off), utc)
+}
+
+fn demo_lines() -> Vec<Fields> {
+    let text = std::fs::read_to_string(root().join("fixtures/demo/web-01/access.log")).unwrap();
+    text.lines().map(split_combined).collect()
+}
+
+const TIMED: &str = r#"$time_iso8601 $host "$request" $status $body_bytes_sent rt=$request_time ua=$upstream_addr us=$upstream_status "$http_user_agent""#;
+const JSON: &str = r#"{"ts":"$msec","remote":"$remote_addr","request":"$request","status":$status,"urt":"$upstream_response_time"}"#;
+
+fn timed_log() -> String {
+    let mut out = String::new();
+    for f in demo_lines() {
+        let (iso, _) = times(&f.time);
+        let (upstream, ustatus) = if f.status.starts_with('5') {
+            (
+                "10.0.0.5:5000, 10.0.0.6:5000",
+                format!("{}, {}", f.status, f.status),
+            )
+        } else {
+            ("10.0.0.5:5000", f.status.clone())
+        };
+        out.push_str(&format!(
+            "{iso} shop.example \"{}\" {} {} rt=0.012 ua={upstream} us={ustatus} \"{}\"\n",
+            f.request, f.status, f.bytes, f.agent
+        ));
+    }
+    out
+}
+
+fn json_log() -> String {
+    let mut out = String::new();
+    for f in demo_lines() {
+        let (_, epoch) = times(&f.time);
+        let request = f.request.replace("\\x22", "\\\"");
+        out.push_str(&format!(
+            "{{\"ts\":\"{epoch}.250\",\"remote\":\"{}\",\"request\":\"{request}\",\"status\":{},\"urt\":\"\"}}\n",
+            f.ip, f.status
+        ));
+    }
+    out
+}
+
+/// (start, detected, end) as UTC seconds, and the totals.
+fn outcome(j: &Value) -> (Vec<(i64, i64, i64)>, u64, u64) {
+    let secs = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+            .unwrap()
+            .timestamp()
+    };
+    let incidents = j["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (secs(&i["start"]), secs(&i["detected"]), secs(&i["end"])))
+        .collect();
+    (
+        incidents,
+        j["totals"]["requests"].as_u64().unwrap(),
+        j["totals"]["errors"].as_u64().unwrap(),
+    )
+}
+
+fn run(args: &[&str]) -> Value {
+    let r = logburst(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.json()
+}
+
+#[test]
+fn custom_formats_find_the_demo_outage() {
+    let base = outcome(&run(&[
+        "-o",
+        "json",
+        "web-01=fixtures/demo/web-01/access.log",
+    ]));
+    assert_eq!(base.0.len(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let timed = write(dir.path(), "timed.log", timed_log().as_bytes());
+    let json = write(dir.path(), "api.log", json_log().as_bytes());
+
+    // --nginx-log-format, detected among the custom formats.
+    let j = run(&[
+        "-o",
+        "json",
+        "--nginx-log-format",
+        TIMED,
+        "--nginx-log-format",
+        &format!("escape=json {JSON}"),
+        &format!("web-01={}", timed.display()),
+        &format!("web-01b={}", json.display()),
+    ]);
+    assert_eq!(input(&j, "timed.log")["format"], "nginx:custom");
+    assert_eq!(input(&j, "api.log")["format"], "nginx:custom-2");
+    for i in j["inputs"].as_array().unwrap() {
+        assert_eq!(i["malformed"], 0, "{i}");
+    }
+    let one = run(&[
+        "-o",
+        "json",
+        "--nginx-log-format",
+        TIMED,
+        &format!("web-01={}", timed.display()),
+    ]);
+    assert_eq!(outcome(&one), base);
+
+    // Through an nginx.conf: access_log names the file's format.
+    let conf = format!(
+        "http {{\n  log_format timed '{TIMED}';\n  log_format api escape=json\n    '{}'\n    '{}';\n  server {{ access_log /var/log/nginx/api.log api; }}\n}}\n",
+        &JSON[..30],
+        &JSON[30..]
+    );
+    let conf = write(dir.path(), "nginx.conf", conf.as_bytes());
+    let rotated = write(dir.path(), "api.log.1", json_log().as_bytes());
+    let j = run(&[
+        "-o",
+        "json",
+        "--nginx-conf",
+        conf.to_str().unwrap(),
+        &format!("web-01={}", rotated.display()),
+    ]);
+    assert_eq!(input(&j, "api.log.1")["format"], "nginx:api");
+    assert_eq!(input(&j, "api.log.1")["malformed"], 0);
+    assert_eq!(outcome(&j), base);
+}
+
+#[test]
+fn bad_custom_formats_fail_clearly() {
+    let r = logburst(&[
+        "--nginx-log-format",
+        "$remote_addr $request",
+        "fixtures/demo",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no time"), "{}", r.stderr);
+    let r = logburst(&["--nginx-conf", "/nonexistent/nginx.conf", "fixtures/demo"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("/nonexistent/nginx.conf"), "{}", r.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write(
+        dir.path(),
+        "nginx.conf",
+        b"log_format stream '$remote_addr $bytes_sent';\ninclude missing.conf;\naccess_log /x/access.log stream;\n",
+    );
+    let r = logburst(&["--nginx-conf", conf.to_str().unwrap(), "fixtures/demo"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("log_format stream cannot be read"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("include missing.conf not found"),
+        "{}",
+        r.stderr
+    );
+}
