@@ -70,3 +70,13 @@ fn pipeline() {
     replay("pipeline", checks::pipeline);
     fixtures().iter().for_each(|d| checks::pipeline(d));
 }
+
+#[test]
+fn nginx() {
+    replay("nginx", checks::nginx);
+    checks::nginx(
+        b"$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent\n\
+          1.2.3.4 - - [02/Feb/2023:07:00:22 +0300] \"GET / HTTP/1.1\" 502 1\n",
+    );
+    checks::nginx(b"http { log_format x escape=json '{\"s\":$status,\"t\":\"$msec\"}'; }");
+}

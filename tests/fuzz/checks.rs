@@ -134,3 +134,25 @@ pub fn pipeline(data: &[u8]) {
     let text = String::from_utf8(text).unwrap();
     assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
 }
+
+/// The nginx `log_format` compiler and the lines it compiles: the first
+/// line of the input is the format, the rest are lines to match; the whole
+/// input is also read as an nginx.conf.
+pub fn nginx(data: &[u8]) {
+    use logburst::format::nginx::{self, Escape, LogFormat};
+    let text = String::from_utf8_lossy(data);
+    let _ = nginx::read_conf(&text);
+    let (spec, lines) = text.split_once('\n').unwrap_or((&text, ""));
+    for escape in [Escape::Default, Escape::Json, Escape::None] {
+        let Ok(f) = LogFormat::compile("fuzz", spec, escape) else {
+            continue;
+        };
+        assert!(f.variables().any(|v| v == "status"));
+        let mut cache = ClfCache::default();
+        for line in lines.as_bytes().split(|c| *c == b'\n') {
+            if let Some(r) = f.parse(line, &mut cache) {
+                assert!(r.status <= 999);
+            }
+        }
+    }
+}
