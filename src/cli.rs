@@ -57,7 +57,7 @@ pub struct Args {
     pub output: OutputArg,
 
     /// Force a log format instead of detecting it per input
-    /// (combined, common, main, combined-extra, syslog, journal, syslog-rfc3339, rfc5424, dmesg).
+    /// (combined, common, main, combined-extra, syslog, journal, syslog-rfc3339, rfc5424, dmesg, json).
     #[arg(long, value_name = "NAME", value_parser = parse_format)]
     pub log_format: Option<Format>,
 

@@ -13,7 +13,7 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use crate::bucket::{BucketSet, SeriesBuilder};
 use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::event::{OomLine, Origin, Request, Stamp};
-use crate::format::{self, access, Customs, Format, Line, LineParser, YearRule};
+use crate::format::{self, access, json, Customs, Format, Line, LineParser, YearRule};
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input, MapPolicy};
 use crate::time::ClfCache;
@@ -178,6 +178,7 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
     }
     match ctx.format {
         Some(Format::Access(_)) => access_lines(block, ctx, &mut t, &mut b, access::parse_request),
+        Some(Format::Json) => access_lines(block, ctx, &mut t, &mut b, |l, _| json::parse(l)),
         Some(Format::Custom(i)) => match ctx.opts.customs.get(i as usize) {
             Some(f) => access_lines(block, ctx, &mut t, &mut b, |l, c| f.parse(l, c)),
             None => other_lines(block, ctx, &mut t, &mut b),

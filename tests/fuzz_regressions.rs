@@ -80,3 +80,10 @@ fn nginx() {
     );
     checks::nginx(b"http { log_format x escape=json '{\"s\":$status,\"t\":\"$msec\"}'; }");
 }
+
+#[test]
+fn json() {
+    replay("json", checks::json);
+    fixtures().iter().for_each(|d| checks::json(d));
+    checks::json(b"{\"ts\":1675310422.5,\"status\":503}\n{\"status\":1e400,\"ts\":-1}\n{\"http\":{\"response\":[]}}");
+}

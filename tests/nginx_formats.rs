@@ -201,3 +201,32 @@ fn bad_custom_formats_fail_clearly() {
         r.stderr
     );
 }
+
+#[test]
+fn json_lines_need_no_flag() {
+    let base = outcome(&run(&[
+        "-o",
+        "json",
+        "web-01=fixtures/demo/web-01/access.log",
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    // The nginx escape=json template's lines, and the same requests as
+    // Caddy writes them.
+    let nginx = write(dir.path(), "nginx.json", json_log().as_bytes());
+    let mut caddy = String::new();
+    for f in demo_lines() {
+        let (_, epoch) = times(&f.time);
+        caddy.push_str(&format!(
+            "{{\"level\":\"info\",\"ts\":{epoch}.5,\"logger\":\"http.log.access\",\"msg\":\"handled request\",\"request\":{{\"remote_ip\":\"{}\",\"uri\":\"/\"}},\"status\":{}}}\n",
+            f.ip, f.status
+        ));
+    }
+    let caddy = write(dir.path(), "caddy.log", caddy.as_bytes());
+    for p in [nginx, caddy] {
+        let j = run(&["-o", "json", &format!("web-01={}", p.display())]);
+        let i = &j["inputs"][0];
+        assert_eq!(i["format"], "json", "{i}");
+        assert_eq!(i["malformed"], 0, "{i}");
+        assert_eq!(outcome(&j), base, "{}", p.display());
+    }
+}

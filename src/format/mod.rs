@@ -6,6 +6,7 @@
 //! an OOM-killer message. Anything else is `None`, a malformed line.
 
 pub mod access;
+pub mod json;
 pub mod nginx;
 pub mod oom;
 pub mod syslog;
@@ -24,6 +25,8 @@ pub use syslog::YearRule;
 pub enum Format {
     Access(access::Flavor),
     System(syslog::Flavor),
+    /// JSON lines with a status and a time field (see [`json`]).
+    Json,
     /// A custom nginx `log_format`: its index in the run's [`Customs`].
     Custom(u16),
 }
@@ -52,10 +55,14 @@ pub const FORMAT_NAMES: &[(&str, &str)] = &[
     ),
     ("rfc5424", "RFC 5424 syslog"),
     ("dmesg", "dmesg -T or dmesg --time-format iso"),
+    (
+        "json",
+        "JSON lines access log: nginx escape=json, Caddy, Traefik, Envoy…",
+    ),
 ];
 
 impl Format {
-    pub const ALL: [Format; 9] = [
+    pub const ALL: [Format; 10] = [
         Format::Access(access::Flavor::Combined),
         Format::Access(access::Flavor::Common),
         Format::Access(access::Flavor::Main),
@@ -65,6 +72,7 @@ impl Format {
         Format::System(syslog::Flavor::Rfc3339),
         Format::System(syslog::Flavor::Rfc5424),
         Format::System(syslog::Flavor::Dmesg),
+        Format::Json,
     ];
 
     /// The name of a stock format; custom formats are named by their
@@ -89,7 +97,7 @@ impl Format {
 
     /// Lines of this format are access-log requests.
     pub fn is_access(&self) -> bool {
-        matches!(self, Format::Access(_) | Format::Custom(_))
+        matches!(self, Format::Access(_) | Format::Json | Format::Custom(_))
     }
 
     /// Looks a `--log-format` name up (`nginx` is an alias of `combined`).
@@ -170,6 +178,7 @@ impl LineParser {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         match self.format {
             Format::Access(_) => access::parse_request(line, &mut self.clf).map(Line::Request),
+            Format::Json => json::parse(line).map(Line::Request),
             Format::Custom(i) => {
                 let f = self.customs.as_ref()?.get(i as usize)?;
                 f.parse(line, &mut self.clf).map(Line::Request)
@@ -227,7 +236,14 @@ pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) 
     let mut access_votes = std::collections::BTreeMap::new();
     let mut system_votes = std::collections::BTreeMap::new();
     let mut cache = ClfCache::default();
+    let mut json_votes = 0;
     for l in &lines {
+        if l.first() == Some(&b'{') {
+            if json::parse(l).is_some() {
+                json_votes += 1;
+            }
+            continue;
+        }
         if let Some(a) = access::parse_line(l) {
             if cache.parse(a.time).is_some() {
                 *access_votes
@@ -242,9 +258,12 @@ pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) 
     }
     let a: usize = access_votes.values().sum();
     let s: usize = system_votes.values().sum();
-    let best = a.max(s);
+    let best = a.max(s).max(json_votes);
     if best == 0 || best * 2 < lines.len() {
         return None;
+    }
+    if json_votes == best {
+        return Some(Format::Json);
     }
     // Ties go to the first member in declaration order (Common < Combined…),
     // but a file mixing combined and extended lines is named by the most

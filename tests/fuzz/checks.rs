@@ -156,3 +156,15 @@ pub fn nginx(data: &[u8]) {
         }
     }
 }
+
+/// The JSON-lines access parser on arbitrary lines.
+pub fn json(data: &[u8]) {
+    use logburst::format::json;
+    for line in data.split(|c| *c == b'\n') {
+        if let Some(r) = json::parse(line) {
+            assert!((100..=999).contains(&r.status));
+            // Only objects parse.
+            assert_eq!(line.trim_ascii().first(), Some(&b'{'));
+        }
+    }
+}

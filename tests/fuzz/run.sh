@@ -6,7 +6,7 @@
 #   tests/fuzz/run.sh pipeline -runs=10000000
 #   tests/fuzz/run.sh all -max_total_time=30     # every target in turn
 #
-# Targets: access, system, oom, stamps, nginx, pipeline (see fuzz_targets/).
+# Targets: access, json, system, oom, stamps, nginx, pipeline (see fuzz_targets/).
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain is
 # enough, as RUSTC_BOOTSTRAP lets it use the sanitizer flags. A crash input
 # is written to tests/fuzz/artifacts/TARGET/; copy it to
@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 target=${1:?usage: run.sh TARGET [libFuzzer options...]}
 shift
-targets=(access system oom stamps nginx pipeline)
+targets=(access json system oom stamps nginx pipeline)
 if [ "$target" = all ]; then
   for t in "${targets[@]}"; do "$0" "$t" "$@"; done
   exit 0
@@ -34,6 +34,9 @@ if [ ! -d "$corpus" ] || [ -z "$(ls -A "$corpus")" ]; then
   # Keep the seed set small: the first few pieces of each file.
   find "$corpus" -name '*.0[1-9][0-9][0-9]' -delete
   [ "$target" = pipeline ] && cp "$root"/fixtures/demo/*/access.log.1.gz "$corpus/"
+  if [ "$target" = json ]; then
+    printf '%s\n' '{"ts":1675310422.5,"status":503,"request":{"uri":"/"}}' '{"@timestamp":"2023-02-02T04:00:22Z","http":{"response":{"status_code":502}}}' '{"time_local":"02/Feb/2023:07:00:22 +0300","status":"200"}' >"$corpus/seed"
+  fi
   if [ "$target" = nginx ]; then
     # A format line followed by lines it wrote, and a configuration.
     { echo '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'; head -20 "$root"/fixtures/demo/web-01/access.log; } >"$corpus/combined"

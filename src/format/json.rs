@@ -1,0 +1,311 @@
+//! JSON access logs: one object a line, as nginx `escape=json` templates,
+//! Caddy, Traefik, Envoy and most JSON loggers write them. The status and
+//! the time are found by name; every other field is skipped unread.
+//!
+//! Status keys: `status`, `status_code`, `statusCode`, `http_status`,
+//! `response_status`, `response_code` (Envoy), `DownstreamStatus` (Traefik),
+//! and `http.response.status_code` (Elastic Common Schema, nested or
+//! dotted). Time keys: `time`, `timestamp`, `@timestamp`, `ts` (Caddy),
+//! `time_iso8601`, `time_local`, `msec`, `StartUTC` (Traefik), `start_time`
+//! (Envoy), `datetime`, `date`. A time is an RFC 3339 string (no zone means
+//! UTC), an nginx `$time_local` string, or seconds since the epoch as a
+//! number or string (milli-, micro- and nanoseconds recognised by size).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use crate::event::Request;
+use crate::time::{self, OffsetSecs};
+
+const STATUS_KEYS: &[&str] = &[
+    "status",
+    "status_code",
+    "statusCode",
+    "http_status",
+    "response_status",
+    "response_code",
+    "DownstreamStatus",
+    "http.response.status_code",
+];
+
+const TIME_KEYS: &[&str] = &[
+    "time",
+    "timestamp",
+    "@timestamp",
+    "ts",
+    "time_iso8601",
+    "time_local",
+    "msec",
+    "StartUTC",
+    "start_time",
+    "datetime",
+    "date",
+];
+
+/// A scalar as found in the object: what a status or time can be.
+#[derive(Debug)]
+enum Scalar<'a> {
+    Int(i64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    Other,
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Scalar::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(v).map_or(Scalar::Other, Scalar::Int))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Scalar::Float(v))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_string())))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+        while s.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// What one object held of interest.
+#[derive(Debug, Default)]
+struct Found<'a> {
+    status: Option<Scalar<'a>>,
+    time: Option<Scalar<'a>>,
+}
+
+/// Visits an object (the line, or a nested `http` / `response` object),
+/// keeping the first status and time keys seen. `path` is the nesting:
+/// `http.response.status_code` is looked up through it.
+struct ObjectVisitor<'f, 'a> {
+    found: &'f mut Found<'a>,
+    path: &'static str,
+}
+
+impl<'de, 'f> de::DeserializeSeed<'de> for ObjectVisitor<'f, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, 'f> Visitor<'de> for ObjectVisitor<'f, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+        while let Some(key) = m.next_key::<Cow<'de, str>>()? {
+            let full: Cow<str> = if self.path.is_empty() {
+                Cow::Borrowed(key.as_ref())
+            } else {
+                Cow::Owned(format!("{}.{key}", self.path))
+            };
+            let nested = match full.as_ref() {
+                "http" => Some("http"),
+                "http.response" => Some("http.response"),
+                _ => None,
+            };
+            if let Some(path) = nested {
+                m.next_value_seed(ObjectVisitor {
+                    found: self.found,
+                    path,
+                })?;
+            } else if self.found.status.is_none() && STATUS_KEYS.contains(&full.as_ref()) {
+                self.found.status = Some(m.next_value()?);
+            } else if self.found.time.is_none() && TIME_KEYS.contains(&full.as_ref()) {
+                self.found.time = Some(m.next_value()?);
+            } else {
+                m.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn status_of(s: &Scalar) -> Option<u16> {
+    let v = match s {
+        Scalar::Int(i) => *i,
+        Scalar::Str(t) => t.trim().parse().ok()?,
+        Scalar::Float(f) if f.fract() == 0.0 => *f as i64,
+        _ => return None,
+    };
+    (100..=999).contains(&v).then_some(v as u16)
+}
+
+/// Seconds from an epoch number of unknown unit (s, ms, µs, ns).
+fn epoch(v: f64) -> Option<i64> {
+    if !v.is_finite() || v <= 0.0 {
+        return None;
+    }
+    let secs = if v < 1e11 {
+        v
+    } else if v < 1e14 {
+        v / 1e3
+    } else if v < 1e17 {
+        v / 1e6
+    } else {
+        v / 1e9
+    };
+    Some(secs.floor() as i64)
+}
+
+fn time_of(s: &Scalar) -> Option<(i64, OffsetSecs)> {
+    match s {
+        Scalar::Int(i) => Some((epoch(*i as f64)?, 0)),
+        Scalar::Float(f) => Some((epoch(*f)?, 0)),
+        Scalar::Str(t) => {
+            let b = t.trim().as_bytes();
+            if let Some((st, used)) = time::parse_iso(b) {
+                if used == b.len() {
+                    let off = st.offset.unwrap_or(0);
+                    return Some((st.naive - off as i64, off));
+                }
+            }
+            if let Some(v) = time::parse_clf(b) {
+                return Some(v);
+            }
+            let n: f64 = t.trim().parse().ok()?;
+            Some((epoch(n)?, 0))
+        }
+        Scalar::Other => None,
+    }
+}
+
+/// Reads the status and time of one JSON line.
+pub fn parse(line: &[u8]) -> Option<Request> {
+    let line = line.trim_ascii();
+    if line.first() != Some(&b'{') {
+        return None;
+    }
+    let mut found = Found::default();
+    let mut de = serde_json::Deserializer::from_slice(line);
+    de::DeserializeSeed::deserialize(
+        ObjectVisitor {
+            found: &mut found,
+            path: "",
+        },
+        &mut de,
+    )
+    .ok()?;
+    de.end().ok()?;
+    let (utc, offset) = time_of(found.time.as_ref()?)?;
+    Some(Request {
+        utc,
+        offset,
+        status: status_of(found.status.as_ref()?)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: i64 = 1_675_310_422; // 2023-02-02T04:00:22Z
+
+    fn p(s: &str) -> Option<(i64, OffsetSecs, u16)> {
+        parse(s.as_bytes()).map(|r| (r.utc, r.offset, r.status))
+    }
+
+    #[test]
+    fn loggers_of_the_field() {
+        // nginx escape=json template.
+        assert_eq!(
+            p(
+                r#"{"time":"2023-02-02T07:00:22+03:00","remote_addr":"1.2.3.4","request":"GET /\"x\" HTTP/1.1","status":"502","upstream_response_time":""}"#
+            ),
+            Some((T, 10_800, 502))
+        );
+        // Caddy: epoch float, status number, nested request object.
+        assert_eq!(
+            p(
+                r#"{"level":"error","ts":1675310422.5419,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"1.2.3.4","headers":{"User-Agent":["curl"]}},"duration":0.01,"size":0,"status":503}"#
+            ),
+            Some((T, 0, 503))
+        );
+        // Traefik.
+        assert_eq!(
+            p(
+                r#"{"ClientHost":"1.2.3.4","DownstreamStatus":504,"OriginStatus":0,"StartUTC":"2023-02-02T04:00:22.123456789Z","RequestPath":"/"}"#
+            ),
+            Some((T, 0, 504))
+        );
+        // Envoy JSON.
+        assert_eq!(
+            p(
+                r#"{"start_time":"2023-02-02T04:00:22.001Z","method":"GET","response_code":500,"upstream_host":"10.0.0.5:80"}"#
+            ),
+            Some((T, 0, 500))
+        );
+        // Elastic Common Schema, nested and dotted.
+        assert_eq!(
+            p(
+                r#"{"@timestamp":"2023-02-02T04:00:22.000Z","http":{"request":{"method":"GET"},"response":{"status_code":502}}}"#
+            ),
+            Some((T, 0, 502))
+        );
+        assert_eq!(
+            p(r#"{"@timestamp":"2023-02-02T04:00:22Z","http.response.status_code":"500"}"#),
+            Some((T, 0, 500))
+        );
+        // Milliseconds, $time_local, and a zone-less stamp read as UTC.
+        assert_eq!(
+            p(r#"{"timestamp":1675310422999,"statusCode":201}"#),
+            Some((T, 0, 201))
+        );
+        assert_eq!(
+            p(r#"{"time_local":"02/Feb/2023:07:00:22 +0300","status":200}"#),
+            Some((T, 10_800, 200))
+        );
+        assert_eq!(
+            p(r#"{"time":"2023-02-02 04:00:22","status":200}"#),
+            Some((T, 0, 200))
+        );
+    }
+
+    #[test]
+    fn first_key_wins_and_broken_lines_fail() {
+        assert_eq!(
+            p(r#"{"status":502,"status_code":200,"ts":1675310422}"#),
+            Some((T, 0, 502))
+        );
+        assert_eq!(p(r#"{"status":502}"#), None);
+        assert_eq!(p(r#"{"ts":1675310422}"#), None);
+        assert_eq!(p(r#"{"status":"abc","ts":1675310422}"#), None);
+        assert_eq!(p(r#"{"status":42,"ts":1675310422}"#), None);
+        assert_eq!(p(r#"{"status":502,"ts":1675310422"#), None);
+        assert_eq!(p(r#"{"status":502,"ts":1675310422} trailing"#), None);
+        assert_eq!(p(r#"[1,2]"#), None);
+        assert_eq!(p(r#"{"upstream_time": ,"status":502,"ts":1}"#), None);
+    }
+}
