@@ -10,12 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 use serde::{Serialize, Serializer};
 
-use crate::bucket::BucketSet;
+use crate::bucket::{BucketSet, UpstreamKey};
 use crate::chunk::DEFAULT_BLOCK_SIZE;
 use crate::detect::{self, Incident, Kind, Params, PlacedOomLine};
 use crate::error::{Error, Result};
 use crate::event::{OomKill, OomLine, Stamp};
 use crate::format::nginx::LogFormat;
+use crate::format::nginx_error::UpstreamKind;
 use crate::format::Format;
 use crate::pipeline::{self, Scan, ScanOptions};
 use crate::progress::ProgressHook;
@@ -123,6 +124,19 @@ pub struct Totals {
     pub requests: u64,
     pub errors: u64,
     pub oom_kills: u64,
+    /// Upstream failures and killed workers in nginx error logs.
+    pub upstream_failures: u64,
+}
+
+/// Failures of one upstream, of one kind, around an incident.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct UpstreamReport {
+    pub host: String,
+    pub upstream: String,
+    pub kind: &'static str,
+    pub first: Time,
+    pub last: Time,
+    pub count: u64,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -161,6 +175,8 @@ pub struct IncidentReport {
     pub status_counts: BTreeMap<String, u64>,
     pub hosts: Vec<String>,
     pub oom_kills: Vec<KillReport>,
+    /// Upstream failures from five minutes before the start to the end.
+    pub upstream_failures: Vec<UpstreamReport>,
     pub probable_cause: Option<String>,
     pub timeline: Vec<TimelineEntry>,
     /// Traffic gaps: requests the preceding hour's rate predicted.
@@ -492,10 +508,29 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
             error: Some(e.message),
         });
     }
-    let incidents: Vec<IncidentReport> = incidents
+    // Upstream failures (nginx error log), placed in time.
+    let mut failures = Vec::with_capacity(buckets.upstream.len());
+    for (k, n) in &buckets.upstream {
+        let input = &inputs[k.input as usize];
+        let (t, zf, yf) = placer.place(k.stamp, &k.host);
+        if let Some(zf) = zf {
+            notes.insert(zone_note(&input.display, &zf, &placer, &k.host));
+        }
+        if let Some(yf) = yf {
+            notes.insert(year_note(&input.display, &yf));
+        }
+        if config.since.is_some_and(|s| t.utc < s) || config.until.is_some_and(|u| t.utc >= u) {
+            continue;
+        }
+        failures.push((t, k, *n));
+    }
+    let mut incidents: Vec<IncidentReport> = incidents
         .iter()
         .map(|i| incident_report(i, &placer))
         .collect();
+    for r in &mut incidents {
+        attach_upstream(r, &failures, &placer);
+    }
     let p = &config.params;
     Ok(Analysis {
         schema: SCHEMA,
@@ -505,6 +540,7 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
             requests: buckets.requests(),
             errors: buckets.errors(),
             oom_kills: kills.len() as u64,
+            upstream_failures: failures.iter().map(|(_, _, n)| n).sum(),
         },
         incidents,
         thresholds: Thresholds {
@@ -798,15 +834,99 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
             .collect(),
         hosts: i.hosts.clone(),
         oom_kills: kills,
+        upstream_failures: Vec::new(),
         probable_cause,
         timeline,
         expected_requests: (i.kind == Kind::TrafficGap).then_some(i.expected_requests),
     }
 }
 
+/// How long before an incident's start upstream failures are still taken
+/// as part of it.
+const UPSTREAM_LEAD: i64 = 300;
+
+/// Adds the upstream failures on the incident's hosts from five minutes
+/// before its start to its end: grouped per upstream and kind, on the
+/// timeline, and as the probable cause when no OOM kill explains it.
+fn attach_upstream(
+    r: &mut IncidentReport,
+    failures: &[(Time, &UpstreamKey, u64)],
+    placer: &Placer,
+) {
+    if r.kind != Kind::ErrorBurst.name() {
+        return;
+    }
+    let mut groups: BTreeMap<(&str, &str, UpstreamKind), (i64, i64, u64)> = BTreeMap::new();
+    for (t, k, n) in failures {
+        if t.utc < r.start.utc - UPSTREAM_LEAD || t.utc > r.end.utc || !r.hosts.contains(&k.host) {
+            continue;
+        }
+        let g = groups
+            .entry((k.host.as_str(), k.upstream.as_str(), k.kind))
+            .or_insert((t.utc, t.utc, 0));
+        g.0 = g.0.min(t.utc);
+        g.1 = g.1.max(t.utc);
+        g.2 += n;
+    }
+    let at = |host: &str, utc: i64| Time {
+        utc,
+        offset: placer.display_offset(Some(host), utc, None),
+    };
+    let mut reports: Vec<UpstreamReport> = groups
+        .into_iter()
+        .map(
+            |((host, upstream, kind), (first, last, count))| UpstreamReport {
+                host: host.to_string(),
+                upstream: upstream.to_string(),
+                kind: kind.name(),
+                first: at(host, first),
+                last: at(host, last),
+                count,
+            },
+        )
+        .collect();
+    reports.sort_by(|a, b| (a.first, &a.upstream, a.kind).cmp(&(b.first, &b.upstream, b.kind)));
+    let describe = |u: &UpstreamReport| {
+        UpstreamKind::ALL
+            .iter()
+            .find(|k| k.name() == u.kind)
+            .map_or("failed", |k| k.describe())
+    };
+    for u in &reports {
+        let times = if u.count == 1 {
+            "once".to_string()
+        } else {
+            format!("{} times until {}", u.count, u.last.clock())
+        };
+        r.timeline.push(TimelineEntry {
+            time: u.first,
+            event: "upstream",
+            detail: format!("{} {} on {}: {times}", u.upstream, describe(u), u.host),
+        });
+    }
+    if r.probable_cause.is_none() {
+        // A killed worker is a symptom (nginx kills slow workers itself at
+        // shutdown); only failures of an upstream are offered as a cause.
+        let cause = reports
+            .iter()
+            .find(|u| u.first.utc <= r.detected.utc && u.kind != UpstreamKind::WorkerKilled.name());
+        if let Some(u) = cause {
+            r.probable_cause = Some(format!(
+                "upstream {} {} from {}",
+                u.upstream,
+                describe(u),
+                u.first.clock()
+            ));
+        }
+    }
+    r.timeline
+        .sort_by_key(|e| (e.time.utc, event_rank(e.event)));
+    r.upstream_failures = reports;
+}
+
 fn event_rank(e: &str) -> u8 {
     match e {
-        "oom-kill" => 0,
+        "oom-kill" | "upstream" => 0,
         "silence" | "onset" => 1,
         "detected" => 2,
         "peak" => 3,

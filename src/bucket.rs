@@ -9,7 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::event::{OomLine, Request};
+use crate::event::{OomLine, Request, Stamp};
+use crate::format::nginx_error::UpstreamKind;
 use crate::time::OffsetSecs;
 
 pub const HOUR: i64 = 3600;
@@ -289,6 +290,21 @@ impl Cursor<'_> {
 pub struct BucketSet {
     pub series: BTreeMap<String, Series>,
     pub oom: Vec<OomLine>,
+    /// Upstream failures and killed workers (nginx error log), counted per
+    /// host, upstream, kind and second: bounded by the time span and the
+    /// configured upstreams, not by the number of lines.
+    pub upstream: BTreeMap<UpstreamKey, u64>,
+}
+
+/// What an upstream-failure count is kept under.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UpstreamKey {
+    /// The input it was read from, for notes about its time zone.
+    pub input: u32,
+    pub host: String,
+    pub upstream: String,
+    pub kind: UpstreamKind,
+    pub stamp: Stamp,
 }
 
 impl BucketSet {
@@ -301,6 +317,10 @@ impl BucketSet {
 
     pub fn push_oom(&mut self, line: OomLine) {
         self.oom.push(line);
+    }
+
+    pub fn add_upstream(&mut self, key: UpstreamKey) {
+        *self.upstream.entry(key).or_insert(0) += 1;
     }
 
     /// Puts the rare events in their canonical order; `merge` keeps it.
@@ -321,6 +341,9 @@ impl BucketSet {
         if !other.oom.is_empty() {
             self.oom.extend(other.oom);
             self.oom.sort();
+        }
+        for (k, n) in other.upstream {
+            *self.upstream.entry(k).or_insert(0) += n;
         }
         self
     }

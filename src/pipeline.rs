@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use crate::bucket::{BucketSet, SeriesBuilder};
+use crate::bucket::{BucketSet, SeriesBuilder, UpstreamKey};
 use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::event::{OomLine, Origin, Request, Stamp};
 use crate::format::{self, access, json, Customs, Format, Line, LineParser, YearRule};
@@ -285,8 +285,22 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
                 }
                 requests.add(&r);
             }
-            Line::System { stamp, host, oom } => {
+            Line::System {
+                stamp,
+                host,
+                oom,
+                upstream,
+            } => {
                 let host = host.map(|h| String::from_utf8_lossy(h).into_owned());
+                if let Some((kind, who)) = upstream {
+                    b.add_upstream(UpstreamKey {
+                        input: ctx.input,
+                        host: host.clone().unwrap_or_else(|| ctx.host.to_string()),
+                        upstream: who,
+                        kind,
+                        stamp,
+                    });
+                }
                 if t.named_host.is_none() {
                     if let Some(h) = &host {
                         t.named_host = Some((block.index, n as u32, h.clone()));

@@ -87,3 +87,9 @@ fn json() {
     fixtures().iter().for_each(|d| checks::json(d));
     checks::json(b"{\"ts\":1675310422.5,\"status\":503}\n{\"status\":1e400,\"ts\":-1}\n{\"http\":{\"response\":[]}}");
 }
+
+#[test]
+fn nginx_error() {
+    replay("nginx_error", checks::nginx_error);
+    fixtures().iter().for_each(|d| checks::nginx_error(d));
+}

@@ -230,3 +230,78 @@ fn json_lines_need_no_flag() {
         assert_eq!(outcome(&j), base, "{}", p.display());
     }
 }
+
+#[test]
+fn nginx_error_log_events_and_cause() {
+    // The fixture alone: every line parsed, every upstream failure counted.
+    let j = run(&["-o", "json", "web-01=fixtures/formats/nginx-error.log"]);
+    let i = &j["inputs"][0];
+    assert_eq!(i["format"], "nginx-error");
+    assert_eq!(i["lines"], 12);
+    assert_eq!(i["malformed"], 0);
+    // 2 refused, no live, timed out, closed, reset, queue full, worker
+    // killed, too big header; the warn and notice lines are not failures.
+    assert_eq!(j["totals"]["upstream_failures"], 9);
+
+    // With an access log of the same host: a burst from 07:00:10 with no
+    // OOM kill is explained by the refused connections from 07:00:04.
+    let dir = tempfile::tempdir().unwrap();
+    let mut access = String::new();
+    for sec in 0..1200 {
+        let (m, s) = (sec / 60, sec % 60);
+        for k in 0..5 {
+            let status = if (10..400).contains(&sec) && k < 3 {
+                502
+            } else {
+                200
+            };
+            access.push_str(&format!(
+                "10.0.0.{k} - - [02/Feb/2023:07:{m:02}:{s:02} +0300] \"GET /api HTTP/1.1\" {status} 10 \"-\" \"t\"\n"
+            ));
+        }
+    }
+    write(dir.path(), "web-01/access.log", access.as_bytes());
+    let err = std::fs::read(root().join("fixtures/formats/nginx-error.log")).unwrap();
+    write(dir.path(), "web-01/error.log", &err);
+    let j = run(&["-o", "json", dir.path().to_str().unwrap()]);
+    let inc = &j["incidents"][0];
+    assert_eq!(inc["start"], "2023-02-02T07:00:10+03:00");
+    assert_eq!(
+        inc["probable_cause"],
+        "upstream 127.0.0.1:5000 refused connections from 07:00:04"
+    );
+    let ups = inc["upstream_failures"].as_array().unwrap();
+    assert_eq!(ups[0]["upstream"], "127.0.0.1:5000");
+    assert_eq!(ups[0]["kind"], "refused");
+    assert_eq!(ups[0]["count"], 2);
+    assert_eq!(ups[0]["first"], "2023-02-02T07:00:04+03:00");
+    assert_eq!(ups[0]["last"], "2023-02-02T07:00:05+03:00");
+    assert!(ups
+        .iter()
+        .any(|u| u["upstream"] == "shopapi" && u["kind"] == "no-live-upstreams"));
+    assert!(ups
+        .iter()
+        .any(|u| u["upstream"] == "unix:/run/php/php-fpm.sock" && u["kind"] == "queue-full"));
+    assert!(ups.iter().any(|u| u["kind"] == "worker-killed"));
+    let timeline = inc["timeline"].as_array().unwrap();
+    assert_eq!(timeline[0]["event"], "upstream");
+    assert_eq!(timeline[0]["time"], "2023-02-02T07:00:04+03:00");
+    // The error log's zone comes from the host's access log.
+    assert!(j["notes"]
+        .to_string()
+        .contains("error.log: the log has no time zone; read in +03:00"));
+    // And the text report shows the cause and the timeline line.
+    let r = logburst(&[dir.path().to_str().unwrap()]);
+    assert!(
+        r.stdout
+            .contains("cause     upstream 127.0.0.1:5000 refused connections from 07:00:04"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("127.0.0.1:5000 refused connections on web-01: 2 times until 07:00:05"),
+        "{}",
+        r.stdout
+    );
+}

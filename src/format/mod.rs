@@ -8,6 +8,7 @@
 pub mod access;
 pub mod json;
 pub mod nginx;
+pub mod nginx_error;
 pub mod oom;
 pub mod syslog;
 
@@ -27,6 +28,8 @@ pub enum Format {
     System(syslog::Flavor),
     /// JSON lines with a status and a time field (see [`json`]).
     Json,
+    /// The nginx error log (see [`nginx_error`]).
+    NginxError,
     /// A custom nginx `log_format`: its index in the run's [`Customs`].
     Custom(u16),
 }
@@ -59,10 +62,14 @@ pub const FORMAT_NAMES: &[(&str, &str)] = &[
         "json",
         "JSON lines access log: nginx escape=json, Caddy, Traefik, Envoy…",
     ),
+    (
+        "nginx-error",
+        "nginx error log: upstream failures, killed workers",
+    ),
 ];
 
 impl Format {
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 11] = [
         Format::Access(access::Flavor::Combined),
         Format::Access(access::Flavor::Common),
         Format::Access(access::Flavor::Main),
@@ -73,6 +80,7 @@ impl Format {
         Format::System(syslog::Flavor::Rfc5424),
         Format::System(syslog::Flavor::Dmesg),
         Format::Json,
+        Format::NginxError,
     ];
 
     /// The name of a stock format; custom formats are named by their
@@ -130,6 +138,8 @@ pub enum Line<'a> {
         stamp: Stamp,
         host: Option<&'a [u8]>,
         oom: Option<OomMessage>,
+        /// An upstream failure or killed worker (nginx error log).
+        upstream: Option<(nginx_error::UpstreamKind, String)>,
     },
 }
 
@@ -179,6 +189,15 @@ impl LineParser {
         match self.format {
             Format::Access(_) => access::parse_request(line, &mut self.clf).map(Line::Request),
             Format::Json => json::parse(line).map(Line::Request),
+            Format::NginxError => nginx_error::parse_line(line).map(|e| Line::System {
+                stamp: Stamp::Local {
+                    naive: e.naive,
+                    year_inferred: false,
+                },
+                host: None,
+                oom: None,
+                upstream: e.event,
+            }),
             Format::Custom(i) => {
                 let f = self.customs.as_ref()?.get(i as usize)?;
                 f.parse(line, &mut self.clf).map(Line::Request)
@@ -189,6 +208,7 @@ impl LineParser {
                     stamp: fr.stamp,
                     host: fr.host,
                     oom: oom::parse(fr.msg),
+                    upstream: None,
                 })
             }
         }
@@ -237,7 +257,12 @@ pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) 
     let mut system_votes = std::collections::BTreeMap::new();
     let mut cache = ClfCache::default();
     let mut json_votes = 0;
+    let mut error_votes = 0;
     for l in &lines {
+        if nginx_error::parse_line(l).is_some() {
+            error_votes += 1;
+            continue;
+        }
         if l.first() == Some(&b'{') {
             if json::parse(l).is_some() {
                 json_votes += 1;
@@ -258,9 +283,12 @@ pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) 
     }
     let a: usize = access_votes.values().sum();
     let s: usize = system_votes.values().sum();
-    let best = a.max(s).max(json_votes);
+    let best = a.max(s).max(json_votes).max(error_votes);
     if best == 0 || best * 2 < lines.len() {
         return None;
+    }
+    if error_votes == best {
+        return Some(Format::NginxError);
     }
     if json_votes == best {
         return Some(Format::Json);

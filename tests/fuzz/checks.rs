@@ -168,3 +168,17 @@ pub fn json(data: &[u8]) {
         }
     }
 }
+
+/// The nginx error-log parser on arbitrary lines.
+pub fn nginx_error(data: &[u8]) {
+    use logburst::format::nginx_error;
+    for line in data.split(|c| *c == b'\n') {
+        if let Some(e) = nginx_error::parse_line(line) {
+            // The stamp is the first 19 bytes, a real date.
+            assert_eq!(line[4], b'/');
+            if let Some((_, who)) = e.event {
+                assert!(!who.is_empty());
+            }
+        }
+    }
+}
