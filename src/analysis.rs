@@ -10,18 +10,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 use serde::{Serialize, Serializer};
 
-use crate::bucket::{BucketSet, UpstreamKey};
+use crate::bucket::{BucketSet, SignalCount, SignalKey, UpstreamKey};
 use crate::chunk::DEFAULT_BLOCK_SIZE;
 use crate::detect::{self, Incident, Kind, Params, PlacedOomLine};
 use crate::error::{Error, Result};
 use crate::event::{OomKill, OomLine, Stamp};
 use crate::format::nginx::LogFormat;
 use crate::format::nginx_error::UpstreamKind;
+use crate::format::signals::Signals;
 use crate::format::Format;
 use crate::pipeline::{self, Scan, ScanOptions};
 use crate::progress::ProgressHook;
 use crate::source::{self, HostFrom, Input, InputSpec, MapPolicy};
 use crate::time::{self, OffsetSecs, Zone};
+use std::sync::Arc;
 
 pub const SCHEMA: &str = "logburst/v1";
 
@@ -43,6 +45,9 @@ pub struct Config {
     pub customs: Vec<LogFormat>,
     /// Formats fixed by file name, from nginx.conf's `access_log` lines.
     pub by_name: Vec<(String, Format)>,
+    /// The user's own signals (`--signal NAME=REGEX`), tried before the
+    /// built-in table.
+    pub signals: Vec<(String, String)>,
     /// When plain files are memory-mapped rather than read.
     pub mmap: MapPolicy,
     /// Told how many bytes were read, as they are.
@@ -63,6 +68,7 @@ impl Default for Config {
             block_size: DEFAULT_BLOCK_SIZE,
             customs: Vec::new(),
             by_name: Vec::new(),
+            signals: Vec::new(),
             mmap: MapPolicy::Auto,
             progress: None,
         }
@@ -126,6 +132,25 @@ pub struct Totals {
     pub oom_kills: u64,
     /// Upstream failures and killed workers in nginx error logs.
     pub upstream_failures: u64,
+    /// Lines holding an application or service signal (OOM errors, killed
+    /// workers…).
+    pub signals: u64,
+}
+
+/// Lines of one signal, from one process, around an incident.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SignalReport {
+    pub host: String,
+    pub signal: String,
+    pub process: String,
+    pub first: Time,
+    pub last: Time,
+    pub count: u64,
+    /// The matched text of the first line, and where it is.
+    pub text: String,
+    pub source: String,
+    #[serde(skip)]
+    pub source_order: crate::event::Origin,
 }
 
 /// Failures of one upstream, of one kind, around an incident.
@@ -177,6 +202,8 @@ pub struct IncidentReport {
     pub oom_kills: Vec<KillReport>,
     /// Upstream failures from five minutes before the start to the end.
     pub upstream_failures: Vec<UpstreamReport>,
+    /// Application and service signals over the same span.
+    pub signals: Vec<SignalReport>,
     pub probable_cause: Option<String>,
     pub timeline: Vec<TimelineEntry>,
     /// Traffic gaps: requests the preceding hour's rate predicted.
@@ -430,8 +457,10 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
             "--window, --cooldown and --gap must be positive".into(),
         ));
     }
+    let signals = Signals::new(&config.signals).map_err(Error::Usage)?;
     let (inputs, expand_errors) = source::expand(&config.inputs);
     let opts = ScanOptions {
+        signals: Arc::new(signals),
         format: config.format,
         year: config.year,
         since: config.since,
@@ -528,7 +557,35 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
         .iter()
         .map(|i| incident_report(i, &placer))
         .collect();
+    // Application and service signals, placed in time.
+    let mut signals = Vec::with_capacity(buckets.signals.len());
+    for (k, c) in &buckets.signals {
+        let Some(stamp) = k.stamp else {
+            continue; // before any stamp of its file: no time to place it at
+        };
+        let input = &inputs[k.input as usize];
+        let (t, zf, yf) = placer.place(stamp, &k.host);
+        if let Some(zf) = zf {
+            notes.insert(zone_note(&input.display, &zf, &placer, &k.host));
+        }
+        if let Some(yf) = yf {
+            notes.insert(year_note(&input.display, &yf));
+        }
+        if config.since.is_some_and(|s| t.utc < s) || config.until.is_some_and(|u| t.utc >= u) {
+            continue;
+        }
+        let scan = &scans[k.input as usize];
+        let line = scan
+            .block_starts
+            .get(c.first.block as usize)
+            .copied()
+            .unwrap_or(0)
+            + c.first.line as u64
+            + 1;
+        signals.push((t, k, c, format!("{}:{line}", input.display)));
+    }
     for r in &mut incidents {
+        attach_signals(r, &signals, &placer);
         attach_upstream(r, &failures, &placer);
     }
     let p = &config.params;
@@ -541,6 +598,7 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
             errors: buckets.errors(),
             oom_kills: kills.len() as u64,
             upstream_failures: failures.iter().map(|(_, _, n)| n).sum(),
+            signals: signals.iter().map(|(_, _, c, _)| c.count).sum(),
         },
         incidents,
         thresholds: Thresholds {
@@ -835,10 +893,102 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         hosts: i.hosts.clone(),
         oom_kills: kills,
         upstream_failures: Vec::new(),
+        signals: Vec::new(),
         probable_cause,
         timeline,
         expected_requests: (i.kind == Kind::TrafficGap).then_some(i.expected_requests),
     }
+}
+
+/// Adds the application and service signals on the incident's hosts from
+/// five minutes before its start to its end, grouped per signal and
+/// process: on the timeline, and as the probable cause when no kernel OOM
+/// kill explains the burst (a signal seen by detection time).
+fn attach_signals(
+    r: &mut IncidentReport,
+    signals: &[(Time, &SignalKey, &SignalCount, String)],
+    placer: &Placer,
+) {
+    if r.kind != Kind::ErrorBurst.name() {
+        return;
+    }
+    type Group<'a> = (i64, i64, u64, &'a SignalCount, &'a str, i64);
+    let mut groups: BTreeMap<(&str, &str, &str), Group> = BTreeMap::new();
+    for (t, k, c, source) in signals {
+        if t.utc < r.start.utc - UPSTREAM_LEAD || t.utc > r.end.utc || !r.hosts.contains(&k.host) {
+            continue;
+        }
+        let g = groups
+            .entry((k.host.as_str(), k.name.as_str(), k.process.as_str()))
+            .or_insert((t.utc, t.utc, 0, c, source.as_str(), t.utc));
+        g.0 = g.0.min(t.utc);
+        g.1 = g.1.max(t.utc);
+        g.2 += c.count;
+        // The text shown is that of the earliest line.
+        if t.utc < g.5 || (t.utc == g.5 && c.first < g.3.first) {
+            g.3 = c;
+            g.4 = source;
+            g.5 = t.utc;
+        }
+    }
+    let at = |host: &str, utc: i64| Time {
+        utc,
+        offset: placer.display_offset(Some(host), utc, None),
+    };
+    let mut reports: Vec<SignalReport> = groups
+        .into_iter()
+        .map(
+            |((host, name, process), (first, last, count, c, source, _))| SignalReport {
+                host: host.to_string(),
+                signal: name.to_string(),
+                process: process.to_string(),
+                first: at(host, first),
+                last: at(host, last),
+                count,
+                text: c.text.clone(),
+                source: source.to_string(),
+                source_order: c.first,
+            },
+        )
+        .collect();
+    // In time order; within a second, in the order the lines were written.
+    reports.sort_by(|a, b| (a.first, &a.source_order).cmp(&(b.first, &b.source_order)));
+    for s in &reports {
+        let times = if s.count == 1 {
+            String::new()
+        } else {
+            format!(" ({} times until {})", s.count, s.last.clock())
+        };
+        r.timeline.push(TimelineEntry {
+            time: s.first,
+            event: "signal",
+            detail: format!(
+                "{} in {} on {}: {}{times}",
+                s.signal, s.process, s.host, s.text
+            ),
+        });
+    }
+    if r.probable_cause.is_none() {
+        if let Some(s) = reports.iter().find(|s| s.first.utc <= r.detected.utc) {
+            let lead = r.start.utc - s.first.utc;
+            let when = match lead {
+                l if l > 0 => format!(", {} before the first 5xx", time::duration(l)),
+                0 => ", as the first 5xx came".to_string(),
+                l => format!(", {} after the first 5xx", time::duration(-l)),
+            };
+            r.probable_cause = Some(format!(
+                "{} in {} on {} at {}: {}{when}",
+                s.signal,
+                s.process,
+                s.host,
+                s.first.clock(),
+                s.text
+            ));
+        }
+    }
+    r.timeline
+        .sort_by_key(|e| (e.time.utc, event_rank(e.event)));
+    r.signals = reports;
 }
 
 /// How long before an incident's start upstream failures are still taken
@@ -926,7 +1076,7 @@ fn attach_upstream(
 
 fn event_rank(e: &str) -> u8 {
     match e {
-        "oom-kill" | "upstream" => 0,
+        "oom-kill" | "signal" | "upstream" => 0,
         "silence" | "onset" => 1,
         "detected" => 2,
         "peak" => 3,

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::event::{OomLine, Request, Stamp};
+use crate::event::{OomLine, Origin, Request, Stamp};
 use crate::format::nginx_error::UpstreamKind;
 use crate::time::OffsetSecs;
 
@@ -294,6 +294,40 @@ pub struct BucketSet {
     /// host, upstream, kind and second: bounded by the time span and the
     /// configured upstreams, not by the number of lines.
     pub upstream: BTreeMap<UpstreamKey, u64>,
+    /// Application and service signals (`format::signals`), counted per
+    /// input, host, signal, process and second, with the first line's text.
+    pub signals: BTreeMap<SignalKey, SignalCount>,
+}
+
+/// What a signal count is kept under.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SignalKey {
+    pub input: u32,
+    pub host: String,
+    pub name: String,
+    pub process: String,
+    /// `None` until resolved: the line came before any stamp of its block.
+    pub stamp: Option<Stamp>,
+    /// The block such a line was in.
+    pub pending_block: Option<u32>,
+}
+
+/// How many lines held a signal, and the text of the first of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignalCount {
+    pub count: u64,
+    pub first: Origin,
+    pub text: String,
+}
+
+impl SignalCount {
+    fn absorb(&mut self, o: SignalCount) {
+        self.count += o.count;
+        if o.first < self.first {
+            self.first = o.first;
+            self.text = o.text;
+        }
+    }
 }
 
 /// What an upstream-failure count is kept under.
@@ -317,6 +351,51 @@ impl BucketSet {
 
     pub fn push_oom(&mut self, line: OomLine) {
         self.oom.push(line);
+    }
+
+    pub fn add_signal(&mut self, key: SignalKey, origin: Origin, text: String) {
+        let c = SignalCount {
+            count: 1,
+            first: origin,
+            text,
+        };
+        match self.signals.get_mut(&key) {
+            Some(have) => have.absorb(c),
+            None => {
+                self.signals.insert(key, c);
+            }
+        }
+    }
+
+    /// Gives signals that came before their block's first stamp the last
+    /// stamp of the nearest earlier block that has one (`last_stamps`:
+    /// (block, stamp), sorted). Those with none stay unplaced.
+    pub fn resolve_signals(&mut self, last_stamps: &[(u32, Stamp)]) {
+        let pending: Vec<SignalKey> = self
+            .signals
+            .keys()
+            .filter(|k| k.pending_block.is_some())
+            .cloned()
+            .collect();
+        for k in pending {
+            let block = k.pending_block.expect("filtered");
+            let i = last_stamps.partition_point(|(b, _)| *b < block);
+            let Some((_, stamp)) = i.checked_sub(1).map(|i| last_stamps[i]) else {
+                continue;
+            };
+            let c = self.signals.remove(&k).expect("listed");
+            let key = SignalKey {
+                stamp: Some(stamp),
+                pending_block: None,
+                ..k
+            };
+            match self.signals.get_mut(&key) {
+                Some(have) => have.absorb(c),
+                None => {
+                    self.signals.insert(key, c);
+                }
+            }
+        }
     }
 
     pub fn add_upstream(&mut self, key: UpstreamKey) {
@@ -344,6 +423,14 @@ impl BucketSet {
         }
         for (k, n) in other.upstream {
             *self.upstream.entry(k).or_insert(0) += n;
+        }
+        for (k, c) in other.signals {
+            match self.signals.get_mut(&k) {
+                Some(have) => have.absorb(c),
+                None => {
+                    self.signals.insert(k, c);
+                }
+            }
         }
         self
     }

@@ -6,7 +6,7 @@ use clap::{Parser, ValueEnum};
 use logburst::analysis::Config;
 use logburst::chunk::DEFAULT_BLOCK_SIZE;
 use logburst::detect::Params;
-use logburst::format::{access, nginx, Format, FORMAT_NAMES};
+use logburst::format::{access, nginx, signals, Format, FORMAT_NAMES};
 use logburst::report::Output;
 use logburst::source::{InputSpec, MapPolicy};
 use logburst::time::{self, Zone};
@@ -71,6 +71,12 @@ pub struct Args {
     /// the files they name; repeatable.
     #[arg(long, value_name = "PATH")]
     pub nginx_conf: Vec<std::path::PathBuf>,
+
+    /// An application or service signal to look for, NAME=REGEX, tried
+    /// before the built-in ones (Java/Python/Node/Go/PHP/Rust/C++ OOM
+    /// errors, killed workers, systemd-oomd, OOMKilled…); repeatable.
+    #[arg(long, value_name = "NAME=REGEX", value_parser = signals::parse_arg)]
+    pub signal: Vec<(String, String)>,
 
     /// Window W over which 5xx and requests are summed (e.g. 60s, 2m).
     #[arg(long, default_value = "60s", value_parser = time::parse_duration, value_name = "DURATION")]
@@ -250,6 +256,7 @@ impl Args {
                 year: self.year,
                 threads: self.threads.map(usize::from),
                 block_size: self.block_size,
+                signals: self.signal.clone(),
                 customs: nginx.customs,
                 by_name: nginx.by_name,
                 mmap: match self.mmap {

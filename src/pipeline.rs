@@ -6,14 +6,16 @@
 //! accounting and its [`BucketSet`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use crate::bucket::{BucketSet, SeriesBuilder, UpstreamKey};
+use crate::bucket::{BucketSet, SeriesBuilder, SignalKey, UpstreamKey};
 use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::event::{OomLine, Origin, Request, Stamp};
-use crate::format::{self, access, json, Customs, Format, Line, LineParser, YearRule};
+use crate::format::signals::Signals;
+use crate::format::{self, access, json, syslog, Customs, Format, Line, LineParser, YearRule};
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input, MapPolicy};
 use crate::time::ClfCache;
@@ -36,6 +38,8 @@ pub struct ScanOptions {
     pub mmap: MapPolicy,
     /// Custom nginx formats, tried before the stock ones.
     pub customs: Customs,
+    /// The signal table (built-in and `--signal`).
+    pub signals: Arc<Signals>,
     /// Formats fixed by file name (`access_log PATH NAME` in nginx.conf):
     /// a file whose name is the base name, or it followed by a rotation
     /// suffix (`.1`, `.2.gz`, `-20230202`), is read with that format.
@@ -76,6 +80,9 @@ pub struct Tally {
     /// The first host a system line named, for placing local stamps.
     pub named_host: Option<(u32, u32, String)>,
     pub read_error: Option<String>,
+    /// (block index, last stamp in it): gives application lines that
+    /// open a block the time of the stamped line before them.
+    pub last_stamps: Vec<(u32, Stamp)>,
 }
 
 fn min_stamp(a: Option<Stamp>, b: Option<Stamp>) -> Option<Stamp> {
@@ -109,6 +116,8 @@ impl Tally {
             (a, b) => a.or(b),
         };
         self.read_error = self.read_error.or(o.read_error);
+        self.last_stamps.extend(o.last_stamps);
+        self.last_stamps.sort_unstable();
         self
     }
 
@@ -160,7 +169,24 @@ struct BlockCtx<'a> {
     format: Option<Format>,
     years: YearRule,
     host: &'a str,
+    /// What application lines' signals name as their process: the file's
+    /// name without extensions and rotation suffixes.
+    process: &'a str,
     opts: &'a ScanOptions,
+}
+
+/// `app.log.2.gz` → `app`; `gunicorn-error.log` → `gunicorn-error`.
+fn process_name(input: &Input) -> String {
+    let name = input
+        .path
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map_or_else(|| "stdin".to_string(), |n| n.to_string_lossy().into_owned());
+    name.split('.')
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&name)
+        .to_string()
 }
 
 fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
@@ -261,6 +287,7 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
     // Requests of an input all belong to its host: count them here and hand
     // the series over once, not one map look-up per line.
     let mut requests = SeriesBuilder::default();
+    let mut last_stamp: Option<Stamp> = None;
     for (n, line) in chunk::lines(block.data()).enumerate() {
         t.lines += 1;
         let parsed = parser.as_mut().and_then(|p| p.parse(line));
@@ -269,13 +296,20 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
             continue;
         };
         t.parsed += 1;
-        let stamp = parsed.stamp();
-        if t.first.is_none_or(|f| stamp.sort_key() < f.sort_key()) {
-            t.first = Some(stamp);
+        if let Some(stamp) = parsed.stamp() {
+            if t.first.is_none_or(|f| stamp.sort_key() < f.sort_key()) {
+                t.first = Some(stamp);
+            }
+            if t.last.is_none_or(|l| stamp.sort_key() > l.sort_key()) {
+                t.last = Some(stamp);
+            }
+            last_stamp = Some(stamp);
         }
-        if t.last.is_none_or(|l| stamp.sort_key() > l.sort_key()) {
-            t.last = Some(stamp);
-        }
+        let origin = Origin {
+            input: ctx.input,
+            block: block.index,
+            line: n as u32,
+        };
         match parsed {
             Line::Request(r) => {
                 if ctx.opts.since.is_some_and(|s| r.utc < s)
@@ -288,6 +322,7 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
             Line::System {
                 stamp,
                 host,
+                msg,
                 oom,
                 upstream,
             } => {
@@ -317,15 +352,50 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
                         total_vm_kb: m.total_vm_kb,
                         cgroup: m.cgroup,
                         memcg: m.memcg,
-                        origin: Origin {
-                            input: ctx.input,
-                            block: block.index,
-                            line: n as u32,
-                        },
+                        origin,
                     });
+                } else if let Some(found) = ctx.opts.signals.find(msg) {
+                    let process = syslog::tag_of(line, msg).map_or_else(
+                        || ctx.process.to_string(),
+                        |t| String::from_utf8_lossy(t).into_owned(),
+                    );
+                    b.add_signal(
+                        SignalKey {
+                            input: ctx.input,
+                            host: host.unwrap_or_else(|| ctx.host.to_string()),
+                            name: found.name.to_string(),
+                            process,
+                            stamp: Some(stamp),
+                            pending_block: None,
+                        },
+                        origin,
+                        printable(found.text),
+                    );
+                }
+            }
+            Line::App { .. } => {
+                if let Some(found) = ctx.opts.signals.find(line) {
+                    b.add_signal(
+                        SignalKey {
+                            input: ctx.input,
+                            host: ctx.host.to_string(),
+                            name: found.name.to_string(),
+                            process: ctx.process.to_string(),
+                            stamp: last_stamp,
+                            // Before the block's first stamp: the time is
+                            // the last stamp of an earlier block, found
+                            // once all blocks are in.
+                            pending_block: last_stamp.is_none().then_some(block.index),
+                        },
+                        origin,
+                        printable(found.text),
+                    );
                 }
             }
         }
+    }
+    if let Some(s) = last_stamp {
+        t.last_stamps.push((block.index, s));
     }
     if !requests.is_empty() {
         b.series_mut(ctx.host).merge(requests.finish());
@@ -408,11 +478,13 @@ pub fn scan(
             }
             format::detect_with(&head, &years, &opts.customs)
         });
+    let process = process_name(input);
     let ctx = BlockCtx {
         input: index,
         format,
         years,
         host: &input.host,
+        process: &process,
         opts,
     };
     // Bytes read from disk are reported as each block is cut (the iterator
@@ -437,6 +509,8 @@ pub fn scan(
             |(ta, ba), (tb, bb)| (ta.merge(tb), ba.merge(bb)),
         );
     report();
+    let mut buckets = buckets;
+    buckets.resolve_signals(&tally.last_stamps);
     let mut tally = tally;
     let block_starts = tally.block_starts();
     for s in &mut tally.samples {

@@ -202,8 +202,8 @@ fn time_of(s: &Scalar) -> Option<(i64, OffsetSecs)> {
     }
 }
 
-/// Reads the status and time of one JSON line.
-pub fn parse(line: &[u8]) -> Option<Request> {
+/// The time and status fields of one JSON object line, when it is one.
+fn fields(line: &[u8]) -> Option<Found<'_>> {
     let line = line.trim_ascii();
     if line.first() != Some(&b'{') {
         return None;
@@ -219,12 +219,25 @@ pub fn parse(line: &[u8]) -> Option<Request> {
     )
     .ok()?;
     de.end().ok()?;
+    Some(found)
+}
+
+/// Reads the status and time of one JSON line.
+pub fn parse(line: &[u8]) -> Option<Request> {
+    let found = fields(line)?;
     let (utc, offset) = time_of(found.time.as_ref()?)?;
     Some(Request {
         utc,
         offset,
         status: status_of(found.status.as_ref()?)?,
     })
+}
+
+/// The time of a JSON object line (any JSON logger's), when it has one:
+/// `Some(None)` for an object without a time field.
+pub fn time(line: &[u8]) -> Option<Option<(i64, OffsetSecs)>> {
+    let found = fields(line)?;
+    Some(found.time.as_ref().and_then(time_of))
 }
 
 #[cfg(test)]

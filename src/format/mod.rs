@@ -6,10 +6,12 @@
 //! an OOM-killer message. Anything else is `None`, a malformed line.
 
 pub mod access;
+pub mod app;
 pub mod json;
 pub mod nginx;
 pub mod nginx_error;
 pub mod oom;
+pub mod signals;
 pub mod syslog;
 
 use std::fmt;
@@ -30,6 +32,8 @@ pub enum Format {
     Json,
     /// The nginx error log (see [`nginx_error`]).
     NginxError,
+    /// An application log: timestamped text or JSON lines (see [`app`]).
+    App,
     /// A custom nginx `log_format`: its index in the run's [`Customs`].
     Custom(u16),
 }
@@ -66,10 +70,14 @@ pub const FORMAT_NAMES: &[(&str, &str)] = &[
         "nginx-error",
         "nginx error log: upstream failures, killed workers",
     ),
+    (
+        "app",
+        "application log: timestamped text or JSON lines, searched for OOM and crash signals",
+    ),
 ];
 
 impl Format {
-    pub const ALL: [Format; 11] = [
+    pub const ALL: [Format; 12] = [
         Format::Access(access::Flavor::Combined),
         Format::Access(access::Flavor::Common),
         Format::Access(access::Flavor::Main),
@@ -81,11 +89,13 @@ impl Format {
         Format::System(syslog::Flavor::Dmesg),
         Format::Json,
         Format::NginxError,
+        Format::App,
     ];
 
     /// The name of a stock format; custom formats are named by their
     /// `log_format` name, see [`Format::describe`].
     pub fn name(&self) -> &'static str {
+        const _: () = assert!(Format::ALL.len() == FORMAT_NAMES.len());
         match Format::ALL.iter().position(|f| f == self) {
             Some(i) => FORMAT_NAMES[i].0,
             None => "nginx-custom",
@@ -137,20 +147,28 @@ pub enum Line<'a> {
     System {
         stamp: Stamp,
         host: Option<&'a [u8]>,
+        /// The message, after the framing (stamp, host, tag).
+        msg: &'a [u8],
         oom: Option<OomMessage>,
         /// An upstream failure or killed worker (nginx error log).
         upstream: Option<(nginx_error::UpstreamKind, String)>,
     },
+    /// An application log line; continuation lines have no stamp.
+    App {
+        stamp: Option<Stamp>,
+    },
 }
 
 impl Line<'_> {
-    pub fn stamp(&self) -> Stamp {
+    /// The line's own stamp; `None` for an application line without one.
+    pub fn stamp(&self) -> Option<Stamp> {
         match self {
-            Line::Request(r) => Stamp::Zoned {
+            Line::Request(r) => Some(Stamp::Zoned {
                 utc: r.utc,
                 offset: r.offset,
-            },
-            Line::System { stamp, .. } => *stamp,
+            }),
+            Line::System { stamp, .. } => Some(*stamp),
+            Line::App { stamp } => *stamp,
         }
     }
 }
@@ -195,8 +213,12 @@ impl LineParser {
                     year_inferred: false,
                 },
                 host: None,
+                msg: line,
                 oom: None,
                 upstream: e.event,
+            }),
+            Format::App => Some(Line::App {
+                stamp: app::parse(line).stamp,
             }),
             Format::Custom(i) => {
                 let f = self.customs.as_ref()?.get(i as usize)?;
@@ -207,6 +229,7 @@ impl LineParser {
                 Some(Line::System {
                     stamp: fr.stamp,
                     host: fr.host,
+                    msg: fr.msg,
                     oom: oom::parse(fr.msg),
                     upstream: None,
                 })
@@ -285,7 +308,10 @@ pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) 
     let s: usize = system_votes.values().sum();
     let best = a.max(s).max(json_votes).max(error_votes);
     if best == 0 || best * 2 < lines.len() {
-        return None;
+        // An application log: stack traces and tracebacks may outnumber
+        // the stamped lines, so a quarter of them is enough.
+        let stamped = lines.iter().filter(|l| app::has_stamp(l)).count();
+        return (stamped > 0 && stamped * 4 >= lines.len()).then_some(Format::App);
     }
     if error_votes == best {
         return Some(Format::NginxError);

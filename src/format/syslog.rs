@@ -92,6 +92,22 @@ fn after_tag(rest: &[u8]) -> &[u8] {
     rest
 }
 
+/// The tag (program name, without `[pid]`) of a framed line whose message
+/// is `msg`, a slice of `line`: the word before the message.
+pub fn tag_of<'a>(line: &'a [u8], msg: &[u8]) -> Option<&'a [u8]> {
+    let start = (msg.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
+    let head = line.get(..start)?;
+    let head = head
+        .strip_suffix(b": ")
+        .or_else(|| head.strip_suffix(b":"))?;
+    let word = head.rsplit(|c| *c == b' ').next()?;
+    let word = match memchr::memchr(b'[', word) {
+        Some(p) => &word[..p],
+        None => word,
+    };
+    (!word.is_empty()).then_some(word)
+}
+
 /// Removes `[  518.050606] ` and a following `[ T1234] ` / `[C1] `.
 pub fn strip_uptime(msg: &[u8]) -> &[u8] {
     let mut m = msg;

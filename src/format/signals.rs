@@ -1,0 +1,220 @@
+//! Application and service signals: the lines runtimes, process managers,
+//! systemd and container runtimes write when memory runs out or a worker is
+//! killed. They are matched in application logs and in syslog/journal
+//! messages, and land on the timeline like OOM kills.
+//!
+//! The patterns live in one table, [`BUILTIN`]; `--signal NAME=REGEX` adds
+//! a user's own (tried first). Each is a regular expression over bytes;
+//! one `RegexSet` pass tells whether a line holds any of them.
+
+use regex::bytes::{Regex, RegexSet};
+
+/// (name, pattern): what runtimes and managers write. Sources: FORMATS.md
+/// §5, §7, §8 (runtime source files and the issue threads cited there).
+pub const BUILTIN: &[(&str, &str)] = &[
+    // Java (HotSpot): every kind of OutOfMemoryError, and the hs_err header.
+    (
+        "java-oom",
+        r"java\.lang\.OutOfMemoryError(?::[ \t]*[^\r\n]{0,120})?",
+    ),
+    (
+        "java-native-oom",
+        r"There is insufficient memory for the Java Runtime Environment to continue",
+    ),
+    // Python: the traceback's last line; numpy's array variant.
+    (
+        "python-memoryerror",
+        r"\b(?:_ArrayMemoryError|MemoryError)\b[^\r\n]{0,120}",
+    ),
+    // Node.js / V8.
+    (
+        "node-heap-oom",
+        r"Allocation failed - JavaScript heap out of memory",
+    ),
+    // Go.
+    ("go-oom", r"fatal error: runtime: out of memory"),
+    // PHP: the memory_limit and a real malloc failure.
+    (
+        "php-memory",
+        r"Allowed memory size of \d+ bytes exhausted[^\r\n]{0,80}|PHP Fatal error:\s+Out of memory \(allocated \d+",
+    ),
+    // Rust std's allocation failure hook (and the pre-2018 text).
+    (
+        "rust-alloc",
+        r"memory allocation of \d+ bytes failed|fatal runtime error: allocator memory exhausted",
+    ),
+    // C++ (libstdc++ and libc++), Ruby.
+    ("cpp-bad-alloc", r"std::bad_alloc"),
+    (
+        "ruby-nomemory",
+        r"failed to allocate memory \(NoMemoryError\)",
+    ),
+    // Process managers: workers killed or timed out.
+    (
+        "gunicorn-worker",
+        r"Worker \(pid:\d+\) was sent SIGKILL! Perhaps out of memory\?|Worker with pid \d+ was terminated due to signal 9|WORKER TIMEOUT \(pid:\d+\)",
+    ),
+    (
+        "uwsgi-worker",
+        r"DAMN ! worker \d+ \(pid: \d+\) (?:died, killed|MI[SY]TERIOUSLY killed) by signal \d+|\*\*\* HARAKIRI ON WORKER \d+",
+    ),
+    (
+        "php-fpm-child",
+        r"child \d+ exited on signal 9|server reached (?:pm\.)?max_children setting",
+    ),
+    // systemd-oomd, and units whose processes the OOM killer took.
+    (
+        "systemd-oomd",
+        r"(?:Killed|Marked) \S+ (?:for killing )?due to memory (?:pressure|used)|systemd-oomd killed \d+ process",
+    ),
+    (
+        "systemd-unit-oom",
+        r"A process of this unit has been killed by the OOM killer|Failed with result 'oom-kill'",
+    ),
+    // Kubernetes and Docker.
+    ("k8s-oomkilled", r"\bOOMKilled\b|System OOM encountered"),
+    (
+        "docker-oom",
+        r#"container oom [0-9a-f]{12}|"status":\s*"oom""#,
+    ),
+];
+
+/// The compiled table of a run.
+#[derive(Clone, Debug)]
+pub struct Signals {
+    set: RegexSet,
+    each: Vec<(String, Regex)>,
+}
+
+/// A signal found in a line: which, and the text that matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found<'a> {
+    pub name: &'a str,
+    pub text: &'a [u8],
+}
+
+impl Signals {
+    /// The built-in table with the user's `(name, regex)` pairs first.
+    pub fn new(extra: &[(String, String)]) -> Result<Signals, String> {
+        let mut pairs: Vec<(String, String)> = extra.to_vec();
+        pairs.extend(BUILTIN.iter().map(|(n, p)| (n.to_string(), p.to_string())));
+        let mut each = Vec::with_capacity(pairs.len());
+        for (name, pattern) in &pairs {
+            let re = Regex::new(pattern)
+                .map_err(|e| format!("--signal {name}: not a valid regular expression: {e}"))?;
+            each.push((name.clone(), re));
+        }
+        let set = RegexSet::new(pairs.iter().map(|(_, p)| p)).map_err(|e| e.to_string())?;
+        Ok(Signals { set, each })
+    }
+
+    /// The first signal of the table the text holds.
+    pub fn find<'s, 't>(&'s self, text: &'t [u8]) -> Option<Found<'t>>
+    where
+        's: 't,
+    {
+        let i = self.set.matches(text).into_iter().next()?;
+        let (name, re) = &self.each[i];
+        let m = re.find(text)?;
+        Some(Found {
+            name,
+            text: &text[m.start()..m.end()],
+        })
+    }
+}
+
+/// Reads `NAME=REGEX` as given to `--signal`.
+pub fn parse_arg(arg: &str) -> Result<(String, String), String> {
+    let (name, re) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("--signal '{arg}': expected NAME=REGEX"))?;
+    let name = name.trim();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "--signal '{arg}': the name must be letters, digits, '-' or '_'"
+        ));
+    }
+    if re.is_empty() {
+        return Err(format!("--signal '{arg}': empty pattern"));
+    }
+    Ok((name.to_string(), re.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &Signals, line: &str) -> Option<String> {
+        s.find(line.as_bytes()).map(|f| f.name.to_string())
+    }
+
+    #[test]
+    fn every_runtime_is_recognised() {
+        let s = Signals::new(&[]).unwrap();
+        let cases = [
+            ("Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space", "java-oom"),
+            ("Terminating due to java.lang.OutOfMemoryError: Metaspace", "java-oom"),
+            ("java.lang.OutOfMemoryError: unable to create native thread: possibly out of memory or process/resource limits reached", "java-oom"),
+            ("# There is insufficient memory for the Java Runtime Environment to continue.", "java-native-oom"),
+            ("MemoryError", "python-memoryerror"),
+            ("numpy.core._exceptions._ArrayMemoryError: Unable to allocate 58.0 GiB for an array with shape (176351, 176460) and data type uint16", "python-memoryerror"),
+            ("FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory", "node-heap-oom"),
+            ("fatal error: runtime: out of memory", "go-oom"),
+            ("[26-Apr-2023 16:28:16 UTC] PHP Fatal error:  Allowed memory size of 3221225472 bytes exhausted (tried to allocate 8192 bytes) in /var/www/html/src/Database/Database.php on line 975", "php-memory"),
+            ("memory allocation of 23400000000 bytes failedAborted", "rust-alloc"),
+            ("terminate called after throwing an instance of 'std::bad_alloc'", "cpp-bad-alloc"),
+            ("  what():  std::bad_alloc", "cpp-bad-alloc"),
+            ("app.rb:3:in 'm': failed to allocate memory (NoMemoryError)", "ruby-nomemory"),
+            ("[2020-09-12 05:37:52 +0000] [18] [ERROR] Worker (pid:21) was sent SIGKILL! Perhaps out of memory?", "gunicorn-worker"),
+            ("[2020-09-12 05:37:52 +0000] [18] [CRITICAL] WORKER TIMEOUT (pid:21)", "gunicorn-worker"),
+            ("DAMN ! worker 3 (pid: 4242) died, killed by signal 9 :( trying respawn ...", "uwsgi-worker"),
+            ("DAMN ! worker 3 (pid: 4242) MISTERIOUSLY killed by signal 9 :( trying respawn ...", "uwsgi-worker"),
+            ("*** HARAKIRI ON WORKER 2 (pid: 4243, try: 1, graceful: no) ***", "uwsgi-worker"),
+            ("[07-Apr-2021 12:06:02] WARNING: [pool www] child 94930 exited on signal 9 (SIGKILL) after 0.000895 seconds from start", "php-fpm-child"),
+            ("WARNING: [pool www] server reached pm.max_children setting (5), consider raising it", "php-fpm-child"),
+            ("Killed /system.slice/httpd.service due to memory used (32305733632) / total (33046…", "systemd-oomd"),
+            ("Marked /system.slice/systemd-journald.service for killing due to memory pressure for /system.slice being 85.03% > 80.00% for > 2s with reclaim activity", "systemd-oomd"),
+            ("user@1021.service: A process of this unit has been killed by the OOM killer.", "systemd-unit-oom"),
+            ("shopapi.service: Failed with result 'oom-kill'.", "systemd-unit-oom"),
+            ("    Reason:       OOMKilled", "k8s-oomkilled"),
+            ("2019-05-04T18:05:45.011072877-05:00 container oom 29d72966e0be4f1e (name=k8s_notebook)", "docker-oom"),
+            (r#"{"status":"oom","id":"29d72966e0be","time":1449497871}"#, "docker-oom"),
+        ];
+        for (line, want) in cases {
+            assert_eq!(name(&s, line).as_deref(), Some(want), "{line}");
+        }
+        for quiet in [
+            "GET /api/memory HTTP/1.1",
+            "MemoryErrorHandler installed",
+            "worker 3 started",
+            "Killed process 4242 (python3)",
+        ] {
+            assert_eq!(name(&s, quiet), None, "{quiet}");
+        }
+    }
+
+    #[test]
+    fn user_signals_come_first_and_bad_ones_are_refused() {
+        let s = Signals::new(&[("pool-exhausted".into(), r"connection pool exhausted".into())])
+            .unwrap();
+        assert_eq!(
+            name(&s, "HikariPool-1 - connection pool exhausted").as_deref(),
+            Some("pool-exhausted")
+        );
+        assert_eq!(
+            s.find(b"fatal error: runtime: out of memory").unwrap().text,
+            b"fatal error: runtime: out of memory"
+        );
+        assert!(Signals::new(&[("x".into(), "(".into())])
+            .unwrap_err()
+            .contains("--signal x"));
+        assert!(parse_arg("noequals").is_err());
+        assert!(parse_arg("bad name=x").is_err());
+        assert!(parse_arg("n=").is_err());
+        assert_eq!(parse_arg("n=a=b").unwrap(), ("n".into(), "a=b".into()));
+    }
+}

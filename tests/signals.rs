@@ -1,0 +1,166 @@
+//! Application and service signals: found in application logs (text with
+//! tracebacks, Java stack traces, JSON) and in journal framing, placed in
+//! time, put on the incident timeline and offered as the probable cause.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn json_of(args: &[&str]) -> Value {
+    let r = logburst(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.json()
+}
+
+/// A web-01 access log with a burst of 502s from 07:00:10 to 07:05:59.
+fn burst_access(host_dir: &std::path::Path) {
+    let mut access = String::new();
+    for sec in 0..900 {
+        let (m, s) = (sec / 60, sec % 60);
+        for k in 0..5 {
+            let status = if (10..360).contains(&sec) && k < 3 {
+                502
+            } else {
+                200
+            };
+            access.push_str(&format!(
+                "10.0.0.{k} - - [02/Feb/2023:07:{m:02}:{s:02} +0300] \"GET /api HTTP/1.1\" {status} 10 \"-\" \"t\"\n"
+            ));
+        }
+    }
+    write(host_dir, "access.log", access.as_bytes());
+}
+
+fn signals_of(inc: &Value) -> Vec<(String, String, String, u64)> {
+    inc["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["signal"].as_str().unwrap().to_string(),
+                s["process"].as_str().unwrap().to_string(),
+                s["first"].as_str().unwrap().to_string(),
+                s["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn python_traceback_is_the_cause_and_block_size_does_not_matter() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("web-01");
+    burst_access(&host);
+    let app = std::fs::read(root().join("fixtures/formats/app-python.log")).unwrap();
+    write(&host, "app.log", &app);
+    let root_arg = dir.path().to_str().unwrap();
+    let j = json_of(&["-o", "json", root_arg]);
+    let app_in = input(&j, "app.log");
+    assert_eq!(app_in["format"], "app");
+    assert_eq!(app_in["malformed"], 0);
+    let inc = &j["incidents"][0];
+    assert_eq!(
+        inc["probable_cause"],
+        "python-memoryerror in app on web-01 at 07:00:05: MemoryError, 5 s before the first 5xx"
+    );
+    assert_eq!(
+        signals_of(inc),
+        vec![
+            (
+                "python-memoryerror".into(),
+                "app".into(),
+                "2023-02-02T07:00:05+03:00".into(),
+                2
+            ),
+            (
+                "gunicorn-worker".into(),
+                "app".into(),
+                "2023-02-02T07:00:09+03:00".into(),
+                1
+            ),
+        ]
+    );
+    let s = &inc["signals"][0];
+    assert!(s["source"].as_str().unwrap().ends_with("app.log:9"), "{s}");
+    assert_eq!(s["last"], "2023-02-02T07:04:47+03:00");
+    assert_eq!(j["totals"]["signals"], 3);
+    // The continuation lines open blocks when blocks are tiny: the same.
+    for block in ["256", "300", "512"] {
+        let k = json_of(&["-o", "json", "--block-size", block, "-j", "2", root_arg]);
+        assert_eq!(k["incidents"], j["incidents"], "block size {block}");
+        assert_eq!(k["totals"], j["totals"], "block size {block}");
+    }
+}
+
+#[test]
+fn java_json_and_journal_signals() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("web-02");
+    burst_access(&host);
+    for f in ["app-java.log", "app.jsonl", "journal-services.log"] {
+        let data = std::fs::read(root().join("fixtures/formats").join(f)).unwrap();
+        write(&host, f, &data);
+    }
+    let root_arg = dir.path().to_str().unwrap();
+    let j = json_of(&[
+        "-o",
+        "json",
+        "--signal",
+        "pool-exhausted=connection pool exhausted",
+        root_arg,
+    ]);
+    assert_eq!(input(&j, "app-java.log")["format"], "app");
+    assert_eq!(input(&j, "app.jsonl")["format"], "app");
+    assert_eq!(
+        input(&j, "journal-services.log")["format"],
+        "syslog-rfc3339"
+    );
+    let inc = &j["incidents"][0];
+    let got: Vec<(String, String)> = signals_of(inc)
+        .into_iter()
+        .map(|(n, p, _, _)| (n, p))
+        .collect();
+    for want in [
+        ("systemd-oomd", "systemd-oomd"),
+        ("systemd-oomd", "systemd"),
+        ("systemd-unit-oom", "systemd"),
+        ("node-heap-oom", "node"),
+        ("java-oom", "app-java"),
+        ("pool-exhausted", "app-java"),
+        ("php-fpm-child", "php-fpm"),
+        ("go-oom", "imgproxy"),
+        ("cpp-bad-alloc", "app"),
+        ("rust-alloc", "app"),
+    ] {
+        assert!(
+            got.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} not in {got:?}"
+        );
+    }
+    // The earliest signal seen by detection is the cause.
+    assert!(
+        inc["probable_cause"]
+            .as_str()
+            .unwrap()
+            .starts_with("systemd-oomd in systemd-oomd on web-02 at 07:00:02: Killed /system.slice/shopapi.service due to memory pressure"),
+        "{}",
+        inc["probable_cause"]
+    );
+    let java: Vec<&Value> = inc["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["signal"] == "java-oom")
+        .collect();
+    assert_eq!(java[0]["count"], 2);
+    assert_eq!(
+        java[0]["text"],
+        "java.lang.OutOfMemoryError: Java heap space"
+    );
+    // A bad --signal is a usage error.
+    let r = logburst(&["--signal", "x=(", root_arg]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--signal"), "{}", r.stderr);
+}
