@@ -676,9 +676,15 @@ fn input_report(
     if let Some(e) = &t.read_error {
         warnings.push(format!("{e}; the lines before it were analysed"));
     }
-    if scan.format.is_some() && t.malformed > 0 && t.malformed * 2 > t.lines {
+    // Lines that stop matching the detected format (a format changed in
+    // the middle of a file, a different log appended): more than a stray
+    // cut line or two.
+    if scan.format.is_some() && t.malformed > 3 && t.malformed * 100 > t.lines {
+        let first = t.samples.first().map_or(String::new(), |s| {
+            format!(", the first at line {}", s.line_number)
+        });
         warnings.push(format!(
-            "{} of {} lines did not parse as {}",
+            "{} of {} lines did not parse as {}{first}",
             t.malformed, t.lines, format_name
         ));
     }

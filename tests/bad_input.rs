@@ -257,3 +257,31 @@ fn random_bytes_and_hostile_lines_in_every_output() {
         }
     }
 }
+
+#[test]
+fn lines_that_stop_matching_their_format_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..200 {
+        text.push_str(&format!(
+            "10.0.0.1 - - [02/Feb/2023:07:{:02}:{:02} +0300] \"GET / HTTP/1.1\" 200 1 \"-\" \"t\"\n",
+            i / 60,
+            i % 60
+        ));
+    }
+    // The format changes after line 200 (a new log_format deployed).
+    for i in 0..20 {
+        text.push_str(&format!("2023-02-02T07:04:{i:02}+03:00 GET / 200\n"));
+    }
+    let p = write(dir.path(), "web-01/access.log", text.as_bytes());
+    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+    let j = r.json();
+    let w = j["inputs"][0]["warnings"].to_string();
+    assert!(
+        w.contains("20 of 220 lines did not parse as combined, the first at line 201"),
+        "{w}"
+    );
+    // One cut line in a rotated log is not worth a warning.
+    let r = logburst(&["-o", "json", "fixtures/demo/web-01/access.log.1.gz"]);
+    assert_eq!(r.json()["inputs"][0]["warnings"], serde_json::json!([]));
+}

@@ -93,3 +93,9 @@ fn nginx_error() {
     replay("nginx_error", checks::nginx_error);
     fixtures().iter().for_each(|d| checks::nginx_error(d));
 }
+
+#[test]
+fn app() {
+    replay("app", checks::app);
+    fixtures().iter().for_each(|d| checks::app(d));
+}

@@ -182,3 +182,21 @@ pub fn nginx_error(data: &[u8]) {
         }
     }
 }
+
+/// Application lines (stamps, JSON) and the signal table on arbitrary
+/// lines.
+pub fn app(data: &[u8]) {
+    use logburst::format::{app, signals::Signals};
+    thread_local! {
+        static SIGNALS: Signals = Signals::new(&[]).unwrap();
+    }
+    for line in data.split(|c| *c == b'\n') {
+        let _ = app::parse(line);
+        SIGNALS.with(|s| {
+            if let Some(f) = s.find(line) {
+                assert!(!f.name.is_empty());
+                assert!(f.text.len() <= line.len());
+            }
+        });
+    }
+}
