@@ -481,8 +481,14 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
     if n <= 0 {
         return Err(format!("invalid duration '{s}': must be positive"));
     }
-    Ok(n * mult)
+    match n.checked_mul(mult) {
+        Some(secs) if secs <= MAX_DURATION => Ok(secs),
+        _ => Err(format!("invalid duration '{s}': longer than 366 days")),
+    }
 }
+
+/// The longest window, cooldown or gap accepted: a year of logs.
+const MAX_DURATION: i64 = 366 * 86_400;
 
 /// Parses `--since`/`--until`: RFC 3339 (`2023-02-02T07:00:00+03:00`), or a
 /// zone-less `2023-02-02 07:00[:00]` / `2023-02-02` read in `zone` (UTC when
@@ -600,6 +606,10 @@ mod tests {
         assert_eq!(parse_duration("1h").unwrap(), 3600);
         assert!(parse_duration("5x").is_err());
         assert!(parse_duration("0").is_err());
+        // Found by the fuzzer: overflowed the multiplication.
+        assert!(parse_duration("4200242024202022hours").is_err());
+        assert!(parse_duration("367d").is_err());
+        assert_eq!(parse_duration("366d").unwrap(), 366 * 86_400);
         assert_eq!(duration(995), "16 min 35 s");
         assert_eq!(duration(9), "9 s");
     }
