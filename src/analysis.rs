@@ -483,11 +483,31 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
         p.end();
     }
 
-    let buckets = scans.iter_mut().fold(BucketSet::default(), |acc, s| {
+    let mut buckets = scans.iter_mut().fold(BucketSet::default(), |acc, s| {
         acc.merge(std::mem::take(&mut s.buckets))
     });
     let placer = Placer::new(&buckets, config.tz);
     let mut notes: BTreeSet<String> = BTreeSet::new();
+
+    // Requests counted in local time (HAProxy): placed in their host's zone
+    // (at their first second; a DST change inside is not followed), then
+    // counted with the others.
+    for ((input, host), series) in std::mem::take(&mut buckets.local_series) {
+        let Some(first) = series.first_second() else {
+            continue;
+        };
+        let stamp = Stamp::Local {
+            naive: first,
+            year_inferred: false,
+        };
+        let (t, zf, _) = placer.place(stamp, &host);
+        if let Some(zf) = zf {
+            let display = &inputs[input as usize].display;
+            notes.insert(zone_note(display, &zf, &placer, &host));
+        }
+        let shifted = series.shifted(first - t.utc, t.offset, config.since, config.until);
+        buckets.series_mut(&host).merge(shifted);
+    }
 
     // OOM lines → kills.
     let mut placed = Vec::with_capacity(buckets.oom.len());

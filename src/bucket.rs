@@ -82,6 +82,55 @@ impl Series {
         self.errors += other.errors;
     }
 
+    /// The series moved by `-delta` seconds, written with `offset`: turns
+    /// a series counted in local wall-clock seconds (HAProxy's accept date)
+    /// into UTC once the host's zone is known.
+    /// Only UTC seconds in `since..until` are kept.
+    pub fn shifted(
+        &self,
+        delta: i64,
+        offset: OffsetSecs,
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> Series {
+        let keep = |t: i64| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u);
+        let mut out = Series::default();
+        for (h, hour) in &self.hours {
+            for i in 0..HOUR as usize {
+                let (r, e) = (hour.requests[i], hour.errors[i]);
+                let t = h * HOUR + i as i64 - delta;
+                if (r == 0 && e == 0) || !keep(t) {
+                    continue;
+                }
+                out.requests += r as u64;
+                out.errors += e as u64;
+                let (nh, ni) = (t.div_euclid(HOUR), t.rem_euclid(HOUR) as usize);
+                let dst = out.hours.entry(nh).or_insert_with(Hour::zero);
+                dst.requests[ni] = dst.requests[ni].saturating_add(r);
+                dst.errors[ni] = dst.errors[ni].saturating_add(e);
+            }
+        }
+        for ((t, st), n) in &self.status {
+            if keep(t - delta) {
+                *out.status.entry((t - delta, *st)).or_insert(0) += n;
+            }
+        }
+        if out.requests > 0 {
+            out.offsets.insert(offset, out.requests);
+        }
+        out
+    }
+
+    /// The first second with a request, if any.
+    pub fn first_second(&self) -> Option<i64> {
+        self.hours.iter().find_map(|(h, hour)| {
+            hour.requests
+                .iter()
+                .position(|n| *n > 0)
+                .map(|i| h * HOUR + i as i64)
+        })
+    }
+
     /// (requests, errors) in second `t`.
     pub fn at(&self, t: i64) -> (u32, u32) {
         match self.hours.get(&t.div_euclid(HOUR)) {
@@ -297,6 +346,9 @@ pub struct BucketSet {
     /// Application and service signals (`format::signals`), counted per
     /// input, host, signal, process and second, with the first line's text.
     pub signals: BTreeMap<SignalKey, SignalCount>,
+    /// Requests whose log gives local wall-clock time only (HAProxy), per
+    /// (input, host), counted in naive seconds until placed in a zone.
+    pub local_series: BTreeMap<(u32, String), Series>,
 }
 
 /// What a signal count is kept under.
@@ -423,6 +475,14 @@ impl BucketSet {
         }
         for (k, n) in other.upstream {
             *self.upstream.entry(k).or_insert(0) += n;
+        }
+        for (k, s) in other.local_series {
+            match self.local_series.get_mut(&k) {
+                Some(mine) => mine.merge(s),
+                None => {
+                    self.local_series.insert(k, s);
+                }
+            }
         }
         for (k, c) in other.signals {
             match self.signals.get_mut(&k) {

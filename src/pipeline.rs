@@ -5,6 +5,7 @@
 //! An input enters as an [`Input`] and leaves as a [`Scan`]: its line
 //! accounting and its [`BucketSet`].
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -15,7 +16,9 @@ use crate::bucket::{BucketSet, SeriesBuilder, SignalKey, UpstreamKey};
 use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::event::{OomLine, Origin, Request, Stamp};
 use crate::format::signals::Signals;
-use crate::format::{self, access, json, syslog, Customs, Format, Line, LineParser, YearRule};
+use crate::format::{
+    self, access, json, proxies, syslog, Customs, Format, Line, LineParser, YearRule,
+};
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input, MapPolicy};
 use crate::time::ClfCache;
@@ -205,6 +208,7 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
     match ctx.format {
         Some(Format::Access(_)) => access_lines(block, ctx, &mut t, &mut b, access::parse_request),
         Some(Format::Json) => access_lines(block, ctx, &mut t, &mut b, |l, _| json::parse(l)),
+        Some(Format::Envoy) => access_lines(block, ctx, &mut t, &mut b, |l, _| proxies::envoy(l)),
         Some(Format::Custom(i)) => match ctx.opts.customs.get(i as usize) {
             Some(f) => access_lines(block, ctx, &mut t, &mut b, |l, c| f.parse(l, c)),
             None => other_lines(block, ctx, &mut t, &mut b),
@@ -215,6 +219,15 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
     t.read_error = block.error.clone();
     b.normalize();
     (t, b)
+}
+
+/// The series builder of a host named by a line, without allocating for
+/// the host once it is known.
+fn builder<'m>(map: &'m mut HashMap<Vec<u8>, SeriesBuilder>, host: &[u8]) -> &'m mut SeriesBuilder {
+    if !map.contains_key(host) {
+        map.insert(host.to_vec(), SeriesBuilder::default());
+    }
+    map.get_mut(host).expect("just inserted")
 }
 
 /// Counts a line that did not parse, keeping the first few to show.
@@ -287,6 +300,8 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
     // Requests of an input all belong to its host: count them here and hand
     // the series over once, not one map look-up per line.
     let mut requests = SeriesBuilder::default();
+    let mut proxy_zoned: HashMap<Vec<u8>, SeriesBuilder> = HashMap::new();
+    let mut proxy_local: HashMap<Vec<u8>, SeriesBuilder> = HashMap::new();
     let mut last_stamp: Option<Stamp> = None;
     for (n, line) in chunk::lines(block.data()).enumerate() {
         t.lines += 1;
@@ -373,6 +388,36 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
                     );
                 }
             }
+            Line::ProxyRequest {
+                naive,
+                offset,
+                status,
+                host,
+            } => {
+                let host = host.unwrap_or(ctx.host.as_bytes());
+                match offset {
+                    Some(offset) => {
+                        let r = Request {
+                            utc: naive - offset as i64,
+                            offset,
+                            status,
+                        };
+                        if ctx.opts.since.is_some_and(|s| r.utc < s)
+                            || ctx.opts.until.is_some_and(|u| r.utc >= u)
+                        {
+                            continue;
+                        }
+                        builder(&mut proxy_zoned, host).add(&r);
+                    }
+                    // Counted in local seconds; placed (and bounded by
+                    // --since/--until) once the host's zone is known.
+                    None => builder(&mut proxy_local, host).add(&Request {
+                        utc: naive,
+                        offset: 0,
+                        status,
+                    }),
+                }
+            }
             Line::App { .. } => {
                 if let Some(found) = ctx.opts.signals.find(line) {
                     b.add_signal(
@@ -396,6 +441,14 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
     }
     if let Some(s) = last_stamp {
         t.last_stamps.push((block.index, s));
+    }
+    for (host, sb) in proxy_zoned {
+        b.series_mut(&String::from_utf8_lossy(&host))
+            .merge(sb.finish());
+    }
+    for (host, sb) in proxy_local {
+        let key = (ctx.input, String::from_utf8_lossy(&host).into_owned());
+        b.local_series.entry(key).or_default().merge(sb.finish());
     }
     if !requests.is_empty() {
         b.series_mut(ctx.host).merge(requests.finish());

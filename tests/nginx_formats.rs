@@ -305,3 +305,139 @@ fn nginx_error_log_events_and_cause() {
         r.stdout
     );
 }
+
+/// The demo's requests as HAProxy writes them (accept date, local time),
+/// with or without syslog framing, and as Envoy writes them.
+fn haproxy_log(framed: bool) -> String {
+    let mut out = String::new();
+    for (i, f) in demo_lines().iter().enumerate() {
+        // 02/Feb/2023:07:00:22 +0300 → accept date 02/Feb/2023:07:00:22.123
+        let accept = format!("{}.{:03}", &f.time[..20], i % 1000);
+        let msg = format!(
+            "{}:{} [{accept}] https-in~ shop/web-01 0/0/1/12/13 {} {} - - ---- 3/3/1/1/0 0/0 \"{}\"",
+            f.ip,
+            40_000 + i % 20_000,
+            f.status,
+            f.bytes,
+            f.request
+        );
+        if framed {
+            let clock = &f.time[12..20];
+            out.push_str(&format!("Feb  2 {clock} lb-01 haproxy[1204]: {msg}\n"));
+        } else {
+            out.push_str(&msg);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn envoy_log() -> String {
+    let mut out = String::new();
+    for f in demo_lines() {
+        let (_, epoch) = times(&f.time);
+        let iso = chrono::DateTime::from_timestamp(epoch, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ");
+        let flags = if f.status.starts_with('5') { "UF" } else { "-" };
+        out.push_str(&format!(
+            "[{iso}] \"{}\" {} {flags} 0 {} 12 11 \"{}\" \"{}\" \"req-1\" \"shop.example\" \"10.0.0.5:5000\"\n",
+            f.request, f.status, f.bytes, f.ip, f.agent
+        ));
+    }
+    out
+}
+
+#[test]
+fn three_front_ends_give_the_same_incident() {
+    let base = outcome(&run(&[
+        "-o",
+        "json",
+        "web-01=fixtures/demo/web-01/access.log",
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let framed = write(dir.path(), "haproxy.log", haproxy_log(true).as_bytes());
+    let raw = write(dir.path(), "haproxy-raw.log", haproxy_log(false).as_bytes());
+    let envoy = write(dir.path(), "envoy.log", envoy_log().as_bytes());
+    let json = write(dir.path(), "api.json", json_log().as_bytes());
+    let timed = write(dir.path(), "timed.log", timed_log().as_bytes());
+
+    // HAProxy through syslog: the host is the frame's, the zone from --tz.
+    let j = run(&[
+        "-o",
+        "json",
+        "--tz",
+        "+03:00",
+        "--year",
+        "2023",
+        framed.to_str().unwrap(),
+    ]);
+    assert_eq!(input(&j, "haproxy.log")["format"], "syslog");
+    assert_eq!(input(&j, "haproxy.log")["malformed"], 0);
+    assert_eq!(j["incidents"][0]["hosts"], serde_json::json!(["lb-01"]));
+    assert_eq!(outcome(&j), base);
+    // Raw HAProxy lines; the zone from the same host's zoned access log.
+    let j = run(&[
+        "-o",
+        "json",
+        &format!("web-01={}", raw.display()),
+        &format!("web-01={}", timed.display()),
+        "--nginx-log-format",
+        TIMED,
+    ]);
+    assert_eq!(input(&j, "haproxy-raw.log")["format"], "haproxy");
+    assert!(
+        j["notes"]
+            .to_string()
+            .contains("haproxy-raw.log: the log has no time zone; read in +03:00"),
+        "{}",
+        j["notes"]
+    );
+    // Both logs hold the outage: twice the requests, the same onset and
+    // recovery (twice the 5xx reach the threshold sooner).
+    let (inc, req, err) = outcome(&j);
+    assert_eq!((req, err), (base.1 * 2, base.2 * 2));
+    assert_eq!((inc[0].0, inc[0].2), (base.0[0].0, base.0[0].2));
+    assert!(inc[0].1 <= base.0[0].1);
+    // Alone, with the zone given: exactly the stock log's incident.
+    let j = run(&[
+        "-o",
+        "json",
+        "--tz",
+        "+03:00",
+        &format!("web-01={}", raw.display()),
+    ]);
+    assert_eq!(outcome(&j), base);
+    // Envoy and JSON.
+    for p in [&envoy, &json] {
+        let j = run(&["-o", "json", &format!("web-01={}", p.display())]);
+        assert_eq!(j["inputs"][0]["malformed"], 0, "{}", p.display());
+        assert_eq!(outcome(&j), base, "{}", p.display());
+    }
+    assert_eq!(
+        run(&["-o", "json", envoy.to_str().unwrap()])["inputs"][0]["format"],
+        "envoy"
+    );
+}
+
+#[test]
+fn apache_vhost_combined() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for f in demo_lines() {
+        text.push_str(&format!(
+            "shop.example:443 {} - - [{}] \"{}\" {} {} \"-\" \"{}\"\n",
+            f.ip, f.time, f.request, f.status, f.bytes, f.agent
+        ));
+    }
+    let p = write(dir.path(), "other_vhosts_access.log", text.as_bytes());
+    let j = run(&["-o", "json", &format!("web-01={}", p.display())]);
+    assert_eq!(j["inputs"][0]["format"], "combined");
+    assert_eq!(j["inputs"][0]["malformed"], 0);
+    let base = outcome(&run(&[
+        "-o",
+        "json",
+        "web-01=fixtures/demo/web-01/access.log",
+    ]));
+    assert_eq!(outcome(&j), base);
+}

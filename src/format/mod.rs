@@ -11,6 +11,7 @@ pub mod json;
 pub mod nginx;
 pub mod nginx_error;
 pub mod oom;
+pub mod proxies;
 pub mod signals;
 pub mod syslog;
 
@@ -18,7 +19,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::event::{Request, Stamp};
-use crate::time::ClfCache;
+use crate::time::{ClfCache, OffsetSecs};
 
 pub use oom::OomMessage;
 pub use syslog::YearRule;
@@ -34,6 +35,10 @@ pub enum Format {
     NginxError,
     /// An application log: timestamped text or JSON lines (see [`app`]).
     App,
+    /// Envoy's default access log (see [`proxies`]).
+    Envoy,
+    /// HAProxy's HTTP log without syslog framing (see [`proxies`]).
+    Haproxy,
     /// A custom nginx `log_format`: its index in the run's [`Customs`].
     Custom(u16),
 }
@@ -74,10 +79,15 @@ pub const FORMAT_NAMES: &[(&str, &str)] = &[
         "app",
         "application log: timestamped text or JSON lines, searched for OOM and crash signals",
     ),
+    ("envoy", "Envoy default access log"),
+    (
+        "haproxy",
+        "HAProxy HTTP log (option httplog) without syslog header; with one it is read as syslog",
+    ),
 ];
 
 impl Format {
-    pub const ALL: [Format; 12] = [
+    pub const ALL: [Format; 14] = [
         Format::Access(access::Flavor::Combined),
         Format::Access(access::Flavor::Common),
         Format::Access(access::Flavor::Main),
@@ -90,6 +100,8 @@ impl Format {
         Format::Json,
         Format::NginxError,
         Format::App,
+        Format::Envoy,
+        Format::Haproxy,
     ];
 
     /// The name of a stock format; custom formats are named by their
@@ -115,7 +127,10 @@ impl Format {
 
     /// Lines of this format are access-log requests.
     pub fn is_access(&self) -> bool {
-        matches!(self, Format::Access(_) | Format::Json | Format::Custom(_))
+        matches!(
+            self,
+            Format::Access(_) | Format::Json | Format::Custom(_) | Format::Envoy | Format::Haproxy
+        )
     }
 
     /// Looks a `--log-format` name up (`nginx` is an alias of `combined`).
@@ -157,6 +172,15 @@ pub enum Line<'a> {
     App {
         stamp: Option<Stamp>,
     },
+    /// A request whose time is local wall-clock seconds (HAProxy's accept
+    /// date), with the zone when the framing gave one, and the host the
+    /// framing named.
+    ProxyRequest {
+        naive: i64,
+        offset: Option<OffsetSecs>,
+        status: u16,
+        host: Option<&'a [u8]>,
+    },
 }
 
 impl Line<'_> {
@@ -169,6 +193,16 @@ impl Line<'_> {
             }),
             Line::System { stamp, .. } => Some(*stamp),
             Line::App { stamp } => *stamp,
+            Line::ProxyRequest { naive, offset, .. } => Some(match offset {
+                Some(off) => Stamp::Zoned {
+                    utc: naive - *off as i64,
+                    offset: *off,
+                },
+                None => Stamp::Local {
+                    naive: *naive,
+                    year_inferred: false,
+                },
+            }),
         }
     }
 }
@@ -217,6 +251,13 @@ impl LineParser {
                 oom: None,
                 upstream: e.event,
             }),
+            Format::Envoy => proxies::envoy(line).map(Line::Request),
+            Format::Haproxy => proxies::haproxy(line).map(|h| Line::ProxyRequest {
+                naive: h.naive,
+                offset: None,
+                status: h.status,
+                host: None,
+            }),
             Format::App => Some(Line::App {
                 stamp: app::parse(line).stamp,
             }),
@@ -226,6 +267,18 @@ impl LineParser {
             }
             Format::System(_) => {
                 let fr = syslog::parse_frame(line, &self.years)?;
+                if let Some(h) = proxies::haproxy(fr.msg) {
+                    let offset = match fr.stamp {
+                        Stamp::Zoned { offset, .. } => Some(offset),
+                        Stamp::Local { .. } => None,
+                    };
+                    return Some(Line::ProxyRequest {
+                        naive: h.naive,
+                        offset,
+                        status: h.status,
+                        host: fr.host,
+                    });
+                }
                 Some(Line::System {
                     stamp: fr.stamp,
                     host: fr.host,
@@ -281,9 +334,19 @@ pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) 
     let mut cache = ClfCache::default();
     let mut json_votes = 0;
     let mut error_votes = 0;
+    let mut envoy_votes = 0;
+    let mut haproxy_votes = 0;
     for l in &lines {
         if nginx_error::parse_line(l).is_some() {
             error_votes += 1;
+            continue;
+        }
+        if proxies::envoy(l).is_some() {
+            envoy_votes += 1;
+            continue;
+        }
+        if proxies::haproxy(l).is_some() {
+            haproxy_votes += 1;
             continue;
         }
         if l.first() == Some(&b'{') {
@@ -306,7 +369,12 @@ pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) 
     }
     let a: usize = access_votes.values().sum();
     let s: usize = system_votes.values().sum();
-    let best = a.max(s).max(json_votes).max(error_votes);
+    let best = a
+        .max(s)
+        .max(json_votes)
+        .max(error_votes)
+        .max(envoy_votes)
+        .max(haproxy_votes);
     if best == 0 || best * 2 < lines.len() {
         // An application log: stack traces and tracebacks may outnumber
         // the stamped lines, so a quarter of them is enough.
@@ -315,6 +383,12 @@ pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) 
     }
     if error_votes == best {
         return Some(Format::NginxError);
+    }
+    if envoy_votes == best {
+        return Some(Format::Envoy);
+    }
+    if haproxy_votes == best {
+        return Some(Format::Haproxy);
     }
     if json_votes == best {
         return Some(Format::Json);

@@ -13,6 +13,15 @@ use logburst::{analyze, report, Config};
 
 /// The access-log parsers (every CLF-family flavour) on arbitrary lines.
 pub fn access(data: &[u8]) {
+    use logburst::format::proxies;
+    for line in data.split(|c| *c == b'\n') {
+        if let Some(r) = proxies::envoy(line) {
+            assert!(r.status == 0 || (100..=999).contains(&r.status));
+        }
+        if let Some(h) = proxies::haproxy(line) {
+            assert!(h.status <= 999);
+        }
+    }
     let years = YearRule {
         fixed: None,
         reference: (2023, 2),

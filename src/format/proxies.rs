@@ -1,0 +1,148 @@
+//! Other front ends' default access logs: Envoy's and HAProxy's HTTP log.
+//!
+//! Envoy (default format):
+//! ```text
+//! [2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100 "10.0.35.28" "nsq2http" "cc21d9b0-…" "locations" "tcp://10.0.2.1:80"
+//! ```
+//! `%START_TIME%` is zoned; a response code of `0` (no response: the client
+//! went away) is a request that is not an error.
+//!
+//! HAProxy (`option httplog`), usually inside syslog framing:
+//! ```text
+//! 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1"
+//! ```
+//! The accept date has no zone: it is the proxy's local time, placed like
+//! a syslog stamp. Only the instant and the status are read.
+
+use memchr::memchr;
+
+use crate::event::Request;
+use crate::time;
+
+/// Parses an Envoy default-format line.
+pub fn envoy(line: &[u8]) -> Option<Request> {
+    let rest = line.strip_prefix(b"[")?;
+    let close = memchr(b']', rest)?;
+    let (st, used) = time::parse_iso(&rest[..close])?;
+    if used != close {
+        return None;
+    }
+    let offset = st.offset?;
+    let rest = rest[close + 1..].strip_prefix(b" \"")?;
+    // The request line is written raw; it ends at the quote followed by
+    // ` NNN ` (the response code) and the response flags.
+    let mut from = 0;
+    loop {
+        let q = from + memchr(b'"', &rest[from..])?;
+        from = q + 1;
+        let after = &rest[q + 1..];
+        let Some(code) = after.strip_prefix(b" ") else {
+            continue;
+        };
+        let n = code.iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=3).contains(&n) || code.get(n) != Some(&b' ') {
+            continue;
+        }
+        let status: u16 = std::str::from_utf8(&code[..n]).ok()?.parse().ok()?;
+        if status != 0 && !(100..=999).contains(&status) {
+            return None;
+        }
+        return Some(Request {
+            utc: st.naive - offset as i64,
+            offset,
+            status,
+        });
+    }
+}
+
+/// An HAProxy HTTP log message: the accept date as local naive seconds,
+/// and the status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HaproxyLine {
+    pub naive: i64,
+    pub status: u16,
+}
+
+/// Parses an HAProxy `option httplog` message (without its syslog header).
+pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine> {
+    // client_ip:port
+    let sp = memchr(b' ', msg)?;
+    let client = &msg[..sp];
+    if !client.contains(&b':') || client.is_empty() {
+        return None;
+    }
+    let rest = msg[sp + 1..].strip_prefix(b"[")?;
+    let close = memchr(b']', rest)?;
+    let date = &rest[..close];
+    // 06/Feb/2009:12:14:14.655
+    if date.len() < 20 || date[2] != b'/' || date[6] != b'/' || date[11] != b':' {
+        return None;
+    }
+    let (utc, off) = time::parse_clf(&[&date[..20], b" +0000"].concat())?;
+    debug_assert_eq!(off, 0);
+    let fields = &rest[close + 1..];
+    // frontend backend/server timers status bytes …
+    let mut words = fields.split(|c| *c == b' ').filter(|w| !w.is_empty());
+    let _frontend = words.next()?;
+    let backend = words.next()?;
+    if !backend.contains(&b'/') {
+        return None;
+    }
+    let timers = words.next()?;
+    if !timers.contains(&b'/') {
+        return None;
+    }
+    let status = words.next()?;
+    if status.len() != 3 && status != b"-1" {
+        return None;
+    }
+    let status: i32 = std::str::from_utf8(status).ok()?.parse().ok()?;
+    let bytes = words.next()?;
+    if !bytes.iter().all(|c| c.is_ascii_digit() || *c == b'+') {
+        return None;
+    }
+    Some(HaproxyLine {
+        naive: utc,
+        // -1: the connection was aborted before a response; not an error.
+        status: status.max(0) as u16,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envoy_default_format() {
+        let r = envoy(br#"[2023-02-02T04:00:22.310Z] "POST /api/v1/locations HTTP/2" 503 UF,URX 154 0 226 - "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80""#).unwrap();
+        assert_eq!((r.utc, r.offset, r.status), (1_675_310_422, 0, 503));
+        let r = envoy(br#"[2023-02-02T07:00:22.310+03:00] "GET /a" 200 b" HTTP/1.1" 200 - 0 10 3 2 "-" "curl" "id" "h" "10.0.0.1:80""#).unwrap();
+        assert_eq!((r.utc, r.offset, r.status), (1_675_310_422, 10_800, 200));
+        let r = envoy(
+            br#"[2023-02-02T04:00:22.310Z] "GET / HTTP/1.1" 0 DC 0 0 5 - "-" "curl" "id" "h" "-""#,
+        )
+        .unwrap();
+        assert_eq!(r.status, 0);
+        assert!(envoy(b"[2023-02-02T04:00:22Z] GET / 200").is_none());
+        assert!(envoy(b"[not a time] \"GET / HTTP/1.1\" 200 - 0 0 0 - \"-\"").is_none());
+    }
+
+    #[test]
+    fn haproxy_httplog() {
+        let h = haproxy(br#"10.0.1.2:33317 [02/Feb/2023:07:00:22.655] http-in static/srv1 10/0/30/69/109 503 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1""#).unwrap();
+        assert_eq!(
+            h,
+            HaproxyLine {
+                naive: 1_675_321_222,
+                status: 503
+            }
+        );
+        let h = haproxy(br#"[2001:db8::1]:443 [02/Feb/2023:07:00:22.655] fe~ be/<NOSRV> -1/-1/-1/-1/0 -1 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>""#).unwrap();
+        assert_eq!(h.status, 0);
+        assert!(haproxy(b"Proxy http-in started.").is_none());
+        assert!(
+            haproxy(b"10.0.1.2:33317 [02/Feb/2023:07:00:22.655] http-in 10/0/30/69/109 200 1")
+                .is_none()
+        );
+    }
+}
