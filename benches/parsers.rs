@@ -12,6 +12,7 @@ const KERN_NOISE: &[u8] = b"Feb  2 06:12:44 web-01 kernel: [3031525.218273] [UFW
 const YEARS: YearRule = YearRule {
     fixed: Some(2023),
     reference: (2023, 2),
+    boot: None,
 };
 
 fn parsers(c: &mut Criterion) {

@@ -45,6 +45,8 @@ pub struct Config {
     pub customs: Vec<LogFormat>,
     /// Formats fixed by file name, from nginx.conf's `access_log` lines.
     pub by_name: Vec<(String, Format)>,
+    /// `--boot-time` (UTC): when the kernel whose raw dmesg is read booted.
+    pub boot_time: Option<i64>,
     /// The user's own signals (`--signal NAME=REGEX`), tried before the
     /// built-in table.
     pub signals: Vec<(String, String)>,
@@ -69,6 +71,7 @@ impl Default for Config {
             customs: Vec::new(),
             by_name: Vec::new(),
             signals: Vec::new(),
+            boot_time: None,
             mmap: MapPolicy::Auto,
             progress: None,
         }
@@ -461,6 +464,7 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
     let (inputs, expand_errors) = source::expand(&config.inputs);
     let opts = ScanOptions {
         signals: Arc::new(signals),
+        boot_time: config.boot_time,
         format: config.format,
         year: config.year,
         since: config.since,
@@ -695,6 +699,12 @@ fn input_report(
     }
     if let Some(e) = &t.read_error {
         warnings.push(format!("{e}; the lines before it were analysed"));
+    }
+    if t.unplaced > 0 {
+        warnings.push(format!(
+            "{} lines carry only the kernel's uptime ([  518.050606]) and were skipped; give --boot-time (the boot instant, e.g. from `uptime -s` on that host) to place them",
+            t.unplaced
+        ));
     }
     // Lines that stop matching the detected format (a format changed in
     // the middle of a file, a different log appended): more than a stray

@@ -114,6 +114,11 @@ pub struct Args {
     #[arg(long, value_parser = clap::value_parser!(i64).range(1970..=9999), value_name = "YYYY")]
     pub year: Option<i64>,
 
+    /// When the host booted, for raw dmesg lines stamped with seconds since
+    /// boot ([  518.050606]): RFC 3339 or YYYY-MM-DD HH:MM[:SS] in --tz.
+    #[arg(long, value_name = "TIME")]
+    pub boot_time: Option<String>,
+
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_parser = clap::value_parser!(u16).range(1..=1024), value_name = "N")]
     pub threads: Option<u16>,
@@ -234,6 +239,12 @@ impl Args {
             .map(|s| time::parse_instant(s, self.tz.as_ref()))
             .transpose()
             .map_err(|e| format!("--until: {e}"))?;
+        let boot_time = self
+            .boot_time
+            .as_deref()
+            .map(|s| time::parse_instant(s, self.tz.as_ref()))
+            .transpose()
+            .map_err(|e| format!("--boot-time: {e}"))?;
         if let (Some(a), Some(b)) = (since, until) {
             if a >= b {
                 return Err("--since must be before --until".into());
@@ -257,6 +268,7 @@ impl Args {
                 threads: self.threads.map(usize::from),
                 block_size: self.block_size,
                 signals: self.signal.clone(),
+                boot_time,
                 customs: nginx.customs,
                 by_name: nginx.by_name,
                 mmap: match self.mmap {

@@ -43,6 +43,8 @@ pub struct ScanOptions {
     pub customs: Customs,
     /// The signal table (built-in and `--signal`).
     pub signals: Arc<Signals>,
+    /// `--boot-time` (UTC): places raw dmesg uptime stamps.
+    pub boot_time: Option<i64>,
     /// Formats fixed by file name (`access_log PATH NAME` in nginx.conf):
     /// a file whose name is the base name, or it followed by a rotation
     /// suffix (`.1`, `.2.gz`, `-20230202`), is read with that format.
@@ -86,6 +88,9 @@ pub struct Tally {
     /// (block index, last stamp in it): gives application lines that
     /// open a block the time of the stamped line before them.
     pub last_stamps: Vec<(u32, Stamp)>,
+    /// Lines parsed but with no instant to place them at (raw dmesg
+    /// uptime stamps without `--boot-time`).
+    pub unplaced: u64,
 }
 
 fn min_stamp(a: Option<Stamp>, b: Option<Stamp>) -> Option<Stamp> {
@@ -120,6 +125,7 @@ impl Tally {
         };
         self.read_error = self.read_error.or(o.read_error);
         self.last_stamps.extend(o.last_stamps);
+        self.unplaced += o.unplaced;
         self.last_stamps.sort_unstable();
         self
     }
@@ -418,6 +424,7 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
                     }),
                 }
             }
+            Line::Unplaced => t.unplaced += 1,
             Line::App { .. } => {
                 if let Some(found) = ctx.opts.signals.find(line) {
                     b.add_signal(
@@ -485,6 +492,7 @@ pub fn scan(
     let years = YearRule {
         fixed: opts.year,
         reference: year_reference(opened.modified),
+        boot: opts.boot_time,
     };
     let mut reader: Box<dyn Iterator<Item = Block> + Send> = match opened.body {
         Body::Stream(r) => {

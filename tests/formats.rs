@@ -257,3 +257,36 @@ fn gzip_and_zstd_inputs_read_transparently() {
         (Some("gzip"), Some(6))
     );
 }
+
+#[test]
+fn raw_dmesg_needs_a_boot_time() {
+    let path = "web-01=fixtures/formats/dmesg-raw.log";
+    let j = json_of(&[path]);
+    let i = &j["inputs"][0];
+    assert_eq!(i["format"], "dmesg");
+    assert_eq!(
+        (i["lines"].as_u64(), i["malformed"].as_u64()),
+        (Some(7), Some(0))
+    );
+    assert_eq!(j["totals"]["oom_kills"], 0);
+    assert!(
+        i["warnings"]
+            .to_string()
+            .contains("7 lines carry only the kernel's uptime"),
+        "{i}"
+    );
+    // Booted at 05:00:00 +03:00: the kill 7213 s later is at 07:00:13.
+    let j = json_of(&["--boot-time", "2023-02-02T05:00:00+03:00", path]);
+    assert_eq!(j["inputs"][0]["warnings"], serde_json::json!([]));
+    let k = kills(&j);
+    assert_eq!(k.len(), 1, "{k:?}");
+    assert_eq!(k[0].0, 4242);
+    let t = j["incidents"][0]["oom_kills"][0]["time"].as_str().unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp(),
+        1_675_310_413
+    );
+    let r = logburst(&["--boot-time", "yesterday", path]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--boot-time"), "{}", r.stderr);
+}

@@ -172,6 +172,9 @@ pub enum Line<'a> {
     App {
         stamp: Option<Stamp>,
     },
+    /// A line of a known kind with no instant to place it at: a raw dmesg
+    /// uptime stamp without `--boot-time`.
+    Unplaced,
     /// A request whose time is local wall-clock seconds (HAProxy's accept
     /// date), with the zone when the framing gave one, and the host the
     /// framing named.
@@ -193,6 +196,7 @@ impl Line<'_> {
             }),
             Line::System { stamp, .. } => Some(*stamp),
             Line::App { stamp } => *stamp,
+            Line::Unplaced => None,
             Line::ProxyRequest { naive, offset, .. } => Some(match offset {
                 Some(off) => Stamp::Zoned {
                     utc: naive - *off as i64,
@@ -266,7 +270,9 @@ impl LineParser {
                 f.parse(line, &mut self.clf).map(Line::Request)
             }
             Format::System(_) => {
-                let fr = syslog::parse_frame(line, &self.years)?;
+                let Some(fr) = syslog::parse_frame(line, &self.years) else {
+                    return syslog::uptime_line(line).map(|_| Line::Unplaced);
+                };
                 if let Some(h) = proxies::haproxy(fr.msg) {
                     let offset = match fr.stamp {
                         Stamp::Zoned { offset, .. } => Some(offset),
@@ -365,6 +371,8 @@ pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) 
         }
         if let Some(fr) = syslog::parse_frame(l, years) {
             *system_votes.entry(fr.flavor).or_insert(0usize) += 1;
+        } else if syslog::uptime_line(l).is_some() {
+            *system_votes.entry(syslog::Flavor::Dmesg).or_insert(0usize) += 1;
         }
     }
     let a: usize = access_votes.values().sum();
@@ -412,6 +420,7 @@ mod tests {
     const YEARS: YearRule = YearRule {
         fixed: None,
         reference: (2023, 3),
+        boot: None,
     };
 
     #[test]

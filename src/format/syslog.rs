@@ -34,6 +34,9 @@ pub struct YearRule {
     /// (year, month) up to which the file is known to have been written: its
     /// modification time, or now for standard input.
     pub reference: (i64, u32),
+    /// `--boot-time`: the UTC instant the kernel's uptime stamps count
+    /// from (raw `dmesg`); `None` leaves such lines unplaced.
+    pub boot: Option<i64>,
 }
 
 impl YearRule {
@@ -90,6 +93,27 @@ fn after_tag(rest: &[u8]) -> &[u8] {
         return &[];
     }
     rest
+}
+
+/// A raw kernel-ring line, `[  518.050606] msg`: the whole seconds since
+/// boot and the message.
+pub fn uptime_line(line: &[u8]) -> Option<(i64, &[u8])> {
+    let inner = line.strip_prefix(b"[")?;
+    let close = memchr::memchr(b']', inner)?;
+    let stamp = inner[..close].trim_ascii_start();
+    let dot = memchr::memchr(b'.', stamp)?;
+    let (whole, frac) = (&stamp[..dot], &stamp[dot + 1..]);
+    if whole.is_empty()
+        || whole.len() > 12
+        || frac.is_empty()
+        || !whole.iter().all(u8::is_ascii_digit)
+        || !frac.iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let secs = std::str::from_utf8(whole).ok()?.parse().ok()?;
+    let msg = &inner[close + 1..];
+    Some((secs, msg.strip_prefix(b" ").unwrap_or(msg)))
 }
 
 /// The tag (program name, without `[pid]`) of a framed line whose message
@@ -151,6 +175,16 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
     }
     match *body.first()? {
         b'[' => {
+            if let Some((secs, msg)) = uptime_line(body) {
+                // Raw dmesg: "[  518.050606] msg", placed from --boot-time.
+                let utc = years.boot? + secs;
+                return Some(Frame {
+                    stamp: Stamp::Zoned { utc, offset: 0 },
+                    host: None,
+                    msg: strip_uptime(msg),
+                    flavor: Flavor::Dmesg,
+                });
+            }
             // dmesg -T: "[Thu Feb  2 07:00:12 2023] msg"
             let inner = &body[1..];
             let naive = time::parse_ctime(inner.get(..24)?)?;
@@ -262,6 +296,7 @@ mod tests {
     const YEARS: YearRule = YearRule {
         fixed: None,
         reference: (2023, 3),
+        boot: None,
     };
 
     fn f(s: &str) -> Frame<'_> {

@@ -25,6 +25,7 @@ pub fn access(data: &[u8]) {
     let years = YearRule {
         fixed: None,
         reference: (2023, 2),
+        boot: None,
     };
     for line in data.split(|c| *c == b'\n') {
         if let Some(a) = access::parse_line(line) {
@@ -61,6 +62,7 @@ pub fn system(data: &[u8]) {
     let years = YearRule {
         fixed: None,
         reference: (2023, 2),
+        boot: None,
     };
     let _ = format::detect(data, &years);
     for line in data.split(|c| *c == b'\n') {
