@@ -290,3 +290,42 @@ fn raw_dmesg_needs_a_boot_time() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--boot-time"), "{}", r.stderr);
 }
+
+#[test]
+fn front_end_fixtures() {
+    // (input, format, lines, requests, 5xx) — each file alone.
+    let cases = [
+        ("formats/haproxy.log", "syslog", 6, 4, 2),
+        ("formats/envoy.log", "envoy", 4, 4, 2),
+        ("formats/caddy.log", "json", 2, 2, 1),
+        ("formats/traefik.json", "json", 2, 2, 1),
+    ];
+    for (file, format, lines, requests, errors) in cases {
+        let j = json_of(&["--tz", "+03:00", "--year", "2023", &fixture(file)]);
+        let i = &j["inputs"][0];
+        assert_eq!(i["format"], format, "{file}");
+        assert_eq!(
+            (i["lines"].as_u64(), i["malformed"].as_u64()),
+            (Some(lines), Some(0)),
+            "{file}"
+        );
+        assert_eq!(j["totals"]["requests"], requests, "{file}");
+        assert_eq!(j["totals"]["errors"], errors, "{file}");
+    }
+    // The nginx.conf: each file gets the format its access_log names.
+    let j = json_of(&[
+        "--nginx-conf",
+        &fixture("formats/nginx/nginx.conf"),
+        &fixture("formats/nginx"),
+    ]);
+    assert_eq!(input(&j, "shop.access.log")["format"], "nginx:timed");
+    assert_eq!(input(&j, "api.access.log.1")["format"], "nginx:api");
+    for i in j["inputs"].as_array().unwrap() {
+        if i["path"].as_str().unwrap().ends_with(".conf") {
+            continue;
+        }
+        assert_eq!(i["malformed"], 0, "{i}");
+    }
+    assert_eq!(j["totals"]["requests"], 5);
+    assert_eq!(j["totals"]["errors"], 2);
+}

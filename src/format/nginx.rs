@@ -55,7 +55,49 @@ enum Shape {
 enum Field {
     Time,
     Status,
+    /// One of the [`Fields`] kept by name.
+    Named(Named),
     Skip,
+}
+
+/// The variables read besides the time and status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Named {
+    Request,
+    Host,
+    UpstreamStatus,
+    RequestTime,
+    UpstreamResponseTime,
+    UpstreamAddr,
+    RemoteAddr,
+}
+
+fn named(var: &str) -> Option<Named> {
+    Some(match var {
+        "request" => Named::Request,
+        "host" => Named::Host,
+        "upstream_status" => Named::UpstreamStatus,
+        "request_time" => Named::RequestTime,
+        "upstream_response_time" => Named::UpstreamResponseTime,
+        "upstream_addr" => Named::UpstreamAddr,
+        "remote_addr" => Named::RemoteAddr,
+        _ => return None,
+    })
+}
+
+/// What a line of a custom format holds of interest: the request (time and
+/// status) and, raw as written, the other variables the pipeline may use.
+/// A variable the format lacks is `None`; an unset one is as nginx wrote
+/// it (`-`, or empty under `escape=json`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fields<'a> {
+    pub request: Option<&'a [u8]>,
+    pub host: Option<&'a [u8]>,
+    pub upstream_status: Option<&'a [u8]>,
+    pub request_time: Option<&'a [u8]>,
+    pub upstream_response_time: Option<&'a [u8]>,
+    pub upstream_addr: Option<&'a [u8]>,
+    pub remote_addr: Option<&'a [u8]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,7 +238,7 @@ impl LogFormat {
                     has_status = true;
                     Field::Status
                 }
-                _ => Field::Skip,
+                _ => named(&text).map_or(Field::Skip, Field::Named),
             };
             tokens.push(Token::Var {
                 name: text,
@@ -252,9 +294,19 @@ impl LogFormat {
 
     /// Reads the time and status of a line written with this format.
     pub fn parse(&self, line: &[u8], cache: &mut ClfCache) -> Option<Request> {
+        self.parse_fields(line, cache).map(|(r, _)| r)
+    }
+
+    /// Reads the request and the other variables the pipeline may use.
+    pub fn parse_fields<'a>(
+        &self,
+        line: &'a [u8],
+        cache: &mut ClfCache,
+    ) -> Option<(Request, Fields<'a>)> {
         let mut pos = 0;
         let mut time: Option<(i64, OffsetSecs)> = None;
         let mut status = None;
+        let mut fields = Fields::default();
         for (i, tok) in self.tokens.iter().enumerate() {
             match tok {
                 Token::Literal(l) => {
@@ -273,6 +325,18 @@ impl LogFormat {
                     match field {
                         Field::Time => time = Some(read_time(self.time_shape, value, cache)?),
                         Field::Status => status = Some(status_of(value)?),
+                        Field::Named(n) => {
+                            let slot = match n {
+                                Named::Request => &mut fields.request,
+                                Named::Host => &mut fields.host,
+                                Named::UpstreamStatus => &mut fields.upstream_status,
+                                Named::RequestTime => &mut fields.request_time,
+                                Named::UpstreamResponseTime => &mut fields.upstream_response_time,
+                                Named::UpstreamAddr => &mut fields.upstream_addr,
+                                Named::RemoteAddr => &mut fields.remote_addr,
+                            };
+                            slot.get_or_insert(value);
+                        }
                         Field::Skip => {}
                     }
                     pos += len;
@@ -284,11 +348,12 @@ impl LogFormat {
             return None;
         }
         let (utc, offset) = time?;
-        Some(Request {
+        let request = Request {
             utc,
             offset,
             status: status?,
-        })
+        };
+        Some((request, fields))
     }
 
     /// Length of a free-text value at the start of `rest`: up to the next
@@ -653,6 +718,31 @@ mod tests {
             ),
             Some((T, 10_800, 504))
         );
+    }
+
+    #[test]
+    fn the_fields_the_pipeline_uses_are_extracted() {
+        let f = LogFormat::compile(
+            "timed",
+            r#"$remote_addr $host [$time_local] "$request" $status rt=$request_time ua="$upstream_addr" us="$upstream_status" urt="$upstream_response_time""#,
+            Escape::Default,
+        )
+        .unwrap();
+        let line = br#"2001:db8::1 shop.example [02/Feb/2023:07:00:22 +0300] "GET /a b HTTP/1.1" 502 rt=0.004 ua="10.0.0.5:80, 10.0.0.6:80" us="502, 502" urt="0.001, 0.003""#;
+        let (r, x) = f.parse_fields(line, &mut ClfCache::default()).unwrap();
+        assert_eq!((r.utc, r.status), (T, 502));
+        assert_eq!(x.remote_addr, Some(&b"2001:db8::1"[..]));
+        assert_eq!(x.host, Some(&b"shop.example"[..]));
+        assert_eq!(x.request, Some(&b"GET /a b HTTP/1.1"[..]));
+        assert_eq!(x.request_time, Some(&b"0.004"[..]));
+        assert_eq!(x.upstream_addr, Some(&b"10.0.0.5:80, 10.0.0.6:80"[..]));
+        assert_eq!(x.upstream_status, Some(&b"502, 502"[..]));
+        assert_eq!(x.upstream_response_time, Some(&b"0.001, 0.003"[..]));
+        let g = LogFormat::compile("t", "$time_local $status", Escape::Default).unwrap();
+        let (_, none) = g
+            .parse_fields(b"02/Feb/2023:07:00:22 +0300 200", &mut ClfCache::default())
+            .unwrap();
+        assert_eq!(none, Fields::default());
     }
 
     #[test]
