@@ -26,9 +26,12 @@ fn replay(target: &str, check: fn(&[u8])) -> usize {
 
 fn fixtures() -> Vec<Vec<u8>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats");
-    let mut v: Vec<Vec<u8>> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+    let mut v: Vec<Vec<u8>> = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| std::fs::read(e.path()).unwrap())
         .collect();
     v.push(b"\x1b[2J<script>| a | b |\n\xff\xfe\r\n".to_vec());
     v

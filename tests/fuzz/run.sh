@@ -28,9 +28,10 @@ if [ ! -d "$corpus" ] || [ -z "$(ls -A "$corpus")" ]; then
   mkdir -p "$corpus"
   # Seeds: every fixture cut into pieces of 20 lines (the parsers' targets
   # split lines themselves), plus the demo's rotated gzip for the pipeline.
-  for f in "$root"/fixtures/formats/* "$root"/fixtures/demo/*/kern.log "$root"/fixtures/demo/*/access.log; do
-    split -l 20 -d -a 4 "$f" "$corpus/$(basename "$f")." 
-  done
+  find "$root"/fixtures/formats "$root"/fixtures/demo -type f ! -name '*.gz' ! -name '*.py' | sort |
+    while read -r f; do
+      split -l 20 -d -a 4 "$f" "$corpus/$(basename "$f")."
+    done
   # Keep the seed set small: the first few pieces of each file.
   find "$corpus" -name '*.0[1-9][0-9][0-9]' -delete
   [ "$target" = pipeline ] && cp "$root"/fixtures/demo/*/access.log.1.gz "$corpus/"
