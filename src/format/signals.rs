@@ -7,7 +7,9 @@
 //! a user's own (tried first). Each is a regular expression over bytes;
 //! one `RegexSet` pass tells whether a line holds any of them.
 
-use regex::bytes::{Regex, RegexSet};
+use std::sync::OnceLock;
+
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 /// (name, pattern): what runtimes and managers write. Sources: FORMATS.md
 /// §5, §7, §8 (runtime source files and the issue threads cited there).
@@ -36,7 +38,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     // PHP: the memory_limit and a real malloc failure.
     (
         "php-memory",
-        r"Allowed memory size of \d+ bytes exhausted[^\r\n]{0,80}|PHP Fatal error:\s+Out of memory \(allocated \d+",
+        r"Allowed memory size of \d+ bytes exhausted[^\r\n]*|PHP Fatal error:\s+Out of memory \(allocated \d+",
     ),
     // Rust std's allocation failure hook (and the pre-2018 text).
     (
@@ -79,11 +81,24 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-/// The compiled table of a run.
-#[derive(Clone, Debug)]
+/// The table of a run. Compiled on first use, so that runs that read no
+/// system or application log pay nothing for it; the user's patterns are
+/// checked when the table is made.
+#[derive(Debug)]
 pub struct Signals {
+    pairs: Vec<(String, String)>,
+    compiled: OnceLock<Compiled>,
+}
+
+#[derive(Debug)]
+struct Compiled {
     set: RegexSet,
-    each: Vec<(String, Regex)>,
+    each: Vec<Regex>,
+}
+
+/// Patterns match bytes, ASCII classes: logs are not UTF-8.
+fn build(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).unicode(false).build()
 }
 
 /// A signal found in a line: which, and the text that matched.
@@ -96,16 +111,30 @@ pub struct Found<'a> {
 impl Signals {
     /// The built-in table with the user's `(name, regex)` pairs first.
     pub fn new(extra: &[(String, String)]) -> Result<Signals, String> {
+        for (name, pattern) in extra {
+            build(pattern)
+                .map_err(|e| format!("--signal {name}: not a valid regular expression: {e}"))?;
+        }
         let mut pairs: Vec<(String, String)> = extra.to_vec();
         pairs.extend(BUILTIN.iter().map(|(n, p)| (n.to_string(), p.to_string())));
-        let mut each = Vec::with_capacity(pairs.len());
-        for (name, pattern) in &pairs {
-            let re = Regex::new(pattern)
-                .map_err(|e| format!("--signal {name}: not a valid regular expression: {e}"))?;
-            each.push((name.clone(), re));
-        }
-        let set = RegexSet::new(pairs.iter().map(|(_, p)| p)).map_err(|e| e.to_string())?;
-        Ok(Signals { set, each })
+        Ok(Signals {
+            pairs,
+            compiled: OnceLock::new(),
+        })
+    }
+
+    fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| Compiled {
+            set: RegexSetBuilder::new(self.pairs.iter().map(|(_, p)| p))
+                .unicode(false)
+                .build()
+                .expect("patterns checked in Signals::new"),
+            each: self
+                .pairs
+                .iter()
+                .map(|(_, p)| build(p).expect("patterns checked in Signals::new"))
+                .collect(),
+        })
     }
 
     /// The first signal of the table the text holds.
@@ -113,11 +142,11 @@ impl Signals {
     where
         's: 't,
     {
-        let i = self.set.matches(text).into_iter().next()?;
-        let (name, re) = &self.each[i];
-        let m = re.find(text)?;
+        let c = self.compiled();
+        let i = c.set.matches(text).into_iter().next()?;
+        let m = c.each[i].find(text)?;
         Some(Found {
-            name,
+            name: &self.pairs[i].0,
             text: &text[m.start()..m.end()],
         })
     }
