@@ -166,19 +166,26 @@ fn upstream_field(msg: &[u8]) -> Option<String> {
     let end = memchr::memchr(b'"', &msg[at..])?;
     let url = String::from_utf8_lossy(&msg[at..at + end]).into_owned();
     let peer = url.split_once("://").map_or(url.as_str(), |(_, p)| p);
+    let peer = peer.trim_start_matches('/');
     let peer = if peer.starts_with("unix:") {
         peer.split(':').take(2).collect::<Vec<_>>().join(":")
     } else {
         peer.split('/').next().unwrap_or(peer).to_string()
     };
-    Some(peer)
+    // Whatever nginx wrote, the event names some upstream.
+    Some(if peer.is_empty() {
+        "upstream".to_string()
+    } else {
+        peer
+    })
 }
 
 /// `connect() to PEER failed`: the peer named in the message itself.
 fn connect_peer(msg: &[u8]) -> Option<String> {
     let at = memmem::find(msg, b"connect() to ")? + 13;
     let end = memmem::find(&msg[at..], b" failed")?;
-    Some(String::from_utf8_lossy(&msg[at..at + end]).into_owned())
+    let peer = String::from_utf8_lossy(&msg[at..at + end]).into_owned();
+    (!peer.is_empty()).then_some(peer)
 }
 
 fn classify(msg: &[u8]) -> Option<(UpstreamKind, String)> {
@@ -264,6 +271,15 @@ mod tests {
         assert_eq!(
             ev("2023/02/02 07:00:04 [error] 7#7: *3 no live upstreams while connecting to upstream, client: 1.2.3.4, server: s, request: \"GET / HTTP/1.1\", upstream: \"http://backend/\", host: \"h\""),
             Some((UpstreamKind::NoLive, "backend".into()))
+        );
+        // Found by the fuzzer: a URL with no host left an empty name.
+        assert_eq!(
+            ev("2023/02/02 07:00:04 [error] 7#7: *3 upstream timed out (110: x) while connecting to upstream, upstream: \"http:///a\""),
+            Some((UpstreamKind::TimedOut, "a".into()))
+        );
+        assert_eq!(
+            ev("2023/02/02 07:00:04 [error] 7#7: *3 upstream timed out (110: x) while connecting to upstream, upstream: \"\""),
+            Some((UpstreamKind::TimedOut, "upstream".into()))
         );
         assert_eq!(
             ev("2017/03/18 11:32:46 [alert] 29425#29425: worker process 15186 exited on signal 9"),
