@@ -72,7 +72,7 @@ impl Default for Config {
             by_name: Vec::new(),
             signals: Vec::new(),
             boot_time: None,
-            mmap: MapPolicy::Auto,
+            mmap: MapPolicy::Never,
             progress: None,
         }
     }

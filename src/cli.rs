@@ -131,8 +131,8 @@ pub struct Args {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Memory-map plain files instead of reading them (faster; see README).
-    #[arg(long, value_enum, default_value_t = MmapArg::Auto, value_name = "WHEN")]
+    /// Memory-map plain files instead of reading them (see README, Speed).
+    #[arg(long, value_enum, default_value_t = MmapArg::Never, value_name = "WHEN")]
     pub mmap: MmapArg,
 
     /// Block size for parallel parsing (testing aid).

@@ -312,9 +312,12 @@ impl<R: Read> Read for Counting<R> {
 /// modified for a minute, which a log still being written is not.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MapPolicy {
-    #[default]
     Auto,
     Always,
+    /// The default: mapped pages count in the process's resident size,
+    /// and how many the kernel keeps mapped varies with the page cache's
+    /// state (measured 27–107 MB for 1 GiB), where reading stays at ~20 MB.
+    #[default]
     Never,
 }
 
