@@ -225,3 +225,17 @@ fn thresholds_are_flags() {
         );
     }
 }
+
+/// The README shows what the set-up command prints; keep it true.
+#[test]
+fn readme_shows_the_demo_output() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("```text\nlogburst: ")
+        .expect("demo output block")
+        + 8;
+    let end = start + readme[start..].find("```").unwrap();
+    let run = logburst(&["fixtures/demo"]);
+    assert_eq!(run.code, 0);
+    assert_eq!(readme[start..end].trim_end(), run.stdout.trim_end());
+}
