@@ -161,7 +161,7 @@ pub struct SignalReport {
 pub struct UpstreamReport {
     pub host: String,
     pub upstream: String,
-    pub kind: &'static str,
+    pub kind: UpstreamKind,
     pub first: Time,
     pub last: Time,
     pub count: u64,
@@ -517,16 +517,9 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
     let mut placed = Vec::with_capacity(buckets.oom.len());
     for l in &buckets.oom {
         let input = &inputs[l.origin.input as usize];
-        let (t, zf, yf) = placer.place(l.stamp, &l.host);
-        if let Some(zf) = zf {
-            notes.insert(zone_note(&input.display, &zf, &placer, &l.host));
-        }
-        if let Some(yf) = yf {
-            notes.insert(year_note(&input.display, &yf));
-        }
-        if config.since.is_some_and(|s| t.utc < s) || config.until.is_some_and(|u| t.utc >= u) {
+        let Some(t) = place_event(&placer, config, &mut notes, input, l.stamp, &l.host) else {
             continue;
-        }
+        };
         placed.push(PlacedOomLine {
             kind: l.kind,
             kill: kill_of(l, t, input, &scans[l.origin.input as usize]),
@@ -565,16 +558,9 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
     let mut failures = Vec::with_capacity(buckets.upstream.len());
     for (k, n) in &buckets.upstream {
         let input = &inputs[k.input as usize];
-        let (t, zf, yf) = placer.place(k.stamp, &k.host);
-        if let Some(zf) = zf {
-            notes.insert(zone_note(&input.display, &zf, &placer, &k.host));
-        }
-        if let Some(yf) = yf {
-            notes.insert(year_note(&input.display, &yf));
-        }
-        if config.since.is_some_and(|s| t.utc < s) || config.until.is_some_and(|u| t.utc >= u) {
+        let Some(t) = place_event(&placer, config, &mut notes, input, k.stamp, &k.host) else {
             continue;
-        }
+        };
         failures.push((t, k, *n));
     }
     let mut incidents: Vec<IncidentReport> = incidents
@@ -588,24 +574,10 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
             continue; // before any stamp of its file: no time to place it at
         };
         let input = &inputs[k.input as usize];
-        let (t, zf, yf) = placer.place(stamp, &k.host);
-        if let Some(zf) = zf {
-            notes.insert(zone_note(&input.display, &zf, &placer, &k.host));
-        }
-        if let Some(yf) = yf {
-            notes.insert(year_note(&input.display, &yf));
-        }
-        if config.since.is_some_and(|s| t.utc < s) || config.until.is_some_and(|u| t.utc >= u) {
+        let Some(t) = place_event(&placer, config, &mut notes, input, stamp, &k.host) else {
             continue;
-        }
-        let scan = &scans[k.input as usize];
-        let line = scan
-            .block_starts
-            .get(c.first.block as usize)
-            .copied()
-            .unwrap_or(0)
-            + c.first.line as u64
-            + 1;
+        };
+        let line = scans[k.input as usize].line_of(c.first);
         signals.push((t, k, c, format!("{}:{line}", input.display)));
     }
     for r in &mut incidents {
@@ -636,14 +608,31 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
     })
 }
 
+/// Places a rare event's stamp (OOM line, upstream failure, signal) in
+/// time, noting the zone or year assumed for its input; `None` when it
+/// falls outside `--since`/`--until`.
+fn place_event(
+    placer: &Placer,
+    config: &Config,
+    notes: &mut BTreeSet<String>,
+    input: &Input,
+    stamp: Stamp,
+    host: &str,
+) -> Option<Time> {
+    let (t, zf, yf) = placer.place(stamp, host);
+    if let Some(zf) = zf {
+        notes.insert(zone_note(&input.display, &zf, placer, host));
+    }
+    if let Some(yf) = yf {
+        notes.insert(year_note(&input.display, &yf));
+    }
+    let outside =
+        config.since.is_some_and(|s| t.utc < s) || config.until.is_some_and(|u| t.utc >= u);
+    (!outside).then_some(t)
+}
+
 fn kill_of(l: &OomLine, t: Time, input: &Input, scan: &Scan) -> OomKill {
-    let line = scan
-        .block_starts
-        .get(l.origin.block as usize)
-        .copied()
-        .unwrap_or(0)
-        + l.origin.line as u64
-        + 1;
+    let line = scan.line_of(l.origin);
     OomKill {
         utc: t.utc,
         offset: t.offset,
@@ -951,7 +940,7 @@ fn attach_signals(
     type Group<'a> = (i64, i64, u64, &'a SignalCount, &'a str, i64);
     let mut groups: BTreeMap<(&str, &str, &str), Group> = BTreeMap::new();
     for (t, k, c, source) in signals {
-        if t.utc < r.start.utc - UPSTREAM_LEAD || t.utc > r.end.utc || !r.hosts.contains(&k.host) {
+        if !around(r, t, &k.host) {
             continue;
         }
         let g = groups
@@ -1027,9 +1016,15 @@ fn attach_signals(
     r.signals = reports;
 }
 
-/// How long before an incident's start upstream failures are still taken
-/// as part of it.
-const UPSTREAM_LEAD: i64 = 300;
+/// How long before an incident's start signals and upstream failures are
+/// still taken as part of it.
+const EVENT_LEAD: i64 = 300;
+
+/// Whether an event on `host` at `t` belongs to the incident: on one of its
+/// hosts, from [`EVENT_LEAD`] before its start to its end.
+fn around(r: &IncidentReport, t: &Time, host: &str) -> bool {
+    (r.start.utc - EVENT_LEAD..=r.end.utc).contains(&t.utc) && r.hosts.iter().any(|h| h == host)
+}
 
 /// Adds the upstream failures on the incident's hosts from five minutes
 /// before its start to its end: grouped per upstream and kind, on the
@@ -1044,7 +1039,7 @@ fn attach_upstream(
     }
     let mut groups: BTreeMap<(&str, &str, UpstreamKind), (i64, i64, u64)> = BTreeMap::new();
     for (t, k, n) in failures {
-        if t.utc < r.start.utc - UPSTREAM_LEAD || t.utc > r.end.utc || !r.hosts.contains(&k.host) {
+        if !around(r, t, &k.host) {
             continue;
         }
         let g = groups
@@ -1064,20 +1059,16 @@ fn attach_upstream(
             |((host, upstream, kind), (first, last, count))| UpstreamReport {
                 host: host.to_string(),
                 upstream: upstream.to_string(),
-                kind: kind.name(),
+                kind,
                 first: at(host, first),
                 last: at(host, last),
                 count,
             },
         )
         .collect();
-    reports.sort_by(|a, b| (a.first, &a.upstream, a.kind).cmp(&(b.first, &b.upstream, b.kind)));
-    let describe = |u: &UpstreamReport| {
-        UpstreamKind::ALL
-            .iter()
-            .find(|k| k.name() == u.kind)
-            .map_or("failed", |k| k.describe())
-    };
+    reports.sort_by(|a, b| {
+        (a.first, &a.upstream, a.kind.name()).cmp(&(b.first, &b.upstream, b.kind.name()))
+    });
     for u in &reports {
         let times = if u.count == 1 {
             "once".to_string()
@@ -1087,7 +1078,12 @@ fn attach_upstream(
         r.timeline.push(TimelineEntry {
             time: u.first,
             event: "upstream",
-            detail: format!("{} {} on {}: {times}", u.upstream, describe(u), u.host),
+            detail: format!(
+                "{} {} on {}: {times}",
+                u.upstream,
+                u.kind.describe(),
+                u.host
+            ),
         });
     }
     if r.probable_cause.is_none() {
@@ -1095,12 +1091,12 @@ fn attach_upstream(
         // shutdown); only failures of an upstream are offered as a cause.
         let cause = reports
             .iter()
-            .find(|u| u.first.utc <= r.detected.utc && u.kind != UpstreamKind::WorkerKilled.name());
+            .find(|u| u.first.utc <= r.detected.utc && u.kind != UpstreamKind::WorkerKilled);
         if let Some(u) = cause {
             r.probable_cause = Some(format!(
                 "upstream {} {} from {}",
                 u.upstream,
-                describe(u),
+                u.kind.describe(),
                 u.first.clock()
             ));
         }

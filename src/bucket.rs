@@ -7,6 +7,7 @@
 //! a host costs one 28 KiB [`Hour`] per hour in which it logged anything,
 //! plus one entry per (second, 5xx status) that occurred.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use crate::event::{OomLine, Origin, Request, Stamp};
@@ -351,6 +352,17 @@ pub struct BucketSet {
     pub local_series: BTreeMap<(u32, String), Series>,
 }
 
+/// Puts `v` under `k`, merged into what is there already: the values move
+/// rather than being merged into an empty default.
+fn merge_entry<K: Ord, V>(map: &mut BTreeMap<K, V>, k: K, v: V, merge: impl FnOnce(&mut V, V)) {
+    match map.entry(k) {
+        Entry::Occupied(mut e) => merge(e.get_mut(), v),
+        Entry::Vacant(e) => {
+            e.insert(v);
+        }
+    }
+}
+
 /// What a signal count is kept under.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SignalKey {
@@ -411,12 +423,7 @@ impl BucketSet {
             first: origin,
             text,
         };
-        match self.signals.get_mut(&key) {
-            Some(have) => have.absorb(c),
-            None => {
-                self.signals.insert(key, c);
-            }
-        }
+        merge_entry(&mut self.signals, key, c, SignalCount::absorb);
     }
 
     /// Gives signals that came before their block's first stamp the last
@@ -441,12 +448,7 @@ impl BucketSet {
                 pending_block: None,
                 ..k
             };
-            match self.signals.get_mut(&key) {
-                Some(have) => have.absorb(c),
-                None => {
-                    self.signals.insert(key, c);
-                }
-            }
+            merge_entry(&mut self.signals, key, c, SignalCount::absorb);
         }
     }
 
@@ -462,12 +464,7 @@ impl BucketSet {
     /// The monoid's operation.
     pub fn merge(mut self, other: BucketSet) -> BucketSet {
         for (host, s) in other.series {
-            match self.series.get_mut(&host) {
-                Some(mine) => mine.merge(s),
-                None => {
-                    self.series.insert(host, s);
-                }
-            }
+            merge_entry(&mut self.series, host, s, Series::merge);
         }
         if !other.oom.is_empty() {
             self.oom.extend(other.oom);
@@ -477,20 +474,10 @@ impl BucketSet {
             *self.upstream.entry(k).or_insert(0) += n;
         }
         for (k, s) in other.local_series {
-            match self.local_series.get_mut(&k) {
-                Some(mine) => mine.merge(s),
-                None => {
-                    self.local_series.insert(k, s);
-                }
-            }
+            merge_entry(&mut self.local_series, k, s, Series::merge);
         }
         for (k, c) in other.signals {
-            match self.signals.get_mut(&k) {
-                Some(have) => have.absorb(c),
-                None => {
-                    self.signals.insert(k, c);
-                }
-            }
+            merge_entry(&mut self.signals, k, c, SignalCount::absorb);
         }
         self
     }

@@ -225,26 +225,19 @@ impl Args {
         Ok(out)
     }
 
+    /// An instant flag (RFC 3339, or a zone-less time read in `--tz`).
+    fn instant(&self, arg: &Option<String>, flag: &str) -> Result<Option<i64>, String> {
+        arg.as_deref()
+            .map(|s| time::parse_instant(s, self.tz.as_ref()))
+            .transpose()
+            .map_err(|e| format!("{flag}: {e}"))
+    }
+
     pub fn config(&self) -> Result<(Config, Vec<String>), String> {
         let nginx = self.nginx_formats()?;
-        let since = self
-            .since
-            .as_deref()
-            .map(|s| time::parse_instant(s, self.tz.as_ref()))
-            .transpose()
-            .map_err(|e| format!("--since: {e}"))?;
-        let until = self
-            .until
-            .as_deref()
-            .map(|s| time::parse_instant(s, self.tz.as_ref()))
-            .transpose()
-            .map_err(|e| format!("--until: {e}"))?;
-        let boot_time = self
-            .boot_time
-            .as_deref()
-            .map(|s| time::parse_instant(s, self.tz.as_ref()))
-            .transpose()
-            .map_err(|e| format!("--boot-time: {e}"))?;
+        let since = self.instant(&self.since, "--since")?;
+        let until = self.instant(&self.until, "--until")?;
+        let boot_time = self.instant(&self.boot_time, "--boot-time")?;
         if let (Some(a), Some(b)) = (since, until) {
             if a >= b {
                 return Err("--since must be before --until".into());

@@ -51,6 +51,14 @@ pub struct ScanOptions {
     pub by_name: Vec<(String, Format)>,
 }
 
+impl ScanOptions {
+    /// A UTC second outside `--since`/`--until`.
+    #[inline]
+    fn outside(&self, utc: i64) -> bool {
+        self.since.is_some_and(|s| utc < s) || self.until.is_some_and(|u| utc >= u)
+    }
+}
+
 /// The format `by_name` gives a file, if any.
 fn format_by_name(opts: &ScanOptions, input: &Input) -> Option<Format> {
     let name = input.path.as_ref()?.file_name()?.to_str()?;
@@ -153,6 +161,19 @@ pub struct Scan {
     pub open_error: Option<String>,
     /// Absolute line number of each block's first line.
     pub block_starts: Vec<u64>,
+}
+
+/// The 1-based line number in its input of line `line` (0-based) of block
+/// `block`, given where each block starts.
+fn line_number(block_starts: &[u64], block: u32, line: u32) -> u64 {
+    block_starts.get(block as usize).copied().unwrap_or(0) + line as u64 + 1
+}
+
+impl Scan {
+    /// The 1-based line number of a record's origin in this input.
+    pub fn line_of(&self, origin: Origin) -> u64 {
+        line_number(&self.block_starts, origin.block, origin.line)
+    }
 }
 
 /// Shows a malformed line safely: lossy UTF-8, control characters escaped,
@@ -281,7 +302,7 @@ fn access_lines(
         if last.is_none_or(|l| r.utc > l.utc) {
             last = Some(r);
         }
-        if ctx.opts.since.is_some_and(|s| r.utc < s) || ctx.opts.until.is_some_and(|u| r.utc >= u) {
+        if ctx.opts.outside(r.utc) {
             continue;
         }
         requests.add(&r);
@@ -333,9 +354,7 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
         };
         match parsed {
             Line::Request(r) => {
-                if ctx.opts.since.is_some_and(|s| r.utc < s)
-                    || ctx.opts.until.is_some_and(|u| r.utc >= u)
-                {
+                if ctx.opts.outside(r.utc) {
                     continue;
                 }
                 requests.add(&r);
@@ -408,9 +427,7 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
                             offset,
                             status,
                         };
-                        if ctx.opts.since.is_some_and(|s| r.utc < s)
-                            || ctx.opts.until.is_some_and(|u| r.utc >= u)
-                        {
+                        if ctx.opts.outside(r.utc) {
                             continue;
                         }
                         builder(&mut proxy_zoned, host).add(&r);
@@ -575,8 +592,7 @@ pub fn scan(
     let mut tally = tally;
     let block_starts = tally.block_starts();
     for s in &mut tally.samples {
-        s.line_number =
-            block_starts.get(s.block as usize).copied().unwrap_or(0) + s.line as u64 + 1;
+        s.line_number = line_number(&block_starts, s.block, s.line);
     }
     Scan {
         format,

@@ -150,18 +150,45 @@ pub fn parse_offset(b: &[u8]) -> Option<(OffsetSecs, usize)> {
 /// nginx `$time_local` / Apache `%t`: `02/Feb/2023:07:00:22 +0300` (26 bytes).
 /// Returns the UTC instant and the offset it was written with.
 pub fn parse_clf(b: &[u8]) -> Option<(i64, OffsetSecs)> {
-    if b.len() != 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[20] != b' ' {
+    if b.len() != 26 || b[20] != b' ' {
+        return None;
+    }
+    let naive = day_month_year(&b[..20], b'/', b':')?;
+    let (off, used) = parse_offset(&b[21..])?;
+    if used != 5 {
+        return None;
+    }
+    Some((naive - off as i64, off))
+}
+
+/// `02/Feb/2023:07:00:22` (CLF, HAProxy) or `02-Feb-2023 07:00:22` (PHP):
+/// day, English month, year and time in the first 20 bytes, with `date`
+/// between the date's parts and `then` before the time. Naive seconds.
+pub fn day_month_year(b: &[u8], date: u8, then: u8) -> Option<i64> {
+    if b.len() < 20 || b[2] != date || b[6] != date || b[11] != then {
         return None;
     }
     let d = num2(&b[0..2])?;
     let mo = month_from_abbrev(&b[3..6])?;
     let y = num4(&b[7..11])? as i64;
     let (h, mi, s) = hms(&b[12..20])?;
-    let (off, used) = parse_offset(&b[21..])?;
-    if used != 5 {
+    civil_to_secs(y, mo, d, h, mi, s)
+}
+
+/// `2023/02/02 07:00:04` (the nginx error log): naive seconds.
+pub fn year_month_day_slashed(b: &[u8]) -> Option<i64> {
+    if b.len() < 19 || b[4] != b'/' || b[7] != b'/' || b[10] != b' ' {
         return None;
     }
-    Some((civil_to_secs(y, mo, d, h, mi, s)? - off as i64, off))
+    let (h, mi, s) = hms(&b[11..19])?;
+    civil_to_secs(
+        num4(&b[0..4])? as i64,
+        num2(&b[5..7])?,
+        num2(&b[8..10])?,
+        h,
+        mi,
+        s,
+    )
 }
 
 /// A one-entry cache in front of [`parse_clf`]: access logs write the same

@@ -246,20 +246,7 @@ fn nginx_error_log_events_and_cause() {
     // With an access log of the same host: a burst from 07:00:10 with no
     // OOM kill is explained by the refused connections from 07:00:04.
     let dir = tempfile::tempdir().unwrap();
-    let mut access = String::new();
-    for sec in 0..1200 {
-        let (m, s) = (sec / 60, sec % 60);
-        for k in 0..5 {
-            let status = if (10..400).contains(&sec) && k < 3 {
-                502
-            } else {
-                200
-            };
-            access.push_str(&format!(
-                "10.0.0.{k} - - [02/Feb/2023:07:{m:02}:{s:02} +0300] \"GET /api HTTP/1.1\" {status} 10 \"-\" \"t\"\n"
-            ));
-        }
-    }
+    let access = burst_access(1200, 10..400);
     write(dir.path(), "web-01/access.log", access.as_bytes());
     let err = std::fs::read(root().join("fixtures/formats/nginx-error.log")).unwrap();
     write(dir.path(), "web-01/error.log", &err);

@@ -14,22 +14,12 @@ fn json_of(args: &[&str]) -> Value {
 }
 
 /// A web-01 access log with a burst of 502s from 07:00:10 to 07:05:59.
-fn burst_access(host_dir: &std::path::Path) {
-    let mut access = String::new();
-    for sec in 0..900 {
-        let (m, s) = (sec / 60, sec % 60);
-        for k in 0..5 {
-            let status = if (10..360).contains(&sec) && k < 3 {
-                502
-            } else {
-                200
-            };
-            access.push_str(&format!(
-                "10.0.0.{k} - - [02/Feb/2023:07:{m:02}:{s:02} +0300] \"GET /api HTTP/1.1\" {status} 10 \"-\" \"t\"\n"
-            ));
-        }
-    }
-    write(host_dir, "access.log", access.as_bytes());
+fn write_burst(host_dir: &std::path::Path) {
+    write(
+        host_dir,
+        "access.log",
+        burst_access(900, 10..360).as_bytes(),
+    );
 }
 
 fn signals_of(inc: &Value) -> Vec<(String, String, String, u64)> {
@@ -52,7 +42,7 @@ fn signals_of(inc: &Value) -> Vec<(String, String, String, u64)> {
 fn python_traceback_is_the_cause_and_block_size_does_not_matter() {
     let dir = tempfile::tempdir().unwrap();
     let host = dir.path().join("web-01");
-    burst_access(&host);
+    write_burst(&host);
     let app = std::fs::read(root().join("fixtures/formats/app-python.log")).unwrap();
     write(&host, "app.log", &app);
     let root_arg = dir.path().to_str().unwrap();
@@ -98,7 +88,7 @@ fn python_traceback_is_the_cause_and_block_size_does_not_matter() {
 fn java_json_and_journal_signals() {
     let dir = tempfile::tempdir().unwrap();
     let host = dir.path().join("web-02");
-    burst_access(&host);
+    write_burst(&host);
     for f in ["app-java.log", "app.jsonl", "journal-services.log"] {
         let data = std::fs::read(root().join("fixtures/formats").join(f)).unwrap();
         write(&host, f, &data);

@@ -48,27 +48,7 @@ fn iso(b: &[u8]) -> Option<Stamp> {
 
 /// PHP: `26-Apr-2023 16:28:16 UTC` or `07-Apr-2021 12:06:02`.
 fn php(b: &[u8]) -> Option<Stamp> {
-    if b.len() < 20 || b[2] != b'-' || b[6] != b'-' || b[11] != b' ' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let s = b.get(r)?;
-        s.iter()
-            .all(u8::is_ascii_digit)
-            .then(|| s.iter().fold(0, |a, c| a * 10 + (c - b'0') as u32))
-    };
-    let mo = time::month_from_abbrev(&b[3..6])?;
-    if b[14] != b':' || b[17] != b':' {
-        return None;
-    }
-    let naive = time::civil_to_secs(
-        num(7..11)? as i64,
-        mo,
-        num(0..2)?,
-        num(12..14)?,
-        num(15..17)?,
-        num(18..20)?,
-    )?;
+    let naive = time::day_month_year(b, b'-', b' ')?;
     let utc = b[20..].starts_with(b" UTC") || b[20..].starts_with(b" GMT");
     Some(stamp_of(naive, utc.then_some(0)))
 }

@@ -41,18 +41,6 @@ pub enum UpstreamKind {
 }
 
 impl UpstreamKind {
-    pub const ALL: [UpstreamKind; 9] = [
-        UpstreamKind::Refused,
-        UpstreamKind::QueueFull,
-        UpstreamKind::ConnectFailed,
-        UpstreamKind::TimedOut,
-        UpstreamKind::Closed,
-        UpstreamKind::Reset,
-        UpstreamKind::NoLive,
-        UpstreamKind::BadHeader,
-        UpstreamKind::WorkerKilled,
-    ];
-
     /// The kind's name in JSON.
     pub fn name(&self) -> &'static str {
         match self {
@@ -84,6 +72,13 @@ impl UpstreamKind {
     }
 }
 
+/// In JSON, a kind is its name.
+impl serde::Serialize for UpstreamKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 impl fmt::Display for UpstreamKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -105,7 +100,7 @@ const LEVELS: &[&[u8]] = &[
 
 /// Parses one error-log line.
 pub fn parse_line(line: &[u8]) -> Option<ErrorLine> {
-    let naive = stamp(line.get(..19)?)?;
+    let naive = time::year_month_day_slashed(line.get(..19)?)?;
     let rest = line[19..].strip_prefix(b" [")?;
     let close = memchr::memchr(b']', rest)?;
     if !LEVELS.contains(&&rest[..close]) {
@@ -124,27 +119,6 @@ pub fn parse_line(line: &[u8]) -> Option<ErrorLine> {
         naive,
         event: classify(msg),
     })
-}
-
-/// `2023/02/02 07:00:04`.
-fn stamp(b: &[u8]) -> Option<i64> {
-    if b[4] != b'/' || b[7] != b'/' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| -> Option<u32> {
-        let s = &b[r];
-        s.iter()
-            .all(u8::is_ascii_digit)
-            .then(|| s.iter().fold(0, |a, c| a * 10 + (c - b'0') as u32))
-    };
-    time::civil_to_secs(
-        n(0..4)? as i64,
-        n(5..7)?,
-        n(8..10)?,
-        n(11..13)?,
-        n(14..16)?,
-        n(17..19)?,
-    )
 }
 
 fn has(h: &[u8], n: &str) -> bool {

@@ -73,13 +73,8 @@ pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine> {
     }
     let rest = msg[sp + 1..].strip_prefix(b"[")?;
     let close = memchr(b']', rest)?;
-    let date = &rest[..close];
     // 06/Feb/2009:12:14:14.655
-    if date.len() < 20 || date[2] != b'/' || date[6] != b'/' || date[11] != b':' {
-        return None;
-    }
-    let (utc, off) = time::parse_clf(&[&date[..20], b" +0000"].concat())?;
-    debug_assert_eq!(off, 0);
+    let naive = time::day_month_year(&rest[..close], b'/', b':')?;
     let fields = &rest[close + 1..];
     // frontend backend/server timers status bytes …
     let mut words = fields.split(|c| *c == b' ').filter(|w| !w.is_empty());
@@ -102,7 +97,7 @@ pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine> {
         return None;
     }
     Some(HaproxyLine {
-        naive: utc,
+        naive,
         // -1: the connection was aborted before a response; not an error.
         status: status.max(0) as u16,
     })

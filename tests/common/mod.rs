@@ -73,3 +73,24 @@ pub fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
     std::fs::write(&p, data).unwrap();
     p
 }
+
+/// A combined log from 2023-02-02 07:00:00 +03:00, five requests a second
+/// for `seconds` seconds, three of each second's five answered 502 during
+/// `burst` (seconds from the start).
+pub fn burst_access(seconds: u32, burst: std::ops::Range<u32>) -> String {
+    let mut access = String::new();
+    for sec in 0..seconds {
+        let (m, s) = (sec / 60, sec % 60);
+        for k in 0..5 {
+            let status = if burst.contains(&sec) && k < 3 {
+                502
+            } else {
+                200
+            };
+            access.push_str(&format!(
+                "10.0.0.{k} - - [02/Feb/2023:07:{m:02}:{s:02} +0300] \"GET /api HTTP/1.1\" {status} 10 \"-\" \"t\"\n"
+            ));
+        }
+    }
+    access
+}
