@@ -22,6 +22,7 @@ use crate::format::Format;
 use crate::pipeline::{self, Scan, ScanOptions};
 use crate::progress::ProgressHook;
 use crate::source::{self, HostFrom, Input, InputSpec, MapPolicy};
+use crate::summary::{InputSummary, Summary};
 use crate::time::{self, OffsetSecs, Zone};
 use std::sync::Arc;
 
@@ -440,6 +441,23 @@ fn total_size(inputs: &[Input]) -> Option<u64> {
 
 /// Runs the whole analysis.
 pub fn analyze(config: &Config) -> Result<Analysis> {
+    let summary = read(config)?;
+    finish(summary, config)
+}
+
+/// Checks what `finish` needs of the configuration.
+fn check_params(config: &Config) -> Result<()> {
+    if config.params.window <= 0 || config.params.cooldown <= 0 || config.params.gap <= 0 {
+        return Err(Error::Usage(
+            "--window, --cooldown and --gap must be positive".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads every input (in parallel, on `config.threads` workers) into a
+/// [`Summary`]: the line accounting of each input and the merged buckets.
+pub fn read(config: &Config) -> Result<Summary> {
     let threads = config.threads.unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -448,20 +466,16 @@ pub fn analyze(config: &Config) -> Result<Analysis> {
             threads,
             message: e.to_string(),
         })?;
-    pool.install(|| analyze_in_pool(config))
+    pool.install(|| read_in_pool(config))
 }
 
-fn analyze_in_pool(config: &Config) -> Result<Analysis> {
+fn read_in_pool(config: &Config) -> Result<Summary> {
     if config.inputs.is_empty() {
         return Err(Error::Usage("no input paths given".into()));
     }
-    if config.params.window <= 0 || config.params.cooldown <= 0 || config.params.gap <= 0 {
-        return Err(Error::Usage(
-            "--window, --cooldown and --gap must be positive".into(),
-        ));
-    }
+    check_params(config)?;
     let signals = Signals::new(&config.signals).map_err(Error::Usage)?;
-    let (inputs, expand_errors) = source::expand(&config.inputs);
+    let (inputs, errors) = source::expand(&config.inputs);
     let opts = ScanOptions {
         signals: Arc::new(signals),
         boot_time: config.boot_time,
@@ -478,7 +492,7 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
     if let Some(p) = progress {
         p.begin(total_size(&inputs));
     }
-    let mut scans: Vec<Scan> = inputs
+    let scans: Vec<Scan> = inputs
         .par_iter()
         .enumerate()
         .map(|(i, input)| pipeline::scan(i as u32, input, &opts, progress))
@@ -486,10 +500,31 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
     if let Some(p) = progress {
         p.end();
     }
+    let mut summary = Summary {
+        errors,
+        ..Summary::default()
+    };
+    for (input, scan) in inputs.iter().zip(scans) {
+        let name = scan
+            .format
+            .map_or_else(|| "unknown".to_string(), |f| f.describe(&config.customs));
+        let (s, buckets) = InputSummary::new(input, scan, name);
+        summary.inputs.push(s);
+        summary.buckets = std::mem::take(&mut summary.buckets).merge(buckets);
+    }
+    Ok(summary)
+}
 
-    let mut buckets = scans.iter_mut().fold(BucketSet::default(), |acc, s| {
-        acc.merge(std::mem::take(&mut s.buckets))
-    });
+/// Places, joins and detects over what was read: the analysis of a
+/// summary (of this run, or merged from several).
+pub fn finish(summary: Summary, config: &Config) -> Result<Analysis> {
+    check_params(config)?;
+    let Summary {
+        inputs,
+        errors: expand_errors,
+        mut buckets,
+        ..
+    } = summary;
     let placer = Placer::new(&buckets, config.tz);
     let mut notes: BTreeSet<String> = BTreeSet::new();
 
@@ -522,21 +557,15 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
         };
         placed.push(PlacedOomLine {
             kind: l.kind,
-            kill: kill_of(l, t, input, &scans[l.origin.input as usize]),
+            kill: kill_of(l, t, input),
         });
     }
     let kills = detect::join_kills(placed);
     let incidents = detect::detect(&buckets, &kills, &config.params);
 
     let mut reports = Vec::new();
-    for (input, scan) in inputs.iter().zip(&scans) {
-        reports.push(input_report(
-            input,
-            scan,
-            &placer,
-            &config.customs,
-            &mut notes,
-        ));
+    for input in &inputs {
+        reports.push(input_report(input, &placer, &mut notes));
     }
     for e in expand_errors {
         reports.push(InputReport {
@@ -577,7 +606,7 @@ fn analyze_in_pool(config: &Config) -> Result<Analysis> {
         let Some(t) = place_event(&placer, config, &mut notes, input, stamp, &k.host) else {
             continue;
         };
-        let line = scans[k.input as usize].line_of(c.first);
+        let line = input.line_of(c.first);
         signals.push((t, k, c, format!("{}:{line}", input.display)));
     }
     for r in &mut incidents {
@@ -615,7 +644,7 @@ fn place_event(
     placer: &Placer,
     config: &Config,
     notes: &mut BTreeSet<String>,
-    input: &Input,
+    input: &InputSummary,
     stamp: Stamp,
     host: &str,
 ) -> Option<Time> {
@@ -631,8 +660,8 @@ fn place_event(
     (!outside).then_some(t)
 }
 
-fn kill_of(l: &OomLine, t: Time, input: &Input, scan: &Scan) -> OomKill {
-    let line = scan.line_of(l.origin);
+fn kill_of(l: &OomLine, t: Time, input: &InputSummary) -> OomKill {
+    let line = input.line_of(l.origin);
     OomKill {
         utc: t.utc,
         offset: t.offset,
@@ -649,16 +678,13 @@ fn kill_of(l: &OomLine, t: Time, input: &Input, scan: &Scan) -> OomKill {
 }
 
 fn input_report(
-    input: &Input,
-    scan: &Scan,
+    input: &InputSummary,
     placer: &Placer,
-    customs: &[LogFormat],
     notes: &mut BTreeSet<String>,
 ) -> InputReport {
+    let scan = input;
     let t = &scan.tally;
-    let format_name = scan
-        .format
-        .map_or_else(|| "unknown".to_string(), |f| f.describe(customs));
+    let format_name = scan.format_name.clone();
     let host = t
         .named_host
         .as_ref()

@@ -248,6 +248,96 @@ impl Series {
 /// Builds a [`Series`] from requests in the order a log holds them, keeping
 /// the current hour and offset at hand: consecutive lines nearly always
 /// share both, so the hot path costs no map look-up per line.
+/// How a [`Series`] is written in a summary: the seconds with requests as
+/// flat triples `[Δt, requests, 5xx]` (Δt from the second listed before, the
+/// first from 0), the 5xx per second and status as `[Δt, status, n]`, the
+/// requests per UTC offset as `[offset, n]`, and the totals.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeriesRepr {
+    requests: u64,
+    errors: u64,
+    seconds: Vec<i64>,
+    status: Vec<i64>,
+    offsets: Vec<(OffsetSecs, u64)>,
+}
+
+/// Seconds further than this from 1970 are not log times.
+const FAR: i64 = 1 << 40;
+
+impl serde::Serialize for Series {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seconds = Vec::new();
+        let mut prev = 0;
+        for (h, hour) in &self.hours {
+            for i in 0..HOUR as usize {
+                let (r, e) = (hour.requests[i], hour.errors[i]);
+                if r == 0 && e == 0 {
+                    continue;
+                }
+                let t = h * HOUR + i as i64;
+                seconds.extend([t - prev, r as i64, e as i64]);
+                prev = t;
+            }
+        }
+        let mut status = Vec::with_capacity(self.status.len() * 3);
+        prev = 0;
+        for ((t, st), n) in &self.status {
+            status.extend([t - prev, *st as i64, *n as i64]);
+            prev = *t;
+        }
+        SeriesRepr {
+            requests: self.requests,
+            errors: self.errors,
+            seconds,
+            status,
+            offsets: self.offsets.iter().map(|(o, n)| (*o, *n)).collect(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Series {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let r = SeriesRepr::deserialize(d)?;
+        let bad = |what: &str| D::Error::custom(format!("series: {what}"));
+        if r.seconds.len() % 3 != 0 || r.status.len() % 3 != 0 {
+            return Err(bad("a list is not made of triples"));
+        }
+        let count = |v: i64| u32::try_from(v).map_err(|_| bad("a count is out of range"));
+        // Δt must move forward (the first may be anything but stay near 1970).
+        let step = |first: bool, prev: i64, dt: i64| {
+            prev.checked_add(dt)
+                .filter(|t| t.abs() < FAR && (first || dt > 0))
+                .ok_or_else(|| bad("seconds are not listed in increasing order"))
+        };
+        let mut out = Series {
+            requests: r.requests,
+            errors: r.errors,
+            offsets: r.offsets.into_iter().collect(),
+            ..Series::default()
+        };
+        let mut t = 0;
+        for (n, c) in r.seconds.chunks_exact(3).enumerate() {
+            t = step(n == 0, t, c[0])?;
+            let (h, i) = (t.div_euclid(HOUR), t.rem_euclid(HOUR) as usize);
+            let hour = out.hours.entry(h).or_insert_with(Hour::zero);
+            hour.requests[i] = count(c[1])?;
+            hour.errors[i] = count(c[2])?;
+        }
+        t = 0;
+        for (n, c) in r.status.chunks_exact(3).enumerate() {
+            t = step(n == 0 || c[0] == 0, t, c[0])?;
+            let st = u16::try_from(c[1]).map_err(|_| bad("a status is out of range"))?;
+            if out.status.insert((t, st), count(c[2])?).is_some() {
+                return Err(bad("a (second, status) is listed twice"));
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[derive(Default)]
 pub struct SeriesBuilder {
     series: Series,
@@ -336,24 +426,56 @@ impl Cursor<'_> {
 
 /// Everything the parsers extracted, merged: one series per host and the
 /// OOM-killer lines (kept sorted, so that equal contents compare equal).
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+#[derive(Clone, PartialEq, Eq, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct BucketSet {
     pub series: BTreeMap<String, Series>,
     pub oom: Vec<OomLine>,
     /// Upstream failures and killed workers (nginx error log), counted per
     /// host, upstream, kind and second: bounded by the time span and the
     /// configured upstreams, not by the number of lines.
+    #[serde(with = "pairs")]
     pub upstream: BTreeMap<UpstreamKey, u64>,
     /// Application and service signals (`format::signals`), counted per
     /// input, host, signal, process and second, with the first line's text.
+    #[serde(with = "pairs")]
     pub signals: BTreeMap<SignalKey, SignalCount>,
     /// Requests whose log gives local wall-clock time only (HAProxy), per
     /// (input, host), counted in naive seconds until placed in a zone.
+    #[serde(with = "pairs")]
     pub local_series: BTreeMap<(u32, String), Series>,
 }
 
 /// Puts `v` under `k`, merged into what is there already: the values move
 /// rather than being merged into an empty default.
+/// Maps whose keys are not strings, written as lists of `[key, value]`.
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        map: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        let list = Vec::<(K, V)>::deserialize(d)?;
+        let n = list.len();
+        let map: BTreeMap<K, V> = list.into_iter().collect();
+        if map.len() != n {
+            return Err(serde::de::Error::custom("a key is listed twice"));
+        }
+        Ok(map)
+    }
+}
+
 fn merge_entry<K: Ord, V>(map: &mut BTreeMap<K, V>, k: K, v: V, merge: impl FnOnce(&mut V, V)) {
     match map.entry(k) {
         Entry::Occupied(mut e) => merge(e.get_mut(), v),
@@ -364,7 +486,9 @@ fn merge_entry<K: Ord, V>(map: &mut BTreeMap<K, V>, k: K, v: V, merge: impl FnOn
 }
 
 /// What a signal count is kept under.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct SignalKey {
     pub input: u32,
     pub host: String,
@@ -377,7 +501,7 @@ pub struct SignalKey {
 }
 
 /// How many lines held a signal, and the text of the first of them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SignalCount {
     pub count: u64,
     pub first: Origin,
@@ -395,7 +519,9 @@ impl SignalCount {
 }
 
 /// What an upstream-failure count is kept under.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct UpstreamKey {
     /// The input it was read from, for notes about its time zone.
     pub input: u32,
@@ -483,6 +609,48 @@ impl BucketSet {
     }
 
     /// The service: every host's requests summed.
+    /// Adds `shift` to every input number, for appending after `shift`
+    /// other inputs (`summary::Summary::merge`).
+    pub fn renumber_inputs(&mut self, shift: u32) {
+        if shift == 0 {
+            return;
+        }
+        for l in &mut self.oom {
+            l.origin.input += shift;
+        }
+        self.upstream = std::mem::take(&mut self.upstream)
+            .into_iter()
+            .map(|(k, n)| {
+                let input = k.input + shift;
+                (UpstreamKey { input, ..k }, n)
+            })
+            .collect();
+        self.signals = std::mem::take(&mut self.signals)
+            .into_iter()
+            .map(|(k, mut c)| {
+                c.first.input += shift;
+                let input = k.input + shift;
+                (SignalKey { input, ..k }, c)
+            })
+            .collect();
+        self.local_series = std::mem::take(&mut self.local_series)
+            .into_iter()
+            .map(|((i, h), s)| ((i + shift, h), s))
+            .collect();
+    }
+
+    /// The highest input number any event names.
+    pub fn max_input(&self) -> Option<u32> {
+        let oom = self.oom.iter().map(|l| l.origin.input);
+        let upstream = self.upstream.keys().map(|k| k.input);
+        let signals = self
+            .signals
+            .iter()
+            .flat_map(|(k, c)| [k.input, c.first.input]);
+        let local = self.local_series.keys().map(|(i, _)| *i);
+        oom.chain(upstream).chain(signals).chain(local).max()
+    }
+
     pub fn service(&self) -> Series {
         let mut all = Series::default();
         for s in self.series.values() {
@@ -519,6 +687,27 @@ mod tests {
             b.series_mut(host).add(&req(*t, *s));
         }
         b
+    }
+
+    #[test]
+    fn series_round_trip_and_damage_is_refused() {
+        let b = set(
+            "web-01",
+            &[(-3, 200), (10, 200), (10, 502), (10, 504), (7205, 500)],
+        );
+        let text = serde_json::to_string(&b).unwrap();
+        assert_eq!(serde_json::from_str::<BucketSet>(&text).unwrap(), b);
+        let s = serde_json::to_value(&b.series["web-01"]).unwrap();
+        let broken = |field: &str, v: serde_json::Value| {
+            let mut s = s.clone();
+            s[field] = v;
+            serde_json::from_value::<Series>(s).unwrap_err().to_string()
+        };
+        assert!(broken("seconds", serde_json::json!([1, 2])).contains("triples"));
+        assert!(broken("seconds", serde_json::json!([5, 1, 0, -1, 1, 0])).contains("order"));
+        assert!(broken("seconds", serde_json::json!([5, -1, 0])).contains("range"));
+        assert!(broken("status", serde_json::json!([5, 70000, 1])).contains("range"));
+        assert!(broken("seconds", serde_json::json!([i64::MAX, 1, 0])).contains("order"));
     }
 
     #[test]

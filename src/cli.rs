@@ -35,6 +35,10 @@ above it that is not a generic name (log, nginx, archive…):
 archive/web-01/nginx/access.log.2.gz belongs to web-01. Syslog lines name
 their own host.
 
+Summaries: each host runs `logburst --save-summary HOST.json PATHS…`; then
+`logburst merge [OPTIONS] SUMMARY…` finds the fleet's incidents as if one run
+had read every host's logs (see README, Scale-out).
+
 Exit codes: 0 analysis done; 1 incidents found and --exit-code given;
 2 bad usage, or an input could not be read at all.
 
@@ -135,9 +139,19 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = MmapArg::Never, value_name = "WHEN")]
     pub mmap: MmapArg,
 
+    /// Also write what was read (buckets, rare events, line accounting) as
+    /// a summary that `logburst merge` combines with other hosts' (JSON;
+    /// zstd or gzip when FILE ends in .zst or .gz).
+    #[arg(long, value_name = "FILE")]
+    pub save_summary: Option<std::path::PathBuf>,
+
     /// Block size for parallel parsing (testing aid).
     #[arg(long, hide = true, default_value_t = DEFAULT_BLOCK_SIZE)]
     pub block_size: usize,
+
+    /// Set by `logburst merge`: the paths are summaries.
+    #[arg(long, hide = true)]
+    pub merge: bool,
 }
 
 #[derive(Default)]
@@ -231,6 +245,27 @@ impl Args {
             .map(|s| time::parse_instant(s, self.tz.as_ref()))
             .transpose()
             .map_err(|e| format!("{flag}: {e}"))
+    }
+
+    /// The flags that only matter while logs are read, given to `merge`.
+    pub fn read_only_flags(&self) -> Vec<&'static str> {
+        let mut given = Vec::new();
+        let flags: [(&'static str, bool); 8] = [
+            ("--log-format", self.log_format.is_some()),
+            ("--nginx-log-format", !self.nginx_log_format.is_empty()),
+            ("--nginx-conf", !self.nginx_conf.is_empty()),
+            ("--signal", !self.signal.is_empty()),
+            ("--year", self.year.is_some()),
+            ("--boot-time", self.boot_time.is_some()),
+            ("--save-summary", self.save_summary.is_some()),
+            ("--mmap", self.mmap != MmapArg::Never),
+        ];
+        for (name, set) in flags {
+            if set {
+                given.push(name);
+            }
+        }
+        given
     }
 
     pub fn config(&self) -> Result<(Config, Vec<String>), String> {

@@ -7,7 +7,9 @@
 use crate::time::OffsetSecs;
 
 /// When a line says it was written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Stamp {
     /// The log wrote its zone: a UTC instant plus the offset it was written with.
     Zoned { utc: i64, offset: OffsetSecs },
@@ -45,7 +47,9 @@ impl Request {
 /// Where a record came from: input index, block index within the input and
 /// line number within the block (0-based). Absolute line numbers are known only
 /// once every block of the input has been counted; see `pipeline`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Origin {
     pub input: u32,
     pub block: u32,
@@ -54,7 +58,9 @@ pub struct Origin {
 
 /// Which of the kernel OOM-killer's lines this was. One kill is usually
 /// described by several of them (see `format::oom`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum OomLineKind {
     /// `oom-kill:constraint=…,task=…,pid=…` (kernel 5.0+ summary).
     Summary,
@@ -70,7 +76,9 @@ pub enum OomLineKind {
 }
 
 /// One OOM-killer line, as parsed.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct OomLine {
     pub stamp: Stamp,
     pub host: String,

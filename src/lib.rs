@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod source;
+pub mod summary;
 pub mod time;
 
 pub use analysis::{analyze, Analysis, Config};

@@ -11,9 +11,16 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use logburst::report::{self, Output};
+use logburst::summary::Summary;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
+    // `logburst merge SUMMARY…` is the main command over summaries instead
+    // of logs; its options are the same.
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.get(1).is_some_and(|a| a == "merge") {
+        argv[1] = "--merge".into();
+    }
+    let args = cli::Args::parse_from(argv);
     match run(&args) {
         Ok(code) => code,
         Err(e) => {
@@ -31,7 +38,26 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         }
     }
     config.progress = bar::hook(args.quiet);
-    let analysis = logburst::analyze(&config)?;
+    let analysis = if args.merge {
+        let given = args.read_only_flags();
+        if !given.is_empty() {
+            anyhow::bail!(
+                "merge: {} only apply while logs are read; give them to the runs that write the summaries",
+                given.join(", ")
+            );
+        }
+        let mut merged = Summary::default();
+        for p in &args.paths {
+            merged = merged.merge(Summary::load(std::path::Path::new(p))?)?;
+        }
+        logburst::analysis::finish(merged, &config)?
+    } else {
+        let summary = logburst::analysis::read(&config)?;
+        if let Some(p) = &args.save_summary {
+            summary.save(p)?;
+        }
+        logburst::analysis::finish(summary, &config)?
+    };
 
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -69,7 +69,7 @@ fn format_by_name(opts: &ScanOptions, input: &Input) -> Option<Format> {
 }
 
 /// A malformed line kept for the report.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Sample {
     pub block: u32,
     pub line: u32,
@@ -79,7 +79,7 @@ pub struct Sample {
 }
 
 /// The line accounting of (part of) an input. A monoid, like the buckets.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     pub lines: u64,
     pub parsed: u64,
@@ -165,7 +165,7 @@ pub struct Scan {
 
 /// The 1-based line number in its input of line `line` (0-based) of block
 /// `block`, given where each block starts.
-fn line_number(block_starts: &[u64], block: u32, line: u32) -> u64 {
+pub fn line_number(block_starts: &[u64], block: u32, line: u32) -> u64 {
     block_starts.get(block as usize).copied().unwrap_or(0) + line as u64 + 1
 }
 

@@ -50,7 +50,7 @@ impl InputSpec {
 }
 
 /// How an input's host was chosen; the report says so.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HostFrom {
     Label,
     Path,
@@ -58,7 +58,7 @@ pub enum HostFrom {
 }
 
 /// One file (or standard input) to analyse.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Input {
     /// `None` for standard input.
     pub path: Option<PathBuf>,
@@ -71,7 +71,7 @@ pub struct Input {
 }
 
 /// An input that could not be read at all.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InputError {
     pub path: String,
     pub message: String,
@@ -267,7 +267,7 @@ pub fn describe_io(e: &io::Error) -> String {
 }
 
 /// How an input is compressed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Compression {
     None,
     Gzip,

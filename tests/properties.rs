@@ -239,3 +239,62 @@ proptest! {
         prop_assert!(hosts.iter().all(|h| per_host.contains_key(*h)));
     }
 }
+
+/// Every fixture file, in a fixed order: each log family, hence every kind
+/// of event a summary holds (requests, local-time requests, OOM lines,
+/// upstream failures, signals, malformed lines).
+fn all_fixture_files() -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for dir in ["fixtures/demo", "fixtures/formats"] {
+        for e in walkdir::WalkDir::new(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+            .sort_by_file_name()
+        {
+            let e = e.unwrap();
+            if e.file_type().is_file() && !e.path().to_string_lossy().ends_with(".conf") {
+                files.push(e.into_path());
+            }
+        }
+    }
+    files
+}
+
+fn json_of(a: &logburst::Analysis) -> String {
+    let mut out = Vec::new();
+    logburst::report::json::render(a, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Summaries of the runs over any contiguous split of the inputs,
+    /// written to JSON, read back and merged in order, give the analysis of
+    /// one run over all of them, byte for byte.
+    #[test]
+    fn merged_summaries_equal_one_run(cuts in proptest::collection::vec(any::<bool>(), 40)) {
+        let files = all_fixture_files();
+        let specs: Vec<InputSpec> = files
+            .iter()
+            .map(|p| InputSpec::parse(p.to_str().unwrap()))
+            .collect();
+        let params = Params::default();
+        let whole = config(specs.clone(), params, 2, 1 << 16);
+        let one = json_of(&analyze(&whole).unwrap());
+
+        let mut merged = logburst::summary::Summary::default();
+        let mut group = Vec::new();
+        for (i, s) in specs.iter().enumerate() {
+            group.push(s.clone());
+            if i + 1 == specs.len() || cuts[i % cuts.len()] {
+                let c = config(std::mem::take(&mut group), params, 1, 1 << 16);
+                let part = logburst::analysis::read(&c).unwrap();
+                let text = serde_json::to_vec(&part).unwrap();
+                let back = logburst::summary::Summary::from_json(&text).unwrap();
+                prop_assert_eq!(&back, &part);
+                merged = merged.merge(back).unwrap();
+            }
+        }
+        let from_merge = json_of(&logburst::analysis::finish(merged, &whole).unwrap());
+        prop_assert_eq!(from_merge, one);
+    }
+}

@@ -20,7 +20,9 @@ use crate::time::ClfCache;
 
 /// Which member of the family a line looks like (decided from what follows
 /// the byte count), used to name the format in the report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Flavor {
     Common,
     Combined,

@@ -25,7 +25,9 @@ pub use oom::OomMessage;
 pub use syslog::YearRule;
 
 /// A log format logburst reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Format {
     Access(access::Flavor),
     System(syslog::Flavor),

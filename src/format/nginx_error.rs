@@ -41,6 +41,18 @@ pub enum UpstreamKind {
 }
 
 impl UpstreamKind {
+    pub const ALL: [UpstreamKind; 9] = [
+        UpstreamKind::Refused,
+        UpstreamKind::QueueFull,
+        UpstreamKind::ConnectFailed,
+        UpstreamKind::TimedOut,
+        UpstreamKind::Closed,
+        UpstreamKind::Reset,
+        UpstreamKind::NoLive,
+        UpstreamKind::BadHeader,
+        UpstreamKind::WorkerKilled,
+    ];
+
     /// The kind's name in JSON.
     pub fn name(&self) -> &'static str {
         match self {
@@ -76,6 +88,18 @@ impl UpstreamKind {
 impl serde::Serialize for UpstreamKind {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UpstreamKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        UpstreamKind::ALL
+            .into_iter()
+            .find(|k| k.name() == name)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown upstream failure kind '{name}'"))
+            })
     }
 }
 

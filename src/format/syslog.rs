@@ -17,7 +17,9 @@ use crate::event::Stamp;
 use crate::time::{self, BsdStamp};
 
 /// The member of the family a line's shape shows; used to name the format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Flavor {
     Rfc3164,
     Journal,

@@ -1,0 +1,263 @@
+//! A run's summary: what reading the inputs gave, before anything is placed
+//! in time or detected. It is what `--save-summary` writes, what `logburst
+//! merge` reads back, and what a cron state (`state`) keeps of past runs.
+//!
+//! Summaries combine like the bucket sets inside one run: [`Summary::merge`]
+//! appends the second one's inputs after the first's and merges the buckets,
+//! so merging the summaries of several runs gives exactly the value one run
+//! over all their inputs (in the same order) would have read, and the same
+//! analysis.
+//!
+//! On disk a summary is JSON (schema [`SCHEMA`]), compressed with zstd or
+//! gzip when the file name ends in `.zst` or `.gz`; reading sniffs the
+//! compression from the first bytes. Its size grows with the time span and
+//! the hosts covered (one `[Δt, requests, 5xx]` triple per second with
+//! traffic, one per second and 5xx status), not with the number of lines.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::bucket::BucketSet;
+use crate::error::{Error, Result};
+use crate::event::Origin;
+use crate::format::Format;
+use crate::pipeline::{Scan, Tally};
+use crate::source::{Compression, HostFrom, Input, InputError};
+
+/// The schema name written in every summary; a summary with another one is
+/// refused rather than half-read.
+pub const SCHEMA: &str = "logburst-summary/1";
+
+/// What one input gave.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputSummary {
+    /// The path as shown in reports.
+    pub display: String,
+    pub host: String,
+    pub host_from: HostFrom,
+    pub format: Option<Format>,
+    /// The format's name as the run that read it described it.
+    pub format_name: String,
+    pub compression: Option<Compression>,
+    pub tally: Tally,
+    /// Absolute line number (0-based) of each block's first line.
+    pub block_starts: Vec<u64>,
+    pub open_error: Option<String>,
+}
+
+impl InputSummary {
+    pub fn new(input: &Input, scan: Scan, format_name: String) -> (InputSummary, BucketSet) {
+        (
+            InputSummary {
+                display: input.display.clone(),
+                host: input.host.clone(),
+                host_from: input.host_from,
+                format: scan.format,
+                format_name,
+                compression: scan.compression,
+                tally: scan.tally,
+                block_starts: scan.block_starts,
+                open_error: scan.open_error,
+            },
+            scan.buckets,
+        )
+    }
+
+    /// The 1-based line number of a record's origin in this input.
+    pub fn line_of(&self, origin: Origin) -> u64 {
+        crate::pipeline::line_number(&self.block_starts, origin.block, origin.line)
+    }
+}
+
+/// The inputs of one or more runs and their merged buckets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub schema: String,
+    /// The logburst version that wrote it.
+    pub version: String,
+    pub inputs: Vec<InputSummary>,
+    /// Inputs that could not be read at all.
+    pub errors: Vec<InputError>,
+    pub buckets: BucketSet,
+}
+
+impl Default for Summary {
+    fn default() -> Summary {
+        Summary {
+            schema: SCHEMA.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            inputs: Vec::new(),
+            errors: Vec::new(),
+            buckets: BucketSet::default(),
+        }
+    }
+}
+
+impl Summary {
+    /// `self` followed by `other`: other's inputs are numbered after self's.
+    pub fn merge(mut self, mut other: Summary) -> Result<Summary> {
+        let shift = u32::try_from(self.inputs.len())
+            .ok()
+            .filter(|s| s.checked_add(other.inputs.len() as u32).is_some())
+            .ok_or_else(|| Error::Usage("too many inputs to merge".into()))?;
+        other.buckets.renumber_inputs(shift);
+        self.inputs.extend(other.inputs);
+        self.errors.extend(other.errors);
+        self.buckets = self.buckets.merge(other.buckets);
+        Ok(self)
+    }
+
+    /// Writes the summary to `path` (zstd- or gzip-compressed when its
+    /// name ends in `.zst` or `.gz`), through a temporary file renamed into
+    /// place, so a reader never sees half a summary.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let io_err = |e: io::Error| {
+            Error::Usage(format!(
+                "cannot write summary {}: {}",
+                path.display(),
+                crate::source::describe_io(&e)
+            ))
+        };
+        let tmp = temp_path(path);
+        let write = || -> io::Result<()> {
+            let f = BufWriter::new(File::create(&tmp)?);
+            let name = path.to_string_lossy();
+            let f = if name.ends_with(".zst") {
+                let mut z = zstd::stream::write::Encoder::new(f, 9)?;
+                serde_json::to_writer(&mut z, self)?;
+                z.finish()?
+            } else if name.ends_with(".gz") {
+                let mut z = flate2::write::GzEncoder::new(f, flate2::Compression::default());
+                serde_json::to_writer(&mut z, self)?;
+                z.finish()?
+            } else {
+                let mut f = f;
+                serde_json::to_writer(&mut f, self)?;
+                f.write_all(b"\n")?;
+                f
+            };
+            let f = f.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io_err(e)
+        })
+    }
+
+    /// Reads a summary written by [`Summary::save`].
+    pub fn load(path: &Path) -> Result<Summary> {
+        let cannot = |e: io::Error| {
+            Error::Usage(format!(
+                "cannot read summary {}: {}",
+                path.display(),
+                crate::source::describe_io(&e)
+            ))
+        };
+        let f = File::open(path).map_err(cannot)?;
+        let text = decompress(BufReader::new(f)).map_err(cannot)?;
+        Summary::from_json(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses and checks a summary.
+    pub fn from_json(text: &[u8]) -> std::result::Result<Summary, String> {
+        #[derive(Deserialize)]
+        struct Head {
+            schema: Option<String>,
+        }
+        let head: Head = serde_json::from_slice(text).map_err(|e| {
+            let ours = text.starts_with(b"{\"schema\":\"logburst-summary/");
+            if ours && e.is_eof() {
+                format!("a damaged summary (cut short: {e})")
+            } else {
+                format!("not a logburst summary (not JSON: {e})")
+            }
+        })?;
+        match head.schema.as_deref() {
+            Some(SCHEMA) => {}
+            Some(other) => {
+                return Err(format!(
+                    "a summary of schema '{other}', which this logburst ({}) does not read; it reads {SCHEMA}",
+                    env!("CARGO_PKG_VERSION")
+                ))
+            }
+            None => return Err("not a logburst summary (no \"schema\" field)".into()),
+        }
+        let s: Summary =
+            serde_json::from_slice(text).map_err(|e| format!("a damaged summary: {e}"))?;
+        s.check()?;
+        Ok(s)
+    }
+
+    /// Input numbers inside the buckets must name an input of the summary.
+    fn check(&self) -> std::result::Result<(), String> {
+        let n = self.inputs.len() as u64;
+        match self.buckets.max_input() {
+            Some(i) if u64::from(i) >= n => Err(format!(
+                "a damaged summary: its events name input {i} of {n}"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Reads a whole file, decompressing gzip or zstd (sniffed).
+fn decompress(mut r: impl io::BufRead) -> io::Result<Vec<u8>> {
+    let head = r.fill_buf()?;
+    let mut out = Vec::new();
+    if head.starts_with(&[0x1f, 0x8b]) {
+        flate2::bufread::MultiGzDecoder::new(r).read_to_end(&mut out)?;
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        zstd::stream::read::Decoder::with_buffer(r)?.read_to_end(&mut out)?;
+    } else {
+        r.read_to_end(&mut out)?;
+    }
+    Ok(out)
+}
+
+/// A temporary name next to `path`, unique to this process.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp-{}", std::process::id()));
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_foreign_and_damaged_files() {
+        assert!(Summary::from_json(b"hello")
+            .unwrap_err()
+            .contains("not JSON"));
+        assert!(Summary::from_json(b"{\"a\": 1}")
+            .unwrap_err()
+            .contains("no \"schema\""));
+        assert!(Summary::from_json(b"{\"schema\": \"logburst-summary/9\"}")
+            .unwrap_err()
+            .contains("does not read"));
+        let e = Summary::from_json(b"{\"schema\": \"logburst-summary/1\"}").unwrap_err();
+        assert!(e.contains("damaged"), "{e}");
+    }
+
+    #[test]
+    fn round_trips_through_every_compression() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Summary::default();
+        s.errors.push(InputError {
+            path: "x".into(),
+            message: "gone".into(),
+        });
+        for name in ["s.json", "s.json.zst", "s.json.gz"] {
+            let p = dir.path().join(name);
+            s.save(&p).unwrap();
+            assert_eq!(Summary::load(&p).unwrap(), s, "{name}");
+        }
+    }
+}

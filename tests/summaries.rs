@@ -1,0 +1,124 @@
+//! `--save-summary` and `logburst merge`: each host summarises its own logs
+//! and one merge finds the fleet's incidents, exactly as one run over every
+//! host's logs would (README, Scale-out).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{burst_access, fixture, logburst, write};
+
+/// Three hosts' logs under `dir/archive/`: the demo's web-01 (gzip-rotated
+/// access log, kernel log with OOM kills) and two generated ones.
+fn fleet(dir: &Path) {
+    for name in ["access.log", "access.log.1.gz", "kern.log"] {
+        let data = std::fs::read(fixture(&format!("demo/web-01/{name}"))).unwrap();
+        write(dir, &format!("archive/web-01/{name}"), &data);
+    }
+    write(
+        dir,
+        "archive/web-02/access.log",
+        burst_access(1800, 600..700).as_bytes(),
+    );
+    write(
+        dir,
+        "archive/web-03/access.log",
+        burst_access(1800, 1500..1530).as_bytes(),
+    );
+}
+
+fn sh(dir: &Path, script: &str) -> (i32, String, String) {
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .env("LOGBURST", env!("CARGO_BIN_EXE_logburst"))
+        .output()
+        .expect("run sh");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn has_parallel() -> bool {
+    Command::new("parallel")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The README's recipe, run as written (with GNU parallel when installed).
+#[test]
+fn per_host_summaries_merge_to_the_one_run_output() {
+    let dir = tempfile::tempdir().unwrap();
+    fleet(dir.path());
+    let (code, one, err) = sh(dir.path(), r#""$LOGBURST" -o json archive/web-*"#);
+    assert_eq!(code, 0, "{err}");
+
+    let summarise = if has_parallel() {
+        r#"mkdir -p summaries && ls -d archive/web-* | parallel -j 2 "$LOGBURST" -q --save-summary summaries/{/}.json.zst {} '>' /dev/null"#
+    } else {
+        eprintln!(
+            "GNU parallel is not installed: the recipe's per-host runs are made one after another"
+        );
+        r#"mkdir -p summaries && for d in archive/web-*; do "$LOGBURST" -q --save-summary "summaries/$(basename "$d").json.zst" "$d" > /dev/null || exit 1; done"#
+    };
+    let (code, _, err) = sh(dir.path(), summarise);
+    assert_eq!(code, 0, "{err}");
+    let (code, merged, err) = sh(
+        dir.path(),
+        r#""$LOGBURST" merge -o json summaries/*.json.zst"#,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(merged, one, "merge differs from one run");
+
+    // The outage of each host is there: the fleet view was really built.
+    let j: serde_json::Value = serde_json::from_str(&merged).unwrap();
+    let hosts: Vec<String> = j["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["hosts"].as_array().unwrap().iter())
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect();
+    for h in ["web-01", "web-02", "web-03"] {
+        assert!(hosts.iter().any(|x| x == h), "{h} missing in {hosts:?}");
+    }
+    assert_eq!(j["inputs"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn merge_refuses_what_is_not_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = fixture("demo/web-01/access.log");
+    let r = logburst(&["merge", log.as_str()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not a logburst summary"), "{}", r.stderr);
+
+    let missing = dir.path().join("nope.json");
+    let r = logburst(&["merge", missing.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("nope.json"), "{}", r.stderr);
+
+    let s = dir.path().join("s.json");
+    let r = logburst(&[
+        "-q",
+        "--save-summary",
+        s.to_str().unwrap(),
+        &fixture("demo"),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&s).unwrap();
+    let cut = dir.path().join("cut.json");
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    let r = logburst(&["merge", cut.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("damaged summary"), "{}", r.stderr);
+
+    let r = logburst(&["merge", "--log-format", "combined", s.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--log-format only apply"), "{}", r.stderr);
+}
