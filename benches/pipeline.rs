@@ -28,9 +28,9 @@ fn generate(bytes: usize) -> Vec<u8> {
         let (h, m, s) = ((sec / 3600) % 24, (sec / 60) % 60, sec % 60);
         let day = 1 + (sec / 86_400) % 28;
         let burst = (burst_start..burst_end).contains(&sec);
-        let status = if burst && x % 3 != 0 || x % 100 == 0 {
+        let status = if burst && !x.is_multiple_of(3) || x.is_multiple_of(100) {
             502
-        } else if x % 17 == 0 {
+        } else if x.is_multiple_of(17) {
             404
         } else {
             200

@@ -213,6 +213,15 @@ pub struct IncidentReport {
     /// Traffic gaps: requests the preceding hour's rate predicted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected_requests: Option<u64>,
+    /// Incremental runs (`--state`): `new` (first reported now), `ongoing`
+    /// (reported before and still open) or `ended` (reported open before,
+    /// over now).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    /// Incremental runs: whether the logs read so far may still extend it
+    /// (its last bad second is within `--cooldown` of the newest data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -458,6 +467,20 @@ fn check_params(config: &Config) -> Result<()> {
 /// Reads every input (in parallel, on `config.threads` workers) into a
 /// [`Summary`]: the line accounting of each input and the merged buckets.
 pub fn read(config: &Config) -> Result<Summary> {
+    if config.inputs.is_empty() {
+        return Err(Error::Usage("no input paths given".into()));
+    }
+    let (inputs, errors) = source::expand(&config.inputs);
+    read_inputs(config, &inputs, errors)
+}
+
+/// [`read`] over inputs already expanded (and, for an incremental run,
+/// given where to take each up again).
+pub fn read_inputs(
+    config: &Config,
+    inputs: &[Input],
+    errors: Vec<source::InputError>,
+) -> Result<Summary> {
     let threads = config.threads.unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -466,16 +489,16 @@ pub fn read(config: &Config) -> Result<Summary> {
             threads,
             message: e.to_string(),
         })?;
-    pool.install(|| read_in_pool(config))
+    pool.install(|| read_in_pool(config, inputs, errors))
 }
 
-fn read_in_pool(config: &Config) -> Result<Summary> {
-    if config.inputs.is_empty() {
-        return Err(Error::Usage("no input paths given".into()));
-    }
+fn read_in_pool(
+    config: &Config,
+    inputs: &[Input],
+    errors: Vec<source::InputError>,
+) -> Result<Summary> {
     check_params(config)?;
     let signals = Signals::new(&config.signals).map_err(Error::Usage)?;
-    let (inputs, errors) = source::expand(&config.inputs);
     let opts = ScanOptions {
         signals: Arc::new(signals),
         boot_time: config.boot_time,
@@ -490,7 +513,7 @@ fn read_in_pool(config: &Config) -> Result<Summary> {
     };
     let progress = config.progress.as_ref().map(|h| &*h.0);
     if let Some(p) = progress {
-        p.begin(total_size(&inputs));
+        p.begin(total_size(inputs));
     }
     let scans: Vec<Scan> = inputs
         .par_iter()
@@ -518,6 +541,25 @@ fn read_in_pool(config: &Config) -> Result<Summary> {
 /// Places, joins and detects over what was read: the analysis of a
 /// summary (of this run, or merged from several).
 pub fn finish(summary: Summary, config: &Config) -> Result<Analysis> {
+    finish_with(summary, config, None).map(|(a, _)| a)
+}
+
+/// For an incremental run: the requests and 5xx of the series read by this
+/// run alone (its summary's, before merging with the history).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fresh {
+    pub requests: u64,
+    pub errors: u64,
+}
+
+/// [`finish`], also giving every OOM kill placed. With `fresh` (an
+/// incremental run, whose summary starts with `history` inputs), totals
+/// count only what this run read.
+pub fn finish_with(
+    summary: Summary,
+    config: &Config,
+    fresh: Option<Fresh>,
+) -> Result<(Analysis, Vec<OomKill>)> {
     check_params(config)?;
     let Summary {
         inputs,
@@ -527,6 +569,7 @@ pub fn finish(summary: Summary, config: &Config) -> Result<Analysis> {
     } = summary;
     let placer = Placer::new(&buckets, config.tz);
     let mut notes: BTreeSet<String> = BTreeSet::new();
+    let mut fresh_local = Fresh::default();
 
     // Requests counted in local time (HAProxy): placed in their host's zone
     // (at their first second; a DST change inside is not followed), then
@@ -540,11 +583,15 @@ pub fn finish(summary: Summary, config: &Config) -> Result<Analysis> {
             year_inferred: false,
         };
         let (t, zf, _) = placer.place(stamp, &host);
-        if let Some(zf) = zf {
-            let display = &inputs[input as usize].display;
-            notes.insert(zone_note(display, &zf, &placer, &host));
+        let source = &inputs[input as usize];
+        if let (Some(zf), false) = (zf, source.history) {
+            notes.insert(zone_note(&source.display, &zf, &placer, &host));
         }
         let shifted = series.shifted(first - t.utc, t.offset, config.since, config.until);
+        if !source.history {
+            fresh_local.requests += shifted.requests;
+            fresh_local.errors += shifted.errors;
+        }
         buckets.series_mut(&host).merge(shifted);
     }
 
@@ -564,7 +611,7 @@ pub fn finish(summary: Summary, config: &Config) -> Result<Analysis> {
     let incidents = detect::detect(&buckets, &kills, &config.params);
 
     let mut reports = Vec::new();
-    for input in &inputs {
+    for input in inputs.iter().filter(|i| !i.history) {
         reports.push(input_report(input, &placer, &mut notes));
     }
     for e in expand_errors {
@@ -614,16 +661,24 @@ pub fn finish(summary: Summary, config: &Config) -> Result<Analysis> {
         attach_upstream(r, &failures, &placer);
     }
     let p = &config.params;
-    Ok(Analysis {
+    let analysis = Analysis {
         schema: SCHEMA,
         window_seconds: p.window,
         inputs: reports,
         totals: Totals {
-            requests: buckets.requests(),
-            errors: buckets.errors(),
+            requests: fresh.map_or(buckets.requests(), |f| f.requests + fresh_local.requests),
+            errors: fresh.map_or(buckets.errors(), |f| f.errors + fresh_local.errors),
             oom_kills: kills.len() as u64,
-            upstream_failures: failures.iter().map(|(_, _, n)| n).sum(),
-            signals: signals.iter().map(|(_, _, c, _)| c.count).sum(),
+            upstream_failures: failures
+                .iter()
+                .filter(|(_, k, _)| !inputs[k.input as usize].history)
+                .map(|(_, _, n)| n)
+                .sum(),
+            signals: signals
+                .iter()
+                .filter(|(_, k, _, _)| !inputs[k.input as usize].history)
+                .map(|(_, _, c, _)| c.count)
+                .sum(),
         },
         incidents,
         thresholds: Thresholds {
@@ -634,7 +689,8 @@ pub fn finish(summary: Summary, config: &Config) -> Result<Analysis> {
             gap_seconds: p.gap,
         },
         notes: notes.into_iter().collect(),
-    })
+    };
+    Ok((analysis, kills))
 }
 
 /// Places a rare event's stamp (OOM line, upstream failure, signal) in
@@ -649,10 +705,10 @@ fn place_event(
     host: &str,
 ) -> Option<Time> {
     let (t, zf, yf) = placer.place(stamp, host);
-    if let Some(zf) = zf {
+    if let (Some(zf), false) = (zf, input.history) {
         notes.insert(zone_note(&input.display, &zf, placer, host));
     }
-    if let Some(yf) = yf {
+    if let (Some(yf), false) = (yf, input.history) {
         notes.insert(year_note(&input.display, &yf));
     }
     let outside =
@@ -948,6 +1004,8 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         probable_cause,
         timeline,
         expected_requests: (i.kind == Kind::TrafficGap).then_some(i.expected_requests),
+        status: None,
+        open: None,
     }
 }
 

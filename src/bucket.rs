@@ -122,6 +122,25 @@ impl Series {
         out
     }
 
+    /// Drops every second before `t` (an incremental run's history keeps
+    /// only the trailing seconds detection needs); totals follow.
+    pub fn trim_before(&mut self, t: i64) {
+        let h0 = t.div_euclid(HOUR);
+        self.hours = self.hours.split_off(&h0);
+        if let Some(hour) = self.hours.get_mut(&h0) {
+            let cut = t.rem_euclid(HOUR) as usize;
+            hour.requests[..cut].fill(0);
+            hour.errors[..cut].fill(0);
+        }
+        self.status = self.status.split_off(&(t, 0));
+        self.requests = 0;
+        self.errors = 0;
+        for hour in self.hours.values() {
+            self.requests += hour.requests.iter().map(|n| *n as u64).sum::<u64>();
+            self.errors += hour.errors.iter().map(|n| *n as u64).sum::<u64>();
+        }
+    }
+
     /// The first second with a request, if any.
     pub fn first_second(&self) -> Option<i64> {
         self.hours.iter().find_map(|(h, hour)| {
@@ -612,30 +631,35 @@ impl BucketSet {
     /// Adds `shift` to every input number, for appending after `shift`
     /// other inputs (`summary::Summary::merge`).
     pub fn renumber_inputs(&mut self, shift: u32) {
-        if shift == 0 {
-            return;
+        if shift != 0 {
+            self.map_inputs(|i| i + shift);
         }
+    }
+
+    /// Replaces every input number `i` with `f(i)`.
+    pub fn map_inputs(&mut self, f: impl Fn(u32) -> u32) {
         for l in &mut self.oom {
-            l.origin.input += shift;
+            l.origin.input = f(l.origin.input);
         }
+        self.oom.sort();
         self.upstream = std::mem::take(&mut self.upstream)
             .into_iter()
             .map(|(k, n)| {
-                let input = k.input + shift;
+                let input = f(k.input);
                 (UpstreamKey { input, ..k }, n)
             })
             .collect();
         self.signals = std::mem::take(&mut self.signals)
             .into_iter()
             .map(|(k, mut c)| {
-                c.first.input += shift;
-                let input = k.input + shift;
+                c.first.input = f(c.first.input);
+                let input = f(k.input);
                 (SignalKey { input, ..k }, c)
             })
             .collect();
         self.local_series = std::mem::take(&mut self.local_series)
             .into_iter()
-            .map(|((i, h), s)| ((i + shift, h), s))
+            .map(|((i, h), s)| ((f(i), h), s))
             .collect();
     }
 

@@ -145,6 +145,17 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub save_summary: Option<std::path::PathBuf>,
 
+    /// Cron mode: read only what is new since the run that wrote FILE,
+    /// report only incidents that are new or were open then, and update
+    /// FILE (see README, Cron).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["save_summary", "merge"])]
+    pub state: Option<std::path::PathBuf>,
+
+    /// With --state: forget the state and start over, reading every input
+    /// from its beginning.
+    #[arg(long, requires = "state")]
+    pub reset_state: bool,
+
     /// Block size for parallel parsing (testing aid).
     #[arg(long, hide = true, default_value_t = DEFAULT_BLOCK_SIZE)]
     pub block_size: usize,

@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod source;
+pub mod state;
 pub mod summary;
 pub mod time;
 

@@ -38,7 +38,13 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         }
     }
     config.progress = bar::hook(args.quiet);
-    let analysis = if args.merge {
+    let mut incremental = None;
+    let analysis = if let Some(path) = &args.state {
+        let run = logburst::state::run(&config, path, args.reset_state)?;
+        let a = run.analysis.clone();
+        incremental = Some(run);
+        a
+    } else if args.merge {
         let given = args.read_only_flags();
         if !given.is_empty() {
             anyhow::bail!(
@@ -73,6 +79,13 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         return Err(e.into());
     }
 
+    // The state moves on only once the report is out.
+    let mut found_new = false;
+    if let Some(run) = incremental {
+        found_new = run.found_new();
+        run.commit()?;
+    }
+
     let mut failed = false;
     for i in analysis.failed_inputs() {
         failed = true;
@@ -95,7 +108,9 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     }
     Ok(if failed {
         ExitCode::from(2)
-    } else if args.exit_code && !analysis.incidents.is_empty() {
+    } else if args.exit_code
+        && (found_new || (args.state.is_none() && !analysis.incidents.is_empty()))
+    {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

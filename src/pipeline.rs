@@ -161,6 +161,8 @@ pub struct Scan {
     pub open_error: Option<String>,
     /// Absolute line number of each block's first line.
     pub block_starts: Vec<u64>,
+    /// Content bytes read (decompressed; from the resume point).
+    pub consumed: u64,
 }
 
 /// The 1-based line number in its input of line `line` (0-based) of block
@@ -547,6 +549,7 @@ pub fn scan(
     }
     let format = opts
         .format
+        .or_else(|| input.resume.as_ref().and_then(|r| r.format))
         .or_else(|| format_by_name(opts, input))
         .or_else(|| {
             let mut head = Vec::with_capacity(SNIFF_BYTES);
@@ -590,7 +593,12 @@ pub fn scan(
     let mut buckets = buckets;
     buckets.resolve_signals(&tally.last_stamps);
     let mut tally = tally;
-    let block_starts = tally.block_starts();
+    let first_line = input.resume.as_ref().map_or(0, |r| r.first_line);
+    let block_starts: Vec<u64> = tally
+        .block_starts()
+        .into_iter()
+        .map(|b| b + first_line)
+        .collect();
     for s in &mut tally.samples {
         s.line_number = line_number(&block_starts, s.block, s.line);
     }
@@ -601,6 +609,7 @@ pub fn scan(
         buckets,
         open_error: None,
         block_starts,
+        consumed: opened.content_read.load(Ordering::Relaxed),
     }
 }
 

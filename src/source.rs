@@ -6,7 +6,7 @@
 //! `chunk` stage cuts into blocks.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -58,7 +58,7 @@ pub enum HostFrom {
 }
 
 /// One file (or standard input) to analyse.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Input {
     /// `None` for standard input.
     pub path: Option<PathBuf>,
@@ -68,6 +68,20 @@ pub struct Input {
     /// syslog, use that instead).
     pub host: String,
     pub host_from: HostFrom,
+    /// Where an incremental run (`--state`) takes the input up again.
+    pub resume: Option<Resume>,
+}
+
+/// The part of an input an incremental run reads: the content bytes
+/// `skip..end` (after decompression), numbered from line `first_line + 1`,
+/// in the format an earlier run detected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resume {
+    pub skip: u64,
+    /// `None`: to the end.
+    pub end: Option<u64>,
+    pub first_line: u64,
+    pub format: Option<crate::format::Format>,
 }
 
 /// An input that could not be read at all.
@@ -173,6 +187,7 @@ fn make_input(path: Option<PathBuf>, label: &Option<String>) -> Input {
         display,
         host,
         host_from,
+        resume: None,
     }
 }
 
@@ -345,6 +360,9 @@ pub struct Opened {
     pub size: Option<u64>,
     /// Bytes read from disk so far.
     pub raw_read: Arc<AtomicU64>,
+    /// Content bytes (decompressed) handed on, counted from the resume
+    /// point: where the next incremental run starts is `skip` plus this.
+    pub content_read: Arc<AtomicU64>,
 }
 
 const READ_BUFFER: usize = 1 << 20;
@@ -392,9 +410,24 @@ fn try_map(f: &File, m: &std::fs::Metadata, policy: MapPolicy) -> Option<Arc<mem
     Some(Arc::new(map))
 }
 
+/// Reads until `buf` is full or the end; returns how much was read.
+pub fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 /// Opens an input and sniffs its compression from the first bytes.
 pub fn open(input: &Input, policy: MapPolicy) -> io::Result<Opened> {
     let raw_read = Arc::new(AtomicU64::new(0));
+    let mut seeked = false;
     let (raw, modified, size): (Box<dyn Read + Send>, SystemTime, Option<u64>) = match &input.path {
         None => (Box::new(io::stdin()), SystemTime::now(), None),
         Some(p) => {
@@ -404,14 +437,29 @@ pub fn open(input: &Input, policy: MapPolicy) -> io::Result<Opened> {
                 return Err(io::Error::other("is a directory"));
             }
             let modified = m.modified().unwrap_or_else(|_| SystemTime::now());
+            let policy = if input.resume.is_some() {
+                MapPolicy::Never
+            } else {
+                policy
+            };
             if let Some(map) = try_map(&f, &m, policy) {
                 return Ok(Opened {
                     body: Body::Mapped(map),
                     compression: Compression::None,
                     modified,
                     size: Some(m.len()),
+                    content_read: raw_read.clone(),
                     raw_read,
                 });
+            }
+            let mut f = f;
+            if let Some(r) = &input.resume {
+                // A plain file is taken up again by seeking past what was
+                // read; a compressed one is decompressed from its start.
+                let mut magic = [0u8; 8];
+                let n = read_up_to(&mut f, &mut magic)?;
+                seeked = sniff(&magic[..n]) == Compression::None;
+                f.seek(io::SeekFrom::Start(if seeked { r.skip } else { 0 }))?;
             }
             (Box::new(f), modified, Some(m.len()))
         }
@@ -423,7 +471,12 @@ pub fn open(input: &Input, policy: MapPolicy) -> io::Result<Opened> {
             count: raw_read.clone(),
         },
     );
-    let compression = sniff(buffered.fill_buf()?);
+    let compression = if seeked {
+        Compression::None
+    } else {
+        sniff(buffered.fill_buf()?)
+    };
+    let resume = input.resume.as_ref();
     let reader: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(buffered),
         // Rotated logs and some shippers concatenate gzip members: read all.
@@ -433,12 +486,28 @@ pub fn open(input: &Input, policy: MapPolicy) -> io::Result<Opened> {
         Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(buffered)),
         Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(buffered)),
     };
+    let mut reader = reader;
+    if let Some(r) = resume {
+        if !seeked {
+            // Compressed: decompress and drop what was read before.
+            io::copy(&mut (&mut reader).take(r.skip), &mut io::sink())?;
+        }
+        if let Some(end) = r.end {
+            reader = Box::new(reader.take(end.saturating_sub(r.skip)));
+        }
+    }
+    let content_read = Arc::new(AtomicU64::new(0));
+    let reader = Box::new(Counting {
+        inner: reader,
+        count: content_read.clone(),
+    });
     Ok(Opened {
         body: Body::Stream(reader),
         compression,
         modified,
         size,
         raw_read,
+        content_read,
     })
 }
 

@@ -46,6 +46,13 @@ pub struct InputSummary {
     /// Absolute line number (0-based) of each block's first line.
     pub block_starts: Vec<u64>,
     pub open_error: Option<String>,
+    /// Content bytes read (decompressed), from the resume point if any.
+    #[serde(default)]
+    pub consumed: u64,
+    /// Read by an earlier run of an incremental (`--state`) series: kept
+    /// for its events' line numbers, not reported again.
+    #[serde(default)]
+    pub history: bool,
 }
 
 impl InputSummary {
@@ -61,6 +68,8 @@ impl InputSummary {
                 tally: scan.tally,
                 block_starts: scan.block_starts,
                 open_error: scan.open_error,
+                consumed: scan.consumed,
+                history: false,
             },
             scan.buckets,
         )

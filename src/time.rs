@@ -469,7 +469,7 @@ pub fn duration(secs: i64) -> String {
     if s < 60 {
         format!("{sign}{s} s")
     } else if s < 3600 {
-        if s % 60 == 0 {
+        if s.is_multiple_of(60) {
             format!("{sign}{} min", s / 60)
         } else {
             format!("{sign}{} min {} s", s / 60, s % 60)

@@ -1,0 +1,739 @@
+//! Incremental runs (`--state FILE`), for cron: each run reads only what was
+//! written since the last one and reports only incidents that are new, or
+//! that were still open at the last run.
+//!
+//! The state remembers, per file, where the last run stopped: the device and
+//! inode, the content offset (decompressed bytes) and line count, and a
+//! fingerprint of the first bytes, as logtail2 does. A file is recognised by
+//! its inode when its first bytes still match (renamed by rotation), else by
+//! its first bytes alone (the copy `copytruncate` leaves, or a rotated file
+//! compressed since); a file whose inode is known but whose first bytes
+//! changed, or which shrank, was truncated and is read from its start. Plain
+//! files are read up to their last complete line, so a line being written
+//! is read whole by the next run.
+//!
+//! The state also keeps the trailing [`Summary`] detection needs (two hours
+//! and the longest open incident), so a burst that spans two runs is found
+//! once, with its true start, and the incidents reported before.
+//!
+//! A lock file (`FILE.lock`) keeps two runs from using one state at once;
+//! the state is written to a temporary file and renamed into place, and only
+//! by [`Incremental::commit`], which the caller calls once the report is out.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::{self, Analysis, Config, Fresh};
+use crate::error::{Error, Result};
+use crate::event::OomKill;
+use crate::format::Format;
+use crate::source::{self, Compression, Input, MapPolicy, Resume};
+use crate::summary::{temp_path, Summary};
+
+/// The schema name of a state file.
+pub const SCHEMA: &str = "logburst-state/1";
+
+/// Bytes of content a file's fingerprint covers (fewer while the file is
+/// shorter).
+const FINGERPRINT: usize = 1024;
+
+/// How far back from the newest data the history reaches: the hour of
+/// traffic a traffic gap's expected rate is measured over, and an hour more
+/// for OOM kills before an incident and clustering.
+const RETAIN: i64 = 2 * 3600;
+
+/// Rare events (kills, upstream failures, signals) are kept a day longer
+/// than the series: they are few, and zone-less ones are placed only later.
+const RARE_SLACK: i64 = 86_400;
+
+/// A plain file whose last line has no newline is read whole only once it
+/// has not been modified for this long: before that, the line may still be
+/// being written.
+const SETTLED_SECS: u64 = 60;
+
+/// Where the last run stopped in one file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileState {
+    /// Where it was last seen.
+    pub path: String,
+    pub dev: u64,
+    pub ino: u64,
+    /// Size on disk and modification time (seconds) when last read.
+    pub size: u64,
+    pub mtime: i64,
+    pub compressed: bool,
+    /// Content bytes (decompressed) read so far, and the lines in them.
+    pub offset: u64,
+    pub lines: u64,
+    /// FNV-1a of the first `fp_len` content bytes.
+    pub fp_len: u32,
+    pub fp_hash: u64,
+    pub format: Option<Format>,
+}
+
+/// An incident reported by an earlier run.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Seen {
+    pub kind: String,
+    pub start: i64,
+    pub detected: i64,
+    pub end: i64,
+    /// Its last bad second could still be extended by newer lines.
+    pub open: bool,
+}
+
+impl Seen {
+    /// The same incident, seen again: same kind, overlapping span.
+    fn matches(&self, kind: &str, start: i64, end: i64) -> bool {
+        self.kind == kind && self.start <= end && start <= self.end
+    }
+}
+
+/// What an incremental run keeps for the next.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    pub schema: String,
+    pub version: String,
+    /// Runs that wrote this state.
+    pub runs: u64,
+    pub files: Vec<FileState>,
+    /// The trailing part of what earlier runs read.
+    pub history: Summary,
+    /// The history holds every second from here on (`None`: everything).
+    pub horizon: Option<i64>,
+    /// The newest instant read so far.
+    pub data_end: Option<i64>,
+    /// Incidents reported, open ones included.
+    pub seen: Vec<Seen>,
+    /// OOM kills counted in earlier runs' totals: (host, pid, instant).
+    pub counted_kills: BTreeSet<(String, Option<u32>, i64)>,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            schema: SCHEMA.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            runs: 0,
+            files: Vec::new(),
+            history: Summary::default(),
+            horizon: None,
+            data_end: None,
+            seen: Vec::new(),
+            counted_kills: BTreeSet::new(),
+        }
+    }
+}
+
+fn way_out(path: &Path) -> String {
+    format!(
+        "move {} away, or run with --reset-state to start over (which reads every input from its beginning; add --since to limit that)",
+        path.display()
+    )
+}
+
+impl State {
+    /// Reads the state at `path`; a missing file is a first run.
+    pub fn load(path: &Path) -> Result<State> {
+        let text = match std::fs::read(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(State::default()),
+            Err(e) => {
+                return Err(Error::Usage(format!(
+                    "cannot read state {}: {}",
+                    path.display(),
+                    source::describe_io(&e)
+                )))
+            }
+        };
+        State::from_json(&text)
+            .map_err(|e| Error::Usage(format!("state {}: {e}; {}", path.display(), way_out(path))))
+    }
+
+    pub fn from_json(text: &[u8]) -> std::result::Result<State, String> {
+        #[derive(Deserialize)]
+        struct Head {
+            schema: Option<String>,
+        }
+        let head: Head = serde_json::from_slice(text)
+            .map_err(|e| format!("not a logburst state file (not JSON: {e})"))?;
+        match head.schema.as_deref() {
+            Some(SCHEMA) => {}
+            Some(other) => {
+                return Err(format!(
+                    "a state of schema '{other}', which this logburst ({}) does not read",
+                    env!("CARGO_PKG_VERSION")
+                ))
+            }
+            None => return Err("not a logburst state file (no \"schema\" field)".into()),
+        }
+        let s: State =
+            serde_json::from_slice(text).map_err(|e| format!("a damaged state file: {e}"))?;
+        let checked = serde_json::to_vec(&s.history).map_err(|e| e.to_string())?;
+        Summary::from_json(&checked).map_err(|e| format!("a damaged state file: {e}"))?;
+        Ok(s)
+    }
+
+    /// Writes the state through a temporary file renamed into place.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let tmp = temp_path(path);
+        let write = || -> io::Result<()> {
+            let f = File::create(&tmp)?;
+            let mut w = io::BufWriter::new(f);
+            serde_json::to_writer(&mut w, self)?;
+            let f = w.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::Usage(format!(
+                "cannot write state {}: {}",
+                path.display(),
+                source::describe_io(&e)
+            ))
+        })
+    }
+}
+
+/// The lock that keeps two runs from using one state; released on drop.
+pub struct Lock {
+    _file: File,
+}
+
+impl Lock {
+    /// Takes `STATE.lock`, or fails at once when another run holds it.
+    pub fn take(state: &Path) -> Result<Lock> {
+        let mut name = state.file_name().unwrap_or_default().to_os_string();
+        name.push(".lock");
+        let path = state.with_file_name(name);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "cannot create lock file {}: {}",
+                    path.display(),
+                    source::describe_io(&e)
+                ))
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Lock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::Usage(format!(
+                "another logburst run is using the state {} (it holds {}); this run stopped without reading anything",
+                state.display(),
+                path.display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::Usage(format!(
+                "cannot lock {}: {}",
+                path.display(),
+                source::describe_io(&e)
+            ))),
+        }
+    }
+}
+
+/// FNV-1a, 64 bits: stable across versions and platforms, unlike std's
+/// hasher.
+fn fnv1a(data: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// What the planning found out about one file on disk.
+#[derive(Clone, Debug)]
+struct Found {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: i64,
+    settled: bool,
+    compressed: bool,
+    /// The first content bytes (up to [`FINGERPRINT`]).
+    head: Vec<u8>,
+}
+
+impl Found {
+    fn of(input: &Input) -> Option<Found> {
+        let path = input.path.as_ref()?;
+        let m = std::fs::metadata(path).ok()?;
+        if !m.is_file() {
+            return None;
+        }
+        let (dev, ino) = ids(&m);
+        let modified = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        let mtime = modified
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let settled = SystemTime::now()
+            .duration_since(modified)
+            .is_ok_and(|age| age.as_secs() >= SETTLED_SECS);
+        let opened = source::open(input, MapPolicy::Never).ok()?;
+        let mut head = vec![0u8; FINGERPRINT];
+        let n = match opened.body {
+            source::Body::Stream(mut r) => source::read_up_to(&mut r, &mut head).unwrap_or(0),
+            source::Body::Mapped(_) => 0,
+        };
+        head.truncate(n);
+        Some(Found {
+            dev,
+            ino,
+            size: m.len(),
+            mtime,
+            settled,
+            compressed: opened.compression != Compression::None,
+            head,
+        })
+    }
+
+    /// Whether this file starts with the bytes `f` fingerprinted.
+    fn starts_like(&self, f: &FileState) -> bool {
+        let n = f.fp_len as usize;
+        n <= self.head.len() && fnv1a(&self.head[..n]) == f.fp_hash
+    }
+}
+
+#[cfg(unix)]
+fn ids(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+
+#[cfg(not(unix))]
+fn ids(_: &std::fs::Metadata) -> (u64, u64) {
+    (0, 0)
+}
+
+/// The offset just past the last newline in `skip..size` of a plain file,
+/// or `size` when the file has settled (its last line is complete), or
+/// `skip` when no line is complete yet.
+fn complete_end(path: &Path, skip: u64, size: u64, settled: bool) -> io::Result<u64> {
+    if settled || size <= skip {
+        return Ok(size.max(skip));
+    }
+    let mut f = File::open(path)?;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut hi = size;
+    // Give up looking after 64 MiB without a newline: such a line is cut
+    // (and counted malformed) rather than waited for forever.
+    while hi > skip && size - hi < 1 << 26 {
+        let lo = hi.saturating_sub(buf.len() as u64).max(skip);
+        let n = (hi - lo) as usize;
+        io::Seek::seek(&mut f, io::SeekFrom::Start(lo))?;
+        f.read_exact(&mut buf[..n])?;
+        if let Some(i) = memchr::memrchr(b'\n', &buf[..n]) {
+            return Ok(lo + i as u64 + 1);
+        }
+        hi = lo;
+    }
+    Ok(if hi > skip { size } else { skip })
+}
+
+/// What a run will read of one input, and how to update its file state.
+struct Planned {
+    input: Input,
+    found: Option<Found>,
+    skip: u64,
+    first_line: u64,
+}
+
+/// Decides where each input is taken up again.
+struct Plan {
+    read: Vec<Planned>,
+    /// Files with nothing new: their states, carried over.
+    unchanged: Vec<FileState>,
+    notes: Vec<String>,
+}
+
+fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
+    let mut read = Vec::new();
+    let mut unchanged = Vec::new();
+    let mut used = vec![false; state.files.len()];
+    let mut notes = Vec::new();
+    for mut input in inputs {
+        if input.path.is_none() {
+            return Err(Error::Usage(
+                "--state reads files: standard input has no place to resume from".into(),
+            ));
+        }
+        let Some(found) = Found::of(&input) else {
+            // Unreadable: the scan reports why.
+            read.push(Planned {
+                input,
+                found: None,
+                skip: 0,
+                first_line: 0,
+            });
+            continue;
+        };
+        let by_inode = state
+            .files
+            .iter()
+            .position(|f| (f.dev, f.ino) == (found.dev, found.ino));
+        let by_content = || {
+            state
+                .files
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.offset > 0 && found.starts_like(f))
+                .max_by_key(|(_, f)| (f.fp_len, f.offset))
+                .map(|(i, _)| i)
+        };
+        let known = match by_inode {
+            Some(i) if found.starts_like(&state.files[i]) => Some(i),
+            // Same inode, other first bytes: truncated and rewritten.
+            Some(i) => {
+                used[i] = true;
+                None
+            }
+            None => by_content(),
+        };
+        let (skip, first_line, format) = match known {
+            Some(i) => {
+                used[i] = true;
+                let f = &state.files[i];
+                let same_file = by_inode == Some(i);
+                if same_file && found.compressed && f.size == found.size && f.mtime == found.mtime {
+                    unchanged.push(FileState {
+                        path: input.display.clone(),
+                        ..f.clone()
+                    });
+                    continue;
+                }
+                if !found.compressed && found.size < f.offset {
+                    // Shrank under the same first bytes: copytruncate
+                    // followed by the same first line; read it all.
+                    (0, 0, f.format)
+                } else {
+                    (f.offset, f.lines, f.format)
+                }
+            }
+            None => (0, 0, None),
+        };
+        let end = if found.compressed {
+            None
+        } else {
+            let path = input.path.as_deref().expect("checked above");
+            let end = complete_end(path, skip, found.size, found.settled).map_err(|e| {
+                Error::Usage(format!(
+                    "cannot read {}: {}",
+                    input.display,
+                    source::describe_io(&e)
+                ))
+            })?;
+            if end <= skip {
+                if let Some(i) = known {
+                    unchanged.push(FileState {
+                        path: input.display.clone(),
+                        dev: found.dev,
+                        ino: found.ino,
+                        ..state.files[i].clone()
+                    });
+                }
+                continue;
+            }
+            Some(end)
+        };
+        input.resume = Some(Resume {
+            skip,
+            end,
+            first_line,
+            format,
+        });
+        read.push(Planned {
+            input,
+            found: Some(found),
+            skip,
+            first_line,
+        });
+    }
+    for (f, used) in state.files.iter().zip(used) {
+        if !used {
+            notes.push(format!(
+                "{}: no longer found (read up to line {} by earlier runs); forgotten",
+                f.path, f.lines
+            ));
+        }
+    }
+    Ok(Plan {
+        read,
+        unchanged,
+        notes,
+    })
+}
+
+/// The result of an incremental run, holding the lock until the new state
+/// is written.
+pub struct Incremental {
+    pub analysis: Analysis,
+    next: State,
+    path: PathBuf,
+    _lock: Lock,
+}
+
+impl Incremental {
+    /// Writes the new state (call once the report is out).
+    pub fn commit(self) -> Result<()> {
+        self.next.save(&self.path)
+    }
+
+    /// Whether the report holds an incident not reported before.
+    pub fn found_new(&self) -> bool {
+        self.analysis
+            .incidents
+            .iter()
+            .any(|i| i.status == Some("new"))
+    }
+}
+
+/// Runs `config` incrementally against the state at `path` (`reset`:
+/// start over as if it did not exist).
+pub fn run(config: &Config, path: &Path, reset: bool) -> Result<Incremental> {
+    if config.inputs.is_empty() {
+        return Err(Error::Usage("no input paths given".into()));
+    }
+    let lock = Lock::take(path)?;
+    let state = if reset {
+        State::default()
+    } else {
+        State::load(path)?
+    };
+    let (inputs, errors) = source::expand(&config.inputs);
+    let plan = plan(inputs, &state)?;
+    let inputs: Vec<Input> = plan.read.iter().map(|p| p.input.clone()).collect();
+    let fresh = analysis::read_inputs(config, &inputs, errors)?;
+    let fresh_totals = Fresh {
+        requests: fresh.buckets.requests(),
+        errors: fresh.buckets.errors(),
+    };
+    // The new file states, from what was read.
+    let mut files = plan.unchanged;
+    for (p, s) in plan.read.iter().zip(&fresh.inputs) {
+        let Some(found) = &p.found else { continue };
+        if s.open_error.is_some() {
+            continue;
+        }
+        let offset = p.skip + s.consumed;
+        let fp_len = found.head.len().min(offset as usize);
+        files.push(FileState {
+            path: s.display.clone(),
+            dev: found.dev,
+            ino: found.ino,
+            size: found.size,
+            mtime: found.mtime,
+            compressed: found.compressed,
+            offset,
+            lines: p.first_line + s.tally.lines,
+            fp_len: fp_len as u32,
+            fp_hash: fnv1a(&found.head[..fp_len]),
+            format: s.format,
+        });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let merged = state.history.clone().merge(fresh)?;
+    let keep = merged.clone();
+    let (mut analysis, kills) = analysis::finish_with(merged, config, Some(fresh_totals))?;
+    analysis.notes.extend(plan.notes);
+
+    let data_end = analysis
+        .inputs
+        .iter()
+        .filter_map(|i| i.last.map(|t| t.utc))
+        .chain(state.data_end)
+        .max();
+    let p = &config.params;
+    let mut seen = state.seen.clone();
+    let mut updated = vec![false; seen.len()];
+    let mut shown = Vec::new();
+    for mut inc in std::mem::take(&mut analysis.incidents) {
+        let (kind, start, end) = (inc.kind, inc.start.utc, inc.end.utc);
+        let open =
+            inc.kind != "traffic-gap" && data_end.is_some_and(|d| end + p.window + p.cooldown > d);
+        let before = seen.iter().position(|s| s.matches(kind, start, end));
+        let status = match before.map(|i| seen[i].open) {
+            Some(true) if open => "ongoing",
+            Some(true) => "ended",
+            Some(false) => continue,
+            // Windows cut at the history's edge are partial: whatever they
+            // show was judged with full windows by an earlier run.
+            None if state
+                .horizon
+                .is_some_and(|h| inc.detected.utc < h + p.window + p.cooldown) =>
+            {
+                continue
+            }
+            None => "new",
+        };
+        let record = Seen {
+            kind: kind.to_string(),
+            start,
+            detected: inc.detected.utc,
+            end,
+            open,
+        };
+        match before {
+            Some(i) => {
+                seen[i] = record;
+                updated[i] = true;
+            }
+            None => seen.push(record),
+        }
+        inc.status = Some(status);
+        inc.open = Some(open);
+        shown.push(inc);
+    }
+    analysis.incidents = shown;
+    // An open incident no longer found (a lone OOM kill that a burst now
+    // claims as its cause) closes once the logs have moved past it.
+    for (s, updated) in seen.iter_mut().zip(updated) {
+        if s.open && !updated {
+            s.open = data_end.is_none_or(|d| s.end + p.window + p.cooldown > d);
+        }
+    }
+
+    // Kills counted once, in the run that first read them.
+    let key = |k: &OomKill| (k.host.clone(), k.pid, k.utc);
+    analysis.totals.oom_kills = kills
+        .iter()
+        .filter(|k| !state.counted_kills.contains(&key(k)))
+        .count() as u64;
+    let mut counted = state.counted_kills.clone();
+    counted.extend(kills.iter().map(key));
+
+    // What the next run needs of all this.
+    let open_start = seen
+        .iter()
+        .filter(|s| s.open)
+        .map(|s| s.start - p.window - p.cooldown - 60)
+        .min();
+    let horizon = data_end
+        .map(|d| d - RETAIN - p.gap - p.window - p.cooldown)
+        .map(|h| open_start.map_or(h, |o| h.min(o)));
+    if let Some(h) = horizon {
+        seen.retain(|s| s.open || s.end >= h - RARE_SLACK);
+        counted.retain(|(_, _, t)| *t >= h - RARE_SLACK);
+    }
+    seen.sort();
+    let next = State {
+        schema: SCHEMA.to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        runs: state.runs + 1,
+        files,
+        history: trim(keep, horizon, p.gap + p.window),
+        horizon: horizon.max(state.horizon),
+        data_end,
+        seen,
+        counted_kills: counted,
+    };
+    Ok(Incremental {
+        analysis,
+        next,
+        path: path.to_path_buf(),
+        _lock: lock,
+    })
+}
+
+/// The part of `s` the next run needs: seconds from `horizon` on (a host's
+/// last hour of traffic before a silence also, so the silence can be found
+/// once traffic returns), rare events a day longer, and the inputs they
+/// come from, marked as history.
+fn trim(mut s: Summary, horizon: Option<i64>, gap_lead: i64) -> Summary {
+    s.errors.clear();
+    if let Some(h) = horizon {
+        let b = &mut s.buckets;
+        for series in b.series.values_mut() {
+            let last = series.span().map_or(h, |(_, last)| last);
+            series.trim_before(h.min(last - 3600 - gap_lead));
+        }
+        b.series.retain(|_, s| s.requests > 0);
+        // Local (zone-less) seconds may be up to 14 h off UTC.
+        for series in b.local_series.values_mut() {
+            series.trim_before(h - 14 * 3600);
+        }
+        b.local_series.retain(|_, s| s.requests > 0);
+        let rare = h - RARE_SLACK;
+        b.oom.retain(|l| l.stamp.sort_key() >= rare);
+        b.upstream.retain(|k, _| k.stamp.sort_key() >= rare);
+        b.signals
+            .retain(|k, _| k.stamp.is_none_or(|st| st.sort_key() >= rare));
+    }
+    // Keep only the inputs events still point at, renumbered.
+    let mut used = vec![false; s.inputs.len()];
+    let b = &s.buckets;
+    let refs = b
+        .oom
+        .iter()
+        .map(|l| l.origin.input)
+        .chain(b.upstream.keys().map(|k| k.input))
+        .chain(b.signals.iter().flat_map(|(k, c)| [k.input, c.first.input]))
+        .chain(b.local_series.keys().map(|(i, _)| *i));
+    for i in refs {
+        if let Some(u) = used.get_mut(i as usize) {
+            *u = true;
+        }
+    }
+    let mut map = vec![u32::MAX; s.inputs.len()];
+    let mut inputs = Vec::new();
+    for (i, mut input) in std::mem::take(&mut s.inputs).into_iter().enumerate() {
+        if !used[i] {
+            continue;
+        }
+        map[i] = inputs.len() as u32;
+        input.history = true;
+        input.tally.samples.clear();
+        input.tally.blocks.clear();
+        input.tally.last_stamps.clear();
+        inputs.push(input);
+    }
+    s.inputs = inputs;
+    s.buckets.map_inputs(|i| map[i as usize]);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_stable() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn complete_end_stops_after_the_last_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.log");
+        std::fs::write(&p, b"one\ntwo\nthr").unwrap();
+        assert_eq!(complete_end(&p, 0, 11, false).unwrap(), 8);
+        assert_eq!(complete_end(&p, 8, 11, false).unwrap(), 8);
+        assert_eq!(complete_end(&p, 0, 11, true).unwrap(), 11);
+        assert_eq!(complete_end(&p, 4, 8, false).unwrap(), 8);
+    }
+
+    #[test]
+    fn refuses_foreign_state() {
+        assert!(State::from_json(b"{}")
+            .unwrap_err()
+            .contains("no \"schema\""));
+        assert!(State::from_json(b"[1,2]").is_err());
+        let e = State::from_json(b"{\"schema\":\"logburst-summary/1\"}").unwrap_err();
+        assert!(e.contains("does not read"), "{e}");
+        let ok = serde_json::to_vec(&State::default()).unwrap();
+        assert_eq!(State::from_json(&ok).unwrap(), State::default());
+    }
+}

@@ -1,0 +1,292 @@
+//! `--state`: a day of cron runs every five minutes over logs that grow,
+//! rotate (rename, compression of the rotated file, copytruncate) and hold
+//! half-written lines, against one run over the whole day.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+
+use common::{logburst, Run};
+use serde_json::Value;
+
+const DAY: i64 = 1_675_296_000; // 2023-02-02T00:00:00Z
+
+fn hms(t: i64) -> (i64, i64, i64) {
+    let s = t - DAY;
+    (s / 3600, s / 60 % 60, s % 60)
+}
+
+fn access_line(t: i64, status: u16) -> String {
+    let (h, m, s) = hms(t);
+    format!(
+        "10.1.{}.{} - - [02/Feb/2023:{h:02}:{m:02}:{s:02} +0000] \"GET /api/items/{} HTTP/1.1\" {status} 512 \"-\" \"curl/8\"\n",
+        t % 7,
+        t % 250,
+        t % 1000
+    )
+}
+
+fn kern_line(t: i64, msg: &str) -> String {
+    let (h, m, s) = hms(t);
+    format!("2023-02-02T{h:02}:{m:02}:{s:02}.000000+00:00 web-01 {msg}\n")
+}
+
+fn kill_line(t: i64, pid: u32) -> String {
+    kern_line(
+        t,
+        &format!("kernel: [ 1000.000000] Out of memory: Killed process {pid} (python3) total-vm:4049380kB, anon-rss:3515625kB, file-rss:2816kB, shmem-rss:0kB, UID:33 pgtables:6996kB oom_score_adj:0"),
+    )
+}
+
+/// Seconds (from midnight) of each burst: half the requests fail.
+const BURSTS: &[(i64, i64)] = &[
+    (2 * 3600 + 600, 2 * 3600 + 840), // 02:10–02:14, from a run's first second
+    (7 * 3600 + 3420, 8 * 3600 + 360), // 07:57–08:06, across the rename
+    (11 * 3600, 11 * 3600 + 2400),    // 11:00–11:40, across eight runs
+    (15 * 3600 + 3480, 16 * 3600 + 180), // 15:58–16:03, across the copytruncate
+    (23 * 3600 + 3000, 23 * 3600 + 3360), // 23:50–23:56
+];
+/// No requests at all: a traffic gap.
+const SILENCE: (i64, i64) = (19 * 3600, 19 * 3600 + 1200);
+/// OOM kills: one before the long burst, one with no burst.
+const KILLS: &[(i64, u32)] = &[(10 * 3600 + 3590, 4242), (13 * 3600, 5151)];
+
+/// A log's lines with their instants, in time order.
+type Log = Vec<(i64, String)>;
+
+/// Every line of the day: the access log and the kernel log.
+fn day() -> (Log, Log) {
+    let mut access = Vec::new();
+    for s in 0..86_400 {
+        if (SILENCE.0..SILENCE.1).contains(&s) {
+            continue;
+        }
+        let bad = BURSTS.iter().any(|(a, b)| (*a..*b).contains(&s)) && s % 2 == 0;
+        access.push((DAY + s, access_line(DAY + s, if bad { 502 } else { 200 })));
+    }
+    let mut kern = Vec::new();
+    for s in (0..86_400).step_by(600) {
+        kern.push((
+            DAY + s,
+            kern_line(DAY + s, "systemd[1]: Started Session of user web."),
+        ));
+    }
+    for (s, pid) in KILLS {
+        kern.push((DAY + s, kill_line(DAY + s, *pid)));
+    }
+    kern.sort();
+    (access, kern)
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+/// Lines of `log` from `*next` with instants before `until`, as one text.
+fn take(log: &[(i64, String)], next: &mut usize, until: i64) -> String {
+    let mut out = String::new();
+    while *next < log.len() && log[*next].0 < until {
+        out.push_str(&log[*next].1);
+        *next += 1;
+    }
+    out
+}
+
+fn gzip(from: &Path, to: &Path) {
+    let data = fs::read(from).unwrap();
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(&data).unwrap();
+    fs::write(to, z.finish().unwrap()).unwrap();
+    fs::remove_file(from).unwrap();
+}
+
+fn run_json(r: &Run) -> Value {
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.json()
+}
+
+fn sum_inputs(j: &Value, field: &str) -> u64 {
+    j["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i[field].as_u64().unwrap())
+        .sum()
+}
+
+#[test]
+fn a_day_of_cron_runs_equals_one_run_over_the_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("web-01");
+    fs::create_dir_all(&logs).unwrap();
+    let state = dir.path().join("state.json");
+    let (access, kern) = day();
+    let (a, k) = (logs.join("access.log"), logs.join("kern.log"));
+    let (mut na, mut nk) = (0, 0);
+    // The second half of a line written only in part by the previous tick.
+    let mut pending = String::new();
+
+    let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut lines = 0;
+    let mut incidents: BTreeMap<(String, String), Value> = BTreeMap::new();
+    let mut new_count = 0;
+    for tick in 1..=288 {
+        let t = DAY + tick * 300;
+        let to_access = |text: &str, path: &Path| append(path, text);
+        // Lines of the first half of the five minutes.
+        let first = pending.clone() + &take(&access, &mut na, t - 150);
+        pending.clear();
+        to_access(&first, &a);
+        append(&k, &take(&kern, &mut nk, t - 150));
+        match tick {
+            // 08:00: rename; nginx writes on in the renamed file for a
+            // minute before it reopens its log.
+            96 => {
+                fs::rename(&a, logs.join("access.log.1")).unwrap();
+                to_access(&take(&access, &mut na, t - 90), &logs.join("access.log.1"));
+            }
+            // 08:05: a last late line in access.log.1, then it is compressed
+            // (delaycompress) before this run reads it.
+            97 => {
+                to_access(&take(&access, &mut na, t - 149), &logs.join("access.log.1"));
+                gzip(&logs.join("access.log.1"), &logs.join("access.log.2.gz"));
+            }
+            // 12:30: kern.log renamed.
+            150 => fs::rename(&k, logs.join("kern.log.1")).unwrap(),
+            // 16:00: copytruncate, with unread lines in the copy.
+            192 => {
+                fs::copy(&a, logs.join("access.log.1")).unwrap();
+                fs::write(&a, b"").unwrap();
+            }
+            _ => {}
+        }
+        to_access(&take(&access, &mut na, t), &a);
+        append(&k, &take(&kern, &mut nk, t));
+        // Half of the next line, still being written when cron fires.
+        if tick < 288 && tick % 7 == 0 && na < access.len() {
+            let line = access[na].1.clone();
+            na += 1;
+            let (head, tail) = line.split_at(line.len() / 2);
+            append(&a, head);
+            pending = tail.to_string();
+        }
+
+        let r = logburst(&[
+            "--state",
+            state.to_str().unwrap(),
+            "--exit-code",
+            "-o",
+            "json",
+            logs.to_str().unwrap(),
+        ]);
+        assert!(r.code == 0 || r.code == 1, "tick {tick}: {}", r.stderr);
+        let j = r.json();
+        for f in ["requests", "errors", "oom_kills"] {
+            *totals.entry(f).or_default() += j["totals"][f].as_u64().unwrap();
+        }
+        lines += sum_inputs(&j, "lines");
+        assert_eq!(sum_inputs(&j, "malformed"), 0, "tick {tick}: {j}");
+        let mut any_new = false;
+        for i in j["incidents"].as_array().unwrap() {
+            let key = (
+                i["kind"].as_str().unwrap().to_string(),
+                i["start"].as_str().unwrap().to_string(),
+            );
+            if i["status"] == "new" {
+                any_new = true;
+                new_count += 1;
+                assert!(
+                    !incidents.contains_key(&key),
+                    "tick {tick}: reported twice: {key:?}"
+                );
+            } else {
+                assert!(
+                    incidents.contains_key(&key),
+                    "tick {tick}: {} before new: {key:?}",
+                    i["status"]
+                );
+            }
+            incidents.insert(key, i.clone());
+        }
+        assert_eq!(r.code, i32::from(any_new), "tick {tick}: exit code");
+    }
+    assert_eq!(na, access.len());
+    assert_eq!(nk, kern.len());
+
+    let whole = run_json(&logburst(&["-o", "json", logs.to_str().unwrap()]));
+    assert_eq!(
+        lines,
+        (access.len() + kern.len()) as u64,
+        "a line read twice or lost"
+    );
+    assert_eq!(lines, sum_inputs(&whole, "lines"));
+    for f in ["requests", "errors", "oom_kills"] {
+        assert_eq!(
+            totals[f],
+            whole["totals"][f].as_u64().unwrap(),
+            "totals.{f}"
+        );
+    }
+    let expected = whole["incidents"].as_array().unwrap();
+    // Five bursts, the gap and the lone kill.
+    assert_eq!(expected.len(), 7, "{whole}");
+    for e in expected {
+        let key = (
+            e["kind"].as_str().unwrap().to_string(),
+            e["start"].as_str().unwrap().to_string(),
+        );
+        let got = incidents
+            .get(&key)
+            .unwrap_or_else(|| panic!("not found by the cron runs: {key:?}"));
+        for f in [
+            "detected",
+            "end",
+            "peak",
+            "errors",
+            "requests",
+            "hosts",
+            "probable_cause",
+            "status_counts",
+        ] {
+            assert_eq!(got[f], e[f], "{key:?}: {f}");
+        }
+        let kills = |v: &Value| {
+            v["oom_kills"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["pid"].clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kills(got), kills(e), "{key:?}: kills");
+        // Open while the logs end less than window + cooldown after it.
+        let last = e["end"].as_str().unwrap() < "2023-02-02T23:53:00";
+        assert_eq!(got["open"], !last, "{key:?}: open");
+        incidents.remove(&key);
+    }
+    // What cron reported beyond the day's incidents: only OOM kills reported
+    // as they happened, before the burst that then named them its cause.
+    for (key, i) in &incidents {
+        assert_eq!(key.0, "oom", "reported by cron only: {key:?}");
+        let pid = &i["oom_kills"][0]["pid"];
+        assert!(
+            expected.iter().any(|e| e["kind"] == "error-burst"
+                && e["oom_kills"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|k| &k["pid"] == pid)),
+            "{key:?} is not the cause of a later burst"
+        );
+    }
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    assert_eq!(new_count, expected.len() + incidents.len());
+}
