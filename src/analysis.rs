@@ -244,6 +244,10 @@ pub struct Analysis {
     pub thresholds: Thresholds,
     /// Assumptions the run made (zones, years), in words.
     pub notes: Vec<String>,
+    /// An incremental run (`--state`): inputs and totals are what it read
+    /// since the last run; incidents carry a `status`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub incremental: bool,
 }
 
 impl Analysis {
@@ -689,6 +693,7 @@ pub fn finish_with(
             gap_seconds: p.gap,
         },
         notes: notes.into_iter().collect(),
+        incremental: fresh.is_some(),
     };
     Ok((analysis, kills))
 }

@@ -290,3 +290,162 @@ fn a_day_of_cron_runs_equals_one_run_over_the_day() {
     assert_eq!(incidents.len(), 1, "{incidents:?}");
     assert_eq!(new_count, expected.len() + incidents.len());
 }
+
+fn lock_path(state: &Path) -> std::path::PathBuf {
+    state.with_file_name("state.json.lock")
+}
+
+#[test]
+fn a_second_run_on_a_locked_state_stops_and_leaves_it_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("web-01/access.log");
+    fs::create_dir_all(log.parent().unwrap()).unwrap();
+    let text: String = (0..600).map(|s| access_line(DAY + s, 200)).collect();
+    fs::write(&log, &text).unwrap();
+    let state = dir.path().join("state.json");
+    let args = [
+        "--state",
+        state.to_str().unwrap(),
+        "-o",
+        "json",
+        log.to_str().unwrap(),
+    ];
+    assert_eq!(logburst(&args).code, 0);
+    let before = fs::read(&state).unwrap();
+    append(&log, &access_line(DAY + 600, 500));
+
+    // Another run holds the lock.
+    let held = fs::File::open(lock_path(&state)).unwrap();
+    held.try_lock().unwrap();
+    let r = logburst(&args);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("another logburst run is using the state"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        fs::read(&state).unwrap(),
+        before,
+        "state changed under a lock"
+    );
+    drop(held);
+
+    // Released: the line appended meanwhile is read, once.
+    let j = run_json(&logburst(&args));
+    assert_eq!(sum_inputs(&j, "lines"), 1);
+    assert_eq!(j["totals"]["errors"], 1);
+}
+
+#[test]
+fn concurrent_runs_never_read_a_line_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("web-01/access.log");
+    fs::create_dir_all(log.parent().unwrap()).unwrap();
+    let text: String = (0..86_400).map(|s| access_line(DAY + s, 200)).collect();
+    fs::write(&log, &text).unwrap();
+    let state = dir.path().join("state.json");
+    let args = [
+        "--state",
+        state.to_str().unwrap(),
+        "-o",
+        "json",
+        log.to_str().unwrap(),
+    ];
+    // Four runs at once on a fresh state: those that get the lock read the
+    // whole file between them, once; the others stop with a clear message.
+    let spawned: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_logburst"))
+                .args(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut read = 0;
+    for c in spawned {
+        let o = c.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        match o.status.code() {
+            Some(0) => {
+                let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+                read += sum_inputs(&j, "lines");
+            }
+            Some(2) => assert!(stderr.contains("another logburst run"), "{stderr}"),
+            other => panic!("exit {other:?}: {stderr}"),
+        }
+    }
+    assert_eq!(read, 86_400, "lines read by the runs that went ahead");
+    let j = run_json(&logburst(&args));
+    assert_eq!(sum_inputs(&j, "lines"), 0);
+}
+
+#[test]
+fn a_foreign_or_damaged_state_is_refused_with_a_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("web-01/access.log");
+    fs::create_dir_all(log.parent().unwrap()).unwrap();
+    fs::write(&log, access_line(DAY, 200)).unwrap();
+    let state = dir.path().join("state.json");
+    for bad in [
+        &b"not json"[..],
+        b"{\"schema\":\"logburst-state/1\",\"files\":3}",
+        b"{\"x\":1}",
+    ] {
+        fs::write(&state, bad).unwrap();
+        let r = logburst(&["--state", state.to_str().unwrap(), log.to_str().unwrap()]);
+        assert_eq!(r.code, 2);
+        assert!(r.stderr.contains("--reset-state"), "{}", r.stderr);
+        assert!(r.stderr.contains("state.json"), "{}", r.stderr);
+        assert_eq!(
+            fs::read(&state).unwrap(),
+            bad,
+            "a bad state was overwritten"
+        );
+    }
+    let args = [
+        "--state",
+        state.to_str().unwrap(),
+        "--reset-state",
+        "-o",
+        "json",
+        log.to_str().unwrap(),
+    ];
+    let j = run_json(&logburst(&args));
+    assert_eq!(sum_inputs(&j, "lines"), 1);
+    // Standard input has nowhere to resume from.
+    let r = logburst(&["--state", state.to_str().unwrap(), "-"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("standard input"), "{}", r.stderr);
+}
+
+#[test]
+fn a_vanished_input_is_reported_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("web-01");
+    fs::create_dir_all(&logs).unwrap();
+    fs::write(logs.join("access.log"), access_line(DAY, 200)).unwrap();
+    fs::write(logs.join("old.log"), access_line(DAY + 1, 200)).unwrap();
+    let state = dir.path().join("state.json");
+    let args = [
+        "--state",
+        state.to_str().unwrap(),
+        "-o",
+        "json",
+        logs.to_str().unwrap(),
+    ];
+    assert_eq!(sum_inputs(&run_json(&logburst(&args)), "lines"), 2);
+    fs::remove_file(logs.join("old.log")).unwrap();
+    let j = run_json(&logburst(&args));
+    let notes = j["notes"].to_string();
+    assert!(notes.contains("old.log: no longer found"), "{notes}");
+    // Reported once, then forgotten.
+    let j = run_json(&logburst(&args));
+    assert!(
+        !j["notes"].to_string().contains("old.log"),
+        "{}",
+        j["notes"]
+    );
+}

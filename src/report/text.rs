@@ -23,7 +23,12 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         plural(a.totals.errors, "5xx", "5xx"),
         plural(a.totals.oom_kills, "OOM kill", "OOM kills"),
     )?;
-    if a.incidents.is_empty() {
+    if a.incidents.is_empty() && a.incremental {
+        writeln!(
+            out,
+            "\nNo new incident since the last run, and none left open by it."
+        )?;
+    } else if a.incidents.is_empty() {
         writeln!(
             out,
             "\nNo incident: no {} s window held ≥ {} 5xx at ≥ {:.1}% of requests, no traffic gap, no OOM kill.",
@@ -47,7 +52,14 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
 
 fn incident(out: &mut dyn Write, n: usize, i: &IncidentReport) -> io::Result<()> {
     let hosts = safe(&i.hosts.join(", "));
-    writeln!(out, "\nIncident {n} · {} · {hosts}", i.kind)?;
+    let status = match (i.status, i.open) {
+        (Some("new"), Some(true)) => " · NEW, still going on",
+        (Some("new"), _) => " · NEW",
+        (Some("ongoing"), _) => " · reported before, still going on",
+        (Some("ended"), _) => " · reported before, now over",
+        _ => "",
+    };
+    writeln!(out, "\nIncident {n} · {} · {hosts}{status}", i.kind)?;
     let label = |s: &str| format!("  {s:<10}");
     match i.kind {
         "error-burst" => {
@@ -156,6 +168,9 @@ fn incident(out: &mut dyn Write, n: usize, i: &IncidentReport) -> io::Result<()>
 
 fn inputs(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
     writeln!(out, "\nInputs")?;
+    if a.inputs.is_empty() && a.incremental {
+        return writeln!(out, "  nothing new written since the last run");
+    }
     let w = a
         .inputs
         .iter()
