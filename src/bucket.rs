@@ -337,13 +337,32 @@ impl<'de> serde::Deserialize<'de> for Series {
             offsets: r.offsets.into_iter().collect(),
             ..Series::default()
         };
+        let (mut requests, mut errors) = (0u64, 0u64);
         let mut t = 0;
         for (n, c) in r.seconds.chunks_exact(3).enumerate() {
             t = step(n == 0, t, c[0])?;
             let (h, i) = (t.div_euclid(HOUR), t.rem_euclid(HOUR) as usize);
             let hour = out.hours.entry(h).or_insert_with(Hour::zero);
-            hour.requests[i] = count(c[1])?;
-            hour.errors[i] = count(c[2])?;
+            let (rq, er) = (count(c[1])?, count(c[2])?);
+            if er > rq || rq == 0 {
+                return Err(bad("a second holds more 5xx than requests, or none"));
+            }
+            hour.requests[i] = rq;
+            hour.errors[i] = er;
+            requests += u64::from(rq);
+            errors += u64::from(er);
+        }
+        // Counters saturate at u32::MAX per second; totals do not.
+        let saturated = out.hours.values().any(|h| h.requests.contains(&u32::MAX));
+        let offsets = out
+            .offsets
+            .values()
+            .try_fold(0u64, |a, n| a.checked_add(*n));
+        if !saturated && (requests != out.requests || errors != out.errors)
+            || offsets != Some(out.requests)
+            || out.offsets.keys().any(|o| o.unsigned_abs() >= 86_400)
+        {
+            return Err(bad("totals do not add up"));
         }
         t = 0;
         for (n, c) in r.status.chunks_exact(3).enumerate() {

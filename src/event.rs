@@ -21,6 +21,15 @@ pub enum Stamp {
 }
 
 impl Stamp {
+    /// Within 2^40 s of 1970 and with an offset under a day: what any
+    /// parser gives; a summary read from disk is checked against it.
+    pub fn plausible(&self) -> bool {
+        match *self {
+            Stamp::Zoned { utc, offset } => utc.abs() < 1 << 40 && offset.unsigned_abs() < 86_400,
+            Stamp::Local { naive, .. } => naive.abs() < 1 << 40,
+        }
+    }
+
     /// A key that orders stamps of one kind.
     pub fn sort_key(&self) -> i64 {
         match *self {

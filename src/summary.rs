@@ -203,15 +203,54 @@ impl Summary {
         Ok(s)
     }
 
-    /// Input numbers inside the buckets must name an input of the summary.
+    /// Input numbers inside the buckets must name an input of the summary;
+    /// instants and counts must be ones a run can produce.
     fn check(&self) -> std::result::Result<(), String> {
         let n = self.inputs.len() as u64;
-        match self.buckets.max_input() {
-            Some(i) if u64::from(i) >= n => Err(format!(
+        if let Some(i) = self.buckets.max_input().filter(|i| u64::from(*i) >= n) {
+            return Err(format!(
                 "a damaged summary: its events name input {i} of {n}"
-            )),
-            _ => Ok(()),
+            ));
         }
+        let b = &self.buckets;
+        let tallies = self.inputs.iter().flat_map(|i| {
+            let t = &i.tally;
+            t.first
+                .into_iter()
+                .chain(t.last)
+                .chain(t.last_stamps.iter().map(|(_, s)| *s))
+        });
+        let stamps = b
+            .oom
+            .iter()
+            .map(|l| l.stamp)
+            .chain(b.upstream.keys().map(|k| k.stamp))
+            .chain(b.signals.keys().filter_map(|k| k.stamp))
+            .chain(tallies);
+        const MANY: u64 = 1 << 48;
+        let counts = b
+            .upstream
+            .values()
+            .copied()
+            .chain(b.signals.values().map(|c| c.count))
+            .chain(
+                self.inputs
+                    .iter()
+                    .flat_map(|i| [i.tally.lines, i.tally.parsed, i.tally.malformed]),
+            );
+        let mut stamps = stamps;
+        if !stamps.all(|s| s.plausible()) {
+            return Err("a damaged summary: an instant out of range".into());
+        }
+        let mut counts = counts;
+        if !counts.all(|c| c < MANY)
+            || b.oom.iter().any(|l| {
+                l.anon_rss_kb.is_some_and(|k| k >= MANY) || l.total_vm_kb.is_some_and(|k| k >= MANY)
+            })
+        {
+            return Err("a damaged summary: a count out of range".into());
+        }
+        Ok(())
     }
 }
 

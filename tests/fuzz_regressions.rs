@@ -102,3 +102,10 @@ fn app() {
     replay("app", checks::app);
     fixtures().iter().for_each(|d| checks::app(d));
 }
+
+#[test]
+fn summary() {
+    // The seed summary (every kind of event) is kept with the regressions.
+    assert!(replay("summary", checks::summary) > 0);
+    fixtures().iter().for_each(|d| checks::summary(d));
+}

@@ -211,3 +211,26 @@ pub fn app(data: &[u8]) {
         });
     }
 }
+
+/// Summaries (`--save-summary`, `logburst merge`) and cron states read from
+/// disk: whatever is accepted analyses without a panic, alone and merged
+/// with itself, and writes back to an equal value.
+pub fn summary(data: &[u8]) {
+    use logburst::summary::Summary;
+    let _ = logburst::state::State::from_json(data);
+    let Ok(s) = Summary::from_json(data) else {
+        return;
+    };
+    let again = serde_json::to_vec(&s).unwrap();
+    assert_eq!(Summary::from_json(&again).unwrap(), s);
+    let config = Config::default();
+    let twice = s.clone().merge(s.clone()).unwrap();
+    for s in [s, twice] {
+        let a = logburst::analysis::finish(s, &config).unwrap();
+        let mut json = Vec::new();
+        report::json::render(&a, &mut json).unwrap();
+        let _: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let mut text = Vec::new();
+        report::text::render(&a, &mut text).unwrap();
+    }
+}
