@@ -370,7 +370,18 @@ fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
             ));
         }
         let Some(found) = Found::of(&input) else {
-            // Unreadable: the scan reports why.
+            // Unreadable: the scan reports why. A file known by its inode
+            // keeps its place for when it can be read again.
+            let known = input
+                .path
+                .as_ref()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map(|m| ids(&m))
+                .and_then(|id| state.files.iter().position(|f| (f.dev, f.ino) == id));
+            if let Some(i) = known.filter(|i| !used[*i]) {
+                used[i] = true;
+                unchanged.push(state.files[i].clone());
+            }
             read.push(Planned {
                 input,
                 found: None,

@@ -449,3 +449,34 @@ fn a_vanished_input_is_reported_not_fatal() {
         j["notes"]
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_file_keeps_its_place() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("web-01/access.log");
+    fs::create_dir_all(log.parent().unwrap()).unwrap();
+    fs::write(&log, access_line(DAY, 200)).unwrap();
+    let state = dir.path().join("state.json");
+    let args = [
+        "--state",
+        state.to_str().unwrap(),
+        "-o",
+        "json",
+        log.to_str().unwrap(),
+    ];
+    assert_eq!(sum_inputs(&run_json(&logburst(&args)), "lines"), 1);
+    append(&log, &access_line(DAY + 1, 200));
+    fs::set_permissions(&log, fs::Permissions::from_mode(0o000)).unwrap();
+    if fs::File::open(&log).is_ok() {
+        eprintln!("running as root: permissions do not stop reading; skipped");
+        return;
+    }
+    let r = logburst(&args);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("access.log"), "{}", r.stderr);
+    fs::set_permissions(&log, fs::Permissions::from_mode(0o644)).unwrap();
+    let j = run_json(&logburst(&args));
+    assert_eq!(sum_inputs(&j, "lines"), 1, "read on from where it stopped");
+}
