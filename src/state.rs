@@ -206,6 +206,7 @@ impl State {
 /// The lock that keeps two runs from using one state; released on drop.
 pub struct Lock {
     _file: File,
+    path: PathBuf,
 }
 
 impl Lock {
@@ -227,7 +228,7 @@ impl Lock {
                 ))
             })?;
         match file.try_lock() {
-            Ok(()) => Ok(Lock { _file: file }),
+            Ok(()) => Ok(Lock { _file: file, path }),
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::Usage(format!(
                 "another logburst run is using the state {} (it holds {}); this run stopped without reading anything",
                 state.display(),
@@ -522,7 +523,26 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<Incremental> {
     } else {
         State::load(path)?
     };
-    let (inputs, errors) = source::expand(&config.inputs);
+    let (mut inputs, errors) = source::expand(&config.inputs);
+    // The state, its lock and its temporary file may sit among the logs.
+    let own = |p: &Path| -> Option<(u64, u64)> { std::fs::metadata(p).ok().map(|m| ids(&m)) };
+    let mine: Vec<(u64, u64)> = [path.to_path_buf(), lock.path.clone()]
+        .iter()
+        .filter_map(|p| own(p))
+        .collect();
+    inputs.retain(|i| {
+        let is_tmp = i.path.as_ref().is_some_and(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .zip(path.file_name().and_then(|n| n.to_str()))
+                .is_some_and(|(n, s)| n.starts_with(&format!("{s}.tmp-")))
+        });
+        !is_tmp
+            && i.path
+                .as_deref()
+                .and_then(own)
+                .is_none_or(|id| !mine.contains(&id))
+    });
     let plan = plan(inputs, &state)?;
     let inputs: Vec<Input> = plan.read.iter().map(|p| p.input.clone()).collect();
     let fresh = analysis::read_inputs(config, &inputs, errors)?;
