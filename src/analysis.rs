@@ -55,6 +55,8 @@ pub struct Config {
     pub mmap: MapPolicy,
     /// Told how many bytes were read, as they are.
     pub progress: Option<ProgressHook>,
+    /// Also give per-host, per-minute counts ([`Analysis::minutes`]).
+    pub minutes: bool,
 }
 
 impl Default for Config {
@@ -75,6 +77,7 @@ impl Default for Config {
             boot_time: None,
             mmap: MapPolicy::Never,
             progress: None,
+            minutes: false,
         }
     }
 }
@@ -248,6 +251,22 @@ pub struct Analysis {
     /// since the last run; incidents carry a `status`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub incremental: bool,
+    /// Per host and minute, when `Config::minutes` asked for them (for the
+    /// CSV output); not part of the JSON.
+    #[serde(skip)]
+    pub minutes: Vec<MinuteRow>,
+}
+
+/// One host's requests in one minute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MinuteRow {
+    /// The minute's first second, shown in the host's usual offset.
+    pub minute: Time,
+    pub host: String,
+    pub requests: u64,
+    pub errors: u64,
+    /// 5xx per status.
+    pub status: BTreeMap<u16, u64>,
 }
 
 impl Analysis {
@@ -694,8 +713,35 @@ pub fn finish_with(
         },
         notes: notes.into_iter().collect(),
         incremental: fresh.is_some(),
+        minutes: if config.minutes {
+            minute_rows(&buckets, &placer)
+        } else {
+            Vec::new()
+        },
     };
     Ok((analysis, kills))
+}
+
+/// Every host's minutes with requests, in time then host order.
+fn minute_rows(buckets: &BucketSet, placer: &Placer) -> Vec<MinuteRow> {
+    let mut rows = Vec::new();
+    for (host, series) in &buckets.series {
+        for (minute, c) in series.per_minute() {
+            let offset = placer.display_offset(Some(host), minute, None);
+            rows.push(MinuteRow {
+                minute: Time {
+                    utc: minute,
+                    offset,
+                },
+                host: host.clone(),
+                requests: c.requests,
+                errors: c.errors,
+                status: c.status,
+            });
+        }
+    }
+    rows.sort_by(|a, b| (a.minute.utc, &a.host).cmp(&(b.minute.utc, &b.host)));
+    rows
 }
 
 /// Places a rare event's stamp (OOM line, upstream failure, signal) in

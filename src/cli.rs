@@ -15,6 +15,8 @@ use logburst::time::{self, Zone};
 pub enum OutputArg {
     Text,
     Json,
+    /// Requests and 5xx per host and minute.
+    Csv,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -192,6 +194,7 @@ impl Args {
         match self.output {
             OutputArg::Text => Output::Text,
             OutputArg::Json => Output::Json,
+            OutputArg::Csv => Output::Csv,
         }
     }
 
@@ -316,6 +319,7 @@ impl Args {
                     MmapArg::Never => MapPolicy::Never,
                 },
                 progress: None,
+                minutes: self.output == OutputArg::Csv,
             },
             nginx.warnings,
         ))

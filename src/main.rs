@@ -70,6 +70,7 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     let written = match args.output() {
         Output::Text => report::text::render(&analysis, &mut out),
         Output::Json => report::json::render(&analysis, &mut out),
+        Output::Csv => report::csv::render(&analysis, &mut out),
     }
     .and_then(|_| out.flush());
     if let Err(e) = written {

@@ -1,6 +1,7 @@
 //! Renderers of one [`Analysis`](crate::analysis::Analysis) value. Each
 //! reads the value and computes nothing of its own.
 
+pub mod csv;
 pub mod json;
 pub mod text;
 
@@ -9,6 +10,8 @@ pub mod text;
 pub enum Output {
     Text,
     Json,
+    /// Per-host, per-minute counts (see [`csv`]).
+    Csv,
 }
 
 /// Log content made safe for a terminal: control characters (escape
