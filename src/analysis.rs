@@ -216,6 +216,10 @@ pub struct IncidentReport {
     /// Traffic gaps: requests the preceding hour's rate predicted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected_requests: Option<u64>,
+    /// Requests and 5xx of its hosts in equal steps around it (for the
+    /// text chart; not in the JSON).
+    #[serde(skip)]
+    pub chart: Vec<ChartPoint>,
     /// Incremental runs (`--state`): `new` (first reported now), `ongoing`
     /// (reported before and still open) or `ended` (reported open before,
     /// over now).
@@ -255,6 +259,62 @@ pub struct Analysis {
     /// CSV output); not part of the JSON.
     #[serde(skip)]
     pub minutes: Vec<MinuteRow>,
+}
+
+/// One step of an incident's chart: its hosts' requests and 5xx from
+/// `time` for `step_seconds`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartPoint {
+    pub time: Time,
+    pub step_seconds: i64,
+    pub requests: u64,
+    pub errors: u64,
+}
+
+/// Steps in an incident's chart, at most.
+pub const CHART_STEPS: i64 = 48;
+
+/// The incident's hosts' traffic from a little before its start to a
+/// little after its end, in at most [`CHART_STEPS`] equal steps (a
+/// multiple of 10 s); empty when its hosts wrote no requests.
+fn chart(buckets: &BucketSet, i: &Incident, placer: &Placer) -> Vec<ChartPoint> {
+    let series: Vec<&crate::bucket::Series> = i
+        .hosts
+        .iter()
+        .filter_map(|h| buckets.series.get(h))
+        .collect();
+    if series.is_empty() {
+        return Vec::new();
+    }
+    let lead = ((i.end - i.start) / 4).max(300);
+    let (from, to) = (i.start - lead, i.end + lead);
+    let step = ((to - from) / CHART_STEPS + 10) / 10 * 10;
+    let from = from.div_euclid(step) * step;
+    let host = i.hosts.first().map(String::as_str);
+    let mut points = Vec::new();
+    let mut t = from;
+    while t <= to {
+        let (mut r, mut e) = (0, 0);
+        for s in &series {
+            let (sr, se) = s.sum(t, t + step - 1);
+            r += sr;
+            e += se;
+        }
+        points.push(ChartPoint {
+            time: Time {
+                utc: t,
+                offset: placer.display_offset(host, t, None),
+            },
+            step_seconds: step,
+            requests: r,
+            errors: e,
+        });
+        t += step;
+    }
+    if points.iter().all(|p| p.requests == 0) {
+        points.clear();
+    }
+    points
 }
 
 /// One host's requests in one minute.
@@ -664,7 +724,11 @@ pub fn finish_with(
     }
     let mut incidents: Vec<IncidentReport> = incidents
         .iter()
-        .map(|i| incident_report(i, &placer))
+        .map(|i| {
+            let mut r = incident_report(i, &placer);
+            r.chart = chart(&buckets, i, &placer);
+            r
+        })
         .collect();
     // Application and service signals, placed in time.
     let mut signals = Vec::with_capacity(buckets.signals.len());
@@ -1055,6 +1119,7 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         probable_cause,
         timeline,
         expected_requests: (i.kind == Kind::TrafficGap).then_some(i.expected_requests),
+        chart: Vec::new(),
         status: None,
         open: None,
     }

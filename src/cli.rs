@@ -133,6 +133,10 @@ pub struct Args {
     #[arg(long)]
     pub exit_code: bool,
 
+    /// Draw the text report's charts in plain ASCII.
+    #[arg(long)]
+    pub ascii: bool,
+
     /// Print nothing on stderr but errors.
     #[arg(short, long)]
     pub quiet: bool,

@@ -68,7 +68,17 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let written = match args.output() {
-        Output::Text => report::text::render(&analysis, &mut out),
+        Output::Text => {
+            use std::io::IsTerminal;
+            let style = report::text::Style {
+                ascii: args.ascii,
+                color: report::text::Style::color_for(
+                    io::stdout().is_terminal(),
+                    std::env::var_os("NO_COLOR").as_deref(),
+                ),
+            };
+            report::text::render_with(&analysis, &mut out, style)
+        }
         Output::Json => report::json::render(&analysis, &mut out),
         Output::Csv => report::csv::render(&analysis, &mut out),
     }

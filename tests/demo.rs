@@ -239,3 +239,31 @@ fn readme_shows_the_demo_output() {
     assert_eq!(run.code, 0);
     assert_eq!(readme[start..end].trim_end(), run.stdout.trim_end());
 }
+
+#[test]
+fn the_chart_shows_the_burst_and_ascii_and_pipes_stay_plain() {
+    let chart = |args: &[&str]| -> String {
+        let r = logburst(args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(!r.stdout.contains('\x1b'), "colour on a pipe");
+        r.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("chart"))
+            .unwrap_or_else(|| panic!("no chart in\n{}", r.stdout))
+            .to_string()
+    };
+    let demo = fixture("demo");
+    let unicode = chart(&[demo.as_str()]);
+    // Quiet before and after, the burst's steps in between.
+    let steps: String = unicode.split_whitespace().nth(2).unwrap().to_string();
+    assert!(steps.starts_with('·') && steps.ends_with('·'), "{unicode}");
+    assert!(steps.contains('▇'), "{unicode}");
+    let ascii = chart(&["--ascii", demo.as_str()]);
+    assert!(ascii.is_ascii(), "{ascii}");
+    assert!(ascii.contains('%') && ascii.contains("..."), "{ascii}");
+    // The same steps, drawn with another alphabet.
+    assert_eq!(
+        ascii.split_whitespace().nth(2).unwrap().len(),
+        steps.chars().count()
+    );
+}

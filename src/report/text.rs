@@ -12,7 +12,29 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
+/// How the terminal chart is drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// Plain ASCII instead of unicode blocks (`--ascii`).
+    pub ascii: bool,
+    /// Bad steps in red: only on a terminal, never with `NO_COLOR` set.
+    pub color: bool,
+}
+
+impl Style {
+    /// Colour when writing to a terminal and `NO_COLOR` is unset or empty
+    /// (no-color.org).
+    pub fn color_for(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+        is_terminal && no_color.is_none_or(|v| v.is_empty())
+    }
+}
+
+/// The timeline with unicode charts and no colour.
 pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
+    render_with(a, out, Style::default())
+}
+
+pub fn render_with(a: &Analysis, out: &mut dyn Write, style: Style) -> io::Result<()> {
     let readable = a.inputs.iter().filter(|i| i.error.is_none()).count() as u64;
     writeln!(
         out,
@@ -38,7 +60,7 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     for (n, inc) in a.incidents.iter().enumerate() {
-        incident(out, n + 1, inc)?;
+        incident(out, n + 1, inc, a.thresholds.min_ratio, style)?;
     }
     inputs(out, a)?;
     if !a.notes.is_empty() {
@@ -50,7 +72,64 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn incident(out: &mut dyn Write, n: usize, i: &IncidentReport) -> io::Result<()> {
+/// One chart step: blank without traffic, a dot without 5xx, else one of
+/// eight levels of the 5xx share.
+fn step_char(requests: u64, errors: u64, ascii: bool) -> char {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    const RAMP: [char; 8] = [':', '-', '=', '+', '*', '#', '%', '@'];
+    if requests == 0 {
+        return ' ';
+    }
+    if errors == 0 {
+        return if ascii { '.' } else { '·' };
+    }
+    let level = ((errors as f64 / requests as f64 * 8.0).ceil() as usize).clamp(1, 8);
+    if ascii {
+        RAMP[level - 1]
+    } else {
+        BLOCKS[level - 1]
+    }
+}
+
+/// `06:55 ···▂▇███▆▃··· 07:21  5xx share, 30 s a step`.
+fn chart(out: &mut dyn Write, i: &IncidentReport, min_ratio: f64, style: Style) -> io::Result<()> {
+    let (Some(first), Some(last)) = (i.chart.first(), i.chart.last()) else {
+        return Ok(());
+    };
+    let mut line = String::new();
+    let mut red = false;
+    for p in &i.chart {
+        let bad = p.errors > 0 && p.errors as f64 >= min_ratio * p.requests as f64;
+        if style.color && bad != red {
+            line.push_str(if bad { "\x1b[31m" } else { "\x1b[0m" });
+            red = bad;
+        }
+        line.push(step_char(p.requests, p.errors, style.ascii));
+    }
+    if red {
+        line.push_str("\x1b[0m");
+    }
+    let end = crate::analysis::Time {
+        utc: last.time.utc + last.step_seconds,
+        offset: last.time.offset,
+    };
+    writeln!(
+        out,
+        "  {:<10}{} {line} {}  5xx share, {} a step",
+        "chart",
+        first.time.clock(),
+        end.clock(),
+        time::duration(first.step_seconds)
+    )
+}
+
+fn incident(
+    out: &mut dyn Write,
+    n: usize,
+    i: &IncidentReport,
+    min_ratio: f64,
+    style: Style,
+) -> io::Result<()> {
     let hosts = safe(&i.hosts.join(", "));
     let status = match (i.status, i.open) {
         (Some("new"), Some(true)) => " · NEW, still going on",
@@ -148,6 +227,7 @@ fn incident(out: &mut dyn Write, n: usize, i: &IncidentReport) -> io::Result<()>
     if let Some(c) = &i.probable_cause {
         writeln!(out, "{}{}", label("cause"), safe(c))?;
     }
+    chart(out, i, min_ratio, style)?;
     if !i.timeline.is_empty() {
         writeln!(
             out,
@@ -217,4 +297,29 @@ fn inputs(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(Style::color_for(true, None));
+        assert!(Style::color_for(true, Some(OsStr::new(""))));
+        assert!(!Style::color_for(true, Some(OsStr::new("1"))));
+        assert!(!Style::color_for(false, None));
+    }
+
+    #[test]
+    fn steps_scale_with_the_5xx_share() {
+        assert_eq!(step_char(0, 0, false), ' ');
+        assert_eq!(step_char(10, 0, false), '·');
+        assert_eq!(step_char(100, 1, false), '▁');
+        assert_eq!(step_char(100, 50, false), '▄');
+        assert_eq!(step_char(10, 10, false), '█');
+        assert_eq!(step_char(10, 10, true), '@');
+        assert_eq!(step_char(10, 0, true), '.');
+    }
 }
