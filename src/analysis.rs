@@ -57,6 +57,8 @@ pub struct Config {
     pub progress: Option<ProgressHook>,
     /// Also give per-host, per-minute counts ([`Analysis::minutes`]).
     pub minutes: bool,
+    /// When the first customer report came (`--reported-at`).
+    pub reported_at: Option<i64>,
 }
 
 impl Default for Config {
@@ -78,6 +80,7 @@ impl Default for Config {
             mmap: MapPolicy::Never,
             progress: None,
             minutes: false,
+            reported_at: None,
         }
     }
 }
@@ -220,6 +223,13 @@ pub struct IncidentReport {
     /// text chart; not in the JSON).
     #[serde(skip)]
     pub chart: Vec<ChartPoint>,
+    /// Corrective and preventative measures the evidence suggests, each
+    /// with that evidence.
+    pub suggestions: Vec<Suggestion>,
+    /// With `--reported-at`: seconds from detection to the first customer
+    /// report (positive: the logs showed it first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_over_report_seconds: Option<i64>,
     /// Incremental runs (`--state`): `new` (first reported now), `ongoing`
     /// (reported before and still open) or `ended` (reported open before,
     /// over now).
@@ -259,6 +269,114 @@ pub struct Analysis {
     /// CSV output); not part of the JSON.
     #[serde(skip)]
     pub minutes: Vec<MinuteRow>,
+}
+
+/// A measure worth taking, and what in the logs suggests it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Suggestion {
+    pub measure: String,
+    pub evidence: String,
+}
+
+/// Measures derived from what the incident shows: repeated kills of one
+/// process (a limit and an alert; a leak when memory at death grows or
+/// kills come faster), a kill as the cause, a traffic gap (an external
+/// health check), failing upstreams, and how soon a log alert would fire.
+fn suggestions(r: &IncidentReport, window: i64) -> Vec<Suggestion> {
+    let mut out = Vec::new();
+    let mut by_process: BTreeMap<(&str, &str), Vec<&KillReport>> = BTreeMap::new();
+    for k in &r.oom_kills {
+        by_process
+            .entry((k.host.as_str(), k.process.as_str()))
+            .or_default()
+            .push(k);
+    }
+    for ((host, process), kills) in &by_process {
+        if kills.len() < 2 {
+            continue;
+        }
+        let (first, last) = (kills[0], kills[kills.len() - 1]);
+        let rss: Vec<u64> = kills.iter().filter_map(|k| k.anon_rss_kb).collect();
+        let gaps: Vec<i64> = kills
+            .windows(2)
+            .map(|w| w[1].time.utc - w[0].time.utc)
+            .collect();
+        let growing =
+            rss.len() >= 2 && rss.windows(2).all(|w| w[1] >= w[0]) && rss[rss.len() - 1] > rss[0];
+        let faster = gaps.len() >= 2 && gaps.windows(2).all(|w| w[1] < w[0]);
+        let mut evidence = format!(
+            "{process} was killed {} times on {host} between {} and {}",
+            kills.len(),
+            first.time.clock(),
+            last.time.clock()
+        );
+        if let (Some(a), Some(b)) = (rss.first(), rss.last()) {
+            evidence.push_str(&format!(", anon-rss {} → {}", kib(*a), kib(*b)));
+        }
+        if faster {
+            let g: Vec<String> = gaps.iter().map(|g| time::duration(*g)).collect();
+            evidence.push_str(&format!(", intervals {}", g.join(", ")));
+        }
+        let measure = if growing || faster {
+            format!("Look for a memory leak in {process} and give it a memory limit with an alert before the limit: it grows until the kernel kills it")
+        } else {
+            format!("Give {process} a memory limit it can live within, and alert on its memory before the kernel kills it again")
+        };
+        out.push(Suggestion { measure, evidence });
+    }
+    if by_process.values().all(|k| k.len() < 2) {
+        if let Some(c) = &r.probable_cause {
+            if c.starts_with("OOM kill") {
+                out.push(Suggestion {
+                    measure: "Alert on OOM kills in the kernel log: they came before the errors"
+                        .into(),
+                    evidence: c.clone(),
+                });
+            }
+        }
+    }
+    if r.kind == "traffic-gap" {
+        out.push(Suggestion {
+            measure: "Add an external health check: a dead server writes no 5xx, so an error alert stays silent".into(),
+            evidence: format!(
+                "{} wrote no request for {}{}",
+                r.hosts.join(", "),
+                time::duration(r.duration_seconds),
+                r.expected_requests
+                    .map_or(String::new(), |e| format!(" while about {e} were expected"))
+            ),
+        });
+    }
+    for u in &r.upstream_failures {
+        out.push(Suggestion {
+            measure: format!(
+                "Check upstream {} on {}: capacity, health checks and timeouts",
+                u.upstream, u.host
+            ),
+            evidence: format!(
+                "it {} {} times from {} to {}",
+                u.kind.describe(),
+                u.count,
+                u.first.clock(),
+                u.last.clock()
+            ),
+        });
+    }
+    if r.kind == "error-burst" {
+        out.push(Suggestion {
+            measure: format!(
+                "Alert on the 5xx share over {}: such an alert would have fired {} after onset",
+                time::duration(window),
+                time::duration(r.detection_lag_seconds)
+            ),
+            evidence: format!(
+                "first 5xx at {}, the window was bad at {}",
+                r.start.clock(),
+                r.detected.clock()
+            ),
+        });
+    }
+    out
 }
 
 /// One step of an incident's chart: its hosts' requests and 5xx from
@@ -727,6 +845,7 @@ pub fn finish_with(
         .map(|i| {
             let mut r = incident_report(i, &placer);
             r.chart = chart(&buckets, i, &placer);
+            r.lead_over_report_seconds = config.reported_at.map(|t| t - i.detected);
             r
         })
         .collect();
@@ -746,6 +865,7 @@ pub fn finish_with(
     for r in &mut incidents {
         attach_signals(r, &signals, &placer);
         attach_upstream(r, &failures, &placer);
+        r.suggestions = suggestions(r, config.params.window);
     }
     let p = &config.params;
     let analysis = Analysis {
@@ -1120,6 +1240,8 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         timeline,
         expected_requests: (i.kind == Kind::TrafficGap).then_some(i.expected_requests),
         chart: Vec::new(),
+        suggestions: Vec::new(),
+        lead_over_report_seconds: None,
         status: None,
         open: None,
     }

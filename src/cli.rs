@@ -15,6 +15,8 @@ use logburst::time::{self, Zone};
 pub enum OutputArg {
     Text,
     Json,
+    /// A postmortem draft per incident.
+    Markdown,
     /// Requests and 5xx per host and minute.
     Csv,
 }
@@ -133,6 +135,11 @@ pub struct Args {
     #[arg(long)]
     pub exit_code: bool,
 
+    /// When the first customer report (or page) came: the Markdown draft
+    /// compares it with the log-based detection.
+    #[arg(long, value_name = "TIME")]
+    pub reported_at: Option<String>,
+
     /// Draw the text report's charts in plain ASCII.
     #[arg(long)]
     pub ascii: bool,
@@ -199,6 +206,7 @@ impl Args {
             OutputArg::Text => Output::Text,
             OutputArg::Json => Output::Json,
             OutputArg::Csv => Output::Csv,
+            OutputArg::Markdown => Output::Markdown,
         }
     }
 
@@ -324,6 +332,7 @@ impl Args {
                 },
                 progress: None,
                 minutes: self.output == OutputArg::Csv,
+                reported_at: self.instant(&self.reported_at, "--reported-at")?,
             },
             nginx.warnings,
         ))

@@ -81,6 +81,7 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         }
         Output::Json => report::json::render(&analysis, &mut out),
         Output::Csv => report::csv::render(&analysis, &mut out),
+        Output::Markdown => report::markdown::render(&analysis, &mut out),
     }
     .and_then(|_| out.flush());
     if let Err(e) = written {

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod markdown;
 pub mod text;
 
 /// Output formats.
@@ -12,6 +13,8 @@ pub enum Output {
     Json,
     /// Per-host, per-minute counts (see [`csv`]).
     Csv,
+    /// A postmortem draft (see [`markdown`]).
+    Markdown,
 }
 
 /// Log content made safe for a terminal: control characters (escape

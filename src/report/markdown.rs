@@ -1,0 +1,271 @@
+//! `--output markdown`: a postmortem draft per incident, in the layout
+//! on-call teams use — issue summary, timeline, root cause and resolution
+//! (evidence, and room for the team's words), corrective and preventative
+//! measures (each tied to its evidence), detection. Everything it says comes
+//! from the [`Analysis`]; log content is escaped so it cannot change the
+//! document's structure (tables, links, emphasis, HTML).
+
+use std::io::{self, Write};
+
+use super::thousands;
+use crate::analysis::{describe_kill, Analysis, IncidentReport};
+use crate::time;
+
+/// Log content made inert in Markdown: control characters shown as `\xHH`,
+/// HTML's `<`, `>` and `&` as entities, and every character that could
+/// start emphasis, a link or image, code, strike-through or a table cell
+/// backslash-escaped. (Log content is never put at the start of a line,
+/// where `#`, `-` or `1.` would matter.)
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for ch in s.chars() {
+        match ch {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '!' | '|' | '~' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            c if c.is_control() => out.push_str(&format!("\\\\x{:02X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
+    if a.incidents.is_empty() {
+        writeln!(out, "# No incident\n")?;
+        writeln!(
+            out,
+            "No {} s window held ≥ {} 5xx at ≥ {:.1}% of requests, no traffic gap, no OOM kill, over {} requests in {} inputs.",
+            a.thresholds.window_seconds,
+            a.thresholds.min_errors,
+            a.thresholds.min_ratio * 100.0,
+            thousands(a.totals.requests),
+            a.inputs.len()
+        )?;
+    }
+    for (n, i) in a.incidents.iter().enumerate() {
+        if n > 0 {
+            writeln!(out, "\n---\n")?;
+        }
+        incident(out, a, i)?;
+    }
+    Ok(())
+}
+
+fn title(i: &IncidentReport) -> String {
+    let what = match i.kind {
+        "error-burst" => "5xx burst",
+        "traffic-gap" => "Traffic stopped",
+        _ => "OOM kills",
+    };
+    format!(
+        "{what} on {}, {}",
+        escape(&i.hosts.join(", ")),
+        i.start.human()
+    )
+}
+
+fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result<()> {
+    writeln!(out, "# Postmortem draft: {}\n", title(i))?;
+    writeln!(
+        out,
+        "*Drafted by logburst from the logs; every statement below is what the logs show. Edit freely.*\n"
+    )?;
+
+    writeln!(out, "## Issue summary\n")?;
+    writeln!(
+        out,
+        "- **Duration**: {} — from {} to {}.",
+        time::duration(i.duration_seconds),
+        i.start.human(),
+        i.end.human()
+    )?;
+    match i.kind {
+        "error-burst" => {
+            let share = if i.requests > 0 {
+                i.errors as f64 * 100.0 / i.requests as f64
+            } else {
+                0.0
+            };
+            let all = if a.totals.requests > 0 {
+                format!(
+                    " ({:.2}% of all {} requests in the logs read)",
+                    i.errors as f64 * 100.0 / a.totals.requests as f64,
+                    thousands(a.totals.requests)
+                )
+            } else {
+                String::new()
+            };
+            let statuses: Vec<String> = i
+                .status_counts
+                .iter()
+                .map(|(s, c)| format!("{s} × {}", thousands(*c)))
+                .collect();
+            writeln!(
+                out,
+                "- **Impact**: {} of {} requests failed ({share:.1}%){all}: {}.",
+                thousands(i.errors),
+                thousands(i.requests),
+                statuses.join(", ")
+            )?;
+            if let Some(p) = &i.peak {
+                writeln!(
+                    out,
+                    "- **Peak**: {:.1}% of requests failing at {}.",
+                    i.peak_error_ratio * 100.0,
+                    p.clock()
+                )?;
+            }
+        }
+        "traffic-gap" => {
+            let expected = i.expected_requests.map_or(String::new(), |e| {
+                format!(
+                    " About {} requests were expected in that time.",
+                    thousands(e)
+                )
+            });
+            writeln!(out, "- **Impact**: no request was logged.{expected}")?;
+        }
+        _ => writeln!(
+            out,
+            "- **Impact**: no 5xx burst or traffic gap around these kills."
+        )?,
+    }
+    writeln!(out, "- **Hosts**: {}.", escape(&i.hosts.join(", ")))?;
+    match &i.probable_cause {
+        Some(c) => writeln!(
+            out,
+            "- **Root cause (hypothesis)**: {} — to be confirmed.",
+            escape(c)
+        )?,
+        None => writeln!(
+            out,
+            "- **Root cause (hypothesis)**: the logs read hold no OOM kill or upstream failure that explains it."
+        )?,
+    }
+
+    writeln!(
+        out,
+        "\n## Timeline\n\nAll times UTC{}.\n",
+        time::format_offset(i.start.offset)
+    )?;
+    writeln!(out, "| time | event | detail |\n|---|---|---|")?;
+    for e in &i.timeline {
+        writeln!(
+            out,
+            "| {} | {} | {} |",
+            e.time.clock(),
+            e.event,
+            escape(&e.detail)
+        )?;
+    }
+
+    writeln!(out, "\n## Root cause and resolution\n")?;
+    writeln!(out, "Evidence in the logs:\n")?;
+    let mut evidence = 0;
+    for k in &i.oom_kills {
+        writeln!(
+            out,
+            "- OOM kill of {} on {} at {} ({}).",
+            escape(&describe_kill(k)),
+            escape(&k.host),
+            k.time.clock(),
+            escape(&k.source)
+        )?;
+        evidence += 1;
+    }
+    for u in &i.upstream_failures {
+        writeln!(
+            out,
+            "- Upstream {} on {} {} {} times, {} to {}.",
+            escape(&u.upstream),
+            escape(&u.host),
+            u.kind.describe(),
+            u.count,
+            u.first.clock(),
+            u.last.clock()
+        )?;
+        evidence += 1;
+    }
+    for s in &i.signals {
+        writeln!(
+            out,
+            "- {} from {} on {}, {} times, {} to {} ({}).",
+            escape(&s.signal),
+            escape(&s.process),
+            escape(&s.host),
+            s.count,
+            s.first.clock(),
+            s.last.clock(),
+            escape(&s.source)
+        )?;
+        evidence += 1;
+    }
+    if evidence == 0 {
+        writeln!(out, "- None beyond the requests themselves.")?;
+    }
+    writeln!(
+        out,
+        "\n*What the team found and did to resolve it:* _to be written._"
+    )?;
+
+    writeln!(out, "\n## Corrective and preventative measures\n")?;
+    if i.suggestions.is_empty() {
+        writeln!(out, "_To be written._")?;
+    }
+    for s in &i.suggestions {
+        writeln!(
+            out,
+            "- [ ] {} — *evidence*: {}.",
+            escape(&s.measure),
+            escape(&s.evidence)
+        )?;
+    }
+
+    writeln!(out, "\n## Detection\n")?;
+    writeln!(
+        out,
+        "- An alert over these logs ({} s window, ≥ {} 5xx at ≥ {:.1}%) would have fired at {}, {} after onset.",
+        a.thresholds.window_seconds,
+        a.thresholds.min_errors,
+        a.thresholds.min_ratio * 100.0,
+        i.detected.clock(),
+        time::duration(i.detection_lag_seconds)
+    )?;
+    match i.lead_over_report_seconds {
+        Some(l) if l >= 0 => writeln!(
+            out,
+            "- The logs showed it {} before the first customer report.",
+            time::duration(l)
+        )?,
+        Some(l) => writeln!(
+            out,
+            "- The first customer report came {} before the logs showed it.",
+            time::duration(-l)
+        )?,
+        None => writeln!(
+            out,
+            "- When did the first customer report or page come? (`--reported-at TIME` compares it.)"
+        )?,
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_content_cannot_change_the_structure() {
+        assert_eq!(escape("web-01.example"), "web-01.example");
+        assert_eq!(escape("<script>"), "&lt;script&gt;");
+        assert_eq!(escape("a | b"), "a \\| b");
+        assert_eq!(escape("[x](http://e)"), "\\[x\\](http://e)");
+        assert_eq!(escape("\x1b[2J"), "\\\\x1B\\[2J");
+        assert_eq!(escape("*_`~!"), "\\*\\_\\`\\~\\!");
+    }
+}

@@ -1,0 +1,141 @@
+//! `--output markdown`: the postmortem draft.
+
+mod common;
+
+use common::{burst_access, fixture, logburst, write};
+
+#[test]
+fn the_demo_draft_has_every_section_and_its_evidence() {
+    let r = logburst(&[
+        "-o",
+        "markdown",
+        "--reported-at",
+        "2023-02-02T07:08:18+03:00",
+        &fixture("demo"),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let md = r.stdout;
+    let mut at = 0;
+    for section in [
+        "# Postmortem draft: 5xx burst on web-01, 2023-02-02 07:00:22 +03:00",
+        "## Issue summary",
+        "## Timeline",
+        "## Root cause and resolution",
+        "## Corrective and preventative measures",
+        "## Detection",
+    ] {
+        let i = md[at..]
+            .find(section)
+            .unwrap_or_else(|| panic!("{section} missing or out of order:\n{md}"));
+        at += i;
+    }
+    for fact in [
+        "**Duration**: 16 min 16 s — from 2023-02-02 07:00:22 +03:00 to 2023-02-02 07:16:38 +03:00",
+        "910 of 2,303 requests failed (39.5%)",
+        "OOM kill of python3 (pid 4242, anon-rss 3.6 GB) on web-01 at 07:00:13, 9 s before the first 5xx — to be confirmed",
+        "| 07:00:28 | detected |",
+        "demo/web-01/kern.log:33)",
+        "python3 was killed 4 times on web-01 between 07:00:13 and 07:13:02",
+        "would have fired at 07:00:28, 6 s after onset",
+        "The logs showed it 7 min 50 s before the first customer report.",
+    ] {
+        assert!(md.contains(fact), "{fact} missing:\n{md}");
+    }
+}
+
+#[test]
+fn log_content_is_escaped_in_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "a.log", burst_access(600, 100..200).as_bytes());
+    let spec = format!("<script>x|y*\x1b[2J={}", p.display());
+    let r = logburst(&["-o", "markdown", &spec]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("<script>"), "{}", r.stdout);
+    assert!(!r.stdout.contains('\x1b'), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("**Hosts**: &lt;script&gt;x\\|y\\*\\\\x1B\\[2J."),
+        "{}",
+        r.stdout
+    );
+    // A table row still has its three cells.
+    for row in r.stdout.lines().filter(|l| l.starts_with("| ")) {
+        assert_eq!(row.matches(" | ").count(), 2, "{row}");
+    }
+}
+
+#[test]
+fn kills_that_grow_and_quicken_suggest_a_leak_and_a_gap_a_health_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let access = write(
+        dir.path(),
+        "web-01/access.log",
+        burst_access(1800, 60..1700).as_bytes(),
+    );
+    let kern: String = [("07:00:50", 1_000_000), ("07:10:00", 2_000_000), ("07:15:00", 3_000_000)]
+        .iter()
+        .enumerate()
+        .map(|(n, (t, rss))| {
+            format!(
+                "2023-02-02T{t}.000000+03:00 web-01 kernel: [ 1.0] Out of memory: Killed process {} (gunicorn) total-vm:9000000kB, anon-rss:{rss}kB, file-rss:0kB, shmem-rss:0kB, UID:33 pgtables:100kB oom_score_adj:0\n",
+                100 + n
+            )
+        })
+        .collect();
+    let kern = write(dir.path(), "web-01/kern.log", kern.as_bytes());
+    let r = logburst(&[
+        "-o",
+        "markdown",
+        &format!("web-01={}", access.display()),
+        kern.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("Look for a memory leak in gunicorn")
+            && r.stdout
+                .contains("anon-rss 1.0 GB → 3.1 GB, intervals 9 min 10 s, 5 min"),
+        "{}",
+        r.stdout
+    );
+
+    // A host that stops answering: a traffic gap and its health check.
+    let mut log = burst_access(1800, 0..0);
+    log.push_str(
+        &burst_access(3600, 0..0)
+            .lines()
+            .skip(5 * 2400)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    log.push('\n');
+    let gap = write(dir.path(), "web-02/access.log", log.as_bytes());
+    let r = logburst(&["-o", "markdown", &format!("web-02={}", gap.display())]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("# Postmortem draft: Traffic stopped on web-02"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("Add an external health check"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn the_readme_shows_the_demo_draft_as_printed() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let start = readme.find("````markdown\n").expect("draft in README") + "````markdown\n".len();
+    let len = readme[start..].find("````\n").unwrap();
+    let r = logburst(&[
+        "-o",
+        "markdown",
+        "--reported-at",
+        "2023-02-02T07:08:18+03:00",
+        "fixtures/demo",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(&readme[start..start + len], r.stdout);
+}
