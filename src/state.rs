@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::event::OomKill;
 use crate::format::Format;
 use crate::source::{self, Compression, Input, MapPolicy, Resume};
-use crate::summary::{temp_path, Summary};
+use crate::summary::{check_schema, is_temp_of, write_atomically, Summary};
 
 /// The schema name of a state file.
 pub const SCHEMA: &str = "logburst-state/1";
@@ -158,47 +158,23 @@ impl State {
     }
 
     pub fn from_json(text: &[u8]) -> std::result::Result<State, String> {
-        #[derive(Deserialize)]
-        struct Head {
-            schema: Option<String>,
-        }
-        let head: Head = serde_json::from_slice(text)
-            .map_err(|e| format!("not a logburst state file (not JSON: {e})"))?;
-        match head.schema.as_deref() {
-            Some(SCHEMA) => {}
-            Some(other) => {
-                return Err(format!(
-                    "a state of schema '{other}', which this logburst ({}) does not read",
-                    env!("CARGO_PKG_VERSION")
-                ))
-            }
-            None => return Err("not a logburst state file (no \"schema\" field)".into()),
-        }
+        check_schema(text, SCHEMA, "state file")?;
         let s: State =
             serde_json::from_slice(text).map_err(|e| format!("a damaged state file: {e}"))?;
-        let checked = serde_json::to_vec(&s.history).map_err(|e| e.to_string())?;
-        Summary::from_json(&checked).map_err(|e| format!("a damaged state file: {e}"))?;
+        if s.history.schema != crate::summary::SCHEMA {
+            return Err("a damaged state file: its history is not a summary".into());
+        }
+        s.history
+            .check()
+            .map_err(|e| format!("a damaged state file: {e}"))?;
         Ok(s)
     }
 
-    /// Writes the state through a temporary file renamed into place.
+    /// Writes the state atomically (temporary file renamed into place).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let tmp = temp_path(path);
-        let write = || -> io::Result<()> {
-            let f = File::create(&tmp)?;
-            let mut w = io::BufWriter::new(f);
+        write_atomically(path, "state", |mut w| {
             serde_json::to_writer(&mut w, self)?;
-            let f = w.into_inner().map_err(|e| e.into_error())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::Usage(format!(
-                "cannot write state {}: {}",
-                path.display(),
-                source::describe_io(&e)
-            ))
+            Ok(w)
         })
     }
 }
@@ -531,17 +507,9 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<Incremental> {
         .filter_map(|p| own(p))
         .collect();
     inputs.retain(|i| {
-        let is_tmp = i.path.as_ref().is_some_and(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .zip(path.file_name().and_then(|n| n.to_str()))
-                .is_some_and(|(n, s)| n.starts_with(&format!("{s}.tmp-")))
-        });
-        !is_tmp
-            && i.path
-                .as_deref()
-                .and_then(own)
-                .is_none_or(|id| !mine.contains(&id))
+        i.path
+            .as_deref()
+            .is_none_or(|p| !is_temp_of(p, path) && own(p).is_none_or(|id| !mine.contains(&id)))
     });
     let plan = plan(inputs, &state)?;
     let inputs: Vec<Input> = plan.read.iter().map(|p| p.input.clone()).collect();

@@ -121,41 +121,25 @@ impl Summary {
     }
 
     /// Writes the summary to `path` (zstd- or gzip-compressed when its
-    /// name ends in `.zst` or `.gz`), through a temporary file renamed into
-    /// place, so a reader never sees half a summary.
+    /// name ends in `.zst` or `.gz`), atomically: a reader never sees half a
+    /// summary.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let io_err = |e: io::Error| {
-            Error::Usage(format!(
-                "cannot write summary {}: {}",
-                path.display(),
-                crate::source::describe_io(&e)
-            ))
-        };
-        let tmp = temp_path(path);
-        let write = || -> io::Result<()> {
-            let f = BufWriter::new(File::create(&tmp)?);
-            let name = path.to_string_lossy();
-            let f = if name.ends_with(".zst") {
+        let name = path.to_string_lossy();
+        write_atomically(path, "summary", |f| {
+            if name.ends_with(".zst") {
                 let mut z = zstd::stream::write::Encoder::new(f, 9)?;
                 serde_json::to_writer(&mut z, self)?;
-                z.finish()?
+                z.finish()
             } else if name.ends_with(".gz") {
                 let mut z = flate2::write::GzEncoder::new(f, flate2::Compression::default());
                 serde_json::to_writer(&mut z, self)?;
-                z.finish()?
+                z.finish()
             } else {
                 let mut f = f;
                 serde_json::to_writer(&mut f, self)?;
                 f.write_all(b"\n")?;
-                f
-            };
-            let f = f.into_inner().map_err(|e| e.into_error())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io_err(e)
+                Ok(f)
+            }
         })
     }
 
@@ -175,28 +159,7 @@ impl Summary {
 
     /// Parses and checks a summary.
     pub fn from_json(text: &[u8]) -> std::result::Result<Summary, String> {
-        #[derive(Deserialize)]
-        struct Head {
-            schema: Option<String>,
-        }
-        let head: Head = serde_json::from_slice(text).map_err(|e| {
-            let ours = text.starts_with(b"{\"schema\":\"logburst-summary/");
-            if ours && e.is_eof() {
-                format!("a damaged summary (cut short: {e})")
-            } else {
-                format!("not a logburst summary (not JSON: {e})")
-            }
-        })?;
-        match head.schema.as_deref() {
-            Some(SCHEMA) => {}
-            Some(other) => {
-                return Err(format!(
-                    "a summary of schema '{other}', which this logburst ({}) does not read; it reads {SCHEMA}",
-                    env!("CARGO_PKG_VERSION")
-                ))
-            }
-            None => return Err("not a logburst summary (no \"schema\" field)".into()),
-        }
+        check_schema(text, SCHEMA, "summary")?;
         let s: Summary =
             serde_json::from_slice(text).map_err(|e| format!("a damaged summary: {e}"))?;
         s.check()?;
@@ -205,7 +168,7 @@ impl Summary {
 
     /// Input numbers inside the buckets must name an input of the summary;
     /// instants and counts must be ones a run can produce.
-    fn check(&self) -> std::result::Result<(), String> {
+    pub(crate) fn check(&self) -> std::result::Result<(), String> {
         let n = self.inputs.len() as u64;
         if let Some(i) = self.buckets.max_input().filter(|i| u64::from(*i) >= n) {
             return Err(format!(
@@ -268,11 +231,78 @@ fn decompress(mut r: impl io::BufRead) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Checks the `"schema"` of a JSON file of logburst's (`what`: "summary",
+/// "state file") before it is read whole, so a foreign, newer or cut file
+/// is refused with an error that says which.
+pub(crate) fn check_schema(
+    text: &[u8],
+    schema: &str,
+    what: &str,
+) -> std::result::Result<(), String> {
+    #[derive(Deserialize)]
+    struct Head {
+        schema: Option<String>,
+    }
+    let head: Head = serde_json::from_slice(text).map_err(|e| {
+        let family = schema.split('/').next().unwrap_or(schema);
+        let ours = text.starts_with(format!("{{\"schema\":\"{family}/").as_bytes());
+        if ours && e.is_eof() {
+            format!("a damaged {what} (cut short: {e})")
+        } else {
+            format!("not a logburst {what} (not JSON: {e})")
+        }
+    })?;
+    match head.schema.as_deref() {
+        Some(s) if s == schema => Ok(()),
+        Some(other) => Err(format!(
+            "a {what} of schema '{other}', which this logburst ({}) does not read; it reads {schema}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        None => Err(format!("not a logburst {what} (no \"schema\" field)")),
+    }
+}
+
+/// Writes `path` through a temporary file beside it (`write` fills it),
+/// synced and renamed into place, so a reader never sees half of it; on
+/// failure the temporary file is removed and the error names `what`.
+pub(crate) fn write_atomically(
+    path: &Path,
+    what: &str,
+    write: impl FnOnce(BufWriter<File>) -> io::Result<BufWriter<File>>,
+) -> Result<()> {
+    let tmp = temp_path(path);
+    let written = File::create(&tmp).and_then(|f| {
+        let f = write(BufWriter::new(f))?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    });
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::Usage(format!(
+            "cannot write {what} {}: {}",
+            path.display(),
+            crate::source::describe_io(&e)
+        ))
+    })
+}
+
+const TEMP_SUFFIX: &str = ".tmp-";
+
 /// A temporary name next to `path`, unique to this process.
-pub fn temp_path(path: &Path) -> PathBuf {
+fn temp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp-{}", std::process::id()));
+    name.push(format!("{TEMP_SUFFIX}{}", std::process::id()));
     path.with_file_name(name)
+}
+
+/// Whether `p` is named like a temporary file of `path` (any process's).
+pub(crate) fn is_temp_of(p: &Path, path: &Path) -> bool {
+    let name = |p: &Path| p.file_name().and_then(|n| n.to_str()).map(str::to_string);
+    name(p)
+        .zip(name(path))
+        .is_some_and(|(n, of)| n.starts_with(&format!("{of}{TEMP_SUFFIX}")))
 }
 
 #[cfg(test)]
@@ -292,6 +322,15 @@ mod tests {
             .contains("does not read"));
         let e = Summary::from_json(b"{\"schema\": \"logburst-summary/1\"}").unwrap_err();
         assert!(e.contains("damaged"), "{e}");
+    }
+
+    #[test]
+    fn temporary_files_are_recognised() {
+        let state = Path::new("/x/state.json");
+        assert!(is_temp_of(&temp_path(state), state));
+        assert!(is_temp_of(Path::new("/x/state.json.tmp-42"), state));
+        assert!(!is_temp_of(Path::new("/x/state.json.lock"), state));
+        assert!(!is_temp_of(Path::new("/x/access.log"), state));
     }
 
     #[test]
