@@ -717,6 +717,12 @@ impl BucketSet {
 
     /// The highest input number any event names.
     pub fn max_input(&self) -> Option<u32> {
+        self.inputs_named().max()
+    }
+
+    /// Every input number an event names (with repeats): the same fields
+    /// [`BucketSet::map_inputs`] rewrites.
+    pub fn inputs_named(&self) -> impl Iterator<Item = u32> + '_ {
         let oom = self.oom.iter().map(|l| l.origin.input);
         let upstream = self.upstream.keys().map(|k| k.input);
         let signals = self
@@ -724,7 +730,7 @@ impl BucketSet {
             .iter()
             .flat_map(|(k, c)| [k.input, c.first.input]);
         let local = self.local_series.keys().map(|(i, _)| *i);
-        oom.chain(upstream).chain(signals).chain(local).max()
+        oom.chain(upstream).chain(signals).chain(local)
     }
 
     pub fn service(&self) -> Series {

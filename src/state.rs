@@ -672,15 +672,7 @@ fn trim(mut s: Summary, horizon: Option<i64>, gap_lead: i64) -> Summary {
     }
     // Keep only the inputs events still point at, renumbered.
     let mut used = vec![false; s.inputs.len()];
-    let b = &s.buckets;
-    let refs = b
-        .oom
-        .iter()
-        .map(|l| l.origin.input)
-        .chain(b.upstream.keys().map(|k| k.input))
-        .chain(b.signals.iter().flat_map(|(k, c)| [k.input, c.first.input]))
-        .chain(b.local_series.keys().map(|(i, _)| *i));
-    for i in refs {
+    for i in s.buckets.inputs_named() {
         if let Some(u) = used.get_mut(i as usize) {
             *u = true;
         }
