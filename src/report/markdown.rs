@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::thousands;
+use super::{failed_requests, status_list, thousands};
 use crate::analysis::{describe_kill, Analysis, IncidentReport};
 use crate::time;
 
@@ -86,11 +86,6 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
     )?;
     match i.kind {
         "error-burst" => {
-            let share = if i.requests > 0 {
-                i.errors as f64 * 100.0 / i.requests as f64
-            } else {
-                0.0
-            };
             let all = if a.totals.requests > 0 {
                 format!(
                     " ({:.2}% of all {} requests in the logs read)",
@@ -100,17 +95,11 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
             } else {
                 String::new()
             };
-            let statuses: Vec<String> = i
-                .status_counts
-                .iter()
-                .map(|(s, c)| format!("{s} × {}", thousands(*c)))
-                .collect();
             writeln!(
                 out,
-                "- **Impact**: {} of {} requests failed ({share:.1}%){all}: {}.",
-                thousands(i.errors),
-                thousands(i.requests),
-                statuses.join(", ")
+                "- **Impact**: {}{all}: {}.",
+                failed_requests(i),
+                status_list(i)
             )?;
             if let Some(p) = &i.peak {
                 writeln!(

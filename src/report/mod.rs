@@ -1,6 +1,8 @@
 //! Renderers of one [`Analysis`](crate::analysis::Analysis) value. Each
 //! reads the value and computes nothing of its own.
 
+use crate::analysis::IncidentReport;
+
 pub mod csv;
 pub mod json;
 pub mod markdown;
@@ -29,6 +31,31 @@ pub fn terminal_safe(s: &str) -> String {
         }
     }
     out
+}
+
+/// `910 of 2,303 requests failed (39.5%)`: an error burst's impact, worded
+/// the same by every renderer.
+pub fn failed_requests(i: &IncidentReport) -> String {
+    let share = if i.requests > 0 {
+        i.errors as f64 * 100.0 / i.requests as f64
+    } else {
+        0.0
+    };
+    format!(
+        "{} of {} requests failed ({share:.1}%)",
+        thousands(i.errors),
+        thousands(i.requests)
+    )
+}
+
+/// `500 × 170, 502 × 653, 504 × 87`.
+pub fn status_list(i: &IncidentReport) -> String {
+    let statuses: Vec<String> = i
+        .status_counts
+        .iter()
+        .map(|(s, c)| format!("{s} × {}", thousands(*c)))
+        .collect();
+    statuses.join(", ")
 }
 
 /// `12,345`.

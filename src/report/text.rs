@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{terminal_safe as safe, thousands};
+use super::{failed_requests, status_list, terminal_safe as safe, thousands};
 use crate::analysis::{Analysis, IncidentReport};
 use crate::time;
 
@@ -166,23 +166,12 @@ fn incident(
                 label("duration"),
                 time::duration(i.duration_seconds)
             )?;
-            let share = if i.requests > 0 {
-                i.errors as f64 * 100.0 / i.requests as f64
-            } else {
-                0.0
-            };
-            let statuses: Vec<String> = i
-                .status_counts
-                .iter()
-                .map(|(s, c)| format!("{s} × {}", thousands(*c)))
-                .collect();
             writeln!(
                 out,
-                "{}{} of {} requests failed ({share:.1}%): {}",
+                "{}{}: {}",
                 label("impact"),
-                thousands(i.errors),
-                thousands(i.requests),
-                statuses.join(", ")
+                failed_requests(i),
+                status_list(i)
             )?;
         }
         "traffic-gap" => {
