@@ -448,6 +448,11 @@ pub struct MinuteRow {
 }
 
 impl Analysis {
+    /// An incremental run found an incident not reported before.
+    pub fn found_new(&self) -> bool {
+        self.incidents.iter().any(|i| i.status == Some("new"))
+    }
+
     /// Inputs that could not be read at all.
     pub fn failed_inputs(&self) -> impl Iterator<Item = &InputReport> {
         self.inputs.iter().filter(|i| i.error.is_some())

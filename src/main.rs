@@ -38,11 +38,10 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         }
     }
     config.progress = bar::hook(args.quiet);
-    let mut incremental = None;
+    let mut pending = None;
     let analysis = if let Some(path) = &args.state {
-        let run = logburst::state::run(&config, path, args.reset_state)?;
-        let a = run.analysis.clone();
-        incremental = Some(run);
+        let (a, next) = logburst::state::run(&config, path, args.reset_state)?;
+        pending = Some(next);
         a
     } else if args.merge {
         let given = args.read_only_flags();
@@ -92,10 +91,8 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     }
 
     // The state moves on only once the report is out.
-    let mut found_new = false;
-    if let Some(run) = incremental {
-        found_new = run.found_new();
-        run.commit()?;
+    if let Some(next) = pending {
+        next.commit()?;
     }
 
     let mut failed = false;
@@ -121,7 +118,11 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     Ok(if failed {
         ExitCode::from(2)
     } else if args.exit_code
-        && (found_new || (args.state.is_none() && !analysis.incidents.is_empty()))
+        && if args.state.is_some() {
+            analysis.found_new()
+        } else {
+            !analysis.incidents.is_empty()
+        }
     {
         ExitCode::from(1)
     } else {

@@ -463,33 +463,25 @@ fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
     })
 }
 
-/// The result of an incremental run, holding the lock until the new state
-/// is written.
-pub struct Incremental {
-    pub analysis: Analysis,
+/// The state an incremental run leaves for the next, holding the lock
+/// until it is written.
+pub struct Pending {
     next: State,
     path: PathBuf,
     _lock: Lock,
 }
 
-impl Incremental {
+impl Pending {
     /// Writes the new state (call once the report is out).
     pub fn commit(self) -> Result<()> {
         self.next.save(&self.path)
     }
-
-    /// Whether the report holds an incident not reported before.
-    pub fn found_new(&self) -> bool {
-        self.analysis
-            .incidents
-            .iter()
-            .any(|i| i.status == Some("new"))
-    }
 }
 
 /// Runs `config` incrementally against the state at `path` (`reset`:
-/// start over as if it did not exist).
-pub fn run(config: &Config, path: &Path, reset: bool) -> Result<Incremental> {
+/// start over as if it did not exist): its analysis, and the new state to
+/// commit once the report is out.
+pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pending)> {
     if config.inputs.is_empty() {
         return Err(Error::Usage("no input paths given".into()));
     }
@@ -638,12 +630,14 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<Incremental> {
         seen,
         counted_kills: counted,
     };
-    Ok(Incremental {
+    Ok((
         analysis,
-        next,
-        path: path.to_path_buf(),
-        _lock: lock,
-    })
+        Pending {
+            next,
+            path: path.to_path_buf(),
+            _lock: lock,
+        },
+    ))
 }
 
 /// The part of `s` the next run needs: seconds from `horizon` on (a host's
