@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{logburst, Run};
 use serde_json::Value;
@@ -295,21 +295,33 @@ fn lock_path(state: &Path) -> std::path::PathBuf {
     state.with_file_name("state.json.lock")
 }
 
-#[test]
-fn a_second_run_on_a_locked_state_stops_and_leaves_it_alone() {
+/// A temporary directory holding `web-01/access.log` with `text`: the
+/// directory, the log and the state file's path beside it.
+fn one_log(text: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("web-01/access.log");
     fs::create_dir_all(log.parent().unwrap()).unwrap();
-    let text: String = (0..600).map(|s| access_line(DAY + s, 200)).collect();
-    fs::write(&log, &text).unwrap();
+    fs::write(&log, text).unwrap();
     let state = dir.path().join("state.json");
-    let args = [
+    (dir, log, state)
+}
+
+/// A cron run over `input` with `state`, in JSON.
+fn cron_args<'a>(state: &'a Path, input: &'a Path) -> [&'a str; 5] {
+    [
         "--state",
         state.to_str().unwrap(),
         "-o",
         "json",
-        log.to_str().unwrap(),
-    ];
+        input.to_str().unwrap(),
+    ]
+}
+
+#[test]
+fn a_second_run_on_a_locked_state_stops_and_leaves_it_alone() {
+    let text: String = (0..600).map(|s| access_line(DAY + s, 200)).collect();
+    let (_dir, log, state) = one_log(&text);
+    let args = cron_args(&state, &log);
     assert_eq!(logburst(&args).code, 0);
     let before = fs::read(&state).unwrap();
     append(&log, &access_line(DAY + 600, 500));
@@ -339,19 +351,9 @@ fn a_second_run_on_a_locked_state_stops_and_leaves_it_alone() {
 
 #[test]
 fn concurrent_runs_never_read_a_line_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("web-01/access.log");
-    fs::create_dir_all(log.parent().unwrap()).unwrap();
     let text: String = (0..86_400).map(|s| access_line(DAY + s, 200)).collect();
-    fs::write(&log, &text).unwrap();
-    let state = dir.path().join("state.json");
-    let args = [
-        "--state",
-        state.to_str().unwrap(),
-        "-o",
-        "json",
-        log.to_str().unwrap(),
-    ];
+    let (_dir, log, state) = one_log(&text);
+    let args = cron_args(&state, &log);
     // Four runs at once on a fresh state: those that get the lock read the
     // whole file between them, once; the others stop with a clear message.
     let spawned: Vec<_> = (0..4)
@@ -384,11 +386,7 @@ fn concurrent_runs_never_read_a_line_twice() {
 
 #[test]
 fn a_foreign_or_damaged_state_is_refused_with_a_way_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("web-01/access.log");
-    fs::create_dir_all(log.parent().unwrap()).unwrap();
-    fs::write(&log, access_line(DAY, 200)).unwrap();
-    let state = dir.path().join("state.json");
+    let (_dir, log, state) = one_log(&access_line(DAY, 200));
     for bad in [
         &b"not json"[..],
         b"{\"schema\":\"logburst-state/1\",\"files\":3}",
@@ -429,13 +427,7 @@ fn a_vanished_input_is_reported_not_fatal() {
     fs::write(logs.join("access.log"), access_line(DAY, 200)).unwrap();
     fs::write(logs.join("old.log"), access_line(DAY + 1, 200)).unwrap();
     let state = dir.path().join("state.json");
-    let args = [
-        "--state",
-        state.to_str().unwrap(),
-        "-o",
-        "json",
-        logs.to_str().unwrap(),
-    ];
+    let args = cron_args(&state, &logs);
     assert_eq!(sum_inputs(&run_json(&logburst(&args)), "lines"), 2);
     fs::remove_file(logs.join("old.log")).unwrap();
     let j = run_json(&logburst(&args));
@@ -454,18 +446,8 @@ fn a_vanished_input_is_reported_not_fatal() {
 #[test]
 fn an_unreadable_file_keeps_its_place() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("web-01/access.log");
-    fs::create_dir_all(log.parent().unwrap()).unwrap();
-    fs::write(&log, access_line(DAY, 200)).unwrap();
-    let state = dir.path().join("state.json");
-    let args = [
-        "--state",
-        state.to_str().unwrap(),
-        "-o",
-        "json",
-        log.to_str().unwrap(),
-    ];
+    let (_dir, log, state) = one_log(&access_line(DAY, 200));
+    let args = cron_args(&state, &log);
     assert_eq!(sum_inputs(&run_json(&logburst(&args)), "lines"), 1);
     append(&log, &access_line(DAY + 1, 200));
     fs::set_permissions(&log, fs::Permissions::from_mode(0o000)).unwrap();
