@@ -21,6 +21,7 @@ use crate::format::signals::Signals;
 use crate::format::Format;
 use crate::pipeline::{self, Scan, ScanOptions};
 use crate::progress::ProgressHook;
+use crate::sketch::ErrorTally;
 use crate::source::{self, HostFrom, Input, InputSpec, MapPolicy};
 use crate::summary::{InputSummary, Summary};
 use crate::time::{self, OffsetSecs, Zone};
@@ -209,6 +210,15 @@ pub struct IncidentReport {
     pub errors: u64,
     pub status_counts: BTreeMap<String, u64>,
     pub hosts: Vec<String>,
+    /// 5xx bursts: distinct clients that got a 5xx in the incident's
+    /// minutes, when the log names clients.
+    pub clients_affected: Option<u64>,
+    /// `clients_affected` is a HyperLogLog estimate (±1.6 % standard
+    /// error) rather than an exact count.
+    pub clients_estimated: bool,
+    /// 5xx bursts: the paths (identifiers templated as `{id}`) that failed
+    /// most in the incident's minutes, up to [`TOP_PATHS`].
+    pub top_paths: Vec<PathCount>,
     pub oom_kills: Vec<KillReport>,
     /// Upstream failures from five minutes before the start to the end.
     pub upstream_failures: Vec<UpstreamReport>,
@@ -248,6 +258,19 @@ pub struct Thresholds {
     pub min_ratio: f64,
     pub cooldown_seconds: i64,
     pub gap_seconds: i64,
+}
+
+/// How many paths an incident lists.
+pub const TOP_PATHS: usize = 5;
+
+/// A path and the 5xx it got.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PathCount {
+    pub path: String,
+    pub errors: u64,
+    /// Of `errors`, how many may belong to other paths: non-zero only when
+    /// more distinct paths failed than a bounded tally keeps (Space-Saving).
+    pub overcount: u64,
 }
 
 /// The result of a run: what every renderer reads.
@@ -395,6 +418,30 @@ pub const CHART_STEPS: i64 = 48;
 /// The incident's hosts' traffic from a little before its start to a
 /// little after its end, in at most [`CHART_STEPS`] equal steps (a
 /// multiple of 10 s); empty when its hosts wrote no requests.
+/// Who and what a burst hit: the union of its hosts' tallies over its
+/// minutes.
+fn impact(r: &mut IncidentReport, buckets: &BucketSet, i: &Incident) {
+    let mut tally = ErrorTally::default();
+    for s in i.hosts.iter().filter_map(|h| buckets.series.get(h)) {
+        s.tally(i.start, i.end, &mut tally);
+    }
+    if !tally.clients.is_empty() {
+        r.clients_affected = Some(tally.clients.count());
+        r.clients_estimated = !tally.clients.is_exact();
+    }
+    r.top_paths = tally
+        .paths
+        .top()
+        .into_iter()
+        .take(TOP_PATHS)
+        .map(|e| PathCount {
+            path: e.key,
+            errors: e.count,
+            overcount: e.over,
+        })
+        .collect();
+}
+
 fn chart(buckets: &BucketSet, i: &Incident, placer: &Placer) -> Vec<ChartPoint> {
     let series: Vec<&crate::bucket::Series> = i
         .hosts
@@ -850,6 +897,9 @@ pub fn finish_with(
         .map(|i| {
             let mut r = incident_report(i, &placer);
             r.chart = chart(&buckets, i, &placer);
+            if i.kind == Kind::ErrorBurst {
+                impact(&mut r, &buckets, i);
+            }
             r.lead_over_report_seconds = config.reported_at.map(|t| t - i.detected);
             r
         })
@@ -1238,6 +1288,9 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
             .map(|(k, v)| (k.to_string(), *v))
             .collect(),
         hosts: i.hosts.clone(),
+        clients_affected: None,
+        clients_estimated: false,
+        top_paths: Vec::new(),
         oom_kills: kills,
         upstream_failures: Vec::new(),
         signals: Vec::new(),

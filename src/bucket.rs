@@ -5,13 +5,16 @@
 //!
 //! Memory grows with the time span covered, never with the number of lines:
 //! a host costs one 28 KiB [`Hour`] per hour in which it logged anything,
-//! plus one entry per (second, 5xx status) that occurred.
+//! plus one entry per (second, 5xx status) that occurred, plus one bounded
+//! [`ErrorTally`] (at most about 8 KiB) per minute with a 5xx.
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use crate::event::{OomLine, Origin, Request, Stamp};
 use crate::format::nginx_error::UpstreamKind;
+use crate::format::Detail;
+use crate::sketch::ErrorTally;
 use crate::time::OffsetSecs;
 
 pub const HOUR: i64 = 3600;
@@ -38,6 +41,9 @@ pub struct Series {
     hours: BTreeMap<i64, Box<Hour>>,
     /// 5xx responses per (second, status).
     status: BTreeMap<(i64, u16), u32>,
+    /// What the 5xx responses of each minute hit (clients, paths), under
+    /// the minute's first second.
+    tallies: BTreeMap<i64, ErrorTally>,
     /// How many requests were written with each UTC offset.
     pub offsets: BTreeMap<OffsetSecs, u64>,
     pub requests: u64,
@@ -75,6 +81,9 @@ impl Series {
         }
         for (k, v) in other.status {
             *self.status.entry(k).or_insert(0) += v;
+        }
+        for (m, t) in other.tallies {
+            merge_entry(&mut self.tallies, m, t, |a, b| a.merge(&b));
         }
         for (k, v) in other.offsets {
             *self.offsets.entry(k).or_insert(0) += v;
@@ -116,6 +125,13 @@ impl Series {
                 *out.status.entry((t - delta, *st)).or_insert(0) += n;
             }
         }
+        // A minute moves whole (zones are whole minutes apart).
+        for (m, tally) in &self.tallies {
+            if keep(m - delta) || keep(m + 59 - delta) {
+                let to = minute_of(m - delta);
+                merge_entry(&mut out.tallies, to, tally.clone(), |a, b| a.merge(&b));
+            }
+        }
         if out.requests > 0 {
             out.offsets.insert(offset, out.requests);
         }
@@ -133,6 +149,7 @@ impl Series {
             hour.errors[..cut].fill(0);
         }
         self.status = self.status.split_off(&(t, 0));
+        self.tallies = self.tallies.split_off(&minute_of(t));
         self.requests = 0;
         self.errors = 0;
         for hour in self.hours.values() {
@@ -155,6 +172,24 @@ impl Series {
             *m.status.entry(*status).or_insert(0) += u64::from(*n);
         }
         out
+    }
+
+    /// Counts the client and path of a 5xx at `utc`.
+    pub fn add_detail(&mut self, utc: i64, d: &Detail) {
+        self.tallies
+            .entry(minute_of(utc))
+            .or_default()
+            .add(d.client.as_deref(), d.path.as_deref());
+    }
+
+    /// What the 5xx responses of the minutes overlapping `a..=b` hit.
+    pub fn tally(&self, a: i64, b: i64, into: &mut ErrorTally) {
+        if b < a {
+            return;
+        }
+        for t in self.tallies.range(minute_of(a)..=b).map(|(_, t)| t) {
+            into.merge(t);
+        }
     }
 
     /// The first second with a request, if any.
@@ -291,13 +326,16 @@ impl Series {
     }
 }
 
-/// Builds a [`Series`] from requests in the order a log holds them, keeping
-/// the current hour and offset at hand: consecutive lines nearly always
-/// share both, so the hot path costs no map look-up per line.
+/// The first second of the minute holding `t`.
+fn minute_of(t: i64) -> i64 {
+    t.div_euclid(60) * 60
+}
+
 /// How a [`Series`] is written in a summary: the seconds with requests as
 /// flat triples `[Δt, requests, 5xx]` (Δt from the second listed before, the
 /// first from 0), the 5xx per second and status as `[Δt, status, n]`, the
-/// requests per UTC offset as `[offset, n]`, and the totals.
+/// requests per UTC offset as `[offset, n]`, what each minute's 5xx hit
+/// as `[minute, tally]` (see [`crate::sketch`]), and the totals.
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SeriesRepr {
@@ -306,6 +344,8 @@ struct SeriesRepr {
     seconds: Vec<i64>,
     status: Vec<i64>,
     offsets: Vec<(OffsetSecs, u64)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tallies: Vec<(i64, ErrorTally)>,
 }
 
 /// Seconds further than this from 1970 are not log times.
@@ -338,6 +378,7 @@ impl serde::Serialize for Series {
             seconds,
             status,
             offsets: self.offsets.iter().map(|(o, n)| (*o, *n)).collect(),
+            tallies: self.tallies.iter().map(|(m, t)| (*m, t.clone())).collect(),
         }
         .serialize(s)
     }
@@ -397,6 +438,14 @@ impl<'de> serde::Deserialize<'de> for Series {
                 return Err(bad("a (second, status) is listed twice"));
             }
         }
+        for (m, tally) in r.tallies {
+            if m.abs() >= FAR || m != minute_of(m) {
+                return Err(bad("a tally is not under a minute"));
+            }
+            if out.tallies.insert(m, tally).is_some() {
+                return Err(bad("a minute's tally is listed twice"));
+            }
+        }
         Ok(out)
     }
 }
@@ -409,6 +458,9 @@ pub struct MinuteCounts {
     pub status: BTreeMap<u16, u64>,
 }
 
+/// Builds a [`Series`] from requests in the order a log holds them, keeping
+/// the current hour and offset at hand: consecutive lines nearly always
+/// share both, so the hot path costs no map look-up per line.
 #[derive(Default)]
 pub struct SeriesBuilder {
     series: Series,
@@ -448,6 +500,12 @@ impl SeriesBuilder {
         }
         self.hour = Some(self.series.hours.remove(&h).unwrap_or_else(Hour::zero));
         self.hour_key = h;
+    }
+
+    /// Counts the client and path of the 5xx just added.
+    #[cold]
+    pub fn add_detail(&mut self, utc: i64, d: &Detail) {
+        self.series.add_detail(utc, d);
     }
 
     fn flush_offset(&mut self) {
@@ -516,8 +574,6 @@ pub struct BucketSet {
     pub local_series: BTreeMap<(u32, String), Series>,
 }
 
-/// Puts `v` under `k`, merged into what is there already: the values move
-/// rather than being merged into an empty default.
 /// Maps whose keys are not strings, written as lists of `[key, value]`.
 mod pairs {
     use std::collections::BTreeMap;
@@ -547,6 +603,8 @@ mod pairs {
     }
 }
 
+/// Puts `v` under `k`, merged into what is there already: the values move
+/// rather than being merged into an empty default.
 fn merge_entry<K: Ord, V>(map: &mut BTreeMap<K, V>, k: K, v: V, merge: impl FnOnce(&mut V, V)) {
     match map.entry(k) {
         Entry::Occupied(mut e) => merge(e.get_mut(), v),

@@ -24,6 +24,7 @@ pub mod format;
 pub mod pipeline;
 pub mod progress;
 pub mod report;
+pub mod sketch;
 pub mod source;
 pub mod state;
 pub mod summary;

@@ -5,9 +5,9 @@
 //! An input enters as an [`Input`] and leaves as a [`Scan`]: its line
 //! accounting and its [`BucketSet`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
@@ -17,7 +17,7 @@ use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::event::{OomLine, Origin, Request, Stamp};
 use crate::format::signals::Signals;
 use crate::format::{
-    self, access, json, proxies, syslog, Customs, Format, Line, LineParser, YearRule,
+    self, access, json, proxies, syslog, Customs, Detail, Format, Line, LineParser, YearRule,
 };
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input, MapPolicy};
@@ -308,6 +308,9 @@ fn access_lines(
             continue;
         }
         requests.add(&r);
+        if let (true, Some(f)) = (r.is_error(), ctx.format) {
+            requests.add_detail(r.utc, &Detail::of(f, &ctx.opts.customs, line));
+        }
     }
     let stamp = |r: Request| Stamp::Zoned {
         utc: r.utc,
@@ -360,6 +363,9 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
                     continue;
                 }
                 requests.add(&r);
+                if let (true, Some(f)) = (r.is_error(), ctx.format) {
+                    requests.add_detail(r.utc, &Detail::of(f, &ctx.opts.customs, line));
+                }
             }
             Line::System {
                 stamp,
@@ -420,27 +426,26 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
                 offset,
                 status,
                 host,
+                msg,
             } => {
                 let host = host.unwrap_or(ctx.host.as_bytes());
-                match offset {
-                    Some(offset) => {
-                        let r = Request {
-                            utc: naive - offset as i64,
-                            offset,
-                            status,
-                        };
-                        if ctx.opts.outside(r.utc) {
-                            continue;
-                        }
-                        builder(&mut proxy_zoned, host).add(&r);
-                    }
+                let r = Request {
+                    utc: naive - offset.unwrap_or(0) as i64,
+                    offset: offset.unwrap_or(0),
+                    status,
+                };
+                let series = match offset {
+                    Some(_) if ctx.opts.outside(r.utc) => continue,
+                    Some(_) => builder(&mut proxy_zoned, host),
                     // Counted in local seconds; placed (and bounded by
                     // --since/--until) once the host's zone is known.
-                    None => builder(&mut proxy_local, host).add(&Request {
-                        utc: naive,
-                        offset: 0,
-                        status,
-                    }),
+                    None => builder(&mut proxy_local, host),
+                };
+                series.add(&r);
+                if r.is_error() {
+                    let d = proxies::haproxy_detail(msg)
+                        .map_or_else(Detail::default, |(c, q)| Detail::new(Some(c), Some(q)));
+                    series.add_detail(r.utc, &d);
                 }
             }
             Line::Unplaced => t.unplaced += 1,
@@ -486,6 +491,26 @@ fn year_reference(modified: SystemTime) -> (i64, u32) {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     crate::time::year_month_of(secs)
+}
+
+/// Block results merged in block order as they arrive: a result that
+/// comes early waits until those before it are in.
+#[derive(Default)]
+struct InOrder {
+    next: usize,
+    waiting: BTreeMap<usize, (Tally, BucketSet)>,
+    merged: (Tally, BucketSet),
+}
+
+impl InOrder {
+    fn push(&mut self, n: usize, part: (Tally, BucketSet)) {
+        self.waiting.insert(n, part);
+        while let Some((t, b)) = self.waiting.remove(&self.next) {
+            let (mt, mb) = std::mem::take(&mut self.merged);
+            self.merged = (mt.merge(t), mb.merge(b));
+            self.next += 1;
+        }
+    }
 }
 
 /// Reads one input: detect its format from its first 64 KiB, then parse every
@@ -579,16 +604,28 @@ pub fn scan(
             p.advance(now.saturating_sub(before));
         }
     };
-    let (tally, buckets) = head_blocks
+    // Blocks are parsed in any order but merged in file order, so that the
+    // bounded tallies (whose merge is exact only while they fit) come out
+    // the same whatever the number of threads.
+    let merger = Mutex::new(InOrder::default());
+    head_blocks
         .into_iter()
         .chain(reader)
         .inspect(|_| report())
+        .enumerate()
         .par_bridge()
-        .map(|block| parse_block(&block, &ctx))
-        .reduce(
-            || (Tally::default(), BucketSet::default()),
-            |(ta, ba), (tb, bb)| (ta.merge(tb), ba.merge(bb)),
-        );
+        .for_each(|(n, block)| {
+            let part = parse_block(&block, &ctx);
+            drop(block); // its buffer goes back to the reader's pool
+            merger
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(n, part);
+        });
+    let InOrder {
+        merged: (tally, buckets),
+        ..
+    } = merger.into_inner().unwrap_or_else(PoisonError::into_inner);
     report();
     let mut buckets = buckets;
     buckets.resolve_signals(&tally.last_stamps);

@@ -329,3 +329,46 @@ fn front_end_fixtures() {
     assert_eq!(j["totals"]["requests"], 5);
     assert_eq!(j["totals"]["errors"], 2);
 }
+
+/// Every access format yields who got the 5xx and which path failed, read
+/// from its own fields: the client address without its port, the path
+/// without query string or scheme and host.
+#[test]
+fn clients_and_paths_of_every_access_format() {
+    let cases: &[(&str, u64, &[&str])] = &[
+        ("access-common.log", 1, &["/cgi-bin/report"]),
+        ("access-extra.log", 1, &["/"]),
+        ("access-ipv6-escapes.log", 1, &["/health"]),
+        ("access-main.log", 1, &["/"]),
+        ("caddy.log", 1, &["/api/cart"]),
+        ("envoy.log", 2, &["/api/cart", "/api/orders"]),
+        ("haproxy.log", 2, &["/api/cart", "/api/orders"]),
+        ("traefik.json", 1, &["/api/cart"]),
+        ("nginx/api.access.log.1", 1, &["/api/cart"]),
+    ];
+    for (file, clients, paths) in cases {
+        let path = format!("fixtures/formats/{file}");
+        let j = json_of(&["--min-errors", "1", "--min-ratio", "0.001", &path]);
+        let burst = j["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == "error-burst")
+            .unwrap_or_else(|| panic!("{file}: no burst"));
+        assert_eq!(burst["clients_affected"], *clients, "{file}");
+        assert_eq!(burst["clients_estimated"], false, "{file}");
+        let got: Vec<&str> = burst["top_paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, *paths, "{file}");
+    }
+    // Formats without clients or paths say so with null and [].
+    let j = json_of(&["fixtures/formats/oom-kern.log"]);
+    for i in j["incidents"].as_array().unwrap() {
+        assert_eq!(i["clients_affected"], Value::Null);
+        assert_eq!(i["top_paths"], serde_json::json!([]));
+    }
+}

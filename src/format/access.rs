@@ -7,7 +7,8 @@
 //! $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent ["$http_referer" "$http_user_agent" [...]]
 //! ```
 //!
-//! Only the instant and the status are extracted. nginx writes `"` inside a
+//! The hot path extracts the instant and the status only; [`detail`] reads
+//! the client and the request of a failed request again. nginx writes `"` inside a
 //! field as `\x22` and leaves spaces raw, so `$remote_user` may hold spaces and
 //! the request may hold anything but a raw quote; Apache escapes a quote as
 //! `\"`. The request therefore ends at the first quote that is followed by a
@@ -35,6 +36,8 @@ pub enum Flavor {
 pub struct AccessLine<'a> {
     pub time: &'a [u8],
     pub status: u16,
+    /// The request line, between its quotes, as written.
+    pub request: &'a [u8],
     /// Everything after the byte count (referer, user agent, extra fields).
     pub tail: &'a [u8],
 }
@@ -63,8 +66,9 @@ fn status_and_bytes(i: &[u8]) -> Option<(&[u8], u16)> {
 
 /// The quoted request, then status and bytes: the request ends at the first
 /// quote not escaped with a backslash that is followed by ` NNN BYTES`.
+/// Returns the request's length, the tail and the status.
 #[inline]
-fn request_then_status(i: &[u8]) -> Option<(&[u8], u16)> {
+fn request_then_status(i: &[u8]) -> Option<(usize, &[u8], u16)> {
     let mut from = 0;
     while let Some(p) = memchr(b'"', &i[from..]) {
         let q = from + p;
@@ -72,8 +76,8 @@ fn request_then_status(i: &[u8]) -> Option<(&[u8], u16)> {
         if q > 0 && i[q - 1] == b'\\' {
             continue;
         }
-        if let Some(r) = status_and_bytes(&i[q + 1..]) {
-            return Some(r);
+        if let Some((tail, status)) = status_and_bytes(&i[q + 1..]) {
+            return Some((q, tail, status));
         }
     }
     None
@@ -102,12 +106,20 @@ pub fn parse_line(i: &[u8]) -> Option<AccessLine<'_>> {
     if t.len() < 29 || &t[26..29] != b"] \"" {
         return None;
     }
-    let (tail, status) = request_then_status(&t[29..])?;
+    let (len, tail, status) = request_then_status(&t[29..])?;
     Some(AccessLine {
         time: &t[..26],
         status,
+        request: &t[29..29 + len],
         tail,
     })
+}
+
+/// The client (`$remote_addr`) and the request line of an access line.
+pub fn detail(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let a = parse_line(line)?;
+    let client = &line[..memchr(b' ', line)?];
+    Some((client, a.request))
 }
 
 /// Parses a line into a request, through the per-second timestamp cache.
@@ -166,6 +178,11 @@ mod tests {
         let a = parse_line(l).unwrap();
         assert_eq!(a.status, 502);
         assert_eq!(a.time, b"03/Nov/2024:06:09:29 +0000");
+        assert_eq!(a.request, b"GET / HTTP/1.1");
+        assert_eq!(
+            detail(l),
+            Some((&b"192.168.58.11"[..], &b"GET / HTTP/1.1"[..]))
+        );
         assert_eq!(flavor_of(a.tail), Flavor::Combined);
         let main = br#"1.2.3.4 - - [03/Nov/2024:06:09:29 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" "10.0.0.1, 10.0.0.2""#;
         assert_eq!(flavor_of(parse_line(main).unwrap().tail), Flavor::Main);

@@ -233,6 +233,61 @@ pub fn parse(line: &[u8]) -> Option<Request> {
     })
 }
 
+/// Where loggers put the client address (Traefik's `ClientAddr`, Envoy's
+/// `downstream_remote_address` and Caddy's `request.remote_ip` carry a port,
+/// cut off by the caller's normalisation).
+const CLIENT_KEYS: &[&str] = &[
+    "remote_addr",
+    "remote",
+    "client_ip",
+    "clientip",
+    "remote_ip",
+    "ClientHost",
+    "client.ip",
+    "source.ip",
+    "request.client_ip",
+    "request.remote_ip",
+    "ClientAddr",
+    "downstream_remote_address",
+];
+
+/// Where loggers put the path (or the whole request line, under `request`).
+const PATH_KEYS: &[&str] = &[
+    "request_uri",
+    "uri",
+    "path",
+    "RequestPath",
+    "url.path",
+    "url.original",
+    "request.uri",
+    "url",
+];
+
+/// The client and the path (or request line) of a JSON access line, read
+/// again for a failed request: the line is parsed whole, which the hot
+/// path never does. The first key of each list that the line has wins.
+pub fn detail(line: &[u8]) -> (Option<String>, Option<String>) {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(line.trim_ascii()) else {
+        return (None, None);
+    };
+    let get = |key: &str| -> Option<String> {
+        let found = v.get(key).or_else(|| {
+            let (outer, inner) = key.split_once('.')?;
+            v.get(outer)?.get(inner)
+        })?;
+        match found {
+            serde_json::Value::String(s) if !s.is_empty() && s != "-" => Some(s.clone()),
+            _ => None,
+        }
+    };
+    let client = CLIENT_KEYS.iter().find_map(|k| get(k));
+    let path = PATH_KEYS
+        .iter()
+        .find_map(|k| get(k))
+        .or_else(|| get("request"));
+    (client, path)
+}
+
 /// The time of a JSON object line (any JSON logger's), when it has one:
 /// `Some(None)` for an object without a time field.
 pub fn time(line: &[u8]) -> Option<Option<(i64, OffsetSecs)>> {
@@ -304,6 +359,25 @@ mod tests {
             p(r#"{"time":"2023-02-02 04:00:22","status":200}"#),
             Some((T, 0, 200))
         );
+    }
+
+    #[test]
+    fn client_and_path_of_each_logger() {
+        let d = |l: &str| detail(l.as_bytes());
+        assert_eq!(
+            d(r#"{"remote_addr":"1.2.3.4","request":"GET /a?b HTTP/1.1","status":502}"#),
+            (Some("1.2.3.4".into()), Some("GET /a?b HTTP/1.1".into()))
+        );
+        assert_eq!(
+            d(r#"{"request":{"remote_ip":"1.2.3.4","uri":"/c"},"status":503}"#),
+            (Some("1.2.3.4".into()), Some("/c".into()))
+        );
+        assert_eq!(
+            d(r#"{"client":{"ip":"::1"},"url":{"path":"/e"}}"#),
+            (Some("::1".into()), Some("/e".into()))
+        );
+        assert_eq!(d(r#"{"status":500}"#), (None, None));
+        assert_eq!(d("not json"), (None, None));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod proxies;
 pub mod signals;
 pub mod syslog;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -185,7 +186,148 @@ pub enum Line<'a> {
         offset: Option<OffsetSecs>,
         status: u16,
         host: Option<&'a [u8]>,
+        /// The HAProxy message, after any syslog framing.
+        msg: &'a [u8],
     },
+}
+
+/// Who sent a request and which path it asked for: read again from the
+/// line of a failed request only (the hot path reads neither), for the
+/// distinct clients and top paths an incident reports.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Detail<'a> {
+    /// The client address, without a port.
+    pub client: Option<Cow<'a, [u8]>>,
+    /// The path, without query string, fragment, scheme or host.
+    pub path: Option<Cow<'a, [u8]>>,
+}
+
+impl<'a> Detail<'a> {
+    /// From a raw client address (`ip`, `ip:port`, `[v6]:port`) and a
+    /// request line (`GET /a?b HTTP/1.1`) or target (`/a?b`).
+    pub fn new(client: Option<&'a [u8]>, request: Option<&'a [u8]>) -> Detail<'a> {
+        Detail {
+            client: client
+                .map(client_of)
+                .filter(|c| !c.is_empty() && *c != b"-")
+                .map(Cow::Borrowed),
+            path: request.and_then(path_of),
+        }
+    }
+
+    fn owned(client: Option<String>, request: Option<String>) -> Detail<'static> {
+        let d = Detail::new(
+            client.as_deref().map(str::as_bytes),
+            request.as_deref().map(str::as_bytes),
+        );
+        Detail {
+            client: d.client.map(|c| Cow::Owned(c.into_owned())),
+            path: d.path.map(|p| Cow::Owned(p.into_owned())),
+        }
+    }
+
+    /// The client and path of an access line of `format`; empty for
+    /// formats without requests and lines that do not parse.
+    pub fn of(format: Format, customs: &[nginx::LogFormat], line: &'a [u8]) -> Detail<'a> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        match format {
+            Format::Access(_) => access::detail(line)
+                .map_or_else(Detail::default, |(c, r)| Detail::new(Some(c), Some(r))),
+            Format::Json => {
+                let (c, p) = json::detail(line);
+                Detail::owned(c, p)
+            }
+            Format::Envoy => proxies::envoy_detail(line)
+                .map_or_else(Detail::default, |(c, r)| Detail::new(c, Some(r))),
+            Format::Haproxy => proxies::haproxy_detail(line)
+                .map_or_else(Detail::default, |(c, r)| Detail::new(Some(c), Some(r))),
+            Format::Custom(i) => {
+                let Some(f) = customs.get(i as usize) else {
+                    return Detail::default();
+                };
+                match f.parse_fields(line, &mut ClfCache::default()) {
+                    Some((_, x)) => {
+                        Detail::new(x.remote_addr, x.request_uri.or(x.uri).or(x.request))
+                    }
+                    None => Detail::default(),
+                }
+            }
+            _ => Detail::default(),
+        }
+    }
+}
+
+/// The address of `ip`, `ip:port` or `[v6]:port`.
+fn client_of(raw: &[u8]) -> &[u8] {
+    let raw = raw.trim_ascii();
+    if let Some(v6) = raw.strip_prefix(b"[") {
+        return v6.split(|c| *c == b']').next().unwrap_or(v6);
+    }
+    match memchr::memchr(b':', raw) {
+        Some(p) if memchr::memrchr(b':', raw) == Some(p) => &raw[..p],
+        _ => raw,
+    }
+}
+
+/// The path a request line (`METHOD target PROTOCOL`) or a bare target
+/// asked for: no query string or fragment, no `scheme://host` of an
+/// absolute target, and identifiers templated (see [`template`]) so that
+/// `/orders/1041` and `/orders/1042` count as one path. `None` for a
+/// request line without a target.
+pub fn path_of(request: &[u8]) -> Option<Cow<'_, [u8]>> {
+    let request = request.trim_ascii();
+    let target = match memchr::memchr(b' ', request) {
+        Some(sp) => {
+            let rest = &request[sp + 1..];
+            &rest[..memchr::memchr(b' ', rest).unwrap_or(rest.len())]
+        }
+        None => request,
+    };
+    let target = &target[..memchr::memchr2(b'?', b'#', target).unwrap_or(target.len())];
+    let target = match memchr::memmem::find(target, b"://") {
+        Some(p) if target[..p].iter().all(u8::is_ascii_alphabetic) => {
+            let after = &target[p + 3..];
+            memchr::memchr(b'/', after).map_or(&b"/"[..], |s| &after[s..])
+        }
+        _ => target,
+    };
+    (!target.is_empty() && target != b"-").then(|| template(target))
+}
+
+/// A path with each segment that is an identifier replaced by `{id}`:
+/// digits only (`1041`), a UUID, or a hex string of 12 or more digits
+/// with at least one decimal digit (hashes, object ids).
+pub fn template(path: &[u8]) -> Cow<'_, [u8]> {
+    let is_id = |seg: &[u8]| {
+        let digits = seg.iter().filter(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        if digits == seg.len() {
+            return true;
+        }
+        let hex = seg.iter().all(|c| c.is_ascii_hexdigit());
+        let uuid = seg.len() == 36
+            && seg.iter().enumerate().all(|(i, c)| {
+                if matches!(i, 8 | 13 | 18 | 23) {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            });
+        uuid || (hex && seg.len() >= 12)
+    };
+    if !path.split(|c| *c == b'/').any(is_id) {
+        return Cow::Borrowed(path);
+    }
+    let mut out = Vec::with_capacity(path.len());
+    for (i, seg) in path.split(|c| *c == b'/').enumerate() {
+        if i > 0 {
+            out.push(b'/');
+        }
+        out.extend_from_slice(if is_id(seg) { b"{id}" } else { seg });
+    }
+    Cow::Owned(out)
 }
 
 impl Line<'_> {
@@ -263,6 +405,7 @@ impl LineParser {
                 offset: None,
                 status: h.status,
                 host: None,
+                msg: line,
             }),
             Format::App => Some(Line::App {
                 stamp: app::parse(line).stamp,
@@ -285,6 +428,7 @@ impl LineParser {
                         offset,
                         status: h.status,
                         host: fr.host,
+                        msg: fr.msg,
                     });
                 }
                 Some(Line::System {
@@ -457,6 +601,53 @@ mod tests {
         // Mostly garbage with one good line: not enough to call it.
         let mostly_bad = format!("{}x\ny\nz\n", combined.lines().next().unwrap());
         assert_eq!(detect(mostly_bad.as_bytes(), &YEARS), None);
+    }
+
+    #[test]
+    fn client_and_path_of_requests() {
+        let d = |c: &'static str, r: &'static str| {
+            let d = Detail::new(Some(c.as_bytes()), Some(r.as_bytes()));
+            (
+                d.client.map(|c| String::from_utf8(c.into_owned()).unwrap()),
+                d.path.map(|p| String::from_utf8(p.into_owned()).unwrap()),
+            )
+        };
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            d("1.2.3.4", "GET /a/b?x=1 HTTP/1.1"),
+            (s("1.2.3.4"), s("/a/b"))
+        );
+        assert_eq!(d("1.2.3.4:5678", "/a#frag"), (s("1.2.3.4"), s("/a")));
+        assert_eq!(
+            d("[2001:db8::1]:443", "GET http://h.example/p?q HTTP/1.1"),
+            (s("2001:db8::1"), s("/p"))
+        );
+        assert_eq!(
+            d("2001:db8::1", "GET https://h.example HTTP/1.1"),
+            (s("2001:db8::1"), s("/"))
+        );
+        assert_eq!(d("-", "-"), (None, None));
+        assert_eq!(d("", ""), (None, None));
+        assert_eq!(
+            d("a", "GET /orders/1041/items/7 HTTP/1.1").1,
+            s("/orders/{id}/items/{id}")
+        );
+        assert_eq!(
+            d("a", "/u/123e4567-e89b-12d3-a456-426614174000/avatar").1,
+            s("/u/{id}/avatar")
+        );
+        assert_eq!(d("a", "/blob/9f86d081884c7d65/v2").1, s("/blob/{id}/v2"));
+        // Words with digits are kept: versions, short hex-looking words.
+        assert_eq!(
+            d("a", "/api/v2/cafe/deadbeef").1,
+            s("/api/v2/cafe/deadbeef")
+        );
+        let combined =
+            b"1.2.3.4 - - [02/Feb/2023:07:00:22 +0300] \"GET /x?y HTTP/1.1\" 502 5 \"-\" \"x\"";
+        let d = Detail::of(Format::Access(access::Flavor::Combined), &[], combined);
+        assert_eq!(d.client.as_deref(), Some(&b"1.2.3.4"[..]));
+        assert_eq!(d.path.as_deref(), Some(&b"/x"[..]));
+        assert_eq!(Detail::of(Format::App, &[], combined), Detail::default());
     }
 
     #[test]

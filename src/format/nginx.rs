@@ -70,6 +70,8 @@ enum Named {
     UpstreamResponseTime,
     UpstreamAddr,
     RemoteAddr,
+    RequestUri,
+    Uri,
 }
 
 fn named(var: &str) -> Option<Named> {
@@ -81,6 +83,8 @@ fn named(var: &str) -> Option<Named> {
         "upstream_response_time" => Named::UpstreamResponseTime,
         "upstream_addr" => Named::UpstreamAddr,
         "remote_addr" => Named::RemoteAddr,
+        "request_uri" => Named::RequestUri,
+        "uri" => Named::Uri,
         _ => return None,
     })
 }
@@ -98,6 +102,8 @@ pub struct Fields<'a> {
     pub upstream_response_time: Option<&'a [u8]>,
     pub upstream_addr: Option<&'a [u8]>,
     pub remote_addr: Option<&'a [u8]>,
+    pub request_uri: Option<&'a [u8]>,
+    pub uri: Option<&'a [u8]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -334,6 +340,8 @@ impl LogFormat {
                                 Named::UpstreamResponseTime => &mut fields.upstream_response_time,
                                 Named::UpstreamAddr => &mut fields.upstream_addr,
                                 Named::RemoteAddr => &mut fields.remote_addr,
+                                Named::RequestUri => &mut fields.request_uri,
+                                Named::Uri => &mut fields.uri,
                             };
                             slot.get_or_insert(value);
                         }

@@ -12,7 +12,8 @@
 //! 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1"
 //! ```
 //! The accept date has no zone: it is the proxy's local time, placed like
-//! a syslog stamp. Only the instant and the status are read.
+//! a syslog stamp. The hot path reads the instant and the status; the
+//! `*_detail` functions read the client and the request of a failed one.
 
 use memchr::memchr;
 
@@ -53,6 +54,50 @@ pub fn envoy(line: &[u8]) -> Option<Request> {
             status,
         });
     }
+}
+
+/// The client and the request line of an Envoy default-format line. The
+/// client is the first address of `X-Forwarded-For`, when the proxy in
+/// front set it (Envoy's default format has no downstream address).
+pub fn envoy_detail(line: &[u8]) -> Option<(Option<&[u8]>, &[u8])> {
+    let rest = &line[memchr(b']', line)? + 1..];
+    let rest = rest.strip_prefix(b" \"")?;
+    let mut from = 0;
+    let end = loop {
+        let q = from + memchr(b'"', &rest[from..])?;
+        from = q + 1;
+        let code = &rest[q + 1..];
+        let n = code
+            .iter()
+            .skip(1)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if code.first() == Some(&b' ') && (1..=3).contains(&n) && code.get(n + 1) == Some(&b' ') {
+            break q;
+        }
+    };
+    let after = &rest[end + 1..];
+    let xff = memchr(b'"', after).and_then(|o| {
+        let v = &after[o + 1..];
+        let c = memchr(b'"', v)?;
+        let first = v[..c].split(|b| *b == b',').next()?.trim_ascii();
+        (!first.is_empty() && first != b"-").then_some(first)
+    });
+    Some((xff, &rest[..end]))
+}
+
+/// The client address (without its port) and the request line of an
+/// HAProxy `option httplog` message.
+pub fn haproxy_detail(msg: &[u8]) -> Option<(&[u8], &[u8])> {
+    let sp = memchr(b' ', msg)?;
+    let addr = &msg[..sp];
+    let client = match addr.strip_prefix(b"[") {
+        Some(v6) => &v6[..memchr(b']', v6)?],
+        None => &addr[..memchr::memrchr(b':', addr)?],
+    };
+    let q = memchr(b'"', msg)?;
+    let request = msg[q + 1..].strip_suffix(b"\"").unwrap_or(&msg[q + 1..]);
+    Some((client, request))
 }
 
 /// An HAProxy HTTP log message: the accept date as local naive seconds,
@@ -111,6 +156,16 @@ mod tests {
     fn envoy_default_format() {
         let r = envoy(br#"[2023-02-02T04:00:22.310Z] "POST /api/v1/locations HTTP/2" 503 UF,URX 154 0 226 - "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80""#).unwrap();
         assert_eq!((r.utc, r.offset, r.status), (1_675_310_422, 0, 503));
+        let (xff, req) = envoy_detail(br#"[2023-02-02T04:00:22.310Z] "POST /api/v1/locations HTTP/2" 503 UF,URX 154 0 226 - "10.0.35.28, 10.0.0.1" "nsq2http" "cc21d9b0" "locations" "tcp://10.0.2.1:80""#).unwrap();
+        assert_eq!(
+            (xff, req),
+            (
+                Some(&b"10.0.35.28"[..]),
+                &b"POST /api/v1/locations HTTP/2"[..]
+            )
+        );
+        let (xff, req) = envoy_detail(br#"[2023-02-02T07:00:22.310+03:00] "GET /a"b HTTP/1.1" 503 - 0 10 3 2 "-" "curl" "id" "h" "10.0.0.1:80""#).unwrap();
+        assert_eq!((xff, req), (None, &br#"GET /a"b HTTP/1.1"#[..]));
         let r = envoy(br#"[2023-02-02T07:00:22.310+03:00] "GET /a" 200 b" HTTP/1.1" 200 - 0 10 3 2 "-" "curl" "id" "h" "10.0.0.1:80""#).unwrap();
         assert_eq!((r.utc, r.offset, r.status), (1_675_310_422, 10_800, 200));
         let r = envoy(
@@ -134,6 +189,14 @@ mod tests {
         );
         let h = haproxy(br#"[2001:db8::1]:443 [02/Feb/2023:07:00:22.655] fe~ be/<NOSRV> -1/-1/-1/-1/0 -1 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>""#).unwrap();
         assert_eq!(h.status, 0);
+        assert_eq!(
+            haproxy_detail(br#"10.0.1.2:33317 [02/Feb/2023:07:00:22.655] http-in static/srv1 10/0/30/69/109 503 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1""#),
+            Some((&b"10.0.1.2"[..], &b"GET /index.html HTTP/1.1"[..]))
+        );
+        assert_eq!(
+            haproxy_detail(br#"[2001:db8::1]:443 [02/Feb/2023:07:00:22.655] fe~ be/<NOSRV> -1/-1/-1/-1/0 -1 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>""#),
+            Some((&b"2001:db8::1"[..], &b"<BADREQ>"[..]))
+        );
         assert!(haproxy(b"Proxy http-in started.").is_none());
         assert!(
             haproxy(b"10.0.1.2:33317 [02/Feb/2023:07:00:22.655] http-in 10/0/30/69/109 200 1")

@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::{failed_requests, status_list, thousands};
+use super::{clients_affected, failed_requests, path_errors, status_list, thousands};
 use crate::analysis::{describe_kill, Analysis, IncidentReport};
 use crate::time;
 
@@ -95,12 +95,21 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
             } else {
                 String::new()
             };
+            let who = clients_affected(i).map_or(String::new(), |c| format!("; {c} affected"));
             writeln!(
                 out,
-                "- **Impact**: {}{all}: {}.",
+                "- **Impact**: {}{all}: {}{who}.",
                 failed_requests(i),
                 status_list(i)
             )?;
+            if !i.top_paths.is_empty() {
+                let paths: Vec<String> = i
+                    .top_paths
+                    .iter()
+                    .map(|p| format!("{} ({})", escape(&p.path), path_errors(p)))
+                    .collect();
+                writeln!(out, "- **Top paths hit** (5xx): {}.", paths.join(", "))?;
+            }
             if let Some(p) = &i.peak {
                 writeln!(
                     out,

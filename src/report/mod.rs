@@ -1,7 +1,7 @@
 //! Renderers of one [`Analysis`](crate::analysis::Analysis) value. Each
 //! reads the value and computes nothing of its own.
 
-use crate::analysis::IncidentReport;
+use crate::analysis::{IncidentReport, PathCount};
 
 pub mod csv;
 pub mod json;
@@ -56,6 +56,22 @@ pub fn status_list(i: &IncidentReport) -> String {
         .map(|(s, c)| format!("{s} × {}", thousands(*c)))
         .collect();
     statuses.join(", ")
+}
+
+/// `206 distinct clients` or `about 14,200 distinct clients`: who got a
+/// 5xx in a burst, when the log names clients.
+pub fn clients_affected(i: &IncidentReport) -> Option<String> {
+    let n = i.clients_affected?;
+    let about = if i.clients_estimated { "about " } else { "" };
+    let noun = if n == 1 { "client" } else { "clients" };
+    Some(format!("{about}{} distinct {noun}", thousands(n)))
+}
+
+/// A path's 5xx count: `151`, or `~151` when the bounded tally could only
+/// bound it (see [`crate::analysis::PathCount`]).
+pub fn path_errors(p: &PathCount) -> String {
+    let about = if p.overcount > 0 { "~" } else { "" };
+    format!("{about}{}", thousands(p.errors))
 }
 
 /// `12,345`.

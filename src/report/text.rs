@@ -4,7 +4,9 @@
 
 use std::io::{self, Write};
 
-use super::{failed_requests, status_list, terminal_safe as safe, thousands};
+use super::{
+    clients_affected, failed_requests, path_errors, status_list, terminal_safe as safe, thousands,
+};
 use crate::analysis::{Analysis, IncidentReport};
 use crate::time;
 
@@ -173,6 +175,18 @@ fn incident(
                 failed_requests(i),
                 status_list(i)
             )?;
+            if let Some(c) = clients_affected(i) {
+                writeln!(out, "{}{c} got a 5xx", label("clients"))?;
+            }
+            if !i.top_paths.is_empty() {
+                let paths: Vec<String> = i
+                    .top_paths
+                    .iter()
+                    .take(3)
+                    .map(|p| format!("{} ({})", safe(&p.path), path_errors(p)))
+                    .collect();
+                writeln!(out, "{}{}", label("paths"), paths.join(", "))?;
+            }
         }
         "traffic-gap" => {
             writeln!(
