@@ -58,6 +58,9 @@ pub struct Config {
     pub progress: Option<ProgressHook>,
     /// Also give per-host, per-minute counts ([`Analysis::minutes`]).
     pub minutes: bool,
+    /// Also give every host's traffic over the whole span
+    /// ([`Analysis::overview`], for the HTML page).
+    pub overview: bool,
     /// When the first customer report came (`--reported-at`).
     pub reported_at: Option<i64>,
 }
@@ -81,6 +84,7 @@ impl Default for Config {
             mmap: MapPolicy::Never,
             progress: None,
             minutes: false,
+            overview: false,
             reported_at: None,
         }
     }
@@ -292,6 +296,10 @@ pub struct Analysis {
     /// CSV output); not part of the JSON.
     #[serde(skip)]
     pub minutes: Vec<MinuteRow>,
+    /// Every host's requests and 5xx over the span of the data, when
+    /// `Config::overview` asked for them; not part of the JSON.
+    #[serde(skip)]
+    pub overview: Vec<ChartPoint>,
 }
 
 /// A measure worth taking, and what in the logs suggests it.
@@ -415,9 +423,6 @@ pub struct ChartPoint {
 /// Steps in an incident's chart, at most.
 pub const CHART_STEPS: i64 = 48;
 
-/// The incident's hosts' traffic from a little before its start to a
-/// little after its end, in at most [`CHART_STEPS`] equal steps (a
-/// multiple of 10 s); empty when its hosts wrote no requests.
 /// Who and what a burst hit: the union of its hosts' tallies over its
 /// minutes.
 fn impact(r: &mut IncidentReport, buckets: &BucketSet, i: &Incident) {
@@ -442,20 +447,54 @@ fn impact(r: &mut IncidentReport, buckets: &BucketSet, i: &Incident) {
         .collect();
 }
 
+/// The incident's hosts' traffic from a little before its start to a
+/// little after its end, in at most [`CHART_STEPS`] equal steps (a
+/// multiple of 10 s); empty when its hosts wrote no requests.
 fn chart(buckets: &BucketSet, i: &Incident, placer: &Placer) -> Vec<ChartPoint> {
-    let series: Vec<&crate::bucket::Series> = i
-        .hosts
-        .iter()
-        .filter_map(|h| buckets.series.get(h))
-        .collect();
-    if series.is_empty() {
-        return Vec::new();
-    }
     let lead = ((i.end - i.start) / 4).max(300);
     let (from, to) = (i.start - lead, i.end + lead);
     let step = ((to - from) / CHART_STEPS + 10) / 10 * 10;
+    steps(buckets, &i.hosts, from, to, step, placer)
+}
+
+/// Steps in the whole run's overview, at most.
+pub const OVERVIEW_STEPS: i64 = 1440;
+
+/// Every host's requests and 5xx over the span of the data, per minute,
+/// or per a whole number of minutes when the span is longer than
+/// [`OVERVIEW_STEPS`] minutes.
+fn overview(buckets: &BucketSet, placer: &Placer) -> Vec<ChartPoint> {
+    let spans: Vec<(i64, i64)> = buckets.series.values().filter_map(|s| s.span()).collect();
+    let (Some(from), Some(to)) = (
+        spans.iter().map(|s| s.0).min(),
+        spans.iter().map(|s| s.1).max(),
+    ) else {
+        return Vec::new();
+    };
+    let minutes = (to - from) / 60 + 1;
+    let step = 60 * ((minutes + OVERVIEW_STEPS - 1) / OVERVIEW_STEPS).max(1);
+    let hosts: Vec<String> = buckets.series.keys().cloned().collect();
+    steps(buckets, &hosts, from, to, step, placer)
+}
+
+/// The hosts' requests and 5xx in steps of `step` seconds from `from`
+/// (rounded down to a multiple of `step`) to `to`, shown in the first
+/// host's offset; empty when they wrote no requests.
+fn steps(
+    buckets: &BucketSet,
+    hosts: &[String],
+    from: i64,
+    to: i64,
+    step: i64,
+    placer: &Placer,
+) -> Vec<ChartPoint> {
+    let series: Vec<&crate::bucket::Series> =
+        hosts.iter().filter_map(|h| buckets.series.get(h)).collect();
+    if series.is_empty() {
+        return Vec::new();
+    }
     let from = from.div_euclid(step) * step;
-    let host = i.hosts.first().map(String::as_str);
+    let host = hosts.first().map(String::as_str);
     let mut points = Vec::new();
     let mut t = from;
     while t <= to {
@@ -954,6 +993,11 @@ pub fn finish_with(
         incremental: fresh.is_some(),
         minutes: if config.minutes {
             minute_rows(&buckets, &placer)
+        } else {
+            Vec::new()
+        },
+        overview: if config.overview {
+            overview(&buckets, &placer)
         } else {
             Vec::new()
         },

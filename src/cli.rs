@@ -19,6 +19,8 @@ pub enum OutputArg {
     Markdown,
     /// Requests and 5xx per host and minute.
     Csv,
+    /// One self-contained page: chart, incidents, line accounting.
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -63,6 +65,11 @@ pub struct Args {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputArg::Text)]
     pub output: OutputArg,
+
+    /// Also write the HTML page (chart, incidents, line accounting) to FILE,
+    /// whatever --output prints.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
 
     /// Force a log format instead of detecting it per input
     /// (combined, common, main, combined-extra, syslog, journal, syslog-rfc3339, rfc5424, dmesg, json).
@@ -207,6 +214,7 @@ impl Args {
             OutputArg::Json => Output::Json,
             OutputArg::Csv => Output::Csv,
             OutputArg::Markdown => Output::Markdown,
+            OutputArg::Html => Output::Html,
         }
     }
 
@@ -332,6 +340,7 @@ impl Args {
                 },
                 progress: None,
                 minutes: self.output == OutputArg::Csv,
+                overview: self.output == OutputArg::Html || self.html.is_some(),
                 reported_at: self.instant(&self.reported_at, "--reported-at")?,
             },
             nginx.warnings,

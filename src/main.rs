@@ -64,6 +64,13 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         logburst::analysis::finish(summary, &config)?
     };
 
+    if let Some(path) = &args.html {
+        let mut page = Vec::new();
+        report::html::render(&analysis, &mut page)?;
+        std::fs::write(path, page)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let written = match args.output() {
@@ -81,6 +88,7 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         Output::Json => report::json::render(&analysis, &mut out),
         Output::Csv => report::csv::render(&analysis, &mut out),
         Output::Markdown => report::markdown::render(&analysis, &mut out),
+        Output::Html => report::html::render(&analysis, &mut out),
     }
     .and_then(|_| out.flush());
     if let Err(e) = written {
@@ -100,8 +108,8 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         failed = true;
         eprintln!(
             "logburst: cannot read {}: {}",
-            i.path,
-            i.error.as_deref().unwrap_or("")
+            report::terminal_safe(&i.path),
+            report::terminal_safe(i.error.as_deref().unwrap_or(""))
         );
     }
     if !args.quiet {

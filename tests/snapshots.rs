@@ -18,6 +18,7 @@ fn renderers_on_the_demo() {
     insta::assert_snapshot!("demo_json", output(&["-o", "json", "fixtures/demo"]));
     insta::assert_snapshot!("demo_csv", output(&["-o", "csv", "fixtures/demo"]));
     insta::assert_snapshot!("demo_ascii", output(&["--ascii", "fixtures/demo"]));
+    insta::assert_snapshot!("demo_html", output(&["-o", "html", "fixtures/demo"]));
 }
 
 #[test]
@@ -27,6 +28,7 @@ fn renderers_on_a_fleet() {
         ("fleet_json", &["-o", "json", "fixtures/fleet"][..]),
         ("fleet_markdown", &["-o", "markdown", "fixtures/fleet"][..]),
         ("fleet_csv", &["-o", "csv", "fixtures/fleet"][..]),
+        ("fleet_html", &["-o", "html", "fixtures/fleet"][..]),
     ] {
         insta::assert_snapshot!(name, output(args));
     }

@@ -4,6 +4,7 @@
 use crate::analysis::{IncidentReport, PathCount};
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod text;
@@ -17,6 +18,8 @@ pub enum Output {
     Csv,
     /// A postmortem draft (see [`markdown`]).
     Markdown,
+    /// A self-contained page with the chart (see [`html`]).
+    Html,
 }
 
 /// Log content made safe for a terminal: control characters (escape

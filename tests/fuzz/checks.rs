@@ -133,17 +133,90 @@ pub fn pipeline(data: &[u8]) {
         block_size: 256,
         ..Config::default()
     };
-    let a = analyze(&config).unwrap();
+    let a = analyze(&Config {
+        overview: true,
+        minutes: true,
+        ..config
+    })
+    .unwrap();
     for i in &a.inputs {
         assert_eq!(i.lines, i.parsed + i.malformed);
     }
-    let mut json = Vec::new();
-    report::json::render(&a, &mut json).unwrap();
-    let _: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    let mut text = Vec::new();
-    report::text::render(&a, &mut text).unwrap();
-    let text = String::from_utf8(text).unwrap();
-    assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
+    outputs_are_safe(&a);
+}
+
+/// The tags the HTML page is made of: any other would be log content let
+/// loose.
+const HTML_TAGS: &[&str] = &[
+    "!DOCTYPE",
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "figure",
+    "figcaption",
+    "svg",
+    "rect",
+    "text",
+    "line",
+    "path",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "span",
+    "i",
+    "code",
+    "ul",
+    "li",
+    "br",
+];
+
+/// Every renderer on one analysis: valid JSON; no raw control character
+/// in text, Markdown or HTML; no HTML tag in the Markdown but the
+/// renderer's own; no tag in the HTML page but its own.
+pub fn outputs_are_safe(a: &logburst::Analysis) {
+    let render = |f: fn(&logburst::Analysis, &mut dyn Write) -> std::io::Result<()>| {
+        let mut out = Vec::new();
+        f(a, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let json = render(report::json::render);
+    let _: serde_json::Value = serde_json::from_str(&json).unwrap();
+    render(report::csv::render);
+    for (name, out) in [
+        ("text", render(report::text::render)),
+        ("markdown", render(report::markdown::render)),
+        ("html", render(report::html::render)),
+    ] {
+        assert!(
+            !out.chars().any(|c| c.is_control() && c != '\n'),
+            "{name}: {out}"
+        );
+        if name == "markdown" {
+            assert!(!out.contains('<'), "{out}");
+        }
+        if name == "html" {
+            let mut rest = out.as_str();
+            while let Some(p) = rest.find('<') {
+                let tag: String = rest[p + 1..]
+                    .trim_start_matches('/')
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '!')
+                    .collect();
+                assert!(HTML_TAGS.contains(&tag.as_str()), "<{tag}> in {out}");
+                rest = &rest[p + 1..];
+            }
+        }
+    }
 }
 
 /// The nginx `log_format` compiler and the lines it compiles: the first
@@ -223,14 +296,14 @@ pub fn summary(data: &[u8]) {
     };
     let again = serde_json::to_vec(&s).unwrap();
     assert_eq!(Summary::from_json(&again).unwrap(), s);
-    let config = Config::default();
+    let config = Config {
+        overview: true,
+        minutes: true,
+        ..Config::default()
+    };
     let twice = s.clone().merge(s.clone()).unwrap();
     for s in [s, twice] {
         let a = logburst::analysis::finish(s, &config).unwrap();
-        let mut json = Vec::new();
-        report::json::render(&a, &mut json).unwrap();
-        let _: serde_json::Value = serde_json::from_slice(&json).unwrap();
-        let mut text = Vec::new();
-        report::text::render(&a, &mut text).unwrap();
+        outputs_are_safe(&a);
     }
 }
