@@ -223,6 +223,10 @@ pub struct IncidentReport {
     /// 5xx bursts: the paths (identifiers templated as `{id}`) that failed
     /// most in the incident's minutes, up to [`TOP_PATHS`].
     pub top_paths: Vec<PathCount>,
+    /// 5xx bursts: the failures were spread over more distinct paths than
+    /// a tally keeps and none stood out (every candidate's count was more
+    /// overcount than certain), so `top_paths` names none.
+    pub paths_scattered: bool,
     pub oom_kills: Vec<KillReport>,
     /// Upstream failures from five minutes before the start to the end.
     pub upstream_failures: Vec<UpstreamReport>,
@@ -434,10 +438,12 @@ fn impact(r: &mut IncidentReport, buckets: &BucketSet, i: &Incident) {
         r.clients_affected = Some(tally.clients.count());
         r.clients_estimated = !tally.clients.is_exact();
     }
+    // A count mostly made of overcount is a guess, not a finding.
     r.top_paths = tally
         .paths
         .top()
         .into_iter()
+        .filter(|e| e.count - e.over >= e.over)
         .take(TOP_PATHS)
         .map(|e| PathCount {
             path: e.key,
@@ -445,6 +451,7 @@ fn impact(r: &mut IncidentReport, buckets: &BucketSet, i: &Incident) {
             overcount: e.over,
         })
         .collect();
+    r.paths_scattered = r.top_paths.is_empty() && !tally.paths.is_empty();
 }
 
 /// The incident's hosts' traffic from a little before its start to a
@@ -1335,6 +1342,7 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         clients_affected: None,
         clients_estimated: false,
         top_paths: Vec::new(),
+        paths_scattered: false,
         oom_kills: kills,
         upstream_failures: Vec::new(),
         signals: Vec::new(),

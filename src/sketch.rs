@@ -186,12 +186,25 @@ pub struct TopK {
     entries: Vec<TopEntry>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopEntry {
     pub key: String,
     pub count: u64,
     /// How much of `count` may belong to keys this one replaced.
     pub over: u64,
+    /// [`hash`] of the key: compared before the key itself.
+    hash: u64,
+}
+
+impl TopEntry {
+    fn new(key: String, count: u64, over: u64) -> TopEntry {
+        TopEntry {
+            hash: hash(key.as_bytes()),
+            key,
+            count,
+            over,
+        }
+    }
 }
 
 /// The key a tally keeps for `bytes`: text (invalid UTF-8 replaced), cut
@@ -216,48 +229,46 @@ impl TopK {
 
     /// Counts one occurrence of `bytes`.
     pub fn insert(&mut self, bytes: &[u8]) {
-        let fits = bytes.len() <= KEY_MAX;
-        let plain = if fits {
-            std::str::from_utf8(bytes).ok()
-        } else {
-            None
-        };
-        let found = match plain {
-            Some(s) => self.entries.iter().position(|e| e.key == s),
+        let plain = (bytes.len() <= KEY_MAX)
+            .then(|| std::str::from_utf8(bytes).ok())
+            .flatten();
+        let owned;
+        let key = match plain {
+            Some(s) => s,
             None => {
-                let k = key_of(bytes);
-                self.entries.iter().position(|e| e.key == k)
+                owned = key_of(bytes);
+                owned.as_str()
             }
         };
-        if let Some(i) = found {
-            self.entries[i].count += 1;
+        let h = hash(key.as_bytes());
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.hash == h && e.key == key)
+        {
+            e.count += 1;
             return;
         }
-        let key = plain.map_or_else(|| key_of(bytes), str::to_owned);
         if self.entries.len() < TOP_CAPACITY {
-            self.entries.push(TopEntry {
-                key,
-                count: 1,
-                over: 0,
-            });
+            self.entries.push(TopEntry::new(key.to_owned(), 1, 0));
             return;
         }
         let i = self.smallest();
         let e = &mut self.entries[i];
-        *e = TopEntry {
-            key,
-            count: e.count + 1,
-            over: e.count,
-        };
+        e.key.clear();
+        e.key.push_str(key);
+        e.hash = h;
+        e.over = e.count;
+        e.count += 1;
     }
 
-    /// The counter to give up: the smallest count, the greatest key among
+    /// The counter to give up: the smallest count, the greatest hash among
     /// equals (a deterministic choice).
     fn smallest(&self) -> usize {
         let mut best = 0;
         for (i, e) in self.entries.iter().enumerate().skip(1) {
             let b = &self.entries[best];
-            if (e.count, std::cmp::Reverse(&e.key)) < (b.count, std::cmp::Reverse(&b.key)) {
+            if (e.count, std::cmp::Reverse(e.hash)) < (b.count, std::cmp::Reverse(b.hash)) {
                 best = i;
             }
         }
@@ -281,7 +292,11 @@ impl TopK {
         let (mine, theirs) = (self.floor(), other.floor());
         let mut seen = vec![false; other.entries.len()];
         for e in &mut self.entries {
-            match other.entries.iter().position(|o| o.key == e.key) {
+            match other
+                .entries
+                .iter()
+                .position(|o| o.hash == e.hash && o.key == e.key)
+            {
                 Some(j) => {
                     seen[j] = true;
                     e.count += other.entries[j].count;
@@ -295,9 +310,9 @@ impl TopK {
         }
         for (o, _) in other.entries.iter().zip(&seen).filter(|(_, s)| !**s) {
             self.entries.push(TopEntry {
-                key: o.key.clone(),
                 count: o.count + mine,
                 over: o.over + mine,
+                ..o.clone()
             });
         }
         self.entries
@@ -425,7 +440,7 @@ impl<'de> serde::Deserialize<'de> for ErrorTally {
                     "a path counter is empty, too long, repeated or out of range",
                 ));
             }
-            entries.push(TopEntry { key, count, over });
+            entries.push(TopEntry::new(key, count, over));
         }
         Ok(ErrorTally {
             clients,

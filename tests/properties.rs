@@ -373,4 +373,19 @@ fn bounded_tallies_past_capacity_are_thread_independent() {
         count >= checkout && count - over <= checkout,
         "{count} −{over} vs {checkout}"
     );
+    // Only the heavy path is named: the flood's counters are guesses.
+    assert_eq!(inc["top_paths"].as_array().unwrap().len(), 1);
+    assert_eq!(inc["paths_scattered"], false);
+
+    // Without a heavy path, none is named, and the report says why.
+    let flat: String = std::fs::read_to_string(&p)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(n, l)| l.replace("GET /checkout ", &format!("GET /flood/o{n} ")) + "\n")
+        .collect();
+    std::fs::write(&p, flat).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&run(2)).unwrap();
+    assert_eq!(v["incidents"][0]["top_paths"], serde_json::json!([]));
+    assert_eq!(v["incidents"][0]["paths_scattered"], true);
 }

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{clients_affected, failed_requests, path_errors, status_list, thousands};
+use super::{clients_affected, failed_requests, path_errors, status_list, thousands, SCATTERED};
 use crate::analysis::{describe_kill, Analysis, ChartPoint, IncidentReport, Time};
 use crate::time;
 
@@ -363,6 +363,9 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
                     })
                     .collect();
                 row(h, "top paths", &paths.join(", "));
+            }
+            if i.paths_scattered {
+                row(h, "top paths", SCATTERED);
             }
         }
         "traffic-gap" => {

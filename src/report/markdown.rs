@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::{clients_affected, failed_requests, path_errors, status_list, thousands};
+use super::{clients_affected, failed_requests, path_errors, status_list, thousands, SCATTERED};
 use crate::analysis::{describe_kill, Analysis, IncidentReport};
 use crate::time;
 
@@ -109,6 +109,9 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
                     .map(|p| format!("{} ({})", escape(&p.path), path_errors(p)))
                     .collect();
                 writeln!(out, "- **Top paths hit** (5xx): {}.", paths.join(", "))?;
+            }
+            if i.paths_scattered {
+                writeln!(out, "- **Top paths hit** (5xx): {SCATTERED}.")?;
             }
             if let Some(p) = &i.peak {
                 writeln!(

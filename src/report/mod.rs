@@ -77,6 +77,9 @@ pub fn path_errors(p: &PathCount) -> String {
     format!("{about}{}", thousands(p.errors))
 }
 
+/// What the reports say when no path stands out among a burst's failures.
+pub const SCATTERED: &str = "spread over too many distinct paths for one to stand out";
+
 /// `12,345`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

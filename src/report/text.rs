@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use super::{
     clients_affected, failed_requests, path_errors, status_list, terminal_safe as safe, thousands,
+    SCATTERED,
 };
 use crate::analysis::{Analysis, IncidentReport};
 use crate::time;
@@ -186,6 +187,9 @@ fn incident(
                     .map(|p| format!("{} ({})", safe(&p.path), path_errors(p)))
                     .collect();
                 writeln!(out, "{}{}", label("paths"), paths.join(", "))?;
+            }
+            if i.paths_scattered {
+                writeln!(out, "{}{SCATTERED}", label("paths"))?;
             }
         }
         "traffic-gap" => {
