@@ -212,6 +212,8 @@ pub struct IncidentReport {
     pub peak_error_ratio: f64,
     pub requests: u64,
     pub errors: u64,
+    /// `errors` as a share of every request the run read (0 to 1).
+    pub share_of_all_requests: f64,
     pub status_counts: BTreeMap<String, u64>,
     pub hosts: Vec<String>,
     /// 5xx bursts: distinct clients that got a 5xx in the incident's
@@ -969,12 +971,19 @@ pub fn finish_with(
         r.suggestions = suggestions(r, config.params.window);
     }
     let p = &config.params;
+    let all_requests = fresh.map_or(buckets.requests(), |f| f.requests + fresh_local.requests);
+    for r in &mut incidents {
+        if all_requests > 0 {
+            r.share_of_all_requests =
+                (r.errors as f64 / all_requests as f64 * 10_000.0).round() / 10_000.0;
+        }
+    }
     let analysis = Analysis {
         schema: SCHEMA,
         window_seconds: p.window,
         inputs: reports,
         totals: Totals {
-            requests: fresh.map_or(buckets.requests(), |f| f.requests + fresh_local.requests),
+            requests: all_requests,
             errors: fresh.map_or(buckets.errors(), |f| f.errors + fresh_local.errors),
             oom_kills: kills.len() as u64,
             upstream_failures: failures
@@ -1333,6 +1342,7 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         peak_error_ratio: (i.peak_error_ratio * 10_000.0).round() / 10_000.0,
         requests: i.requests,
         errors: i.errors,
+        share_of_all_requests: 0.0,
         status_counts: i
             .status_counts
             .iter()

@@ -260,13 +260,15 @@ impl<'a> Detail<'a> {
 /// The address of `ip`, `ip:port` or `[v6]:port`.
 fn client_of(raw: &[u8]) -> &[u8] {
     let raw = raw.trim_ascii();
-    if let Some(v6) = raw.strip_prefix(b"[") {
-        return v6.split(|c| *c == b']').next().unwrap_or(v6);
-    }
-    match memchr::memchr(b':', raw) {
-        Some(p) if memchr::memrchr(b':', raw) == Some(p) => &raw[..p],
-        _ => raw,
-    }
+    let addr = if let Some(v6) = raw.strip_prefix(b"[") {
+        v6.split(|c| *c == b']').next().unwrap_or(v6)
+    } else {
+        match memchr::memchr(b':', raw) {
+            Some(p) if memchr::memrchr(b':', raw) == Some(p) => &raw[..p],
+            _ => raw,
+        }
+    };
+    addr.trim_ascii()
 }
 
 /// The path a request line (`METHOD target PROTOCOL`) or a bare target

@@ -89,7 +89,7 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
             let all = if a.totals.requests > 0 {
                 format!(
                     " ({:.2}% of all {} requests in the logs read)",
-                    i.errors as f64 * 100.0 / a.totals.requests as f64,
+                    i.share_of_all_requests * 100.0,
                     thousands(a.totals.requests)
                 )
             } else {

@@ -21,6 +21,10 @@ pub fn access(data: &[u8]) {
         if let Some(h) = proxies::haproxy(line) {
             assert!(h.status <= 999);
         }
+        // Client and path of a failed request, read again, in every format.
+        for f in Format::ALL {
+            detail_is_clean(&format::Detail::of(f, &[], line));
+        }
     }
     let years = YearRule {
         fixed: None,
@@ -53,6 +57,24 @@ pub fn access(data: &[u8]) {
                 }
             }
         }
+    }
+}
+
+/// A client has no spaces around it; a path has no
+/// query string or fragment, and identifier segments are templated.
+fn detail_is_clean(d: &format::Detail) {
+    if let Some(c) = &d.client {
+        assert!(!c.is_empty() && c.as_ref() != b"-");
+        assert_eq!(c.trim_ascii(), c.as_ref());
+    }
+    if let Some(p) = &d.path {
+        assert!(!p.is_empty());
+        assert!(!p.contains(&b'?') && !p.contains(&b'#'), "{p:?}");
+        assert_eq!(
+            format::template(p).as_ref(),
+            p.as_ref(),
+            "templated twice differs"
+        );
     }
 }
 
@@ -245,6 +267,7 @@ pub fn nginx(data: &[u8]) {
 pub fn json(data: &[u8]) {
     use logburst::format::json;
     for line in data.split(|c| *c == b'\n') {
+        detail_is_clean(&format::Detail::of(Format::Json, &[], line));
         if let Some(r) = json::parse(line) {
             assert!((100..=999).contains(&r.status));
             // Only objects parse.
