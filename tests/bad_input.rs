@@ -316,3 +316,51 @@ fn a_200_mb_line_is_cut_and_counted() {
     assert_eq!(i["malformed"].as_u64(), Some(1));
     assert_eq!(i["malformed_lines"][0]["line"].as_u64(), Some(n + 1));
 }
+
+/// A log that grows or is cut short while it is read (a busy server, a
+/// logrotate `copytruncate`): whatever moment the change lands, no panic,
+/// exit 0, and every line read is accounted for.
+#[test]
+fn a_file_that_grows_or_shrinks_while_read() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let line = "10.0.0.1 - - [02/Feb/2023:07:00:22 +0300] \"GET /a HTTP/1.1\" 502 1 \"-\" \"t\"\n";
+    let body = line.repeat(400_000); // 30 MB
+    for (n, shrink) in [(0u64, true), (1, false), (2, true), (3, false)] {
+        let p = dir.path().join(format!("web-01/access-{n}.log"));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &body).unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_logburst"))
+            .args(["-o", "json", "--threads", "2", "--block-size", "65536"])
+            .arg(&p)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5 * n));
+        if shrink {
+            let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+            f.set_len(line.len() as u64 * 1000 + 17).unwrap(); // mid-line
+        } else {
+            let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+            for _ in 0..50 {
+                f.write_all(line.repeat(2_000).as_bytes()).unwrap();
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let i = &j["inputs"][0];
+        let (lines, parsed, malformed) = (
+            i["lines"].as_u64().unwrap(),
+            i["parsed"].as_u64().unwrap(),
+            i["malformed"].as_u64().unwrap(),
+        );
+        assert_eq!(lines, parsed + malformed, "{i:#}");
+        assert!(malformed <= 1, "only a line cut by the truncation: {i:#}");
+        assert_eq!(j["totals"]["requests"], parsed);
+        eprintln!("case {n}: {parsed} lines read");
+    }
+}
