@@ -1,0 +1,550 @@
+//! The evaluation harness: labelled scenarios of every kind an outage (or
+//! a false alarm) takes, written as realistic multi-host logs, and a score
+//! of logburst's detection against the labels — precision, recall, the
+//! detection lag (onset → detected) and a Numenta Anomaly Benchmark style
+//! score that rewards early detection.
+//!
+//! `cargo test --test evaluation -- --nocapture` prints the table the
+//! README shows. The test fails when recall or precision fall below what
+//! the detector scored when the floors were last raised (`FLOORS`).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use logburst::detect::Params;
+use logburst::source::InputSpec;
+use logburst::time::civil_from_days;
+use logburst::{analyze, Config};
+
+/// 2023-02-02T04:00:00Z: every scenario starts here and runs three hours.
+const T0: i64 = 1_675_310_400;
+const SPAN: i64 = 3 * 3600;
+
+/// What the scenario's author knows happened.
+#[derive(Clone, Debug)]
+struct Label {
+    kind: &'static str,
+    onset: i64,
+    end: i64,
+    /// Failed requests the scenario wrote for it (error bursts).
+    failed: u64,
+    /// Sharp bursts are where the lag target applies.
+    sharp: bool,
+}
+
+/// One scenario: its logs are written into `dir`.
+struct Scenario {
+    name: &'static str,
+    what: &'static str,
+    labels: Vec<Label>,
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn clf(t: i64) -> String {
+    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
+    let s = t.rem_euclid(86_400);
+    let mon = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][m as usize - 1];
+    format!(
+        "{d:02}/{mon}/{y}:{:02}:{:02}:{:02} +0000",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+const PATHS: [&str; 8] = [
+    "/",
+    "/api/cart",
+    "/api/products",
+    "/api/checkout",
+    "/api/search",
+    "/login",
+    "/static/app.js",
+    "/health",
+];
+
+/// A host's access log over the scenario: `rate` requests a second on
+/// average (±50 %), each a 5xx with probability `p(t)`, silent where
+/// `silent(t)`. Lines are appended to `into`, split at `rotate_at` into a
+/// rotated file when given. Returns the 5xx written inside `count_in`.
+#[allow(clippy::too_many_arguments)]
+fn host_log(
+    dir: &Path,
+    host: &str,
+    rng: &mut Rng,
+    rate: f64,
+    p: &dyn Fn(i64) -> f64,
+    silent: &dyn Fn(i64) -> bool,
+    rotate_at: Option<i64>,
+    count_in: (i64, i64),
+) -> u64 {
+    let (mut old, mut new) = (String::new(), String::new());
+    let mut failed = 0;
+    for t in T0..T0 + SPAN {
+        if silent(t) {
+            continue;
+        }
+        let n = (rate * (0.5 + rng.unit())).round() as u64;
+        for _ in 0..n {
+            let status = if rng.unit() < p(t) {
+                [500, 502, 502, 503, 504][rng.below(5) as usize]
+            } else {
+                [200, 200, 200, 200, 304, 404][rng.below(6) as usize]
+            };
+            if status >= 500 && (count_in.0..=count_in.1).contains(&t) {
+                failed += 1;
+            }
+            let c = rng.below(5000);
+            let line = format!(
+                "10.{}.{}.{} - - [{}] \"GET {} HTTP/1.1\" {status} 512 \"-\" \"eval\"\n",
+                c / 65536,
+                c / 256 % 256,
+                c % 256,
+                clf(t),
+                PATHS[rng.below(PATHS.len() as u64) as usize]
+            );
+            match rotate_at {
+                Some(r) if t < r => old.push_str(&line),
+                _ => new.push_str(&line),
+            }
+        }
+    }
+    let d = dir.join(host);
+    std::fs::create_dir_all(&d).unwrap();
+    if rotate_at.is_some() {
+        std::fs::write(d.join("access.log.1"), old).unwrap();
+    }
+    std::fs::write(d.join("access.log"), new).unwrap();
+    failed
+}
+
+fn kern_log(dir: &Path, host: &str, kills: &[(i64, u32, &str, u64)]) {
+    let mut text = String::new();
+    for (t, pid, comm, rss_kb) in kills {
+        let s = t.rem_euclid(86_400);
+        let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
+        let _ = writeln!(
+            text,
+            "Feb  2 {h:02}:{m:02}:{sec:02} {host} kernel: [ 3034412.322425] Out of memory: Killed process {pid} ({comm}) total-vm:{}kB, anon-rss:{rss_kb}kB, file-rss:2816kB, shmem-rss:0kB, UID:33 pgtables:6996kB oom_score_adj:0",
+            rss_kb + 500_000
+        );
+    }
+    let d = dir.join(host);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("kern.log"), text).unwrap();
+}
+
+fn at(h: i64, m: i64) -> i64 {
+    T0 + h * 3600 + m * 60
+}
+
+/// Writes scenario `n` into `dir` and returns it.
+fn scenario(n: usize, dir: &Path) -> Option<Scenario> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((n as u64 + 1) * 0x1234_5678_9ABC));
+    let quiet = |_: i64| 0.002;
+    let never = |_: i64| false;
+    let burst = |label: Label| vec![label];
+    let s = match n {
+        0 => {
+            let (a, b) = (at(1, 30), at(1, 35));
+            let mut failed = 0;
+            for h in ["web-01", "web-02", "web-03"] {
+                let p = move |t: i64| {
+                    if h == "web-02" && (a..b).contains(&t) {
+                        0.6
+                    } else {
+                        0.002
+                    }
+                };
+                failed += host_log(dir, h, &mut rng, 8.0, &p, &never, None, (a, b));
+            }
+            Scenario {
+                name: "sharp burst",
+                what: "one host of three fails 60 % of requests for 5 min",
+                labels: burst(Label {
+                    kind: "error-burst",
+                    onset: a,
+                    end: b,
+                    failed,
+                    sharp: true,
+                }),
+            }
+        }
+        1 => {
+            let (a, b) = (at(1, 0), at(1, 40));
+            let mut failed = 0;
+            for h in ["web-01", "web-02"] {
+                // 0 → 30 % over 20 minutes, then back down.
+                let p = move |t: i64| {
+                    if !(a..b).contains(&t) {
+                        return 0.002;
+                    }
+                    let x = (t - a) as f64 / (b - a) as f64;
+                    0.002 + 0.3 * (1.0 - (2.0 * x - 1.0).abs())
+                };
+                failed += host_log(dir, h, &mut rng, 8.0, &p, &never, None, (a, b));
+            }
+            Scenario {
+                name: "slow burn",
+                what: "both hosts' 5xx share climbs from 0 to 30 % over 20 min and back",
+                labels: burst(Label {
+                    kind: "error-burst",
+                    onset: a,
+                    end: b,
+                    failed,
+                    sharp: false,
+                }),
+            }
+        }
+        2 => {
+            let (a, b) = (at(1, 0), at(1, 15));
+            let p = move |t: i64| {
+                if (a..b).contains(&t) && (t - a) % 180 < 45 {
+                    0.5
+                } else {
+                    0.002
+                }
+            };
+            let failed = host_log(dir, "web-01", &mut rng, 8.0, &p, &never, None, (a, b));
+            host_log(dir, "web-02", &mut rng, 8.0, &quiet, &never, None, (a, b));
+            Scenario {
+                name: "flapping",
+                what: "45 s of 50 % failures every 3 min for 15 min on one host",
+                labels: burst(Label {
+                    kind: "error-burst",
+                    onset: a,
+                    end: b,
+                    failed,
+                    sharp: true,
+                }),
+            }
+        }
+        3 => {
+            let (a, b) = (at(2, 0), at(2, 10));
+            let mut failed = 0;
+            for h in ["web-01", "web-02", "web-03", "web-04"] {
+                let p = move |t: i64| {
+                    if h == "web-04" && (a..b).contains(&t) {
+                        1.0
+                    } else {
+                        0.002
+                    }
+                };
+                failed += host_log(dir, h, &mut rng, 6.0, &p, &never, None, (a, b));
+            }
+            Scenario {
+                name: "dead backend",
+                what: "one backend of four answers every request with a 5xx for 10 min",
+                labels: burst(Label {
+                    kind: "error-burst",
+                    onset: a,
+                    end: b,
+                    failed,
+                    sharp: true,
+                }),
+            }
+        }
+        4 => {
+            let (a, b) = (at(1, 20), at(1, 35));
+            host_log(
+                dir,
+                "web-01",
+                &mut rng,
+                6.0,
+                &quiet,
+                &move |t| (a..b).contains(&t),
+                None,
+                (a, b),
+            );
+            host_log(dir, "web-02", &mut rng, 6.0, &quiet, &never, None, (a, b));
+            Scenario {
+                name: "traffic gap",
+                what: "one host of two logs nothing for 15 min",
+                labels: vec![Label {
+                    kind: "traffic-gap",
+                    onset: a,
+                    end: b,
+                    failed: 0,
+                    sharp: false,
+                }],
+            }
+        }
+        5 => {
+            let k = at(2, 10) + 13;
+            host_log(dir, "web-01", &mut rng, 6.0, &quiet, &never, None, (k, k));
+            kern_log(dir, "web-01", &[(k, 4242, "python3", 3_500_000)]);
+            Scenario {
+                name: "OOM only",
+                what: "a worker is OOM-killed and restarted without a failed request",
+                labels: vec![Label {
+                    kind: "oom",
+                    onset: k,
+                    end: k,
+                    failed: 0,
+                    sharp: false,
+                }],
+            }
+        }
+        6 => {
+            for h in ["web-01", "web-02"] {
+                host_log(dir, h, &mut rng, 8.0, &|_| 0.06, &never, None, (0, 0));
+            }
+            Scenario {
+                name: "noisy baseline",
+                what: "a service that always fails 6 % of requests; nothing happens",
+                labels: Vec::new(),
+            }
+        }
+        7 => {
+            // 1 % background with short clumps of a few 5xx: noise, not an outage.
+            let clumps: Vec<i64> = (0..12).map(|i| at(0, 10) + i * 811).collect();
+            let p = move |t: i64| {
+                if clumps.iter().any(|c| (c..&(c + 3)).contains(&&t)) {
+                    0.5
+                } else {
+                    0.01
+                }
+            };
+            host_log(dir, "web-01", &mut rng, 8.0, &p, &never, None, (0, 0));
+            Scenario {
+                name: "noisy clumps",
+                what: "1 % background with a dozen 3-second clumps of a few 5xx",
+                labels: Vec::new(),
+            }
+        }
+        8 => {
+            let (a, b) = (at(1, 58), at(2, 6));
+            let p = move |t: i64| if (a..b).contains(&t) { 0.4 } else { 0.002 };
+            let failed = host_log(
+                dir,
+                "web-01",
+                &mut rng,
+                8.0,
+                &p,
+                &never,
+                Some(at(2, 0)),
+                (a, b),
+            );
+            Scenario {
+                name: "across rotation",
+                what: "a burst that starts in access.log.1 and ends in access.log",
+                labels: burst(Label {
+                    kind: "error-burst",
+                    onset: a,
+                    end: b,
+                    failed,
+                    sharp: true,
+                }),
+            }
+        }
+        9 => {
+            // A low-rate service that never fails, then does.
+            let (a, b) = (at(2, 30), at(2, 33));
+            let p = move |t: i64| if (a..b).contains(&t) { 0.25 } else { 0.0 };
+            let failed = host_log(dir, "api-01", &mut rng, 0.5, &p, &never, None, (a, b));
+            Scenario {
+                name: "quiet service",
+                what: "0.5 requests a second, no 5xx ever, then 25 % for 3 min",
+                labels: burst(Label {
+                    kind: "error-burst",
+                    onset: a,
+                    end: b,
+                    failed,
+                    sharp: true,
+                }),
+            }
+        }
+        _ => return None,
+    };
+    Some(s)
+}
+
+/// The detector's result on one scenario, matched to its labels.
+#[derive(Default)]
+struct Score {
+    labels: usize,
+    found: usize,
+    incidents: usize,
+    true_incidents: usize,
+    /// Onset → detection of each sharp burst found, in seconds.
+    sharp_lags: Vec<i64>,
+    lags: Vec<i64>,
+    nab: f64,
+    nab_perfect: f64,
+}
+
+/// NAB's scaled sigmoid: 1 for a detection at the window's start, near 0
+/// at its end (y = relative position, −1 … 0).
+fn sigmoid(y: f64) -> f64 {
+    2.0 / (1.0 + (5.0 * y).exp()) - 1.0
+}
+
+/// NAB's standard profile: a false positive costs 0.11, a miss 1.
+const NAB_FP: f64 = 0.11;
+const NAB_FN: f64 = 1.0;
+
+fn score(s: &Scenario, dir: &Path) -> Score {
+    let mut inputs = Vec::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            inputs.push(InputSpec::parse(e.path().to_str().unwrap()));
+        }
+    }
+    let a = analyze(&Config {
+        inputs,
+        params: Params::default(),
+        threads: Some(2),
+        year: Some(2023),
+        ..Config::default()
+    })
+    .unwrap();
+    let counted = |l: &Label| l.kind != "error-burst" || l.failed >= 10;
+    let mut sc = Score::default();
+    let incidents: Vec<_> = a
+        .incidents
+        .iter()
+        .filter(|i| i.kind != "error-burst" || i.errors >= 10)
+        .collect();
+    sc.incidents = incidents.len();
+    let matches = |l: &Label, kind: &str, start: i64, end: i64| {
+        kind == l.kind && start <= l.end + 300 && end >= l.onset - 60
+    };
+    for i in &incidents {
+        if s.labels
+            .iter()
+            .any(|l| matches(l, i.kind, i.start.utc, i.end.utc))
+        {
+            sc.true_incidents += 1;
+        } else {
+            sc.nab -= NAB_FP;
+        }
+    }
+    for l in s.labels.iter().filter(|l| counted(l)) {
+        sc.labels += 1;
+        // NAB window: from onset, as long as the outage or 10 min.
+        let len = (l.end - l.onset).max(600) as f64;
+        sc.nab_perfect += sigmoid(-1.0);
+        let first = incidents
+            .iter()
+            .filter(|i| matches(l, i.kind, i.start.utc, i.end.utc))
+            .map(|i| i.detected.utc)
+            .min();
+        match first {
+            Some(d) => {
+                sc.found += 1;
+                let lag = d - l.onset;
+                sc.lags.push(lag);
+                if l.sharp {
+                    sc.sharp_lags.push(lag);
+                }
+                let y = ((d - l.onset) as f64 / len - 1.0).clamp(-1.0, 0.0);
+                sc.nab += if (d - l.onset) as f64 > len {
+                    0.0
+                } else {
+                    sigmoid(y)
+                };
+            }
+            None => sc.nab -= NAB_FN,
+        }
+    }
+    sc
+}
+
+fn median(v: &mut [i64]) -> Option<i64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    Some(v[v.len() / 2])
+}
+
+/// Recall and precision the detector must keep: raise them as it improves.
+const FLOORS: (f64, f64) = (1.0, 0.66);
+
+#[test]
+fn detection_scored_on_labelled_scenarios() {
+    let mut table = String::from(
+        "| scenario | what happens | labels | found | incidents | false | lag (s) |\n|---|---|---|---|---|---|---|\n",
+    );
+    let mut total = Score::default();
+    let mut noisy_incidents = 0;
+    for n in 0.. {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(s) = scenario(n, dir.path()) else {
+            break;
+        };
+        let sc = score(&s, dir.path());
+        if s.labels.is_empty() {
+            noisy_incidents += sc.incidents;
+        }
+        let lags: Vec<String> = sc.lags.iter().map(|l| l.to_string()).collect();
+        let _ = writeln!(
+            table,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            s.name,
+            s.what,
+            sc.labels,
+            sc.found,
+            sc.incidents,
+            sc.incidents - sc.true_incidents,
+            if lags.is_empty() {
+                "–".into()
+            } else {
+                lags.join(", ")
+            }
+        );
+        total.labels += sc.labels;
+        total.found += sc.found;
+        total.incidents += sc.incidents;
+        total.true_incidents += sc.true_incidents;
+        total.sharp_lags.extend(sc.sharp_lags);
+        total.lags.extend(sc.lags);
+        total.nab += sc.nab;
+        total.nab_perfect += sc.nab_perfect;
+    }
+    let recall = total.found as f64 / total.labels.max(1) as f64;
+    let precision = total.true_incidents as f64 / total.incidents.max(1) as f64;
+    // Normalised as NAB does: 0 detects nothing, 100 is perfect.
+    let null = -NAB_FN * total.labels as f64;
+    let nab = 100.0 * (total.nab - null) / (total.nab_perfect - null);
+    let sharp_median = median(&mut total.sharp_lags);
+    let _ = writeln!(
+        table,
+        "\nrecall {recall:.2} · precision {precision:.2} · median lag of sharp bursts {} s · NAB-style score {nab:.1} · incidents on no-incident scenarios: {noisy_incidents}",
+        sharp_median.map_or("–".into(), |m| m.to_string())
+    );
+    println!("{table}");
+    assert!(recall >= FLOORS.0, "recall {recall:.2} below {}", FLOORS.0);
+    assert!(
+        precision >= FLOORS.1,
+        "precision {precision:.2} below {}",
+        FLOORS.1
+    );
+    // The README shows this very table.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(
+        readme.contains(table.trim_end()),
+        "README's detection table is stale; it is now:\n{table}"
+    );
+}
