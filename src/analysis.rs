@@ -350,11 +350,12 @@ fn suggestions(r: &IncidentReport, window: i64) -> Vec<Suggestion> {
         if let (Some(a), Some(b)) = (rss.first(), rss.last()) {
             evidence.push_str(&format!(", anon-rss {} → {}", kib(*a), kib(*b)));
         }
-        if faster {
+        let leak = leak_signature(kills).is_some();
+        if faster || leak {
             let g: Vec<String> = gaps.iter().map(|g| time::duration(*g)).collect();
             evidence.push_str(&format!(", intervals {}", g.join(", ")));
         }
-        let measure = if growing || faster {
+        let measure = if growing || faster || leak {
             format!("Look for a memory leak in {process} and give it a memory limit with an alert before the limit: it grows until the kernel kills it")
         } else {
             format!("Give {process} a memory limit it can live within, and alert on its memory before the kernel kills it again")
@@ -1176,6 +1177,47 @@ impl pipeline::Tally {
     }
 }
 
+/// The memory-leak signature in one process's kills on one host: three
+/// or more, each at about the same memory (within 10 % of their median:
+/// it grows to the same ceiling every time), the later intervals shorter
+/// than the earlier ones (it reaches the ceiling faster: the leak is
+/// steady and the restarts start from less headroom, or traffic grew).
+/// Worded for the probable cause.
+fn leak_signature(kills: &[&KillReport]) -> Option<String> {
+    if kills.len() < 3 {
+        return None;
+    }
+    let mut rss: Vec<u64> = kills.iter().map(|k| k.anon_rss_kb).collect::<Option<_>>()?;
+    rss.sort_unstable();
+    let median = rss[rss.len() / 2];
+    if rss.iter().any(|r| r.abs_diff(median) * 10 > median) {
+        return None;
+    }
+    let gaps: Vec<i64> = kills
+        .windows(2)
+        .map(|w| w[1].time.utc - w[0].time.utc)
+        .collect();
+    let half = gaps.len() / 2;
+    let mean = |g: &[i64]| g.iter().sum::<i64>() as f64 / g.len() as f64;
+    let (early, late) = (
+        mean(&gaps[..half.max(1)]),
+        mean(&gaps[gaps.len() - half.max(1)..]),
+    );
+    if late >= early {
+        return None;
+    }
+    let (first, last) = (kills[0], kills[kills.len() - 1]);
+    Some(format!(
+        "probably a memory leak: {} was killed {} times in {} at about {} each, the intervals shortening from {} to {}",
+        first.process,
+        kills.len(),
+        time::duration(last.time.utc - first.time.utc),
+        kib(median),
+        time::duration(gaps[0]),
+        time::duration(gaps[gaps.len() - 1])
+    ))
+}
+
 fn kib(kb: u64) -> String {
     let b = kb as f64 * 1024.0;
     if b >= 1e9 {
@@ -1250,8 +1292,13 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         } else {
             ""
         };
+        let same: Vec<&KillReport> = kills
+            .iter()
+            .filter(|o| o.host == k.host && o.process == k.process)
+            .collect();
+        let leak = leak_signature(&same).map_or(String::new(), |l| format!("; {l}"));
         format!(
-            "OOM kill of {}{limit} on {} at {}{when}",
+            "OOM kill of {}{limit} on {} at {}{when}{leak}",
             describe_kill(&k),
             k.host,
             time.clock()
@@ -1555,5 +1602,62 @@ fn event_rank(e: &str) -> u8 {
         "detected" => 2,
         "peak" => 3,
         _ => 4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kill(utc: i64, rss_gb: f64) -> KillReport {
+        KillReport {
+            time: Time { utc, offset: 0 },
+            host: "web-01".into(),
+            pid: Some(1),
+            process: "python3".into(),
+            anon_rss_kb: Some((rss_gb * 1e9 / 1024.0) as u64),
+            source: String::new(),
+            total_vm_kb: None,
+            cgroup: None,
+            memcg: false,
+            trigger: None,
+        }
+    }
+
+    fn leak(kills: &[KillReport]) -> Option<String> {
+        leak_signature(&kills.iter().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn leak_signature_needs_same_memory_and_shortening_intervals() {
+        let base = 1_675_310_400;
+        let shortening = [
+            kill(base, 3.6),
+            kill(base + 600, 3.55),
+            kill(base + 1000, 3.62),
+            kill(base + 1250, 3.6),
+        ];
+        let l = leak(&shortening).expect("a leak");
+        assert!(
+            l.contains("killed 4 times in 20 min 50 s at about 3.6 GB"),
+            "{l}"
+        );
+        assert!(l.contains("from 10 min to 4 min 10 s"), "{l}");
+        // Intervals growing: a process that is killed less and less often.
+        let slowing = [
+            kill(base, 3.6),
+            kill(base + 100, 3.6),
+            kill(base + 900, 3.6),
+        ];
+        assert_eq!(leak(&slowing), None);
+        // Memory at death all over the place: not one ceiling.
+        let scattered = [
+            kill(base, 1.0),
+            kill(base + 600, 3.6),
+            kill(base + 900, 2.0),
+        ];
+        assert_eq!(leak(&scattered), None);
+        // Two kills are not a pattern.
+        assert_eq!(leak(&shortening[..2]), None);
     }
 }

@@ -32,7 +32,9 @@ fn the_demo_draft_has_every_section_and_its_evidence() {
     for fact in [
         "**Duration**: 16 min 16 s — from 2023-02-02 07:00:22 +03:00 to 2023-02-02 07:16:38 +03:00",
         "910 of 2,303 requests failed (39.5%)",
-        "OOM kill of python3 (pid 4242, anon-rss 3.6 GB) on web-01 at 07:00:13, 9 s before the first 5xx — to be confirmed",
+        "OOM kill of python3 (pid 4242, anon-rss 3.6 GB) on web-01 at 07:00:13, 9 s before the first 5xx; probably a memory leak: python3 was killed 4 times in 12 min 49 s at about 3.6 GB each, the intervals shortening from 4 min 38 s to 3 min 24 s — to be confirmed",
+        "206 distinct clients affected",
+        "**Top paths hit** (5xx): /api/products (151), / (125), /api/cart (125), /api/products/{id} (125), /api/cart/items/{id} (123).",
         "| 07:00:28 | detected |",
         "demo/web-01/kern.log:33)",
         "python3 was killed 4 times on web-01 between 07:00:13 and 07:13:02",
