@@ -209,6 +209,13 @@ pub struct IncidentReport {
     pub end: Time,
     pub duration_seconds: i64,
     pub detection_lag_seconds: i64,
+    /// 5xx bursts: the rule that made the window bad (`baseline`: well
+    /// above the series' own normal; `threshold`: at least --min-ratio).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
+    /// With the baseline rule: the normal 5xx share it was judged against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_error_ratio: Option<f64>,
     pub peak_error_ratio: f64,
     pub requests: u64,
     pub errors: u64,
@@ -1317,8 +1324,16 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
                 time: at(i.detected),
                 event: "detected",
                 detail: format!(
-                    "an alert over these logs would fire: {} after onset",
-                    time::duration(i.detected - i.start)
+                    "an alert over these logs would fire: {} after onset{}",
+                    time::duration(i.detected - i.start),
+                    match i.baseline_share {
+                        Some(m) if m < 0.0005 => " (5xx where there are normally none)".into(),
+                        Some(m) => format!(
+                            " (5xx well above their normal {:.1}% of requests)",
+                            m * 100.0
+                        ),
+                        None => String::new(),
+                    }
                 ),
             });
             if let Some(p) = i.peak {
@@ -1386,6 +1401,11 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         end: at(i.end),
         duration_seconds: i.end - i.start,
         detection_lag_seconds: i.detected - i.start,
+        rule: (i.kind == Kind::ErrorBurst).then(|| i.rule.name()),
+        baseline_error_ratio: i
+            .baseline_share
+            .filter(|_| i.kind == Kind::ErrorBurst)
+            .map(|m| (m * 10_000.0).round() / 10_000.0),
         peak_error_ratio: (i.peak_error_ratio * 10_000.0).round() / 10_000.0,
         requests: i.requests,
         errors: i.errors,

@@ -5,7 +5,7 @@ use clap::{Parser, ValueEnum};
 
 use logburst::analysis::Config;
 use logburst::chunk::DEFAULT_BLOCK_SIZE;
-use logburst::detect::Params;
+use logburst::detect::{Detector, Params};
 use logburst::format::{access, nginx, signals, Format, FORMAT_NAMES};
 use logburst::report::Output;
 use logburst::source::{InputSpec, MapPolicy};
@@ -21,6 +21,16 @@ pub enum OutputArg {
     Csv,
     /// One self-contained page: chart, incidents, line accounting.
     Html,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DetectorArg {
+    /// A window is bad when its 5xx share is well above the series' own
+    /// normal (median share of the hour before): quiet services alert on
+    /// their first real burst, noisy ones not on their noise.
+    Baseline,
+    /// A window is bad when its 5xx share is at least --min-ratio.
+    Threshold,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -101,9 +111,14 @@ pub struct Args {
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub min_errors: u64,
 
-    /// …and at least this share of its requests failed (0–1).
+    /// …and (--detector threshold) at least this share of its requests
+    /// failed (0–1).
     #[arg(long, default_value_t = 0.05, value_parser = parse_ratio, value_name = "RATIO")]
     pub min_ratio: f64,
+
+    /// Which rule makes a window bad (--min-errors applies to both).
+    #[arg(long, value_enum, default_value_t = DetectorArg::Baseline)]
+    pub detector: DetectorArg,
 
     /// Bad seconds closer than this belong to one incident.
     #[arg(long, default_value = "5m", value_parser = time::parse_duration, value_name = "DURATION")]
@@ -320,6 +335,10 @@ impl Args {
                     window: self.window,
                     min_errors: self.min_errors,
                     min_ratio: self.min_ratio,
+                    detector: match self.detector {
+                        DetectorArg::Baseline => Detector::Baseline,
+                        DetectorArg::Threshold => Detector::Threshold,
+                    },
                     cooldown: self.cooldown,
                     gap: self.gap,
                 },

@@ -23,6 +23,30 @@ pub struct Params {
     pub cooldown: i64,
     /// The shortest silence that counts as a traffic gap.
     pub gap: i64,
+    /// Which rule makes a window bad.
+    pub detector: Detector,
+}
+
+/// The rule that makes a window bad (see [`bad_runs`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Detector {
+    /// DESIGN.md's fixed rule: ≥ `min_errors` 5xx that are ≥ `min_ratio`
+    /// of the window's requests.
+    Threshold,
+    /// Relative to the series' own normal: ≥ `min_errors` 5xx, a share
+    /// well above the baseline share ([`Baseline::bar`]) and more 5xx than
+    /// the baseline explains (four binomial standard deviations).
+    #[default]
+    Baseline,
+}
+
+impl Detector {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Detector::Threshold => "threshold",
+            Detector::Baseline => "baseline",
+        }
+    }
 }
 
 impl Default for Params {
@@ -33,7 +57,111 @@ impl Default for Params {
             min_ratio: 0.05,
             cooldown: 300,
             gap: 300,
+            detector: Detector::Baseline,
         }
+    }
+}
+
+/// A series' normal 5xx share, minute by minute: the median of the
+/// per-minute shares from [`BASELINE_FROM`] to [`BASELINE_TO`] before the
+/// minute, leaving out minutes that held a bad second (the incident is not
+/// its own normal) and the last minutes before it (an outage's slow start).
+/// Until [`BASELINE_MIN_MINUTES`] such minutes exist, the median of the
+/// series' first hour stands in (a median: an outage shorter than half
+/// of it does not move it).
+pub const BASELINE_FROM: i64 = 60 * 60;
+pub const BASELINE_TO: i64 = 10 * 60;
+pub const BASELINE_MIN_MINUTES: usize = 20;
+/// A bad share is at least this many times the baseline share…
+pub const BASELINE_FACTOR: f64 = 3.0;
+/// …and at least this much above it.
+pub const BASELINE_MARGIN: f64 = 0.01;
+/// A share above this is never normal: a series failing this much all
+/// along (or over most of a short log) still alerts at three times it.
+pub const BASELINE_CEILING: f64 = 0.15;
+/// The 5xx beyond what the baseline explains, in binomial standard
+/// deviations.
+pub const BASELINE_Z: f64 = 4.0;
+
+struct Baseline {
+    /// (minute, requests, 5xx) of every minute with a request.
+    minutes: Vec<(i64, u64, u64)>,
+    /// Minutes that held a bad second.
+    bad: BTreeSet<i64>,
+    /// The median share of the first hour.
+    initial: f64,
+    /// The minute the cached share is for, and the share.
+    cached: Option<(i64, f64)>,
+}
+
+impl Baseline {
+    fn new(series: &Series) -> Baseline {
+        let minutes: Vec<(i64, u64, u64)> = series
+            .per_minute()
+            .into_iter()
+            .map(|(m, c)| (m, c.requests, c.errors))
+            .collect();
+        let first = minutes.first().map_or(0, |m| m.0);
+        let mut shares: Vec<f64> = minutes
+            .iter()
+            .take_while(|m| m.0 < first + BASELINE_FROM)
+            .map(|m| m.2 as f64 / m.1 as f64)
+            .collect();
+        Baseline {
+            initial: median(&mut shares),
+            minutes,
+            bad: BTreeSet::new(),
+            cached: None,
+        }
+    }
+
+    /// The normal share for second `t`.
+    fn share(&mut self, t: i64) -> f64 {
+        let minute = t.div_euclid(60) * 60;
+        if let Some((m, share)) = self.cached {
+            if m == minute {
+                return share;
+            }
+        }
+        let (from, to) = (minute - BASELINE_FROM, minute - BASELINE_TO);
+        let lo = self.minutes.partition_point(|m| m.0 < from);
+        let mut shares: Vec<f64> = self.minutes[lo..]
+            .iter()
+            .take_while(|m| m.0 < to)
+            .filter(|m| !self.bad.contains(&m.0))
+            .map(|m| m.2 as f64 / m.1 as f64)
+            .collect();
+        let share = if shares.len() >= BASELINE_MIN_MINUTES {
+            median(&mut shares)
+        } else {
+            self.initial
+        };
+        self.cached = Some((minute, share));
+        share
+    }
+
+    /// Whether a window of `r` requests and `e` 5xx at second `t` is well
+    /// above normal.
+    fn bad(&mut self, t: i64, r: u64, e: u64) -> bool {
+        let m = self.share(t).min(BASELINE_CEILING);
+        let share = e as f64 / r as f64;
+        let bar = (m * BASELINE_FACTOR).max(m + BASELINE_MARGIN);
+        let p = m.max(0.001);
+        let expected = r as f64 * p;
+        share >= bar && e as f64 >= expected + BASELINE_Z * (expected * (1.0 - p)).sqrt()
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
     }
 }
 
@@ -87,6 +215,10 @@ pub struct Incident {
     pub service_only: bool,
     /// For traffic gaps: requests the preceding hour's rate predicted.
     pub expected_requests: u64,
+    /// For error bursts: the rule that fired, and with the baseline rule
+    /// the normal 5xx share of the series that fired first.
+    pub rule: Detector,
+    pub baseline_share: Option<f64>,
 }
 
 impl Incident {
@@ -106,6 +238,8 @@ impl Incident {
             cause: None,
             service_only: false,
             expected_requests: 0,
+            rule: Detector::Threshold,
+            baseline_share: None,
         }
     }
 }
@@ -118,15 +252,20 @@ struct Run {
     end: i64,
     peak: i64,
     peak_ratio: f64,
+    /// The series' normal share when the run began (baseline detector).
+    baseline: Option<f64>,
 }
 
 /// The runs of bad seconds of one series: seconds t whose window (t−W, t]
-/// holds ≥ `min_errors` 5xx that are ≥ `min_ratio` of its requests.
+/// holds ≥ `min_errors` 5xx that are ≥ `min_ratio` of its requests
+/// ([`Detector::Threshold`]), or well above the series' normal share
+/// ([`Detector::Baseline`]).
 fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
     let mut runs = Vec::new();
     let Some((first, last)) = series.span() else {
         return runs;
     };
+    let mut baseline = (p.detector == Detector::Baseline).then(|| Baseline::new(series));
     let (mut lead, mut trail) = (series.cursor(), series.cursor());
     let (mut e, mut r) = (0u64, 0u64);
     let mut open: Option<Run> = None;
@@ -145,8 +284,16 @@ fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
         let (rq_out, er_out) = trail.get(t - p.window);
         r = r + rq as u64 - rq_out as u64;
         e = e + er as u64 - er_out as u64;
-        let bad = e >= p.min_errors && e > 0 && (e as f64) >= p.min_ratio * r as f64;
+        let bad = e >= p.min_errors
+            && e > 0
+            && match &mut baseline {
+                None => (e as f64) >= p.min_ratio * r as f64,
+                Some(b) => b.bad(t, r, e),
+            };
         if bad {
+            if let Some(b) = &mut baseline {
+                b.bad.insert(t.div_euclid(60) * 60);
+            }
             let ratio = e as f64 / r as f64;
             match &mut open {
                 Some(run) => {
@@ -163,6 +310,7 @@ fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
                         end: t,
                         peak: t,
                         peak_ratio: ratio,
+                        baseline: baseline.as_mut().map(|b| b.share(t)),
                     })
                 }
             }
@@ -266,6 +414,12 @@ fn error_bursts(
             }
 
             let mut inc = Incident::new(Kind::ErrorBurst, start, detected, end);
+            inc.rule = p.detector;
+            inc.baseline_share = g
+                .iter()
+                .filter(|r| r.start == detected)
+                .filter_map(|r| r.baseline)
+                .reduce(f64::min);
             inc.peak = Some(peak_run.peak);
             inc.peak_error_ratio = peak_run.peak_ratio;
             inc.service_only = service_only;
@@ -412,6 +566,46 @@ mod tests {
             trigger: None,
             source: "kern.log:1".into(),
         }
+    }
+
+    /// Ten requests a second for three hours, 5xx on the requests `bad`
+    /// picks (by second and index within it).
+    fn busy(b: &mut BucketSet, bad: impl Fn(i64, i64) -> bool) {
+        for t in 0..3 * 3600 {
+            for k in 0..10 {
+                add(b, "web-01", t, if bad(t, k) { 502 } else { 200 });
+            }
+        }
+    }
+
+    #[test]
+    fn baseline_ignores_chronic_noise_and_catches_small_bursts() {
+        let baseline = Params::default();
+        let threshold = Params {
+            detector: Detector::Threshold,
+            ..baseline
+        };
+        // Always 6 % (every 17th request, spread over the seconds).
+        let mut noisy = BucketSet::default();
+        busy(&mut noisy, |t, k| (t * 10 + k) % 17 == 0);
+        assert!(detect(&noisy, &[], &baseline).is_empty());
+        assert!(!detect(&noisy, &[], &threshold).is_empty());
+        // Clean, then 3 % for ten minutes two hours in.
+        let mut step = BucketSet::default();
+        let (a, z) = (7200, 7800);
+        busy(&mut step, |t, k| {
+            (a..z).contains(&t) && (t * 10 + k) % 33 == 0
+        });
+        assert!(detect(&step, &[], &threshold).is_empty());
+        let found = detect(&step, &[], &baseline);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].rule, Detector::Baseline);
+        assert_eq!(found[0].baseline_share, Some(0.0));
+        assert!((a..a + 60).contains(&found[0].detected), "{:?}", found[0]);
+        // Failing all along is not normal: the ceiling still lets it alert.
+        let mut down = BucketSet::default();
+        busy(&mut down, |_, _| true);
+        assert_eq!(detect(&down, &[], &baseline).len(), 1);
     }
 
     #[test]

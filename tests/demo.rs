@@ -206,6 +206,8 @@ fn thresholds_are_flags() {
     let j = logburst(&[
         "-o",
         "json",
+        "--detector",
+        "threshold",
         "--min-ratio",
         "0.5",
         "--cooldown",

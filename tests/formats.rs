@@ -348,7 +348,15 @@ fn clients_and_paths_of_every_access_format() {
     ];
     for (file, clients, paths) in cases {
         let path = format!("fixtures/formats/{file}");
-        let j = json_of(&["--min-errors", "1", "--min-ratio", "0.001", &path]);
+        let j = json_of(&[
+            "--detector",
+            "threshold",
+            "--min-errors",
+            "1",
+            "--min-ratio",
+            "0.001",
+            &path,
+        ]);
         let burst = j["incidents"]
             .as_array()
             .unwrap()
