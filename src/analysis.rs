@@ -216,6 +216,10 @@ pub struct IncidentReport {
     /// With the baseline rule: the normal 5xx share it was judged against.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_error_ratio: Option<f64>,
+    /// SLO mode (`--slo`): the burn-rate alert that fired, its reset and
+    /// the error budget spent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SloReport>,
     pub peak_error_ratio: f64,
     pub requests: u64,
     pub errors: u64,
@@ -275,6 +279,29 @@ pub struct Thresholds {
     pub min_ratio: f64,
     pub cooldown_seconds: i64,
     pub gap_seconds: i64,
+    /// `baseline`, `threshold` or `slo`.
+    pub detector: &'static str,
+    /// What makes a 5xx burst, in words (for the reports).
+    pub rule: String,
+}
+
+/// What SLO mode says of a burst.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SloReport {
+    /// The availability target, in percent.
+    pub target_percent: f64,
+    /// `14.4× over 1 h and 5 min`.
+    pub alert: String,
+    pub burn_rate_factor: f64,
+    pub long_window_seconds: i64,
+    pub short_window_seconds: i64,
+    /// The first minute no alert fired any more.
+    pub reset: Time,
+    /// The highest burn rate over the short window while it fired.
+    pub peak_burn_rate: f64,
+    /// The burst's 5xx as a share of the error budget of 30 days at the
+    /// run's average traffic.
+    pub budget_spent: f64,
 }
 
 /// How many paths an incident lists.
@@ -1012,6 +1039,33 @@ pub fn finish_with(
             min_ratio: p.min_ratio,
             cooldown_seconds: p.cooldown,
             gap_seconds: p.gap,
+            detector: if p.slo.is_some() {
+                "slo"
+            } else {
+                p.detector.name()
+            },
+            rule: match (&p.slo, p.detector) {
+                (Some(slo), _) => format!(
+                    "SLO {}%: burn-rate alerts at {}, ≥ {} 5xx in the short window",
+                    slo.target * 100.0,
+                    slo.windows()
+                        .iter()
+                        .map(|w| w.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    p.min_errors
+                ),
+                (None, detect::Detector::Baseline) => format!(
+                    "≥ {} 5xx in a {} s window, well above the series' normal share",
+                    p.min_errors, p.window
+                ),
+                (None, detect::Detector::Threshold) => format!(
+                    "≥ {} 5xx in a {} s window at ≥ {:.1}% of requests",
+                    p.min_errors,
+                    p.window,
+                    p.min_ratio * 100.0
+                ),
+            },
         },
         notes: notes.into_iter().collect(),
         incremental: fresh.is_some(),
@@ -1326,13 +1380,21 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
                 detail: format!(
                     "an alert over these logs would fire: {} after onset{}",
                     time::duration(i.detected - i.start),
-                    match i.baseline_share {
-                        Some(m) if m < 0.0005 => " (5xx where there are normally none)".into(),
-                        Some(m) => format!(
+                    match (i.slo, i.baseline_share) {
+                        (Some(s), _) => format!(
+                            " (SLO {}%: the error budget burning at {}, the {})",
+                            s.target * 100.0,
+                            format_args!("{:.1}×", s.burn),
+                            s.window
+                        ),
+                        (None, Some(m)) if m < 0.0005 => {
+                            " (5xx where there are normally none)".into()
+                        }
+                        (None, Some(m)) => format!(
                             " (5xx well above their normal {:.1}% of requests)",
                             m * 100.0
                         ),
-                        None => String::new(),
+                        (None, None) => String::new(),
                     }
                 ),
             });
@@ -1351,6 +1413,16 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
                 event: "recovered",
                 detail: "last 5xx of the burst".into(),
             });
+            if let Some(s) = &i.slo {
+                timeline.push(TimelineEntry {
+                    time: at(s.reset),
+                    event: "reset",
+                    detail: format!(
+                        "no burn-rate alert fires any more; {:.1}% of a 30-day error budget spent",
+                        s.budget_spent * 100.0
+                    ),
+                });
+            }
         }
         Kind::TrafficGap => {
             timeline.push(TimelineEntry {
@@ -1401,7 +1473,20 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         end: at(i.end),
         duration_seconds: i.end - i.start,
         detection_lag_seconds: i.detected - i.start,
-        rule: (i.kind == Kind::ErrorBurst).then(|| i.rule.name()),
+        rule: (i.kind == Kind::ErrorBurst).then(|| match i.slo {
+            Some(_) => "slo-burn",
+            None => i.rule.name(),
+        }),
+        slo: i.slo.map(|s| SloReport {
+            target_percent: (s.target * 100_000.0).round() / 1000.0,
+            alert: s.window.to_string(),
+            burn_rate_factor: s.window.factor,
+            long_window_seconds: s.window.long,
+            short_window_seconds: s.window.short,
+            reset: at(s.reset),
+            peak_burn_rate: (s.peak_burn * 10.0).round() / 10.0,
+            budget_spent: (s.budget_spent * 10_000.0).round() / 10_000.0,
+        }),
         baseline_error_ratio: i
             .baseline_share
             .filter(|_| i.kind == Kind::ErrorBurst)

@@ -8,6 +8,7 @@ use logburst::chunk::DEFAULT_BLOCK_SIZE;
 use logburst::detect::{Detector, Params};
 use logburst::format::{access, nginx, signals, Format, FORMAT_NAMES};
 use logburst::report::Output;
+use logburst::slo::{self, BurnWindow, Slo};
 use logburst::source::{InputSpec, MapPolicy};
 use logburst::time::{self, Zone};
 
@@ -119,6 +120,16 @@ pub struct Args {
     /// Which rule makes a window bad (--min-errors applies to both).
     #[arg(long, value_enum, default_value_t = DetectorArg::Baseline)]
     pub detector: DetectorArg,
+
+    /// SLO mode: 5xx bursts are multiwindow burn-rate alerts of this
+    /// availability target in percent (99.9), on the whole service.
+    #[arg(long, value_name = "PERCENT")]
+    pub slo: Option<f64>,
+
+    /// SLO mode's alerts, LONG/SHORT/FACTOR each (default: the SRE
+    /// Workbook's 1h/5m/14.4,6h/30m/6,3d/6h/1).
+    #[arg(long, value_name = "LIST", requires = "slo")]
+    pub slo_windows: Option<String>,
 
     /// Bad seconds closer than this belong to one incident.
     #[arg(long, default_value = "5m", value_parser = time::parse_duration, value_name = "DURATION")]
@@ -338,6 +349,20 @@ impl Args {
                     detector: match self.detector {
                         DetectorArg::Baseline => Detector::Baseline,
                         DetectorArg::Threshold => Detector::Threshold,
+                    },
+                    slo: match self.slo {
+                        Some(pct) => {
+                            let windows: Vec<BurnWindow> = match &self.slo_windows {
+                                Some(w) => slo::parse_windows(w)
+                                    .map_err(|e| format!("--slo-windows: {e}"))?,
+                                None => slo::DEFAULT_WINDOWS.to_vec(),
+                            };
+                            Some(
+                                Slo::new(pct / 100.0, &windows)
+                                    .map_err(|e| format!("--slo: {e}"))?,
+                            )
+                        }
+                        None => None,
                     },
                     cooldown: self.cooldown,
                     gap: self.gap,

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bucket::{BucketSet, Series};
 use crate::event::OomKill;
+use crate::slo::{self, BurnWindow, Slo};
 
 /// Detection thresholds; every one is a command-line flag.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -25,6 +26,9 @@ pub struct Params {
     pub gap: i64,
     /// Which rule makes a window bad.
     pub detector: Detector,
+    /// SLO mode: 5xx bursts are the burn-rate alerts of this SLO on the
+    /// service, instead of bad windows.
+    pub slo: Option<Slo>,
 }
 
 /// The rule that makes a window bad (see [`bad_runs`]).
@@ -58,6 +62,7 @@ impl Default for Params {
             cooldown: 300,
             gap: 300,
             detector: Detector::Baseline,
+            slo: None,
         }
     }
 }
@@ -219,6 +224,23 @@ pub struct Incident {
     /// the normal 5xx share of the series that fired first.
     pub rule: Detector,
     pub baseline_share: Option<f64>,
+    /// SLO mode: the alert that fired, when it reset, and the share of a
+    /// 30-day error budget the burst spent.
+    pub slo: Option<SloAlert>,
+}
+
+/// What SLO mode says of a burst.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SloAlert {
+    pub target: f64,
+    pub window: BurnWindow,
+    pub reset: i64,
+    /// The burn rate over the short window at detection, and its highest.
+    pub burn: f64,
+    pub peak_burn: f64,
+    /// The burst's 5xx as a share of the error budget of 30 days of the
+    /// run's average traffic.
+    pub budget_spent: f64,
 }
 
 impl Incident {
@@ -240,6 +262,7 @@ impl Incident {
             expected_requests: 0,
             rule: Detector::Threshold,
             baseline_share: None,
+            slo: None,
         }
     }
 }
@@ -333,7 +356,10 @@ pub fn detect(buckets: &BucketSet, kills: &[OomKill], p: &Params) -> Vec<Inciden
     }
     let service_index = service.as_ref().map(|_| hosts.len());
 
-    let mut incidents = error_bursts(&series, &hosts, service_index, p);
+    let mut incidents = match &p.slo {
+        Some(slo) => slo_bursts(&series, hosts.len(), &hosts, slo, p),
+        None => error_bursts(&series, &hosts, service_index, p),
+    };
     incidents.extend(traffic_gaps(&series[..hosts.len()], &hosts, p));
     incidents.sort_by_key(|i| (i.start, i.kind));
     attach_oom(&mut incidents, kills);
@@ -430,6 +456,54 @@ fn error_bursts(
                 series[i].status_counts(start, end, &mut inc.status_counts);
                 inc.hosts.push(hosts[i].clone());
             }
+            inc
+        })
+        .collect()
+}
+
+/// SLO mode: each alert period of the service (the last series) is a
+/// burst of the hosts with a 5xx in it.
+fn slo_bursts(
+    series: &[&Series],
+    n_hosts: usize,
+    hosts: &[&String],
+    slo: &Slo,
+    p: &Params,
+) -> Vec<Incident> {
+    let Some(service) = series.last() else {
+        return Vec::new();
+    };
+    let span = service.span().map_or(1, |(a, z)| (z - a + 1).max(1));
+    let monthly = service.requests as f64 * slo::BUDGET_PERIOD as f64 / span as f64;
+    slo::firings(service, slo, p.min_errors, p.cooldown)
+        .into_iter()
+        .map(|f| {
+            let end = service.last_error_in(f.onset, f.last).unwrap_or(f.last);
+            let start = service
+                .first_error_in(f.onset, f.detected)
+                .unwrap_or(f.onset);
+            let mut inc = Incident::new(Kind::ErrorBurst, start, f.detected, end);
+            inc.rule = p.detector;
+            let (r, e) = service.sum(start, end);
+            inc.peak_error_ratio = if r > 0 { e as f64 / r as f64 } else { 0.0 };
+            for (i, s) in series[..n_hosts].iter().enumerate() {
+                if s.first_error_in(start, end).is_none() {
+                    continue;
+                }
+                let (r, e) = s.sum(start, end);
+                inc.requests += r;
+                inc.errors += e;
+                s.status_counts(start, end, &mut inc.status_counts);
+                inc.hosts.push(hosts[i].clone());
+            }
+            inc.slo = Some(SloAlert {
+                target: slo.target,
+                window: slo.windows()[f.window],
+                reset: f.reset,
+                burn: f.burn,
+                peak_burn: f.peak_burn,
+                budget_spent: inc.errors as f64 / (slo.budget() * monthly).max(1.0),
+            });
             inc
         })
         .collect()

@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod sketch;
+pub mod slo;
 pub mod source;
 pub mod state;
 pub mod summary;

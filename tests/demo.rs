@@ -269,3 +269,48 @@ fn the_chart_shows_the_burst_and_ascii_and_pipes_stay_plain() {
         steps.chars().count()
     );
 }
+
+/// `--slo 99.9`: the burst is the SRE Workbook's fast-burn page (14.4×
+/// over 1 h and 5 min; the 6 h and 3-day alerts need more log than the
+/// demo's 2 h 40 min), evaluated once a minute, with its reset and the
+/// share of a 30-day error budget spent.
+#[test]
+fn slo_mode_reports_the_burn_rate_alert() {
+    let r = logburst(&["-o", "json", "--slo", "99.9", "fixtures/demo"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["thresholds"]["detector"], "slo");
+    let inc = j["incidents"].as_array().unwrap();
+    assert_eq!(inc.len(), 1, "{j:#}");
+    let i = &inc[0];
+    assert_eq!(i["rule"], "slo-burn");
+    assert_eq!(i["start"], "2023-02-02T07:00:22+03:00");
+    assert_eq!(i["detected"], "2023-02-02T07:01:59+03:00");
+    assert_eq!(i["end"], "2023-02-02T07:16:38+03:00");
+    let slo = &i["slo"];
+    assert_eq!(slo["alert"], "14.4× over 1 h and 5 min");
+    assert_eq!(slo["reset"], "2023-02-02T07:21:00+03:00");
+    // 910 5xx against 0.1 % of 24,042 requests scaled to 30 days.
+    let spent = slo["budget_spent"].as_f64().unwrap();
+    assert!((0.13..0.15).contains(&spent), "{spent}");
+    // A lenient SLO the burst does not break; bad targets and windows.
+    let j = logburst(&["-o", "json", "--slo", "50", "fixtures/demo"]).json();
+    assert_eq!(
+        j["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "error-burst")
+            .count(),
+        0
+    );
+    for bad in [
+        &["--slo", "100", "fixtures/demo"][..],
+        &["--slo", "99.9", "--slo-windows", "5m/1h/2", "fixtures/demo"][..],
+        &["--slo-windows", "1h/5m/14.4", "fixtures/demo"][..],
+    ] {
+        let r = logburst(bad);
+        assert_eq!(r.code, 2, "{bad:?}: {}", r.stderr);
+        assert!(r.stderr.contains("slo"), "{}", r.stderr);
+    }
+}

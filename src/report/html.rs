@@ -89,14 +89,16 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     let _ = writeln!(h, "<h1>{}</h1>", escape(&title));
     let _ = writeln!(
         h,
-        "<p class=\"summary\">{} requests · {} 5xx · {} OOM kills · window {} s, alert at ≥ {} 5xx and ≥ {:.1}% of requests{}</p>",
+        "<p class=\"summary\">{} requests · {} 5xx · {} OOM kills · a 5xx burst: {}{}</p>",
         thousands(a.totals.requests),
         thousands(a.totals.errors),
         thousands(a.totals.oom_kills),
-        a.thresholds.window_seconds,
-        a.thresholds.min_errors,
-        a.thresholds.min_ratio * 100.0,
-        if a.incremental { " · new lines since the last run" } else { "" }
+        escape(&a.thresholds.rule),
+        if a.incremental {
+            " · new lines since the last run"
+        } else {
+            ""
+        }
     );
     chart(&mut h, a);
     for (n, i) in a.incidents.iter().enumerate() {
@@ -385,6 +387,19 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
     }
     if let Some(c) = &i.probable_cause {
         row(h, "probable cause", &escape(c));
+    }
+    if let Some(s) = &i.slo {
+        row(
+            h,
+            "SLO",
+            &escape(&format!(
+                "{}%: the {} burn-rate alert fired; reset {}; {:.1}% of a 30-day error budget spent",
+                s.target_percent,
+                s.alert,
+                s.reset.human(),
+                s.budget_spent * 100.0
+            )),
+        );
     }
     if let Some(lead) = i.lead_over_report_seconds {
         let when = if lead >= 0 {

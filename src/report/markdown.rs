@@ -39,10 +39,8 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "# No incident\n")?;
         writeln!(
             out,
-            "No {} s window held ≥ {} 5xx at ≥ {:.1}% of requests, no traffic gap, no OOM kill, over {} requests in {} inputs.",
-            a.thresholds.window_seconds,
-            a.thresholds.min_errors,
-            a.thresholds.min_ratio * 100.0,
+            "No 5xx burst ({}), no traffic gap, no OOM kill, over {} requests in {} inputs.",
+            escape(&a.thresholds.rule),
             thousands(a.totals.requests),
             a.inputs.len()
         )?;
@@ -230,13 +228,21 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
     writeln!(out, "\n## Detection\n")?;
     writeln!(
         out,
-        "- An alert over these logs ({} s window, ≥ {} 5xx at ≥ {:.1}%) would have fired at {}, {} after onset.",
-        a.thresholds.window_seconds,
-        a.thresholds.min_errors,
-        a.thresholds.min_ratio * 100.0,
+        "- An alert over these logs ({}) would have fired at {}, {} after onset.",
+        escape(&a.thresholds.rule),
         i.detected.clock(),
         time::duration(i.detection_lag_seconds)
     )?;
+    if let Some(s) = &i.slo {
+        writeln!(
+            out,
+            "- SLO {}%: the {} burn-rate alert fired; it reset at {}. The burst spent {:.1}% of a 30-day error budget.",
+            s.target_percent,
+            s.alert,
+            s.reset.clock(),
+            s.budget_spent * 100.0
+        )?;
+    }
     match i.lead_over_report_seconds {
         Some(l) if l >= 0 => writeln!(
             out,

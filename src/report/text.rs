@@ -56,10 +56,8 @@ pub fn render_with(a: &Analysis, out: &mut dyn Write, style: Style) -> io::Resul
     } else if a.incidents.is_empty() {
         writeln!(
             out,
-            "\nNo incident: no {} s window held ≥ {} 5xx at ≥ {:.1}% of requests, no traffic gap, no OOM kill.",
-            a.thresholds.window_seconds,
-            a.thresholds.min_errors,
-            a.thresholds.min_ratio * 100.0
+            "\nNo incident: no 5xx burst ({}), no traffic gap, no OOM kill.",
+            safe(&a.thresholds.rule)
         )?;
     }
     for (n, inc) in a.incidents.iter().enumerate() {
@@ -178,6 +176,17 @@ fn incident(
             )?;
             if let Some(c) = clients_affected(i) {
                 writeln!(out, "{}{c} got a 5xx", label("clients"))?;
+            }
+            if let Some(s) = &i.slo {
+                writeln!(
+                    out,
+                    "{}{}%: {} fired, reset {}; {:.1}% of a 30-day error budget spent",
+                    label("slo"),
+                    s.target_percent,
+                    s.alert,
+                    s.reset.clock(),
+                    s.budget_spent * 100.0
+                )?;
             }
             if !i.top_paths.is_empty() {
                 let paths: Vec<String> = i
