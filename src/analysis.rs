@@ -220,6 +220,10 @@ pub struct IncidentReport {
     /// the error budget spent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slo: Option<SloReport>,
+    /// Latency bursts: the worst minute's p99, the normal p99, the bar
+    /// crossed and how many requests were that slow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencyReport>,
     pub peak_error_ratio: f64,
     pub requests: u64,
     pub errors: u64,
@@ -283,6 +287,16 @@ pub struct Thresholds {
     pub detector: &'static str,
     /// What makes a 5xx burst, in words (for the reports).
     pub rule: String,
+}
+
+/// What a latency burst shows (durations in milliseconds, to within the
+/// histogram's 19 %).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LatencyReport {
+    pub p99_ms: u64,
+    pub baseline_p99_ms: Option<u64>,
+    pub threshold_ms: u64,
+    pub slow_requests: u64,
 }
 
 /// What SLO mode says of a burst.
@@ -1279,6 +1293,15 @@ fn leak_signature(kills: &[&KillReport]) -> Option<String> {
     ))
 }
 
+/// `850 ms`, `8.2 s`.
+pub fn ms(v: u64) -> String {
+    if v < 1000 {
+        format!("{v} ms")
+    } else {
+        format!("{:.1} s", v as f64 / 1000.0)
+    }
+}
+
 fn kib(kb: u64) -> String {
     let b = kb as f64 * 1024.0;
     if b >= 1e9 {
@@ -1333,6 +1356,7 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         Kind::ErrorBurst => "the first 5xx",
         Kind::TrafficGap => "traffic stopped",
         Kind::Oom => "",
+        Kind::Latency => "responses slowed",
     };
     let probable_cause = i.cause.as_ref().map(|k| {
         let lead = i.start - k.utc;
@@ -1445,6 +1469,34 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
             });
         }
         Kind::Oom => {}
+        Kind::Latency => {
+            let l = i.latency.expect("a latency burst says how slow");
+            let normal = l
+                .baseline_p99_ms
+                .map_or(String::new(), |b| format!(", against a normal {}", ms(b)));
+            timeline.push(TimelineEntry {
+                time: at(i.start),
+                event: "slow",
+                detail: format!("p99 of requests at or above {}{normal}", ms(l.bar_ms)),
+            });
+            timeline.push(TimelineEntry {
+                time: at(i.detected),
+                event: "detected",
+                detail: "a p99 alert over these logs would fire (minute resolution)".into(),
+            });
+            if let Some(pk) = i.peak {
+                timeline.push(TimelineEntry {
+                    time: at(pk),
+                    event: "peak",
+                    detail: format!("p99 {}", ms(l.peak_p99_ms)),
+                });
+            }
+            timeline.push(TimelineEntry {
+                time: at(i.end),
+                event: "recovered",
+                detail: "end of the last slow minute".into(),
+            });
+        }
     }
     for k in &kills {
         let trig = k
@@ -1476,6 +1528,12 @@ fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         rule: (i.kind == Kind::ErrorBurst).then(|| match i.slo {
             Some(_) => "slo-burn",
             None => i.rule.name(),
+        }),
+        latency: i.latency.map(|l| LatencyReport {
+            p99_ms: l.peak_p99_ms,
+            baseline_p99_ms: l.baseline_p99_ms,
+            threshold_ms: l.bar_ms,
+            slow_requests: l.slow_requests,
         }),
         slo: i.slo.map(|s| SloReport {
             target_percent: (s.target * 100_000.0).round() / 1000.0,

@@ -44,6 +44,8 @@ pub struct Series {
     /// What the 5xx responses of each minute hit (clients, paths), under
     /// the minute's first second.
     tallies: BTreeMap<i64, ErrorTally>,
+    /// How long each minute's requests took, where the log says.
+    latency: BTreeMap<i64, LatencyHist>,
     /// How many requests were written with each UTC offset.
     pub offsets: BTreeMap<OffsetSecs, u64>,
     pub requests: u64,
@@ -63,6 +65,9 @@ impl Series {
             *self.status.entry((r.utc, r.status)).or_insert(0) += 1;
         }
         *self.offsets.entry(r.offset).or_insert(0) += 1;
+        if let Some(ms) = r.latency_ms {
+            self.latency.entry(minute_of(r.utc)).or_default().add(ms);
+        }
     }
 
     pub fn merge(&mut self, other: Series) {
@@ -84,6 +89,9 @@ impl Series {
         }
         for (m, t) in other.tallies {
             merge_entry(&mut self.tallies, m, t, |a, b| a.merge(&b));
+        }
+        for (m, h) in other.latency {
+            merge_entry(&mut self.latency, m, h, |a, b| a.merge(&b));
         }
         for (k, v) in other.offsets {
             *self.offsets.entry(k).or_insert(0) += v;
@@ -132,6 +140,12 @@ impl Series {
                 merge_entry(&mut out.tallies, to, tally.clone(), |a, b| a.merge(&b));
             }
         }
+        for (m, h) in &self.latency {
+            if keep(m - delta) || keep(m + 59 - delta) {
+                let to = minute_of(m - delta);
+                merge_entry(&mut out.latency, to, h.clone(), |a, b| a.merge(&b));
+            }
+        }
         if out.requests > 0 {
             out.offsets.insert(offset, out.requests);
         }
@@ -150,6 +164,7 @@ impl Series {
         }
         self.status = self.status.split_off(&(t, 0));
         self.tallies = self.tallies.split_off(&minute_of(t));
+        self.latency = self.latency.split_off(&minute_of(t));
         self.requests = 0;
         self.errors = 0;
         for hour in self.hours.values() {
@@ -172,6 +187,11 @@ impl Series {
             *m.status.entry(*status).or_insert(0) += u64::from(*n);
         }
         out
+    }
+
+    /// The request durations of every minute that has some.
+    pub fn latency(&self) -> &BTreeMap<i64, LatencyHist> {
+        &self.latency
     }
 
     /// Counts the client and path of a 5xx at `utc`.
@@ -346,6 +366,9 @@ struct SeriesRepr {
     offsets: Vec<(OffsetSecs, u64)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tallies: Vec<(i64, ErrorTally)>,
+    /// `[minute, [bucket, count, bucket, count, …]]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    latency: Vec<(i64, Vec<u32>)>,
 }
 
 /// Seconds further than this from 1970 are not log times.
@@ -379,6 +402,7 @@ impl serde::Serialize for Series {
             status,
             offsets: self.offsets.iter().map(|(o, n)| (*o, *n)).collect(),
             tallies: self.tallies.iter().map(|(m, t)| (*m, t.clone())).collect(),
+            latency: self.latency.iter().map(|(m, h)| (*m, h.sparse())).collect(),
         }
         .serialize(s)
     }
@@ -438,6 +462,16 @@ impl<'de> serde::Deserialize<'de> for Series {
                 return Err(bad("a (second, status) is listed twice"));
             }
         }
+        for (m, flat) in r.latency {
+            if m.abs() >= FAR || m != minute_of(m) {
+                return Err(bad("a latency histogram is not under a minute"));
+            }
+            let h = LatencyHist::from_sparse(&flat)
+                .ok_or_else(|| bad("a latency histogram is not [bucket, count] pairs"))?;
+            if out.latency.insert(m, h).is_some() {
+                return Err(bad("a minute's latency is listed twice"));
+            }
+        }
         for (m, tally) in r.tallies {
             if m.abs() >= FAR || m != minute_of(m) {
                 return Err(bad("a tally is not under a minute"));
@@ -447,6 +481,119 @@ impl<'de> serde::Deserialize<'de> for Series {
             }
         }
         Ok(out)
+    }
+}
+
+/// Buckets of a [`LatencyHist`]: zero, then four a doubling up to 2^32 ms.
+pub const LATENCY_BUCKETS: usize = 1 + 4 * 32;
+
+/// Request durations of one minute, in milliseconds, by log-scale bucket
+/// (four a doubling: a value is known to within 19 %). Fixed size whatever
+/// the traffic.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct LatencyHist {
+    counts: Box<[u32; LATENCY_BUCKETS]>,
+}
+
+impl Default for LatencyHist {
+    fn default() -> Self {
+        LatencyHist {
+            counts: Box::new([0; LATENCY_BUCKETS]),
+        }
+    }
+}
+
+impl LatencyHist {
+    fn bucket(ms: u32) -> usize {
+        if ms == 0 {
+            return 0;
+        }
+        let log = 31 - ms.leading_zeros() as usize;
+        let sub = if log >= 2 {
+            (ms >> (log - 2)) & 3
+        } else {
+            (ms << (2 - log)) & 3
+        } as usize;
+        1 + 4 * log + sub
+    }
+
+    /// The smallest duration bucket `i` holds.
+    pub fn lower(i: usize) -> u64 {
+        if i == 0 {
+            return 0;
+        }
+        let (log, sub) = ((i - 1) / 4, (i - 1) % 4);
+        ((4 + sub as u64) << log) >> 2
+    }
+
+    pub fn add(&mut self, ms: u32) {
+        let b = &mut self.counts[Self::bucket(ms)];
+        *b = b.saturating_add(1);
+    }
+
+    pub fn merge(&mut self, other: &LatencyHist) {
+        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
+            *a = a.saturating_add(*b);
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.counts.iter().map(|c| u64::from(*c)).sum()
+    }
+
+    /// The middle of bucket `i`: what a duration in it is taken to be.
+    fn middle(i: usize) -> u64 {
+        (Self::lower(i) + Self::lower(i + 1).max(1)) / 2
+    }
+
+    /// The requests at or above `ms` (by bucket: those whose middle is).
+    pub fn at_least(&self, ms: u64) -> u64 {
+        (0..LATENCY_BUCKETS)
+            .filter(|i| Self::middle(*i) >= ms)
+            .map(|i| u64::from(self.counts[i]))
+            .sum()
+    }
+
+    /// The `q` quantile (0–1), as the middle of its bucket.
+    pub fn quantile(&self, q: f64) -> Option<u64> {
+        let n = self.count();
+        if n == 0 {
+            return None;
+        }
+        let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
+        let mut seen = 0;
+        for (i, c) in self.counts.iter().enumerate() {
+            seen += u64::from(*c);
+            if seen >= rank {
+                return Some(Self::middle(i));
+            }
+        }
+        None
+    }
+
+    fn sparse(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (i, c) in self.counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+            out.extend([i as u32, *c]);
+        }
+        out
+    }
+
+    fn from_sparse(flat: &[u32]) -> Option<LatencyHist> {
+        if !flat.len().is_multiple_of(2) {
+            return None;
+        }
+        let mut h = LatencyHist::default();
+        let mut prev = None;
+        for pair in flat.chunks_exact(2) {
+            let i = pair[0] as usize;
+            if i >= LATENCY_BUCKETS || prev.is_some_and(|p| p >= i) || pair[1] == 0 {
+                return None;
+            }
+            h.counts[i] = pair[1];
+            prev = Some(i);
+        }
+        Some(h)
     }
 }
 
@@ -468,6 +615,8 @@ pub struct SeriesBuilder {
     hour: Option<Box<Hour>>,
     offset: OffsetSecs,
     offset_count: u64,
+    /// The minute being filled with durations, kept out of the map.
+    latency: Option<(i64, LatencyHist)>,
 }
 
 impl SeriesBuilder {
@@ -491,6 +640,29 @@ impl SeriesBuilder {
             self.offset = r.offset;
         }
         self.offset_count += 1;
+        if let Some(ms) = r.latency_ms {
+            self.add_latency(r.utc, ms);
+        }
+    }
+
+    #[inline]
+    fn add_latency(&mut self, utc: i64, ms: u32) {
+        let m = minute_of(utc);
+        match &mut self.latency {
+            Some((at, h)) if *at == m => h.add(ms),
+            _ => {
+                self.flush_latency();
+                let mut h = self.series.latency.remove(&m).unwrap_or_default();
+                h.add(ms);
+                self.latency = Some((m, h));
+            }
+        }
+    }
+
+    fn flush_latency(&mut self) {
+        if let Some((m, h)) = self.latency.take() {
+            merge_entry(&mut self.series.latency, m, h, |a, b| a.merge(&b));
+        }
     }
 
     #[cold]
@@ -524,6 +696,7 @@ impl SeriesBuilder {
             self.series.hours.insert(self.hour_key, old);
         }
         self.flush_offset();
+        self.flush_latency();
         self.series
     }
 }
@@ -818,6 +991,7 @@ mod tests {
             utc,
             offset: 10_800,
             status,
+            latency_ms: None,
         }
     }
 
@@ -876,6 +1050,59 @@ mod tests {
     }
 
     #[test]
+    fn latency_buckets_quantiles_and_serde() {
+        // Every duration lands in a bucket whose bounds hold it (from 4 ms,
+        // four a doubling; below, a millisecond each).
+        for ms in [
+            0u32,
+            1,
+            2,
+            3,
+            4,
+            5,
+            7,
+            100,
+            999,
+            1000,
+            1023,
+            1024,
+            65_000,
+            u32::MAX,
+        ] {
+            let i = LatencyHist::bucket(ms);
+            assert!(LatencyHist::lower(i) <= u64::from(ms), "{ms}");
+            if ms >= 4 {
+                assert!(u64::from(ms) < LatencyHist::lower(i + 1), "{ms}");
+            }
+        }
+        let mut h = LatencyHist::default();
+        for ms in 1..=1000 {
+            h.add(ms);
+        }
+        let p99 = h.quantile(0.99).unwrap();
+        assert!((850..=1150).contains(&p99), "{p99}");
+        let p50 = h.quantile(0.5).unwrap();
+        assert!((420..=580).contains(&p50), "{p50}");
+        assert_eq!(h.count(), 1000);
+        assert!(h.at_least(0) == 1000 && h.at_least(2000) == 0);
+        // Through a series and back.
+        let mut s = Series::default();
+        for (n, ms) in [(0, 5), (1, 50), (61, 5000)] {
+            s.add(&Request {
+                utc: n,
+                offset: 0,
+                status: 200,
+                latency_ms: Some(ms),
+            });
+        }
+        let back: Series = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(s.latency().len(), 2);
+        assert!(LatencyHist::from_sparse(&[3, 1, 2, 1]).is_none());
+        assert!(LatencyHist::from_sparse(&[999, 1]).is_none());
+    }
+
+    #[test]
     fn builder_equals_adding_one_by_one() {
         let reqs = [
             (10, 200),
@@ -892,6 +1119,7 @@ mod tests {
                 utc: *t,
                 offset: if i % 3 == 0 { 0 } else { 3600 },
                 status: *st,
+                latency_ms: (i % 2 == 0).then_some(*t as u32 % 5000),
             };
             b.add(&r);
             s.add(&r);

@@ -29,6 +29,8 @@ pub struct Params {
     /// SLO mode: 5xx bursts are the burn-rate alerts of this SLO on the
     /// service, instead of bad windows.
     pub slo: Option<Slo>,
+    /// A minute is slow when its p99 duration reaches this (milliseconds)…
+    pub slow_ms: u64,
 }
 
 /// The rule that makes a window bad (see [`bad_runs`]).
@@ -63,6 +65,7 @@ impl Default for Params {
             gap: 300,
             detector: Detector::Baseline,
             slo: None,
+            slow_ms: 1000,
         }
     }
 }
@@ -185,6 +188,8 @@ pub enum Kind {
     ErrorBurst,
     TrafficGap,
     Oom,
+    /// A burst of slow responses (where the log gives durations).
+    Latency,
 }
 
 impl Kind {
@@ -193,6 +198,7 @@ impl Kind {
             Kind::ErrorBurst => "error-burst",
             Kind::TrafficGap => "traffic-gap",
             Kind::Oom => "oom",
+            Kind::Latency => "latency",
         }
     }
 }
@@ -227,7 +233,30 @@ pub struct Incident {
     /// SLO mode: the alert that fired, when it reset, and the share of a
     /// 30-day error budget the burst spent.
     pub slo: Option<SloAlert>,
+    /// Latency bursts: how slow, against what.
+    pub latency: Option<LatencyAlert>,
 }
+
+/// What a latency burst shows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LatencyAlert {
+    /// The worst minute's p99, in milliseconds.
+    pub peak_p99_ms: u64,
+    /// The hosts' normal p99 before it, when known.
+    pub baseline_p99_ms: Option<u64>,
+    /// The bar a minute's p99 crossed.
+    pub bar_ms: u64,
+    /// Requests at or above the bar over the burst.
+    pub slow_requests: u64,
+}
+
+/// …or [`LATENCY_FACTOR`] times the normal p99 (the median of the per-minute
+/// p99s from 60 to 10 minutes before, over at least 20 minutes) and at
+/// least [`LATENCY_FLOOR_MS`].
+pub const LATENCY_FACTOR: u64 = 4;
+pub const LATENCY_FLOOR_MS: u64 = 100;
+/// A minute needs this many requests with a duration to be judged.
+pub const LATENCY_MIN_REQUESTS: u64 = 20;
 
 /// What SLO mode says of a burst.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -263,6 +292,7 @@ impl Incident {
             rule: Detector::Threshold,
             baseline_share: None,
             slo: None,
+            latency: None,
         }
     }
 }
@@ -361,6 +391,9 @@ pub fn detect(buckets: &BucketSet, kills: &[OomKill], p: &Params) -> Vec<Inciden
         None => error_bursts(&series, &hosts, service_index, p),
     };
     incidents.extend(traffic_gaps(&series[..hosts.len()], &hosts, p));
+    for (i, s) in series[..hosts.len()].iter().enumerate() {
+        incidents.extend(latency_bursts(s, hosts[i], p));
+    }
     incidents.sort_by_key(|i| (i.start, i.kind));
     attach_oom(&mut incidents, kills);
     incidents.sort_by_key(|i| (i.start, i.kind));
@@ -459,6 +492,70 @@ fn error_bursts(
             inc
         })
         .collect()
+}
+
+/// Minutes of one host whose p99 duration reached `--slow` or was far
+/// above its normal, with at least `--min-errors` requests that slow;
+/// slow minutes closer than the cooldown are one incident.
+fn latency_bursts(series: &Series, host: &str, p: &Params) -> Vec<Incident> {
+    let minutes: Vec<(i64, &crate::bucket::LatencyHist)> =
+        series.latency().iter().map(|(m, h)| (*m, h)).collect();
+    let mut p99s: Vec<(i64, u64)> = Vec::new(); // judged, not slow
+    let mut out: Vec<Incident> = Vec::new();
+    for (m, h) in minutes {
+        if h.count() < LATENCY_MIN_REQUESTS {
+            continue;
+        }
+        let Some(p99) = h.quantile(0.99) else {
+            continue;
+        };
+        let lo = p99s.partition_point(|x| x.0 < m - BASELINE_FROM);
+        let mut normal: Vec<f64> = p99s[lo..]
+            .iter()
+            .take_while(|x| x.0 < m - BASELINE_TO)
+            .map(|x| x.1 as f64)
+            .collect();
+        let baseline = (normal.len() >= BASELINE_MIN_MINUTES).then(|| median(&mut normal) as u64);
+        let bar = match baseline {
+            Some(b) => p.slow_ms.min((b * LATENCY_FACTOR).max(LATENCY_FLOOR_MS)),
+            None => p.slow_ms,
+        };
+        let slow = h.at_least(bar);
+        if p99 < bar || slow < p.min_errors.max(1) {
+            p99s.push((m, p99));
+            continue;
+        }
+        match out.last_mut() {
+            Some(inc) if m - inc.end <= p.cooldown => {
+                inc.end = m + 59;
+                let l = inc.latency.as_mut().expect("latency incident");
+                l.slow_requests += slow;
+                if p99 > l.peak_p99_ms {
+                    l.peak_p99_ms = p99;
+                    inc.peak = Some(m);
+                }
+            }
+            _ => {
+                let mut inc = Incident::new(Kind::Latency, m, m + 59, m + 59);
+                inc.hosts = vec![host.to_string()];
+                inc.peak = Some(m);
+                inc.latency = Some(LatencyAlert {
+                    peak_p99_ms: p99,
+                    baseline_p99_ms: baseline,
+                    bar_ms: bar,
+                    slow_requests: slow,
+                });
+                out.push(inc);
+            }
+        }
+    }
+    for inc in &mut out {
+        let (r, e) = series.sum(inc.start, inc.end);
+        inc.requests = r;
+        inc.errors = e;
+        series.status_counts(inc.start, inc.end, &mut inc.status_counts);
+    }
+    out
 }
 
 /// SLO mode: each alert period of the service (the last series) is a
@@ -571,10 +668,17 @@ fn attach_oom(incidents: &mut Vec<Incident>, kills: &[OomKill]) {
     let mut own = Vec::new();
     for cluster in clusters {
         let (first, last) = (cluster[0].utc, cluster[cluster.len() - 1].utc);
-        let target = incidents
-            .iter_mut()
-            .filter(|i| i.kind != Kind::Oom)
-            .find(|i| first <= i.end && last >= i.start - OOM_ATTACH_BEFORE);
+        // A burst or gap the kills overlap, else a latency burst.
+        let overlaps = |i: &Incident| first <= i.end && last >= i.start - OOM_ATTACH_BEFORE;
+        let at = incidents
+            .iter()
+            .position(|i| matches!(i.kind, Kind::ErrorBurst | Kind::TrafficGap) && overlaps(i))
+            .or_else(|| {
+                incidents
+                    .iter()
+                    .position(|i| i.kind == Kind::Latency && overlaps(i))
+            });
+        let target = at.map(|n| &mut incidents[n]);
         match target {
             Some(inc) => inc.oom_kills.extend(cluster),
             None => {
@@ -615,6 +719,7 @@ mod tests {
             utc: t,
             offset: 0,
             status,
+            latency_ms: None,
         });
     }
 

@@ -45,6 +45,30 @@ pub struct Request {
     pub utc: i64,
     pub offset: OffsetSecs,
     pub status: u16,
+    /// How long the request took, in milliseconds, where the log says
+    /// (`$request_time`, a JSON duration, Envoy's and HAProxy's timers).
+    pub latency_ms: Option<u32>,
+}
+
+/// Milliseconds from seconds as a log writes them (`0.003`, `14.998`);
+/// for a list (`0.1, 0.2`, nginx's tries of several upstreams) their sum.
+/// `None` for `-`, empty or anything else.
+pub fn millis_of_seconds(s: &[u8]) -> Option<u32> {
+    let mut total = 0.0f64;
+    let mut any = false;
+    for part in s.split(|c| *c == b',' || *c == b':') {
+        let part = part.trim_ascii();
+        if part.is_empty() || part == b"-" {
+            continue;
+        }
+        let v: f64 = std::str::from_utf8(part).ok()?.parse().ok()?;
+        if !v.is_finite() || v < 0.0 {
+            return None;
+        }
+        total += v;
+        any = true;
+    }
+    any.then(|| (total * 1000.0).round().min(u32::MAX as f64) as u32)
 }
 
 impl Request {

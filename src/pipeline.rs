@@ -427,12 +427,14 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
                 status,
                 host,
                 msg,
+                latency_ms,
             } => {
                 let host = host.unwrap_or(ctx.host.as_bytes());
                 let r = Request {
                     utc: naive - offset.unwrap_or(0) as i64,
                     offset: offset.unwrap_or(0),
                     status,
+                    latency_ms,
                 };
                 let series = match offset {
                     Some(_) if ctx.opts.outside(r.utc) => continue,

@@ -237,6 +237,7 @@ mod tests {
                     utc: t,
                     offset: 0,
                     status: if bad(t, k) { 503 } else { 200 },
+                    latency_ms: None,
                 });
             }
         }

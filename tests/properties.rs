@@ -214,7 +214,7 @@ proptest! {
         reqs in prop::collection::vec((0u8..3, 0i64..900, prop::sample::select(vec![200u16, 200, 500, 502])), 1..500),
         bursts in prop::collection::vec((0u8..3, 0i64..900, 5i64..40), 0..4),
     ) {
-        let params = Params { window: 15, min_errors: 4, min_ratio: 0.3, cooldown: 40, gap: 100_000, detector: Detector::Threshold, slo: None };
+        let params = Params { window: 15, min_errors: 4, min_ratio: 0.3, cooldown: 40, gap: 100_000, detector: Detector::Threshold, ..Params::default() };
         let mut all: Vec<(u8, i64, u16)> = reqs;
         for (h, at, len) in bursts {
             for t in at..at + len {

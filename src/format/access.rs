@@ -131,6 +131,7 @@ pub fn parse_request(line: &[u8], cache: &mut ClfCache) -> Option<Request> {
         utc,
         offset,
         status: a.status,
+        latency_ms: None,
     })
 }
 

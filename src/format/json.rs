@@ -102,7 +102,20 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
 struct Found<'a> {
     status: Option<Scalar<'a>>,
     time: Option<Scalar<'a>>,
+    /// A duration and how many of it make a millisecond.
+    latency: Option<(Scalar<'a>, f64)>,
 }
+
+/// Duration keys and their unit, in milliseconds: nginx's `request_time`
+/// and `upstream_response_time` and Caddy's `duration` in seconds,
+/// Traefik's `Duration` in nanoseconds, `duration_ms` in milliseconds.
+const LATENCY_KEYS: &[(&str, f64)] = &[
+    ("request_time", 1000.0),
+    ("duration_ms", 1.0),
+    ("duration", 1000.0),
+    ("Duration", 1e-6),
+    ("upstream_response_time", 1000.0),
+];
 
 /// Visits an object (the line, or a nested `http` / `response` object),
 /// keeping the first status and time keys seen. `path` is the nesting:
@@ -145,6 +158,11 @@ impl<'de, 'f> Visitor<'de> for ObjectVisitor<'f, 'de> {
                 self.found.status = Some(m.next_value()?);
             } else if self.found.time.is_none() && TIME_KEYS.contains(&full.as_ref()) {
                 self.found.time = Some(m.next_value()?);
+            } else if let (None, Some((_, unit))) = (
+                &self.found.latency,
+                LATENCY_KEYS.iter().find(|(k, _)| *k == full.as_ref()),
+            ) {
+                self.found.latency = Some((m.next_value()?, *unit));
             } else {
                 m.next_value::<IgnoredAny>()?;
             }
@@ -226,10 +244,23 @@ fn fields(line: &[u8]) -> Option<Found<'_>> {
 pub fn parse(line: &[u8]) -> Option<Request> {
     let found = fields(line)?;
     let (utc, offset) = time_of(found.time.as_ref()?)?;
+    let latency_ms = found.latency.as_ref().and_then(|(v, unit)| {
+        let ms = match v {
+            Scalar::Int(i) => *i as f64 * unit,
+            Scalar::Float(f) => f * unit,
+            Scalar::Str(s) => {
+                let secs = crate::event::millis_of_seconds(s.as_bytes())?;
+                return (*unit == 1000.0).then_some(secs);
+            }
+            Scalar::Other => return None,
+        };
+        (ms.is_finite() && ms >= 0.0).then(|| ms.round().min(u32::MAX as f64) as u32)
+    });
     Some(Request {
         utc,
         offset,
         status: status_of(found.status.as_ref()?)?,
+        latency_ms,
     })
 }
 
@@ -359,6 +390,22 @@ mod tests {
             p(r#"{"time":"2023-02-02 04:00:22","status":200}"#),
             Some((T, 0, 200))
         );
+    }
+
+    #[test]
+    fn durations_of_each_logger() {
+        let ms = |l: &str| parse(l.as_bytes()).unwrap().latency_ms;
+        let t = r#""time":"2023-02-02T07:00:22+03:00","status":200"#;
+        assert_eq!(ms(&format!(r#"{{{t},"request_time":"0.250"}}"#)), Some(250));
+        assert_eq!(ms(&format!(r#"{{{t},"request_time":1.5}}"#)), Some(1500));
+        assert_eq!(
+            ms(&format!(r#"{{{t},"upstream_response_time":"0.1, 0.2"}}"#)),
+            Some(300)
+        );
+        assert_eq!(ms(&format!(r#"{{{t},"Duration":3002000000}}"#)), Some(3002));
+        assert_eq!(ms(&format!(r#"{{{t},"duration_ms":42}}"#)), Some(42));
+        assert_eq!(ms(&format!(r#"{{{t},"request_time":"-"}}"#)), None);
+        assert_eq!(ms(&format!(r#"{{{t}}}"#)), None);
     }
 
     #[test]

@@ -188,6 +188,7 @@ pub enum Line<'a> {
         host: Option<&'a [u8]>,
         /// The HAProxy message, after any syslog framing.
         msg: &'a [u8],
+        latency_ms: Option<u32>,
     },
 }
 
@@ -408,6 +409,7 @@ impl LineParser {
                 status: h.status,
                 host: None,
                 msg: line,
+                latency_ms: h.latency_ms,
             }),
             Format::App => Some(Line::App {
                 stamp: app::parse(line).stamp,
@@ -431,6 +433,7 @@ impl LineParser {
                         status: h.status,
                         host: fr.host,
                         msg: fr.msg,
+                        latency_ms: h.latency_ms,
                     });
                 }
                 Some(Line::System {

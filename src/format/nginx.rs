@@ -356,10 +356,15 @@ impl LogFormat {
             return None;
         }
         let (utc, offset) = time?;
+        let latency_ms = fields
+            .request_time
+            .or(fields.upstream_response_time)
+            .and_then(crate::event::millis_of_seconds);
         let request = Request {
             utc,
             offset,
             status: status?,
+            latency_ms,
         };
         Some((request, fields))
     }

@@ -48,10 +48,17 @@ pub fn envoy(line: &[u8]) -> Option<Request> {
         if status != 0 && !(100..=999).contains(&status) {
             return None;
         }
+        // BYTES_RECEIVED BYTES_SENT DURATION (ms) after the flags.
+        let latency_ms = code[n + 1..]
+            .split(|c| *c == b' ')
+            .filter(|w| !w.is_empty())
+            .nth(3)
+            .and_then(|d| std::str::from_utf8(d).ok()?.parse().ok());
         return Some(Request {
             utc: st.naive - offset as i64,
             offset,
             status,
+            latency_ms,
         });
     }
 }
@@ -106,6 +113,8 @@ pub fn haproxy_detail(msg: &[u8]) -> Option<(&[u8], &[u8])> {
 pub struct HaproxyLine {
     pub naive: i64,
     pub status: u16,
+    /// The last timer (Ta, or Tt before 1.5): the request's whole time.
+    pub latency_ms: Option<u32>,
 }
 
 /// Parses an HAProxy `option httplog` message (without its syslog header).
@@ -141,8 +150,14 @@ pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine> {
     if !bytes.iter().all(|c| c.is_ascii_digit() || *c == b'+') {
         return None;
     }
+    let latency_ms = timers
+        .rsplit(|c| *c == b'/')
+        .next()
+        .map(|t| t.strip_prefix(b"+").unwrap_or(t))
+        .and_then(|t| std::str::from_utf8(t).ok()?.parse().ok());
     Some(HaproxyLine {
         naive,
+        latency_ms,
         // -1: the connection was aborted before a response; not an error.
         status: status.max(0) as u16,
     })
@@ -184,7 +199,8 @@ mod tests {
             h,
             HaproxyLine {
                 naive: 1_675_321_222,
-                status: 503
+                status: 503,
+                latency_ms: Some(109),
             }
         );
         let h = haproxy(br#"[2001:db8::1]:443 [02/Feb/2023:07:00:22.655] fe~ be/<NOSRV> -1/-1/-1/-1/0 -1 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>""#).unwrap();

@@ -9,7 +9,10 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{clients_affected, failed_requests, path_errors, status_list, thousands, SCATTERED};
+use super::{
+    clients_affected, failed_requests, latency_impact, path_errors, status_list, thousands,
+    SCATTERED,
+};
 use crate::analysis::{describe_kill, Analysis, ChartPoint, IncidentReport, Time};
 use crate::time;
 
@@ -377,6 +380,11 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
                     "impact",
                     &format!("no request logged; about {} expected", thousands(e)),
                 );
+            }
+        }
+        "latency" => {
+            if let Some(l) = &i.latency {
+                row(h, "impact", &escape(&latency_impact(l)));
             }
         }
         _ => row(

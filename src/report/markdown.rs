@@ -7,7 +7,10 @@
 
 use std::io::{self, Write};
 
-use super::{clients_affected, failed_requests, path_errors, status_list, thousands, SCATTERED};
+use super::{
+    clients_affected, failed_requests, latency_impact, path_errors, status_list, thousands,
+    SCATTERED,
+};
 use crate::analysis::{describe_kill, Analysis, IncidentReport};
 use crate::time;
 
@@ -58,6 +61,7 @@ fn title(i: &IncidentReport) -> String {
     let what = match i.kind {
         "error-burst" => "5xx burst",
         "traffic-gap" => "Traffic stopped",
+        "latency" => "Slow responses",
         _ => "OOM kills",
     };
     format!(
@@ -128,6 +132,15 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
                 )
             });
             writeln!(out, "- **Impact**: no request was logged.{expected}")?;
+        }
+        "latency" => {
+            if let Some(l) = &i.latency {
+                writeln!(
+                    out,
+                    "- **Impact**: responses slowed: {}.",
+                    latency_impact(l)
+                )?;
+            }
         }
         _ => writeln!(
             out,

@@ -1,7 +1,7 @@
 //! Renderers of one [`Analysis`](crate::analysis::Analysis) value. Each
 //! reads the value and computes nothing of its own.
 
-use crate::analysis::{IncidentReport, PathCount};
+use crate::analysis::{ms, IncidentReport, LatencyReport, PathCount};
 
 pub mod csv;
 pub mod html;
@@ -75,6 +75,19 @@ pub fn clients_affected(i: &IncidentReport) -> Option<String> {
 pub fn path_errors(p: &PathCount) -> String {
     let about = if p.overcount > 0 { "~" } else { "" };
     format!("{about}{}", thousands(p.errors))
+}
+
+/// `p99 8.2 s against a normal 120 ms; 1,234 requests at or above 1.0 s`.
+pub fn latency_impact(l: &LatencyReport) -> String {
+    let normal = l
+        .baseline_p99_ms
+        .map_or(String::new(), |b| format!(" against a normal {}", ms(b)));
+    format!(
+        "p99 {}{normal}; {} requests at or above {}",
+        ms(l.p99_ms),
+        thousands(l.slow_requests),
+        ms(l.threshold_ms)
+    )
 }
 
 /// What the reports say when no path stands out among a burst's failures.

@@ -5,8 +5,8 @@
 use std::io::{self, Write};
 
 use super::{
-    clients_affected, failed_requests, path_errors, status_list, terminal_safe as safe, thousands,
-    SCATTERED,
+    clients_affected, failed_requests, latency_impact, path_errors, status_list,
+    terminal_safe as safe, thousands, SCATTERED,
 };
 use crate::analysis::{Analysis, IncidentReport};
 use crate::time;
@@ -228,6 +228,36 @@ fn incident(
                     label("impact"),
                     thousands(e)
                 )?;
+            }
+        }
+        "latency" => {
+            writeln!(
+                out,
+                "{}{}  first slow minute",
+                label("start"),
+                i.start.human()
+            )?;
+            writeln!(
+                out,
+                "{}{}  +{} after onset",
+                label("detected"),
+                i.detected.human(),
+                time::duration(i.detection_lag_seconds)
+            )?;
+            writeln!(
+                out,
+                "{}{}  end of the last slow minute",
+                label("end"),
+                i.end.human()
+            )?;
+            writeln!(
+                out,
+                "{}{}",
+                label("duration"),
+                time::duration(i.duration_seconds)
+            )?;
+            if let Some(l) = &i.latency {
+                writeln!(out, "{}{}", label("impact"), latency_impact(l))?;
             }
         }
         _ => {
