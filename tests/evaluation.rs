@@ -546,9 +546,20 @@ fn evaluate(detector: Detector) -> (String, f64, f64, usize, Option<i64>) {
     let null = -NAB_FN * total.labels as f64;
     let nab = 100.0 * (total.nab - null) / (total.nab_perfect - null);
     let sharp_median = median(&mut total.sharp_lags);
+    // Lags of every outage found: min, median, 90th percentile, max.
+    let mut lags = total.lags.clone();
+    lags.sort_unstable();
+    let spread = match (lags.first(), lags.last()) {
+        (Some(lo), Some(hi)) => format!(
+            "{lo} / {} / {} / {hi} s",
+            lags[lags.len() / 2],
+            lags[(lags.len() * 9 / 10).min(lags.len() - 1)]
+        ),
+        _ => "–".into(),
+    };
     let _ = writeln!(
         table,
-        "\n`--detector {}`: recall {recall:.2} · precision {precision:.2} · median lag of sharp bursts {} s · NAB-style score {nab:.1} · incidents on no-incident scenarios: {noisy_incidents}",
+        "\n`--detector {}`: recall {recall:.2} · precision {precision:.2} · median lag of sharp bursts {} s · lag min / median / p90 / max {spread} · NAB-style score {nab:.1} · incidents on no-incident scenarios: {noisy_incidents}",
         detector.name(),
         sharp_median.map_or("–".into(), |m| m.to_string())
     );
