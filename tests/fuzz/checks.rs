@@ -227,17 +227,22 @@ pub fn outputs_are_safe(a: &logburst::Analysis) {
             assert!(!out.contains('<'), "{out}");
         }
         if name == "html" {
-            let mut rest = out.as_str();
-            while let Some(p) = rest.find('<') {
-                let tag: String = rest[p + 1..]
-                    .trim_start_matches('/')
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '!')
-                    .collect();
-                assert!(HTML_TAGS.contains(&tag.as_str()), "<{tag}> in {out}");
-                rest = &rest[p + 1..];
-            }
+            html_tags_are_ours(&out);
         }
+    }
+}
+
+/// Every `<` of an HTML page opens one of the page's own tags.
+pub fn html_tags_are_ours(page: &str) {
+    let mut rest = page;
+    while let Some(p) = rest.find('<') {
+        let tag: String = rest[p + 1..]
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '!')
+            .collect();
+        assert!(HTML_TAGS.contains(&tag.as_str()), "<{tag}> in {page}");
+        rest = &rest[p + 1..];
     }
 }
 
