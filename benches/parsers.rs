@@ -25,6 +25,25 @@ fn parsers(c: &mut Criterion) {
     g.bench_function("access::parse_request (cached time)", |b| {
         b.iter(|| access::parse_request(black_box(COMBINED), &mut cache))
     });
+    // A block of such lines (a different path on each) through the block
+    // parser, which cuts lines and finds fields from vector marks.
+    let block: Vec<u8> = (0..4096)
+        .flat_map(|i| {
+            let mut l = COMBINED.to_vec();
+            l.splice(49..49, format!("/{i}").into_bytes());
+            l.push(b'\n');
+            l
+        })
+        .collect();
+    g.throughput(Throughput::Bytes(block.len() as u64));
+    g.bench_function("access::for_each_line (block of 4096 lines)", |b| {
+        b.iter(|| {
+            let mut n = 0u32;
+            access::for_each_line(black_box(&block), |_, a| n += a.is_some() as u32);
+            n
+        })
+    });
+    g.throughput(Throughput::Bytes(COMBINED.len() as u64));
     g.bench_function("time::parse_clf (uncached)", |b| {
         b.iter(|| parse_clf(black_box(b"02/Feb/2023:07:00:22 +0300")))
     });

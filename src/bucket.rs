@@ -620,7 +620,7 @@ pub struct SeriesBuilder {
 }
 
 impl SeriesBuilder {
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, r: &Request) {
         let h = r.utc.div_euclid(HOUR);
         if self.hour.is_none() || h != self.hour_key {

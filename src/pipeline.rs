@@ -235,11 +235,29 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
         });
     }
     match ctx.format {
-        Some(Format::Access(_)) => access_lines(block, ctx, &mut t, &mut b, access::parse_request),
-        Some(Format::Json) => access_lines(block, ctx, &mut t, &mut b, |l, _| json::parse(l)),
-        Some(Format::Envoy) => access_lines(block, ctx, &mut t, &mut b, |l, _| proxies::envoy(l)),
+        Some(Format::Access(_)) => access_lines(block, ctx, &mut t, &mut b, Clf),
+        Some(Format::Json) => access_lines(
+            block,
+            ctx,
+            &mut t,
+            &mut b,
+            ByLine(|l: &[u8], _: &mut ClfCache| json::parse(l)),
+        ),
+        Some(Format::Envoy) => access_lines(
+            block,
+            ctx,
+            &mut t,
+            &mut b,
+            ByLine(|l: &[u8], _: &mut ClfCache| proxies::envoy(l)),
+        ),
         Some(Format::Custom(i)) => match ctx.opts.customs.get(i as usize) {
-            Some(f) => access_lines(block, ctx, &mut t, &mut b, |l, c| f.parse(l, c)),
+            Some(f) => access_lines(
+                block,
+                ctx,
+                &mut t,
+                &mut b,
+                ByLine(|l: &[u8], c: &mut ClfCache| f.parse(l, c)),
+            ),
             None => other_lines(block, ctx, &mut t, &mut b),
         },
         _ => other_lines(block, ctx, &mut t, &mut b),
@@ -277,6 +295,38 @@ fn malformed(t: &mut Tally, block: u32, n: usize, line: &[u8]) {
     }
 }
 
+/// A way to cut a block into lines and parse each into a request.
+trait RequestLines {
+    /// Calls `f` with every line of `data` and the request parsed from it.
+    fn each<'a>(&self, data: &'a [u8], f: impl FnMut(&'a [u8], Option<Request>));
+}
+
+/// The CLF family, through its block parser ([`access::for_each_line`]).
+struct Clf;
+
+impl RequestLines for Clf {
+    #[inline(always)]
+    fn each<'a>(&self, data: &'a [u8], mut f: impl FnMut(&'a [u8], Option<Request>)) {
+        let mut cache = ClfCache::default();
+        access::for_each_line(data, |line, a| {
+            f(line, a.and_then(|a| a.request(&mut cache)))
+        });
+    }
+}
+
+/// Line by line through a parser of one line.
+struct ByLine<P>(P);
+
+impl<P: Fn(&[u8], &mut ClfCache) -> Option<Request>> RequestLines for ByLine<P> {
+    fn each<'a>(&self, data: &'a [u8], mut f: impl FnMut(&'a [u8], Option<Request>)) {
+        let mut cache = ClfCache::default();
+        for line in chunk::lines(data) {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            f(line, (self.0)(line, &mut cache));
+        }
+    }
+}
+
 /// The hot loop for access logs: every line is a request of the input's
 /// host, so it goes straight into one series builder, with no per-line
 /// dispatch on the format.
@@ -285,17 +335,16 @@ fn access_lines(
     ctx: &BlockCtx,
     t: &mut Tally,
     b: &mut BucketSet,
-    mut parse: impl FnMut(&[u8], &mut ClfCache) -> Option<Request>,
+    lines: impl RequestLines,
 ) {
-    let mut cache = ClfCache::default();
     let mut requests = SeriesBuilder::default();
     let (mut first, mut last): (Option<Request>, Option<Request>) = (None, None);
-    for (n, line) in chunk::lines(block.data()).enumerate() {
-        t.lines += 1;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Some(r) = parse(line, &mut cache) else {
-            malformed(t, block.index, n, line);
-            continue;
+    let mut n = 0;
+    lines.each(block.data(), |line, r| {
+        n += 1;
+        let Some(r) = r else {
+            malformed(t, block.index, n - 1, line);
+            return;
         };
         t.parsed += 1;
         if first.is_none_or(|f| r.utc < f.utc) {
@@ -305,13 +354,14 @@ fn access_lines(
             last = Some(r);
         }
         if ctx.opts.outside(r.utc) {
-            continue;
+            return;
         }
         requests.add(&r);
         if let (true, Some(f)) = (r.is_error(), ctx.format) {
             requests.add_detail(r.utc, &Detail::of(f, &ctx.opts.customs, line));
         }
-    }
+    });
+    t.lines += n as u64;
     let stamp = |r: Request| Stamp::Zoned {
         utc: r.utc,
         offset: r.offset,

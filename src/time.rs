@@ -202,10 +202,8 @@ pub struct ClfCache {
 impl ClfCache {
     #[inline]
     pub fn parse(&mut self, b: &[u8]) -> Option<(i64, OffsetSecs)> {
-        if b.len() != 26 {
-            return None;
-        }
-        if self.value.is_some() && self.key[..] == *b {
+        let b: &[u8; 26] = b.try_into().ok()?;
+        if self.value.is_some() && self.key == *b {
             return self.value;
         }
         let v = parse_clf(b)?;

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod app;
 pub mod json;
+pub mod marks;
 pub mod nginx;
 pub mod nginx_error;
 pub mod oom;
