@@ -322,14 +322,14 @@ fn inputs(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
         writeln!(
             out,
             "  {path:<w$}  {:<14} {:<12} {:>10} {:>10} {:>9}  {span}",
-            i.format,
+            safe(&i.format),
             safe(&i.host),
             thousands(i.lines),
             thousands(i.parsed),
             thousands(i.malformed)
         )?;
         for m in &i.malformed_lines {
-            writeln!(out, "    malformed {path}:{}: {}", m.line, m.text)?;
+            writeln!(out, "    malformed {path}:{}: {}", m.line, safe(&m.text))?;
         }
         if i.malformed > i.malformed_lines.len() as u64 && !i.malformed_lines.is_empty() {
             writeln!(
