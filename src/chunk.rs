@@ -401,6 +401,12 @@ pub fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// The lines of a block as the parsers see them: [`lines`], a `\r`
+/// before the newline dropped (CRLF logs).
+pub fn text_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    lines(data).map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -236,28 +236,18 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
     }
     match ctx.format {
         Some(Format::Access(_)) => access_lines(block, ctx, &mut t, &mut b, Clf),
-        Some(Format::Json) => access_lines(
-            block,
-            ctx,
-            &mut t,
-            &mut b,
-            ByLine(|l: &[u8], _: &mut ClfCache| json::parse(l)),
-        ),
+        Some(Format::Json) => {
+            access_lines(block, ctx, &mut t, &mut b, by_line(|l, _| json::parse(l)))
+        }
         Some(Format::Envoy) => access_lines(
             block,
             ctx,
             &mut t,
             &mut b,
-            ByLine(|l: &[u8], _: &mut ClfCache| proxies::envoy(l)),
+            by_line(|l, _| proxies::envoy(l)),
         ),
         Some(Format::Custom(i)) => match ctx.opts.customs.get(i as usize) {
-            Some(f) => access_lines(
-                block,
-                ctx,
-                &mut t,
-                &mut b,
-                ByLine(|l: &[u8], c: &mut ClfCache| f.parse(l, c)),
-            ),
+            Some(f) => access_lines(block, ctx, &mut t, &mut b, by_line(|l, c| f.parse(l, c))),
             None => other_lines(block, ctx, &mut t, &mut b),
         },
         _ => other_lines(block, ctx, &mut t, &mut b),
@@ -317,11 +307,15 @@ impl RequestLines for Clf {
 /// Line by line through a parser of one line.
 struct ByLine<P>(P);
 
+/// A [`ByLine`], its closure's argument types given by the bound.
+fn by_line<P: Fn(&[u8], &mut ClfCache) -> Option<Request>>(parse: P) -> ByLine<P> {
+    ByLine(parse)
+}
+
 impl<P: Fn(&[u8], &mut ClfCache) -> Option<Request>> RequestLines for ByLine<P> {
     fn each<'a>(&self, data: &'a [u8], mut f: impl FnMut(&'a [u8], Option<Request>)) {
         let mut cache = ClfCache::default();
-        for line in chunk::lines(data) {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
+        for line in chunk::text_lines(data) {
             f(line, (self.0)(line, &mut cache));
         }
     }

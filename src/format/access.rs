@@ -94,10 +94,10 @@ fn request_ends_at(i: &[u8], q: usize, start: usize) -> Option<(usize, &[u8], u1
     Some((q - start, tail, status))
 }
 
-/// The first byte of a line that can start one, and the position of the
-/// stamp's `[`, found by `find` (the first `[` at or after a position):
-/// `$remote_user` may hold spaces, so the stamp opens at the first `[` that
-/// follows a space.
+/// The position of the stamp's `[` in line `i`, given `find`, the first
+/// `[` at or after a position. The line must start with `$remote_addr`
+/// (not a space or `[`), and as `$remote_user` may hold spaces, the stamp
+/// opens at the first `[` that follows a space.
 #[inline(always)]
 fn stamp_open(i: &[u8], mut find: impl FnMut(usize) -> Option<usize>) -> Option<usize> {
     if i.first().is_none_or(|c| *c == b' ' || *c == b'[') {
@@ -145,9 +145,8 @@ pub fn parse_line(i: &[u8]) -> Option<AccessLine<'_>> {
 /// whose request ends later is parsed by [`parse_line`].
 const MARKED_WINDOWS: usize = 2;
 
-/// Calls `f` with each line of `data` (as [`crate::chunk::lines`] cuts
-/// them, a `\r` before the newline dropped) and what [`parse_line`] makes
-/// of it.
+/// Calls `f` with each line of `data` (as [`crate::chunk::text_lines`]
+/// cuts them) and what [`parse_line`] makes of it.
 ///
 /// The line's end, its `[` and its quotes are found from the marks of
 /// 64-byte windows starting at the line (see [`marks`]): a few vector
@@ -324,8 +323,7 @@ mod tests {
     /// Each line of `data` with what `parse_line` makes of it: the
     /// reference for the block parser.
     fn reference(data: &[u8]) -> Vec<(&[u8], Option<AccessLine<'_>>)> {
-        crate::chunk::lines(data)
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        crate::chunk::text_lines(data)
             .map(|l| (l, parse_line(l)))
             .collect()
     }

@@ -182,7 +182,6 @@ mod tests {
             #[cfg(target_arch = "x86_64")]
             {
                 prop_assert_eq!(Sse2.masks(&w), want);
-
                 if let Some(k) = Avx2::detect() {
                     prop_assert_eq!(k.masks(&w), want);
                 }

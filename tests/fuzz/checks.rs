@@ -62,8 +62,7 @@ pub fn access(data: &[u8]) {
     // exactly as the line-by-line parser does.
     let mut blockwise = Vec::new();
     access::for_each_line(data, |l, a| blockwise.push((l, a)));
-    let by_line: Vec<_> = logburst::chunk::lines(data)
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+    let by_line: Vec<_> = logburst::chunk::text_lines(data)
         .map(|l| (l, access::parse_line(l)))
         .collect();
     assert_eq!(blockwise, by_line);
