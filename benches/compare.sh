@@ -124,6 +124,20 @@ echo "- 4 .gz parts, speed-up from 1 to $cores threads: $(ratio "${secs[lbparts1
 echo "- logburst peak RSS: ${rss[lb]} MB read (default), ${rss[lbmap]} MB mapped, ${rss[lbgz]} MB gzip (target <= 100)"
 echo "- compressed: $(numfmt --to=iec --round=nearest "$gz_bytes")B; the progress bar counts these bytes for archives"
 
+# What the hardware leaves for parsing (benches/floor.rs): on the same file,
+# mapped, the time merely touching every cache line takes, against the
+# parser alone and the parser with the series, one thread and all cores.
+echo "timing: floor (benches/floor.rs)" >&2
+echo
+echo "What the hardware leaves (benches/floor.rs on the same file, mapped; best of $runs):"
+echo
+cargo bench --quiet --bench floor -- "$log" "$runs" 2>/dev/null | tee "$dir/floor.md"
+touch_s=$(awk -F'|' -v c="$cores" '$2 ~ /touch/ && $3 + 0 == c { printf "%.3f", $4 / 1000 }' "$dir/floor.md")
+parse_s=$(awk -F'|' -v c="$cores" '$2 ~ /block parser $/ && $3 + 0 == c { printf "%.3f", $4 / 1000 }' "$dir/floor.md")
+echo
+echo "- rg -c time / time $cores threads take to touch every cache line of the file: $(ratio "${secs[rg]}" "$touch_s")"
+echo "- rg -c time / time of the block parser alone on $cores threads: $(ratio "${secs[rg]}" "$parse_s")"
+
 if [ "$big" = 1 ]; then
   echo "timing: 10x streamed through stdin" >&2
   big_mib=$((size * 10))
