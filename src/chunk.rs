@@ -369,10 +369,23 @@ impl Iterator for MapReader {
                     )
                 }
                 None => {
-                    // One line fills the whole block: skip it, count it.
-                    self.pos =
-                        memchr::memchr(b'\n', &self.map[window..]).map_or(len, |p| window + p + 1);
-                    release(&self.map, start, self.pos);
+                    // One line fills the whole block: skip it, count it,
+                    // releasing what was scanned a block at a time (a
+                    // 200 MB line would otherwise be resident whole).
+                    release(&self.map, start, window);
+                    let mut from = window;
+                    self.pos = loop {
+                        let to = (from + self.block_size).min(len);
+                        match memchr::memchr(b'\n', &self.map[from..to]) {
+                            Some(p) => break from + p + 1,
+                            None if to == len => break len,
+                            None => {
+                                release(&self.map, from, to);
+                                from = to;
+                            }
+                        }
+                    };
+                    release(&self.map, from, self.pos);
                     (Data::None, true)
                 }
             }

@@ -36,7 +36,8 @@ pub enum DetectorArg {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum MmapArg {
-    /// Map plain files of 1 MiB or more not modified for a minute.
+    /// Map plain files of 1 MiB or more not modified for a minute (never
+    /// in cron mode, --state).
     Auto,
     /// Map every plain file (a file truncated meanwhile kills the run).
     Always,
@@ -188,7 +189,9 @@ pub struct Args {
     pub quiet: bool,
 
     /// Memory-map plain files instead of reading them (see README, Speed).
-    #[arg(long, value_enum, default_value_t = MmapArg::Never, value_name = "WHEN")]
+    /// A mapped file truncated while it is read ends the run with a message
+    /// naming it (exit 2); `auto` maps only files that look settled.
+    #[arg(long, value_enum, default_value_t = MmapArg::Auto, value_name = "WHEN")]
     pub mmap: MmapArg,
 
     /// Also write what was read (buckets, rare events, line accounting) as
@@ -346,7 +349,7 @@ impl Args {
             ("--year", self.year.is_some()),
             ("--boot-time", self.boot_time.is_some()),
             ("--save-summary", self.save_summary.is_some()),
-            ("--mmap", self.mmap != MmapArg::Never),
+            ("--mmap", self.mmap != MmapArg::Auto),
         ];
         for (name, set) in flags {
             if set {

@@ -2,7 +2,8 @@
 //!
 //! The pipeline, in the order data flows through it:
 //!
-//! - [`source`]: command-line paths → inputs, opened with compression sniffed;
+//! - [`source`]: command-line paths → inputs, opened with compression sniffed
+//!   (or memory-mapped, each mapping recorded in [`mapped`]);
 //! - [`chunk`]: a byte stream → newline-aligned blocks;
 //! - [`format`]: lines → typed [`event`]s (nom parsers over bytes);
 //! - [`bucket`]: events → per-host one-second series, a mergeable monoid;
@@ -21,6 +22,7 @@ pub mod detect;
 pub mod error;
 pub mod event;
 pub mod format;
+pub mod mapped;
 pub mod pipeline;
 pub mod progress;
 pub mod report;

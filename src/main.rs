@@ -21,6 +21,10 @@ fn main() -> ExitCode {
         argv[1] = "--merge".into();
     }
     let args = cli::Args::parse_from(argv);
+    #[cfg(unix)]
+    if args.mmap != cli::MmapArg::Never {
+        bus_error::catch();
+    }
     match run(&args) {
         Ok(code) => code,
         Err(e) => {
@@ -136,4 +140,46 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A mapped input truncated by another process while it is read raises
+/// SIGBUS at the next access past its new end. Instead of dying with "Bus
+/// error", say which file it was and what to do, and exit 2 (an input
+/// could not be read) before anything is reported or any state written.
+#[cfg(unix)]
+mod bus_error {
+    /// Installs the handler.
+    pub fn catch() {
+        // SAFETY: a plain sigaction call with a zeroed, then filled, struct;
+        // the handler only does what a signal handler may (see below).
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = handler as *const () as usize;
+            sa.sa_flags = libc::SA_SIGINFO;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut());
+        }
+    }
+
+    /// Async-signal-safe: looks the address up in atomics, then `write`
+    /// and `_exit`. A SIGBUS outside every mapped input gets the default
+    /// action back and happens again on return.
+    extern "C" fn handler(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+        let addr = unsafe { (*info).si_addr() } as usize;
+        let Some(path) = logburst::mapped::find(addr) else {
+            // SAFETY: restores the default action; the fault recurs on return.
+            unsafe { libc::signal(libc::SIGBUS, libc::SIG_DFL) };
+            return;
+        };
+        let say = |b: &[u8]| {
+            // SAFETY: write(2) from a valid slice; its result is moot here.
+            unsafe { libc::write(2, b.as_ptr().cast(), b.len()) };
+        };
+        say(b"logburst: ");
+        say(path);
+        say(b": the file shrank while it was read (truncated by log rotation?); nothing was reported. Run again, or with --mmap never to read files instead of mapping them\n");
+        // SAFETY: ends the process at once, as a signal handler may.
+        unsafe { libc::_exit(2) };
+    }
 }

@@ -584,17 +584,22 @@ pub fn scan(
         reference: year_reference(opened.modified),
         boot: opts.boot_time,
     };
+    // Declared before the reader so that it outlives every block.
+    let mut _registration = None;
     let mut reader: Box<dyn Iterator<Item = Block> + Send> = match opened.body {
         Body::Stream(r) => {
             // Each worker holds at most one block, the reader one more.
             let pool = chunk::Pool::new(opts.block_size, rayon::current_num_threads() + 2);
             Box::new(BlockReader::with_pool(r, pool))
         }
-        Body::Mapped(map) => Box::new(MapReader::new(
-            map,
-            opts.block_size,
-            opened.raw_read.clone(),
-        )),
+        Body::Mapped(map, registration) => {
+            _registration = Some(registration);
+            Box::new(MapReader::new(
+                map,
+                opts.block_size,
+                opened.raw_read.clone(),
+            ))
+        }
     };
     // Sniff the format from the same head whatever the block size: gather
     // blocks until there are enough bytes, then hand them on.

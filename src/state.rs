@@ -262,7 +262,7 @@ impl Found {
         let mut head = vec![0u8; FINGERPRINT];
         let n = match opened.body {
             source::Body::Stream(mut r) => source::read_up_to(&mut r, &mut head).unwrap_or(0),
-            source::Body::Mapped(_) => 0,
+            source::Body::Mapped(..) => 0,
         };
         head.truncate(n);
         Some(Found {

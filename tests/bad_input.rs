@@ -306,15 +306,27 @@ fn a_200_mb_line_is_cut_and_counted() {
     f.write_all(b"\n").unwrap();
     f.write_all(&good).unwrap();
     drop(f);
-    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
-    no_panic(&r);
-    let j = r.json();
-    let i = &j["inputs"][0];
-    let n = good.iter().filter(|b| **b == b'\n').count() as u64;
-    assert_eq!(i["lines"].as_u64(), Some(2 * n + 1));
-    assert_eq!(i["parsed"].as_u64(), Some(2 * n));
-    assert_eq!(i["malformed"].as_u64(), Some(1));
-    assert_eq!(i["malformed_lines"][0]["line"].as_u64(), Some(n + 1));
+    // Read, and mapped: neither holds the line (the bound on peak
+    // RSS is 100 MB; a mapping scanned whole before release held 211 MB).
+    for mmap in ["never", "always"] {
+        let args = ["-o", "json", "--mmap", mmap, p.to_str().unwrap()];
+        #[cfg(target_os = "linux")]
+        let r = {
+            let (r, rss_kb) = logburst_peak_rss(&args);
+            assert!(rss_kb < 100 << 10, "--mmap {mmap}: peak RSS {rss_kb} kB");
+            r
+        };
+        #[cfg(not(target_os = "linux"))]
+        let r = logburst(&args);
+        no_panic(&r);
+        let j = r.json();
+        let i = &j["inputs"][0];
+        let n = good.iter().filter(|b| **b == b'\n').count() as u64;
+        assert_eq!(i["lines"].as_u64(), Some(2 * n + 1));
+        assert_eq!(i["parsed"].as_u64(), Some(2 * n));
+        assert_eq!(i["malformed"].as_u64(), Some(1));
+        assert_eq!(i["malformed_lines"][0]["line"].as_u64(), Some(n + 1));
+    }
 }
 
 /// A log that grows or is cut short while it is read (a busy server, a
@@ -363,4 +375,49 @@ fn a_file_that_grows_or_shrinks_while_read() {
         assert_eq!(j["totals"]["requests"], parsed);
         eprintln!("case {n}: {parsed} lines read");
     }
+}
+
+/// A mapped file truncated under the run (what `--mmap auto` risks if a
+/// file that looked settled is `copytruncate`d) raises SIGBUS at the next
+/// access past its new end: the run names the file, says what to do and
+/// exits 2 with nothing on standard output, instead of dying of a bus
+/// error.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_mapped_file_truncated_while_read_is_named_and_exits_2() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("access.log");
+    let line = "10.0.0.1 - - [02/Feb/2023:07:00:22 +0300] \"GET /a HTTP/1.1\" 200 1 \"-\" \"t\"\n";
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+    for _ in 0..(128 << 20) / line.len() {
+        f.write_all(line.as_bytes()).unwrap();
+    }
+    drop(f);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_logburst"))
+        .args(["-q", "-j1", "--mmap", "always", "-o", "json"])
+        .arg(&p)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Truncate once the file is mapped (it is read for seconds in a debug
+    // build, and the first block alone is 4 MiB).
+    let maps = format!("/proc/{}/maps", child.id());
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&maps).is_ok_and(|m| m.contains(p.to_str().unwrap())) {
+        assert!(start.elapsed().as_secs() < 30, "the file was never mapped");
+        std::thread::yield_now();
+    }
+    let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+    f.set_len(1000).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("logburst: {}: the file shrank", p.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--mmap never"), "{stderr}");
+    assert!(out.stdout.is_empty());
 }

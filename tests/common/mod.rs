@@ -57,6 +57,46 @@ pub fn logburst_stdin<S: AsRef<std::ffi::OsStr>>(args: &[S], input: &[u8]) -> Ru
     finish(child.wait_with_output().unwrap())
 }
 
+/// Runs logburst and gives its peak resident size in kB too (from
+/// `wait4`, so only this run's).
+#[cfg(target_os = "linux")]
+pub fn logburst_peak_rss<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Run, u64) {
+    let out = tempfile::tempfile().unwrap();
+    let err = tempfile::tempfile().unwrap();
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below
+    let child = Command::new(env!("CARGO_BIN_EXE_logburst"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(err.try_clone().unwrap())
+        .spawn()
+        .expect("run logburst");
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4");
+    let read = |mut f: std::fs::File| {
+        use std::io::{Read, Seek};
+        let mut s = String::new();
+        f.seek(std::io::SeekFrom::Start(0)).unwrap();
+        f.read_to_string(&mut s).unwrap();
+        s
+    };
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    let run = Run {
+        code,
+        stdout: read(out),
+        stderr: read(err),
+    };
+    (run, usage.ru_maxrss as u64)
+}
+
 /// The input report of the input whose path ends with `suffix`.
 pub fn input<'a>(j: &'a serde_json::Value, suffix: &str) -> &'a serde_json::Value {
     j["inputs"]
