@@ -167,7 +167,8 @@ mod bus_error {
     extern "C" fn handler(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
         // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
         let addr = unsafe { (*info).si_addr() } as usize;
-        let Some(path) = logburst::mapped::find(addr) else {
+        let mut buf = [0u8; 4096];
+        let Some(n) = logburst::mapped::find(addr, &mut buf) else {
             // SAFETY: restores the default action; the fault recurs on return.
             unsafe { libc::signal(libc::SIGBUS, libc::SIG_DFL) };
             return;
@@ -177,7 +178,7 @@ mod bus_error {
             unsafe { libc::write(2, b.as_ptr().cast(), b.len()) };
         };
         say(b"logburst: ");
-        say(path);
+        say(&buf[..n]);
         say(b": the file shrank while it was read (truncated by log rotation?); nothing was reported. Run again, or with --mmap never to read files instead of mapping them\n");
         // SAFETY: ends the process at once, as a signal handler may.
         unsafe { libc::_exit(2) };

@@ -18,8 +18,7 @@ struct Slot {
     /// 0: free. Set last when registering, cleared first when dropping.
     start: AtomicUsize,
     len: AtomicUsize,
-    /// The path's bytes (leaked, so that a handler never reads freed
-    /// memory) and their length.
+    /// The path's bytes, owned by the registration, and their length.
     name: AtomicPtr<u8>,
     name_len: AtomicUsize,
     /// Claimed by a registration (set before `start`, cleared after it).
@@ -37,14 +36,19 @@ const FREE: Slot = Slot {
 
 static TABLE: [Slot; SLOTS] = [FREE; SLOTS];
 
-/// A registered mapping; dropping it removes it from the registry. Keep it
-/// until the last access to the mapping.
+/// A registered mapping; dropping it removes it from the registry and
+/// frees the path. Keep it until the last access to the mapping: a handler
+/// reads a slot's path only for a fault inside that slot's range, so none
+/// reads it once no access to the mapping can happen.
 #[derive(Debug)]
-pub struct Registration(Option<usize>);
+pub struct Registration {
+    slot: Option<usize>,
+    _name: Box<[u8]>,
+}
 
 /// Records that `bytes` are the mapping of `path`.
 pub fn register(bytes: &[u8], path: &Path) -> Registration {
-    let name: &'static [u8] = Box::leak(path.as_os_str().as_encoded_bytes().into());
+    let name: Box<[u8]> = path.as_os_str().as_encoded_bytes().into();
     for (i, slot) in TABLE.iter().enumerate() {
         if slot
             .taken
@@ -55,24 +59,31 @@ pub fn register(bytes: &[u8], path: &Path) -> Registration {
             slot.name.store(name.as_ptr().cast_mut(), Ordering::Relaxed);
             slot.name_len.store(name.len(), Ordering::Relaxed);
             slot.start.store(bytes.as_ptr() as usize, Ordering::Release);
-            return Registration(Some(i));
+            return Registration {
+                slot: Some(i),
+                _name: name,
+            };
         }
     }
-    Registration(None)
+    Registration {
+        slot: None,
+        _name: name,
+    }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        if let Some(i) = self.0 {
+        if let Some(i) = self.slot {
             TABLE[i].start.store(0, Ordering::Release);
             TABLE[i].taken.store(0, Ordering::Release);
         }
     }
 }
 
-/// The path of the registered mapping that holds address `addr`, if any.
-/// Only reads atomics: safe to call from a signal handler.
-pub fn find(addr: usize) -> Option<&'static [u8]> {
+/// Copies the path of the registered mapping that holds address `addr`
+/// into `out` (cut to its length) and gives the length copied, if there is
+/// one. No lock, no allocation: safe to call from a signal handler.
+pub fn find(addr: usize, out: &mut [u8]) -> Option<usize> {
     TABLE.iter().find_map(|slot| {
         let start = slot.start.load(Ordering::Acquire);
         let len = slot.len.load(Ordering::Relaxed);
@@ -80,16 +91,25 @@ pub fn find(addr: usize) -> Option<&'static [u8]> {
             return None;
         }
         let name = slot.name.load(Ordering::Relaxed);
-        let name_len = slot.name_len.load(Ordering::Relaxed);
-        // SAFETY: `name` points to `name_len` leaked bytes, stored before
-        // `start` was published (Release/Acquire) and never freed.
-        Some(unsafe { std::slice::from_raw_parts(name, name_len) })
+        let n = slot.name_len.load(Ordering::Relaxed).min(out.len());
+        // SAFETY: `name` points to the registration's path, stored before
+        // `start` was published (Release/Acquire); the registration, which
+        // owns it, lives while its mapping can be accessed, and `addr` is
+        // an access to it (see `Registration`).
+        out[..n].copy_from_slice(unsafe { std::slice::from_raw_parts(name, n) });
+        Some(n)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The path `find` copies for `addr`, if any.
+    fn path_at(addr: usize) -> Option<Vec<u8>> {
+        let mut buf = [0u8; 64];
+        find(addr, &mut buf).map(|n| buf[..n].to_vec())
+    }
 
     #[test]
     fn finds_the_mapping_holding_an_address_until_dropped() {
@@ -98,14 +118,19 @@ mod tests {
         let ra = register(&a, Path::new("/var/log/a.log"));
         let rb = register(&b, Path::new("/var/log/b.log"));
         let at = |v: &Vec<u8>, i: usize| v.as_ptr() as usize + i;
-        assert_eq!(find(at(&a, 0)), Some(&b"/var/log/a.log"[..]));
-        assert_eq!(find(at(&a, 99)), Some(&b"/var/log/a.log"[..]));
-        assert_eq!(find(at(&b, 9)), Some(&b"/var/log/b.log"[..]));
-        assert_eq!(find(at(&b, 10)).filter(|n| n == b"/var/log/b.log"), None);
+        assert_eq!(path_at(at(&a, 0)).as_deref(), Some(&b"/var/log/a.log"[..]));
+        assert_eq!(path_at(at(&a, 99)).as_deref(), Some(&b"/var/log/a.log"[..]));
+        assert_eq!(path_at(at(&b, 9)).as_deref(), Some(&b"/var/log/b.log"[..]));
+        assert_ne!(path_at(at(&b, 10)).as_deref(), Some(&b"/var/log/b.log"[..]));
         drop(ra);
-        assert_eq!(find(at(&a, 0)), None);
-        assert_eq!(find(at(&b, 0)), Some(&b"/var/log/b.log"[..]));
+        assert_eq!(path_at(at(&a, 0)), None);
+        assert_eq!(path_at(at(&b, 0)).as_deref(), Some(&b"/var/log/b.log"[..]));
         drop(rb);
+        // A path longer than the buffer is cut to it.
+        let long = "/x".repeat(100);
+        let r = register(&a, Path::new(&long));
+        assert_eq!(path_at(at(&a, 5)).unwrap(), &long.as_bytes()[..64]);
+        drop(r);
     }
 
     #[test]
@@ -113,7 +138,7 @@ mod tests {
         let v = vec![0u8; 8];
         for _ in 0..3 * SLOTS {
             let r = register(&v, Path::new("x"));
-            assert!(r.0.is_some());
+            assert!(r.slot.is_some());
         }
     }
 }
