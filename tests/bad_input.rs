@@ -342,13 +342,16 @@ fn a_file_that_grows_or_shrinks_while_read() {
         let p = dir.path().join(format!("web-01/access-{n}.log"));
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, &body).unwrap();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_logburst"))
-            .args(["-o", "json", "--threads", "2", "--block-size", "65536"])
-            .arg(&p)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let path = p.to_str().unwrap();
+        let child = spawn(&[
+            "-o",
+            "json",
+            "--threads",
+            "2",
+            "--block-size",
+            "65536",
+            path,
+        ]);
         std::thread::sleep(std::time::Duration::from_millis(5 * n));
         if shrink {
             let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
@@ -394,13 +397,15 @@ fn a_mapped_file_truncated_while_read_is_named_and_exits_2() {
         f.write_all(line.as_bytes()).unwrap();
     }
     drop(f);
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_logburst"))
-        .args(["-q", "-j1", "--mmap", "always", "-o", "json"])
-        .arg(&p)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(&[
+        "-q",
+        "-j1",
+        "--mmap",
+        "always",
+        "-o",
+        "json",
+        p.to_str().unwrap(),
+    ]);
     // Truncate once the file is mapped (it is read for seconds in a debug
     // build, and the first block alone is 4 MiB).
     let maps = format!("/proc/{}/maps", child.id());

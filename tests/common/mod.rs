@@ -57,6 +57,18 @@ pub fn logburst_stdin<S: AsRef<std::ffi::OsStr>>(args: &[S], input: &[u8]) -> Ru
     finish(child.wait_with_output().unwrap())
 }
 
+/// Starts logburst with stdout and stderr piped, for a test that acts on
+/// the input while it runs.
+pub fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_logburst"))
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run logburst")
+}
+
 /// Runs logburst and gives its peak resident size in kB too (from
 /// `wait4`, so only this run's).
 #[cfg(target_os = "linux")]
