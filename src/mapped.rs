@@ -7,7 +7,6 @@
 //! address up in. It holds a fixed number of slots of atomics, so that
 //! [`find`] can run inside a signal handler (no lock, no allocation).
 
-use std::path::Path;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 /// Inputs mapped at once beyond this many are mapped unregistered (a SIGBUS
@@ -46,9 +45,10 @@ pub struct Registration {
     _name: Box<[u8]>,
 }
 
-/// Records that `bytes` are the mapping of `path`.
-pub fn register(bytes: &[u8], path: &Path) -> Registration {
-    let name: Box<[u8]> = path.as_os_str().as_encoded_bytes().into();
+/// Records that `bytes` are the mapping of the file named `shown` (as it
+/// may be printed: the handler prints it as it is).
+pub fn register(bytes: &[u8], shown: &str) -> Registration {
+    let name: Box<[u8]> = shown.as_bytes().into();
     for (i, slot) in TABLE.iter().enumerate() {
         if slot
             .taken
@@ -115,8 +115,8 @@ mod tests {
     fn finds_the_mapping_holding_an_address_until_dropped() {
         let a = vec![0u8; 100];
         let b = vec![0u8; 10];
-        let ra = register(&a, Path::new("/var/log/a.log"));
-        let rb = register(&b, Path::new("/var/log/b.log"));
+        let ra = register(&a, "/var/log/a.log");
+        let rb = register(&b, "/var/log/b.log");
         let at = |v: &Vec<u8>, i: usize| v.as_ptr() as usize + i;
         assert_eq!(path_at(at(&a, 0)).as_deref(), Some(&b"/var/log/a.log"[..]));
         assert_eq!(path_at(at(&a, 99)).as_deref(), Some(&b"/var/log/a.log"[..]));
@@ -128,7 +128,7 @@ mod tests {
         drop(rb);
         // A path longer than the buffer is cut to it.
         let long = "/x".repeat(100);
-        let r = register(&a, Path::new(&long));
+        let r = register(&a, &long);
         assert_eq!(path_at(at(&a, 5)).unwrap(), &long.as_bytes()[..64]);
         drop(r);
     }
@@ -137,7 +137,7 @@ mod tests {
     fn slots_are_reused() {
         let v = vec![0u8; 8];
         for _ in 0..3 * SLOTS {
-            let r = register(&v, Path::new("x"));
+            let r = register(&v, "x");
             assert!(r.slot.is_some());
         }
     }

@@ -448,7 +448,8 @@ pub fn open(input: &Input, policy: MapPolicy) -> io::Result<Opened> {
                 policy
             };
             if let Some(map) = try_map(&f, &m, policy) {
-                let registration = mapped::register(&map, p);
+                let shown = crate::report::terminal_safe(&p.to_string_lossy());
+                let registration = mapped::register(&map, &shown);
                 return Ok(Opened {
                     body: Body::Mapped(map, registration),
                     compression: Compression::None,
