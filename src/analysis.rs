@@ -832,14 +832,19 @@ pub fn read_inputs(
     errors: Vec<source::InputError>,
 ) -> Result<Summary> {
     let threads = config.threads.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
+    // Scoped: the workers are joined before this returns, so a caller that
+    // runs many analyses (a service, the fuzz targets) never has threads of
+    // an earlier one still winding down.
+    rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
-        .build()
+        .build_scoped(
+            |worker| worker.run(),
+            |pool| pool.install(|| read_in_pool(config, inputs, errors)),
+        )
         .map_err(|e| Error::ThreadPool {
             threads,
             message: e.to_string(),
-        })?;
-    pool.install(|| read_in_pool(config, inputs, errors))
+        })?
 }
 
 fn read_in_pool(
