@@ -34,20 +34,20 @@ fn finish(o: Output) -> Run {
     }
 }
 
+/// The binary with `args`, run from the repository's root with nothing on
+/// standard input.
+fn command<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_logburst"));
+    c.args(args).current_dir(root()).stdin(Stdio::null());
+    c
+}
+
 pub fn logburst<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
-    let o = Command::new(env!("CARGO_BIN_EXE_logburst"))
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run logburst");
-    finish(o)
+    finish(command(args).output().expect("run logburst"))
 }
 
 pub fn logburst_stdin<S: AsRef<std::ffi::OsStr>>(args: &[S], input: &[u8]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logburst"))
-        .args(args)
-        .current_dir(root())
+    let mut child = command(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -60,9 +60,7 @@ pub fn logburst_stdin<S: AsRef<std::ffi::OsStr>>(args: &[S], input: &[u8]) -> Ru
 /// Starts logburst with stdout and stderr piped, for a test that acts on
 /// the input while it runs.
 pub fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_logburst"))
-        .args(args)
-        .current_dir(root())
+    command(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -73,13 +71,12 @@ pub fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Child {
 /// `wait4`, so only this run's).
 #[cfg(target_os = "linux")]
 pub fn logburst_peak_rss<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Run, u64) {
+    use std::io::{Read, Seek};
+    use std::os::unix::process::ExitStatusExt;
     let out = tempfile::tempfile().unwrap();
     let err = tempfile::tempfile().unwrap();
     #[allow(clippy::zombie_processes)] // reaped by wait4 below
-    let child = Command::new(env!("CARGO_BIN_EXE_logburst"))
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::null())
+    let child = command(args)
         .stdout(out.try_clone().unwrap())
         .stderr(err.try_clone().unwrap())
         .spawn()
@@ -90,23 +87,17 @@ pub fn logburst_peak_rss<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Run, u64) {
     let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as i32, "wait4");
     let read = |mut f: std::fs::File| {
-        use std::io::{Read, Seek};
-        let mut s = String::new();
+        let mut b = Vec::new();
         f.seek(std::io::SeekFrom::Start(0)).unwrap();
-        f.read_to_string(&mut s).unwrap();
-        s
+        f.read_to_end(&mut b).unwrap();
+        b
     };
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    let run = Run {
-        code,
+    let o = Output {
+        status: std::process::ExitStatus::from_raw(status),
         stdout: read(out),
         stderr: read(err),
     };
-    (run, usage.ru_maxrss as u64)
+    (finish(o), usage.ru_maxrss as u64)
 }
 
 /// The input report of the input whose path ends with `suffix`.
