@@ -3,8 +3,8 @@
 
 use clap::{Parser, ValueEnum};
 
-use logburst::analysis::Config;
 use logburst::chunk::DEFAULT_BLOCK_SIZE;
+use logburst::config::Config;
 use logburst::detect::{Detector, Params};
 use logburst::format::{access, nginx, signals, Format, FORMAT_NAMES};
 use logburst::report::Output;

@@ -183,7 +183,9 @@ pub const OOM_CLUSTER_GAP: i64 = 5 * 60;
 /// requests in the silence.
 pub const GAP_MIN_EXPECTED: f64 = 30.0;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// What an incident is. Serialised as its [`name`](Self::name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Kind {
     ErrorBurst,
     TrafficGap,
@@ -200,6 +202,12 @@ impl Kind {
             Kind::Oom => "oom",
             Kind::Latency => "latency",
         }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
     }
 }
 

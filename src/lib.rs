@@ -8,24 +8,29 @@
 //! - [`format`]: lines → typed [`event`]s (nom parsers over bytes);
 //! - [`bucket`]: events → per-host one-second series, a mergeable monoid;
 //! - [`pipeline`]: the one place that runs the above in parallel and merges;
+//! - [`place`]: stamps without a zone or year → instants, with notes;
 //! - [`detect`]: series → incidents (bursts, traffic gaps, OOM clusters);
-//! - [`analysis`]: the run as a whole, producing one [`Analysis`] value;
-//! - [`report`]: renderers of that value (text, JSON);
+//! - [`explain`]: incidents and evidence → one [`Analysis`] value;
+//! - [`run`]: the stage chain above, from a [`Config`];
+//! - [`report`]: the value's model and its renderers (text, JSON, …);
 //! - [`progress`]: how far reading got, for a caller that shows it.
 //!
 //! The library never prints and never exits; the binary does both.
 
-pub mod analysis;
 pub mod bucket;
 pub mod chunk;
+pub mod config;
 pub mod detect;
 pub mod error;
 pub mod event;
+pub mod explain;
 pub mod format;
 pub mod mapped;
 pub mod pipeline;
+pub mod place;
 pub mod progress;
 pub mod report;
+pub mod run;
 pub mod sketch;
 pub mod slo;
 pub mod source;
@@ -33,5 +38,7 @@ pub mod state;
 pub mod summary;
 pub mod time;
 
-pub use analysis::{analyze, Analysis, Config};
+pub use config::Config;
 pub use error::{Error, Result};
+pub use report::model::Analysis;
+pub use run::analyze;

@@ -59,13 +59,13 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         for p in &args.paths {
             merged = merged.merge(Summary::load(std::path::Path::new(p))?)?;
         }
-        logburst::analysis::finish(merged, &config)?
+        logburst::run::finish(merged, &config)?
     } else {
-        let summary = logburst::analysis::read(&config)?;
+        let summary = logburst::run::read(&config)?;
         if let Some(p) = &args.save_summary {
             summary.save(p)?;
         }
-        logburst::analysis::finish(summary, &config)?
+        logburst::run::finish(summary, &config)?
     };
 
     if let Some(path) = &args.html {

@@ -28,11 +28,14 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{self, Analysis, Config, Fresh};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::event::OomKill;
 use crate::format::Format;
+use crate::report::model::{Analysis, IncidentKind, Status};
+use crate::run;
 use crate::source::{self, Compression, Input, MapPolicy, Resume};
+use crate::summary::Fresh;
 use crate::summary::{check_schema, is_temp_of, write_atomically, Summary};
 
 /// The schema name of a state file.
@@ -505,7 +508,7 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
     });
     let plan = plan(inputs, &state)?;
     let inputs: Vec<Input> = plan.read.iter().map(|p| p.input.clone()).collect();
-    let fresh = analysis::read_inputs(config, &inputs, errors)?;
+    let fresh = run::read_inputs(config, &inputs, errors)?;
     let fresh_totals = Fresh {
         requests: fresh.buckets.requests(),
         errors: fresh.buckets.errors(),
@@ -537,7 +540,7 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
 
     let merged = state.history.clone().merge(fresh)?;
     let keep = merged.clone();
-    let (mut analysis, kills) = analysis::finish_with(merged, config, Some(fresh_totals))?;
+    let (mut analysis, kills) = run::finish_with(merged, config, Some(fresh_totals))?;
     analysis.notes.extend(plan.notes);
 
     let data_end = analysis
@@ -552,12 +555,12 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
     let mut shown = Vec::new();
     for mut inc in std::mem::take(&mut analysis.incidents) {
         let (kind, start, end) = (inc.kind, inc.start.utc, inc.end.utc);
-        let open =
-            inc.kind != "traffic-gap" && data_end.is_some_and(|d| end + p.window + p.cooldown > d);
-        let before = seen.iter().position(|s| s.matches(kind, start, end));
+        let open = inc.kind != IncidentKind::TrafficGap
+            && data_end.is_some_and(|d| end + p.window + p.cooldown > d);
+        let before = seen.iter().position(|s| s.matches(kind.name(), start, end));
         let status = match before.map(|i| seen[i].open) {
-            Some(true) if open => "ongoing",
-            Some(true) => "ended",
+            Some(true) if open => Status::Ongoing,
+            Some(true) => Status::Ended,
             Some(false) => continue,
             // Windows cut at the history's edge are partial: whatever they
             // show was judged with full windows by an earlier run.
@@ -567,10 +570,10 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
             {
                 continue
             }
-            None => "new",
+            None => Status::New,
         };
         let record = Seen {
-            kind: kind.to_string(),
+            kind: kind.name().to_string(),
             start,
             detected: inc.detected.utc,
             end,

@@ -31,6 +31,14 @@ use crate::source::{Compression, HostFrom, Input, InputError};
 /// refused rather than half-read.
 pub const SCHEMA: &str = "logburst-summary/1";
 
+/// For an incremental run: the requests and 5xx of the series read by this
+/// run alone (its summary's, before merging with the history).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fresh {
+    pub requests: u64,
+    pub errors: u64,
+}
+
 /// What one input gave.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputSummary {

@@ -440,7 +440,7 @@ fn score(s: &Scenario, dir: &Path, detector: Detector) -> Score {
     let incidents: Vec<_> = a
         .incidents
         .iter()
-        .filter(|i| i.kind != "error-burst" || i.errors >= 10)
+        .filter(|i| i.kind.name() != "error-burst" || i.errors >= 10)
         .collect();
     sc.incidents = incidents.len();
     let matches = |l: &Label, kind: &str, start: i64, end: i64| {
@@ -449,7 +449,7 @@ fn score(s: &Scenario, dir: &Path, detector: Detector) -> Score {
     for i in &incidents {
         if s.labels
             .iter()
-            .any(|l| matches(l, i.kind, i.start.utc, i.end.utc))
+            .any(|l| matches(l, i.kind.name(), i.start.utc, i.end.utc))
         {
             sc.true_incidents += 1;
         } else {
@@ -463,7 +463,7 @@ fn score(s: &Scenario, dir: &Path, detector: Detector) -> Score {
         sc.nab_perfect += sigmoid(-1.0);
         let first = incidents
             .iter()
-            .filter(|i| matches(l, i.kind, i.start.utc, i.end.utc))
+            .filter(|i| matches(l, i.kind.name(), i.start.utc, i.end.utc))
             .map(|i| i.detected.utc)
             .min();
         match first {

@@ -243,7 +243,7 @@ proptest! {
         let got: Vec<(i64, i64, i64)> = a
             .incidents
             .iter()
-            .filter(|i| i.kind == "error-burst")
+            .filter(|i| i.kind == logburst::report::model::IncidentKind::ErrorBurst)
             .map(|i| (i.start.utc - T0, i.detected.utc - T0, i.end.utc - T0))
             .collect();
         let want = naive_bursts(&per_host, &params);
@@ -300,14 +300,14 @@ proptest! {
             group.push(s.clone());
             if i + 1 == specs.len() || cuts[i % cuts.len()] {
                 let c = config(std::mem::take(&mut group), params, 1, 1 << 16);
-                let part = logburst::analysis::read(&c).unwrap();
+                let part = logburst::run::read(&c).unwrap();
                 let text = serde_json::to_vec(&part).unwrap();
                 let back = logburst::summary::Summary::from_json(&text).unwrap();
                 prop_assert_eq!(&back, &part);
                 merged = merged.merge(back).unwrap();
             }
         }
-        let from_merge = json_of(&logburst::analysis::finish(merged, &whole).unwrap());
+        let from_merge = json_of(&logburst::run::finish(merged, &whole).unwrap());
         prop_assert_eq!(from_merge, one);
     }
 }

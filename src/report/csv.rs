@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use crate::analysis::Analysis;
+use super::model::Analysis;
 
 /// The 5xx statuses with a column of their own; others go to `other_5xx`.
 const STATUSES: [u16; 4] = [500, 502, 503, 504];

@@ -9,11 +9,12 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::model::{Analysis, ChartPoint, IncidentKind, IncidentReport, Status, Time};
+use super::words::describe_kill;
 use super::{
     clients_affected, failed_requests, latency_impact, path_errors, status_list, thousands,
     SCATTERED,
 };
-use crate::analysis::{describe_kill, Analysis, ChartPoint, IncidentReport, Time};
 use crate::time;
 
 /// Text made inert in HTML, in element content and in quoted attributes
@@ -166,7 +167,7 @@ fn chart(h: &mut String, a: &Analysis) {
             "<rect class=\"incident\" x=\"{a0:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{ph}\" fill=\"{INCIDENT}\" fill-opacity=\"0.28\"><title>Incident {} · {}</title></rect>\n<text x=\"{a0:.1}\" y=\"{:.1}\">{}</text>",
             (a1 - a0).max(1.5),
             n + 1,
-            escape(i.kind),
+            escape(i.kind.name()),
             TOP - 6.0,
             n + 1
         );
@@ -212,7 +213,7 @@ fn chart(h: &mut String, a: &Analysis) {
     }
     // Detection and OOM kills.
     for (n, i) in a.incidents.iter().enumerate() {
-        if i.kind != "oom" && (t0..=t1).contains(&i.detected.utc) {
+        if i.kind != IncidentKind::Oom && (t0..=t1).contains(&i.detected.utc) {
             let dx = x(i.detected.utc);
             let _ = writeln!(
                 h,
@@ -308,20 +309,20 @@ fn row(h: &mut String, label: &str, value: &str) {
 
 fn incident(h: &mut String, n: usize, i: &IncidentReport) {
     let status = match (i.status, i.open) {
-        (Some("new"), Some(true)) => " · new, still going on",
-        (Some("new"), _) => " · new",
-        (Some("ongoing"), _) => " · reported before, still going on",
-        (Some("ended"), _) => " · reported before, now over",
+        (Some(Status::New), Some(true)) => " · new, still going on",
+        (Some(Status::New), _) => " · new",
+        (Some(Status::Ongoing), _) => " · reported before, still going on",
+        (Some(Status::Ended), _) => " · reported before, now over",
         _ => "",
     };
     let _ = writeln!(
         h,
         "<h2 id=\"incident-{n}\">Incident {n} · {} · {}{status}</h2>\n<table class=\"facts\">",
-        escape(i.kind),
+        escape(i.kind.name()),
         escape(&i.hosts.join(", "))
     );
     row(h, "start", &escape(&i.start.human()));
-    if i.kind != "oom" {
+    if i.kind != IncidentKind::Oom {
         row(
             h,
             "detected",
@@ -346,7 +347,7 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
     row(h, "end", &escape(&i.end.human()));
     row(h, "duration", &time::duration(i.duration_seconds));
     match i.kind {
-        "error-burst" => {
+        IncidentKind::ErrorBurst => {
             row(
                 h,
                 "impact",
@@ -373,7 +374,7 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
                 row(h, "top paths", SCATTERED);
             }
         }
-        "traffic-gap" => {
+        IncidentKind::TrafficGap => {
             if let Some(e) = i.expected_requests {
                 row(
                     h,
@@ -382,7 +383,7 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
                 );
             }
         }
-        "latency" => {
+        IncidentKind::Latency => {
             if let Some(l) = &i.latency {
                 row(h, "impact", &escape(&latency_impact(l)));
             }
@@ -434,7 +435,7 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
                 h,
                 "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&clock),
-                escape(e.event),
+                escape(e.event.name()),
                 escape(&e.detail)
             );
         }

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::analysis::Analysis;
+use super::model::Analysis;
 
 pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, a).map_err(io::Error::other)?;

@@ -7,11 +7,12 @@
 
 use std::io::{self, Write};
 
+use super::model::{Analysis, IncidentKind, IncidentReport};
+use super::words::describe_kill;
 use super::{
     clients_affected, failed_requests, latency_impact, path_errors, status_list, thousands,
     SCATTERED,
 };
-use crate::analysis::{describe_kill, Analysis, IncidentReport};
 use crate::time;
 
 /// Log content made inert in Markdown: control characters shown as `\xHH`,
@@ -59,9 +60,9 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
 
 fn title(i: &IncidentReport) -> String {
     let what = match i.kind {
-        "error-burst" => "5xx burst",
-        "traffic-gap" => "Traffic stopped",
-        "latency" => "Slow responses",
+        IncidentKind::ErrorBurst => "5xx burst",
+        IncidentKind::TrafficGap => "Traffic stopped",
+        IncidentKind::Latency => "Slow responses",
         _ => "OOM kills",
     };
     format!(
@@ -87,7 +88,7 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
         i.end.human()
     )?;
     match i.kind {
-        "error-burst" => {
+        IncidentKind::ErrorBurst => {
             let all = if a.totals.requests > 0 {
                 format!(
                     " ({:.2}% of all {} requests in the logs read)",
@@ -124,7 +125,7 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
                 )?;
             }
         }
-        "traffic-gap" => {
+        IncidentKind::TrafficGap => {
             let expected = i.expected_requests.map_or(String::new(), |e| {
                 format!(
                     " About {} requests were expected in that time.",
@@ -133,7 +134,7 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
             });
             writeln!(out, "- **Impact**: no request was logged.{expected}")?;
         }
-        "latency" => {
+        IncidentKind::Latency => {
             if let Some(l) = &i.latency {
                 writeln!(
                     out,

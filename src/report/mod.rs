@@ -1,13 +1,16 @@
-//! Renderers of one [`Analysis`](crate::analysis::Analysis) value. Each
-//! reads the value and computes nothing of its own.
+//! The [`model`] of one analysis and its renderers. Each renderer reads
+//! the value and computes nothing of its own.
 
-use crate::analysis::{ms, IncidentReport, LatencyReport, PathCount};
+use model::{IncidentReport, LatencyReport, PathCount};
+use words::ms;
 
 pub mod csv;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod model;
 pub mod text;
+pub mod words;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +74,7 @@ pub fn clients_affected(i: &IncidentReport) -> Option<String> {
 }
 
 /// A path's 5xx count: `151`, or `~151` when the bounded tally could only
-/// bound it (see [`crate::analysis::PathCount`]).
+/// bound it (see [`model::PathCount`]).
 pub fn path_errors(p: &PathCount) -> String {
     let about = if p.overcount > 0 { "~" } else { "" };
     format!("{about}{}", thousands(p.errors))

@@ -4,11 +4,11 @@
 
 use std::io::{self, Write};
 
+use super::model::{Analysis, IncidentKind, IncidentReport, Status};
 use super::{
     clients_affected, failed_requests, latency_impact, path_errors, status_list,
     terminal_safe as safe, thousands, SCATTERED,
 };
-use crate::analysis::{Analysis, IncidentReport};
 use crate::time;
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -110,7 +110,7 @@ fn chart(out: &mut dyn Write, i: &IncidentReport, min_ratio: f64, style: Style) 
     if red {
         line.push_str("\x1b[0m");
     }
-    let end = crate::analysis::Time {
+    let end = super::model::Time {
         utc: last.time.utc + last.step_seconds,
         offset: last.time.offset,
     };
@@ -133,16 +133,16 @@ fn incident(
 ) -> io::Result<()> {
     let hosts = safe(&i.hosts.join(", "));
     let status = match (i.status, i.open) {
-        (Some("new"), Some(true)) => " · NEW, still going on",
-        (Some("new"), _) => " · NEW",
-        (Some("ongoing"), _) => " · reported before, still going on",
-        (Some("ended"), _) => " · reported before, now over",
+        (Some(Status::New), Some(true)) => " · NEW, still going on",
+        (Some(Status::New), _) => " · NEW",
+        (Some(Status::Ongoing), _) => " · reported before, still going on",
+        (Some(Status::Ended), _) => " · reported before, now over",
         _ => "",
     };
     writeln!(out, "\nIncident {n} · {} · {hosts}{status}", i.kind)?;
     let label = |s: &str| format!("  {s:<10}");
     match i.kind {
-        "error-burst" => {
+        IncidentKind::ErrorBurst => {
             writeln!(out, "{}{}  first 5xx", label("start"), i.start.human())?;
             writeln!(
                 out,
@@ -201,7 +201,7 @@ fn incident(
                 writeln!(out, "{}{SCATTERED}", label("paths"))?;
             }
         }
-        "traffic-gap" => {
+        IncidentKind::TrafficGap => {
             writeln!(
                 out,
                 "{}{}  last request before the silence",
@@ -230,7 +230,7 @@ fn incident(
                 )?;
             }
         }
-        "latency" => {
+        IncidentKind::Latency => {
             writeln!(
                 out,
                 "{}{}  first slow minute",

@@ -339,7 +339,7 @@ pub fn summary(data: &[u8]) {
     };
     let twice = s.clone().merge(s.clone()).unwrap();
     for s in [s, twice] {
-        let a = logburst::analysis::finish(s, &config).unwrap();
+        let a = logburst::run::finish(s, &config).unwrap();
         outputs_are_safe(&a);
     }
 }

@@ -1,0 +1,86 @@
+//! What a run is asked to do: the [`Config`] the binary (or a library
+//! caller) builds, checked once by [`Config::validate`] before any input is
+//! read.
+
+use crate::chunk::DEFAULT_BLOCK_SIZE;
+use crate::detect::Params;
+use crate::error::{Error, Result};
+use crate::format::nginx::LogFormat;
+use crate::format::Format;
+use crate::progress::ProgressHook;
+use crate::source::{InputSpec, MapPolicy};
+use crate::time::Zone;
+
+/// Everything a run needs to know.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub inputs: Vec<InputSpec>,
+    /// Forces a format for every input instead of detecting it.
+    pub format: Option<Format>,
+    pub params: Params,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub tz: Option<Zone>,
+    pub year: Option<i64>,
+    /// Worker threads; `None` for one per core.
+    pub threads: Option<usize>,
+    pub block_size: usize,
+    /// Custom nginx formats (`--nginx-log-format`, `--nginx-conf`).
+    pub customs: Vec<LogFormat>,
+    /// Formats fixed by file name, from nginx.conf's `access_log` lines.
+    pub by_name: Vec<(String, Format)>,
+    /// `--boot-time` (UTC): when the kernel whose raw dmesg is read booted.
+    pub boot_time: Option<i64>,
+    /// The user's own signals (`--signal NAME=REGEX`), tried before the
+    /// built-in table.
+    pub signals: Vec<(String, String)>,
+    /// When plain files are memory-mapped rather than read.
+    pub mmap: MapPolicy,
+    /// Told how many bytes were read, as they are.
+    pub progress: Option<ProgressHook>,
+    /// Also give per-host, per-minute counts ([`Analysis::minutes`]).
+    pub minutes: bool,
+    /// Also give every host's traffic over the whole span
+    /// ([`Analysis::overview`], for the HTML page).
+    pub overview: bool,
+    /// When the first customer report came (`--reported-at`).
+    pub reported_at: Option<i64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            inputs: Vec::new(),
+            format: None,
+            params: Params::default(),
+            since: None,
+            until: None,
+            tz: None,
+            year: None,
+            threads: None,
+            block_size: DEFAULT_BLOCK_SIZE,
+            customs: Vec::new(),
+            by_name: Vec::new(),
+            signals: Vec::new(),
+            boot_time: None,
+            mmap: MapPolicy::Never,
+            progress: None,
+            minutes: false,
+            overview: false,
+            reported_at: None,
+        }
+    }
+}
+
+impl Config {
+    /// Checks what the stages need of the configuration: positive windows.
+    pub fn validate(&self) -> Result<()> {
+        let p = &self.params;
+        if p.window <= 0 || p.cooldown <= 0 || p.gap <= 0 {
+            return Err(Error::Usage(
+                "--window, --cooldown and --gap must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,114 @@
+//! Each input's line accounting, its span placed in time, and the warnings
+//! a reader needs to trust (or not) what it gave.
+
+use crate::pipeline::Tally;
+use crate::place::Placement;
+use crate::report::model::{InputReport, MalformedLine};
+use crate::source::{HostFrom, InputError};
+use crate::summary::InputSummary;
+
+/// Every input's report: those this run read, then those that could not
+/// be expanded at all.
+pub fn reports(
+    inputs: &[InputSummary],
+    expand_errors: Vec<InputError>,
+    placement: &mut Placement,
+) -> Vec<InputReport> {
+    let mut out: Vec<InputReport> = inputs
+        .iter()
+        .filter(|i| !i.history)
+        .map(|i| report(i, placement))
+        .collect();
+    out.extend(expand_errors.into_iter().map(|e| InputReport {
+        path: e.path,
+        format: "unknown".into(),
+        lines: 0,
+        parsed: 0,
+        malformed: 0,
+        first: None,
+        last: None,
+        host: String::new(),
+        compression: "none".into(),
+        malformed_lines: Vec::new(),
+        warnings: Vec::new(),
+        error: Some(e.message),
+    }));
+    out
+}
+
+fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
+    let scan = input;
+    let t = &scan.tally;
+    let format_name = scan.format_name.clone();
+    let host = t
+        .named_host
+        .as_ref()
+        .map_or(input.host.as_str(), |(_, _, h)| h.as_str());
+    let first = t.first.map(|s| placement.stamp(input, s, host));
+    let last = t.last.map(|s| placement.stamp(input, s, host));
+    let mut warnings = Vec::new();
+    if scan.open_error.is_none() && t.lines == 0 {
+        warnings.push("empty input: no lines".to_string());
+    } else if scan.format.is_none() && scan.open_error.is_none() {
+        warnings.push(format!(
+            "format not recognised from the first lines{}; every line counted as malformed (force one with --log-format)",
+            if t.malformed_bytes_look_binary() { " (looks binary)" } else { "" }
+        ));
+    }
+    if let Some(e) = &t.read_error {
+        warnings.push(format!("{e}; the lines before it were analysed"));
+    }
+    if t.unplaced > 0 {
+        warnings.push(format!(
+            "{} lines carry only the kernel's uptime ([  518.050606]) and were skipped; give --boot-time (the boot instant, e.g. from `uptime -s` on that host) to place them",
+            t.unplaced
+        ));
+    }
+    // Lines that stop matching the detected format (a format changed in
+    // the middle of a file, a different log appended): more than a stray
+    // cut line or two.
+    if scan.format.is_some() && t.malformed > 3 && t.malformed * 100 > t.lines {
+        let first = t.samples.first().map_or(String::new(), |s| {
+            format!(", the first at line {}", s.line_number)
+        });
+        warnings.push(format!(
+            "{} of {} lines did not parse as {}{first}",
+            t.malformed, t.lines, format_name
+        ));
+    }
+    if input.host_from == HostFrom::Machine && scan.format.is_some_and(|f| f.is_access()) {
+        placement.notes.insert(format!(
+            "{}: the path names no host; its requests are counted as {} (name it with HOST=PATH)",
+            input.display, input.host
+        ));
+    }
+    InputReport {
+        path: input.display.clone(),
+        format: format_name,
+        lines: t.lines,
+        parsed: t.parsed,
+        malformed: t.malformed,
+        first,
+        last,
+        host: host.to_string(),
+        compression: scan.compression.map_or("none", |c| c.name()).to_string(),
+        malformed_lines: t
+            .samples
+            .iter()
+            .map(|s| MalformedLine {
+                line: s.line_number,
+                text: s.text.clone(),
+            })
+            .collect(),
+        warnings,
+        error: scan.open_error.clone(),
+    }
+}
+
+impl Tally {
+    fn malformed_bytes_look_binary(&self) -> bool {
+        self.samples
+            .iter()
+            .any(|s| s.text.contains('\u{fffd}') || s.text.contains("\\x00"))
+    }
+}

@@ -1,0 +1,154 @@
+//! The explain stage: incidents and the evidence around them → the one
+//! [`Analysis`] value every renderer reads.
+//!
+//! - `narrate`: an incident in instants and words (cause, timeline);
+//! - `correlate`: signals and upstream failures around a burst;
+//! - `suggest`: measures the evidence supports, the leak signature;
+//! - `chart`: impact tallies, charts, the overview and the minute rows;
+//! - `inputs`: each input's line accounting and warnings.
+
+mod chart;
+mod correlate;
+mod inputs;
+mod narrate;
+mod suggest;
+
+use crate::bucket::BucketSet;
+use crate::config::Config;
+use crate::detect::{Detector, Incident, Kind, Params};
+use crate::event::OomKill;
+use crate::place::{PlacedFailure, PlacedSignal, Placement};
+use crate::report::model::{Analysis, Thresholds, Totals, SCHEMA};
+use crate::source::InputError;
+use crate::summary::{Fresh, InputSummary};
+
+/// What the earlier stages found, for the explain stage to put in words.
+pub struct Evidence<'a> {
+    pub buckets: &'a BucketSet,
+    pub inputs: &'a [InputSummary],
+    /// Paths that could not be expanded into inputs.
+    pub expand_errors: Vec<InputError>,
+    pub kills: &'a [OomKill],
+    pub failures: &'a [PlacedFailure<'a>],
+    pub signals: &'a [PlacedSignal<'a>],
+    /// An incremental run: what this run read, before the history.
+    pub fresh: Option<Fresh>,
+}
+
+/// The analysis of `incidents` with their evidence.
+pub fn explain(
+    incidents: &[Incident],
+    mut ev: Evidence,
+    placement: &mut Placement,
+    config: &Config,
+) -> Analysis {
+    let totals = totals(&ev, placement.local);
+    let expand_errors = std::mem::take(&mut ev.expand_errors);
+    let inputs = inputs::reports(ev.inputs, expand_errors, placement);
+    let placer = &placement.placer;
+    let incidents = incidents
+        .iter()
+        .map(|i| {
+            let mut r = narrate::incident_report(i, placer);
+            r.chart = chart::chart(ev.buckets, i, placer);
+            if i.kind == Kind::ErrorBurst {
+                chart::impact(&mut r, ev.buckets, i);
+            }
+            r.lead_over_report_seconds = config.reported_at.map(|t| t - i.detected);
+            correlate::attach_signals(&mut r, ev.signals, placer);
+            correlate::attach_upstream(&mut r, ev.failures, placer);
+            r.suggestions = suggest::suggestions(&r, config.params.window);
+            if totals.requests > 0 {
+                r.share_of_all_requests =
+                    (r.errors as f64 / totals.requests as f64 * 10_000.0).round() / 10_000.0;
+            }
+            r
+        })
+        .collect();
+    Analysis {
+        schema: SCHEMA,
+        window_seconds: config.params.window,
+        inputs,
+        totals,
+        incidents,
+        thresholds: thresholds(&config.params),
+        notes: std::mem::take(&mut placement.notes).into_iter().collect(),
+        incremental: ev.fresh.is_some(),
+        minutes: if config.minutes {
+            chart::minute_rows(ev.buckets, placer)
+        } else {
+            Vec::new()
+        },
+        overview: if config.overview {
+            chart::overview(ev.buckets, placer)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// The run's totals; with `fresh` (an incremental run) only what this run
+/// read, `local` being what its local-time series added.
+fn totals(ev: &Evidence, local: Fresh) -> Totals {
+    let fresh_input = |input: u32| !ev.inputs[input as usize].history;
+    Totals {
+        requests: ev
+            .fresh
+            .map_or(ev.buckets.requests(), |f| f.requests + local.requests),
+        errors: ev
+            .fresh
+            .map_or(ev.buckets.errors(), |f| f.errors + local.errors),
+        oom_kills: ev.kills.len() as u64,
+        upstream_failures: ev
+            .failures
+            .iter()
+            .filter(|(_, k, _)| fresh_input(k.input))
+            .map(|(_, _, n)| n)
+            .sum(),
+        signals: ev
+            .signals
+            .iter()
+            .filter(|(_, k, _, _)| fresh_input(k.input))
+            .map(|(_, _, c, _)| c.count)
+            .sum(),
+    }
+}
+
+/// The detection parameters, and the rule in words.
+fn thresholds(p: &Params) -> Thresholds {
+    let rule = match (&p.slo, p.detector) {
+        (Some(slo), _) => format!(
+            "SLO {}%: burn-rate alerts at {}, ≥ {} 5xx in the short window",
+            slo.target * 100.0,
+            slo.windows()
+                .iter()
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+            p.min_errors
+        ),
+        (None, Detector::Baseline) => format!(
+            "≥ {} 5xx in a {} s window, well above the series' normal share",
+            p.min_errors, p.window
+        ),
+        (None, Detector::Threshold) => format!(
+            "≥ {} 5xx in a {} s window at ≥ {:.1}% of requests",
+            p.min_errors,
+            p.window,
+            p.min_ratio * 100.0
+        ),
+    };
+    Thresholds {
+        window_seconds: p.window,
+        min_errors: p.min_errors,
+        min_ratio: p.min_ratio,
+        cooldown_seconds: p.cooldown,
+        gap_seconds: p.gap,
+        detector: if p.slo.is_some() {
+            "slo"
+        } else {
+            p.detector.name()
+        },
+        rule,
+    }
+}

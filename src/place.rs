@@ -1,0 +1,355 @@
+//! The place stage: every stamp an instant. Stamps written without a zone
+//! or a year are placed with what the run knows ([`Placer`]: `--tz`, the
+//! same host's zoned and dated logs, the run's), and the assumption is
+//! written down as a note for the report.
+//!
+//! In: the merged [`BucketSet`] and the inputs' summaries. Out: a
+//! [`Placement`] (the placer, the notes, what the local-time request series
+//! added), the OOM lines placed for joining, and the upstream failures and
+//! signals with their instants.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::bucket::{BucketSet, SignalCount, SignalKey, UpstreamKey};
+use crate::config::Config;
+use crate::detect::PlacedOomLine;
+use crate::event::{OomKill, OomLine, Stamp};
+use crate::report::model::Time;
+use crate::summary::{Fresh, InputSummary};
+use crate::time::{self, OffsetSecs, Zone};
+
+/// Places stamps in time: zones from `--tz`, else the host's own zoned logs,
+/// else the run's; years from `--year`, else the host's dated logs, else the
+/// file's modification time (already applied by the parser).
+pub struct Placer {
+    tz: Option<Zone>,
+    host_offset: BTreeMap<String, OffsetSecs>,
+    run_offset: Option<OffsetSecs>,
+    host_span: BTreeMap<String, (i64, i64)>,
+    run_span: Option<(i64, i64)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ZoneFrom {
+    Tz,
+    Host(String),
+    Run,
+    Utc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum YearFrom {
+    Host(String, i64),
+    Run(i64),
+    Modified(i64),
+}
+
+impl Placer {
+    pub fn new(buckets: &BucketSet, tz: Option<Zone>) -> Placer {
+        let mut all: BTreeMap<OffsetSecs, u64> = BTreeMap::new();
+        let mut host_offset = BTreeMap::new();
+        let mut host_span = BTreeMap::new();
+        for (h, s) in &buckets.series {
+            if let Some(o) = s.usual_offset() {
+                host_offset.insert(h.clone(), o);
+            }
+            if let Some(span) = s.span() {
+                host_span.insert(h.clone(), span);
+            }
+            for (o, n) in &s.offsets {
+                *all.entry(*o).or_insert(0) += n;
+            }
+        }
+        let run_offset = all.iter().max_by_key(|(o, n)| (**n, -**o)).map(|(o, _)| *o);
+        let run_span = host_span
+            .values()
+            .fold(None, |acc: Option<(i64, i64)>, (a, b)| {
+                Some(acc.map_or((*a, *b), |(x, y)| (x.min(*a), y.max(*b))))
+            });
+        Placer {
+            tz,
+            host_offset,
+            run_offset,
+            host_span,
+            run_span,
+        }
+    }
+
+    fn zone_for(&self, host: &str) -> (Zone, ZoneFrom) {
+        if let Some(z) = self.tz {
+            (z, ZoneFrom::Tz)
+        } else if let Some(o) = self.host_offset.get(host) {
+            (Zone::Fixed(*o), ZoneFrom::Host(host.to_string()))
+        } else if let Some(o) = self.run_offset {
+            (Zone::Fixed(o), ZoneFrom::Run)
+        } else {
+            (Zone::Fixed(0), ZoneFrom::Utc)
+        }
+    }
+
+    /// The offset to show an instant of `host` in.
+    pub fn display_offset(
+        &self,
+        host: Option<&str>,
+        utc: i64,
+        written: Option<OffsetSecs>,
+    ) -> OffsetSecs {
+        if let Some(z) = self.tz {
+            return z.offset_at(utc);
+        }
+        written
+            .or_else(|| host.and_then(|h| self.host_offset.get(h).copied()))
+            .or(self.run_offset)
+            .unwrap_or(0)
+    }
+
+    /// Moves a guessed year to the one that puts the time nearest the host's
+    /// (else the run's) dated requests.
+    fn fix_year(&self, naive: i64, host: &str) -> (i64, YearFrom) {
+        let guessed = time::year_month_of(naive).0;
+        let (span, from) = match self.host_span.get(host) {
+            Some(s) => (Some(*s), YearFrom::Host(host.to_string(), 0)),
+            None => (self.run_span, YearFrom::Run(0)),
+        };
+        let Some((a, b)) = span else {
+            return (naive, YearFrom::Modified(guessed));
+        };
+        let distance = |t: i64| {
+            if t < a {
+                a - t
+            } else if t > b {
+                t - b
+            } else {
+                0
+            }
+        };
+        // The guess first, so that it wins ties.
+        let (ya, yb) = (time::year_month_of(a).0, time::year_month_of(b).0);
+        let best = [guessed, ya, yb, ya - 1, yb + 1]
+            .into_iter()
+            .map(|y| time::with_year(naive, y))
+            .min_by_key(|t| distance(*t))
+            .unwrap_or(naive);
+        let year = time::year_month_of(best).0;
+        let from = match from {
+            YearFrom::Host(h, _) => YearFrom::Host(h, year),
+            _ => YearFrom::Run(year),
+        };
+        (best, from)
+    }
+
+    /// UTC instant and display offset of a stamp written by `host`, with
+    /// what was assumed.
+    pub fn place(&self, stamp: Stamp, host: &str) -> (Time, Option<ZoneFrom>, Option<YearFrom>) {
+        match stamp {
+            Stamp::Zoned { utc, offset } => (
+                Time {
+                    utc,
+                    offset: self.display_offset(Some(host), utc, Some(offset)),
+                },
+                None,
+                None,
+            ),
+            Stamp::Local {
+                naive,
+                year_inferred,
+            } => {
+                let (naive, year_from) = if year_inferred {
+                    let (n, f) = self.fix_year(naive, host);
+                    (n, Some(f))
+                } else {
+                    (naive, None)
+                };
+                let (zone, zone_from) = self.zone_for(host);
+                let utc = zone.to_utc(naive);
+                (
+                    Time {
+                        utc,
+                        offset: self
+                            .tz
+                            .map_or_else(|| zone.offset_at(utc), |z| z.offset_at(utc)),
+                    },
+                    Some(zone_from),
+                    year_from,
+                )
+            }
+        }
+    }
+}
+
+fn zone_note(path: &str, from: &ZoneFrom, placer: &Placer, host: &str) -> String {
+    match from {
+        ZoneFrom::Tz => format!("{path}: the log has no time zone; read in --tz {}", placer.tz.map(|z| z.name()).unwrap_or_default()),
+        ZoneFrom::Host(h) => format!(
+            "{path}: the log has no time zone; read in {}, the zone of {h}'s access logs (--tz to override)",
+            time::format_offset(placer.host_offset[h])
+        ),
+        ZoneFrom::Run => format!(
+            "{path}: the log has no time zone and {host} wrote no zoned log; read in {}, the zone of this run's access logs (--tz to override)",
+            time::format_offset(placer.run_offset.unwrap_or(0))
+        ),
+        ZoneFrom::Utc => format!("{path}: the log has no time zone and no other log gave one; read as UTC (--tz to override)"),
+    }
+}
+
+fn year_note(path: &str, from: &YearFrom) -> String {
+    match from {
+        YearFrom::Host(h, y) => format!("{path}: the log has no year; {y} taken from {h}'s dated logs (--year to override)"),
+        YearFrom::Run(y) => format!("{path}: the log has no year; {y} taken from this run's dated logs (--year to override)"),
+        YearFrom::Modified(y) => format!(
+            "{path}: the log has no year; {y} taken from the file's modification time (--year to override)"
+        ),
+    }
+}
+
+/// An upstream failure count, placed: when, which, how many.
+pub type PlacedFailure<'a> = (Time, &'a UpstreamKey, u64);
+
+/// A signal's lines of one second, placed, with where the first one is
+/// (`path:line`).
+pub type PlacedSignal<'a> = (Time, &'a SignalKey, &'a SignalCount, String);
+
+/// The place stage's state: the placer, the notes it wrote, and what the
+/// local-time request series of fresh inputs added.
+pub struct Placement<'c> {
+    pub placer: Placer,
+    pub notes: BTreeSet<String>,
+    /// Requests and 5xx of local-time series (HAProxy) in inputs this run
+    /// read (not history).
+    pub local: Fresh,
+    config: &'c Config,
+}
+
+impl<'c> Placement<'c> {
+    /// Builds the placer from the buckets, then places the requests
+    /// counted in local time (HAProxy) in their host's zone (at their first
+    /// second; a DST change inside is not followed) and merges them into
+    /// the host's series.
+    pub fn new(buckets: &mut BucketSet, inputs: &[InputSummary], config: &'c Config) -> Self {
+        let mut p = Placement {
+            placer: Placer::new(buckets, config.tz),
+            notes: BTreeSet::new(),
+            local: Fresh::default(),
+            config,
+        };
+        for ((input, host), series) in std::mem::take(&mut buckets.local_series) {
+            let Some(first) = series.first_second() else {
+                continue;
+            };
+            let stamp = Stamp::Local {
+                naive: first,
+                year_inferred: false,
+            };
+            let (t, zf, _) = p.placer.place(stamp, &host);
+            let source = &inputs[input as usize];
+            if let (Some(zf), false) = (zf, source.history) {
+                p.notes
+                    .insert(zone_note(&source.display, &zf, &p.placer, &host));
+            }
+            let shifted = series.shifted(first - t.utc, t.offset, config.since, config.until);
+            if !source.history {
+                p.local.requests += shifted.requests;
+                p.local.errors += shifted.errors;
+            }
+            buckets.series_mut(&host).merge(shifted);
+        }
+        p
+    }
+
+    /// Places a stamp of `host` read from `input`, noting the zone and year
+    /// assumed (for inputs this run read).
+    pub fn stamp(&mut self, input: &InputSummary, stamp: Stamp, host: &str) -> Time {
+        let (t, zf, yf) = self.placer.place(stamp, host);
+        if let (Some(zf), false) = (zf, input.history) {
+            self.notes
+                .insert(zone_note(&input.display, &zf, &self.placer, host));
+        }
+        if let (Some(yf), false) = (yf, input.history) {
+            self.notes.insert(year_note(&input.display, &yf));
+        }
+        t
+    }
+
+    /// Places a rare event's stamp (OOM line, upstream failure, signal);
+    /// `None` when it falls outside `--since`/`--until`.
+    fn event(&mut self, input: &InputSummary, stamp: Stamp, host: &str) -> Option<Time> {
+        let t = self.stamp(input, stamp, host);
+        let c = self.config;
+        let outside = c.since.is_some_and(|s| t.utc < s) || c.until.is_some_and(|u| t.utc >= u);
+        (!outside).then_some(t)
+    }
+
+    /// The OOM-killer lines, placed, ready to be joined into kills.
+    pub fn oom_lines(
+        &mut self,
+        buckets: &BucketSet,
+        inputs: &[InputSummary],
+    ) -> Vec<PlacedOomLine> {
+        let mut placed = Vec::with_capacity(buckets.oom.len());
+        for l in &buckets.oom {
+            let input = &inputs[l.origin.input as usize];
+            let Some(t) = self.event(input, l.stamp, &l.host) else {
+                continue;
+            };
+            placed.push(PlacedOomLine {
+                kind: l.kind,
+                kill: kill_of(l, t, input),
+            });
+        }
+        placed
+    }
+
+    /// Upstream failures (nginx error logs), placed.
+    pub fn failures<'a>(
+        &mut self,
+        buckets: &'a BucketSet,
+        inputs: &[InputSummary],
+    ) -> Vec<PlacedFailure<'a>> {
+        let mut out = Vec::with_capacity(buckets.upstream.len());
+        for (k, n) in &buckets.upstream {
+            let input = &inputs[k.input as usize];
+            if let Some(t) = self.event(input, k.stamp, &k.host) {
+                out.push((t, k, *n));
+            }
+        }
+        out
+    }
+
+    /// Application and service signals, placed; a signal before any stamp
+    /// of its file has no time to be placed at and is left out.
+    pub fn signals<'a>(
+        &mut self,
+        buckets: &'a BucketSet,
+        inputs: &[InputSummary],
+    ) -> Vec<PlacedSignal<'a>> {
+        let mut out = Vec::with_capacity(buckets.signals.len());
+        for (k, c) in &buckets.signals {
+            let Some(stamp) = k.stamp else {
+                continue;
+            };
+            let input = &inputs[k.input as usize];
+            if let Some(t) = self.event(input, stamp, &k.host) {
+                let line = input.line_of(c.first);
+                out.push((t, k, c, format!("{}:{line}", input.display)));
+            }
+        }
+        out
+    }
+}
+
+fn kill_of(l: &OomLine, t: Time, input: &InputSummary) -> OomKill {
+    let line = input.line_of(l.origin);
+    OomKill {
+        utc: t.utc,
+        offset: t.offset,
+        host: l.host.clone(),
+        pid: l.pid,
+        process: l.process.clone(),
+        anon_rss_kb: l.anon_rss_kb,
+        total_vm_kb: l.total_vm_kb,
+        cgroup: l.cgroup.clone(),
+        memcg: l.memcg,
+        trigger: None,
+        source: format!("{}:{line}", input.display),
+    }
+}

@@ -1,0 +1,409 @@
+//! The `logburst/v1` view model: the one value every renderer reads.
+//!
+//! The `explain` stage builds an [`Analysis`]; `report`'s renderers lay it
+//! out and compute nothing of their own. Incident kinds, statuses and
+//! timeline events are enums here, serialised to the strings of the schema
+//! (`docs/json-schema.md`), so a renderer that forgets one does not compile.
+
+use std::collections::BTreeMap;
+
+use serde::{Serialize, Serializer};
+
+use crate::format::nginx_error::UpstreamKind;
+use crate::time::{self, OffsetSecs};
+
+pub use crate::detect::Kind as IncidentKind;
+
+/// The schema name of the JSON output.
+pub const SCHEMA: &str = "logburst/v1";
+
+/// An instant with the offset it is shown in. Serialized as RFC 3339.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Time {
+    pub utc: i64,
+    pub offset: OffsetSecs,
+}
+
+impl Time {
+    pub fn rfc3339(&self) -> String {
+        time::rfc3339(self.utc, self.offset)
+    }
+    pub fn human(&self) -> String {
+        time::human(self.utc, self.offset)
+    }
+    pub fn clock(&self) -> String {
+        time::clock(self.utc, self.offset)
+    }
+}
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MalformedLine {
+    pub line: u64,
+    pub text: String,
+}
+
+/// One input's line accounting: `lines = parsed + malformed`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct InputReport {
+    pub path: String,
+    /// The format detected or forced; `unknown` when none fitted.
+    pub format: String,
+    pub lines: u64,
+    pub parsed: u64,
+    pub malformed: u64,
+    pub first: Option<Time>,
+    pub last: Option<Time>,
+    pub host: String,
+    pub compression: String,
+    pub malformed_lines: Vec<MalformedLine>,
+    pub warnings: Vec<String>,
+    /// Set when the input could not be read at all.
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Default)]
+pub struct Totals {
+    pub requests: u64,
+    pub errors: u64,
+    pub oom_kills: u64,
+    /// Upstream failures and killed workers in nginx error logs.
+    pub upstream_failures: u64,
+    /// Lines holding an application or service signal (OOM errors, killed
+    /// workers…).
+    pub signals: u64,
+}
+
+/// Lines of one signal, from one process, around an incident.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SignalReport {
+    pub host: String,
+    pub signal: String,
+    pub process: String,
+    pub first: Time,
+    pub last: Time,
+    pub count: u64,
+    /// The matched text of the first line, and where it is.
+    pub text: String,
+    pub source: String,
+    #[serde(skip)]
+    pub source_order: crate::event::Origin,
+}
+
+/// Failures of one upstream, of one kind, around an incident.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct UpstreamReport {
+    pub host: String,
+    pub upstream: String,
+    pub kind: UpstreamKind,
+    pub first: Time,
+    pub last: Time,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct KillReport {
+    pub time: Time,
+    pub host: String,
+    pub pid: Option<u32>,
+    pub process: String,
+    pub anon_rss_kb: Option<u64>,
+    pub source: String,
+    pub total_vm_kb: Option<u64>,
+    pub cgroup: Option<String>,
+    pub memcg: bool,
+    pub trigger: Option<String>,
+}
+
+/// What happened at a timeline entry. Serialised as its [`name`](Self::name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimelineEvent {
+    /// An error burst's first 5xx.
+    Onset,
+    /// When an alert over these logs would have fired.
+    Detected,
+    /// The worst window.
+    Peak,
+    /// The last 5xx of a burst, or the end of a latency burst.
+    Recovered,
+    /// SLO mode: no burn-rate alert fires any more.
+    Reset,
+    /// A traffic gap's last request before the silence.
+    Silence,
+    /// A traffic gap's first request after it.
+    Resumed,
+    /// A latency burst's first slow minute.
+    Slow,
+    /// A kernel OOM kill.
+    OomKill,
+    /// An application or service signal.
+    Signal,
+    /// An upstream failure in an nginx error log.
+    Upstream,
+}
+
+impl TimelineEvent {
+    /// The schema's name of the event.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimelineEvent::Onset => "onset",
+            TimelineEvent::Detected => "detected",
+            TimelineEvent::Peak => "peak",
+            TimelineEvent::Recovered => "recovered",
+            TimelineEvent::Reset => "reset",
+            TimelineEvent::Silence => "silence",
+            TimelineEvent::Resumed => "resumed",
+            TimelineEvent::Slow => "slow",
+            TimelineEvent::OomKill => "oom-kill",
+            TimelineEvent::Signal => "signal",
+            TimelineEvent::Upstream => "upstream",
+        }
+    }
+
+    /// Order within one second: evidence first, then the incident's own
+    /// events in the order they happen.
+    pub fn rank(self) -> u8 {
+        match self {
+            TimelineEvent::OomKill | TimelineEvent::Signal | TimelineEvent::Upstream => 0,
+            TimelineEvent::Silence | TimelineEvent::Onset | TimelineEvent::Slow => 1,
+            TimelineEvent::Detected => 2,
+            TimelineEvent::Peak => 3,
+            TimelineEvent::Recovered | TimelineEvent::Reset | TimelineEvent::Resumed => 4,
+        }
+    }
+}
+
+impl std::fmt::Display for TimelineEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// Incremental runs (`--state`): whether an incident is reported for the
+/// first time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// First reported by this run.
+    New,
+    /// Reported open before, and still open.
+    Ongoing,
+    /// Reported open before, over now.
+    Ended,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TimelineEntry {
+    pub time: Time,
+    pub event: TimelineEvent,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct IncidentReport {
+    pub kind: IncidentKind,
+    pub start: Time,
+    pub detected: Time,
+    pub peak: Option<Time>,
+    pub end: Time,
+    pub duration_seconds: i64,
+    pub detection_lag_seconds: i64,
+    /// 5xx bursts: the rule that made the window bad (`baseline`: well
+    /// above the series' own normal; `threshold`: at least --min-ratio).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
+    /// With the baseline rule: the normal 5xx share it was judged against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_error_ratio: Option<f64>,
+    /// SLO mode (`--slo`): the burn-rate alert that fired, its reset and
+    /// the error budget spent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SloReport>,
+    /// Latency bursts: the worst minute's p99, the normal p99, the bar
+    /// crossed and how many requests were that slow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencyReport>,
+    pub peak_error_ratio: f64,
+    pub requests: u64,
+    pub errors: u64,
+    /// `errors` as a share of every request the run read (0 to 1).
+    pub share_of_all_requests: f64,
+    pub status_counts: BTreeMap<String, u64>,
+    pub hosts: Vec<String>,
+    /// 5xx bursts: distinct clients that got a 5xx in the incident's
+    /// minutes, when the log names clients.
+    pub clients_affected: Option<u64>,
+    /// `clients_affected` is a HyperLogLog estimate (±1.6 % standard
+    /// error) rather than an exact count.
+    pub clients_estimated: bool,
+    /// 5xx bursts: the paths (identifiers templated as `{id}`) that failed
+    /// most in the incident's minutes, up to [`TOP_PATHS`].
+    pub top_paths: Vec<PathCount>,
+    /// 5xx bursts: the failures were spread over more distinct paths than
+    /// a tally keeps and none stood out (every candidate's count was more
+    /// overcount than certain), so `top_paths` names none.
+    pub paths_scattered: bool,
+    pub oom_kills: Vec<KillReport>,
+    /// Upstream failures from five minutes before the start to the end.
+    pub upstream_failures: Vec<UpstreamReport>,
+    /// Application and service signals over the same span.
+    pub signals: Vec<SignalReport>,
+    pub probable_cause: Option<String>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Traffic gaps: requests the preceding hour's rate predicted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_requests: Option<u64>,
+    /// Requests and 5xx of its hosts in equal steps around it (for the
+    /// text chart; not in the JSON).
+    #[serde(skip)]
+    pub chart: Vec<ChartPoint>,
+    /// Corrective and preventative measures the evidence suggests, each
+    /// with that evidence.
+    pub suggestions: Vec<Suggestion>,
+    /// With `--reported-at`: seconds from detection to the first customer
+    /// report (positive: the logs showed it first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_over_report_seconds: Option<i64>,
+    /// Incremental runs (`--state`): `new` (first reported now), `ongoing`
+    /// (reported before and still open) or `ended` (reported open before,
+    /// over now).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// Incremental runs: whether the logs read so far may still extend it
+    /// (its last bad second is within `--cooldown` of the newest data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open: Option<bool>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Thresholds {
+    pub window_seconds: i64,
+    pub min_errors: u64,
+    pub min_ratio: f64,
+    pub cooldown_seconds: i64,
+    pub gap_seconds: i64,
+    /// `baseline`, `threshold` or `slo`.
+    pub detector: &'static str,
+    /// What makes a 5xx burst, in words (for the reports).
+    pub rule: String,
+}
+
+/// What a latency burst shows (durations in milliseconds, to within the
+/// histogram's 19 %).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LatencyReport {
+    pub p99_ms: u64,
+    pub baseline_p99_ms: Option<u64>,
+    pub threshold_ms: u64,
+    pub slow_requests: u64,
+}
+
+/// What SLO mode says of a burst.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SloReport {
+    /// The availability target, in percent.
+    pub target_percent: f64,
+    /// `14.4× over 1 h and 5 min`.
+    pub alert: String,
+    pub burn_rate_factor: f64,
+    pub long_window_seconds: i64,
+    pub short_window_seconds: i64,
+    /// The first minute no alert fired any more.
+    pub reset: Time,
+    /// The highest burn rate over the short window while it fired.
+    pub peak_burn_rate: f64,
+    /// The burst's 5xx as a share of the error budget of 30 days at the
+    /// run's average traffic.
+    pub budget_spent: f64,
+}
+
+/// How many paths an incident lists.
+pub const TOP_PATHS: usize = 5;
+
+/// A path and the 5xx it got.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PathCount {
+    pub path: String,
+    pub errors: u64,
+    /// Of `errors`, how many may belong to other paths: non-zero only when
+    /// more distinct paths failed than a bounded tally keeps (Space-Saving).
+    pub overcount: u64,
+}
+
+/// The result of a run: what every renderer reads.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Analysis {
+    pub schema: &'static str,
+    pub window_seconds: i64,
+    pub inputs: Vec<InputReport>,
+    pub totals: Totals,
+    pub incidents: Vec<IncidentReport>,
+    pub thresholds: Thresholds,
+    /// Assumptions the run made (zones, years), in words.
+    pub notes: Vec<String>,
+    /// An incremental run (`--state`): inputs and totals are what it read
+    /// since the last run; incidents carry a `status`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub incremental: bool,
+    /// Per host and minute, when `Config::minutes` asked for them (for the
+    /// CSV output); not part of the JSON.
+    #[serde(skip)]
+    pub minutes: Vec<MinuteRow>,
+    /// Every host's requests and 5xx over the span of the data, when
+    /// `Config::overview` asked for them; not part of the JSON.
+    #[serde(skip)]
+    pub overview: Vec<ChartPoint>,
+}
+
+/// A measure worth taking, and what in the logs suggests it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Suggestion {
+    pub measure: String,
+    pub evidence: String,
+}
+
+/// One step of an incident's chart: its hosts' requests and 5xx from
+/// `time` for `step_seconds`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartPoint {
+    pub time: Time,
+    pub step_seconds: i64,
+    pub requests: u64,
+    pub errors: u64,
+}
+
+/// Steps in an incident's chart, at most.
+pub const CHART_STEPS: i64 = 48;
+
+/// Steps in the whole run's overview, at most.
+pub const OVERVIEW_STEPS: i64 = 1440;
+
+/// One host's requests in one minute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MinuteRow {
+    /// The minute's first second, shown in the host's usual offset.
+    pub minute: Time,
+    pub host: String,
+    pub requests: u64,
+    pub errors: u64,
+    /// 5xx per status.
+    pub status: BTreeMap<u16, u64>,
+}
+
+impl Analysis {
+    /// An incremental run found an incident not reported before.
+    pub fn found_new(&self) -> bool {
+        self.incidents.iter().any(|i| i.status == Some(Status::New))
+    }
+
+    /// Inputs that could not be read at all.
+    pub fn failed_inputs(&self) -> impl Iterator<Item = &InputReport> {
+        self.inputs.iter().filter(|i| i.error.is_some())
+    }
+}

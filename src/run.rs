@@ -1,0 +1,163 @@
+//! The stage chain of a run, in one screen:
+//!
+//! ```text
+//! read    inputs  → Summary      (pipeline: sources, chunks, formats, series; in parallel)
+//! place   Summary → Placement    (zones and years for stamps that lack them, with notes)
+//! detect  series  → Incident     (bursts, gaps, latency, OOM clusters)
+//! explain all     → Analysis     (correlation, narration, suggestions, charts)
+//! ```
+//!
+//! [`read`] owns the run's scoped thread pool: the thread count is passed
+//! down from the [`Config`], and nothing else in the library starts
+//! threads. [`finish`] is sequential.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::detect;
+use crate::error::{Error, Result};
+use crate::event::OomKill;
+use crate::explain;
+use crate::format::signals::Signals;
+use crate::pipeline::{self, Scan, ScanOptions};
+use crate::place::Placement;
+use crate::report::model::Analysis;
+use crate::source::{self, Input};
+use crate::summary::{Fresh, InputSummary, Summary};
+
+/// Bytes on disk of all inputs; `None` when one is standard input.
+fn total_size(inputs: &[Input]) -> Option<u64> {
+    inputs.iter().try_fold(0u64, |acc, i| {
+        let len = i
+            .path
+            .as_ref()
+            .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))?;
+        Some(acc + len)
+    })
+}
+
+/// Runs the whole analysis.
+pub fn analyze(config: &Config) -> Result<Analysis> {
+    let summary = read(config)?;
+    finish(summary, config)
+}
+
+/// Reads every input (in parallel, on `config.threads` workers) into a
+/// [`Summary`]: the line accounting of each input and the merged buckets.
+pub fn read(config: &Config) -> Result<Summary> {
+    if config.inputs.is_empty() {
+        return Err(Error::Usage("no input paths given".into()));
+    }
+    let (inputs, errors) = source::expand(&config.inputs);
+    read_inputs(config, &inputs, errors)
+}
+
+/// [`read`] over inputs already expanded (and, for an incremental run,
+/// given where to take each up again).
+pub fn read_inputs(
+    config: &Config,
+    inputs: &[Input],
+    errors: Vec<source::InputError>,
+) -> Result<Summary> {
+    let threads = config.threads.unwrap_or(0);
+    // Scoped: the workers are joined before this returns, so a caller that
+    // runs many analyses (a service, the fuzz targets) never has threads of
+    // an earlier one still winding down.
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_scoped(
+            |worker| worker.run(),
+            |pool| pool.install(|| read_in_pool(config, inputs, errors)),
+        )
+        .map_err(|e| Error::ThreadPool {
+            threads,
+            message: e.to_string(),
+        })?
+}
+
+fn read_in_pool(
+    config: &Config,
+    inputs: &[Input],
+    errors: Vec<source::InputError>,
+) -> Result<Summary> {
+    config.validate()?;
+    let signals = Signals::new(&config.signals).map_err(Error::Usage)?;
+    let opts = ScanOptions {
+        signals: Arc::new(signals),
+        boot_time: config.boot_time,
+        format: config.format,
+        year: config.year,
+        since: config.since,
+        until: config.until,
+        block_size: config.block_size.max(64),
+        mmap: config.mmap,
+        customs: config.customs.clone().into(),
+        by_name: config.by_name.clone(),
+    };
+    let progress = config.progress.as_ref().map(|h| &*h.0);
+    if let Some(p) = progress {
+        p.begin(total_size(inputs));
+    }
+    let scans: Vec<Scan> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(i, input)| pipeline::scan(i as u32, input, &opts, progress))
+        .collect();
+    if let Some(p) = progress {
+        p.end();
+    }
+    let mut summary = Summary {
+        errors,
+        ..Summary::default()
+    };
+    for (input, scan) in inputs.iter().zip(scans) {
+        let name = scan
+            .format
+            .map_or_else(|| "unknown".to_string(), |f| f.describe(&config.customs));
+        let (s, buckets) = InputSummary::new(input, scan, name);
+        summary.inputs.push(s);
+        summary.buckets = std::mem::take(&mut summary.buckets).merge(buckets);
+    }
+    Ok(summary)
+}
+
+/// Places, joins and detects over what was read: the analysis of a
+/// summary (of this run, or merged from several).
+pub fn finish(summary: Summary, config: &Config) -> Result<Analysis> {
+    finish_with(summary, config, None).map(|(a, _)| a)
+}
+
+/// [`finish`], also giving every OOM kill placed. With `fresh` (an
+/// incremental run, whose summary starts with `history` inputs), totals
+/// count only what this run read.
+pub fn finish_with(
+    summary: Summary,
+    config: &Config,
+    fresh: Option<Fresh>,
+) -> Result<(Analysis, Vec<OomKill>)> {
+    config.validate()?;
+    let Summary {
+        inputs,
+        errors,
+        mut buckets,
+        ..
+    } = summary;
+    let mut placement = Placement::new(&mut buckets, &inputs, config);
+    let kills = detect::join_kills(placement.oom_lines(&buckets, &inputs));
+    let incidents = detect::detect(&buckets, &kills, &config.params);
+    let failures = placement.failures(&buckets, &inputs);
+    let signals = placement.signals(&buckets, &inputs);
+    let evidence = explain::Evidence {
+        buckets: &buckets,
+        inputs: &inputs,
+        expand_errors: errors,
+        kills: &kills,
+        failures: &failures,
+        signals: &signals,
+        fresh,
+    };
+    let analysis = explain::explain(&incidents, evidence, &mut placement, config);
+    Ok((analysis, kills))
+}
