@@ -40,7 +40,7 @@ impl Progress for Bar {
     }
 
     fn reading(&self, display: &str) {
-        self.0.set_message(logburst::report::terminal_safe(display));
+        self.0.set_message(logburst::escape::terminal(display));
     }
 
     fn advance(&self, bytes: u64) {

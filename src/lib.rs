@@ -22,6 +22,7 @@ pub mod chunk;
 pub mod config;
 pub mod detect;
 pub mod error;
+pub mod escape;
 pub mod event;
 pub mod explain;
 pub mod format;

@@ -38,7 +38,7 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     let (mut config, warnings) = args.config().map_err(anyhow::Error::msg)?;
     if !args.quiet {
         for w in warnings {
-            eprintln!("logburst: warning: {}", report::terminal_safe(&w));
+            eprintln!("logburst: warning: {}", logburst::escape::terminal(&w));
         }
     }
     config.progress = bar::hook(args.quiet);
@@ -112,8 +112,8 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         failed = true;
         eprintln!(
             "logburst: cannot read {}: {}",
-            report::terminal_safe(&i.path),
-            report::terminal_safe(i.error.as_deref().unwrap_or(""))
+            logburst::escape::terminal(&i.path),
+            logburst::escape::terminal(i.error.as_deref().unwrap_or(""))
         );
     }
     if !args.quiet {
@@ -121,8 +121,8 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
             for w in &i.warnings {
                 eprintln!(
                     "logburst: warning: {}: {}",
-                    report::terminal_safe(&i.path),
-                    report::terminal_safe(w)
+                    logburst::escape::terminal(&i.path),
+                    logburst::escape::terminal(w)
                 );
             }
         }

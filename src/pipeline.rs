@@ -181,19 +181,7 @@ impl Scan {
 /// Shows a malformed line safely: lossy UTF-8, control characters escaped,
 /// cut to a readable length.
 pub fn printable(line: &[u8]) -> String {
-    let cut = &line[..line.len().min(SAMPLE_BYTES)];
-    let mut s = String::with_capacity(cut.len());
-    for ch in String::from_utf8_lossy(cut).chars() {
-        if ch.is_control() {
-            s.push_str(&format!("\\x{:02X}", ch as u32));
-        } else {
-            s.push(ch);
-        }
-    }
-    if line.len() > SAMPLE_BYTES {
-        s.push('…');
-    }
-    s
+    crate::escape::line_sample(line, SAMPLE_BYTES)
 }
 
 struct BlockCtx<'a> {

@@ -448,7 +448,7 @@ pub fn open(input: &Input, policy: MapPolicy) -> io::Result<Opened> {
                 policy
             };
             if let Some(map) = try_map(&f, &m, policy) {
-                let shown = crate::report::terminal_safe(&input.display);
+                let shown = crate::escape::terminal(&input.display);
                 let registration = mapped::register(&map, &shown);
                 return Ok(Opened {
                     body: Body::Mapped(map, registration),

@@ -37,7 +37,7 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
 
 /// One CSV field from log content.
 pub fn field(s: &str) -> String {
-    let mut v = crate::report::terminal_safe(s);
+    let mut v = crate::escape::terminal(s);
     if v.starts_with(['=', '+', '-', '@']) {
         v.insert(0, '\'');
     }

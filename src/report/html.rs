@@ -21,21 +21,14 @@ use crate::time;
 /// alike: `&`, `<`, `>`, `"` and `'` as entities, and control characters
 /// (terminal escape sequences among them) shown as `\xHH`.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\x{:02X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    crate::escape::escape_with(s, "\\", |c| match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '"' => Some("&quot;"),
+        '\'' => Some("&#39;"),
+        _ => None,
+    })
 }
 
 const STYLE: &str = "
@@ -313,7 +306,7 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
         (Some(Status::New), _) => " · new",
         (Some(Status::Ongoing), _) => " · reported before, still going on",
         (Some(Status::Ended), _) => " · reported before, now over",
-        _ => "",
+        (None, _) => "",
     };
     let _ = writeln!(
         h,
@@ -388,7 +381,7 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
                 row(h, "impact", &escape(&latency_impact(l)));
             }
         }
-        _ => row(
+        IncidentKind::Oom => row(
             h,
             "impact",
             "no 5xx burst or traffic gap around these kills",

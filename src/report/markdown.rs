@@ -21,21 +21,21 @@ use crate::time;
 /// backslash-escaped. (Log content is never put at the start of a line,
 /// where `#`, `-` or `1.` would matter.)
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for ch in s.chars() {
-        match ch {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '!' | '|' | '~' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            c if c.is_control() => out.push_str(&format!("\\\\x{:02X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::escape::escape_with(s, "\\\\", |c| match c {
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '&' => Some("&amp;"),
+        '\\' => Some("\\\\"),
+        '`' => Some("\\`"),
+        '*' => Some("\\*"),
+        '_' => Some("\\_"),
+        '[' => Some("\\["),
+        ']' => Some("\\]"),
+        '!' => Some("\\!"),
+        '|' => Some("\\|"),
+        '~' => Some("\\~"),
+        _ => None,
+    })
 }
 
 pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
@@ -63,7 +63,7 @@ fn title(i: &IncidentReport) -> String {
         IncidentKind::ErrorBurst => "5xx burst",
         IncidentKind::TrafficGap => "Traffic stopped",
         IncidentKind::Latency => "Slow responses",
-        _ => "OOM kills",
+        IncidentKind::Oom => "OOM kills",
     };
     format!(
         "{what} on {}, {}",
@@ -143,7 +143,7 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
                 )?;
             }
         }
-        _ => writeln!(
+        IncidentKind::Oom => writeln!(
             out,
             "- **Impact**: no 5xx burst or traffic gap around these kills."
         )?,

@@ -25,20 +25,6 @@ pub enum Output {
     Html,
 }
 
-/// Log content made safe for a terminal: control characters (escape
-/// sequences included) shown as `\xHH`.
-pub fn terminal_safe(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        if ch.is_control() {
-            out.push_str(&format!("\\x{:02X}", ch as u32));
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
 /// `910 of 2,303 requests failed (39.5%)`: an error burst's impact, worded
 /// the same by every renderer.
 pub fn failed_requests(i: &IncidentReport) -> String {
@@ -117,6 +103,5 @@ mod tests {
     fn helpers() {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(terminal_safe("a\u{1b}[2Jb\n"), "a\\x1B[2Jb\\x0A");
     }
 }

@@ -6,9 +6,10 @@ use std::io::{self, Write};
 
 use super::model::{Analysis, IncidentKind, IncidentReport, Status};
 use super::{
-    clients_affected, failed_requests, latency_impact, path_errors, status_list,
-    terminal_safe as safe, thousands, SCATTERED,
+    clients_affected, failed_requests, latency_impact, path_errors, status_list, thousands,
+    SCATTERED,
 };
+use crate::escape::terminal as safe;
 use crate::time;
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -137,7 +138,7 @@ fn incident(
         (Some(Status::New), _) => " · NEW",
         (Some(Status::Ongoing), _) => " · reported before, still going on",
         (Some(Status::Ended), _) => " · reported before, now over",
-        _ => "",
+        (None, _) => "",
     };
     writeln!(out, "\nIncident {n} · {} · {hosts}{status}", i.kind)?;
     let label = |s: &str| format!("  {s:<10}");
@@ -260,7 +261,7 @@ fn incident(
                 writeln!(out, "{}{}", label("impact"), latency_impact(l))?;
             }
         }
-        _ => {
+        IncidentKind::Oom => {
             writeln!(out, "{}{}  first kill", label("start"), i.start.human())?;
             writeln!(out, "{}{}  last kill", label("end"), i.end.human())?;
             writeln!(
