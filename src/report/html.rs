@@ -119,6 +119,84 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(h.as_bytes())
 }
 
+/// The chart's plot area: time from `t0` to `t1` across, 0 to `top`
+/// requests up.
+struct Frame {
+    t0: i64,
+    t1: i64,
+    top: u64,
+}
+
+impl Frame {
+    fn x(&self, t: i64) -> f64 {
+        LEFT + (t - self.t0) as f64 / (self.t1 - self.t0) as f64 * (W - LEFT - RIGHT)
+    }
+    fn y(&self, v: u64) -> f64 {
+        let ph = H - TOP - BOTTOM;
+        TOP + ph - v as f64 / self.top as f64 * ph
+    }
+}
+
+/// Detection times and OOM kills as vertical marks.
+fn marks(h: &mut String, a: &Analysis, f: &Frame) {
+    let (t0, t1, ph) = (f.t0, f.t1, H - TOP - BOTTOM);
+    let x = |t: i64| f.x(t);
+    // Detection and OOM kills.
+    for (n, i) in a.incidents.iter().enumerate() {
+        if i.kind != IncidentKind::Oom && (t0..=t1).contains(&i.detected.utc) {
+            let dx = x(i.detected.utc);
+            let _ = writeln!(
+                h,
+                "<line class=\"detected\" x1=\"{dx:.1}\" x2=\"{dx:.1}\" y1=\"{TOP}\" y2=\"{:.1}\" stroke=\"{DETECTED}\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"><title>Incident {}: detected at {}</title></line>",
+                TOP + ph,
+                n + 1,
+                escape(&i.detected.human())
+            );
+        }
+        for k in &i.oom_kills {
+            if !(t0..=t1).contains(&k.time.utc) {
+                continue;
+            }
+            let kx = x(k.time.utc);
+            let _ = writeln!(
+                h,
+                "<line class=\"oom\" x1=\"{kx:.1}\" x2=\"{kx:.1}\" y1=\"{TOP}\" y2=\"{:.1}\" stroke=\"{KILL}\" stroke-width=\"1.5\"><title>OOM kill of {} on {} at {}</title></line><path d=\"M{:.1},{:.1}l5,-8h-10z\" fill=\"{KILL}\"/>",
+                TOP + ph,
+                escape(&describe_kill(k)),
+                escape(&k.host),
+                escape(&k.time.human()),
+                kx,
+                TOP + ph
+            );
+        }
+    }
+}
+
+/// Ticks and labels of the time axis, in `offset`.
+fn time_axis(h: &mut String, f: &Frame, offset: crate::time::OffsetSecs) {
+    let (t0, t1, ph) = (f.t0, f.t1, H - TOP - BOTTOM);
+    let x = |t: i64| f.x(t);
+    // Time axis.
+    let tick = tick_step(t1 - t0);
+    let local = |t: i64| t + i64::from(offset);
+    let mut t = (local(t0) + tick - 1).div_euclid(tick) * tick - i64::from(offset);
+    let long = t1 - t0 > 86_400;
+    while t <= t1 {
+        let label = Time { utc: t, offset }.human();
+        let label = if long { &label[5..16] } else { &label[11..16] };
+        let _ = writeln!(
+            h,
+            "<line x1=\"{tx:.1}\" x2=\"{tx:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#8c8f94\"/><text x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            TOP + ph,
+            TOP + ph + 4.0,
+            TOP + ph + 17.0,
+            escape(label),
+            tx = x(t)
+        );
+        t += tick;
+    }
+}
+
 /// The SVG chart of [`Analysis::overview`]: requests (blue) and 5xx (red)
 /// per step on one scale, incidents shaded and numbered, detection and OOM
 /// kills as vertical marks.
@@ -140,9 +218,9 @@ fn chart(h: &mut String, a: &Analysis) {
     );
     let max = points.iter().map(|p| p.requests).max().unwrap_or(0).max(1);
     let top = nice_ceiling(max);
-    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
-    let x = |t: i64| LEFT + (t - t0) as f64 / (t1 - t0) as f64 * pw;
-    let y = |v: u64| TOP + ph - v as f64 / top as f64 * ph;
+    let f = Frame { t0, t1, top };
+    let ph = H - TOP - BOTTOM;
+    let (x, y) = (|t: i64| f.x(t), |v: u64| f.y(v));
     let _ = writeln!(
         h,
         "<svg id=\"overview\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-labelledby=\"overview-title\" xmlns=\"http://www.w3.org/2000/svg\">\n<title id=\"overview-title\">Requests and 5xx per {per} from {} to {}</title>",
@@ -204,55 +282,9 @@ fn chart(h: &mut String, a: &Analysis) {
             "<path class=\"{class}\" d=\"{d}\" fill=\"{colour}\" stroke=\"none\"/>"
         );
     }
-    // Detection and OOM kills.
-    for (n, i) in a.incidents.iter().enumerate() {
-        if i.kind != IncidentKind::Oom && (t0..=t1).contains(&i.detected.utc) {
-            let dx = x(i.detected.utc);
-            let _ = writeln!(
-                h,
-                "<line class=\"detected\" x1=\"{dx:.1}\" x2=\"{dx:.1}\" y1=\"{TOP}\" y2=\"{:.1}\" stroke=\"{DETECTED}\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"><title>Incident {}: detected at {}</title></line>",
-                TOP + ph,
-                n + 1,
-                escape(&i.detected.human())
-            );
-        }
-        for k in &i.oom_kills {
-            if !(t0..=t1).contains(&k.time.utc) {
-                continue;
-            }
-            let kx = x(k.time.utc);
-            let _ = writeln!(
-                h,
-                "<line class=\"oom\" x1=\"{kx:.1}\" x2=\"{kx:.1}\" y1=\"{TOP}\" y2=\"{:.1}\" stroke=\"{KILL}\" stroke-width=\"1.5\"><title>OOM kill of {} on {} at {}</title></line><path d=\"M{:.1},{:.1}l5,-8h-10z\" fill=\"{KILL}\"/>",
-                TOP + ph,
-                escape(&describe_kill(k)),
-                escape(&k.host),
-                escape(&k.time.human()),
-                kx,
-                TOP + ph
-            );
-        }
-    }
-    // Time axis.
-    let tick = tick_step(t1 - t0);
+    marks(h, a, &f);
     let offset = first.time.offset;
-    let local = |t: i64| t + i64::from(offset);
-    let mut t = (local(t0) + tick - 1).div_euclid(tick) * tick - i64::from(offset);
-    let long = t1 - t0 > 86_400;
-    while t <= t1 {
-        let label = Time { utc: t, offset }.human();
-        let label = if long { &label[5..16] } else { &label[11..16] };
-        let _ = writeln!(
-            h,
-            "<line x1=\"{tx:.1}\" x2=\"{tx:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#8c8f94\"/><text x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            TOP + ph,
-            TOP + ph + 4.0,
-            TOP + ph + 17.0,
-            escape(label),
-            tx = x(t)
-        );
-        t += tick;
-    }
+    time_axis(h, &f, offset);
     let _ = writeln!(
         h,
         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n</svg>",
@@ -339,6 +371,38 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
     }
     row(h, "end", &escape(&i.end.human()));
     row(h, "duration", &time::duration(i.duration_seconds));
+    impact_rows(h, i);
+    if let Some(c) = &i.probable_cause {
+        row(h, "probable cause", &escape(c));
+    }
+    if let Some(s) = &i.slo {
+        row(
+            h,
+            "SLO",
+            &escape(&format!(
+                "{}%: the {} burn-rate alert fired; reset {}; {:.1}% of a 30-day error budget spent",
+                s.target_percent,
+                s.alert,
+                s.reset.human(),
+                s.budget_spent * 100.0
+            )),
+        );
+    }
+    if let Some(lead) = i.lead_over_report_seconds {
+        let when = if lead >= 0 {
+            format!("{} before the first report", time::duration(lead))
+        } else {
+            format!("{} after the first report", time::duration(-lead))
+        };
+        row(h, "detection", &format!("logs showed it {when}"));
+    }
+    h.push_str("</table>\n");
+    timeline(h, i);
+    suggestions(h, i);
+}
+
+/// The rows that say what the incident cost, per kind.
+fn impact_rows(h: &mut String, i: &IncidentReport) {
     match i.kind {
         IncidentKind::ErrorBurst => {
             row(
@@ -387,31 +451,9 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
             "no 5xx burst or traffic gap around these kills",
         ),
     }
-    if let Some(c) = &i.probable_cause {
-        row(h, "probable cause", &escape(c));
-    }
-    if let Some(s) = &i.slo {
-        row(
-            h,
-            "SLO",
-            &escape(&format!(
-                "{}%: the {} burn-rate alert fired; reset {}; {:.1}% of a 30-day error budget spent",
-                s.target_percent,
-                s.alert,
-                s.reset.human(),
-                s.budget_spent * 100.0
-            )),
-        );
-    }
-    if let Some(lead) = i.lead_over_report_seconds {
-        let when = if lead >= 0 {
-            format!("{} before the first report", time::duration(lead))
-        } else {
-            format!("{} after the first report", time::duration(-lead))
-        };
-        row(h, "detection", &format!("logs showed it {when}"));
-    }
-    h.push_str("</table>\n");
+}
+
+fn timeline(h: &mut String, i: &IncidentReport) {
     if !i.timeline.is_empty() {
         let _ = writeln!(
             h,
@@ -434,6 +476,9 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
         }
         h.push_str("</tbody>\n</table>\n");
     }
+}
+
+fn suggestions(h: &mut String, i: &IncidentReport) {
     if !i.suggestions.is_empty() {
         h.push_str("<h3>Suggested measures</h3>\n<ul>\n");
         for s in &i.suggestions {

@@ -79,6 +79,16 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
         "*Drafted by logburst from the logs; every statement below is what the logs show. Edit freely.*\n"
     )?;
 
+    summary(out, a, i)?;
+    timeline(out, i)?;
+    evidence(out, i)?;
+    measures(out, i)?;
+    detection(out, a, i)?;
+    Ok(())
+}
+
+/// Issue summary: duration, impact, hosts, the cause as a hypothesis.
+fn summary(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result<()> {
     writeln!(out, "## Issue summary\n")?;
     writeln!(
         out,
@@ -160,7 +170,11 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
             "- **Root cause (hypothesis)**: the logs read hold no OOM kill or upstream failure that explains it."
         )?,
     }
+    Ok(())
+}
 
+/// The timeline as a table.
+fn timeline(out: &mut dyn Write, i: &IncidentReport) -> io::Result<()> {
     writeln!(
         out,
         "\n## Timeline\n\nAll times UTC{}.\n",
@@ -176,7 +190,11 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
             escape(&e.detail)
         )?;
     }
+    Ok(())
+}
 
+/// Root cause and resolution: the evidence the logs hold.
+fn evidence(out: &mut dyn Write, i: &IncidentReport) -> io::Result<()> {
     writeln!(out, "\n## Root cause and resolution\n")?;
     writeln!(out, "Evidence in the logs:\n")?;
     let mut evidence = 0;
@@ -225,7 +243,11 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
         out,
         "\n*What the team found and did to resolve it:* _to be written._"
     )?;
+    Ok(())
+}
 
+/// Corrective and preventative measures, as a checklist.
+fn measures(out: &mut dyn Write, i: &IncidentReport) -> io::Result<()> {
     writeln!(out, "\n## Corrective and preventative measures\n")?;
     if i.suggestions.is_empty() {
         writeln!(out, "_To be written._")?;
@@ -238,7 +260,11 @@ fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result
             escape(&s.evidence)
         )?;
     }
+    Ok(())
+}
 
+/// When an alert over these logs would have fired, against the reports.
+fn detection(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result<()> {
     writeln!(out, "\n## Detection\n")?;
     writeln!(
         out,
