@@ -19,6 +19,7 @@
 
 pub mod bucket;
 pub mod chunk;
+pub mod collect;
 pub mod config;
 pub mod detect;
 pub mod error;

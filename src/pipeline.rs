@@ -1,24 +1,25 @@
 //! The parallel seam: inputs are read side by side, each cut into blocks that
-//! are parsed on the rayon pool, and every partial result is combined with
-//! one `merge`. Nothing else in the crate knows about threads.
+//! are parsed on the rayon pool (the run's scoped pool, built by `run`,
+//! its size passed down in [`ScanOptions::threads`]), and every partial
+//! result is combined with one `merge`. Parsed lines become series and rare
+//! events in `collect`.
 //!
 //! An input enters as an [`Input`] and leaves as a [`Scan`]: its line
 //! accounting and its [`BucketSet`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use crate::bucket::{BucketSet, SeriesBuilder, SignalKey, UpstreamKey};
+use crate::bucket::{BucketSet, SeriesBuilder};
 use crate::chunk::{self, Block, BlockReader, MapReader};
-use crate::event::{OomLine, Origin, Request, Stamp};
+use crate::collect::{BlockCtx, Collector};
+use crate::event::{Origin, Request, Stamp};
 use crate::format::signals::Signals;
-use crate::format::{
-    self, access, json, proxies, syslog, Customs, Detail, Format, Line, LineParser, YearRule,
-};
+use crate::format::{self, access, json, proxies, Customs, Detail, Format, LineParser, YearRule};
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input, MapPolicy};
 use crate::time::ClfCache;
@@ -49,12 +50,14 @@ pub struct ScanOptions {
     /// a file whose name is the base name, or it followed by a rotation
     /// suffix (`.1`, `.2.gz`, `-20230202`), is read with that format.
     pub by_name: Vec<(String, Format)>,
+    /// Worker threads of the run's pool (each holds at most one block).
+    pub threads: usize,
 }
 
 impl ScanOptions {
     /// A UTC second outside `--since`/`--until`.
     #[inline]
-    fn outside(&self, utc: i64) -> bool {
+    pub(crate) fn outside(&self, utc: i64) -> bool {
         self.since.is_some_and(|s| utc < s) || self.until.is_some_and(|u| utc >= u)
     }
 }
@@ -184,17 +187,6 @@ pub fn printable(line: &[u8]) -> String {
     crate::escape::line_sample(line, SAMPLE_BYTES)
 }
 
-struct BlockCtx<'a> {
-    input: u32,
-    format: Option<Format>,
-    years: YearRule,
-    host: &'a str,
-    /// What application lines' signals name as their process: the file's
-    /// name without extensions and rotation suffixes.
-    process: &'a str,
-    opts: &'a ScanOptions,
-}
-
 /// `app.log.2.gz` → `app`; `gunicorn-error.log` → `gunicorn-error`.
 fn process_name(input: &Input) -> String {
     let name = input
@@ -244,15 +236,6 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
     t.read_error = block.error.clone();
     b.normalize();
     (t, b)
-}
-
-/// The series builder of a host named by a line, without allocating for
-/// the host once it is known.
-fn builder<'m>(map: &'m mut HashMap<Vec<u8>, SeriesBuilder>, host: &[u8]) -> &'m mut SeriesBuilder {
-    if !map.contains_key(host) {
-        map.insert(host.to_vec(), SeriesBuilder::default());
-    }
-    map.get_mut(host).expect("just inserted")
 }
 
 /// Counts a line that did not parse, keeping the first few to show.
@@ -356,16 +339,13 @@ fn access_lines(
 }
 
 /// Every other format (and input of no known format): lines parsed through
-/// [`LineParser`], requests and system lines alike.
+/// [`LineParser`] and accounted for here, what they add up to decided by
+/// the [`Collector`].
 fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
     let mut parser = ctx
         .format
         .map(|f| LineParser::with_customs(f, ctx.years, ctx.opts.customs.clone()));
-    // Requests of an input all belong to its host: count them here and hand
-    // the series over once, not one map look-up per line.
-    let mut requests = SeriesBuilder::default();
-    let mut proxy_zoned: HashMap<Vec<u8>, SeriesBuilder> = HashMap::new();
-    let mut proxy_local: HashMap<Vec<u8>, SeriesBuilder> = HashMap::new();
+    let mut collector = Collector::new(ctx, block.index);
     let mut last_stamp: Option<Stamp> = None;
     for (n, line) in chunk::lines(block.data()).enumerate() {
         t.lines += 1;
@@ -384,140 +364,16 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
             }
             last_stamp = Some(stamp);
         }
-        let origin = Origin {
-            input: ctx.input,
-            block: block.index,
-            line: n as u32,
-        };
-        match parsed {
-            Line::Request(r) => {
-                if ctx.opts.outside(r.utc) {
-                    continue;
-                }
-                requests.add(&r);
-                if let (true, Some(f)) = (r.is_error(), ctx.format) {
-                    requests.add_detail(r.utc, &Detail::of(f, &ctx.opts.customs, line));
-                }
-            }
-            Line::System {
-                stamp,
-                host,
-                msg,
-                oom,
-                upstream,
-            } => {
-                let host = host.map(|h| String::from_utf8_lossy(h).into_owned());
-                if let Some((kind, who)) = upstream {
-                    b.add_upstream(UpstreamKey {
-                        input: ctx.input,
-                        host: host.clone().unwrap_or_else(|| ctx.host.to_string()),
-                        upstream: who,
-                        kind,
-                        stamp,
-                    });
-                }
-                if t.named_host.is_none() {
-                    if let Some(h) = &host {
-                        t.named_host = Some((block.index, n as u32, h.clone()));
-                    }
-                }
-                if let Some(m) = oom {
-                    b.push_oom(OomLine {
-                        stamp,
-                        host: host.unwrap_or_else(|| ctx.host.to_string()),
-                        kind: m.kind,
-                        pid: m.pid,
-                        process: m.process,
-                        anon_rss_kb: m.anon_rss_kb,
-                        total_vm_kb: m.total_vm_kb,
-                        cgroup: m.cgroup,
-                        memcg: m.memcg,
-                        origin,
-                    });
-                } else if let Some(found) = ctx.opts.signals.find(msg) {
-                    let process = syslog::tag_of(line, msg).map_or_else(
-                        || ctx.process.to_string(),
-                        |t| String::from_utf8_lossy(t).into_owned(),
-                    );
-                    b.add_signal(
-                        SignalKey {
-                            input: ctx.input,
-                            host: host.unwrap_or_else(|| ctx.host.to_string()),
-                            name: found.name.to_string(),
-                            process,
-                            stamp: Some(stamp),
-                            pending_block: None,
-                        },
-                        origin,
-                        printable(found.text),
-                    );
-                }
-            }
-            Line::ProxyRequest {
-                naive,
-                offset,
-                status,
-                host,
-                msg,
-                latency_ms,
-            } => {
-                let host = host.unwrap_or(ctx.host.as_bytes());
-                let r = Request {
-                    utc: naive - offset.unwrap_or(0) as i64,
-                    offset: offset.unwrap_or(0),
-                    status,
-                    latency_ms,
-                };
-                let series = match offset {
-                    Some(_) if ctx.opts.outside(r.utc) => continue,
-                    Some(_) => builder(&mut proxy_zoned, host),
-                    // Counted in local seconds; placed (and bounded by
-                    // --since/--until) once the host's zone is known.
-                    None => builder(&mut proxy_local, host),
-                };
-                series.add(&r);
-                if r.is_error() {
-                    let d = proxies::haproxy_detail(msg)
-                        .map_or_else(Detail::default, |(c, q)| Detail::new(Some(c), Some(q)));
-                    series.add_detail(r.utc, &d);
-                }
-            }
-            Line::Unplaced => t.unplaced += 1,
-            Line::App { .. } => {
-                if let Some(found) = ctx.opts.signals.find(line) {
-                    b.add_signal(
-                        SignalKey {
-                            input: ctx.input,
-                            host: ctx.host.to_string(),
-                            name: found.name.to_string(),
-                            process: ctx.process.to_string(),
-                            stamp: last_stamp,
-                            // Before the block's first stamp: the time is
-                            // the last stamp of an earlier block, found
-                            // once all blocks are in.
-                            pending_block: last_stamp.is_none().then_some(block.index),
-                        },
-                        origin,
-                        printable(found.text),
-                    );
-                }
-            }
-        }
+        collector.line(parsed, line, n as u32, last_stamp);
     }
     if let Some(s) = last_stamp {
         t.last_stamps.push((block.index, s));
     }
-    for (host, sb) in proxy_zoned {
-        b.series_mut(&String::from_utf8_lossy(&host))
-            .merge(sb.finish());
+    if t.named_host.is_none() {
+        t.named_host = collector.named_host.take();
     }
-    for (host, sb) in proxy_local {
-        let key = (ctx.input, String::from_utf8_lossy(&host).into_owned());
-        b.local_series.entry(key).or_default().merge(sb.finish());
-    }
-    if !requests.is_empty() {
-        b.series_mut(ctx.host).merge(requests.finish());
-    }
+    t.unplaced += collector.unplaced;
+    *b = collector.finish();
 }
 
 fn year_reference(modified: SystemTime) -> (i64, u32) {
@@ -545,6 +401,90 @@ impl InOrder {
             self.next += 1;
         }
     }
+}
+
+/// The blocks that hold the input's first [`SNIFF_BYTES`] (the same head
+/// whatever the block size), taken from `reader`.
+fn head(reader: &mut dyn Iterator<Item = Block>) -> Vec<Block> {
+    let mut head_blocks = Vec::new();
+    let mut head_len = 0;
+    while head_len < SNIFF_BYTES {
+        match reader.next() {
+            Some(b) => {
+                head_len += b.data().len().max(1);
+                head_blocks.push(b);
+            }
+            None => break,
+        }
+    }
+    head_blocks
+}
+
+/// The input's format: forced, remembered by the cron state, fixed by
+/// file name, or detected from the head.
+fn choose_format(
+    opts: &ScanOptions,
+    input: &Input,
+    head_blocks: &[Block],
+    years: &YearRule,
+) -> Option<Format> {
+    opts.format
+        .or_else(|| input.resume.as_ref().and_then(|r| r.format))
+        .or_else(|| format_by_name(opts, input))
+        .or_else(|| {
+            let mut head = Vec::with_capacity(SNIFF_BYTES);
+            for b in head_blocks.iter().filter(|b| !b.overlong_line) {
+                let take = (SNIFF_BYTES - head.len()).min(b.data().len());
+                head.extend_from_slice(&b.data()[..take]);
+            }
+            format::detect_with(&head, years, &opts.customs)
+        })
+}
+
+/// Parses every block on the pool, merging in file order; bytes read from
+/// disk are reported as each block is cut (the iterator runs under
+/// par_bridge's lock, one block at a time).
+fn parse_all(
+    head_blocks: Vec<Block>,
+    reader: Box<dyn Iterator<Item = Block> + Send>,
+    ctx: &BlockCtx,
+    raw: &AtomicU64,
+    progress: Option<&dyn Progress>,
+) -> (Tally, BucketSet) {
+    // Bytes read from disk are reported as each block is cut (the iterator
+    // runs under par_bridge's lock, one block at a time).
+    let reported = AtomicU64::new(0);
+    let report = || {
+        if let Some(p) = progress {
+            let now = raw.load(Ordering::Relaxed);
+            let before = reported.swap(now, Ordering::Relaxed);
+            p.advance(now.saturating_sub(before));
+        }
+    };
+    // Blocks are parsed in any order but merged in file order, so that the
+    // bounded tallies (whose merge is exact only while they fit) come out
+    // the same whatever the number of threads.
+    let merger = Mutex::new(InOrder::default());
+    head_blocks
+        .into_iter()
+        .chain(reader)
+        .inspect(|_| report())
+        .enumerate()
+        .par_bridge()
+        .for_each(|(n, block)| {
+            let part = parse_block(&block, ctx);
+            drop(block); // its buffer goes back to the reader's pool
+            merger
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(n, part);
+        });
+    let InOrder {
+        merged: (tally, buckets),
+        ..
+    } = merger.into_inner().unwrap_or_else(PoisonError::into_inner);
+    report();
+    (tally, buckets)
 }
 
 /// Reads one input: detect its format from its first 64 KiB, then parse every
@@ -577,7 +517,7 @@ pub fn scan(
     let mut reader: Box<dyn Iterator<Item = Block> + Send> = match opened.body {
         Body::Stream(r) => {
             // Each worker holds at most one block, the reader one more.
-            let pool = chunk::Pool::new(opts.block_size, rayon::current_num_threads() + 2);
+            let pool = chunk::Pool::new(opts.block_size, opts.threads + 2);
             Box::new(BlockReader::with_pool(r, pool))
         }
         Body::Mapped(map, registration) => {
@@ -589,19 +529,7 @@ pub fn scan(
             ))
         }
     };
-    // Sniff the format from the same head whatever the block size: gather
-    // blocks until there are enough bytes, then hand them on.
-    let mut head_blocks = Vec::new();
-    let mut head_len = 0;
-    while head_len < SNIFF_BYTES {
-        match reader.next() {
-            Some(b) => {
-                head_len += b.data().len().max(1);
-                head_blocks.push(b);
-            }
-            None => break,
-        }
-    }
+    let head_blocks = head(&mut reader);
     if head_blocks.is_empty() {
         if let Some(p) = progress {
             p.advance(opened.raw_read.load(Ordering::Relaxed));
@@ -611,18 +539,7 @@ pub fn scan(
             ..Scan::default()
         };
     }
-    let format = opts
-        .format
-        .or_else(|| input.resume.as_ref().and_then(|r| r.format))
-        .or_else(|| format_by_name(opts, input))
-        .or_else(|| {
-            let mut head = Vec::with_capacity(SNIFF_BYTES);
-            for b in head_blocks.iter().filter(|b| !b.overlong_line) {
-                let take = (SNIFF_BYTES - head.len()).min(b.data().len());
-                head.extend_from_slice(&b.data()[..take]);
-            }
-            format::detect_with(&head, &years, &opts.customs)
-        });
+    let format = choose_format(opts, input, &head_blocks, &years);
     let process = process_name(input);
     let ctx = BlockCtx {
         input: index,
@@ -632,40 +549,8 @@ pub fn scan(
         process: &process,
         opts,
     };
-    // Bytes read from disk are reported as each block is cut (the iterator
-    // runs under par_bridge's lock, one block at a time).
     let raw = opened.raw_read;
-    let reported = AtomicU64::new(0);
-    let report = || {
-        if let Some(p) = progress {
-            let now = raw.load(Ordering::Relaxed);
-            let before = reported.swap(now, Ordering::Relaxed);
-            p.advance(now.saturating_sub(before));
-        }
-    };
-    // Blocks are parsed in any order but merged in file order, so that the
-    // bounded tallies (whose merge is exact only while they fit) come out
-    // the same whatever the number of threads.
-    let merger = Mutex::new(InOrder::default());
-    head_blocks
-        .into_iter()
-        .chain(reader)
-        .inspect(|_| report())
-        .enumerate()
-        .par_bridge()
-        .for_each(|(n, block)| {
-            let part = parse_block(&block, &ctx);
-            drop(block); // its buffer goes back to the reader's pool
-            merger
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(n, part);
-        });
-    let InOrder {
-        merged: (tally, buckets),
-        ..
-    } = merger.into_inner().unwrap_or_else(PoisonError::into_inner);
-    report();
+    let (tally, buckets) = parse_all(head_blocks, reader, &ctx, &raw, progress);
     let mut buckets = buckets;
     buckets.resolve_signals(&tally.last_stamps);
     let mut tally = tally;

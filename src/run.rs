@@ -69,7 +69,10 @@ pub fn read_inputs(
         .num_threads(threads)
         .build_scoped(
             |worker| worker.run(),
-            |pool| pool.install(|| read_in_pool(config, inputs, errors)),
+            |pool| {
+                let workers = pool.current_num_threads();
+                pool.install(|| read_in_pool(config, inputs, errors, workers))
+            },
         )
         .map_err(|e| Error::ThreadPool {
             threads,
@@ -81,6 +84,7 @@ fn read_in_pool(
     config: &Config,
     inputs: &[Input],
     errors: Vec<source::InputError>,
+    threads: usize,
 ) -> Result<Summary> {
     config.validate()?;
     let signals = Signals::new(&config.signals).map_err(Error::Usage)?;
@@ -95,6 +99,7 @@ fn read_in_pool(
         mmap: config.mmap,
         customs: config.customs.clone().into(),
         by_name: config.by_name.clone(),
+        threads,
     };
     let progress = config.progress.as_ref().map(|h| &*h.0);
     if let Some(p) = progress {

@@ -338,6 +338,41 @@ struct Plan {
     notes: Vec<String>,
 }
 
+/// The state of the file at `input`'s path, by device and inode.
+fn known_by_inode(input: &Input, state: &State) -> Option<usize> {
+    let id = ids(&std::fs::metadata(input.path.as_ref()?).ok()?);
+    state.files.iter().position(|f| (f.dev, f.ino) == id)
+}
+
+/// Which file state `found` continues, if any (by inode while its first
+/// bytes are the same, else by content: a rotated copy), and which one
+/// has its inode.
+fn match_state(found: &Found, state: &State, used: &mut [bool]) -> (Option<usize>, Option<usize>) {
+    let by_inode = state
+        .files
+        .iter()
+        .position(|f| (f.dev, f.ino) == (found.dev, found.ino));
+    let by_content = || {
+        state
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.offset > 0 && found.starts_like(f))
+            .max_by_key(|(_, f)| (f.fp_len, f.offset))
+            .map(|(i, _)| i)
+    };
+    let known = match by_inode {
+        Some(i) if found.starts_like(&state.files[i]) => Some(i),
+        // Same inode, other first bytes: truncated and rewritten.
+        Some(i) => {
+            used[i] = true;
+            None
+        }
+        None => by_content(),
+    };
+    (by_inode, known)
+}
+
 fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
     let mut read = Vec::new();
     let mut unchanged = Vec::new();
@@ -352,13 +387,7 @@ fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
         let Some(found) = Found::of(&input) else {
             // Unreadable: the scan reports why. A file known by its inode
             // keeps its place for when it can be read again.
-            let known = input
-                .path
-                .as_ref()
-                .and_then(|p| std::fs::metadata(p).ok())
-                .map(|m| ids(&m))
-                .and_then(|id| state.files.iter().position(|f| (f.dev, f.ino) == id));
-            if let Some(i) = known.filter(|i| !used[*i]) {
+            if let Some(i) = known_by_inode(&input, state).filter(|i| !used[*i]) {
                 used[i] = true;
                 unchanged.push(state.files[i].clone());
             }
@@ -370,28 +399,7 @@ fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
             });
             continue;
         };
-        let by_inode = state
-            .files
-            .iter()
-            .position(|f| (f.dev, f.ino) == (found.dev, found.ino));
-        let by_content = || {
-            state
-                .files
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| f.offset > 0 && found.starts_like(f))
-                .max_by_key(|(_, f)| (f.fp_len, f.offset))
-                .map(|(i, _)| i)
-        };
-        let known = match by_inode {
-            Some(i) if found.starts_like(&state.files[i]) => Some(i),
-            // Same inode, other first bytes: truncated and rewritten.
-            Some(i) => {
-                used[i] = true;
-                None
-            }
-            None => by_content(),
-        };
+        let (by_inode, known) = match_state(&found, state, &mut used);
         let (skip, first_line, format) = match known {
             Some(i) => {
                 used[i] = true;
@@ -513,8 +521,69 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
         requests: fresh.buckets.requests(),
         errors: fresh.buckets.errors(),
     };
-    // The new file states, from what was read.
-    let mut files = plan.unchanged;
+    let files = file_states(&plan, &fresh);
+    let merged = state.history.clone().merge(fresh)?;
+    let keep = merged.clone();
+    let (mut analysis, kills) = run::finish_with(merged, config, Some(fresh_totals))?;
+    analysis.notes.extend(plan.notes);
+
+    let data_end = analysis
+        .inputs
+        .iter()
+        .filter_map(|i| i.last.map(|t| t.utc))
+        .chain(state.data_end)
+        .max();
+    let p = &config.params;
+    let mut seen = mark_incidents(&mut analysis, &state, data_end, p);
+
+    // Kills counted once, in the run that first read them.
+    let key = |k: &OomKill| (k.host.clone(), k.pid, k.utc);
+    analysis.totals.oom_kills = kills
+        .iter()
+        .filter(|k| !state.counted_kills.contains(&key(k)))
+        .count() as u64;
+    let mut counted = state.counted_kills.clone();
+    counted.extend(kills.iter().map(key));
+
+    // What the next run needs of all this.
+    let open_start = seen
+        .iter()
+        .filter(|s| s.open)
+        .map(|s| s.start - p.window - p.cooldown - 60)
+        .min();
+    let horizon = data_end
+        .map(|d| d - RETAIN - p.gap - p.window - p.cooldown)
+        .map(|h| open_start.map_or(h, |o| h.min(o)));
+    if let Some(h) = horizon {
+        seen.retain(|s| s.open || s.end >= h - RARE_SLACK);
+        counted.retain(|(_, _, t)| *t >= h - RARE_SLACK);
+    }
+    seen.sort();
+    let next = State {
+        schema: SCHEMA.to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        runs: state.runs + 1,
+        files,
+        history: trim(keep, horizon, p.gap + p.window),
+        horizon: horizon.max(state.horizon),
+        data_end,
+        seen,
+        counted_kills: counted,
+    };
+    Ok((
+        analysis,
+        Pending {
+            next,
+            path: path.to_path_buf(),
+            _lock: lock,
+        },
+    ))
+}
+
+/// The new file states: those with nothing new, carried over, and those
+/// read, taken up where this run stopped.
+fn file_states(plan: &Plan, fresh: &Summary) -> Vec<FileState> {
+    let mut files = plan.unchanged.clone();
     for (p, s) in plan.read.iter().zip(&fresh.inputs) {
         let Some(found) = &p.found else { continue };
         if s.open_error.is_some() {
@@ -538,18 +607,18 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
 
-    let merged = state.history.clone().merge(fresh)?;
-    let keep = merged.clone();
-    let (mut analysis, kills) = run::finish_with(merged, config, Some(fresh_totals))?;
-    analysis.notes.extend(plan.notes);
+    files
+}
 
-    let data_end = analysis
-        .inputs
-        .iter()
-        .filter_map(|i| i.last.map(|t| t.utc))
-        .chain(state.data_end)
-        .max();
-    let p = &config.params;
+/// Gives each incident its status against what earlier runs reported
+/// (leaving out those already reported over, and those judged by an
+/// earlier run at the history's edge), and the incidents to remember.
+fn mark_incidents(
+    analysis: &mut Analysis,
+    state: &State,
+    data_end: Option<i64>,
+    p: &crate::detect::Params,
+) -> Vec<Seen> {
     let mut seen = state.seen.clone();
     let mut updated = vec![false; seen.len()];
     let mut shown = Vec::new();
@@ -599,48 +668,7 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
         }
     }
 
-    // Kills counted once, in the run that first read them.
-    let key = |k: &OomKill| (k.host.clone(), k.pid, k.utc);
-    analysis.totals.oom_kills = kills
-        .iter()
-        .filter(|k| !state.counted_kills.contains(&key(k)))
-        .count() as u64;
-    let mut counted = state.counted_kills.clone();
-    counted.extend(kills.iter().map(key));
-
-    // What the next run needs of all this.
-    let open_start = seen
-        .iter()
-        .filter(|s| s.open)
-        .map(|s| s.start - p.window - p.cooldown - 60)
-        .min();
-    let horizon = data_end
-        .map(|d| d - RETAIN - p.gap - p.window - p.cooldown)
-        .map(|h| open_start.map_or(h, |o| h.min(o)));
-    if let Some(h) = horizon {
-        seen.retain(|s| s.open || s.end >= h - RARE_SLACK);
-        counted.retain(|(_, _, t)| *t >= h - RARE_SLACK);
-    }
-    seen.sort();
-    let next = State {
-        schema: SCHEMA.to_string(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        runs: state.runs + 1,
-        files,
-        history: trim(keep, horizon, p.gap + p.window),
-        horizon: horizon.max(state.horizon),
-        data_end,
-        seen,
-        counted_kills: counted,
-    };
-    Ok((
-        analysis,
-        Pending {
-            next,
-            path: path.to_path_buf(),
-            _lock: lock,
-        },
-    ))
+    seen
 }
 
 /// The part of `s` the next run needs: seconds from `horizon` on (a host's

@@ -159,237 +159,270 @@ fn at(h: i64, m: i64) -> i64 {
 
 /// Writes scenario `n` into `dir` and returns it.
 fn scenario(n: usize, dir: &Path) -> Option<Scenario> {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((n as u64 + 1) * 0x1234_5678_9ABC));
-    let quiet = |_: i64| 0.002;
-    let never = |_: i64| false;
-    let burst = |label: Label| vec![label];
-    let s = match n {
-        0 => {
-            let (a, b) = (at(1, 30), at(1, 35));
-            let mut failed = 0;
-            for h in ["web-01", "web-02", "web-03"] {
-                let p = move |t: i64| {
-                    if h == "web-02" && (a..b).contains(&t) {
-                        0.6
-                    } else {
-                        0.002
-                    }
-                };
-                failed += host_log(dir, h, &mut rng, 8.0, &p, &never, None, (a, b));
+    let rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((n as u64 + 1) * 0x1234_5678_9ABC));
+    let write = SCENARIOS.get(n)?;
+    Some(write(dir, rng))
+}
+
+/// The labelled scenarios, each writing its logs.
+const SCENARIOS: [fn(&Path, Rng) -> Scenario; 11] = [
+    scenario_0,
+    scenario_1,
+    scenario_2,
+    scenario_3,
+    scenario_4,
+    scenario_5,
+    scenario_6,
+    scenario_7,
+    scenario_8,
+    scenario_9,
+    scenario_10,
+];
+
+fn quiet(_: i64) -> f64 {
+    0.002
+}
+
+fn never(_: i64) -> bool {
+    false
+}
+
+fn burst(label: Label) -> Vec<Label> {
+    vec![label]
+}
+
+fn scenario_0(dir: &Path, mut rng: Rng) -> Scenario {
+    let (a, b) = (at(1, 30), at(1, 35));
+    let mut failed = 0;
+    for h in ["web-01", "web-02", "web-03"] {
+        let p = move |t: i64| {
+            if h == "web-02" && (a..b).contains(&t) {
+                0.6
+            } else {
+                0.002
             }
-            Scenario {
-                name: "sharp burst",
-                what: "one host of three fails 60 % of requests for 5 min",
-                labels: burst(Label {
-                    kind: "error-burst",
-                    onset: a,
-                    end: b,
-                    failed,
-                    sharp: true,
-                }),
+        };
+        failed += host_log(dir, h, &mut rng, 8.0, &p, &never, None, (a, b));
+    }
+    Scenario {
+        name: "sharp burst",
+        what: "one host of three fails 60 % of requests for 5 min",
+        labels: burst(Label {
+            kind: "error-burst",
+            onset: a,
+            end: b,
+            failed,
+            sharp: true,
+        }),
+    }
+}
+
+fn scenario_1(dir: &Path, mut rng: Rng) -> Scenario {
+    let (a, b) = (at(1, 0), at(1, 40));
+    let mut failed = 0;
+    for h in ["web-01", "web-02"] {
+        // 0 → 30 % over 20 minutes, then back down.
+        let p = move |t: i64| {
+            if !(a..b).contains(&t) {
+                return 0.002;
             }
+            let x = (t - a) as f64 / (b - a) as f64;
+            0.002 + 0.3 * (1.0 - (2.0 * x - 1.0).abs())
+        };
+        failed += host_log(dir, h, &mut rng, 8.0, &p, &never, None, (a, b));
+    }
+    Scenario {
+        name: "slow burn",
+        what: "both hosts' 5xx share climbs from 0 to 30 % over 20 min and back",
+        labels: burst(Label {
+            kind: "error-burst",
+            onset: a,
+            end: b,
+            failed,
+            sharp: false,
+        }),
+    }
+}
+
+fn scenario_2(dir: &Path, mut rng: Rng) -> Scenario {
+    let (a, b) = (at(1, 0), at(1, 15));
+    let p = move |t: i64| {
+        if (a..b).contains(&t) && (t - a) % 180 < 45 {
+            0.5
+        } else {
+            0.002
         }
-        1 => {
-            let (a, b) = (at(1, 0), at(1, 40));
-            let mut failed = 0;
-            for h in ["web-01", "web-02"] {
-                // 0 → 30 % over 20 minutes, then back down.
-                let p = move |t: i64| {
-                    if !(a..b).contains(&t) {
-                        return 0.002;
-                    }
-                    let x = (t - a) as f64 / (b - a) as f64;
-                    0.002 + 0.3 * (1.0 - (2.0 * x - 1.0).abs())
-                };
-                failed += host_log(dir, h, &mut rng, 8.0, &p, &never, None, (a, b));
-            }
-            Scenario {
-                name: "slow burn",
-                what: "both hosts' 5xx share climbs from 0 to 30 % over 20 min and back",
-                labels: burst(Label {
-                    kind: "error-burst",
-                    onset: a,
-                    end: b,
-                    failed,
-                    sharp: false,
-                }),
-            }
-        }
-        2 => {
-            let (a, b) = (at(1, 0), at(1, 15));
-            let p = move |t: i64| {
-                if (a..b).contains(&t) && (t - a) % 180 < 45 {
-                    0.5
-                } else {
-                    0.002
-                }
-            };
-            let failed = host_log(dir, "web-01", &mut rng, 8.0, &p, &never, None, (a, b));
-            host_log(dir, "web-02", &mut rng, 8.0, &quiet, &never, None, (a, b));
-            Scenario {
-                name: "flapping",
-                what: "45 s of 50 % failures every 3 min for 15 min on one host",
-                labels: burst(Label {
-                    kind: "error-burst",
-                    onset: a,
-                    end: b,
-                    failed,
-                    sharp: true,
-                }),
-            }
-        }
-        3 => {
-            let (a, b) = (at(2, 0), at(2, 10));
-            let mut failed = 0;
-            for h in ["web-01", "web-02", "web-03", "web-04"] {
-                let p = move |t: i64| {
-                    if h == "web-04" && (a..b).contains(&t) {
-                        1.0
-                    } else {
-                        0.002
-                    }
-                };
-                failed += host_log(dir, h, &mut rng, 6.0, &p, &never, None, (a, b));
-            }
-            Scenario {
-                name: "dead backend",
-                what: "one backend of four answers every request with a 5xx for 10 min",
-                labels: burst(Label {
-                    kind: "error-burst",
-                    onset: a,
-                    end: b,
-                    failed,
-                    sharp: true,
-                }),
-            }
-        }
-        4 => {
-            let (a, b) = (at(1, 20), at(1, 35));
-            host_log(
-                dir,
-                "web-01",
-                &mut rng,
-                6.0,
-                &quiet,
-                &move |t| (a..b).contains(&t),
-                None,
-                (a, b),
-            );
-            host_log(dir, "web-02", &mut rng, 6.0, &quiet, &never, None, (a, b));
-            Scenario {
-                name: "traffic gap",
-                what: "one host of two logs nothing for 15 min",
-                labels: vec![Label {
-                    kind: "traffic-gap",
-                    onset: a,
-                    end: b,
-                    failed: 0,
-                    sharp: false,
-                }],
-            }
-        }
-        5 => {
-            let k = at(2, 10) + 13;
-            host_log(dir, "web-01", &mut rng, 6.0, &quiet, &never, None, (k, k));
-            kern_log(dir, "web-01", &[(k, 4242, "python3", 3_500_000)]);
-            Scenario {
-                name: "OOM only",
-                what: "a worker is OOM-killed and restarted without a failed request",
-                labels: vec![Label {
-                    kind: "oom",
-                    onset: k,
-                    end: k,
-                    failed: 0,
-                    sharp: false,
-                }],
-            }
-        }
-        6 => {
-            for h in ["web-01", "web-02"] {
-                host_log(dir, h, &mut rng, 8.0, &|_| 0.06, &never, None, (0, 0));
-            }
-            Scenario {
-                name: "noisy baseline",
-                what: "a service that always fails 6 % of requests; nothing happens",
-                labels: Vec::new(),
-            }
-        }
-        7 => {
-            // Overdispersed noise: the share wanders between 2 and 8 % with
-            // a 20-minute period, nothing happens.
-            let p = |t: i64| 0.05 + 0.03 * ((t - T0) as f64 / 1200.0 * std::f64::consts::TAU).sin();
-            for h in ["web-01", "web-02"] {
-                host_log(dir, h, &mut rng, 8.0, &p, &never, None, (0, 0));
-            }
-            Scenario {
-                name: "wavy noise",
-                what: "a 5xx share that wanders between 2 and 8 % every 20 min; nothing happens",
-                labels: Vec::new(),
-            }
-        }
-        8 => {
-            let (a, b) = (at(1, 58), at(2, 6));
-            let p = move |t: i64| if (a..b).contains(&t) { 0.4 } else { 0.002 };
-            let failed = host_log(
-                dir,
-                "web-01",
-                &mut rng,
-                8.0,
-                &p,
-                &never,
-                Some(at(2, 0)),
-                (a, b),
-            );
-            Scenario {
-                name: "across rotation",
-                what: "a burst that starts in access.log.1 and ends in access.log",
-                labels: burst(Label {
-                    kind: "error-burst",
-                    onset: a,
-                    end: b,
-                    failed,
-                    sharp: true,
-                }),
-            }
-        }
-        9 => {
-            // A low-rate service that never fails, then does.
-            let (a, b) = (at(2, 30), at(2, 33));
-            let p = move |t: i64| if (a..b).contains(&t) { 0.25 } else { 0.0 };
-            let failed = host_log(dir, "api-01", &mut rng, 0.5, &p, &never, None, (a, b));
-            Scenario {
-                name: "quiet service",
-                what: "0.5 requests a second, no 5xx ever, then 25 % for 3 min",
-                labels: burst(Label {
-                    kind: "error-burst",
-                    onset: a,
-                    end: b,
-                    failed,
-                    sharp: true,
-                }),
-            }
-        }
-        10 => {
-            // A clean service starts failing a small share: under the
-            // fixed 5 %, far above its own normal of zero.
-            let (a, b) = (at(2, 0), at(2, 10));
-            let p = move |t: i64| if (a..b).contains(&t) { 0.03 } else { 0.0 };
-            let failed = host_log(dir, "web-01", &mut rng, 8.0, &p, &never, None, (a, b));
-            Scenario {
-                name: "low-share burst",
-                what: "a service with no 5xx starts failing 3 % of requests for 10 min",
-                labels: burst(Label {
-                    kind: "error-burst",
-                    onset: a,
-                    end: b,
-                    failed,
-                    sharp: true,
-                }),
-            }
-        }
-        _ => return None,
     };
-    Some(s)
+    let failed = host_log(dir, "web-01", &mut rng, 8.0, &p, &never, None, (a, b));
+    host_log(dir, "web-02", &mut rng, 8.0, &quiet, &never, None, (a, b));
+    Scenario {
+        name: "flapping",
+        what: "45 s of 50 % failures every 3 min for 15 min on one host",
+        labels: burst(Label {
+            kind: "error-burst",
+            onset: a,
+            end: b,
+            failed,
+            sharp: true,
+        }),
+    }
+}
+
+fn scenario_3(dir: &Path, mut rng: Rng) -> Scenario {
+    let (a, b) = (at(2, 0), at(2, 10));
+    let mut failed = 0;
+    for h in ["web-01", "web-02", "web-03", "web-04"] {
+        let p = move |t: i64| {
+            if h == "web-04" && (a..b).contains(&t) {
+                1.0
+            } else {
+                0.002
+            }
+        };
+        failed += host_log(dir, h, &mut rng, 6.0, &p, &never, None, (a, b));
+    }
+    Scenario {
+        name: "dead backend",
+        what: "one backend of four answers every request with a 5xx for 10 min",
+        labels: burst(Label {
+            kind: "error-burst",
+            onset: a,
+            end: b,
+            failed,
+            sharp: true,
+        }),
+    }
+}
+
+fn scenario_4(dir: &Path, mut rng: Rng) -> Scenario {
+    let (a, b) = (at(1, 20), at(1, 35));
+    host_log(
+        dir,
+        "web-01",
+        &mut rng,
+        6.0,
+        &quiet,
+        &move |t| (a..b).contains(&t),
+        None,
+        (a, b),
+    );
+    host_log(dir, "web-02", &mut rng, 6.0, &quiet, &never, None, (a, b));
+    Scenario {
+        name: "traffic gap",
+        what: "one host of two logs nothing for 15 min",
+        labels: vec![Label {
+            kind: "traffic-gap",
+            onset: a,
+            end: b,
+            failed: 0,
+            sharp: false,
+        }],
+    }
+}
+
+fn scenario_5(dir: &Path, mut rng: Rng) -> Scenario {
+    let k = at(2, 10) + 13;
+    host_log(dir, "web-01", &mut rng, 6.0, &quiet, &never, None, (k, k));
+    kern_log(dir, "web-01", &[(k, 4242, "python3", 3_500_000)]);
+    Scenario {
+        name: "OOM only",
+        what: "a worker is OOM-killed and restarted without a failed request",
+        labels: vec![Label {
+            kind: "oom",
+            onset: k,
+            end: k,
+            failed: 0,
+            sharp: false,
+        }],
+    }
+}
+
+fn scenario_6(dir: &Path, mut rng: Rng) -> Scenario {
+    for h in ["web-01", "web-02"] {
+        host_log(dir, h, &mut rng, 8.0, &|_| 0.06, &never, None, (0, 0));
+    }
+    Scenario {
+        name: "noisy baseline",
+        what: "a service that always fails 6 % of requests; nothing happens",
+        labels: Vec::new(),
+    }
+}
+
+fn scenario_7(dir: &Path, mut rng: Rng) -> Scenario {
+    // Overdispersed noise: the share wanders between 2 and 8 % with
+    // a 20-minute period, nothing happens.
+    let p = |t: i64| 0.05 + 0.03 * ((t - T0) as f64 / 1200.0 * std::f64::consts::TAU).sin();
+    for h in ["web-01", "web-02"] {
+        host_log(dir, h, &mut rng, 8.0, &p, &never, None, (0, 0));
+    }
+    Scenario {
+        name: "wavy noise",
+        what: "a 5xx share that wanders between 2 and 8 % every 20 min; nothing happens",
+        labels: Vec::new(),
+    }
+}
+
+fn scenario_8(dir: &Path, mut rng: Rng) -> Scenario {
+    let (a, b) = (at(1, 58), at(2, 6));
+    let p = move |t: i64| if (a..b).contains(&t) { 0.4 } else { 0.002 };
+    let failed = host_log(
+        dir,
+        "web-01",
+        &mut rng,
+        8.0,
+        &p,
+        &never,
+        Some(at(2, 0)),
+        (a, b),
+    );
+    Scenario {
+        name: "across rotation",
+        what: "a burst that starts in access.log.1 and ends in access.log",
+        labels: burst(Label {
+            kind: "error-burst",
+            onset: a,
+            end: b,
+            failed,
+            sharp: true,
+        }),
+    }
+}
+
+fn scenario_9(dir: &Path, mut rng: Rng) -> Scenario {
+    // A low-rate service that never fails, then does.
+    let (a, b) = (at(2, 30), at(2, 33));
+    let p = move |t: i64| if (a..b).contains(&t) { 0.25 } else { 0.0 };
+    let failed = host_log(dir, "api-01", &mut rng, 0.5, &p, &never, None, (a, b));
+    Scenario {
+        name: "quiet service",
+        what: "0.5 requests a second, no 5xx ever, then 25 % for 3 min",
+        labels: burst(Label {
+            kind: "error-burst",
+            onset: a,
+            end: b,
+            failed,
+            sharp: true,
+        }),
+    }
+}
+
+fn scenario_10(dir: &Path, mut rng: Rng) -> Scenario {
+    // A clean service starts failing a small share: under the
+    // fixed 5 %, far above its own normal of zero.
+    let (a, b) = (at(2, 0), at(2, 10));
+    let p = move |t: i64| if (a..b).contains(&t) { 0.03 } else { 0.0 };
+    let failed = host_log(dir, "web-01", &mut rng, 8.0, &p, &never, None, (a, b));
+    Scenario {
+        name: "low-share burst",
+        what: "a service with no 5xx starts failing 3 % of requests for 10 min",
+        labels: burst(Label {
+            kind: "error-burst",
+            onset: a,
+            end: b,
+            failed,
+            sharp: true,
+        }),
+    }
 }
 
 /// The detector's result on one scenario, matched to its labels.

@@ -1,0 +1,240 @@
+//! The collector: what a block's parsed lines add up to. Parsers say what
+//! a line is ([`Line`]); the collector alone decides what is counted —
+//! requests into the input host's series (or the host a proxy line
+//! names, in UTC or in local seconds), OOM-killer lines, upstream failures
+//! and signals as rare events — and hands one [`BucketSet`] back.
+
+use std::collections::HashMap;
+
+use crate::bucket::{BucketSet, SeriesBuilder, SignalKey, UpstreamKey};
+use crate::event::{OomLine, Origin, Request, Stamp};
+use crate::format::oom::OomMessage;
+use crate::format::{proxies, syslog, Detail, Format, Line, YearRule};
+use crate::pipeline::{printable, ScanOptions};
+
+/// What the lines of a block belong to.
+pub struct BlockCtx<'a> {
+    pub input: u32,
+    pub format: Option<Format>,
+    pub years: YearRule,
+    pub host: &'a str,
+    /// What application lines' signals name as their process: the file's
+    /// name without extensions and rotation suffixes.
+    pub process: &'a str,
+    pub opts: &'a ScanOptions,
+}
+
+/// One block's collection.
+pub struct Collector<'c> {
+    ctx: &'c BlockCtx<'c>,
+    block: u32,
+    /// Requests of an input all belong to its host: counted here and
+    /// handed over once, not one map look-up per line.
+    requests: SeriesBuilder,
+    proxy_zoned: HashMap<Vec<u8>, SeriesBuilder>,
+    proxy_local: HashMap<Vec<u8>, SeriesBuilder>,
+    buckets: BucketSet,
+    /// The first host a system line named: (block, line, host).
+    pub named_host: Option<(u32, u32, String)>,
+    /// Lines with no instant to place them at.
+    pub unplaced: u64,
+}
+
+/// The series builder of a host named by a line, without allocating for
+/// the host once it is known.
+fn builder<'m>(map: &'m mut HashMap<Vec<u8>, SeriesBuilder>, host: &[u8]) -> &'m mut SeriesBuilder {
+    if !map.contains_key(host) {
+        map.insert(host.to_vec(), SeriesBuilder::default());
+    }
+    map.get_mut(host).expect("just inserted")
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+impl<'c> Collector<'c> {
+    pub fn new(ctx: &'c BlockCtx<'c>, block: u32) -> Self {
+        Collector {
+            ctx,
+            block,
+            requests: SeriesBuilder::default(),
+            proxy_zoned: HashMap::new(),
+            proxy_local: HashMap::new(),
+            buckets: BucketSet::default(),
+            named_host: None,
+            unplaced: 0,
+        }
+    }
+
+    /// Takes line `n` of the block, `line`, parsed as `parsed`;
+    /// `last_stamp` is the last stamp seen in the block up to it.
+    pub fn line(&mut self, parsed: Line, line: &[u8], n: u32, last_stamp: Option<Stamp>) {
+        let origin = Origin {
+            input: self.ctx.input,
+            block: self.block,
+            line: n,
+        };
+        match parsed {
+            Line::Request(r) => self.request(&r, line),
+            Line::System {
+                stamp,
+                host,
+                msg,
+                oom,
+                upstream,
+            } => {
+                let host = host.map(lossy);
+                if self.named_host.is_none() {
+                    if let Some(h) = &host {
+                        self.named_host = Some((self.block, n, h.clone()));
+                    }
+                }
+                let host = host.unwrap_or_else(|| self.ctx.host.to_string());
+                self.system(stamp, host, line, msg, oom, upstream, origin);
+            }
+            Line::ProxyRequest {
+                naive,
+                offset,
+                status,
+                host,
+                msg,
+                latency_ms,
+            } => {
+                let r = Request {
+                    utc: naive - offset.unwrap_or(0) as i64,
+                    offset: offset.unwrap_or(0),
+                    status,
+                    latency_ms,
+                };
+                self.proxy(&r, offset.is_some(), host, msg);
+            }
+            Line::Unplaced => self.unplaced += 1,
+            Line::App { .. } => self.app(line, last_stamp, origin),
+        }
+    }
+
+    /// A request of the input's host.
+    fn request(&mut self, r: &Request, line: &[u8]) {
+        let opts = self.ctx.opts;
+        if opts.outside(r.utc) {
+            return;
+        }
+        self.requests.add(r);
+        if let (true, Some(f)) = (r.is_error(), self.ctx.format) {
+            self.requests
+                .add_detail(r.utc, &Detail::of(f, &opts.customs, line));
+        }
+    }
+
+    /// A system line: an upstream failure, an OOM-killer line or a signal.
+    #[allow(clippy::too_many_arguments)]
+    fn system(
+        &mut self,
+        stamp: Stamp,
+        host: String,
+        line: &[u8],
+        msg: &[u8],
+        oom: Option<OomMessage>,
+        upstream: Option<(crate::format::nginx_error::UpstreamKind, String)>,
+        origin: Origin,
+    ) {
+        if let Some((kind, who)) = upstream {
+            self.buckets.add_upstream(UpstreamKey {
+                input: self.ctx.input,
+                host: host.clone(),
+                upstream: who,
+                kind,
+                stamp,
+            });
+        }
+        if let Some(m) = oom {
+            self.buckets.push_oom(OomLine {
+                stamp,
+                host,
+                kind: m.kind,
+                pid: m.pid,
+                process: m.process,
+                anon_rss_kb: m.anon_rss_kb,
+                total_vm_kb: m.total_vm_kb,
+                cgroup: m.cgroup,
+                memcg: m.memcg,
+                origin,
+            });
+        } else if let Some(found) = self.ctx.opts.signals.find(msg) {
+            let process =
+                syslog::tag_of(line, msg).map_or_else(|| self.ctx.process.to_string(), lossy);
+            self.buckets.add_signal(
+                SignalKey {
+                    input: self.ctx.input,
+                    host,
+                    name: found.name.to_string(),
+                    process,
+                    stamp: Some(stamp),
+                    pending_block: None,
+                },
+                origin,
+                printable(found.text),
+            );
+        }
+    }
+
+    /// A proxy's request, of the host its framing names (else the
+    /// input's); `zoned` when its time is UTC, else it is counted in local
+    /// seconds and placed (and bounded by `--since`/`--until`) once the
+    /// host's zone is known.
+    fn proxy(&mut self, r: &Request, zoned: bool, host: Option<&[u8]>, msg: &[u8]) {
+        let host = host.unwrap_or(self.ctx.host.as_bytes());
+        let series = if zoned {
+            if self.ctx.opts.outside(r.utc) {
+                return;
+            }
+            builder(&mut self.proxy_zoned, host)
+        } else {
+            builder(&mut self.proxy_local, host)
+        };
+        series.add(r);
+        if r.is_error() {
+            let d = proxies::haproxy_detail(msg)
+                .map_or_else(Detail::default, |(c, q)| Detail::new(Some(c), Some(q)));
+            series.add_detail(r.utc, &d);
+        }
+    }
+
+    /// An application line: a signal, if it holds one, at the last stamp
+    /// before it (or, before the block's first stamp, at the last stamp
+    /// of an earlier block, found once all blocks are in).
+    fn app(&mut self, line: &[u8], last_stamp: Option<Stamp>, origin: Origin) {
+        if let Some(found) = self.ctx.opts.signals.find(line) {
+            self.buckets.add_signal(
+                SignalKey {
+                    input: self.ctx.input,
+                    host: self.ctx.host.to_string(),
+                    name: found.name.to_string(),
+                    process: self.ctx.process.to_string(),
+                    stamp: last_stamp,
+                    pending_block: last_stamp.is_none().then_some(self.block),
+                },
+                origin,
+                printable(found.text),
+            );
+        }
+    }
+
+    /// The block's buckets.
+    pub fn finish(self) -> BucketSet {
+        let mut b = self.buckets;
+        for (host, sb) in self.proxy_zoned {
+            b.series_mut(&String::from_utf8_lossy(&host))
+                .merge(sb.finish());
+        }
+        for (host, sb) in self.proxy_local {
+            let key = (self.ctx.input, lossy(&host));
+            b.local_series.entry(key).or_default().merge(sb.finish());
+        }
+        if !self.requests.is_empty() {
+            b.series_mut(self.ctx.host).merge(self.requests.finish());
+        }
+        b
+    }
+}
