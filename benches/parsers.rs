@@ -51,7 +51,7 @@ fn parsers(c: &mut Criterion) {
     g.bench_function("syslog::parse_frame", |b| {
         b.iter(|| syslog::parse_frame(black_box(KERN_NOISE), &YEARS))
     });
-    let mut p = LineParser::new(Format::System(syslog::Flavor::Rfc3164), YEARS);
+    let mut p = LineParser::new(Format::Syslog, YEARS);
     g.bench_function("syslog line, not an OOM", |b| {
         b.iter(|| p.parse(black_box(KERN_NOISE)).is_some())
     });

@@ -6,7 +6,7 @@ use clap::{Parser, ValueEnum};
 use logburst::chunk::DEFAULT_BLOCK_SIZE;
 use logburst::config::Config;
 use logburst::detect::{Detector, Params};
-use logburst::format::{access, nginx, signals, Format, FORMAT_NAMES};
+use logburst::format::{nginx, signals, Format};
 use logburst::report::Output;
 use logburst::slo::{self, BurnWindow, Slo};
 use logburst::source::{InputSpec, MapPolicy};
@@ -83,8 +83,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub html: Option<std::path::PathBuf>,
 
-    /// Force a log format instead of detecting it per input
-    /// (combined, common, main, combined-extra, syslog, journal, syslog-rfc3339, rfc5424, dmesg, json).
+    /// Force a log format instead of detecting it per input (the names
+    /// are listed below, from the format registry).
     #[arg(long, value_name = "NAME", value_parser = parse_format)]
     pub log_format: Option<Format>,
 
@@ -229,7 +229,7 @@ struct NginxFormats {
 
 fn parse_format(s: &str) -> Result<Format, String> {
     Format::from_name(s).ok_or_else(|| {
-        let names: Vec<&str> = FORMAT_NAMES.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
         format!("unknown log format '{s}'; known: {}", names.join(", "))
     })
 }
@@ -312,7 +312,7 @@ impl Args {
                 };
                 let format = match out.customs.iter().rposition(|f| &f.name == name) {
                     Some(i) => Format::Custom(i as u16),
-                    None if name == "combined" => Format::Access(access::Flavor::Combined),
+                    None if name == "combined" => Format::Combined,
                     None => {
                         out.warnings.push(format!(
                             "{}: access_log {log} uses log_format {name}, which is not readable here; the file's format will be detected",
@@ -421,5 +421,21 @@ impl Args {
             },
             nginx.warnings,
         ))
+    }
+}
+
+impl Args {
+    /// Parses the command line, with `--log-format`'s long help taken
+    /// from the format registry.
+    pub fn parse_with_formats(argv: Vec<std::ffi::OsString>) -> Args {
+        use clap::{CommandFactory, FromArgMatches};
+        let cmd = Args::command().mut_arg("log_format", |a| {
+            a.long_help(format!(
+                "Force a log format instead of detecting it per input:{}",
+                Format::help()
+            ))
+        });
+        let matches = cmd.get_matches_from(argv);
+        Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
     }
 }

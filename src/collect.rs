@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use crate::bucket::{BucketSet, SeriesBuilder, SignalKey, UpstreamKey};
 use crate::event::{OomLine, Origin, Request, Stamp};
 use crate::format::oom::OomMessage;
-use crate::format::{proxies, syslog, Detail, Format, Line, YearRule};
+use crate::format::{proxies, syslog, Detail, Format, Line, Seed, YearRule};
 use crate::pipeline::{printable, ScanOptions};
 
 /// What the lines of a block belong to.
@@ -22,6 +22,8 @@ pub struct BlockCtx<'a> {
     /// name without extensions and rotation suffixes.
     pub process: &'a str,
     pub opts: &'a ScanOptions,
+    /// What the format took from the input's head (W3C's layout).
+    pub seed: Option<Seed>,
 }
 
 /// One block's collection.
@@ -110,6 +112,7 @@ impl<'c> Collector<'c> {
                 self.proxy(&r, offset.is_some(), host, msg);
             }
             Line::Unplaced => self.unplaced += 1,
+            Line::Meta => {}
             Line::App { .. } => self.app(line, last_stamp, origin),
         }
     }
@@ -122,8 +125,10 @@ impl<'c> Collector<'c> {
         }
         self.requests.add(r);
         if let (true, Some(f)) = (r.is_error(), self.ctx.format) {
-            self.requests
-                .add_detail(r.utc, &Detail::of(f, &opts.customs, line));
+            self.requests.add_detail(
+                r.utc,
+                &Detail::of(f, &opts.customs, self.ctx.seed.as_ref(), line),
+            );
         }
     }
 

@@ -8,8 +8,6 @@ mod cli;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use logburst::report::{self, Output};
 use logburst::summary::Summary;
 
@@ -20,7 +18,7 @@ fn main() -> ExitCode {
     if argv.get(1).is_some_and(|a| a == "merge") {
         argv[1] = "--merge".into();
     }
-    let args = cli::Args::parse_from(argv);
+    let args = cli::Args::parse_with_formats(argv);
     #[cfg(unix)]
     if args.mmap != cli::MmapArg::Never {
         bus_error::catch();

@@ -18,8 +18,9 @@ use crate::bucket::{BucketSet, SeriesBuilder};
 use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::collect::{BlockCtx, Collector};
 use crate::event::{Origin, Request, Stamp};
+use crate::format::registry::Blocks;
 use crate::format::signals::Signals;
-use crate::format::{self, access, json, proxies, Customs, Detail, Format, LineParser, YearRule};
+use crate::format::{self, access, Customs, Detail, Format, LineParser, Seed, YearRule};
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input, MapPolicy};
 use crate::time::ClfCache;
@@ -215,22 +216,18 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
         });
     }
     match ctx.format {
-        Some(Format::Access(_)) => access_lines(block, ctx, &mut t, &mut b, Clf),
-        Some(Format::Json) => {
-            access_lines(block, ctx, &mut t, &mut b, by_line(|l, _| json::parse(l)))
-        }
-        Some(Format::Envoy) => access_lines(
-            block,
-            ctx,
-            &mut t,
-            &mut b,
-            by_line(|l, _| proxies::envoy(l)),
-        ),
         Some(Format::Custom(i)) => match ctx.opts.customs.get(i as usize) {
             Some(f) => access_lines(block, ctx, &mut t, &mut b, by_line(|l, c| f.parse(l, c))),
             None => other_lines(block, ctx, &mut t, &mut b),
         },
-        _ => other_lines(block, ctx, &mut t, &mut b),
+        Some(f) => match f.spec().map(|s| s.blocks) {
+            Some(Blocks::Clf) => access_lines(block, ctx, &mut t, &mut b, Clf),
+            Some(Blocks::Requests(parse)) => {
+                access_lines(block, ctx, &mut t, &mut b, by_line(parse))
+            }
+            Some(Blocks::Lines) | None => other_lines(block, ctx, &mut t, &mut b),
+        },
+        None => other_lines(block, ctx, &mut t, &mut b),
     }
     t.blocks.push((block.index, t.lines));
     t.read_error = block.error.clone();
@@ -323,7 +320,10 @@ fn access_lines(
         }
         requests.add(&r);
         if let (true, Some(f)) = (r.is_error(), ctx.format) {
-            requests.add_detail(r.utc, &Detail::of(f, &ctx.opts.customs, line));
+            requests.add_detail(
+                r.utc,
+                &Detail::of(f, &ctx.opts.customs, ctx.seed.as_ref(), line),
+            );
         }
     });
     t.lines += n as u64;
@@ -342,9 +342,9 @@ fn access_lines(
 /// [`LineParser`] and accounted for here, what they add up to decided by
 /// the [`Collector`].
 fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
-    let mut parser = ctx
-        .format
-        .map(|f| LineParser::with_customs(f, ctx.years, ctx.opts.customs.clone()));
+    let mut parser = ctx.format.map(|f| {
+        LineParser::with_customs(f, ctx.years, ctx.opts.customs.clone()).seeded(ctx.seed.clone())
+    });
     let mut collector = Collector::new(ctx, block.index);
     let mut last_stamp: Option<Stamp> = None;
     for (n, line) in chunk::lines(block.data()).enumerate() {
@@ -420,25 +420,28 @@ fn head(reader: &mut dyn Iterator<Item = Block>) -> Vec<Block> {
     head_blocks
 }
 
-/// The input's format: forced, remembered by the cron state, fixed by
-/// file name, or detected from the head.
+/// The input's format — forced, remembered by the cron state, fixed by
+/// file name, or detected from the head — and what it needs from the head.
 fn choose_format(
     opts: &ScanOptions,
     input: &Input,
     head_blocks: &[Block],
     years: &YearRule,
-) -> Option<Format> {
-    opts.format
+) -> (Option<Format>, Option<Seed>) {
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    for b in head_blocks.iter().filter(|b| !b.overlong_line) {
+        let take = (SNIFF_BYTES - head.len()).min(b.data().len());
+        head.extend_from_slice(&b.data()[..take]);
+    }
+    let format = opts
+        .format
         .or_else(|| input.resume.as_ref().and_then(|r| r.format))
         .or_else(|| format_by_name(opts, input))
-        .or_else(|| {
-            let mut head = Vec::with_capacity(SNIFF_BYTES);
-            for b in head_blocks.iter().filter(|b| !b.overlong_line) {
-                let take = (SNIFF_BYTES - head.len()).min(b.data().len());
-                head.extend_from_slice(&b.data()[..take]);
-            }
-            format::detect_with(&head, years, &opts.customs)
-        })
+        .or_else(|| format::detect_with(&head, years, &opts.customs));
+    let seed = format
+        .and_then(|f| f.spec()?.seed)
+        .and_then(|seed| seed(&head));
+    (format, seed)
 }
 
 /// Parses every block on the pool, merging in file order; bytes read from
@@ -539,7 +542,7 @@ pub fn scan(
             ..Scan::default()
         };
     }
-    let format = choose_format(opts, input, &head_blocks, &years);
+    let (format, seed) = choose_format(opts, input, &head_blocks, &years);
     let process = process_name(input);
     let ctx = BlockCtx {
         input: index,
@@ -548,6 +551,7 @@ pub fn scan(
         host: &input.host,
         process: &process,
         opts,
+        seed,
     };
     let raw = opened.raw_read;
     let (tally, buckets) = parse_all(head_blocks, reader, &ctx, &raw, progress);

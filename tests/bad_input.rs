@@ -102,7 +102,7 @@ fn bad_usage_exits_2_with_a_message() {
         (vec!["--window", "0", "x"], "must be positive"),
         (
             vec!["--log-format", "bogus", "x"],
-            "known: combined, common",
+            "known: common, combined",
         ),
         (vec!["--tz", "Mars/Base", "x"], "unknown time zone"),
         (vec!["--since", "yesterday", "x"], "invalid time"),

@@ -380,3 +380,20 @@ fn clients_and_paths_of_every_access_format() {
         assert_eq!(i["top_paths"], serde_json::json!([]));
     }
 }
+
+#[test]
+fn iis_w3c_log_read_by_its_fields_header() {
+    // Written from IIS 10's default W3C field set: two header blocks (the
+    // server restarted), UTC times, substatus and win32 status after the
+    // status, time-taken in milliseconds.
+    let j = json_of(&["web-01=fixtures/formats/iis-w3c.log"]);
+    accounting(&j, "w3c", 15, 0);
+    assert_eq!(j["totals"]["requests"], 7);
+    assert_eq!(j["totals"]["errors"], 3);
+    let i = &j["inputs"][0];
+    assert_eq!(i["first"], "2023-02-02T04:00:01+00:00");
+    assert_eq!(i["last"], "2023-02-02T04:10:00+00:00");
+    // Forced by name (and its alias) it reads the same.
+    let forced = json_of(&["--log-format", "iis", "web-01=fixtures/formats/iis-w3c.log"]);
+    assert_eq!(forced["totals"], j["totals"]);
+}

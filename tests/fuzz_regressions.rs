@@ -109,3 +109,12 @@ fn summary() {
     assert!(replay("summary", checks::summary) > 0);
     fixtures().iter().for_each(|d| checks::summary(d));
 }
+
+#[test]
+fn w3c() {
+    replay("w3c", checks::w3c);
+    fixtures().iter().for_each(|d| checks::w3c(d));
+    checks::w3c(
+        b"#Fields: date time sc-status\n2023-02-02 04:00:01 502\n#Fields: time\n04:00:01\n",
+    );
+}

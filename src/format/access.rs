@@ -315,6 +315,81 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[s..e.max(s)]
 }
 
+/// The CLF family in the registry: one parser, four members named by
+/// what follows the byte count.
+mod specs {
+    use super::super::registry::{Blocks, Format, Seed, SniffCtx, Sniffed, Spec};
+    use super::super::{Detail, Line, LineParser};
+    use super::{detail, flavor_of, parse_line, parse_request, Flavor};
+
+    fn parse<'a>(p: &mut LineParser, line: &'a [u8]) -> Option<Line<'a>> {
+        parse_request(line, &mut p.clf).map(Line::Request)
+    }
+
+    fn details<'a>(_: Option<&Seed>, line: &'a [u8]) -> Detail<'a> {
+        detail(line).map_or_else(Detail::default, |(c, r)| Detail::new(Some(c), Some(r)))
+    }
+
+    fn sniff(ctx: &mut SniffCtx, line: &[u8]) -> Sniffed {
+        match parse_line(line) {
+            Some(a) if ctx.clf.parse(a.time).is_some() => Sniffed::Is(match flavor_of(a.tail) {
+                Flavor::Common => Format::Common,
+                Flavor::Combined => Format::Combined,
+                Flavor::Main => Format::Main,
+                Flavor::CombinedExtra => Format::CombinedExtra,
+            }),
+            _ => Sniffed::Pass,
+        }
+    }
+
+    const fn member(
+        name: &'static str,
+        aliases: &'static [&'static str],
+        about: &'static str,
+        sniffs: bool,
+    ) -> Spec {
+        Spec {
+            name,
+            aliases,
+            about,
+            requests: true,
+            blocks: Blocks::Clf,
+            parse,
+            detail: details,
+            sniff: if sniffs { Some((50, sniff)) } else { None },
+            lenient: None,
+            seed: None,
+        }
+    }
+
+    pub static COMMON: Spec = member(
+        "common",
+        &["clf"],
+        "Common Log Format (CLF) access log",
+        true,
+    );
+    pub static COMBINED: Spec = member(
+        "combined",
+        &["nginx", "apache"],
+        "nginx/Apache combined access log",
+        false,
+    );
+    pub static MAIN: Spec = member(
+        "main",
+        &[],
+        "nginx 'main': combined + \"$http_x_forwarded_for\"",
+        false,
+    );
+    pub static COMBINED_EXTRA: Spec = member(
+        "combined-extra",
+        &[],
+        "combined followed by extra fields (request time, upstream…)",
+        false,
+    );
+}
+
+pub use specs::{COMBINED, COMBINED_EXTRA, COMMON, MAIN};
+
 #[cfg(test)]
 mod tests {
     use super::*;

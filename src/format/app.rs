@@ -89,6 +89,25 @@ pub fn has_stamp(line: &[u8]) -> bool {
     parse(line).stamp.is_some()
 }
 
+/// Application logs in the registry: never detected from a line alone,
+/// only when no other family fits (see `lenient`).
+pub static SPEC: super::registry::Spec = super::registry::Spec {
+    name: "app",
+    aliases: &[],
+    about: "application log: timestamped text or JSON lines, searched for OOM and crash signals",
+    requests: false,
+    blocks: super::registry::Blocks::Lines,
+    parse: |_, line| {
+        Some(super::Line::App {
+            stamp: parse(line).stamp,
+        })
+    },
+    detail: super::registry::no_detail,
+    sniff: None,
+    lenient: Some(has_stamp),
+    seed: None,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

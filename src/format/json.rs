@@ -326,6 +326,33 @@ pub fn time(line: &[u8]) -> Option<Option<(i64, OffsetSecs)>> {
     Some(found.time.as_ref().and_then(time_of))
 }
 
+/// JSON-lines access logs in the registry.
+pub static SPEC: super::registry::Spec = super::registry::Spec {
+    name: "json",
+    aliases: &[],
+    about: "JSON lines access log: nginx escape=json, Caddy, Traefik, Envoy…",
+    requests: true,
+    blocks: super::registry::Blocks::Requests(|l, _| parse(l)),
+    parse: |_, l| parse(l).map(super::Line::Request),
+    detail: |_, l| {
+        let (c, p) = detail(l);
+        super::Detail::owned(c, p)
+    },
+    sniff: Some((30, sniff)),
+    lenient: None,
+    seed: None,
+};
+
+/// A line opening with `{` is JSON's to claim: read, or nobody's.
+fn sniff(_: &mut super::registry::SniffCtx, l: &[u8]) -> super::registry::Sniffed {
+    use super::registry::{Format, Sniffed};
+    match l.first() {
+        Some(b'{') if parse(l).is_some() => Sniffed::Is(Format::Json),
+        Some(b'{') => Sniffed::NoneLater,
+        _ => Sniffed::Pass,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

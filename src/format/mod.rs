@@ -13,151 +13,24 @@ pub mod nginx;
 pub mod nginx_error;
 pub mod oom;
 pub mod proxies;
+pub mod registry;
 pub mod signals;
 pub mod syslog;
+pub mod w3c;
 
 use std::borrow::Cow;
-use std::fmt;
 use std::sync::Arc;
 
 use crate::event::{Request, Stamp};
 use crate::time::{ClfCache, OffsetSecs};
 
 pub use oom::OomMessage;
+pub use registry::{detect, detect_with, Format, Seed, SNIFF_LINES};
 pub use syslog::YearRule;
-
-/// A log format logburst reads.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-pub enum Format {
-    Access(access::Flavor),
-    System(syslog::Flavor),
-    /// JSON lines with a status and a time field (see [`json`]).
-    Json,
-    /// The nginx error log (see [`nginx_error`]).
-    NginxError,
-    /// An application log: timestamped text or JSON lines (see [`app`]).
-    App,
-    /// Envoy's default access log (see [`proxies`]).
-    Envoy,
-    /// HAProxy's HTTP log without syslog framing (see [`proxies`]).
-    Haproxy,
-    /// A custom nginx `log_format`: its index in the run's [`Customs`].
-    Custom(u16),
-}
 
 /// The custom nginx formats of a run (`--nginx-log-format`,
 /// `--nginx-conf`), compiled.
 pub type Customs = Arc<[nginx::LogFormat]>;
-
-/// Names accepted by `--log-format`, with what they mean.
-pub const FORMAT_NAMES: &[(&str, &str)] = &[
-    ("combined", "nginx/Apache combined access log"),
-    ("common", "Common Log Format (CLF) access log"),
-    ("main", "nginx 'main': combined + \"$http_x_forwarded_for\""),
-    (
-        "combined-extra",
-        "combined followed by extra fields (request time, upstream…)",
-    ),
-    (
-        "syslog",
-        "RFC 3164 syslog: /var/log/kern.log, /var/log/messages",
-    ),
-    ("journal", "journalctl -o short / short-precise"),
-    (
-        "syslog-rfc3339",
-        "rsyslog file format, journalctl -o short-iso",
-    ),
-    ("rfc5424", "RFC 5424 syslog"),
-    ("dmesg", "dmesg -T or dmesg --time-format iso"),
-    (
-        "json",
-        "JSON lines access log: nginx escape=json, Caddy, Traefik, Envoy…",
-    ),
-    (
-        "nginx-error",
-        "nginx error log: upstream failures, killed workers",
-    ),
-    (
-        "app",
-        "application log: timestamped text or JSON lines, searched for OOM and crash signals",
-    ),
-    ("envoy", "Envoy default access log"),
-    (
-        "haproxy",
-        "HAProxy HTTP log (option httplog) without syslog header; with one it is read as syslog",
-    ),
-];
-
-impl Format {
-    pub const ALL: [Format; 14] = [
-        Format::Access(access::Flavor::Combined),
-        Format::Access(access::Flavor::Common),
-        Format::Access(access::Flavor::Main),
-        Format::Access(access::Flavor::CombinedExtra),
-        Format::System(syslog::Flavor::Rfc3164),
-        Format::System(syslog::Flavor::Journal),
-        Format::System(syslog::Flavor::Rfc3339),
-        Format::System(syslog::Flavor::Rfc5424),
-        Format::System(syslog::Flavor::Dmesg),
-        Format::Json,
-        Format::NginxError,
-        Format::App,
-        Format::Envoy,
-        Format::Haproxy,
-    ];
-
-    /// The name of a stock format; custom formats are named by their
-    /// `log_format` name, see [`Format::describe`].
-    pub fn name(&self) -> &'static str {
-        const _: () = assert!(Format::ALL.len() == FORMAT_NAMES.len());
-        match Format::ALL.iter().position(|f| f == self) {
-            Some(i) => FORMAT_NAMES[i].0,
-            None => "nginx-custom",
-        }
-    }
-
-    /// The name shown in reports: `nginx:NAME` for a custom format.
-    pub fn describe(&self, customs: &[nginx::LogFormat]) -> String {
-        match self {
-            Format::Custom(i) => match customs.get(*i as usize) {
-                Some(f) => format!("nginx:{}", f.name),
-                None => self.name().to_string(),
-            },
-            _ => self.name().to_string(),
-        }
-    }
-
-    /// Lines of this format are access-log requests.
-    pub fn is_access(&self) -> bool {
-        matches!(
-            self,
-            Format::Access(_) | Format::Json | Format::Custom(_) | Format::Envoy | Format::Haproxy
-        )
-    }
-
-    /// Looks a `--log-format` name up (`nginx` is an alias of `combined`).
-    pub fn from_name(name: &str) -> Option<Format> {
-        let n = name.trim().to_ascii_lowercase();
-        let n = match n.as_str() {
-            "nginx" | "apache" => "combined",
-            "clf" => "common",
-            "kern" | "kernel" | "messages" | "rfc3164" => "syslog",
-            other => other,
-        };
-        FORMAT_NAMES
-            .iter()
-            .position(|(k, _)| *k == n)
-            .map(|i| Format::ALL[i])
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// What one parsed line holds.
 #[derive(Debug, PartialEq, Eq)]
@@ -179,6 +52,9 @@ pub enum Line<'a> {
     /// A line of a known kind with no instant to place it at: a raw dmesg
     /// uptime stamp without `--boot-time`.
     Unplaced,
+    /// A line the format defines that carries no event (W3C's `#Fields:`
+    /// and other directives).
+    Meta,
     /// A request whose time is local wall-clock seconds (HAProxy's accept
     /// date), with the zone when the framing gave one, and the host the
     /// framing named.
@@ -217,7 +93,7 @@ impl<'a> Detail<'a> {
         }
     }
 
-    fn owned(client: Option<String>, request: Option<String>) -> Detail<'static> {
+    pub(crate) fn owned(client: Option<String>, request: Option<String>) -> Detail<'static> {
         let d = Detail::new(
             client.as_deref().map(str::as_bytes),
             request.as_deref().map(str::as_bytes),
@@ -228,21 +104,17 @@ impl<'a> Detail<'a> {
         }
     }
 
-    /// The client and path of an access line of `format`; empty for
+    /// The client and path of an access line of `format` (read with
+    /// `seed`, what the format took from its input's head); empty for
     /// formats without requests and lines that do not parse.
-    pub fn of(format: Format, customs: &[nginx::LogFormat], line: &'a [u8]) -> Detail<'a> {
+    pub fn of(
+        format: Format,
+        customs: &[nginx::LogFormat],
+        seed: Option<&Seed>,
+        line: &'a [u8],
+    ) -> Detail<'a> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         match format {
-            Format::Access(_) => access::detail(line)
-                .map_or_else(Detail::default, |(c, r)| Detail::new(Some(c), Some(r))),
-            Format::Json => {
-                let (c, p) = json::detail(line);
-                Detail::owned(c, p)
-            }
-            Format::Envoy => proxies::envoy_detail(line)
-                .map_or_else(Detail::default, |(c, r)| Detail::new(c, Some(r))),
-            Format::Haproxy => proxies::haproxy_detail(line)
-                .map_or_else(Detail::default, |(c, r)| Detail::new(Some(c), Some(r))),
             Format::Custom(i) => {
                 let Some(f) = customs.get(i as usize) else {
                     return Detail::default();
@@ -254,7 +126,9 @@ impl<'a> Detail<'a> {
                     None => Detail::default(),
                 }
             }
-            _ => Detail::default(),
+            stock => stock
+                .spec()
+                .map_or_else(Detail::default, |s| (s.detail)(seed, line)),
         }
     }
 }
@@ -344,7 +218,7 @@ impl Line<'_> {
             }),
             Line::System { stamp, .. } => Some(*stamp),
             Line::App { stamp } => *stamp,
-            Line::Unplaced => None,
+            Line::Unplaced | Line::Meta => None,
             Line::ProxyRequest { naive, offset, .. } => Some(match offset {
                 Some(off) => Stamp::Zoned {
                     utc: naive - *off as i64,
@@ -363,9 +237,12 @@ impl Line<'_> {
 /// (the timestamp cache), so each block gets its own.
 pub struct LineParser {
     format: Format,
-    years: YearRule,
-    clf: ClfCache,
+    pub(crate) years: YearRule,
+    pub(crate) clf: ClfCache,
     customs: Option<Customs>,
+    /// What the format took from its input's head, and may update as it
+    /// reads (W3C's layout after a new `#Fields:`).
+    pub(crate) seed: Option<Seed>,
 }
 
 impl LineParser {
@@ -375,6 +252,7 @@ impl LineParser {
             years,
             clf: ClfCache::default(),
             customs: None,
+            seed: None,
         }
     }
 
@@ -386,182 +264,23 @@ impl LineParser {
         }
     }
 
+    /// The parser, reading with what its format took from the head.
+    pub fn seeded(mut self, seed: Option<Seed>) -> Self {
+        self.seed = seed;
+        self
+    }
+
     /// Parses one line (no newline; a trailing `\r` is ignored).
     #[inline]
     pub fn parse<'a>(&mut self, line: &'a [u8]) -> Option<Line<'a>> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         match self.format {
-            Format::Access(_) => access::parse_request(line, &mut self.clf).map(Line::Request),
-            Format::Json => json::parse(line).map(Line::Request),
-            Format::NginxError => nginx_error::parse_line(line).map(|e| Line::System {
-                stamp: Stamp::Local {
-                    naive: e.naive,
-                    year_inferred: false,
-                },
-                host: None,
-                msg: line,
-                oom: None,
-                upstream: e.event,
-            }),
-            Format::Envoy => proxies::envoy(line).map(Line::Request),
-            Format::Haproxy => proxies::haproxy(line).map(|h| Line::ProxyRequest {
-                naive: h.naive,
-                offset: None,
-                status: h.status,
-                host: None,
-                msg: line,
-                latency_ms: h.latency_ms,
-            }),
-            Format::App => Some(Line::App {
-                stamp: app::parse(line).stamp,
-            }),
             Format::Custom(i) => {
                 let f = self.customs.as_ref()?.get(i as usize)?;
                 f.parse(line, &mut self.clf).map(Line::Request)
             }
-            Format::System(_) => {
-                let Some(fr) = syslog::parse_frame(line, &self.years) else {
-                    return syslog::uptime_line(line).map(|_| Line::Unplaced);
-                };
-                if let Some(h) = proxies::haproxy(fr.msg) {
-                    let offset = match fr.stamp {
-                        Stamp::Zoned { offset, .. } => Some(offset),
-                        Stamp::Local { .. } => None,
-                    };
-                    return Some(Line::ProxyRequest {
-                        naive: h.naive,
-                        offset,
-                        status: h.status,
-                        host: fr.host,
-                        msg: fr.msg,
-                        latency_ms: h.latency_ms,
-                    });
-                }
-                Some(Line::System {
-                    stamp: fr.stamp,
-                    host: fr.host,
-                    msg: fr.msg,
-                    oom: oom::parse(fr.msg),
-                    upstream: None,
-                })
-            }
+            stock => (stock.spec()?.parse)(self, line),
         }
-    }
-}
-
-/// How many leading lines detection looks at.
-pub const SNIFF_LINES: usize = 64;
-
-/// Chooses the format of an input from its first lines: the family that
-/// parses most of them (at least half of the non-empty ones), named after the
-/// member most of them look like. `None` when nothing fits.
-pub fn detect(head: &[u8], years: &YearRule) -> Option<Format> {
-    detect_with(head, years, &[])
-}
-
-/// [`detect`], trying the run's custom formats first: the custom format
-/// that reads the most lines (at least half) wins over the stock ones.
-pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) -> Option<Format> {
-    let lines: Vec<&[u8]> = head
-        .split(|c| *c == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.is_empty())
-        .take(SNIFF_LINES)
-        .collect();
-    if lines.is_empty() {
-        return None;
-    }
-    let mut best_custom: Option<(usize, usize)> = None;
-    for (i, f) in customs.iter().enumerate() {
-        let mut cache = ClfCache::default();
-        let n = lines
-            .iter()
-            .filter(|l| f.parse(l, &mut cache).is_some())
-            .count();
-        if n > 0 && best_custom.is_none_or(|(_, m)| n > m) {
-            best_custom = Some((i, n));
-        }
-    }
-    if let Some((i, n)) = best_custom {
-        if n * 2 >= lines.len() {
-            return Some(Format::Custom(i as u16));
-        }
-    }
-    let mut access_votes = std::collections::BTreeMap::new();
-    let mut system_votes = std::collections::BTreeMap::new();
-    let mut cache = ClfCache::default();
-    let mut json_votes = 0;
-    let mut error_votes = 0;
-    let mut envoy_votes = 0;
-    let mut haproxy_votes = 0;
-    for l in &lines {
-        if nginx_error::parse_line(l).is_some() {
-            error_votes += 1;
-            continue;
-        }
-        if proxies::envoy(l).is_some() {
-            envoy_votes += 1;
-            continue;
-        }
-        if proxies::haproxy(l).is_some() {
-            haproxy_votes += 1;
-            continue;
-        }
-        if l.first() == Some(&b'{') {
-            if json::parse(l).is_some() {
-                json_votes += 1;
-            }
-            continue;
-        }
-        if let Some(a) = access::parse_line(l) {
-            if cache.parse(a.time).is_some() {
-                *access_votes
-                    .entry(access::flavor_of(a.tail))
-                    .or_insert(0usize) += 1;
-                continue;
-            }
-        }
-        if let Some(fr) = syslog::parse_frame(l, years) {
-            *system_votes.entry(fr.flavor).or_insert(0usize) += 1;
-        } else if syslog::uptime_line(l).is_some() {
-            *system_votes.entry(syslog::Flavor::Dmesg).or_insert(0usize) += 1;
-        }
-    }
-    let a: usize = access_votes.values().sum();
-    let s: usize = system_votes.values().sum();
-    let best = a
-        .max(s)
-        .max(json_votes)
-        .max(error_votes)
-        .max(envoy_votes)
-        .max(haproxy_votes);
-    if best == 0 || best * 2 < lines.len() {
-        // An application log: stack traces and tracebacks may outnumber
-        // the stamped lines, so a quarter of them is enough.
-        let stamped = lines.iter().filter(|l| app::has_stamp(l)).count();
-        return (stamped > 0 && stamped * 4 >= lines.len()).then_some(Format::App);
-    }
-    if error_votes == best {
-        return Some(Format::NginxError);
-    }
-    if envoy_votes == best {
-        return Some(Format::Envoy);
-    }
-    if haproxy_votes == best {
-        return Some(Format::Haproxy);
-    }
-    if json_votes == best {
-        return Some(Format::Json);
-    }
-    // Ties go to the first member in declaration order (Common < Combined…),
-    // but a file mixing combined and extended lines is named by the most
-    // specific member present.
-    if a >= s {
-        let (flavor, _) = access_votes.iter().max_by_key(|(f, n)| (**n, **f))?;
-        Some(Format::Access(*flavor))
-    } else {
-        let (flavor, _) = system_votes.iter().max_by_key(|(f, n)| (**n, **f))?;
-        Some(Format::System(*flavor))
     }
 }
 
@@ -578,12 +297,9 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for f in Format::ALL {
-            assert_eq!(Format::from_name(f.name()), Some(f));
+            assert_eq!(Format::from_name(f.name()), Some(*f));
         }
-        assert_eq!(
-            Format::from_name("nginx"),
-            Some(Format::Access(access::Flavor::Combined))
-        );
+        assert_eq!(Format::from_name("nginx"), Some(Format::Combined));
         assert_eq!(Format::from_name("bogus"), None);
     }
 
@@ -592,16 +308,10 @@ mod tests {
         let combined =
             "1.2.3.4 - - [02/Feb/2023:07:00:22 +0300] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl\"\n"
                 .repeat(3);
-        assert_eq!(
-            detect(combined.as_bytes(), &YEARS),
-            Some(Format::Access(access::Flavor::Combined))
-        );
+        assert_eq!(detect(combined.as_bytes(), &YEARS), Some(Format::Combined));
         let kern =
             "Feb  2 07:00:12 web-01 kernel: [  1.0] hello\nFeb  2 07:00:13 web-01 CRON[1]: x\n";
-        assert_eq!(
-            detect(kern.as_bytes(), &YEARS),
-            Some(Format::System(syslog::Flavor::Rfc3164))
-        );
+        assert_eq!(detect(kern.as_bytes(), &YEARS), Some(Format::Syslog));
         assert_eq!(detect(b"\x00\x01\x02binary\xff\n\x13\x37", &YEARS), None);
         assert_eq!(detect(b"", &YEARS), None);
         // Mostly garbage with one good line: not enough to call it.
@@ -650,15 +360,18 @@ mod tests {
         );
         let combined =
             b"1.2.3.4 - - [02/Feb/2023:07:00:22 +0300] \"GET /x?y HTTP/1.1\" 502 5 \"-\" \"x\"";
-        let d = Detail::of(Format::Access(access::Flavor::Combined), &[], combined);
+        let d = Detail::of(Format::Combined, &[], None, combined);
         assert_eq!(d.client.as_deref(), Some(&b"1.2.3.4"[..]));
         assert_eq!(d.path.as_deref(), Some(&b"/x"[..]));
-        assert_eq!(Detail::of(Format::App, &[], combined), Detail::default());
+        assert_eq!(
+            Detail::of(Format::App, &[], None, combined),
+            Detail::default()
+        );
     }
 
     #[test]
     fn parser_reads_requests_and_kills() {
-        let mut p = LineParser::new(Format::Access(access::Flavor::Combined), YEARS);
+        let mut p = LineParser::new(Format::Combined, YEARS);
         let l = p.parse(
             b"1.2.3.4 - - [02/Feb/2023:07:00:22 +0300] \"GET / HTTP/1.1\" 502 5 \"-\" \"x\"\r",
         );
@@ -670,7 +383,7 @@ mod tests {
                 ..
             }))
         ));
-        let mut p = LineParser::new(Format::System(syslog::Flavor::Rfc3164), YEARS);
+        let mut p = LineParser::new(Format::Syslog, YEARS);
         let l = p.parse(b"Feb  2 07:00:13 web-01 kernel: [ 9.1] Out of memory: Killed process 4242 (python3) total-vm:1kB, anon-rss:2kB").unwrap();
         match l {
             Line::System {

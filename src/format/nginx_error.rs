@@ -231,6 +231,34 @@ fn classify(msg: &[u8]) -> Option<(UpstreamKind, String)> {
     Some((kind, who))
 }
 
+/// The nginx error log in the registry.
+pub static SPEC: super::registry::Spec = super::registry::Spec {
+    name: "nginx-error",
+    aliases: &[],
+    about: "nginx error log: upstream failures, killed workers",
+    requests: false,
+    blocks: super::registry::Blocks::Lines,
+    parse: |_, line| {
+        parse_line(line).map(|e| super::Line::System {
+            stamp: crate::event::Stamp::Local {
+                naive: e.naive,
+                year_inferred: false,
+            },
+            host: None,
+            msg: line,
+            oom: None,
+            upstream: e.event,
+        })
+    },
+    detail: super::registry::no_detail,
+    sniff: Some((0, |_, l| match parse_line(l) {
+        Some(_) => super::registry::Sniffed::Is(super::registry::Format::NginxError),
+        None => super::registry::Sniffed::Pass,
+    })),
+    lenient: None,
+    seed: None,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -163,6 +163,58 @@ pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine> {
     })
 }
 
+/// Envoy's default access log in the registry.
+pub static ENVOY: super::registry::Spec = super::registry::Spec {
+    name: "envoy",
+    aliases: &[],
+    about: "Envoy default access log",
+    requests: true,
+    blocks: super::registry::Blocks::Requests(|l, _| envoy(l)),
+    parse: |_, l| envoy(l).map(super::Line::Request),
+    detail: |_, l| {
+        envoy_detail(l).map_or_else(super::Detail::default, |(c, r)| {
+            super::Detail::new(c, Some(r))
+        })
+    },
+    sniff: Some((10, |_, l| match envoy(l) {
+        Some(_) => super::registry::Sniffed::Is(super::registry::Format::Envoy),
+        None => super::registry::Sniffed::Pass,
+    })),
+    lenient: None,
+    seed: None,
+};
+
+/// HAProxy's HTTP log (no syslog header) in the registry: its accept date
+/// is local time, so its requests are placed once the host's zone is known.
+pub static HAPROXY: super::registry::Spec = super::registry::Spec {
+    name: "haproxy",
+    aliases: &[],
+    about: "HAProxy HTTP log (option httplog) without syslog header; with one it is read as syslog",
+    requests: true,
+    blocks: super::registry::Blocks::Lines,
+    parse: |_, line| {
+        haproxy(line).map(|h| super::Line::ProxyRequest {
+            naive: h.naive,
+            offset: None,
+            status: h.status,
+            host: None,
+            msg: line,
+            latency_ms: h.latency_ms,
+        })
+    },
+    detail: |_, l| {
+        haproxy_detail(l).map_or_else(super::Detail::default, |(c, r)| {
+            super::Detail::new(Some(c), Some(r))
+        })
+    },
+    sniff: Some((20, |_, l| match haproxy(l) {
+        Some(_) => super::registry::Sniffed::Is(super::registry::Format::Haproxy),
+        None => super::registry::Sniffed::Pass,
+    })),
+    lenient: None,
+    seed: None,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -291,6 +291,100 @@ fn skip_structured_data(b: &[u8]) -> Option<&[u8]> {
     Some(rest.strip_prefix(b" ").unwrap_or(rest))
 }
 
+/// The system-log family in the registry: one frame parser, five members
+/// named by their framing.
+mod specs {
+    use super::super::registry::{no_detail, Blocks, Format, SniffCtx, Sniffed, Spec};
+    use super::super::{oom, proxies, Line, LineParser};
+    use super::{parse_frame, uptime_line, Flavor};
+    use crate::event::Stamp;
+
+    fn parse<'a>(p: &mut LineParser, line: &'a [u8]) -> Option<Line<'a>> {
+        let Some(fr) = parse_frame(line, &p.years) else {
+            return uptime_line(line).map(|_| Line::Unplaced);
+        };
+        if let Some(h) = proxies::haproxy(fr.msg) {
+            let offset = match fr.stamp {
+                Stamp::Zoned { offset, .. } => Some(offset),
+                Stamp::Local { .. } => None,
+            };
+            return Some(Line::ProxyRequest {
+                naive: h.naive,
+                offset,
+                status: h.status,
+                host: fr.host,
+                msg: fr.msg,
+                latency_ms: h.latency_ms,
+            });
+        }
+        Some(Line::System {
+            stamp: fr.stamp,
+            host: fr.host,
+            msg: fr.msg,
+            oom: oom::parse(fr.msg),
+            upstream: None,
+        })
+    }
+
+    fn member_of(f: Flavor) -> Format {
+        match f {
+            Flavor::Rfc3164 => Format::Syslog,
+            Flavor::Journal => Format::Journal,
+            Flavor::Rfc3339 => Format::SyslogRfc3339,
+            Flavor::Rfc5424 => Format::Rfc5424,
+            Flavor::Dmesg => Format::Dmesg,
+        }
+    }
+
+    fn sniff(ctx: &mut SniffCtx, line: &[u8]) -> Sniffed {
+        if let Some(fr) = parse_frame(line, ctx.years) {
+            Sniffed::Is(member_of(fr.flavor))
+        } else if uptime_line(line).is_some() {
+            Sniffed::Is(Format::Dmesg)
+        } else {
+            Sniffed::Pass
+        }
+    }
+
+    const fn member(
+        name: &'static str,
+        aliases: &'static [&'static str],
+        about: &'static str,
+        sniffs: bool,
+    ) -> Spec {
+        Spec {
+            name,
+            aliases,
+            about,
+            requests: false,
+            blocks: Blocks::Lines,
+            parse,
+            detail: no_detail,
+            sniff: if sniffs { Some((60, sniff)) } else { None },
+            lenient: None,
+            seed: None,
+        }
+    }
+
+    pub static RFC3164: Spec = member(
+        "syslog",
+        &["kern", "kernel", "messages", "rfc3164"],
+        "RFC 3164 syslog: /var/log/kern.log, /var/log/messages",
+        true,
+    );
+    pub static JOURNAL: Spec = member("journal", &[], "journalctl -o short / short-precise", false);
+    pub static RFC3339: Spec = member(
+        "syslog-rfc3339",
+        &[],
+        "rsyslog file format, journalctl -o short-iso",
+        false,
+    );
+    pub static RFC5424: Spec = member("rfc5424", &[], "RFC 5424 syslog", false);
+    pub static DMESG: Spec = member("dmesg", &[], "dmesg -T or dmesg --time-format iso", false);
+}
+
+pub use specs::{DMESG, JOURNAL, RFC3164, RFC3339, RFC5424};
+
 #[cfg(test)]
 mod tests {
     use super::*;

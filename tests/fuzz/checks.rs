@@ -23,7 +23,7 @@ pub fn access(data: &[u8]) {
         }
         // Client and path of a failed request, read again, in every format.
         for f in Format::ALL {
-            detail_is_clean(&format::Detail::of(f, &[], line));
+            detail_is_clean(&format::Detail::of(*f, &[], None, line));
         }
     }
     let years = YearRule {
@@ -39,13 +39,13 @@ pub fn access(data: &[u8]) {
         }
         let mut cache = ClfCache::default();
         let direct = access::parse_request(line, &mut cache);
-        for flavor in [
-            access::Flavor::Combined,
-            access::Flavor::Common,
-            access::Flavor::Main,
-            access::Flavor::CombinedExtra,
+        for member in [
+            Format::Combined,
+            Format::Common,
+            Format::Main,
+            Format::CombinedExtra,
         ] {
-            let mut p = LineParser::new(Format::Access(flavor), years);
+            let mut p = LineParser::new(member, years);
             let via = p.parse(line);
             // Every flavour parses the same family the same way (a final
             // `\r` aside, which the line parser ignores).
@@ -100,14 +100,14 @@ pub fn system(data: &[u8]) {
         if let Some(f) = syslog::parse_frame(line, &years) {
             assert!(f.msg.len() <= line.len());
         }
-        for flavor in [
-            syslog::Flavor::Rfc3164,
-            syslog::Flavor::Journal,
-            syslog::Flavor::Rfc3339,
-            syslog::Flavor::Rfc5424,
-            syslog::Flavor::Dmesg,
+        for member in [
+            Format::Syslog,
+            Format::Journal,
+            Format::SyslogRfc3339,
+            Format::Rfc5424,
+            Format::Dmesg,
         ] {
-            let mut p = LineParser::new(Format::System(flavor), years);
+            let mut p = LineParser::new(member, years);
             if let Some(Line::System { host: Some(h), .. }) = p.parse(line) {
                 assert!(!h.is_empty() && h.len() < line.len());
             }
@@ -280,7 +280,7 @@ pub fn nginx(data: &[u8]) {
 pub fn json(data: &[u8]) {
     use logburst::format::json;
     for line in data.split(|c| *c == b'\n') {
-        detail_is_clean(&format::Detail::of(Format::Json, &[], line));
+        detail_is_clean(&format::Detail::of(Format::Json, &[], None, line));
         if let Some(r) = json::parse(line) {
             assert!((100..=999).contains(&r.status));
             // Only objects parse.
@@ -341,5 +341,29 @@ pub fn summary(data: &[u8]) {
     for s in [s, twice] {
         let a = logburst::run::finish(s, &config).unwrap();
         outputs_are_safe(&a);
+    }
+}
+
+/// The W3C extended reader on arbitrary input: its layout taken from a
+/// `#Fields:` line of the data (if any), every line parsed with it, and the
+/// details of each read again; no panic, statuses in range, `#Fields:`
+/// lines changing the layout as they come.
+pub fn w3c(data: &[u8]) {
+    use logburst::format::{registry, w3c};
+    let years = YearRule {
+        fixed: None,
+        reference: (2023, 2),
+        boot: None,
+    };
+    let seed = registry::seeds(data).remove(&Format::W3c);
+    let _ = format::detect(data, &years);
+    let mut p = LineParser::new(Format::W3c, years).seeded(seed.clone());
+    for line in data.split(|c| *c == b'\n') {
+        let _ = w3c::layout(line);
+        if let Some(Line::Request(r)) = p.parse(line) {
+            assert!((100..=599).contains(&r.status));
+            assert_eq!(r.offset, 0);
+        }
+        detail_is_clean(&format::Detail::of(Format::W3c, &[], seed.as_ref(), line));
     }
 }

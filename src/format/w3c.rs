@@ -1,0 +1,270 @@
+//! The W3C extended log file format (W3C Working Draft WD-logfile-960323),
+//! as IIS writes it (`u_ex*.log`) and CloudFront-style logs follow it:
+//! `#` directives, among them `#Fields:` naming the columns of the lines
+//! that follow; each line holds those fields separated by spaces or tabs,
+//! `-` for an empty one. `date` and `time` are UTC (IIS writes W3C logs in
+//! UTC whatever the server's zone); the status is `sc-status`; the client
+//! `c-ip`; the path `cs-uri-stem` (or `cs-uri`); `time-taken` is whole
+//! milliseconds in IIS and fractional seconds (with a dot) elsewhere.
+//!
+//! The layout is the seed: read from the first `#Fields:` of the input's
+//! head and given to every block; a `#Fields:` met in a block changes it for
+//! the rest of that block. A layout that changes in the middle of a file
+//! is followed within the block where it changes; blocks after it are read
+//! with the head's, and their lines are malformed if it no longer fits.
+
+use std::sync::Arc;
+
+use super::registry::{Blocks, Format, Seed, SniffCtx, Sniffed, Spec};
+use super::{Detail, Line, LineParser};
+use crate::event::{millis_of_seconds, Request};
+use crate::time;
+
+/// Where the fields logburst reads are, in a `#Fields:` layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// How many fields a line holds.
+    width: usize,
+    date: usize,
+    time: usize,
+    status: usize,
+    client: Option<usize>,
+    stem: Option<usize>,
+    uri: Option<usize>,
+    taken: Option<usize>,
+}
+
+/// Directives a W3C log writes (`#Version: 1.0`, `#Fields: …`).
+const DIRECTIVES: &[&[u8]] = &[
+    b"#Version:",
+    b"#Fields:",
+    b"#Software:",
+    b"#Start-Date:",
+    b"#End-Date:",
+    b"#Date:",
+    b"#Remark:",
+];
+
+fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    line.split(|c| *c == b' ' || *c == b'\t')
+        .filter(|f| !f.is_empty())
+}
+
+/// The layout a `#Fields:` line declares; `None` unless it names a date,
+/// a time and a status.
+pub fn layout(line: &[u8]) -> Option<Layout> {
+    let names: Vec<&[u8]> = fields(line.strip_prefix(b"#Fields:")?).collect();
+    let at = |n: &[u8]| names.iter().position(|f| f.eq_ignore_ascii_case(n));
+    Some(Layout {
+        width: names.len(),
+        date: at(b"date")?,
+        time: at(b"time")?,
+        status: at(b"sc-status")?,
+        client: at(b"c-ip"),
+        stem: at(b"cs-uri-stem"),
+        uri: at(b"cs-uri"),
+        taken: at(b"time-taken"),
+    })
+}
+
+fn seed(head: &[u8]) -> Option<Seed> {
+    let l = head
+        .split(|c| *c == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .find(|l| l.starts_with(b"#Fields:"))?;
+    Some(Arc::new(layout(l)?))
+}
+
+/// `2023-02-02` and `07:00:22` (or `07:00:22.123`) as UTC seconds.
+fn instant(date: &[u8], clock: &[u8]) -> Option<i64> {
+    let num = |b: &[u8]| -> Option<u32> {
+        if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(b).ok()?.parse().ok()
+    };
+    if date.len() != 10 || date[4] != b'-' || date[7] != b'-' {
+        return None;
+    }
+    let clock = clock.split(|c| *c == b'.').next()?;
+    if clock.len() != 8 || clock[2] != b':' || clock[5] != b':' {
+        return None;
+    }
+    time::civil_to_secs(
+        i64::from(num(&date[..4])?),
+        num(&date[5..7])?,
+        num(&date[8..])?,
+        num(&clock[..2])?,
+        num(&clock[3..5])?,
+        num(&clock[6..])?,
+    )
+}
+
+/// `time-taken`: whole milliseconds (IIS), or seconds with a dot.
+fn taken_ms(b: &[u8]) -> Option<u32> {
+    if b.contains(&b'.') {
+        return millis_of_seconds(b);
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// A request line read with `layout`.
+fn request(layout: &Layout, line: &[u8]) -> Option<Request> {
+    let mut v = [&b""[..]; 64];
+    let mut n = 0;
+    for f in fields(line) {
+        *v.get_mut(n)? = f;
+        n += 1;
+    }
+    if n != layout.width {
+        return None;
+    }
+    let utc = instant(v[layout.date], v[layout.time])?;
+    let status = v[layout.status];
+    if status.len() != 3 {
+        return None;
+    }
+    let status: u16 = std::str::from_utf8(status).ok()?.parse().ok()?;
+    if !(100..=599).contains(&status) {
+        return None;
+    }
+    Some(Request {
+        utc,
+        offset: 0,
+        status,
+        latency_ms: layout.taken.and_then(|i| taken_ms(v[i])),
+    })
+}
+
+fn current(seed: Option<&Seed>) -> Option<&Layout> {
+    seed?.downcast_ref::<Layout>()
+}
+
+fn parse<'a>(p: &mut LineParser, line: &'a [u8]) -> Option<Line<'a>> {
+    if line.starts_with(b"#") {
+        if line.starts_with(b"#Fields:") {
+            p.seed = Some(Arc::new(layout(line)?));
+            return Some(Line::Meta);
+        }
+        return DIRECTIVES
+            .iter()
+            .any(|d| line.starts_with(d))
+            .then_some(Line::Meta);
+    }
+    request(current(p.seed.as_ref())?, line).map(Line::Request)
+}
+
+fn detail<'a>(seed: Option<&Seed>, line: &'a [u8]) -> Detail<'a> {
+    let Some(l) = current(seed) else {
+        return Detail::default();
+    };
+    let v: Vec<&[u8]> = fields(line).collect();
+    if v.len() != l.width {
+        return Detail::default();
+    }
+    let path = l.stem.or(l.uri).map(|i| v[i]);
+    Detail::new(l.client.map(|i| v[i]), path)
+}
+
+/// A directive, or a line the head's layout reads.
+fn sniff(ctx: &mut SniffCtx, line: &[u8]) -> Sniffed {
+    if line.starts_with(b"#") {
+        if DIRECTIVES.iter().any(|d| line.starts_with(d)) {
+            return Sniffed::Is(Format::W3c);
+        }
+        return Sniffed::Pass;
+    }
+    match current(ctx.seeds.get(&Format::W3c)) {
+        Some(l) if request(l, line).is_some() => Sniffed::Is(Format::W3c),
+        _ => Sniffed::Pass,
+    }
+}
+
+/// W3C extended logs in the registry.
+pub static SPEC: Spec = Spec {
+    name: "w3c",
+    aliases: &["iis"],
+    about: "W3C extended log file format (#Fields: header): IIS and others",
+    requests: true,
+    blocks: Blocks::Lines,
+    parse,
+    detail,
+    sniff: Some((40, sniff)),
+    lenient: None,
+    seed: Some(seed),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{detect, YearRule};
+
+    const YEARS: YearRule = YearRule {
+        fixed: None,
+        reference: (2023, 3),
+        boot: None,
+    };
+
+    /// IIS 10's default field set, as the IIS documentation lists it.
+    const IIS: &str = "#Software: Microsoft Internet Information Services 10.0\r
+#Version: 1.0\r
+#Date: 2023-02-02 04:00:00\r
+#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r
+2023-02-02 04:00:22 10.0.0.5 GET /api/cart id=7 443 - 41.90.17.3 Mozilla/5.0+(X11) - 200 0 0 31\r
+2023-02-02 04:00:23 10.0.0.5 POST /api/orders/1041 - 443 - 41.90.17.4 curl/8.0 - 502 3 12002 30015\r
+";
+
+    #[test]
+    fn reads_iis_by_its_fields_header() {
+        assert_eq!(detect(IIS.as_bytes(), &YEARS), Some(Format::W3c));
+        let mut p = LineParser::new(Format::W3c, YEARS).seeded(seed(IIS.as_bytes()));
+        let lines: Vec<Option<Line>> = IIS.lines().map(|l| p.parse(l.as_bytes())).collect();
+        assert!(lines[..4].iter().all(|l| *l == Some(Line::Meta)));
+        let Some(Line::Request(r)) = &lines[5] else {
+            panic!("{:?}", lines[5]);
+        };
+        assert_eq!(
+            (r.utc, r.offset, r.status, r.latency_ms),
+            (1_675_310_423, 0, 502, Some(30_015))
+        );
+        let d = Detail::of(
+            Format::W3c,
+            &[],
+            seed(IIS.as_bytes()).as_ref(),
+            IIS.lines().nth(5).unwrap().as_bytes(),
+        );
+        assert_eq!(d.client.as_deref(), Some(&b"41.90.17.4"[..]));
+        assert_eq!(d.path.as_deref(), Some(&b"/api/orders/{id}"[..]));
+    }
+
+    #[test]
+    fn a_line_that_does_not_fit_the_layout_is_malformed() {
+        let mut p = LineParser::new(Format::W3c, YEARS).seeded(seed(IIS.as_bytes()));
+        assert_eq!(p.parse(b"2023-02-02 04:00:22 10.0.0.5 GET /"), None);
+        assert_eq!(
+            p.parse(b"2023-02-02 04:00:22 10.0.0.5 GET /a - 443 - 1.2.3.4 x - 999 0 0 31"),
+            None
+        );
+        assert_eq!(
+            p.parse(b"2023-13-02 04:00:22 10.0.0.5 GET /a - 443 - 1.2.3.4 x - 200 0 0 31"),
+            None
+        );
+        assert_eq!(p.parse(b"# a comment that is no directive"), None);
+        // Without a layout nothing is read.
+        let mut bare = LineParser::new(Format::W3c, YEARS);
+        assert_eq!(bare.parse(IIS.lines().nth(4).unwrap().as_bytes()), None);
+    }
+
+    #[test]
+    fn a_new_fields_directive_changes_the_layout() {
+        let mut p = LineParser::new(Format::W3c, YEARS).seeded(seed(IIS.as_bytes()));
+        assert_eq!(
+            p.parse(b"#Fields: time date sc-status time-taken"),
+            Some(Line::Meta)
+        );
+        match p.parse(b"04:00:22 2023-02-02 503 0.250") {
+            Some(Line::Request(r)) => assert_eq!((r.status, r.latency_ms), (503, Some(250))),
+            other => panic!("{other:?}"),
+        }
+    }
+}
