@@ -347,3 +347,45 @@ fn lenient(lines: &[&[u8]]) -> Option<Format> {
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_serialise_by_name_and_read_the_old_enum_form() {
+        for f in Format::ALL.iter().copied().chain([Format::Custom(3)]) {
+            let text = serde_json::to_string(&f).unwrap();
+            assert_eq!(serde_json::from_str::<Format>(&text).unwrap(), f, "{text}");
+        }
+        assert_eq!(serde_json::to_string(&Format::Combined).unwrap(), "\"combined\"");
+        for (old, f) in [
+            (r#"{"Access":"Combined"}"#, Format::Combined),
+            (r#"{"Access":"CombinedExtra"}"#, Format::CombinedExtra),
+            (r#"{"System":"Rfc3339"}"#, Format::SyslogRfc3339),
+            (r#"{"System":"Dmesg"}"#, Format::Dmesg),
+            (r#""NginxError""#, Format::NginxError),
+            (r#""Haproxy""#, Format::Haproxy),
+            (r#"{"Custom":2}"#, Format::Custom(2)),
+        ] {
+            assert_eq!(serde_json::from_str::<Format>(old).unwrap(), f, "{old}");
+        }
+        for bad in [r#""bogus""#, r#"{"Access":"Nope"}"#, "7", r#"{"Other":1}"#] {
+            assert!(serde_json::from_str::<Format>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_name_and_alias_is_one_format() {
+        let mut seen = std::collections::BTreeSet::new();
+        for f in Format::ALL {
+            let s = f.spec().unwrap();
+            for n in std::iter::once(&s.name).chain(s.aliases) {
+                assert!(seen.insert(*n), "{n} names two formats");
+                assert_eq!(Format::from_name(n), Some(*f));
+                assert_eq!(Format::from_name(&n.to_uppercase()), Some(*f));
+            }
+        }
+        assert_eq!(Format::from_name("bogus"), None);
+    }
+}
