@@ -1,5 +1,5 @@
 //! Incident detection over the merged buckets: sliding-window 5xx bursts,
-//! traffic gaps and OOM-kill clusters, with the semantics of DESIGN.md v1.
+//! traffic gaps and OOM-kill clusters, with the semantics of `docs/detection.md`.
 //!
 //! Everything here is a pure function of a [`BucketSet`] and the deduplicated
 //! kills, so the same input gives the same incidents whatever the thread
@@ -36,7 +36,7 @@ pub struct Params {
 /// The rule that makes a window bad (see [`bad_runs`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Detector {
-    /// DESIGN.md's fixed rule: ≥ `min_errors` 5xx that are ≥ `min_ratio`
+    /// The founding fixed rule: ≥ `min_errors` 5xx that are ≥ `min_ratio`
     /// of the window's requests.
     Threshold,
     /// Relative to the series' own normal: ≥ `min_errors` 5xx, a share

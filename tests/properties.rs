@@ -1,6 +1,6 @@
 //! Invariants over generated inputs, through the library: line accounting,
 //! independence from thread count and block size, and detection equal to a
-//! naive reading of DESIGN.md's rules.
+//! naive reading of the rules in `docs/detection.md`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -133,7 +133,7 @@ proptest! {
 /// Per-host (second → (requests, errors)).
 type Counts = BTreeMap<i64, (u64, u64)>;
 
-/// DESIGN.md's error-burst rules, read as literally as possible and
+/// The error-burst rules of `docs/detection.md`, read as literally as possible and
 /// computed the slow way: (start, detected, end) of each incident.
 fn naive_bursts(hosts: &BTreeMap<String, Counts>, p: &Params) -> Vec<(i64, i64, i64)> {
     let mut series: Vec<Counts> = hosts.values().cloned().collect();

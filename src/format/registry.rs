@@ -358,7 +358,10 @@ mod tests {
             let text = serde_json::to_string(&f).unwrap();
             assert_eq!(serde_json::from_str::<Format>(&text).unwrap(), f, "{text}");
         }
-        assert_eq!(serde_json::to_string(&Format::Combined).unwrap(), "\"combined\"");
+        assert_eq!(
+            serde_json::to_string(&Format::Combined).unwrap(),
+            "\"combined\""
+        );
         for (old, f) in [
             (r#"{"Access":"Combined"}"#, Format::Combined),
             (r#"{"Access":"CombinedExtra"}"#, Format::CombinedExtra),

@@ -1,4 +1,4 @@
-//! `--output json`: the `logburst/v1` schema of DESIGN.md (fields may be
+//! `--output json`: the `logburst/v1` schema of `docs/json-schema.md` (fields may be
 //! added; none is renamed or removed without a new schema name).
 
 use std::io::{self, Write};
