@@ -1,0 +1,99 @@
+//! Building a series from a block's requests, on the hot path.
+
+use super::*;
+
+/// Builds a [`Series`] from requests in the order a log holds them, keeping
+/// the current hour and offset at hand: consecutive lines nearly always
+/// share both, so the hot path costs no map look-up per line.
+#[derive(Default)]
+pub struct SeriesBuilder {
+    series: Series,
+    hour_key: i64,
+    hour: Option<Box<Hour>>,
+    offset: OffsetSecs,
+    offset_count: u64,
+    /// The minute being filled with durations, kept out of the map.
+    latency: Option<(i64, LatencyHist)>,
+}
+
+impl SeriesBuilder {
+    #[inline(always)]
+    pub fn add(&mut self, r: &Request) {
+        let h = r.utc.div_euclid(HOUR);
+        if self.hour.is_none() || h != self.hour_key {
+            self.switch_hour(h);
+        }
+        let s = r.utc.rem_euclid(HOUR) as usize;
+        let hour = self.hour.as_mut().expect("switched above");
+        hour.requests[s] = hour.requests[s].saturating_add(1);
+        self.series.requests += 1;
+        if r.is_error() {
+            hour.errors[s] = hour.errors[s].saturating_add(1);
+            self.series.errors += 1;
+            *self.series.status.entry((r.utc, r.status)).or_insert(0) += 1;
+        }
+        if r.offset != self.offset || self.offset_count == 0 {
+            self.flush_offset();
+            self.offset = r.offset;
+        }
+        self.offset_count += 1;
+        if let Some(ms) = r.latency_ms {
+            self.add_latency(r.utc, ms);
+        }
+    }
+
+    #[inline]
+    fn add_latency(&mut self, utc: i64, ms: u32) {
+        let m = minute_of(utc);
+        match &mut self.latency {
+            Some((at, h)) if *at == m => h.add(ms),
+            _ => {
+                self.flush_latency();
+                let mut h = self.series.latency.remove(&m).unwrap_or_default();
+                h.add(ms);
+                self.latency = Some((m, h));
+            }
+        }
+    }
+
+    fn flush_latency(&mut self) {
+        if let Some((m, h)) = self.latency.take() {
+            merge_entry(&mut self.series.latency, m, h, |a, b| a.merge(&b));
+        }
+    }
+
+    #[cold]
+    fn switch_hour(&mut self, h: i64) {
+        if let Some(old) = self.hour.take() {
+            self.series.hours.insert(self.hour_key, old);
+        }
+        self.hour = Some(self.series.hours.remove(&h).unwrap_or_else(Hour::zero));
+        self.hour_key = h;
+    }
+
+    /// Counts the client and path of the 5xx just added.
+    #[cold]
+    pub fn add_detail(&mut self, utc: i64, d: &Detail) {
+        self.series.add_detail(utc, d);
+    }
+
+    fn flush_offset(&mut self) {
+        if self.offset_count > 0 {
+            *self.series.offsets.entry(self.offset).or_insert(0) += self.offset_count;
+            self.offset_count = 0;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.series.requests == 0
+    }
+
+    pub fn finish(mut self) -> Series {
+        if let Some(old) = self.hour.take() {
+            self.series.hours.insert(self.hour_key, old);
+        }
+        self.flush_offset();
+        self.flush_latency();
+        self.series
+    }
+}
