@@ -125,7 +125,7 @@ pub struct Args {
     /// A minute's p99 duration at or above this is a latency burst (or
     /// four times the host's normal p99, from 100 ms), for logs that give
     /// durations ($request_time, JSON durations, Envoy, HAProxy).
-    #[arg(long, default_value = "1s", value_parser = parse_millis, value_name = "DURATION")]
+    #[arg(long, default_value = "1s", value_parser = time::parse_duration_ms, value_name = "DURATION")]
     pub slow: u64,
 
     /// SLO mode: 5xx bursts are multiwindow burn-rate alerts of this
@@ -232,28 +232,6 @@ fn parse_format(s: &str) -> Result<Format, String> {
         let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
         format!("unknown log format '{s}'; known: {}", names.join(", "))
     })
-}
-
-/// `250ms`, `1s`, `1.5s`, `2m` as milliseconds.
-fn parse_millis(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (num, scale) = if let Some(v) = t.strip_suffix("ms") {
-        (v, 1.0)
-    } else if let Some(v) = t.strip_suffix('s') {
-        (v, 1000.0)
-    } else if let Some(v) = t.strip_suffix('m') {
-        (v, 60_000.0)
-    } else {
-        return Err(format!("'{s}' needs a unit: 250ms, 1s, 2m"));
-    };
-    let v: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration (250ms, 1s, 2m)"))?;
-    if !(v > 0.0 && v.is_finite()) {
-        return Err(format!("'{s}' is not a positive duration"));
-    }
-    Ok((v * scale).round() as u64)
 }
 
 fn parse_ratio(s: &str) -> Result<f64, String> {

@@ -482,34 +482,52 @@ pub fn duration(secs: i64) -> String {
     }
 }
 
-/// Parses a duration flag: `60`, `90s`, `5m`, `1h`, `2d`.
-pub fn parse_duration(s: &str) -> Result<i64, String> {
+/// One grammar for every duration flag: a positive number (decimals
+/// allowed) and a unit — `ms`, `s`, `m`, `h`, `d` (also `sec`, `min`,
+/// `hour(s)`, `day(s)`); a bare number is seconds. `250ms`, `1.5s`, `5m`,
+/// `2h`, `1d`. In milliseconds, at most 366 days.
+pub fn parse_duration_ms(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => (&t[..i], &t[i..]),
-        None => (t, "s"),
-    };
-    let n: i64 = num.parse().map_err(|_| {
-        format!("invalid duration '{s}': use a number with s, m, h or d (e.g. 60s, 5m)")
-    })?;
-    let mult = match unit {
-        "s" | "sec" | "secs" => 1,
-        "m" | "min" | "mins" => 60,
-        "h" | "hour" | "hours" => 3600,
-        "d" | "day" | "days" => 86_400,
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = (&t[..split], t[split..].trim());
+    let example = "use a number and a unit: 250ms, 1.5s, 5m, 2h, 1d";
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration '{s}': {example}"))?;
+    let ms_per = match unit {
+        "ms" => 1.0,
+        "" | "s" | "sec" | "secs" => 1e3,
+        "m" | "min" | "mins" => 60e3,
+        "h" | "hour" | "hours" => 3_600e3,
+        "d" | "day" | "days" => 86_400e3,
         _ => {
             return Err(format!(
-                "invalid duration '{s}': unknown unit '{unit}' (use s, m, h or d)"
+                "invalid duration '{s}': unknown unit '{unit}' ({example})"
             ))
         }
     };
-    if n <= 0 {
+    let ms = (v * ms_per).round();
+    if ms.is_nan() || ms < 1.0 {
         return Err(format!("invalid duration '{s}': must be positive"));
     }
-    match n.checked_mul(mult) {
-        Some(secs) if secs <= MAX_DURATION => Ok(secs),
-        _ => Err(format!("invalid duration '{s}': longer than 366 days")),
+    if ms > (MAX_DURATION * 1000) as f64 {
+        return Err(format!("invalid duration '{s}': longer than 366 days"));
     }
+    Ok(ms as u64)
+}
+
+/// [`parse_duration_ms`] for flags that work in whole seconds (windows,
+/// cooldowns, gaps): in seconds; a fraction of a second is refused.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let ms = parse_duration_ms(s)?;
+    if ms % 1000 != 0 {
+        return Err(format!(
+            "invalid duration '{s}': this one counts whole seconds (e.g. 1s, 90s)"
+        ));
+    }
+    Ok((ms / 1000) as i64)
 }
 
 /// The longest window, cooldown or gap accepted: a year of logs.
@@ -628,6 +646,20 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("60").unwrap(), 60);
         assert_eq!(parse_duration("5m").unwrap(), 300);
+        assert_eq!(parse_duration("1.5m").unwrap(), 90);
+        assert_eq!(parse_duration("2 h").unwrap(), 7200);
+        assert!(parse_duration("1.5s")
+            .unwrap_err()
+            .contains("whole seconds"));
+        assert_eq!(parse_duration_ms("250ms").unwrap(), 250);
+        assert_eq!(parse_duration_ms("1.5s").unwrap(), 1500);
+        assert_eq!(parse_duration_ms("1d").unwrap(), 86_400_000);
+        assert_eq!(parse_duration_ms("2").unwrap(), 2000);
+        for bad in [
+            "", "-5s", "0", "0.0001ms", "5x", "s", "1..5s", "367d", "NaNs", "1e9s",
+        ] {
+            assert!(parse_duration_ms(bad).is_err(), "{bad}");
+        }
         assert_eq!(parse_duration("1h").unwrap(), 3600);
         assert!(parse_duration("5x").is_err());
         assert!(parse_duration("0").is_err());
