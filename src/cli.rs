@@ -203,7 +203,7 @@ pub struct Args {
     /// Cron mode: read only what is new since the run that wrote FILE,
     /// report only incidents that are new or were open then, and update
     /// FILE (see README, Cron).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["save_summary", "merge"])]
+    #[arg(long, value_name = "FILE", conflicts_with = "save_summary")]
     pub state: Option<std::path::PathBuf>,
 
     /// With --state: forget the state and start over, reading every input
@@ -215,8 +215,8 @@ pub struct Args {
     #[arg(long, hide = true, default_value_t = DEFAULT_BLOCK_SIZE)]
     pub block_size: usize,
 
-    /// Set by `logburst merge`: the paths are summaries.
-    #[arg(long, hide = true)]
+    /// `logburst merge`: the paths are summaries.
+    #[arg(skip)]
     pub merge: bool,
 }
 
@@ -319,7 +319,7 @@ impl Args {
     /// The flags that only matter while logs are read, given to `merge`.
     pub fn read_only_flags(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
-        let flags: [(&'static str, bool); 8] = [
+        let flags: [(&'static str, bool); 9] = [
             ("--log-format", self.log_format.is_some()),
             ("--nginx-log-format", !self.nginx_log_format.is_empty()),
             ("--nginx-conf", !self.nginx_conf.is_empty()),
@@ -328,6 +328,7 @@ impl Args {
             ("--boot-time", self.boot_time.is_some()),
             ("--save-summary", self.save_summary.is_some()),
             ("--mmap", self.mmap != MmapArg::Auto),
+            ("--state", self.state.is_some()),
         ];
         for (name, set) in flags {
             if set {
@@ -402,18 +403,82 @@ impl Args {
     }
 }
 
+/// What `logburst merge --help` says.
+const MERGE_ABOUT: &str = "\
+Finds the fleet's incidents in summaries: each host runs `logburst
+--save-summary HOST.json PATHS…` over its own logs, and `logburst merge`
+analyses all the summaries as if one run had read every host's logs (see
+README, Scale-out). The analysis options are those of the main command;
+the options that only matter while logs are read (--log-format,
+--nginx-log-format, --nginx-conf, --signal, --year, --boot-time, --mmap,
+--save-summary, --state) belong to the runs that write the summaries.";
+
+/// Options that only apply while logs are read, hidden from `merge`.
+const READ_ONLY: [&str; 10] = [
+    "log_format",
+    "nginx_log_format",
+    "nginx_conf",
+    "signal",
+    "year",
+    "boot_time",
+    "save_summary",
+    "mmap",
+    "state",
+    "reset_state",
+];
+
 impl Args {
-    /// Parses the command line, with `--log-format`'s long help taken
-    /// from the format registry.
-    pub fn parse_with_formats(argv: Vec<std::ffi::OsString>) -> Args {
+    /// Parses the command line: the main command over logs, or `logburst
+    /// merge` over summaries (`logburst help merge` and `logburst merge
+    /// --help` give its help), with `--log-format`'s long help taken from
+    /// the format registry.
+    pub fn parse_with_formats(mut argv: Vec<std::ffi::OsString>) -> Args {
         use clap::{CommandFactory, FromArgMatches};
-        let cmd = Args::command().mut_arg("log_format", |a| {
+        let mut cmd = Args::command().mut_arg("log_format", |a| {
             a.long_help(format!(
                 "Force a log format instead of detecting it per input:{}",
                 Format::help()
             ))
         });
+        let word = |i: usize| argv.get(i).and_then(|a| a.to_str()).map(str::to_owned);
+        let merge = match (word(1).as_deref(), word(2).as_deref()) {
+            (Some("merge"), _) => true,
+            (Some("help"), Some("merge")) => {
+                argv = vec!["logburst".into(), "merge".into(), "--help".into()];
+                true
+            }
+            (Some("help"), None) => {
+                argv = vec!["logburst".into(), "--help".into()];
+                false
+            }
+            _ => false,
+        };
+        if merge {
+            argv.remove(1);
+            cmd = merge_command(cmd);
+        }
         let matches = cmd.get_matches_from(argv);
-        Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+        let mut args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        args.merge = merge;
+        args
     }
+}
+
+/// The main command turned into `logburst merge`: summaries for paths, its
+/// own usage and help, the read-only options hidden.
+fn merge_command(cmd: clap::Command) -> clap::Command {
+    let mut cmd = cmd
+        .name("logburst merge")
+        .bin_name("logburst merge")
+        .about("Finds the fleet's incidents in summaries written by --save-summary")
+        .long_about(MERGE_ABOUT)
+        .after_help("Examples:\n  logburst merge web-*.json.zst\n  logburst merge --output markdown --reported-at '2023-02-02 07:08' summaries/*.json")
+        .mut_arg("paths", |a| {
+            a.value_name("SUMMARY")
+                .help("Summaries written by --save-summary (JSON; .zst and .gz compressed)")
+        });
+    for id in READ_ONLY {
+        cmd = cmd.mut_arg(id, |a| a.hide(true));
+    }
+    cmd
 }

@@ -13,11 +13,8 @@ use logburst::summary::Summary;
 
 fn main() -> ExitCode {
     // `logburst merge SUMMARY…` is the main command over summaries instead
-    // of logs; its options are the same.
-    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if argv.get(1).is_some_and(|a| a == "merge") {
-        argv[1] = "--merge".into();
-    }
+    // of logs; cli.rs gives it its own usage and help.
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let args = cli::Args::parse_with_formats(argv);
     #[cfg(unix)]
     if args.mmap != cli::MmapArg::Never {
@@ -41,15 +38,12 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     }
     config.progress = bar::hook(args.quiet);
     let mut pending = None;
-    let analysis = if let Some(path) = &args.state {
-        let (a, next) = logburst::state::run(&config, path, args.reset_state)?;
-        pending = Some(next);
-        a
-    } else if args.merge {
+    let analysis = if args.merge {
         let given = args.read_only_flags();
         if !given.is_empty() {
+            let verb = if given.len() == 1 { "applies" } else { "apply" };
             anyhow::bail!(
-                "merge: {} only apply while logs are read; give them to the runs that write the summaries",
+                "merge: {} {verb} only while logs are read; give it to the runs that write the summaries",
                 given.join(", ")
             );
         }
@@ -58,6 +52,10 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
             merged = merged.merge(Summary::load(std::path::Path::new(p))?)?;
         }
         logburst::run::finish(merged, &config)?
+    } else if let Some(path) = &args.state {
+        let (a, next) = logburst::state::run(&config, path, args.reset_state)?;
+        pending = Some(next);
+        a
     } else {
         let summary = logburst::run::read(&config)?;
         if let Some(p) = &args.save_summary {

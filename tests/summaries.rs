@@ -120,5 +120,54 @@ fn merge_refuses_what_is_not_a_summary() {
 
     let r = logburst(&["merge", "--log-format", "combined", s.to_str().unwrap()]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("--log-format only apply"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("--log-format applies only while logs are read"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn merge_is_a_command_of_its_own() {
+    // Its help is about summaries, whichever way it is asked for.
+    for args in [&["merge", "--help"][..], &["help", "merge"][..]] {
+        let r = logburst(args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stdout
+                .contains("Usage: logburst merge [OPTIONS] <SUMMARY>..."),
+            "{}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("--save-summary"), "{}", r.stdout);
+        // The options that only apply while logs are read are not offered.
+        assert!(!r.stdout.contains("--log-format <NAME>"), "{}", r.stdout);
+        assert!(!r.stdout.contains("--mmap <WHEN>"), "{}", r.stdout);
+    }
+    // `help` alone is the main help, not a log called "help".
+    let r = logburst(&["help"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("Usage: logburst [OPTIONS] <PATH>..."),
+        "{}",
+        r.stdout
+    );
+    // Errors name the command the user typed.
+    let r = logburst(&["merge"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("Usage: logburst merge"), "{}", r.stderr);
+    assert!(!r.stderr.contains("--merge"), "{}", r.stderr);
+    // Cron mode is for logs: refused with the reason, not run on summaries.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let r = logburst(&["merge", "--state", state.to_str().unwrap(), "a.json"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("--state applies only while logs are read"),
+        "{}",
+        r.stderr
+    );
+    assert!(!state.exists());
 }
