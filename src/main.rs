@@ -29,6 +29,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// `logburst merge`: the analysis of the summaries given.
+fn merge(args: &cli::Args, config: &logburst::Config) -> anyhow::Result<logburst::Analysis> {
+    let given = args.read_only_flags();
+    if !given.is_empty() {
+        let verb = if given.len() == 1 { "applies" } else { "apply" };
+        anyhow::bail!(
+            "merge: {} {verb} only while logs are read; give it to the runs that write the summaries",
+            given.join(", ")
+        );
+    }
+    let mut merged = Summary::default();
+    for p in &args.paths {
+        merged = merged.merge(Summary::load(std::path::Path::new(p))?)?;
+    }
+    Ok(logburst::run::finish(merged, config)?)
+}
+
 fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     let (mut config, warnings) = args.config().map_err(anyhow::Error::msg)?;
     if !args.quiet {
@@ -39,19 +56,7 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     config.progress = bar::hook(args.quiet);
     let mut pending = None;
     let analysis = if args.merge {
-        let given = args.read_only_flags();
-        if !given.is_empty() {
-            let verb = if given.len() == 1 { "applies" } else { "apply" };
-            anyhow::bail!(
-                "merge: {} {verb} only while logs are read; give it to the runs that write the summaries",
-                given.join(", ")
-            );
-        }
-        let mut merged = Summary::default();
-        for p in &args.paths {
-            merged = merged.merge(Summary::load(std::path::Path::new(p))?)?;
-        }
-        logburst::run::finish(merged, &config)?
+        merge(args, &config)?
     } else if let Some(path) = &args.state {
         let (a, next) = logburst::state::run(&config, path, args.reset_state)?;
         pending = Some(next);
