@@ -163,7 +163,7 @@ impl State {
     pub fn from_json(text: &[u8]) -> std::result::Result<State, String> {
         check_schema(text, SCHEMA, "state file")?;
         let s: State =
-            serde_json::from_slice(text).map_err(|e| format!("a damaged state file: {e}"))?;
+            serde_json::from_slice(text).map_err(|e| crate::summary::damaged("state file", &e))?;
         if s.history.schema != crate::summary::SCHEMA {
             return Err("a damaged state file: its history is not a summary".into());
         }

@@ -168,8 +168,7 @@ impl Summary {
     /// Parses and checks a summary.
     pub fn from_json(text: &[u8]) -> std::result::Result<Summary, String> {
         check_schema(text, SCHEMA, "summary")?;
-        let s: Summary =
-            serde_json::from_slice(text).map_err(|e| format!("a damaged summary: {e}"))?;
+        let s: Summary = serde_json::from_slice(text).map_err(|e| damaged("summary", &e))?;
         s.check()?;
         Ok(s)
     }
@@ -254,10 +253,12 @@ pub(crate) fn check_schema(
     let head: Head = serde_json::from_slice(text).map_err(|e| {
         let family = schema.split('/').next().unwrap_or(schema);
         let ours = text.starts_with(format!("{{\"schema\":\"{family}/").as_bytes());
-        if ours && e.is_eof() {
-            format!("a damaged {what} (cut short: {e})")
-        } else {
-            format!("not a logburst {what} (not JSON: {e})")
+        match e.classify() {
+            _ if ours => damaged(what, &e),
+            serde_json::error::Category::Data => {
+                format!("not a logburst {what}: JSON, but not an object with a \"schema\" field")
+            }
+            _ => format!("not a logburst {what}: it is not JSON"),
         }
     })?;
     match head.schema.as_deref() {
@@ -268,6 +269,23 @@ pub(crate) fn check_schema(
         )),
         None => Err(format!("not a logburst {what} (no \"schema\" field)")),
     }
+}
+
+/// What is wrong with a file of ours that does not read, in the user's
+/// words and where (never the parser's internal type names).
+pub(crate) fn damaged(what: &str, e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let how = match e.classify() {
+        Category::Eof => "cut short",
+        Category::Syntax => "not valid JSON",
+        Category::Data => "a field missing or of the wrong kind",
+        Category::Io => "unreadable",
+    };
+    format!(
+        "a damaged {what}: {how} (line {}, column {})",
+        e.line(),
+        e.column()
+    )
 }
 
 /// Writes `path` through a temporary file beside it (`write` fills it),
@@ -316,6 +334,30 @@ pub(crate) fn is_temp_of(p: &Path, path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_are_in_the_users_words() {
+        for (text, says) in [
+            ("hello", "not a logburst summary: it is not JSON"),
+            ("[1]", "JSON, but not an object with a \"schema\" field"),
+            ("{\"a\":1}", "no \"schema\" field"),
+            (
+                "{\"schema\":\"logburst-summary/1\",\"version\":\"x\"}",
+                "a damaged summary: a field missing or of the wrong kind (line 1, column 45)",
+            ),
+            (
+                "{\"schema\":\"logburst-summary/1\",\"ver",
+                "a damaged summary: cut short",
+            ),
+        ] {
+            let e = Summary::from_json(text.as_bytes()).unwrap_err();
+            assert!(e.contains(says), "{text}: {e}");
+            // Never the parser's own words: type names, expectations.
+            for inner in ["struct", "expected", "Head", "`"] {
+                assert!(!e.contains(inner), "{text}: {e}");
+            }
+        }
+    }
 
     #[test]
     fn refuses_foreign_and_damaged_files() {
