@@ -23,7 +23,9 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("logburst: {e:#}");
+            // The outermost message only: the library's errors already
+            // say what their source (an io::Error) means, in plain words.
+            eprintln!("logburst: {e}");
             ExitCode::from(2)
         }
     }

@@ -148,13 +148,7 @@ impl State {
         let text = match std::fs::read(path) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(State::default()),
-            Err(e) => {
-                return Err(Error::Usage(format!(
-                    "cannot read state {}: {}",
-                    path.display(),
-                    source::describe_io(&e)
-                )))
-            }
+            Err(e) => return Err(Error::io("read state", path, e)),
         };
         State::from_json(&text)
             .map_err(|e| Error::Usage(format!("state {}: {e}; {}", path.display(), way_out(path))))
@@ -199,13 +193,7 @@ impl Lock {
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| {
-                Error::Usage(format!(
-                    "cannot create lock file {}: {}",
-                    path.display(),
-                    source::describe_io(&e)
-                ))
-            })?;
+            .map_err(|e| Error::io("create lock file", &path, e))?;
         match file.try_lock() {
             Ok(()) => Ok(Lock { _file: file, path }),
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::Usage(format!(
@@ -213,11 +201,7 @@ impl Lock {
                 state.display(),
                 path.display()
             ))),
-            Err(std::fs::TryLockError::Error(e)) => Err(Error::Usage(format!(
-                "cannot lock {}: {}",
-                path.display(),
-                source::describe_io(&e)
-            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", &path, e)),
         }
     }
 }
@@ -426,13 +410,8 @@ fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
             None
         } else {
             let path = input.path.as_deref().expect("checked above");
-            let end = complete_end(path, skip, found.size, found.settled).map_err(|e| {
-                Error::Usage(format!(
-                    "cannot read {}: {}",
-                    input.display,
-                    source::describe_io(&e)
-                ))
-            })?;
+            let end = complete_end(path, skip, found.size, found.settled)
+                .map_err(|e| Error::io("read", &input.display, e))?;
             if end <= skip {
                 if let Some(i) = known {
                     unchanged.push(FileState {

@@ -153,13 +153,7 @@ impl Summary {
 
     /// Reads a summary written by [`Summary::save`].
     pub fn load(path: &Path) -> Result<Summary> {
-        let cannot = |e: io::Error| {
-            Error::Usage(format!(
-                "cannot read summary {}: {}",
-                path.display(),
-                crate::source::describe_io(&e)
-            ))
-        };
+        let cannot = |e: io::Error| Error::io("read summary", path, e);
         let f = File::open(path).map_err(cannot)?;
         let text = decompress(BufReader::new(f)).map_err(cannot)?;
         Summary::from_json(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
@@ -306,11 +300,7 @@ pub(crate) fn write_atomically(
     });
     written.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        Error::Usage(format!(
-            "cannot write {what} {}: {}",
-            path.display(),
-            crate::source::describe_io(&e)
-        ))
+        Error::io(&format!("write {what}"), path, e)
     })
 }
 
