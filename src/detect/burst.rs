@@ -1,0 +1,227 @@
+//! 5xx bursts: runs of bad seconds per series (baseline or threshold
+//! rule), grouped by the cooldown into incidents; and SLO mode's burn-rate
+//! alerts.
+
+use super::baseline::Baseline;
+use super::*;
+
+/// A run of consecutive bad seconds in one series.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Run {
+    series: usize,
+    start: i64,
+    end: i64,
+    peak: i64,
+    peak_ratio: f64,
+    /// The series' normal share when the run began (baseline detector).
+    baseline: Option<f64>,
+}
+
+/// The runs of bad seconds of one series: seconds t whose window (t−W, t]
+/// holds ≥ `min_errors` 5xx that are ≥ `min_ratio` of its requests
+/// ([`Detector::Threshold`]), or well above the series' normal share
+/// ([`Detector::Baseline`]).
+pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let Some((first, last)) = series.span() else {
+        return runs;
+    };
+    let mut baseline = (p.detector == Detector::Baseline).then(|| Baseline::new(series));
+    let (mut lead, mut trail) = (series.cursor(), series.cursor());
+    let (mut e, mut r) = (0u64, 0u64);
+    let mut open: Option<Run> = None;
+    let mut t = first;
+    while t <= last + p.window {
+        if e == 0 && r == 0 {
+            // The window is empty: jump to the next second with a request.
+            // Nothing lies in (t−1−W, t) or before that jump target, so the
+            // window sums stay right.
+            match series.next_request_at_or_after(t) {
+                Some(n) => t = n,
+                None => break,
+            }
+        }
+        let (rq, er) = lead.get(t);
+        let (rq_out, er_out) = trail.get(t - p.window);
+        r = r + rq as u64 - rq_out as u64;
+        e = e + er as u64 - er_out as u64;
+        let bad = e >= p.min_errors
+            && e > 0
+            && match &mut baseline {
+                None => (e as f64) >= p.min_ratio * r as f64,
+                Some(b) => b.bad(t, r, e),
+            };
+        if bad {
+            if let Some(b) = &mut baseline {
+                b.bad.insert(t.div_euclid(60) * 60);
+            }
+            let ratio = e as f64 / r as f64;
+            match &mut open {
+                Some(run) => {
+                    run.end = t;
+                    if ratio > run.peak_ratio {
+                        run.peak_ratio = ratio;
+                        run.peak = t;
+                    }
+                }
+                None => {
+                    open = Some(Run {
+                        series: index,
+                        start: t,
+                        end: t,
+                        peak: t,
+                        peak_ratio: ratio,
+                        baseline: baseline.as_mut().map(|b| b.share(t)),
+                    })
+                }
+            }
+        } else if let Some(run) = open.take() {
+            runs.push(run);
+        }
+        t += 1;
+    }
+    runs.extend(open);
+    runs
+}
+
+pub(super) fn error_bursts(
+    series: &[&Series],
+    hosts: &[&String],
+    service: Option<usize>,
+    p: &Params,
+) -> Vec<Incident> {
+    let mut runs: Vec<Run> = series
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| bad_runs(s, i, p))
+        .collect();
+    runs.sort_by_key(|r| (r.start, r.series));
+
+    // Group runs whose bad seconds lie closer than the cooldown.
+    let mut groups: Vec<Vec<Run>> = Vec::new();
+    let mut group_end = i64::MIN;
+    for run in runs {
+        match groups.last_mut() {
+            Some(g) if run.start - group_end < p.cooldown => {
+                group_end = group_end.max(run.end);
+                g.push(run);
+            }
+            _ => {
+                group_end = run.end;
+                groups.push(vec![run]);
+            }
+        }
+    }
+
+    let w = p.window;
+    groups
+        .into_iter()
+        .map(|g| {
+            let detected = g.iter().map(|r| r.start).min().expect("group has runs");
+            let last_bad = g.iter().map(|r| r.end).max().expect("group has runs");
+            let start = g
+                .iter()
+                .filter(|r| r.start == detected)
+                .filter_map(|r| series[r.series].first_error_in(detected - w + 1, detected))
+                .min()
+                .unwrap_or(detected);
+            let end = g
+                .iter()
+                .filter(|r| r.end == last_bad)
+                .filter_map(|r| series[r.series].last_error_in(last_bad - w + 1, last_bad))
+                .max()
+                .unwrap_or(last_bad);
+            let peak_run = g
+                .iter()
+                .max_by(|a, b| {
+                    a.peak_ratio
+                        .total_cmp(&b.peak_ratio)
+                        .then(b.peak.cmp(&a.peak))
+                })
+                .expect("group has runs");
+
+            let mut host_set: BTreeSet<usize> = g
+                .iter()
+                .filter(|r| Some(r.series) != service)
+                .map(|r| r.series)
+                .collect();
+            let service_only = host_set.is_empty();
+            if service_only {
+                for r in &g {
+                    for (i, s) in series[..hosts.len()].iter().enumerate() {
+                        if s.first_error_in(r.start - w + 1, r.end).is_some() {
+                            host_set.insert(i);
+                        }
+                    }
+                }
+            }
+
+            let mut inc = Incident::new(Kind::ErrorBurst, start, detected, end);
+            inc.rule = p.detector;
+            inc.baseline_share = g
+                .iter()
+                .filter(|r| r.start == detected)
+                .filter_map(|r| r.baseline)
+                .reduce(f64::min);
+            inc.peak = Some(peak_run.peak);
+            inc.peak_error_ratio = peak_run.peak_ratio;
+            inc.service_only = service_only;
+            for &i in &host_set {
+                let (r, e) = series[i].sum(start, end);
+                inc.requests += r;
+                inc.errors += e;
+                series[i].status_counts(start, end, &mut inc.status_counts);
+                inc.hosts.push(hosts[i].clone());
+            }
+            inc
+        })
+        .collect()
+}
+
+/// SLO mode: each alert period of the service (the last series) is a
+/// burst of the hosts with a 5xx in it.
+pub(super) fn slo_bursts(
+    series: &[&Series],
+    n_hosts: usize,
+    hosts: &[&String],
+    slo: &Slo,
+    p: &Params,
+) -> Vec<Incident> {
+    let Some(service) = series.last() else {
+        return Vec::new();
+    };
+    let span = service.span().map_or(1, |(a, z)| (z - a + 1).max(1));
+    let monthly = service.requests as f64 * slo::BUDGET_PERIOD as f64 / span as f64;
+    slo::firings(service, slo, p.min_errors, p.cooldown)
+        .into_iter()
+        .map(|f| {
+            let end = service.last_error_in(f.onset, f.last).unwrap_or(f.last);
+            let start = service
+                .first_error_in(f.onset, f.detected)
+                .unwrap_or(f.onset);
+            let mut inc = Incident::new(Kind::ErrorBurst, start, f.detected, end);
+            inc.rule = p.detector;
+            let (r, e) = service.sum(start, end);
+            inc.peak_error_ratio = if r > 0 { e as f64 / r as f64 } else { 0.0 };
+            for (i, s) in series[..n_hosts].iter().enumerate() {
+                if s.first_error_in(start, end).is_none() {
+                    continue;
+                }
+                let (r, e) = s.sum(start, end);
+                inc.requests += r;
+                inc.errors += e;
+                s.status_counts(start, end, &mut inc.status_counts);
+                inc.hosts.push(hosts[i].clone());
+            }
+            inc.slo = Some(SloAlert {
+                target: slo.target,
+                window: slo.windows()[f.window],
+                reset: f.reset,
+                burn: f.burn,
+                peak_burn: f.peak_burn,
+                budget_spent: inc.errors as f64 / (slo.budget() * monthly).max(1.0),
+            });
+            inc
+        })
+        .collect()
+}

@@ -1,0 +1,213 @@
+//! OOM kills: the killer's lines joined into kills, kills clustered and
+//! attached to incidents (or incidents of their own).
+
+use super::*;
+
+/// How far before an incident's start an OOM cluster still belongs to it.
+pub const OOM_ATTACH_BEFORE: i64 = 15 * 60;
+/// How far before an incident's start an OOM kill can still be its cause.
+pub const OOM_CAUSE_BEFORE: i64 = 5 * 60;
+/// Kills closer than this form one cluster.
+pub const OOM_CLUSTER_GAP: i64 = 5 * 60;
+
+/// Clusters the kills and attaches each cluster to the first incident whose
+/// span, widened 15 min before its start, it touches; the last kill from
+/// 5 min before the start up to detection, else the first kill inside, is
+/// the probable cause. Clusters attached to nothing are incidents of their own.
+pub(super) fn attach_oom(incidents: &mut Vec<Incident>, kills: &[OomKill]) {
+    let mut clusters: Vec<Vec<OomKill>> = Vec::new();
+    for k in kills {
+        match clusters.last_mut() {
+            Some(c) if k.utc - c.last().expect("non-empty").utc <= OOM_CLUSTER_GAP => {
+                c.push(k.clone())
+            }
+            _ => clusters.push(vec![k.clone()]),
+        }
+    }
+    let mut own = Vec::new();
+    for cluster in clusters {
+        let (first, last) = (cluster[0].utc, cluster[cluster.len() - 1].utc);
+        // A burst or gap the kills overlap, else a latency burst.
+        let overlaps = |i: &Incident| first <= i.end && last >= i.start - OOM_ATTACH_BEFORE;
+        let at = incidents
+            .iter()
+            .position(|i| matches!(i.kind, Kind::ErrorBurst | Kind::TrafficGap) && overlaps(i))
+            .or_else(|| {
+                incidents
+                    .iter()
+                    .position(|i| i.kind == Kind::Latency && overlaps(i))
+            });
+        let target = at.map(|n| &mut incidents[n]);
+        match target {
+            Some(inc) => inc.oom_kills.extend(cluster),
+            None => {
+                let mut inc = Incident::new(Kind::Oom, first, first, last);
+                let hosts: BTreeSet<String> = cluster.iter().map(|k| k.host.clone()).collect();
+                inc.hosts = hosts.into_iter().collect();
+                inc.oom_kills = cluster;
+                own.push(inc);
+            }
+        }
+    }
+    for inc in incidents.iter_mut() {
+        inc.oom_kills.sort();
+        // The last kill before the alert would have fired (no earlier than
+        // 5 min before onset): onset can precede the kill when a starving
+        // process answers errors before the kernel kills it.
+        let before = kills
+            .iter()
+            .rev()
+            .find(|k| k.utc <= inc.detected && k.utc >= inc.start - OOM_CAUSE_BEFORE);
+        let inside = || {
+            kills
+                .iter()
+                .find(|k| k.utc > inc.detected && k.utc <= inc.end)
+        };
+        inc.cause = before.or_else(inside).cloned();
+    }
+    incidents.extend(own);
+}
+
+/// One OOM-killer line placed in UTC, ready to be joined into kills.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PlacedOomLine {
+    pub kind: crate::event::OomLineKind,
+    pub kill: OomKill,
+}
+
+/// How close two lines about the same pid must be to describe one kill.
+const SAME_KILL: i64 = 60;
+/// How soon after a decision or header line the kill line follows.
+const FOLLOWS: i64 = 10;
+
+/// Joins the OOM-killer lines into kills, counting each kill once however
+/// many lines describe it: the `Killed process` line is the kill; an
+/// `oom-kill:` summary adds its cgroup to the kill of the same pid, or stands
+/// for it when the kill line is missing; a `Kill process … sacrifice child`
+/// decision counts only when no kill line follows it; the `invoked
+/// oom-killer` header names the trigger; reaper lines add nothing. The same
+/// kill read from two files (kern.log and syslog) is one kill.
+pub fn join_kills(mut lines: Vec<PlacedOomLine>) -> Vec<OomKill> {
+    use crate::event::OomLineKind as K;
+    lines.sort_by(|a, b| {
+        (a.kill.utc, a.kind, &a.kill.source).cmp(&(b.kill.utc, b.kind, &b.kill.source))
+    });
+    let mut by_host: BTreeMap<String, Vec<OomKill>> = BTreeMap::new();
+    let same = |k: &OomKill, l: &OomKill| k.pid == l.pid && (k.utc - l.utc).abs() <= SAME_KILL;
+
+    for l in lines.iter().filter(|l| l.kind == K::Killed) {
+        let kills = by_host.entry(l.kill.host.clone()).or_default();
+        match kills
+            .iter_mut()
+            .rev()
+            .take_while(|k| l.kill.utc - k.utc <= SAME_KILL)
+            .find(|k| same(k, &l.kill))
+        {
+            Some(k) => {
+                k.anon_rss_kb = k.anon_rss_kb.or(l.kill.anon_rss_kb);
+                k.total_vm_kb = k.total_vm_kb.or(l.kill.total_vm_kb);
+                k.memcg |= l.kill.memcg;
+            }
+            None => kills.push(l.kill.clone()),
+        }
+    }
+    for l in lines.iter().filter(|l| l.kind == K::Summary) {
+        let kills = by_host.entry(l.kill.host.clone()).or_default();
+        match kills.iter_mut().find(|k| same(k, &l.kill)) {
+            Some(k) => {
+                k.cgroup = k.cgroup.take().or_else(|| l.kill.cgroup.clone());
+                k.memcg |= l.kill.memcg;
+            }
+            None => {
+                kills.push(l.kill.clone());
+                kills.sort();
+            }
+        }
+    }
+    for l in lines.iter().filter(|l| l.kind == K::Candidate) {
+        let kills = by_host.entry(l.kill.host.clone()).or_default();
+        let followed = kills
+            .iter()
+            .any(|k| same(k, &l.kill) || (k.utc >= l.kill.utc && k.utc - l.kill.utc <= FOLLOWS));
+        if !followed {
+            kills.push(l.kill.clone());
+            kills.sort();
+        }
+    }
+    for l in lines.iter().filter(|l| l.kind == K::Invoked) {
+        if let Some(kills) = by_host.get_mut(&l.kill.host) {
+            if let Some(k) = kills.iter_mut().find(|k| {
+                k.trigger.is_none() && k.utc >= l.kill.utc && k.utc - l.kill.utc <= FOLLOWS
+            }) {
+                k.trigger = Some(l.kill.process.clone());
+            }
+        }
+    }
+    let mut all: Vec<OomKill> = by_host.into_values().flatten().collect();
+    all.sort();
+    all
+}
+
+#[cfg(test)]
+mod join_tests {
+    use super::*;
+    use crate::event::OomLineKind as K;
+
+    fn line(kind: K, utc: i64, pid: u32, process: &str) -> PlacedOomLine {
+        PlacedOomLine {
+            kind,
+            kill: OomKill {
+                utc,
+                offset: 0,
+                host: "h".into(),
+                pid: Some(pid),
+                process: process.into(),
+                anon_rss_kb: (kind == K::Killed).then_some(100),
+                total_vm_kb: None,
+                cgroup: (kind == K::Summary).then(|| "/system.slice/app.service".into()),
+                memcg: false,
+                trigger: None,
+                source: format!("f:{utc}"),
+            },
+        }
+    }
+
+    #[test]
+    fn one_kill_from_many_lines() {
+        let kills = join_kills(vec![
+            line(K::Invoked, 100, 0, "nginx"),
+            line(K::Summary, 100, 42, "python3"),
+            line(K::Killed, 100, 42, "python3"),
+            line(K::Reaper, 101, 42, "python3"),
+            // The same kill again, read from /var/log/syslog.
+            line(K::Killed, 100, 42, "python3"),
+        ]);
+        assert_eq!(kills.len(), 1);
+        assert_eq!(kills[0].trigger.as_deref(), Some("nginx"));
+        assert_eq!(
+            kills[0].cgroup.as_deref(),
+            Some("/system.slice/app.service")
+        );
+        assert_eq!(kills[0].anon_rss_kb, Some(100));
+    }
+
+    #[test]
+    fn sacrifice_child_names_a_candidate_not_a_second_kill() {
+        let kills = join_kills(vec![
+            line(K::Candidate, 100, 24572, "java"),
+            line(K::Killed, 100, 28438, "java"),
+        ]);
+        assert_eq!(kills.len(), 1);
+        assert_eq!(kills[0].pid, Some(28438));
+        // A decision with no kill line after it (log cut) still counts.
+        let kills = join_kills(vec![line(K::Candidate, 100, 1, "x")]);
+        assert_eq!(kills.len(), 1);
+        // Two kills of distinct pids are two kills; a summary alone is one.
+        let kills = join_kills(vec![
+            line(K::Killed, 100, 1, "x"),
+            line(K::Killed, 101, 2, "x"),
+            line(K::Summary, 500, 3, "y"),
+        ]);
+        assert_eq!(kills.len(), 3);
+    }
+}
