@@ -158,12 +158,7 @@ impl<'c> Collector<'c> {
                 stamp,
                 host,
                 kind: m.kind,
-                pid: m.pid,
-                process: m.process,
-                anon_rss_kb: m.anon_rss_kb,
-                total_vm_kb: m.total_vm_kb,
-                cgroup: m.cgroup,
-                memcg: m.memcg,
+                victim: m.victim,
                 origin,
             });
         } else if let Some(found) = self.ctx.opts.signals.find(msg) {

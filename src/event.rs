@@ -108,14 +108,23 @@ pub enum OomLineKind {
     Reaper,
 }
 
-/// One OOM-killer line, as parsed.
+/// The task an OOM-killer line names and what the kernel said of it: the
+/// one description of a victim, carried from the parsed line
+/// ([`crate::format::oom::OomMessage`]) through the joined kill
+/// ([`OomKill`]) to the report.
 #[derive(
-    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
 )]
-pub struct OomLine {
-    pub stamp: Stamp,
-    pub host: String,
-    pub kind: OomLineKind,
+pub struct Victim {
     pub pid: Option<u32>,
     pub process: String,
     pub anon_rss_kb: Option<u64>,
@@ -125,6 +134,31 @@ pub struct OomLine {
     /// The line said `Memory cgroup out of memory` (a container's limit,
     /// not the machine's memory).
     pub memcg: bool,
+}
+
+impl Victim {
+    /// Completes this description with what `other` (another line about the
+    /// same kill) knows and this one does not.
+    pub fn fill_from(&mut self, other: &Victim) {
+        self.anon_rss_kb = self.anon_rss_kb.or(other.anon_rss_kb);
+        self.total_vm_kb = self.total_vm_kb.or(other.total_vm_kb);
+        if self.cgroup.is_none() {
+            self.cgroup.clone_from(&other.cgroup);
+        }
+        self.memcg |= other.memcg;
+    }
+}
+
+/// One OOM-killer line, as parsed.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct OomLine {
+    pub stamp: Stamp,
+    pub host: String,
+    pub kind: OomLineKind,
+    #[serde(flatten)]
+    pub victim: Victim,
     pub origin: Origin,
 }
 
@@ -134,12 +168,7 @@ pub struct OomKill {
     pub utc: i64,
     pub offset: OffsetSecs,
     pub host: String,
-    pub pid: Option<u32>,
-    pub process: String,
-    pub anon_rss_kb: Option<u64>,
-    pub total_vm_kb: Option<u64>,
-    pub cgroup: Option<String>,
-    pub memcg: bool,
+    pub victim: Victim,
     /// The task whose allocation invoked the OOM killer, when logged.
     pub trigger: Option<String>,
     /// `path:line` of the line that described the kill best.

@@ -343,12 +343,7 @@ fn kill_of(l: &OomLine, t: Time, input: &InputSummary) -> OomKill {
         utc: t.utc,
         offset: t.offset,
         host: l.host.clone(),
-        pid: l.pid,
-        process: l.process.clone(),
-        anon_rss_kb: l.anon_rss_kb,
-        total_vm_kb: l.total_vm_kb,
-        cgroup: l.cgroup.clone(),
-        memcg: l.memcg,
+        victim: l.victim.clone(),
         trigger: None,
         source: format!("{}:{line}", input.display),
     }

@@ -516,7 +516,7 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
     let mut seen = mark_incidents(&mut analysis, &state, data_end, p);
 
     // Kills counted once, in the run that first read them.
-    let key = |k: &OomKill| (k.host.clone(), k.pid, k.utc);
+    let key = |k: &OomKill| (k.host.clone(), k.victim.pid, k.utc);
     analysis.totals.oom_kills = kills
         .iter()
         .filter(|k| !state.counted_kills.contains(&key(k)))

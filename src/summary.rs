@@ -209,7 +209,8 @@ impl Summary {
         let mut counts = counts;
         if !counts.all(|c| c < MANY)
             || b.oom.iter().any(|l| {
-                l.anon_rss_kb.is_some_and(|k| k >= MANY) || l.total_vm_kb.is_some_and(|k| k >= MANY)
+                l.victim.anon_rss_kb.is_some_and(|k| k >= MANY)
+                    || l.victim.total_vm_kb.is_some_and(|k| k >= MANY)
             })
         {
             return Err("a damaged summary: a count out of range".into());

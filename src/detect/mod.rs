@@ -259,12 +259,12 @@ mod tests {
             utc,
             offset: 0,
             host: "web-01".into(),
-            pid: Some(pid),
-            process: "python3".into(),
-            anon_rss_kb: Some(3_600_000),
-            total_vm_kb: None,
-            cgroup: None,
-            memcg: false,
+            victim: crate::event::Victim {
+                pid: Some(pid),
+                process: "python3".into(),
+                anon_rss_kb: Some(3_600_000),
+                ..Default::default()
+            },
             trigger: None,
             source: "kern.log:1".into(),
         }
@@ -417,7 +417,10 @@ mod tests {
         let inc = detect(&b, &kills, &Params::default());
         assert_eq!(inc.len(), 2);
         assert_eq!(inc[0].oom_kills.len(), 2);
-        assert_eq!(inc[0].cause.as_ref().map(|k| k.pid), Some(Some(4242)));
+        assert_eq!(
+            inc[0].cause.as_ref().map(|k| k.victim.pid),
+            Some(Some(4242))
+        );
         assert_eq!(inc[1].kind, Kind::Oom);
         assert_eq!((inc[1].start, inc[1].end), (4000, 4000));
         // A kill 10 min before the start is attached but is not the cause.

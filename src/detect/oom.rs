@@ -93,7 +93,9 @@ pub fn join_kills(mut lines: Vec<PlacedOomLine>) -> Vec<OomKill> {
         (a.kill.utc, a.kind, &a.kill.source).cmp(&(b.kill.utc, b.kind, &b.kill.source))
     });
     let mut by_host: BTreeMap<String, Vec<OomKill>> = BTreeMap::new();
-    let same = |k: &OomKill, l: &OomKill| k.pid == l.pid && (k.utc - l.utc).abs() <= SAME_KILL;
+    let same = |k: &OomKill, l: &OomKill| {
+        k.victim.pid == l.victim.pid && (k.utc - l.utc).abs() <= SAME_KILL
+    };
 
     for l in lines.iter().filter(|l| l.kind == K::Killed) {
         let kills = by_host.entry(l.kill.host.clone()).or_default();
@@ -103,21 +105,14 @@ pub fn join_kills(mut lines: Vec<PlacedOomLine>) -> Vec<OomKill> {
             .take_while(|k| l.kill.utc - k.utc <= SAME_KILL)
             .find(|k| same(k, &l.kill))
         {
-            Some(k) => {
-                k.anon_rss_kb = k.anon_rss_kb.or(l.kill.anon_rss_kb);
-                k.total_vm_kb = k.total_vm_kb.or(l.kill.total_vm_kb);
-                k.memcg |= l.kill.memcg;
-            }
+            Some(k) => k.victim.fill_from(&l.kill.victim),
             None => kills.push(l.kill.clone()),
         }
     }
     for l in lines.iter().filter(|l| l.kind == K::Summary) {
         let kills = by_host.entry(l.kill.host.clone()).or_default();
         match kills.iter_mut().find(|k| same(k, &l.kill)) {
-            Some(k) => {
-                k.cgroup = k.cgroup.take().or_else(|| l.kill.cgroup.clone());
-                k.memcg |= l.kill.memcg;
-            }
+            Some(k) => k.victim.fill_from(&l.kill.victim),
             None => {
                 kills.push(l.kill.clone());
                 kills.sort();
@@ -139,7 +134,7 @@ pub fn join_kills(mut lines: Vec<PlacedOomLine>) -> Vec<OomKill> {
             if let Some(k) = kills.iter_mut().find(|k| {
                 k.trigger.is_none() && k.utc >= l.kill.utc && k.utc - l.kill.utc <= FOLLOWS
             }) {
-                k.trigger = Some(l.kill.process.clone());
+                k.trigger = Some(l.kill.victim.process.clone());
             }
         }
     }
@@ -152,6 +147,7 @@ pub fn join_kills(mut lines: Vec<PlacedOomLine>) -> Vec<OomKill> {
 mod join_tests {
     use super::*;
     use crate::event::OomLineKind as K;
+    use crate::event::Victim;
 
     fn line(kind: K, utc: i64, pid: u32, process: &str) -> PlacedOomLine {
         PlacedOomLine {
@@ -160,12 +156,13 @@ mod join_tests {
                 utc,
                 offset: 0,
                 host: "h".into(),
-                pid: Some(pid),
-                process: process.into(),
-                anon_rss_kb: (kind == K::Killed).then_some(100),
-                total_vm_kb: None,
-                cgroup: (kind == K::Summary).then(|| "/system.slice/app.service".into()),
-                memcg: false,
+                victim: Victim {
+                    pid: Some(pid),
+                    process: process.into(),
+                    anon_rss_kb: (kind == K::Killed).then_some(100),
+                    cgroup: (kind == K::Summary).then(|| "/system.slice/app.service".into()),
+                    ..Victim::default()
+                },
                 trigger: None,
                 source: format!("f:{utc}"),
             },
@@ -185,10 +182,10 @@ mod join_tests {
         assert_eq!(kills.len(), 1);
         assert_eq!(kills[0].trigger.as_deref(), Some("nginx"));
         assert_eq!(
-            kills[0].cgroup.as_deref(),
+            kills[0].victim.cgroup.as_deref(),
             Some("/system.slice/app.service")
         );
-        assert_eq!(kills[0].anon_rss_kb, Some(100));
+        assert_eq!(kills[0].victim.anon_rss_kb, Some(100));
     }
 
     #[test]
@@ -198,7 +195,7 @@ mod join_tests {
             line(K::Killed, 100, 28438, "java"),
         ]);
         assert_eq!(kills.len(), 1);
-        assert_eq!(kills[0].pid, Some(28438));
+        assert_eq!(kills[0].victim.pid, Some(28438));
         // A decision with no kill line after it (log cut) still counts.
         let kills = join_kills(vec![line(K::Candidate, 100, 1, "x")]);
         assert_eq!(kills.len(), 1);

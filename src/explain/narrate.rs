@@ -21,13 +21,8 @@ pub fn kill_report(k: &OomKill) -> KillReport {
             offset: k.offset,
         },
         host: k.host.clone(),
-        pid: k.pid,
-        process: k.process.clone(),
-        anon_rss_kb: k.anon_rss_kb,
+        victim: k.victim.clone(),
         source: k.source.clone(),
-        total_vm_kb: k.total_vm_kb,
-        cgroup: k.cgroup.clone(),
-        memcg: k.memcg,
         trigger: k.trigger.clone(),
     }
 }
@@ -126,14 +121,14 @@ fn kill_cause(i: &Incident, k: &OomKill, kills: &[KillReport]) -> String {
         format!(", {} after {onset}", time::duration(-lead))
     };
     let k = kill_report(k);
-    let limit = if k.memcg {
+    let limit = if k.victim.memcg {
         " at its cgroup's memory limit"
     } else {
         ""
     };
     let same: Vec<&KillReport> = kills
         .iter()
-        .filter(|o| o.host == k.host && o.process == k.process)
+        .filter(|o| o.host == k.host && o.victim.process == k.victim.process)
         .collect();
     let leak = leak_signature(&same).map_or(String::new(), |l| format!("; {l}"));
     format!(
@@ -164,9 +159,10 @@ fn timeline(i: &Incident, kills: &[KillReport], at: &dyn Fn(i64) -> Time) -> Vec
         let trig = k
             .trigger
             .as_ref()
-            .filter(|t| **t != k.process)
+            .filter(|t| **t != k.victim.process)
             .map_or(String::new(), |t| format!(", invoked by {t}"));
         let unit = k
+            .victim
             .cgroup
             .as_deref()
             .and_then(|c| c.rsplit('/').find(|p| !p.is_empty()))

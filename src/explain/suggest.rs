@@ -18,7 +18,7 @@ pub fn suggestions(r: &IncidentReport, window: i64) -> Vec<Suggestion> {
     let mut by_process: BTreeMap<(&str, &str), Vec<&KillReport>> = BTreeMap::new();
     for k in &r.oom_kills {
         by_process
-            .entry((k.host.as_str(), k.process.as_str()))
+            .entry((k.host.as_str(), k.victim.process.as_str()))
             .or_default()
             .push(k);
     }
@@ -27,7 +27,7 @@ pub fn suggestions(r: &IncidentReport, window: i64) -> Vec<Suggestion> {
             continue;
         }
         let (first, last) = (kills[0], kills[kills.len() - 1]);
-        let rss: Vec<u64> = kills.iter().filter_map(|k| k.anon_rss_kb).collect();
+        let rss: Vec<u64> = kills.iter().filter_map(|k| k.victim.anon_rss_kb).collect();
         let gaps: Vec<i64> = kills
             .windows(2)
             .map(|w| w[1].time.utc - w[0].time.utc)
@@ -121,7 +121,10 @@ pub fn leak_signature(kills: &[&KillReport]) -> Option<String> {
     if kills.len() < 3 {
         return None;
     }
-    let mut rss: Vec<u64> = kills.iter().map(|k| k.anon_rss_kb).collect::<Option<_>>()?;
+    let mut rss: Vec<u64> = kills
+        .iter()
+        .map(|k| k.victim.anon_rss_kb)
+        .collect::<Option<_>>()?;
     rss.sort_unstable();
     let median = rss[rss.len() / 2];
     if rss.iter().any(|r| r.abs_diff(median) * 10 > median) {
@@ -143,7 +146,7 @@ pub fn leak_signature(kills: &[&KillReport]) -> Option<String> {
     let (first, last) = (kills[0], kills[kills.len() - 1]);
     Some(format!(
         "probably a memory leak: {} was killed {} times in {} at about {} each, the intervals shortening from {} to {}",
-        first.process,
+        first.victim.process,
         kills.len(),
         time::duration(last.time.utc - first.time.utc),
         kib(median),
@@ -161,13 +164,13 @@ mod tests {
         KillReport {
             time: Time { utc, offset: 0 },
             host: "web-01".into(),
-            pid: Some(1),
-            process: "python3".into(),
-            anon_rss_kb: Some((rss_gb * 1e9 / 1024.0) as u64),
+            victim: crate::event::Victim {
+                pid: Some(1),
+                process: "python3".into(),
+                anon_rss_kb: Some((rss_gb * 1e9 / 1024.0) as u64),
+                ..Default::default()
+            },
             source: String::new(),
-            total_vm_kb: None,
-            cgroup: None,
-            memcg: false,
             trigger: None,
         }
     }

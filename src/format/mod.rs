@@ -390,7 +390,7 @@ mod tests {
                 host, oom: Some(m), ..
             } => {
                 assert_eq!(host, Some(&b"web-01"[..]));
-                assert_eq!(m.pid, Some(4242));
+                assert_eq!(m.victim.pid, Some(4242));
             }
             other => panic!("{other:?}"),
         }

@@ -10,18 +10,14 @@
 
 use memchr::memmem;
 
-use crate::event::OomLineKind;
+use crate::event::{OomLineKind, Victim};
 
 /// What one OOM-killer line says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OomMessage {
     pub kind: OomLineKind,
-    pub pid: Option<u32>,
-    pub process: String,
-    pub anon_rss_kb: Option<u64>,
-    pub total_vm_kb: Option<u64>,
-    pub cgroup: Option<String>,
-    pub memcg: bool,
+    /// The task the line names, and what it says of it.
+    pub victim: Victim,
 }
 
 fn find(h: &[u8], n: &[u8]) -> Option<usize> {
@@ -81,12 +77,11 @@ pub fn parse(msg: &[u8]) -> Option<OomMessage> {
     if let Some(p) = find(msg, b" invoked oom-killer") {
         return Some(OomMessage {
             kind: OomLineKind::Invoked,
-            pid: None,
-            process: text(&msg[..p]),
-            anon_rss_kb: None,
-            total_vm_kb: None,
-            cgroup: None,
-            memcg: false,
+            victim: Victim {
+                pid: None,
+                process: text(&msg[..p]),
+                ..Victim::default()
+            },
         });
     }
     if let Some(p) = find(msg, b"oom_reaper: reaped process ") {
@@ -95,15 +90,14 @@ pub fn parse(msg: &[u8]) -> Option<OomMessage> {
         let open = p + b"oom_reaper: reaped process ".len() + n + 1;
         return Some(OomMessage {
             kind: OomLineKind::Reaper,
-            pid: u32::try_from(pid).ok(),
-            process: msg
-                .get(open)
-                .filter(|c| **c == b'(')
-                .and_then(|_| comm_at(msg, open))?,
-            anon_rss_kb: None,
-            total_vm_kb: None,
-            cgroup: None,
-            memcg: false,
+            victim: Victim {
+                pid: u32::try_from(pid).ok(),
+                process: msg
+                    .get(open)
+                    .filter(|c| **c == b'(')
+                    .and_then(|_| comm_at(msg, open))?,
+                ..Victim::default()
+            },
         });
     }
     candidate(msg)
@@ -118,12 +112,14 @@ fn killed(msg: &[u8], p: usize) -> Option<OomMessage> {
     let open = start + n + memchr::memchr(b'(', &msg[start + n..])?;
     Some(OomMessage {
         kind: OomLineKind::Killed,
-        pid: u32::try_from(pid).ok(),
-        process: comm_at(msg, open)?,
-        anon_rss_kb: kb_field(msg, b"anon-rss:"),
-        total_vm_kb: kb_field(msg, b"total-vm:"),
-        cgroup: None,
-        memcg: find(&msg[..p], b"Memory cgroup").is_some(),
+        victim: Victim {
+            pid: u32::try_from(pid).ok(),
+            process: comm_at(msg, open)?,
+            anon_rss_kb: kb_field(msg, b"anon-rss:"),
+            total_vm_kb: kb_field(msg, b"total-vm:"),
+            cgroup: None,
+            memcg: find(&msg[..p], b"Memory cgroup").is_some(),
+        },
     })
 }
 
@@ -142,12 +138,13 @@ fn summary(s: &[u8]) -> Option<OomMessage> {
     });
     Some(OomMessage {
         kind: OomLineKind::Summary,
-        pid: u32::try_from(pid).ok(),
-        process,
-        anon_rss_kb: None,
-        total_vm_kb: None,
-        cgroup,
-        memcg: find(s, b"CONSTRAINT_MEMCG").is_some(),
+        victim: Victim {
+            pid: u32::try_from(pid).ok(),
+            process,
+            cgroup,
+            memcg: find(s, b"CONSTRAINT_MEMCG").is_some(),
+            ..Victim::default()
+        },
     })
 }
 
@@ -173,12 +170,12 @@ fn candidate(msg: &[u8]) -> Option<OomMessage> {
     }
     Some(OomMessage {
         kind: OomLineKind::Candidate,
-        pid: u32::try_from(pid).ok(),
-        process: comm_at(msg, open)?,
-        anon_rss_kb: None,
-        total_vm_kb: None,
-        cgroup: None,
-        memcg: find(&msg[..p], b"Memory cgroup").is_some(),
+        victim: Victim {
+            pid: u32::try_from(pid).ok(),
+            process: comm_at(msg, open)?,
+            memcg: find(&msg[..p], b"Memory cgroup").is_some(),
+            ..Victim::default()
+        },
     })
 }
 
@@ -194,36 +191,55 @@ mod tests {
     fn kill_lines_of_every_era() {
         let m = p("Out of memory: Killed process 15925 ((resolved)) total-vm:168424kB, anon-rss:4064kB, file-rss:3584kB, shmem-rss:0kB");
         assert_eq!(
-            (m.kind, m.pid, m.process.as_str()),
+            (m.kind, m.victim.pid, m.victim.process.as_str()),
             (OomLineKind::Killed, Some(15925), "(resolved)")
         );
-        assert_eq!((m.anon_rss_kb, m.total_vm_kb), (Some(4064), Some(168_424)));
+        assert_eq!(
+            (m.victim.anon_rss_kb, m.victim.total_vm_kb),
+            (Some(4064), Some(168_424))
+        );
         let m = p("Memory cgroup out of memory: Killed process 63214 (uwsgi) total-vm:3149468kB, anon-rss:164992kB, file-rss:52176kB, shmem-rss:92kB, UID:0 pgtables:1372kB oom_score_adj:986");
-        assert!(m.memcg);
-        assert_eq!(m.process, "uwsgi");
+        assert!(m.victim.memcg);
+        assert_eq!(m.victim.process, "uwsgi");
         let m = p(
             "Killed process 28438 (java) total-vm:20255636kB, anon-rss:466160kB, file-rss:13684kB",
         );
-        assert_eq!((m.pid, m.anon_rss_kb), (Some(28438), Some(466_160)));
+        assert_eq!(
+            (m.victim.pid, m.victim.anon_rss_kb),
+            (Some(28438), Some(466_160))
+        );
         // 2.6.2x and 2.6.32 had no memory figures.
         let m = p("Killed process 1234 (httpd)");
         assert_eq!(
-            (m.pid, m.process.as_str(), m.anon_rss_kb),
+            (
+                m.victim.pid,
+                m.victim.process.as_str(),
+                m.victim.anon_rss_kb
+            ),
             (Some(1234), "httpd", None)
         );
         let m = p("apache2: Killed process 1234 (apache2).");
-        assert_eq!(m.process, "apache2");
+        assert_eq!(m.victim.process, "apache2");
         // RHEL 6 and RHEL 7 variants.
         let m = p("Killed process 11726, UID 498, (mysqld) total-vm:7823732kB, anon-rss:2539268kB, file-rss:768kB");
-        assert_eq!((m.pid, m.process.as_str()), (Some(11726), "mysqld"));
+        assert_eq!(
+            (m.victim.pid, m.victim.process.as_str()),
+            (Some(11726), "mysqld")
+        );
         let m = p("Killed process 799153 (node), UID 1000, total-vm:606096kB, anon-rss:68308kB, file-rss:13648kB, shmem-rss:0kB");
         assert_eq!(
-            (m.pid, m.process.as_str(), m.anon_rss_kb),
+            (
+                m.victim.pid,
+                m.victim.process.as_str(),
+                m.victim.anon_rss_kb
+            ),
             (Some(799_153), "node", Some(68_308))
         );
         // comm with a space.
         assert_eq!(
-            p("Out of memory: Killed process 7 (Web Content) total-vm:1kB, anon-rss:2kB").process,
+            p("Out of memory: Killed process 7 (Web Content) total-vm:1kB, anon-rss:2kB")
+                .victim
+                .process,
             "Web Content"
         );
     }
@@ -233,25 +249,34 @@ mod tests {
         let m =
             p("Memory cgroup out of memory: Kill process 24572 (java) score 0 or sacrifice child");
         assert_eq!(
-            (m.kind, m.pid, m.memcg),
+            (m.kind, m.victim.pid, m.victim.memcg),
             (OomLineKind::Candidate, Some(24572), true)
         );
         let m = p("Out of memory: kill process 900 (mysqld) score 300 or a child");
         assert_eq!(m.kind, OomLineKind::Candidate);
         let m = p("Out of Memory: Kill process 33 (X) score 9 and children.");
-        assert_eq!((m.kind, m.process.as_str()), (OomLineKind::Candidate, "X"));
+        assert_eq!(
+            (m.kind, m.victim.process.as_str()),
+            (OomLineKind::Candidate, "X")
+        );
         let m = p("java invoked oom-killer: gfp_mask=0xd0, order=0, oom_score_adj=-998");
-        assert_eq!((m.kind, m.process.as_str()), (OomLineKind::Invoked, "java"));
+        assert_eq!(
+            (m.kind, m.victim.process.as_str()),
+            (OomLineKind::Invoked, "java")
+        );
         let m = p("oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=cri-x.scope,mems_allowed=0-1,oom_memcg=/kubepods.slice/a,task_memcg=/kubepods.slice/a/cri-x.scope,task=pt_main_thread,pid=461754,uid=0");
         assert_eq!(
-            (m.kind, m.pid, m.process.as_str()),
+            (m.kind, m.victim.pid, m.victim.process.as_str()),
             (OomLineKind::Summary, Some(461_754), "pt_main_thread")
         );
-        assert_eq!(m.cgroup.as_deref(), Some("/kubepods.slice/a/cri-x.scope"));
-        assert!(m.memcg);
+        assert_eq!(
+            m.victim.cgroup.as_deref(),
+            Some("/kubepods.slice/a/cri-x.scope")
+        );
+        assert!(m.victim.memcg);
         let m = p("oom_reaper: reaped process 63214 (uwsgi), now anon-rss:0kB, file-rss:0kB, shmem-rss:92kB");
         assert_eq!(
-            (m.kind, m.pid, m.process.as_str()),
+            (m.kind, m.victim.pid, m.victim.process.as_str()),
             (OomLineKind::Reaper, Some(63214), "uwsgi")
         );
     }

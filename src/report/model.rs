@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
 
+use crate::event::Victim;
 use crate::format::nginx_error::UpstreamKind;
 use crate::time::{self, OffsetSecs};
 
@@ -106,18 +107,35 @@ pub struct UpstreamReport {
     pub count: u64,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+/// One OOM kill as the report shows it. Serialised flat, in the schema's
+/// key order (`time`, `host`, `pid`, `process`, `anon_rss_kb`, `source`,
+/// `total_vm_kb`, `cgroup`, `memcg`, `trigger`).
+#[derive(Clone, Debug, PartialEq)]
 pub struct KillReport {
     pub time: Time,
     pub host: String,
-    pub pid: Option<u32>,
-    pub process: String,
-    pub anon_rss_kb: Option<u64>,
+    pub victim: Victim,
     pub source: String,
-    pub total_vm_kb: Option<u64>,
-    pub cgroup: Option<String>,
-    pub memcg: bool,
     pub trigger: Option<String>,
+}
+
+impl Serialize for KillReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let v = &self.victim;
+        let mut m = s.serialize_struct("KillReport", 10)?;
+        m.serialize_field("time", &self.time)?;
+        m.serialize_field("host", &self.host)?;
+        m.serialize_field("pid", &v.pid)?;
+        m.serialize_field("process", &v.process)?;
+        m.serialize_field("anon_rss_kb", &v.anon_rss_kb)?;
+        m.serialize_field("source", &self.source)?;
+        m.serialize_field("total_vm_kb", &v.total_vm_kb)?;
+        m.serialize_field("cgroup", &v.cgroup)?;
+        m.serialize_field("memcg", &v.memcg)?;
+        m.serialize_field("trigger", &self.trigger)?;
+        m.end()
+    }
 }
 
 /// What happened at a timeline entry. Serialised as its [`name`](Self::name).

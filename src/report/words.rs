@@ -25,15 +25,15 @@ pub fn kib(kb: u64) -> String {
 /// `python3 (pid 4242, anon-rss 3.6 GB)`.
 pub fn describe_kill(k: &KillReport) -> String {
     let mut parts = Vec::new();
-    if let Some(p) = k.pid {
+    if let Some(p) = k.victim.pid {
         parts.push(format!("pid {p}"));
     }
-    if let Some(a) = k.anon_rss_kb {
+    if let Some(a) = k.victim.anon_rss_kb {
         parts.push(format!("anon-rss {}", kib(a)));
     }
     if parts.is_empty() {
-        k.process.clone()
+        k.victim.process.clone()
     } else {
-        format!("{} ({})", k.process, parts.join(", "))
+        format!("{} ({})", k.victim.process, parts.join(", "))
     }
 }

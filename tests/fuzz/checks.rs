@@ -119,7 +119,7 @@ pub fn system(data: &[u8]) {
 pub fn oom(data: &[u8]) {
     if let Some(m) = oom::parse(data) {
         // A pid it reports is written in the message.
-        if let Some(pid) = m.pid {
+        if let Some(pid) = m.victim.pid {
             let digits = pid.to_string();
             assert!(data.windows(digits.len()).any(|w| w == digits.as_bytes()));
         }
