@@ -10,6 +10,7 @@ use crate::bucket::{BucketSet, SeriesBuilder, SignalKey, UpstreamKey};
 use crate::event::{OomLine, Origin, Request, Stamp};
 use crate::format::oom::OomMessage;
 use crate::format::{proxies, syslog, Detail, Format, Line, Seed, YearRule};
+use crate::merge::Merge;
 use crate::pipeline::{printable, ScanOptions};
 
 /// What the lines of a block belong to.

@@ -6,7 +6,8 @@
 //!   (or memory-mapped, each mapping recorded in [`mapped`]);
 //! - [`chunk`]: a byte stream → newline-aligned blocks;
 //! - [`format`]: lines → typed [`event`]s (nom parsers over bytes);
-//! - [`bucket`]: events → per-host one-second series, a mergeable monoid;
+//! - [`bucket`]: events → per-host one-second series, a mergeable monoid
+//!   (every partial result implements [`merge::Merge`]);
 //! - [`pipeline`]: the one place that runs the above in parallel and merges;
 //! - [`place`]: stamps without a zone or year → instants, with notes;
 //! - [`detect`]: series → incidents (bursts, traffic gaps, OOM clusters);
@@ -28,6 +29,7 @@ pub mod event;
 pub mod explain;
 pub mod format;
 pub mod mapped;
+pub mod merge;
 pub mod pipeline;
 pub mod place;
 pub mod progress;

@@ -21,6 +21,7 @@ use crate::event::{Origin, Request, Stamp};
 use crate::format::registry::Blocks;
 use crate::format::signals::Signals;
 use crate::format::{self, access, Customs, Detail, Format, LineParser, Seed, YearRule};
+use crate::merge::Merge;
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input, MapPolicy};
 use crate::time::ClfCache;
@@ -119,8 +120,10 @@ fn max_stamp(a: Option<Stamp>, b: Option<Stamp>) -> Option<Stamp> {
     }
 }
 
-impl Tally {
-    pub fn merge(mut self, o: Tally) -> Tally {
+/// The accounting of two stretches of one input: counts add, blocks and
+/// samples interleave in order, stamps widen.
+impl Merge for Tally {
+    fn merge(&mut self, o: Tally) {
         self.lines += o.lines;
         self.parsed += o.parsed;
         self.malformed += o.malformed;
@@ -131,17 +134,18 @@ impl Tally {
         self.samples.truncate(MAX_SAMPLES);
         self.first = min_stamp(self.first, o.first);
         self.last = max_stamp(self.last, o.last);
-        self.named_host = match (self.named_host, o.named_host) {
+        self.named_host = match (self.named_host.take(), o.named_host) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        self.read_error = self.read_error.or(o.read_error);
+        self.read_error = self.read_error.take().or(o.read_error);
         self.last_stamps.extend(o.last_stamps);
         self.unplaced += o.unplaced;
         self.last_stamps.sort_unstable();
-        self
     }
+}
 
+impl Tally {
     /// Absolute line number of the start of each block (0-based), by index.
     pub fn block_starts(&self) -> Vec<u64> {
         let mut starts = Vec::with_capacity(self.blocks.len());
@@ -397,7 +401,7 @@ impl InOrder {
         self.waiting.insert(n, part);
         while let Some((t, b)) = self.waiting.remove(&self.next) {
             let (mt, mb) = std::mem::take(&mut self.merged);
-            self.merged = (mt.merge(t), mb.merge(b));
+            self.merged = (mt.merged(t), mb.merged(b));
             self.next += 1;
         }
     }
@@ -581,6 +585,78 @@ pub fn scan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn arb_tally() -> impl Strategy<Value = Tally> {
+        let stamp = prop_oneof![
+            (-1000i64..1000, -2i32..3).prop_map(|(utc, h)| Stamp::Zoned {
+                utc,
+                offset: h * 3600
+            }),
+            (-1000i64..1000, any::<bool>()).prop_map(|(naive, year_inferred)| Stamp::Local {
+                naive,
+                year_inferred
+            }),
+        ];
+        (
+            (0u64..100, 0u64..100, 0u64..100, 0u64..5),
+            prop::collection::btree_map(0u32..20, 1u64..50, 0..4),
+            prop::collection::vec((0u32..20, 0u32..9, "[a-c]{0,2}"), 0..8),
+            (
+                prop::option::of(stamp.clone()),
+                prop::option::of(stamp.clone()),
+            ),
+            prop::option::of((0u32..3, 0u32..3, "[a-b]")),
+            prop::option::of("[xy]"),
+            prop::collection::btree_map(0u32..20, stamp, 0..4),
+        )
+            .prop_map(
+                |(
+                    (lines, parsed, malformed, unplaced),
+                    blocks,
+                    samples,
+                    (first, last),
+                    named_host,
+                    read_error,
+                    last_stamps,
+                )| {
+                    let mut samples: Vec<Sample> = samples
+                        .into_iter()
+                        .map(|(block, line, text)| Sample {
+                            block,
+                            line,
+                            line_number: 0,
+                            text,
+                        })
+                        .collect();
+                    samples.sort();
+                    samples.truncate(MAX_SAMPLES);
+                    Tally {
+                        lines,
+                        parsed,
+                        malformed,
+                        blocks: blocks.into_iter().collect(),
+                        samples,
+                        first,
+                        last,
+                        named_host,
+                        read_error,
+                        last_stamps: last_stamps.into_iter().collect(),
+                        unplaced,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        // The accounting of an input's stretches combines in any grouping
+        // (not in any order: the first read error and the first of equal
+        // stamps are kept).
+        #[test]
+        fn tallies_merge_as_a_monoid(a in arb_tally(), b in arb_tally(), c in arb_tally()) {
+            crate::merge::laws(a, b, c)?;
+        }
+    }
 
     #[test]
     fn printable_escapes_controls() {

@@ -14,6 +14,7 @@ use crate::bucket::{BucketSet, SignalCount, SignalKey, UpstreamKey};
 use crate::config::Config;
 use crate::detect::PlacedOomLine;
 use crate::event::{OomKill, OomLine, Stamp};
+use crate::merge::Merge;
 use crate::report::model::Time;
 use crate::summary::{Fresh, InputSummary};
 use crate::time::{self, OffsetSecs, Zone};

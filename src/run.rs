@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::event::OomKill;
 use crate::explain;
 use crate::format::signals::Signals;
+use crate::merge::Merge;
 use crate::pipeline::{self, Scan, ScanOptions};
 use crate::place::Placement;
 use crate::report::model::Analysis;
@@ -123,7 +124,7 @@ fn read_in_pool(
             .map_or_else(|| "unknown".to_string(), |f| f.describe(&config.customs));
         let (s, buckets) = InputSummary::new(input, scan, name);
         summary.inputs.push(s);
-        summary.buckets = std::mem::take(&mut summary.buckets).merge(buckets);
+        summary.buckets.merge(buckets);
     }
     Ok(summary)
 }

@@ -8,6 +8,7 @@
 //! Hashes are xxh3 of the raw bytes: stable across runs and machines, so
 //! sketches saved in summaries on different hosts merge.
 
+use crate::merge::Merge;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// log2 of the number of HyperLogLog registers: 4,096 of them, a standard
@@ -61,10 +62,27 @@ impl Distinct {
         }
     }
 
+    /// How many distinct items: exact while [`Distinct::is_exact`], else
+    /// the estimate of Ertl's improved estimator ("New cardinality
+    /// estimation algorithms for HyperLogLog sketches", 2017), which needs
+    /// no bias tables and holds its error over the whole range.
+    pub fn count(&self) -> u64 {
+        match self {
+            Distinct::Exact(v) => v.len() as u64,
+            Distinct::Sketch(r) => estimate(r).round() as u64,
+        }
+    }
+
+    pub fn is_exact(&self) -> bool {
+        matches!(self, Distinct::Exact(_))
+    }
+}
+
+impl Merge for Distinct {
     /// The union of two counts. Commutative and associative: the result is
     /// the same set, or the same registers, whatever the grouping.
-    pub fn merge(&mut self, other: &Distinct) {
-        match (other, &mut *self) {
+    fn merge(&mut self, other: Distinct) {
+        match (&other, &mut *self) {
             (Distinct::Exact(b), _) => {
                 for h in b {
                     self.insert(*h);
@@ -83,21 +101,6 @@ impl Distinct {
                 *self = Distinct::Sketch(r);
             }
         }
-    }
-
-    /// How many distinct items: exact while [`Distinct::is_exact`], else
-    /// the estimate of Ertl's improved estimator ("New cardinality
-    /// estimation algorithms for HyperLogLog sketches", 2017), which needs
-    /// no bias tables and holds its error over the whole range.
-    pub fn count(&self) -> u64 {
-        match self {
-            Distinct::Exact(v) => v.len() as u64,
-            Distinct::Sketch(r) => estimate(r).round() as u64,
-        }
-    }
-
-    pub fn is_exact(&self) -> bool {
-        matches!(self, Distinct::Exact(_))
     }
 }
 
@@ -181,7 +184,7 @@ pub const KEY_MAX: usize = 160;
 /// smallest and inherits its count as its possible overcount. Every key
 /// seen more than n / capacity times is kept, and a count is never lower
 /// than the truth nor higher by more than its `over`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct TopK {
     entries: Vec<TopEntry>,
 }
@@ -283,12 +286,36 @@ impl TopK {
         }
     }
 
+    /// The keys by count, largest first (ties by key).
+    pub fn top(&self) -> Vec<TopEntry> {
+        let mut v = self.entries.clone();
+        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+        v
+    }
+
+    pub fn entries(&self) -> &[TopEntry] {
+        &self.entries
+    }
+}
+
+/// Two tallies are the same when they hold the same counters: the order
+/// they are kept in changes nothing they report or do.
+impl PartialEq for TopK {
+    fn eq(&self, other: &TopK) -> bool {
+        self.entries.len() == other.entries.len() && self.top() == other.top()
+    }
+}
+
+impl Eq for TopK {}
+
+impl Merge for TopK {
     /// Merges another tally in (Berinde et al., "Space-optimal heavy
     /// hitters with strong error bounds", 2010): a key missing from a full
     /// tally may have been seen there up to its smallest count, so it gains
     /// that count as possible overcount; then the largest counters are kept.
-    /// Exact (and so independent of grouping) while the keys fit.
-    pub fn merge(&mut self, other: &TopK) {
+    /// Exact (and so independent of grouping and order) while fewer keys
+    /// than [`TOP_CAPACITY`] are seen in all.
+    fn merge(&mut self, other: TopK) {
         let (mine, theirs) = (self.floor(), other.floor());
         let mut seen = vec![false; other.entries.len()];
         for e in &mut self.entries {
@@ -319,17 +346,6 @@ impl TopK {
             .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
         self.entries.truncate(TOP_CAPACITY);
     }
-
-    /// The keys by count, largest first (ties by key).
-    pub fn top(&self) -> Vec<TopEntry> {
-        let mut v = self.entries.clone();
-        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
-        v
-    }
-
-    pub fn entries(&self) -> &[TopEntry] {
-        &self.entries
-    }
 }
 
 /// What one minute's 5xx responses of one host hit.
@@ -349,13 +365,15 @@ impl ErrorTally {
         }
     }
 
-    pub fn merge(&mut self, other: &ErrorTally) {
-        self.clients.merge(&other.clients);
-        self.paths.merge(&other.paths);
-    }
-
     pub fn is_empty(&self) -> bool {
         self.clients.is_empty() && self.paths.is_empty()
+    }
+}
+
+impl Merge for ErrorTally {
+    fn merge(&mut self, other: ErrorTally) {
+        self.clients.merge(other.clients);
+        self.paths.merge(other.paths);
     }
 }
 
@@ -452,6 +470,38 @@ impl<'de> serde::Deserialize<'de> for ErrorTally {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn arb_tally() -> impl Strategy<Value = ErrorTally> {
+        // Up to 900 distinct clients (the exact set turns into registers at
+        // EXACT_MAX) and paths from a pool smaller than TOP_CAPACITY: the
+        // top-k tally is exact, and so a monoid, only while its keys fit.
+        (
+            prop::collection::vec(0u16..2000, 0..900),
+            prop::collection::vec(0u8..20, 0..40),
+        )
+            .prop_map(|(clients, paths)| {
+                let mut t = ErrorTally::default();
+                for c in clients {
+                    t.clients.insert(hash(&c.to_le_bytes()));
+                }
+                for p in paths {
+                    t.paths.insert(format!("/p{p}").as_bytes());
+                }
+                t
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn tallies_and_their_sketches_merge_as_monoids(
+            a in arb_tally(), b in arb_tally(), c in arb_tally(),
+        ) {
+            crate::merge::commutative_laws(a.clients.clone(), b.clients.clone(), c.clients.clone())?;
+            crate::merge::commutative_laws(a.paths.clone(), b.paths.clone(), c.paths.clone())?;
+            crate::merge::commutative_laws(a, b, c)?;
+        }
+    }
 
     fn distinct_of(n: u64, salt: u64) -> Distinct {
         let mut d = Distinct::default();
@@ -490,11 +540,11 @@ mod tests {
             distinct_of(3_000, 3),
         );
         let mut ab_c = a.clone();
-        ab_c.merge(&b);
-        ab_c.merge(&c);
+        ab_c.merge(b.clone());
+        ab_c.merge(c.clone());
         let mut c_ba = c.clone();
-        c_ba.merge(&b);
-        c_ba.merge(&a);
+        c_ba.merge(b);
+        c_ba.merge(a);
         assert_eq!(ab_c, c_ba);
         let mut whole = Distinct::default();
         for (n, salt) in [(100, 1), (300, 2), (3_000, 3)] {
@@ -505,7 +555,7 @@ mod tests {
         assert_eq!(whole, ab_c);
         // Two small sets stay exact.
         let mut small = distinct_of(10, 1);
-        small.merge(&distinct_of(10, 2));
+        small.merge(distinct_of(10, 2));
         assert_eq!(small, Distinct::Exact(small_hashes()));
     }
 
@@ -553,7 +603,7 @@ mod tests {
             b.insert(b"/x");
         }
         b.insert(b"/y");
-        a.merge(&b);
+        a.merge(b);
         let top = a.top();
         assert_eq!((top[0].key.as_str(), top[0].count), ("/x", 6));
         assert_eq!((top[1].key.as_str(), top[1].count), ("/y", 1));

@@ -24,6 +24,7 @@ use crate::bucket::BucketSet;
 use crate::error::{Error, Result};
 use crate::event::Origin;
 use crate::format::Format;
+use crate::merge::Merge;
 use crate::pipeline::{Scan, Tally};
 use crate::source::{Compression, HostFrom, Input, InputError};
 
@@ -124,7 +125,7 @@ impl Summary {
         other.buckets.renumber_inputs(shift);
         self.inputs.extend(other.inputs);
         self.errors.extend(other.errors);
-        self.buckets = self.buckets.merge(other.buckets);
+        self.buckets.merge(other.buckets);
         Ok(self)
     }
 

@@ -58,7 +58,7 @@ impl SeriesBuilder {
 
     fn flush_latency(&mut self) {
         if let Some((m, h)) = self.latency.take() {
-            merge_entry(&mut self.series.latency, m, h, |a, b| a.merge(&b));
+            merge_entry(&mut self.series.latency, m, h);
         }
     }
 

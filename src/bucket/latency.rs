@@ -47,12 +47,6 @@ impl LatencyHist {
         *b = b.saturating_add(1);
     }
 
-    pub fn merge(&mut self, other: &LatencyHist) {
-        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
-            *a = a.saturating_add(*b);
-        }
-    }
-
     pub fn count(&self) -> u64 {
         self.counts.iter().map(|c| u64::from(*c)).sum()
     }
@@ -110,5 +104,13 @@ impl LatencyHist {
             prev = Some(i);
         }
         Some(h)
+    }
+}
+
+impl crate::merge::Merge for LatencyHist {
+    fn merge(&mut self, other: LatencyHist) {
+        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
+            *a = a.saturating_add(*b);
+        }
     }
 }

@@ -1,19 +1,19 @@
 //! Per-host time series of request and 5xx counts at one-second resolution,
-//! plus the rare events (OOM-killer lines), as a commutative monoid:
-//! [`BucketSet::merge`] is how the partial results of blocks, files and hosts
-//! combine, in any grouping and order.
+//! plus the rare events (OOM-killer lines), as a commutative monoid: its
+//! [`Merge`] is how the partial results of blocks, files and hosts combine,
+//! in any grouping and order.
 //!
 //! Memory grows with the time span covered, never with the number of lines:
 //! a host costs one 28 KiB [`Hour`] per hour in which it logged anything,
 //! plus one entry per (second, 5xx status) that occurred, plus one bounded
 //! [`ErrorTally`] (at most about 8 KiB) per minute with a 5xx.
 
-use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use crate::event::{OomLine, Origin, Request, Stamp};
 use crate::format::nginx_error::UpstreamKind;
 use crate::format::Detail;
+use crate::merge::{merge_entry, merge_maps, Merge};
 use crate::sketch::ErrorTally;
 use crate::time::OffsetSecs;
 
@@ -77,36 +77,6 @@ impl Series {
         }
     }
 
-    pub fn merge(&mut self, other: Series) {
-        for (h, o) in other.hours {
-            match self.hours.get_mut(&h) {
-                None => {
-                    self.hours.insert(h, o);
-                }
-                Some(mine) => {
-                    for i in 0..HOUR as usize {
-                        mine.requests[i] = mine.requests[i].saturating_add(o.requests[i]);
-                        mine.errors[i] = mine.errors[i].saturating_add(o.errors[i]);
-                    }
-                }
-            }
-        }
-        for (k, v) in other.status {
-            *self.status.entry(k).or_insert(0) += v;
-        }
-        for (m, t) in other.tallies {
-            merge_entry(&mut self.tallies, m, t, |a, b| a.merge(&b));
-        }
-        for (m, h) in other.latency {
-            merge_entry(&mut self.latency, m, h, |a, b| a.merge(&b));
-        }
-        for (k, v) in other.offsets {
-            *self.offsets.entry(k).or_insert(0) += v;
-        }
-        self.requests += other.requests;
-        self.errors += other.errors;
-    }
-
     /// The series moved by `-delta` seconds, written with `offset`: turns
     /// a series counted in local wall-clock seconds (HAProxy's accept date)
     /// into UTC once the host's zone is known.
@@ -144,13 +114,13 @@ impl Series {
         for (m, tally) in &self.tallies {
             if keep(m - delta) || keep(m + 59 - delta) {
                 let to = minute_of(m - delta);
-                merge_entry(&mut out.tallies, to, tally.clone(), |a, b| a.merge(&b));
+                merge_entry(&mut out.tallies, to, tally.clone());
             }
         }
         for (m, h) in &self.latency {
             if keep(m - delta) || keep(m + 59 - delta) {
                 let to = minute_of(m - delta);
-                merge_entry(&mut out.latency, to, h.clone(), |a, b| a.merge(&b));
+                merge_entry(&mut out.latency, to, h.clone());
             }
         }
         if out.requests > 0 {
@@ -215,7 +185,7 @@ impl Series {
             return;
         }
         for t in self.tallies.range(minute_of(a)..=b).map(|(_, t)| t) {
-            into.merge(t);
+            into.merge(t.clone());
         }
     }
 
@@ -353,6 +323,30 @@ impl Series {
     }
 }
 
+impl Merge for Series {
+    fn merge(&mut self, other: Series) {
+        for (h, o) in other.hours {
+            match self.hours.get_mut(&h) {
+                None => {
+                    self.hours.insert(h, o);
+                }
+                Some(mine) => {
+                    for i in 0..HOUR as usize {
+                        mine.requests[i] = mine.requests[i].saturating_add(o.requests[i]);
+                        mine.errors[i] = mine.errors[i].saturating_add(o.errors[i]);
+                    }
+                }
+            }
+        }
+        merge_maps(&mut self.status, other.status);
+        merge_maps(&mut self.tallies, other.tallies);
+        merge_maps(&mut self.latency, other.latency);
+        merge_maps(&mut self.offsets, other.offsets);
+        self.requests += other.requests;
+        self.errors += other.errors;
+    }
+}
+
 /// The first second of the minute holding `t`.
 fn minute_of(t: i64) -> i64 {
     t.div_euclid(60) * 60
@@ -441,17 +435,6 @@ mod pairs {
     }
 }
 
-/// Puts `v` under `k`, merged into what is there already: the values move
-/// rather than being merged into an empty default.
-fn merge_entry<K: Ord, V>(map: &mut BTreeMap<K, V>, k: K, v: V, merge: impl FnOnce(&mut V, V)) {
-    match map.entry(k) {
-        Entry::Occupied(mut e) => merge(e.get_mut(), v),
-        Entry::Vacant(e) => {
-            e.insert(v);
-        }
-    }
-}
-
 /// What a signal count is kept under.
 #[derive(
     Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
@@ -475,8 +458,8 @@ pub struct SignalCount {
     pub text: String,
 }
 
-impl SignalCount {
-    fn absorb(&mut self, o: SignalCount) {
+impl Merge for SignalCount {
+    fn merge(&mut self, o: SignalCount) {
         self.count += o.count;
         if o.first < self.first {
             self.first = o.first;
@@ -516,7 +499,7 @@ impl BucketSet {
             first: origin,
             text,
         };
-        merge_entry(&mut self.signals, key, c, SignalCount::absorb);
+        merge_entry(&mut self.signals, key, c);
     }
 
     /// Gives signals that came before their block's first stamp the last
@@ -541,7 +524,7 @@ impl BucketSet {
                 pending_block: None,
                 ..k
             };
-            merge_entry(&mut self.signals, key, c, SignalCount::absorb);
+            merge_entry(&mut self.signals, key, c);
         }
     }
 
@@ -552,27 +535,6 @@ impl BucketSet {
     /// Puts the rare events in their canonical order; `merge` keeps it.
     pub fn normalize(&mut self) {
         self.oom.sort();
-    }
-
-    /// The monoid's operation.
-    pub fn merge(mut self, other: BucketSet) -> BucketSet {
-        for (host, s) in other.series {
-            merge_entry(&mut self.series, host, s, Series::merge);
-        }
-        if !other.oom.is_empty() {
-            self.oom.extend(other.oom);
-            self.oom.sort();
-        }
-        for (k, n) in other.upstream {
-            *self.upstream.entry(k).or_insert(0) += n;
-        }
-        for (k, s) in other.local_series {
-            merge_entry(&mut self.local_series, k, s, Series::merge);
-        }
-        for (k, c) in other.signals {
-            merge_entry(&mut self.signals, k, c, SignalCount::absorb);
-        }
-        self
     }
 
     /// The service: every host's requests summed.
@@ -643,6 +605,20 @@ impl BucketSet {
 
     pub fn errors(&self) -> u64 {
         self.series.values().map(|s| s.errors).sum()
+    }
+}
+
+/// The monoid's operation.
+impl Merge for BucketSet {
+    fn merge(&mut self, other: BucketSet) {
+        merge_maps(&mut self.series, other.series);
+        if !other.oom.is_empty() {
+            self.oom.extend(other.oom);
+            self.oom.sort();
+        }
+        merge_maps(&mut self.upstream, other.upstream);
+        merge_maps(&mut self.local_series, other.local_series);
+        merge_maps(&mut self.signals, other.signals);
     }
 }
 
@@ -821,28 +797,86 @@ mod tests {
         )
     }
 
+    /// Requests, and from some of them the rare events: a signal line for
+    /// a 503, an upstream failure and an OOM-killer line for a 502.
     fn build(v: &[(u8, i64, u16)]) -> BucketSet {
         let mut b = BucketSet::default();
         for (h, t, s) in v {
-            b.series_mut(&format!("h{h}")).add(&req(*t, *s));
+            let host = format!("h{h}");
+            b.series_mut(&host).add(&req(*t, *s));
+            let stamp = Stamp::Zoned { utc: *t, offset: 0 };
+            let origin = Origin {
+                input: u32::from(*h),
+                block: (*t).rem_euclid(7) as u32,
+                line: 0,
+            };
+            if *s == 503 {
+                let key = SignalKey {
+                    input: u32::from(*h),
+                    host: host.clone(),
+                    name: "segfault".into(),
+                    process: "app".into(),
+                    stamp: Some(Stamp::Zoned {
+                        utc: t - t.rem_euclid(10),
+                        offset: 0,
+                    }),
+                    pending_block: None,
+                };
+                b.add_signal(key, origin, format!("line {t}"));
+            }
+            if *s == 502 {
+                b.add_upstream(UpstreamKey {
+                    input: 0,
+                    host: host.clone(),
+                    upstream: "10.0.0.1:80".into(),
+                    kind: UpstreamKind::Refused,
+                    stamp,
+                });
+                b.push_oom(OomLine {
+                    stamp,
+                    host,
+                    kind: crate::event::OomLineKind::Killed,
+                    victim: crate::event::Victim {
+                        pid: Some(*t as u32),
+                        ..Default::default()
+                    },
+                    origin,
+                });
+            }
         }
+        b.normalize();
         b
     }
 
     proptest! {
-        // merge(a, b) == merge(b, a), merge(merge(a, b), c) == merge(a, merge(b, c)),
-        // and merging the parts of any split equals building from the whole.
+        // The monoid laws, commutativity, and: merging the parts of any
+        // split equals building from the whole.
         #[test]
         fn merge_is_a_commutative_monoid(a in arb_reqs(), b in arb_reqs(), c in arb_reqs()) {
             let (ba, bb, bc) = (build(&a), build(&b), build(&c));
-            prop_assert_eq!(ba.clone().merge(bb.clone()), bb.clone().merge(ba.clone()));
-            prop_assert_eq!(
-                ba.clone().merge(bb.clone()).merge(bc.clone()),
-                ba.clone().merge(bb.clone().merge(bc.clone()))
-            );
-            prop_assert_eq!(ba.clone().merge(BucketSet::default()), ba.clone());
+            crate::merge::commutative_laws(ba.clone(), bb.clone(), bc.clone())?;
             let whole: Vec<_> = a.iter().chain(&b).chain(&c).cloned().collect();
-            prop_assert_eq!(ba.merge(bb).merge(bc), build(&whole));
+            prop_assert_eq!(ba.merged(bb).merged(bc), build(&whole));
+        }
+
+        // The same for one host's series when requests carry durations
+        // (latency histograms) and 5xx details (the per-minute tallies).
+        #[test]
+        fn series_with_latency_and_tallies_merge_as_a_monoid(
+            a in arb_reqs(), b in arb_reqs(), c in arb_reqs(),
+        ) {
+            let series = |v: &[(u8, i64, u16)]| {
+                let mut s = Series::default();
+                for (h, t, st) in v {
+                    s.add(&Request { latency_ms: Some(u32::from(*h) * 700), ..req(*t, *st) });
+                    if *st >= 500 {
+                        let (ip, path) = (format!("10.0.0.{h}"), format!("GET /p{} HTTP/1.1", t.rem_euclid(5)));
+                        s.add_detail(*t, &Detail::new(Some(ip.as_bytes()), Some(path.as_bytes())));
+                    }
+                }
+                s
+            };
+            crate::merge::commutative_laws(series(&a), series(&b), series(&c))?;
         }
     }
 }
