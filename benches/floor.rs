@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 
 use memmap2::Mmap;
 
-use logburst::bucket::SeriesBuilder;
-use logburst::format::access;
-use logburst::time::ClfCache;
+use logburst::internals::bucket::SeriesBuilder;
+use logburst::internals::format::access;
+use logburst::internals::time::ClfCache;
 
 mod common;
 

@@ -3,8 +3,8 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
-use logburst::format::{access, oom, syslog, Format, LineParser, YearRule};
-use logburst::time::{parse_clf, ClfCache};
+use logburst::internals::format::{access, oom, syslog, Format, LineParser, YearRule};
+use logburst::internals::time::{parse_clf, ClfCache};
 
 const COMBINED: &[u8] = br#"41.90.17.3 - - [02/Feb/2023:07:00:22 +0300] "GET /api/products?page=2 HTTP/1.1" 502 157 "https://shop.example.co.ke/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36""#;
 const KERN_KILL: &[u8] = b"Feb  2 07:00:13 web-01 kernel: [3034412.118273] Out of memory: Killed process 4242 (python3) total-vm:4049380kB, anon-rss:3515625kB, file-rss:2816kB, shmem-rss:0kB, UID:33 pgtables:6996kB oom_score_adj:0";

@@ -10,7 +10,7 @@ use common::generate;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use logburst::source::InputSpec;
+use logburst::internals::source::InputSpec;
 use logburst::{analyze, Config};
 
 fn config(path: &Path, threads: usize) -> Config {

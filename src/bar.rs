@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use logburst::progress::{Progress, ProgressHook};
+use logburst::{Progress, ProgressHook};
 
 #[derive(Debug)]
 struct Bar(ProgressBar);
@@ -40,7 +40,7 @@ impl Progress for Bar {
     }
 
     fn reading(&self, display: &str) {
-        self.0.set_message(logburst::escape::terminal(display));
+        self.0.set_message(logburst::escape_terminal(display));
     }
 
     fn advance(&self, bytes: u64) {

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use memmap2::Mmap;
 
 /// Default block size.
+#[warn(missing_docs)]
 pub const DEFAULT_BLOCK_SIZE: usize = 4 << 20;
 
 /// Buffers of one block size, handed back when a block is dropped so that

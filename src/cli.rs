@@ -3,14 +3,10 @@
 
 use clap::{Parser, ValueEnum};
 
-use logburst::chunk::DEFAULT_BLOCK_SIZE;
-use logburst::config::Config;
-use logburst::detect::{Detector, Params};
-use logburst::format::{nginx, signals, Format};
-use logburst::report::Output;
-use logburst::slo::{self, BurnWindow, Slo};
-use logburst::source::{InputSpec, MapPolicy};
-use logburst::time::{self, Zone};
+use logburst::args::{self, BurnWindow, Slo, Zone};
+use logburst::{
+    Config, Detector, Format, InputSpec, MapPolicy, Output, Params, DEFAULT_BLOCK_SIZE,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputArg {
@@ -102,11 +98,11 @@ pub struct Args {
     /// An application or service signal to look for, NAME=REGEX, tried
     /// before the built-in ones (Java/Python/Node/Go/PHP/Rust/C++ OOM
     /// errors, killed workers, systemd-oomd, OOMKilled…); repeatable.
-    #[arg(long, value_name = "NAME=REGEX", value_parser = signals::parse_arg)]
+    #[arg(long, value_name = "NAME=REGEX", value_parser = args::signal)]
     pub signal: Vec<(String, String)>,
 
     /// Window W over which 5xx and requests are summed (e.g. 60s, 2m).
-    #[arg(long, default_value = "60s", value_parser = time::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "60s", value_parser = args::parse_duration, value_name = "DURATION")]
     pub window: i64,
 
     /// A bad window holds at least this many 5xx.
@@ -125,7 +121,7 @@ pub struct Args {
     /// A minute's p99 duration at or above this is a latency burst (or
     /// four times the host's normal p99, from 100 ms), for logs that give
     /// durations ($request_time, JSON durations, Envoy, HAProxy).
-    #[arg(long, default_value = "1s", value_parser = time::parse_duration_ms, value_name = "DURATION")]
+    #[arg(long, default_value = "1s", value_parser = args::parse_duration_ms, value_name = "DURATION")]
     pub slow: u64,
 
     /// SLO mode: 5xx bursts are multiwindow burn-rate alerts of this
@@ -139,11 +135,11 @@ pub struct Args {
     pub slo_windows: Option<String>,
 
     /// Bad seconds closer than this belong to one incident.
-    #[arg(long, default_value = "5m", value_parser = time::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "5m", value_parser = args::parse_duration, value_name = "DURATION")]
     pub cooldown: i64,
 
     /// Shortest silence of a busy host reported as a traffic gap.
-    #[arg(long, default_value = "5m", value_parser = time::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "5m", value_parser = args::parse_duration, value_name = "DURATION")]
     pub gap: i64,
 
     /// Only what happened at or after this time (RFC 3339, or 'YYYY-MM-DD HH:MM[:SS]' in --tz).
@@ -222,7 +218,7 @@ pub struct Args {
 
 #[derive(Default)]
 struct NginxFormats {
-    customs: Vec<nginx::LogFormat>,
+    customs: Vec<args::LogFormat>,
     by_name: Vec<(String, Format)>,
     warnings: Vec<String>,
 }
@@ -263,16 +259,16 @@ impl Args {
             } else {
                 format!("custom-{}", i + 1)
             };
-            let f = nginx::compile_arg(&name, arg)
+            let f = args::nginx_format(&name, arg)
                 .map_err(|e| format!("--nginx-log-format '{arg}': {e}"))?;
             out.customs.push(f);
         }
         for path in &self.nginx_conf {
             let (conf, warnings) =
-                nginx::load_conf(path).map_err(|e| format!("--nginx-conf: {e}"))?;
+                args::nginx_conf(path).map_err(|e| format!("--nginx-conf: {e}"))?;
             out.warnings.extend(warnings);
             for cf in &conf.formats {
-                match nginx::LogFormat::compile(&cf.name, &cf.spec, cf.escape) {
+                match args::LogFormat::compile(&cf.name, &cf.spec, cf.escape) {
                     Ok(f) => out.customs.push(f),
                     Err(e) => out.warnings.push(format!(
                         "{}: log_format {} cannot be read for bursts: {e}",
@@ -311,7 +307,7 @@ impl Args {
     /// An instant flag (RFC 3339, or a zone-less time read in `--tz`).
     fn instant(&self, arg: &Option<String>, flag: &str) -> Result<Option<i64>, String> {
         arg.as_deref()
-            .map(|s| time::parse_instant(s, self.tz.as_ref()))
+            .map(|s| args::parse_instant(s, self.tz.as_ref()))
             .transpose()
             .map_err(|e| format!("{flag}: {e}"))
     }
@@ -364,9 +360,9 @@ impl Args {
                     slo: match self.slo {
                         Some(pct) => {
                             let windows: Vec<BurnWindow> = match &self.slo_windows {
-                                Some(w) => slo::parse_windows(w)
+                                Some(w) => args::slo_windows(w)
                                     .map_err(|e| format!("--slo-windows: {e}"))?,
-                                None => slo::DEFAULT_WINDOWS.to_vec(),
+                                None => args::DEFAULT_WINDOWS.to_vec(),
                             };
                             Some(
                                 Slo::new(pct / 100.0, &windows)

@@ -14,16 +14,26 @@ use crate::time::Zone;
 /// Everything a run needs to know.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// What to read: files, directories, globs' results, `-` for stdin,
+    /// each with the host it is from when given (`HOST=PATH`).
     pub inputs: Vec<InputSpec>,
     /// Forces a format for every input instead of detecting it.
     pub format: Option<Format>,
+    /// Detection thresholds and windows (`docs/detection.md`).
     pub params: Params,
+    /// Only lines at or after this UTC second (`--since`).
     pub since: Option<i64>,
+    /// Only lines before this UTC second (`--until`).
     pub until: Option<i64>,
+    /// The zone of stamps written without one (`--tz`); `None` to infer it
+    /// from the other inputs of the host, or take UTC and say so.
     pub tz: Option<Zone>,
+    /// The year of stamps written without one (`--year`); `None` to infer
+    /// it from the file's modification time and say so.
     pub year: Option<i64>,
     /// Worker threads; `None` for one per core.
     pub threads: Option<usize>,
+    /// Bytes per parallel block (`--block-size`), at least 64 KiB.
     pub block_size: usize,
     /// Custom nginx formats (`--nginx-log-format`, `--nginx-conf`).
     pub customs: Vec<LogFormat>,
@@ -38,10 +48,10 @@ pub struct Config {
     pub mmap: MapPolicy,
     /// Told how many bytes were read, as they are.
     pub progress: Option<ProgressHook>,
-    /// Also give per-host, per-minute counts ([`Analysis::minutes`]).
+    /// Also give per-host, per-minute counts ([`crate::Analysis::minutes`]).
     pub minutes: bool,
     /// Also give every host's traffic over the whole span
-    /// ([`Analysis::overview`], for the HTML page).
+    /// ([`crate::Analysis::overview`], for the HTML page).
     pub overview: bool,
     /// When the first customer report came (`--reported-at`).
     pub reported_at: Option<i64>,

@@ -4,14 +4,19 @@
 
 use std::path::PathBuf;
 
+/// Why a run could not be done. Each message is worded for the person who
+/// ran it and says what to do where there is something to do.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read, created, written or locked: `what` says
     /// which and is worded for the message (`read summary`, `write state`).
     #[error("cannot {what} {}: {}", path.display(), crate::source::describe_io(source))]
     Io {
+        /// What was being done (`read summary`, `write state`, `lock`).
         what: String,
+        /// The file it was being done to.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
@@ -19,8 +24,14 @@ pub enum Error {
     /// what to do instead.
     #[error("{0}")]
     Usage(String),
+    /// The worker threads asked for could not be started.
     #[error("cannot start {threads} worker threads: {message}")]
-    ThreadPool { threads: usize, message: String },
+    ThreadPool {
+        /// How many were asked for.
+        threads: usize,
+        /// Why they could not be started.
+        message: String,
+    },
 }
 
 impl Error {
@@ -34,6 +45,7 @@ impl Error {
     }
 }
 
+/// A result whose error is logburst's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ pub fn escape_with(
 
 /// Log content made safe for a terminal (and for any plain-text output):
 /// unsafe characters shown as `\xHH`.
+#[warn(missing_docs)]
 pub fn terminal(s: &str) -> String {
     escape_with(s, "\\", |_| None)
 }

@@ -124,10 +124,15 @@ pub enum OomLineKind {
     serde::Serialize,
     serde::Deserialize,
 )]
+#[warn(missing_docs)]
 pub struct Victim {
+    /// The process id, when the line gives it.
     pub pid: Option<u32>,
+    /// The command name (`comm`), cut to 64 bytes.
     pub process: String,
+    /// Anonymous resident memory at the kill, in KiB.
     pub anon_rss_kb: Option<u64>,
+    /// Virtual memory at the kill, in KiB.
     pub total_vm_kb: Option<u64>,
     /// `task_memcg=` of the summary line, when the kernel printed it.
     pub cgroup: Option<String>,

@@ -8,8 +8,7 @@ mod cli;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use logburst::report::{self, Output};
-use logburst::summary::Summary;
+use logburst::{render, Output, Summary};
 
 fn main() -> ExitCode {
     // `logburst merge SUMMARY…` is the main command over summaries instead
@@ -45,14 +44,14 @@ fn merge(args: &cli::Args, config: &logburst::Config) -> anyhow::Result<logburst
     for p in &args.paths {
         merged = merged.merge(Summary::load(std::path::Path::new(p))?)?;
     }
-    Ok(logburst::run::finish(merged, config)?)
+    Ok(logburst::finish(merged, config)?)
 }
 
 fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     let (mut config, warnings) = args.config().map_err(anyhow::Error::msg)?;
     if !args.quiet {
         for w in warnings {
-            eprintln!("logburst: warning: {}", logburst::escape::terminal(&w));
+            eprintln!("logburst: warning: {}", logburst::escape_terminal(&w));
         }
     }
     config.progress = bar::hook(args.quiet);
@@ -60,20 +59,20 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     let analysis = if args.merge {
         merge(args, &config)?
     } else if let Some(path) = &args.state {
-        let (a, next) = logburst::state::run(&config, path, args.reset_state)?;
+        let (a, next) = logburst::run_incremental(&config, path, args.reset_state)?;
         pending = Some(next);
         a
     } else {
-        let summary = logburst::run::read(&config)?;
+        let summary = logburst::read(&config)?;
         if let Some(p) = &args.save_summary {
             summary.save(p)?;
         }
-        logburst::run::finish(summary, &config)?
+        logburst::finish(summary, &config)?
     };
 
     if let Some(path) = &args.html {
         let mut page = Vec::new();
-        report::html::render(&analysis, &mut page)?;
+        render::html::render(&analysis, &mut page)?;
         std::fs::write(path, page)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
@@ -83,19 +82,19 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     let written = match args.output() {
         Output::Text => {
             use std::io::IsTerminal;
-            let style = report::text::Style {
+            let style = render::text::Style {
                 ascii: args.ascii,
-                color: report::text::Style::color_for(
+                color: render::text::Style::color_for(
                     io::stdout().is_terminal(),
                     std::env::var_os("NO_COLOR").as_deref(),
                 ),
             };
-            report::text::render_with(&analysis, &mut out, style)
+            render::text::render_with(&analysis, &mut out, style)
         }
-        Output::Json => report::json::render(&analysis, &mut out),
-        Output::Csv => report::csv::render(&analysis, &mut out),
-        Output::Markdown => report::markdown::render(&analysis, &mut out),
-        Output::Html => report::html::render(&analysis, &mut out),
+        Output::Json => render::json::render(&analysis, &mut out),
+        Output::Csv => render::csv::render(&analysis, &mut out),
+        Output::Markdown => render::markdown::render(&analysis, &mut out),
+        Output::Html => render::html::render(&analysis, &mut out),
     }
     .and_then(|_| out.flush());
     if let Err(e) = written {
@@ -115,8 +114,8 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         failed = true;
         eprintln!(
             "logburst: cannot read {}: {}",
-            logburst::escape::terminal(&i.path),
-            logburst::escape::terminal(i.error.as_deref().unwrap_or(""))
+            logburst::escape_terminal(&i.path),
+            logburst::escape_terminal(i.error.as_deref().unwrap_or(""))
         );
     }
     if !args.quiet {
@@ -124,8 +123,8 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
             for w in &i.warnings {
                 eprintln!(
                     "logburst: warning: {}: {}",
-                    logburst::escape::terminal(&i.path),
-                    logburst::escape::terminal(w)
+                    logburst::escape_terminal(&i.path),
+                    logburst::escape_terminal(w)
                 );
             }
         }
@@ -171,7 +170,7 @@ mod bus_error {
         // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
         let addr = unsafe { (*info).si_addr() } as usize;
         let mut buf = [0u8; 4096];
-        let Some(n) = logburst::mapped::find(addr, &mut buf) else {
+        let Some(n) = logburst::mapped_input(addr, &mut buf) else {
             // SAFETY: restores the default action; the fault recurs on return.
             unsafe { libc::signal(libc::SIGBUS, libc::SIG_DFL) };
             return;

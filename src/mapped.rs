@@ -83,6 +83,7 @@ impl Drop for Registration {
 /// Copies the path of the registered mapping that holds address `addr`
 /// into `out` (cut to its length) and gives the length copied, if there is
 /// one. No lock, no allocation: safe to call from a signal handler.
+#[warn(missing_docs)]
 pub fn find(addr: usize, out: &mut [u8]) -> Option<usize> {
     TABLE.iter().find_map(|slot| {
         let start = slot.start.load(Ordering::Acquire);

@@ -15,9 +15,14 @@ use crate::bucket::Series;
 
 /// One alert: burn `factor` over `long` and over `short` (seconds).
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[warn(missing_docs)]
 pub struct BurnWindow {
+    /// The long window, in seconds.
     pub long: i64,
+    /// The short window, in seconds.
     pub short: i64,
+    /// The burn rate both must reach: how many times faster than the SLO
+    /// allows the error budget is spent.
     pub factor: f64,
 }
 
@@ -35,6 +40,7 @@ impl fmt::Display for BurnWindow {
 
 /// The workbook's three: page on 14.4× over 1 h (5 min), page on 6× over
 /// 6 h (30 min), ticket on 1× over 3 days (6 h).
+#[warn(missing_docs)]
 pub const DEFAULT_WINDOWS: [BurnWindow; 3] = [
     BurnWindow {
         long: 3600,
@@ -55,6 +61,7 @@ pub const DEFAULT_WINDOWS: [BurnWindow; 3] = [
 
 /// The SLO: a target share of good requests and up to three alerts.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[warn(missing_docs)]
 pub struct Slo {
     /// 0.999 for 99.9 %.
     pub target: f64,
@@ -103,6 +110,7 @@ impl Slo {
 }
 
 /// Parses `1h/5m/14.4,6h/30m/6` into burn windows.
+#[warn(missing_docs)]
 pub fn parse_windows(s: &str) -> Result<Vec<BurnWindow>, String> {
     s.split(',')
         .map(|w| {

@@ -18,6 +18,7 @@ use crate::mapped;
 
 /// A path as given on the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[warn(missing_docs)]
 pub struct InputSpec {
     /// `None` for standard input (`-`).
     pub path: Option<PathBuf>,
@@ -25,6 +26,7 @@ pub struct InputSpec {
     pub label: Option<String>,
 }
 
+#[warn(missing_docs)]
 impl InputSpec {
     /// Reads `PATH`, `-`, or `LABEL=PATH`. An argument that exists as a path
     /// is a path even when it holds `=`.
@@ -326,13 +328,16 @@ impl<R: Read> Read for Counting<R> {
 /// on an uncompressed log) but a mapped file that another process truncates
 /// under us (logrotate's `copytruncate`) raises SIGBUS at the next access
 /// past its new end (the binary then names the file and exits, see
-/// [`crate::mapped`]). So `Auto`, the command line's default, maps only
+/// `mapped`). So `Auto`, the command line's default, maps only
 /// files that look settled: plain, at least 1 MiB, and not modified for a
 /// minute, which a log still being written is not. Incremental runs never
 /// map.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[warn(missing_docs)]
 pub enum MapPolicy {
+    /// Map plain files that are large and not being written to.
     Auto,
+    /// Map every plain file.
     Always,
     /// The library's default: a caller that maps must be ready for SIGBUS.
     #[default]

@@ -455,12 +455,14 @@ fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
 
 /// The state an incremental run leaves for the next, holding the lock
 /// until it is written.
+#[warn(missing_docs)]
 pub struct Pending {
     next: State,
     path: PathBuf,
     _lock: Lock,
 }
 
+#[warn(missing_docs)]
 impl Pending {
     /// Writes the new state (call once the report is out).
     pub fn commit(self) -> Result<()> {
@@ -471,6 +473,7 @@ impl Pending {
 /// Runs `config` incrementally against the state at `path` (`reset`:
 /// start over as if it did not exist): its analysis, and the new state to
 /// commit once the report is out.
+#[warn(missing_docs)]
 pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pending)> {
     if config.inputs.is_empty() {
         return Err(Error::Usage("no input paths given".into()));

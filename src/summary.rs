@@ -93,13 +93,18 @@ impl InputSummary {
 /// The inputs of one or more runs and their merged buckets.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[warn(missing_docs)]
 pub struct Summary {
+    /// `logburst-summary/v1`.
     pub schema: String,
     /// The logburst version that wrote it.
     pub version: String,
+    /// Every input read, with its line accounting.
     pub inputs: Vec<InputSummary>,
     /// Inputs that could not be read at all.
     pub errors: Vec<InputError>,
+    /// The series and rare events read (their wire form is described in
+    /// `docs/json-schema.md`).
     pub buckets: BucketSet,
 }
 
@@ -115,6 +120,7 @@ impl Default for Summary {
     }
 }
 
+#[warn(missing_docs)]
 impl Summary {
     /// `self` followed by `other`: other's inputs are numbered after self's.
     pub fn merge(mut self, mut other: Summary) -> Result<Summary> {

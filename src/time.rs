@@ -361,8 +361,11 @@ pub fn with_year(naive: i64, year: i64) -> i64 {
 
 /// A zone given with `--tz`: a fixed offset or an IANA name.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[warn(missing_docs)]
 pub enum Zone {
+    /// A fixed offset from UTC, in seconds (east positive).
     Fixed(OffsetSecs),
+    /// An IANA zone, whose offset follows its daylight-saving rules.
     Named(chrono_tz::Tz),
 }
 
@@ -486,6 +489,7 @@ pub fn duration(secs: i64) -> String {
 /// allowed) and a unit — `ms`, `s`, `m`, `h`, `d` (also `sec`, `min`,
 /// `hour(s)`, `day(s)`); a bare number is seconds. `250ms`, `1.5s`, `5m`,
 /// `2h`, `1d`. In milliseconds, at most 366 days.
+#[warn(missing_docs)]
 pub fn parse_duration_ms(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t
@@ -520,6 +524,7 @@ pub fn parse_duration_ms(s: &str) -> Result<u64, String> {
 
 /// [`parse_duration_ms`] for flags that work in whole seconds (windows,
 /// cooldowns, gaps): in seconds; a fraction of a second is refused.
+#[warn(missing_docs)]
 pub fn parse_duration(s: &str) -> Result<i64, String> {
     let ms = parse_duration_ms(s)?;
     if ms % 1000 != 0 {
@@ -536,6 +541,7 @@ const MAX_DURATION: i64 = 366 * 86_400;
 /// Parses `--since`/`--until`: RFC 3339 (`2023-02-02T07:00:00+03:00`), or a
 /// zone-less `2023-02-02 07:00[:00]` / `2023-02-02` read in `zone` (UTC when
 /// none is given). Returns a UTC instant.
+#[warn(missing_docs)]
 pub fn parse_instant(s: &str, zone: Option<&Zone>) -> Result<i64, String> {
     let t = s.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use logburst::progress::{Progress, ProgressHook};
-use logburst::source::InputSpec;
+use logburst::internals::progress::{Progress, ProgressHook};
+use logburst::internals::source::InputSpec;
 use logburst::{analyze, Config};
 
 /// A combined log with an outage: 20 requests a second for 40 minutes, all

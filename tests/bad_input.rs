@@ -175,7 +175,7 @@ fn control_characters_never_reach_the_terminal_raw() {
 
 #[test]
 fn gzip_cut_at_50_offsets_yields_a_growing_prefix() {
-    use logburst::source::InputSpec;
+    use logburst::internals::source::InputSpec;
     use logburst::{analyze, Config};
     let gz = std::fs::read(root().join("fixtures/demo/web-01/access.log.1.gz")).unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -11,9 +11,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use logburst::detect::{Detector, Params};
-use logburst::source::InputSpec;
-use logburst::time::civil_from_days;
+use logburst::internals::detect::{Detector, Params};
+use logburst::internals::source::InputSpec;
+use logburst::internals::time::civil_from_days;
 use logburst::{analyze, Config};
 
 /// 2023-02-02T04:00:00Z: every scenario starts here and runs three hours.

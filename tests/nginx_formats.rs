@@ -42,8 +42,8 @@ fn split_combined(line: &str) -> Fields {
 
 /// `02/Feb/2023:07:00:22 +0300` → (`2023-02-02T07:00:22+03:00`, epoch).
 fn times(clf: &str) -> (String, i64) {
-    let (utc, off) = logburst::time::parse_clf(clf.as_bytes()).unwrap();
-    (logburst::time::rfc3339(utc, off), utc)
+    let (utc, off) = logburst::internals::time::parse_clf(clf.as_bytes()).unwrap();
+    (logburst::internals::time::rfc3339(utc, off), utc)
 }
 
 fn demo_lines() -> Vec<Fields> {

@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use logburst::detect::{Detector, Params};
-use logburst::source::{InputSpec, MapPolicy};
-use logburst::time::{civil_from_days, OffsetSecs};
+use logburst::internals::detect::{Detector, Params};
+use logburst::internals::source::{InputSpec, MapPolicy};
+use logburst::internals::time::{civil_from_days, OffsetSecs};
 use logburst::{analyze, Config};
 use proptest::prelude::*;
 
@@ -243,7 +243,7 @@ proptest! {
         let got: Vec<(i64, i64, i64)> = a
             .incidents
             .iter()
-            .filter(|i| i.kind == logburst::report::model::IncidentKind::ErrorBurst)
+            .filter(|i| i.kind == logburst::internals::report::model::IncidentKind::ErrorBurst)
             .map(|i| (i.start.utc - T0, i.detected.utc - T0, i.end.utc - T0))
             .collect();
         let want = naive_bursts(&per_host, &params);
@@ -273,7 +273,7 @@ fn all_fixture_files() -> Vec<std::path::PathBuf> {
 
 fn json_of(a: &logburst::Analysis) -> String {
     let mut out = Vec::new();
-    logburst::report::json::render(a, &mut out).unwrap();
+    logburst::internals::report::json::render(a, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -294,20 +294,20 @@ proptest! {
         let whole = config(specs.clone(), params, 2, 1 << 16);
         let one = json_of(&analyze(&whole).unwrap());
 
-        let mut merged = logburst::summary::Summary::default();
+        let mut merged = logburst::internals::summary::Summary::default();
         let mut group = Vec::new();
         for (i, s) in specs.iter().enumerate() {
             group.push(s.clone());
             if i + 1 == specs.len() || cuts[i % cuts.len()] {
                 let c = config(std::mem::take(&mut group), params, 1, 1 << 16);
-                let part = logburst::run::read(&c).unwrap();
+                let part = logburst::internals::run::read(&c).unwrap();
                 let text = serde_json::to_vec(&part).unwrap();
-                let back = logburst::summary::Summary::from_json(&text).unwrap();
+                let back = logburst::internals::summary::Summary::from_json(&text).unwrap();
                 prop_assert_eq!(&back, &part);
                 merged = merged.merge(back).unwrap();
             }
         }
-        let from_merge = json_of(&logburst::run::finish(merged, &whole).unwrap());
+        let from_merge = json_of(&logburst::internals::run::finish(merged, &whole).unwrap());
         prop_assert_eq!(from_merge, one);
     }
 }

@@ -17,6 +17,7 @@ use crate::slo::{self, BurnWindow, Slo};
 
 /// Detection thresholds; every one is a command-line flag.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[warn(missing_docs)]
 pub struct Params {
     /// W: the window, in seconds, over which errors and requests are summed.
     pub window: i64,
@@ -37,14 +38,15 @@ pub struct Params {
     pub slow_ms: u64,
 }
 
-/// The rule that makes a window bad (see [`bad_runs`]).
+/// The rule that makes a window bad (`docs/detection.md` gives each precisely).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[warn(missing_docs)]
 pub enum Detector {
     /// The founding fixed rule: ≥ `min_errors` 5xx that are ≥ `min_ratio`
     /// of the window's requests.
     Threshold,
     /// Relative to the series' own normal: ≥ `min_errors` 5xx, a share
-    /// well above the baseline share ([`Baseline::bar`]) and more 5xx than
+    /// well above the baseline share (see `docs/detection.md`) and more 5xx than
     /// the baseline explains (four binomial standard deviations).
     #[default]
     Baseline,
@@ -97,9 +99,13 @@ use oom::attach_oom;
 /// What an incident is. Serialised as its [`name`](Self::name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[warn(missing_docs)]
 pub enum Kind {
+    /// A burst of 5xx responses.
     ErrorBurst,
+    /// Traffic that stopped where the hour before predicted requests.
     TrafficGap,
+    /// A cluster of kernel OOM kills with no 5xx burst to attach to.
     Oom,
     /// A burst of slow responses (where the log gives durations).
     Latency,

@@ -118,9 +118,11 @@ enum Token {
 
 /// A compiled `log_format`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[warn(missing_docs)]
 pub struct LogFormat {
     /// The name given in `nginx.conf`, or `custom`.
     pub name: String,
+    /// How variables' values are escaped (`escape=` of `log_format`).
     pub escape: Escape,
     tokens: Vec<Token>,
     time_shape: Shape,
@@ -128,6 +130,7 @@ pub struct LogFormat {
 
 /// Why a format string cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[warn(missing_docs)]
 pub struct CompileError(pub String);
 
 impl fmt::Display for CompileError {
@@ -451,15 +454,21 @@ fn status_of(v: &[u8]) -> Option<u16> {
 
 /// A `log_format` directive found in a configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[warn(missing_docs)]
 pub struct ConfFormat {
+    /// The format's name.
     pub name: String,
+    /// Its `escape=` parameter.
     pub escape: Escape,
+    /// The format string, its quoted parts joined.
     pub spec: String,
 }
 
 /// What an `nginx.conf` says about access logs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[warn(missing_docs)]
 pub struct Conf {
+    /// The `log_format` directives.
     pub formats: Vec<ConfFormat>,
     /// `access_log PATH [FORMAT]`: the path and the format name (`combined`
     /// when none is given).
@@ -587,6 +596,7 @@ pub fn read_conf(text: &str) -> Result<Conf, CompileError> {
 /// their directives. Includes that cannot be found are listed in the
 /// returned warnings rather than failing the run: a configuration copied
 /// off a server often lacks them.
+#[warn(missing_docs)]
 pub fn load_conf(path: &Path) -> Result<(Conf, Vec<String>), CompileError> {
     let mut conf = Conf::default();
     let mut warnings = Vec::new();
@@ -663,6 +673,7 @@ fn expand_include(dir: &Path, pattern: &str) -> Vec<PathBuf> {
 
 /// Compiles a `--nginx-log-format` argument: the format string as written
 /// after the name in `log_format`, optionally starting with `escape=…`.
+#[warn(missing_docs)]
 pub fn compile_arg(name: &str, arg: &str) -> Result<LogFormat, CompileError> {
     let t = arg.trim_start();
     let (escape, spec) = match t.strip_prefix("escape=") {

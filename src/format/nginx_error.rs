@@ -18,6 +18,7 @@ use crate::time;
 
 /// What went wrong between nginx and an upstream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[warn(missing_docs)]
 pub enum UpstreamKind {
     /// `connect() failed (111: Connection refused)`.
     Refused,

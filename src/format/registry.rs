@@ -1,5 +1,5 @@
 //! The format registry: every stock format logburst reads is one [`Spec`]
-//! (in its own file) and one line of [`registry!`] below. Names, aliases,
+//! (in its own file) and one line of `registry!` below. Names, aliases,
 //! `--log-format` values and help, detection, parsing, the block loop and
 //! the request details of a failed line all come from the spec; nothing
 //! else in the crate lists formats.
@@ -97,8 +97,13 @@ macro_rules! registry {
         /// A log format logburst reads: a stock one of the registry, or a
         /// custom nginx `log_format` (its index in the run's customs).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[warn(missing_docs)]
         pub enum Format {
-            $($variant,)*
+            $(
+                #[doc = concat!("The stock format of [`", stringify!($spec), "`].")]
+                $variant,
+            )*
+            /// A custom nginx `log_format`: its index in the run's customs.
             Custom(u16),
         }
 

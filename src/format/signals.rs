@@ -153,6 +153,7 @@ impl Signals {
 }
 
 /// Reads `NAME=REGEX` as given to `--signal`.
+#[warn(missing_docs)]
 pub fn parse_arg(arg: &str) -> Result<(String, String), String> {
     let (name, re) = arg
         .split_once('=')

@@ -12,6 +12,8 @@ use super::model::Analysis;
 /// The 5xx statuses with a column of their own; others go to `other_5xx`.
 const STATUSES: [u16; 4] = [500, 502, 503, 504];
 
+/// Writes one row per host and minute with a request: the header, then
+/// `minute,host,requests,errors_5xx,status_500…504,other_5xx`.
 pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,

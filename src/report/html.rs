@@ -64,6 +64,8 @@ const INCIDENT: &str = "#f0c33c";
 const KILL: &str = "#7b2cbf";
 const DETECTED: &str = "#1d2327";
 
+/// Writes one self-contained page (inline SVG, no script, no external
+/// resource) with every piece of log content escaped.
 pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     let mut h = String::with_capacity(64 * 1024);
     let title = format!(

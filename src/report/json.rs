@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::model::Analysis;
 
+/// Writes the analysis as one pretty-printed `logburst/v1` document.
 pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, a).map_err(io::Error::other)?;
     writeln!(out)

@@ -38,6 +38,8 @@ pub fn escape(s: &str) -> String {
     })
 }
 
+/// Writes a postmortem draft: summary, impact, timeline, evidence, and
+/// the sections a person has to fill in, with log content escaped.
 pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     if a.incidents.is_empty() {
         writeln!(out, "# No incident\n")?;

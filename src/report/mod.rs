@@ -15,7 +15,9 @@ pub mod words;
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {
+    /// The timeline for a terminal (see [`text`]).
     Text,
+    /// The `logburst/v1` document (see [`json`]).
     Json,
     /// Per-host, per-minute counts (see [`csv`]).
     Csv,

@@ -21,17 +21,22 @@ pub const SCHEMA: &str = "logburst/v1";
 /// An instant with the offset it is shown in. Serialized as RFC 3339.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Time {
+    /// Seconds since the Unix epoch, UTC.
     pub utc: i64,
+    /// The offset from UTC it is shown with, in seconds (east positive).
     pub offset: OffsetSecs,
 }
 
 impl Time {
+    /// `2024-03-10T14:02:07+01:00`.
     pub fn rfc3339(&self) -> String {
         time::rfc3339(self.utc, self.offset)
     }
+    /// The date and time for a reader, in its offset.
     pub fn human(&self) -> String {
         time::human(self.utc, self.offset)
     }
+    /// The time of day only, for timelines within one day.
     pub fn clock(&self) -> String {
         time::clock(self.utc, self.offset)
     }
@@ -43,35 +48,52 @@ impl Serialize for Time {
     }
 }
 
+/// A line the input's format did not understand.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct MalformedLine {
+    /// 1-based line number in the input.
     pub line: u64,
+    /// The line, escaped and cut to a sample.
     pub text: String,
 }
 
 /// One input's line accounting: `lines = parsed + malformed`.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct InputReport {
+    /// The input as given (a path, `-` for stdin, or `HOST=PATH`).
     pub path: String,
     /// The format detected or forced; `unknown` when none fitted.
     pub format: String,
+    /// Lines read.
     pub lines: u64,
+    /// Lines the format understood.
     pub parsed: u64,
+    /// Lines it did not (`lines - parsed`).
     pub malformed: u64,
+    /// The earliest stamp read.
     pub first: Option<Time>,
+    /// The latest stamp read.
     pub last: Option<Time>,
+    /// The host its lines are counted under.
     pub host: String,
+    /// `none`, `gzip`, `zstd`, `bzip2` or `xz`, as sniffed from the bytes.
     pub compression: String,
+    /// The first malformed lines, as samples.
     pub malformed_lines: Vec<MalformedLine>,
+    /// What about this input may make a number less sure, in words.
     pub warnings: Vec<String>,
     /// Set when the input could not be read at all.
     pub error: Option<String>,
 }
 
+/// Counts over every input of the run.
 #[derive(Clone, Debug, Serialize, PartialEq, Default)]
 pub struct Totals {
+    /// Requests read, over every host.
     pub requests: u64,
+    /// 5xx responses among them.
     pub errors: u64,
+    /// Distinct kernel OOM kills.
     pub oom_kills: u64,
     /// Upstream failures and killed workers in nginx error logs.
     pub upstream_failures: u64,
@@ -83,15 +105,23 @@ pub struct Totals {
 /// Lines of one signal, from one process, around an incident.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SignalReport {
+    /// The host that logged it.
     pub host: String,
+    /// The signal's name (`segfault`, `java-oom`, or a `--signal` name).
     pub signal: String,
+    /// The process that logged it (syslog tag or unit).
     pub process: String,
+    /// Its first line.
     pub first: Time,
+    /// Its last line.
     pub last: Time,
+    /// How many lines.
     pub count: u64,
     /// The matched text of the first line, and where it is.
     pub text: String,
+    /// `path:line` of the first line.
     pub source: String,
+    /// Where the first line was read, for ordering (not in the JSON).
     #[serde(skip)]
     pub source_order: crate::event::Origin,
 }
@@ -99,11 +129,17 @@ pub struct SignalReport {
 /// Failures of one upstream, of one kind, around an incident.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct UpstreamReport {
+    /// The host whose nginx logged it.
     pub host: String,
+    /// The upstream address as nginx wrote it.
     pub upstream: String,
+    /// How it failed.
     pub kind: UpstreamKind,
+    /// The first failure.
     pub first: Time,
+    /// The last failure.
     pub last: Time,
+    /// How many failures.
     pub count: u64,
 }
 
@@ -112,10 +148,15 @@ pub struct UpstreamReport {
 /// `total_vm_kb`, `cgroup`, `memcg`, `trigger`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct KillReport {
+    /// When the kernel killed it.
     pub time: Time,
+    /// The host whose kernel killed it.
     pub host: String,
+    /// The process killed and the memory it held.
     pub victim: Victim,
+    /// `path:line` of the line that described the kill best.
     pub source: String,
+    /// The task whose allocation invoked the OOM killer, when logged.
     pub trigger: Option<String>,
 }
 
@@ -216,21 +257,33 @@ pub enum Status {
     Ended,
 }
 
+/// One line of an incident's timeline.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TimelineEntry {
+    /// When.
     pub time: Time,
+    /// What happened.
     pub event: TimelineEvent,
+    /// What happened, in words.
     pub detail: String,
 }
 
+/// One incident: when it began, was detected, peaked and ended, what it cost and what the evidence says.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct IncidentReport {
+    /// What kind of incident.
     pub kind: IncidentKind,
+    /// Its first bad second (first 5xx, last request before a gap, first slow minute).
     pub start: Time,
+    /// When an alert over these logs, with these thresholds, would have fired.
     pub detected: Time,
+    /// The worst window's start, where there is one.
     pub peak: Option<Time>,
+    /// Its last bad second.
     pub end: Time,
+    /// `end - start`, plus one second.
     pub duration_seconds: i64,
+    /// `detected - start`.
     pub detection_lag_seconds: i64,
     /// 5xx bursts: the rule that made the window bad (`baseline`: well
     /// above the series' own normal; `threshold`: at least --min-ratio).
@@ -247,12 +300,17 @@ pub struct IncidentReport {
     /// crossed and how many requests were that slow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency: Option<LatencyReport>,
+    /// The worst window's 5xx share (0 to 1).
     pub peak_error_ratio: f64,
+    /// Requests of its hosts from start to end.
     pub requests: u64,
+    /// 5xx among them.
     pub errors: u64,
     /// `errors` as a share of every request the run read (0 to 1).
     pub share_of_all_requests: f64,
+    /// 5xx by status code.
     pub status_counts: BTreeMap<String, u64>,
+    /// The hosts it was seen on.
     pub hosts: Vec<String>,
     /// 5xx bursts: distinct clients that got a 5xx in the incident's
     /// minutes, when the log names clients.
@@ -267,12 +325,15 @@ pub struct IncidentReport {
     /// a tally keeps and none stood out (every candidate's count was more
     /// overcount than certain), so `top_paths` names none.
     pub paths_scattered: bool,
+    /// OOM kills from shortly before the start to the end.
     pub oom_kills: Vec<KillReport>,
     /// Upstream failures from five minutes before the start to the end.
     pub upstream_failures: Vec<UpstreamReport>,
     /// Application and service signals over the same span.
     pub signals: Vec<SignalReport>,
+    /// The evidence that most likely explains it, in words, when there is some.
     pub probable_cause: Option<String>,
+    /// What happened, in order.
     pub timeline: Vec<TimelineEntry>,
     /// Traffic gaps: requests the preceding hour's rate predicted.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -299,12 +360,18 @@ pub struct IncidentReport {
     pub open: Option<bool>,
 }
 
+/// The rules the run found incidents with.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Thresholds {
+    /// The window 5xx shares are judged over (`--window`).
     pub window_seconds: i64,
+    /// 5xx a window needs to count as bad (`--min-errors`).
     pub min_errors: u64,
+    /// 5xx share a window needs with the threshold rule (`--min-ratio`).
     pub min_ratio: f64,
+    /// Quiet time that ends an incident (`--cooldown`).
     pub cooldown_seconds: i64,
+    /// Silence that makes a traffic gap (`--gap`).
     pub gap_seconds: i64,
     /// `baseline`, `threshold` or `slo`.
     pub detector: &'static str,
@@ -316,9 +383,13 @@ pub struct Thresholds {
 /// histogram's 19 %).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct LatencyReport {
+    /// The worst minute's 99th percentile.
     pub p99_ms: u64,
+    /// The normal 99th percentile, when there was enough traffic to know it.
     pub baseline_p99_ms: Option<u64>,
+    /// The bar crossed (`--slow`, or a multiple of the normal).
     pub threshold_ms: u64,
+    /// Requests at or over the bar.
     pub slow_requests: u64,
 }
 
@@ -329,8 +400,11 @@ pub struct SloReport {
     pub target_percent: f64,
     /// `14.4× over 1 h and 5 min`.
     pub alert: String,
+    /// The alert's burn-rate factor (14.4, 6, …).
     pub burn_rate_factor: f64,
+    /// The alert's long window.
     pub long_window_seconds: i64,
+    /// The alert's short window.
     pub short_window_seconds: i64,
     /// The first minute no alert fired any more.
     pub reset: Time,
@@ -347,7 +421,9 @@ pub const TOP_PATHS: usize = 5;
 /// A path and the 5xx it got.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct PathCount {
+    /// The path, identifiers templated as `{id}`.
     pub path: String,
+    /// 5xx it got.
     pub errors: u64,
     /// Of `errors`, how many may belong to other paths: non-zero only when
     /// more distinct paths failed than a bounded tally keeps (Space-Saving).
@@ -357,11 +433,17 @@ pub struct PathCount {
 /// The result of a run: what every renderer reads.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Analysis {
+    /// `logburst/v1`.
     pub schema: &'static str,
+    /// The detection window (`--window`).
     pub window_seconds: i64,
+    /// Every input, with its line accounting and warnings.
     pub inputs: Vec<InputReport>,
+    /// Counts over every input.
     pub totals: Totals,
+    /// What was found, in time order.
     pub incidents: Vec<IncidentReport>,
+    /// The rules incidents were found with.
     pub thresholds: Thresholds,
     /// Assumptions the run made (zones, years), in words.
     pub notes: Vec<String>,
@@ -382,7 +464,9 @@ pub struct Analysis {
 /// A measure worth taking, and what in the logs suggests it.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Suggestion {
+    /// What to do.
     pub measure: String,
+    /// What in the logs suggests it.
     pub evidence: String,
 }
 
@@ -390,9 +474,13 @@ pub struct Suggestion {
 /// `time` for `step_seconds`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChartPoint {
+    /// The step's first second.
     pub time: Time,
+    /// The step's length.
     pub step_seconds: i64,
+    /// Requests in the step.
     pub requests: u64,
+    /// 5xx in the step.
     pub errors: u64,
 }
 
@@ -407,8 +495,11 @@ pub const OVERVIEW_STEPS: i64 = 1440;
 pub struct MinuteRow {
     /// The minute's first second, shown in the host's usual offset.
     pub minute: Time,
+    /// The host.
     pub host: String,
+    /// Requests in the minute.
     pub requests: u64,
+    /// 5xx in the minute.
     pub errors: u64,
     /// 5xx per status.
     pub status: BTreeMap<u16, u64>,

@@ -38,6 +38,7 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     render_with(a, out, Style::default())
 }
 
+/// The timeline in the given [`Style`] (ASCII or unicode, colour or not).
 pub fn render_with(a: &Analysis, out: &mut dyn Write, style: Style) -> io::Result<()> {
     let readable = a.inputs.iter().filter(|i| i.error.is_none()).count() as u64;
     writeln!(

@@ -6,14 +6,14 @@
 
 use std::io::Write;
 
-use logburst::format::{self, access, oom, syslog, Format, Line, LineParser, YearRule};
-use logburst::source::InputSpec;
-use logburst::time::{self, ClfCache};
-use logburst::{analyze, report, Config};
+use logburst::internals::format::{self, access, oom, syslog, Format, Line, LineParser, YearRule};
+use logburst::internals::source::InputSpec;
+use logburst::internals::time::{self, ClfCache};
+use logburst::{analyze, render, Config};
 
 /// The access-log parsers (every CLF-family flavour) on arbitrary lines.
 pub fn access(data: &[u8]) {
-    use logburst::format::proxies;
+    use logburst::internals::format::proxies;
     for line in data.split(|c| *c == b'\n') {
         if let Some(r) = proxies::envoy(line) {
             assert!(r.status == 0 || (100..=999).contains(&r.status));
@@ -62,7 +62,7 @@ pub fn access(data: &[u8]) {
     // exactly as the line-by-line parser does.
     let mut blockwise = Vec::new();
     access::for_each_line(data, |l, a| blockwise.push((l, a)));
-    let by_line: Vec<_> = logburst::chunk::text_lines(data)
+    let by_line: Vec<_> = logburst::internals::chunk::text_lines(data)
         .map(|l| (l, access::parse_line(l)))
         .collect();
     assert_eq!(blockwise, by_line);
@@ -219,13 +219,13 @@ pub fn outputs_are_safe(a: &logburst::Analysis) {
         f(a, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     };
-    let json = render(report::json::render);
+    let json = render(render::json::render);
     let _: serde_json::Value = serde_json::from_str(&json).unwrap();
-    render(report::csv::render);
+    render(render::csv::render);
     for (name, out) in [
-        ("text", render(report::text::render)),
-        ("markdown", render(report::markdown::render)),
-        ("html", render(report::html::render)),
+        ("text", render(render::text::render)),
+        ("markdown", render(render::markdown::render)),
+        ("html", render(render::html::render)),
     ] {
         assert!(
             !out.chars().any(|c| c.is_control() && c != '\n'),
@@ -258,7 +258,7 @@ pub fn html_tags_are_ours(page: &str) {
 /// line of the input is the format, the rest are lines to match; the whole
 /// input is also read as an nginx.conf.
 pub fn nginx(data: &[u8]) {
-    use logburst::format::nginx::{self, Escape, LogFormat};
+    use logburst::internals::format::nginx::{self, Escape, LogFormat};
     let text = String::from_utf8_lossy(data);
     let _ = nginx::read_conf(&text);
     let (spec, lines) = text.split_once('\n').unwrap_or((&text, ""));
@@ -278,7 +278,7 @@ pub fn nginx(data: &[u8]) {
 
 /// The JSON-lines access parser on arbitrary lines.
 pub fn json(data: &[u8]) {
-    use logburst::format::json;
+    use logburst::internals::format::json;
     for line in data.split(|c| *c == b'\n') {
         detail_is_clean(&format::Detail::of(Format::Json, &[], None, line));
         if let Some(r) = json::parse(line) {
@@ -291,7 +291,7 @@ pub fn json(data: &[u8]) {
 
 /// The nginx error-log parser on arbitrary lines.
 pub fn nginx_error(data: &[u8]) {
-    use logburst::format::nginx_error;
+    use logburst::internals::format::nginx_error;
     for line in data.split(|c| *c == b'\n') {
         if let Some(e) = nginx_error::parse_line(line) {
             // The stamp is the first 19 bytes, a real date.
@@ -306,7 +306,7 @@ pub fn nginx_error(data: &[u8]) {
 /// Application lines (stamps, JSON) and the signal table on arbitrary
 /// lines.
 pub fn app(data: &[u8]) {
-    use logburst::format::{app, signals::Signals};
+    use logburst::internals::format::{app, signals::Signals};
     thread_local! {
         static SIGNALS: Signals = Signals::new(&[]).unwrap();
     }
@@ -325,8 +325,8 @@ pub fn app(data: &[u8]) {
 /// disk: whatever is accepted analyses without a panic, alone and merged
 /// with itself, and writes back to an equal value.
 pub fn summary(data: &[u8]) {
-    use logburst::summary::Summary;
-    let _ = logburst::state::State::from_json(data);
+    use logburst::internals::summary::Summary;
+    let _ = logburst::internals::state::State::from_json(data);
     let Ok(s) = Summary::from_json(data) else {
         return;
     };
@@ -339,7 +339,7 @@ pub fn summary(data: &[u8]) {
     };
     let twice = s.clone().merge(s.clone()).unwrap();
     for s in [s, twice] {
-        let a = logburst::run::finish(s, &config).unwrap();
+        let a = logburst::internals::run::finish(s, &config).unwrap();
         outputs_are_safe(&a);
     }
 }
@@ -349,7 +349,7 @@ pub fn summary(data: &[u8]) {
 /// details of each read again; no panic, statuses in range, `#Fields:`
 /// lines changing the layout as they come.
 pub fn w3c(data: &[u8]) {
-    use logburst::format::{registry, w3c};
+    use logburst::internals::format::{registry, w3c};
     let years = YearRule {
         fixed: None,
         reference: (2023, 2),
