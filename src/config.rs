@@ -4,7 +4,7 @@
 
 use crate::chunk::DEFAULT_BLOCK_SIZE;
 use crate::detect::Params;
-use crate::error::{Error, Result};
+use crate::error::ConfigError;
 use crate::format::nginx::LogFormat;
 use crate::format::Format;
 use crate::progress::ProgressHook;
@@ -84,12 +84,10 @@ impl Default for Config {
 
 impl Config {
     /// Checks what the stages need of the configuration: positive windows.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let p = &self.params;
         if p.window <= 0 || p.cooldown <= 0 || p.gap <= 0 {
-            return Err(Error::Usage(
-                "--window, --cooldown and --gap must be positive".into(),
-            ));
+            return Err(ConfigError::NonPositiveSpan);
         }
         Ok(())
     }

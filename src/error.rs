@@ -20,10 +20,52 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// What was asked cannot be done as asked; the message says why and
-    /// what to do instead.
-    #[error("{0}")]
-    Usage(String),
+    /// The configuration asks for something the stages cannot do.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Nothing to read.
+    #[error("no input paths given")]
+    NoInputs,
+    /// An incremental run was given standard input, which has no place to
+    /// resume from.
+    #[error("--state reads files: standard input has no place to resume from")]
+    StdinWithState,
+    /// More inputs than a summary can number.
+    #[error("too many inputs to merge")]
+    TooManyInputs,
+    /// A file given as a summary is not one, or is damaged: `why` says
+    /// which, in the user's words.
+    #[error("{}: {why}", path.display())]
+    Summary {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The state file of an incremental run does not read.
+    #[error(
+        "state {}: {why}; move {} away, or run with --reset-state to start over (which reads every input from its beginning; add --since to limit that)",
+        path.display(),
+        path.display()
+    )]
+    State {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// Another run holds the state's lock.
+    #[error(
+        "another logburst run is using the state {} (it holds {}); this run stopped without reading anything",
+        state.display(),
+        lock.display()
+    )]
+    StateBusy {
+        /// The state file.
+        state: PathBuf,
+        /// The lock file the other run holds.
+        lock: PathBuf,
+    },
     /// The worker threads asked for could not be started.
     #[error("cannot start {threads} worker threads: {message}")]
     ThreadPool {
@@ -43,6 +85,18 @@ impl Error {
             source,
         }
     }
+}
+
+/// A [`crate::Config`] the stages cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A window, cooldown or gap of zero or less.
+    #[error("--window, --cooldown and --gap must be positive")]
+    NonPositiveSpan,
+    /// A `--signal` pattern that is not a regular expression: the message
+    /// names it and says why.
+    #[error("{0}")]
+    Signal(String),
 }
 
 /// A result whose error is logburst's [`Error`].

@@ -60,6 +60,8 @@ mod mapped;
 #[allow(missing_docs)]
 mod merge;
 #[allow(missing_docs)]
+mod persist;
+#[allow(missing_docs)]
 mod pipeline;
 #[allow(missing_docs)]
 mod place;
@@ -83,7 +85,7 @@ mod time;
 pub use chunk::DEFAULT_BLOCK_SIZE;
 pub use config::Config;
 pub use detect::{Detector, Params};
-pub use error::{Error, Result};
+pub use error::{ConfigError, Error, Result};
 pub use escape::terminal as escape_terminal;
 pub use format::Format;
 pub use mapped::find as mapped_input;

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::detect;
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::event::OomKill;
 use crate::explain;
 use crate::format::signals::Signals;
@@ -49,7 +49,7 @@ pub fn analyze(config: &Config) -> Result<Analysis> {
 /// [`Summary`]: the line accounting of each input and the merged buckets.
 pub fn read(config: &Config) -> Result<Summary> {
     if config.inputs.is_empty() {
-        return Err(Error::Usage("no input paths given".into()));
+        return Err(Error::NoInputs);
     }
     let (inputs, errors) = source::expand(&config.inputs);
     read_inputs(config, &inputs, errors)
@@ -88,7 +88,7 @@ fn read_in_pool(
     threads: usize,
 ) -> Result<Summary> {
     config.validate()?;
-    let signals = Signals::new(&config.signals).map_err(Error::Usage)?;
+    let signals = Signals::new(&config.signals).map_err(ConfigError::Signal)?;
     let opts = ScanOptions {
         signals: Arc::new(signals),
         boot_time: config.boot_time,

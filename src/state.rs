@@ -32,11 +32,12 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::event::OomKill;
 use crate::format::Format;
+use crate::persist::{check_schema, damaged, is_temp_of, write_atomically};
 use crate::report::model::{Analysis, IncidentKind, Status};
 use crate::run;
 use crate::source::{self, Compression, Input, MapPolicy, Resume};
 use crate::summary::Fresh;
-use crate::summary::{check_schema, is_temp_of, write_atomically, Summary};
+use crate::summary::Summary;
 
 /// The schema name of a state file.
 pub const SCHEMA: &str = "logburst-state/1";
@@ -135,13 +136,6 @@ impl Default for State {
     }
 }
 
-fn way_out(path: &Path) -> String {
-    format!(
-        "move {} away, or run with --reset-state to start over (which reads every input from its beginning; add --since to limit that)",
-        path.display()
-    )
-}
-
 impl State {
     /// Reads the state at `path`; a missing file is a first run.
     pub fn load(path: &Path) -> Result<State> {
@@ -150,14 +144,15 @@ impl State {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(State::default()),
             Err(e) => return Err(Error::io("read state", path, e)),
         };
-        State::from_json(&text)
-            .map_err(|e| Error::Usage(format!("state {}: {e}; {}", path.display(), way_out(path))))
+        State::from_json(&text).map_err(|why| Error::State {
+            path: path.into(),
+            why,
+        })
     }
 
     pub fn from_json(text: &[u8]) -> std::result::Result<State, String> {
         check_schema(text, SCHEMA, "state file")?;
-        let s: State =
-            serde_json::from_slice(text).map_err(|e| crate::summary::damaged("state file", &e))?;
+        let s: State = serde_json::from_slice(text).map_err(|e| damaged("state file", &e))?;
         if s.history.schema != crate::summary::SCHEMA {
             return Err("a damaged state file: its history is not a summary".into());
         }
@@ -196,11 +191,10 @@ impl Lock {
             .map_err(|e| Error::io("create lock file", &path, e))?;
         match file.try_lock() {
             Ok(()) => Ok(Lock { _file: file, path }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(Error::Usage(format!(
-                "another logburst run is using the state {} (it holds {}); this run stopped without reading anything",
-                state.display(),
-                path.display()
-            ))),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::StateBusy {
+                state: state.into(),
+                lock: path,
+            }),
             Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", &path, e)),
         }
     }
@@ -364,9 +358,7 @@ fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
     let mut notes = Vec::new();
     for mut input in inputs {
         if input.path.is_none() {
-            return Err(Error::Usage(
-                "--state reads files: standard input has no place to resume from".into(),
-            ));
+            return Err(Error::StdinWithState);
         }
         let Some(found) = Found::of(&input) else {
             // Unreadable: the scan reports why. A file known by its inode
@@ -476,7 +468,7 @@ impl Pending {
 #[warn(missing_docs)]
 pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pending)> {
     if config.inputs.is_empty() {
-        return Err(Error::Usage("no input paths given".into()));
+        return Err(Error::NoInputs);
     }
     let lock = Lock::take(path)?;
     let state = if reset {

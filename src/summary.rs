@@ -15,8 +15,8 @@
 //! traffic, one per second and 5xx status), not with the number of lines.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, BufReader};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::event::Origin;
 use crate::format::Format;
 use crate::merge::Merge;
+use crate::persist;
 use crate::pipeline::{Scan, Tally};
 use crate::source::{Compression, HostFrom, Input, InputError};
 
@@ -127,7 +128,7 @@ impl Summary {
         let shift = u32::try_from(self.inputs.len())
             .ok()
             .filter(|s| s.checked_add(other.inputs.len() as u32).is_some())
-            .ok_or_else(|| Error::Usage("too many inputs to merge".into()))?;
+            .ok_or(Error::TooManyInputs)?;
         other.buckets.renumber_inputs(shift);
         self.inputs.extend(other.inputs);
         self.errors.extend(other.errors);
@@ -139,37 +140,25 @@ impl Summary {
     /// name ends in `.zst` or `.gz`), atomically: a reader never sees half a
     /// summary.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let name = path.to_string_lossy();
-        write_atomically(path, "summary", |f| {
-            if name.ends_with(".zst") {
-                let mut z = zstd::stream::write::Encoder::new(f, 9)?;
-                serde_json::to_writer(&mut z, self)?;
-                z.finish()
-            } else if name.ends_with(".gz") {
-                let mut z = flate2::write::GzEncoder::new(f, flate2::Compression::default());
-                serde_json::to_writer(&mut z, self)?;
-                z.finish()
-            } else {
-                let mut f = f;
-                serde_json::to_writer(&mut f, self)?;
-                f.write_all(b"\n")?;
-                Ok(f)
-            }
-        })
+        persist::write_json(path, "summary", self)
     }
 
     /// Reads a summary written by [`Summary::save`].
     pub fn load(path: &Path) -> Result<Summary> {
         let cannot = |e: io::Error| Error::io("read summary", path, e);
         let f = File::open(path).map_err(cannot)?;
-        let text = decompress(BufReader::new(f)).map_err(cannot)?;
-        Summary::from_json(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+        let text = persist::read_whole(BufReader::new(f)).map_err(cannot)?;
+        Summary::from_json(&text).map_err(|why| Error::Summary {
+            path: path.into(),
+            why,
+        })
     }
 
     /// Parses and checks a summary.
     pub fn from_json(text: &[u8]) -> std::result::Result<Summary, String> {
-        check_schema(text, SCHEMA, "summary")?;
-        let s: Summary = serde_json::from_slice(text).map_err(|e| damaged("summary", &e))?;
+        persist::check_schema(text, SCHEMA, "summary")?;
+        let s: Summary =
+            serde_json::from_slice(text).map_err(|e| persist::damaged("summary", &e))?;
         s.check()?;
         Ok(s)
     }
@@ -226,109 +215,6 @@ impl Summary {
     }
 }
 
-/// Reads a whole file, decompressing gzip or zstd (sniffed).
-fn decompress(mut r: impl io::BufRead) -> io::Result<Vec<u8>> {
-    let head = r.fill_buf()?;
-    let mut out = Vec::new();
-    if head.starts_with(&[0x1f, 0x8b]) {
-        flate2::bufread::MultiGzDecoder::new(r).read_to_end(&mut out)?;
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        zstd::stream::read::Decoder::with_buffer(r)?.read_to_end(&mut out)?;
-    } else {
-        r.read_to_end(&mut out)?;
-    }
-    Ok(out)
-}
-
-/// Checks the `"schema"` of a JSON file of logburst's (`what`: "summary",
-/// "state file") before it is read whole, so a foreign, newer or cut file
-/// is refused with an error that says which.
-pub(crate) fn check_schema(
-    text: &[u8],
-    schema: &str,
-    what: &str,
-) -> std::result::Result<(), String> {
-    #[derive(Deserialize)]
-    struct Head {
-        schema: Option<String>,
-    }
-    let head: Head = serde_json::from_slice(text).map_err(|e| {
-        let family = schema.split('/').next().unwrap_or(schema);
-        let ours = text.starts_with(format!("{{\"schema\":\"{family}/").as_bytes());
-        match e.classify() {
-            _ if ours => damaged(what, &e),
-            serde_json::error::Category::Data => {
-                format!("not a logburst {what}: JSON, but not an object with a \"schema\" field")
-            }
-            _ => format!("not a logburst {what}: it is not JSON"),
-        }
-    })?;
-    match head.schema.as_deref() {
-        Some(s) if s == schema => Ok(()),
-        Some(other) => Err(format!(
-            "a {what} of schema '{other}', which this logburst ({}) does not read; it reads {schema}",
-            env!("CARGO_PKG_VERSION")
-        )),
-        None => Err(format!("not a logburst {what} (no \"schema\" field)")),
-    }
-}
-
-/// What is wrong with a file of ours that does not read, in the user's
-/// words and where (never the parser's internal type names).
-pub(crate) fn damaged(what: &str, e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let how = match e.classify() {
-        Category::Eof => "cut short",
-        Category::Syntax => "not valid JSON",
-        Category::Data => "a field missing or of the wrong kind",
-        Category::Io => "unreadable",
-    };
-    format!(
-        "a damaged {what}: {how} (line {}, column {})",
-        e.line(),
-        e.column()
-    )
-}
-
-/// Writes `path` through a temporary file beside it (`write` fills it),
-/// synced and renamed into place, so a reader never sees half of it; on
-/// failure the temporary file is removed and the error names `what`.
-pub(crate) fn write_atomically(
-    path: &Path,
-    what: &str,
-    write: impl FnOnce(BufWriter<File>) -> io::Result<BufWriter<File>>,
-) -> Result<()> {
-    let tmp = temp_path(path);
-    let written = File::create(&tmp).and_then(|f| {
-        let f = write(BufWriter::new(f))?
-            .into_inner()
-            .map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    });
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(&format!("write {what}"), path, e)
-    })
-}
-
-const TEMP_SUFFIX: &str = ".tmp-";
-
-/// A temporary name next to `path`, unique to this process.
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!("{TEMP_SUFFIX}{}", std::process::id()));
-    path.with_file_name(name)
-}
-
-/// Whether `p` is named like a temporary file of `path` (any process's).
-pub(crate) fn is_temp_of(p: &Path, path: &Path) -> bool {
-    let name = |p: &Path| p.file_name().and_then(|n| n.to_str()).map(str::to_string);
-    name(p)
-        .zip(name(path))
-        .is_some_and(|(n, of)| n.starts_with(&format!("{of}{TEMP_SUFFIX}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,15 +256,6 @@ mod tests {
             .contains("does not read"));
         let e = Summary::from_json(b"{\"schema\": \"logburst-summary/1\"}").unwrap_err();
         assert!(e.contains("damaged"), "{e}");
-    }
-
-    #[test]
-    fn temporary_files_are_recognised() {
-        let state = Path::new("/x/state.json");
-        assert!(is_temp_of(&temp_path(state), state));
-        assert!(is_temp_of(Path::new("/x/state.json.tmp-42"), state));
-        assert!(!is_temp_of(Path::new("/x/state.json.lock"), state));
-        assert!(!is_temp_of(Path::new("/x/access.log"), state));
     }
 
     #[test]
