@@ -10,7 +10,7 @@
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain is
 # enough, as RUSTC_BOOTSTRAP lets it use the sanitizer flags. A crash input
 # is written to tests/fuzz/artifacts/TARGET/; copy it to
-# tests/fuzz/regressions/TARGET/ and `cargo test --test fuzz_regressions`
+# tests/fuzz/regressions/TARGET/ and `cargo test --test it fuzz_regressions`
 # replays it for good.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

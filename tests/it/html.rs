@@ -2,9 +2,8 @@
 //! — rendered by headless Chromium where it is installed — a chart that
 //! really draws the burst inside its incident's shading.
 
-#[path = "fuzz/checks.rs"]
-mod checks;
-mod common;
+use crate::checks;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -2,8 +2,7 @@
 //! `tests/fuzz/regressions/TARGET/`) and the fixtures through the same checks
 //! the fuzz targets run, so a fixed crash stays fixed without a fuzzer.
 
-#[path = "fuzz/checks.rs"]
-mod checks;
+use crate::checks;
 
 use std::path::Path;
 

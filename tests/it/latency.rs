@@ -1,7 +1,7 @@
 //! Latency bursts: where the log gives durations, a run of slow minutes is
 //! an incident of its own — a leaking server often slows before it fails.
 
-mod common;
+use crate::common;
 
 use common::*;
 

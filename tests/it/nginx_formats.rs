@@ -3,7 +3,7 @@
 //! template with `$msec`, read with `--nginx-log-format` and through an
 //! nginx.conf, gives the same incident as the stock combined log.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

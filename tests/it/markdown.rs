@@ -1,6 +1,6 @@
 //! `--output markdown`: the postmortem draft.
 
-mod common;
+use crate::common;
 
 use common::{burst_access, fixture, logburst, write};
 

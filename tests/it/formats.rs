@@ -1,7 +1,7 @@
 //! One test per parser, on fixtures written from the real formats: what the
 //! binary reports for each (format detected, line accounting, kills found).
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;
@@ -396,4 +396,81 @@ fn iis_w3c_log_read_by_its_fields_header() {
     // Forced by name (and its alias) it reads the same.
     let forced = json_of(&["--log-format", "iis", "web-01=fixtures/formats/iis-w3c.log"]);
     assert_eq!(forced["totals"], j["totals"]);
+}
+
+/// One row per file of `fixtures/formats/`: the format it is detected as
+/// and its accounting, counted by hand from the file (lines, malformed
+/// lines, requests, 5xx, OOM kills, signal and upstream lines). A fixture
+/// added without a row fails here, so every format has its case.
+#[test]
+fn every_format_fixture_detected_and_counted() {
+    /// File, format, lines, malformed, requests, 5xx, OOM kills, signals.
+    type Row = (&'static str, &'static str, u64, u64, u64, u64, u64, u64);
+    #[rustfmt::skip]
+    let table: &[Row] = &[
+        // file                        format            lines bad req 5xx oom sig
+        ("access-common.log",         "common",          3, 0, 3, 1, 0, 0),
+        ("access-extra.log",          "combined-extra",  2, 0, 2, 1, 0, 0),
+        ("access-ipv6-escapes.log",   "combined",        6, 1, 5, 1, 0, 0),
+        ("access-main.log",           "main",            3, 0, 3, 1, 0, 0),
+        ("app-java.log",              "app",             8, 0, 0, 0, 0, 2),
+        ("app-python.log",            "app",            17, 0, 0, 0, 0, 3),
+        ("app.jsonl",                 "app",             3, 0, 0, 0, 0, 2),
+        ("caddy.log",                 "json",            2, 0, 2, 1, 0, 0),
+        ("dmesg-T.log",               "dmesg",           6, 0, 0, 0, 2, 0),
+        ("dmesg-raw.log",             "dmesg",           7, 0, 0, 0, 0, 0),
+        ("envoy.log",                 "envoy",           4, 0, 4, 2, 0, 0),
+        ("haproxy.log",               "syslog",          6, 0, 4, 2, 0, 0),
+        ("iis-w3c.log",               "w3c",            15, 0, 7, 3, 0, 0),
+        ("journal-services.log",      "syslog-rfc3339",  7, 0, 0, 0, 0, 6),
+        ("journal-short-iso.log",     "syslog-rfc3339",  5, 0, 0, 0, 2, 1),
+        ("journal-short-precise.log", "journal",         6, 0, 0, 0, 2, 0),
+        ("nginx-error.log",           "nginx-error",    12, 0, 0, 0, 0, 9),
+        ("oom-kern.log",              "syslog",         18, 0, 0, 0, 6, 0),
+        ("rfc5424.log",               "rfc5424",         3, 0, 0, 0, 1, 0),
+        ("syslog-rfc3339.log",        "syslog-rfc3339",  3, 0, 0, 0, 1, 0),
+        ("traefik.json",              "json",            2, 0, 2, 1, 0, 0),
+    ];
+    let dir = root().join("fixtures/formats");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let rows: Vec<String> = table.iter().map(|r| r.0.to_string()).collect();
+    assert_eq!(files, rows, "every fixture has a row, every row a fixture");
+    for &(file, format, lines, malformed, requests, errors, kills, signals) in table {
+        let j = json_of(&[
+            "--tz",
+            "+00:00",
+            "--year",
+            "2023",
+            &format!("fixtures/formats/{file}"),
+        ]);
+        let (i, t) = (&j["inputs"][0], &j["totals"]);
+        let got = (
+            i["format"].as_str().unwrap_or("?"),
+            i["lines"].as_u64(),
+            i["malformed"].as_u64(),
+            t["requests"].as_u64(),
+            t["errors"].as_u64(),
+            t["oom_kills"].as_u64(),
+            t["signals"]
+                .as_u64()
+                .zip(t["upstream_failures"].as_u64())
+                .map(|(a, b)| a + b),
+        );
+        let want = (
+            format,
+            Some(lines),
+            Some(malformed),
+            Some(requests),
+            Some(errors),
+            Some(kills),
+            Some(signals),
+        );
+        assert_eq!(got, want, "{file}");
+    }
 }

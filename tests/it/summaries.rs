@@ -2,7 +2,7 @@
 //! and one merge finds the fleet's incidents, exactly as one run over every
 //! host's logs would (README, Scale-out).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! Bad input never panics and never loses data: each case gives a clear
 //! message, and the other inputs are still analysed.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,7 +3,7 @@
 //! kill, one that goes silent, one healthy). A change in any output shows
 //! up as a diff to review (`cargo insta review`, or INSTA_UPDATE=always).
 
-mod common;
+use crate::common;
 
 use common::logburst;
 

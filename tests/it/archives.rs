@@ -1,7 +1,7 @@
 //! Every archive format reads to the same analysis as the plain file, for
 //! any thread count; progress accounts for every byte on disk.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;

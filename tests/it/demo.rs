@@ -1,7 +1,7 @@
 //! The README's demo: one outage on web-01, checked end to end through the
 //! real binary, against an independent reading of the fixture.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::Read;

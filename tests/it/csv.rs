@@ -1,6 +1,6 @@
 //! `--output csv`: per-host, per-minute requests and 5xx.
 
-mod common;
+use crate::common;
 
 use common::{fixture, logburst, write};
 

@@ -2,7 +2,7 @@
 //! tracebacks, Java stack traces, JSON) and in journal framing, placed in
 //! time, put on the incident timeline and offered as the probable cause.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

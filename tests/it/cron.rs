@@ -2,7 +2,7 @@
 //! rotate (rename, compression of the rotated file, copytruncate) and hold
 //! half-written lines, against one run over the whole day.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};

@@ -1,0 +1,29 @@
+//! The integration tests, as one test binary with a module per area
+//! (ripgrep's `tests/tests.rs` layout): one link instead of one per file,
+//! and helpers shared as modules. They run the real `logburst` binary on
+//! the fixtures (`common` finds and runs it) and check properties over
+//! generated logs.
+//!
+//! `cargo test --test it AREA` runs one area, e.g. `cargo test --test it
+//! evaluation -- --nocapture` for the detection tables.
+
+#[path = "../fuzz/checks.rs"]
+mod checks;
+mod common;
+
+mod archives;
+mod bad_input;
+mod cron;
+mod csv;
+mod demo;
+mod evaluation;
+mod formats;
+mod fuzz_regressions;
+mod html;
+mod latency;
+mod markdown;
+mod nginx_formats;
+mod properties;
+mod signals;
+mod snapshots;
+mod summaries;
