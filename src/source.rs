@@ -296,6 +296,14 @@ pub enum Compression {
 }
 
 impl Compression {
+    /// Every compression read, after [`Compression::None`].
+    pub const ALL: [Compression; 4] = [
+        Compression::Gzip,
+        Compression::Zstd,
+        Compression::Bzip2,
+        Compression::Xz,
+    ];
+
     pub fn name(&self) -> &'static str {
         match self {
             Compression::None => "none",

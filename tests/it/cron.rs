@@ -484,3 +484,53 @@ fn an_unreadable_file_keeps_its_place() {
     let j = run_json(&logburst(&args));
     assert_eq!(sum_inputs(&j, "lines"), 1, "read on from where it stopped");
 }
+
+/// The README's morning report, run as written: the demo's logs laid out as
+/// on a server (`/var/log/nginx/`, `/var/log/kern.log`), the command copied
+/// from the README block, its output compared line by line up to the
+/// block's `…`, the exit code it shows, and the second run's words.
+#[test]
+fn readme_morning_report_is_what_the_command_prints() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let start = readme
+        .find("```text\n$ logburst --state ")
+        .expect("the morning report block")
+        + "```text\n$ ".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let block: Vec<&str> = readme[start..end].lines().collect();
+    let args: Vec<&str> = block[0].split_whitespace().skip(1).collect();
+    let shown = &block[1..block.iter().position(|l| l.trim() == "…").unwrap()];
+    let code: i32 = block[block.iter().position(|l| *l == "$ echo $?").unwrap() + 1]
+        .parse()
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let demo = common::root().join("fixtures/demo/web-01");
+    std::fs::create_dir_all(dir.path().join("var/log/nginx")).unwrap();
+    for f in ["access.log", "access.log.1.gz"] {
+        std::fs::copy(demo.join(f), dir.path().join("var/log/nginx").join(f)).unwrap();
+    }
+    std::fs::copy(demo.join("kern.log"), dir.path().join("var/log/kern.log")).unwrap();
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_logburst"))
+            .args(&args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    let out = String::from_utf8_lossy(&first.stdout);
+    let printed: Vec<&str> = out.lines().take(shown.len()).collect();
+    assert_eq!(
+        printed, shown,
+        "the README's morning report is stale; the command now prints:\n{out}"
+    );
+    assert_eq!(first.status.code(), Some(code));
+    let again = run();
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("No new incident since the last run"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    assert_eq!(again.status.code(), Some(0));
+}

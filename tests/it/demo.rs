@@ -314,3 +314,34 @@ fn slo_mode_reports_the_burn_rate_alert() {
         assert!(r.stderr.contains("slo"), "{}", r.stderr);
     }
 }
+
+/// `--help`, the README and what the binary does agree: every compression
+/// it reads and every format name it accepts is in both texts, and every
+/// format name `--help` lists is accepted by `--log-format`.
+#[test]
+fn help_readme_and_behaviour_agree() {
+    use logburst::internals::source::Compression;
+    use logburst::Format;
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let help = logburst(&["--help"]);
+    assert_eq!(help.code, 0, "{}", help.stderr);
+    for c in Compression::ALL {
+        assert!(help.stdout.contains(c.name()), "--help omits {}", c.name());
+        assert!(readme.contains(c.name()), "README omits {}", c.name());
+    }
+    for f in Format::ALL {
+        let name = f.name();
+        assert!(help.stdout.contains(name), "--help omits format {name}");
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "README omits format {name}"
+        );
+        let r = logburst(&[
+            "-q",
+            "--log-format",
+            name,
+            "fixtures/formats/access-main.log",
+        ]);
+        assert_eq!(r.code, 0, "--log-format {name}: {}", r.stderr);
+    }
+}

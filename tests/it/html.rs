@@ -137,6 +137,63 @@ fn chromium() -> Option<String> {
         .map(|b| b.to_string())
 }
 
+/// The text a reader sees on a page: tags, the style sheet and the SVG's
+/// markup dropped, runs of white space made one space, a line per block.
+fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let tag = &rest[open..];
+        let skip_to = ["<style", "<script"]
+            .iter()
+            .find(|t| tag.starts_with(**t))
+            .map(|t| format!("</{}>", &t[1..]));
+        let end = match skip_to {
+            Some(close) => tag.find(&close).map_or(tag.len(), |e| e + close.len()),
+            None => tag.find('>').map_or(tag.len(), |e| e + 1),
+        };
+        let name = &tag[1..end.min(tag.len())];
+        if [
+            "p", "h1", "h2", "h3", "tr", "li", "div", "/p", "/h1", "/h2", "/tr", "/li",
+        ]
+        .iter()
+        .any(|b| name.starts_with(b) && !name[b.len()..].starts_with(|c: char| c.is_alphanumeric()))
+        {
+            out.push('\n');
+        }
+        rest = &tag[end..];
+    }
+    out.push_str(rest);
+    out.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// The README's screenshot is of the page this version draws: the text
+/// of the page it was taken from is kept beside it
+/// (`tests/screenshots/demo-html.png.txt`) and must be the text of today's
+/// page — the title, the subtitle with the rule, every incident fact and
+/// the cause. Needs no browser.
+#[test]
+fn readme_screenshot_is_of_this_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("demo.html");
+    let r = logburst(&["--html", page.to_str().unwrap(), "-q", "fixtures/demo"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let now = visible_text(&std::fs::read_to_string(&page).unwrap());
+    let shot = common::root().join("tests/screenshots/demo-html.png.txt");
+    let then = std::fs::read_to_string(&shot).unwrap_or_default();
+    assert!(
+        now == then,
+        "the README's screenshot is of another page; refresh it with\n  LOGBURST_SCREENSHOT=tests/screenshots/demo-html.png cargo test --test it html\nthe page's text is now:\n{now}"
+    );
+    assert!(now.contains("logburst: 1 incident in 3 inputs"), "{now}");
+}
+
 /// Renders the demo's page in headless Chromium and reads the screenshot:
 /// the chart is there (the requests' blue and the 5xx red, in quantity),
 /// and the red is drawn where the incident is shaded. With
@@ -182,7 +239,9 @@ fn chromium_draws_the_chart() {
         String::from_utf8_lossy(&out.stderr)
     );
     if let Ok(keep) = std::env::var("LOGBURST_SCREENSHOT") {
-        std::fs::copy(&shot, keep).unwrap();
+        std::fs::copy(&shot, &keep).unwrap();
+        let text = visible_text(&std::fs::read_to_string(&page).unwrap());
+        std::fs::write(format!("{keep}.txt"), text).unwrap();
     }
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
     let mut reader = decoder.read_info().unwrap();
