@@ -9,12 +9,10 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::facts::{self, Value};
 use super::model::{Analysis, ChartPoint, IncidentKind, IncidentReport, Status, Time};
 use super::words::describe_kill;
-use super::{
-    clients_affected, failed_requests, latency_impact, path_errors, status_list, thousands,
-    SCATTERED,
-};
+use super::{path_errors, thousands};
 use crate::time;
 
 /// Text made inert in HTML, in element content and in quoted attributes
@@ -348,76 +346,17 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
         escape(i.kind.name()),
         escape(&i.hosts.join(", "))
     );
-    row(h, "start", &escape(&i.start.human()));
-    if i.kind != IncidentKind::Oom {
-        row(
-            h,
-            "detected",
-            &format!(
-                "{} <span class=\"summary\">({} after onset)</span>",
-                escape(&i.detected.human()),
-                time::duration(i.detection_lag_seconds)
+    for f in facts::headline(i) {
+        let value = match f.value {
+            Value::At(t, what) if what.is_empty() => escape(&t.human()),
+            Value::At(t, what) => format!(
+                "{} <span class=\"summary\">· {}</span>",
+                escape(&t.human()),
+                escape(&what)
             ),
-        );
-    }
-    if let Some(p) = &i.peak {
-        row(
-            h,
-            "peak",
-            &format!(
-                "{} · {:.1}% of requests failing",
-                escape(&p.human()),
-                i.peak_error_ratio * 100.0
-            ),
-        );
-    }
-    row(h, "end", &escape(&i.end.human()));
-    row(h, "duration", &time::duration(i.duration_seconds));
-    impact_rows(h, i);
-    if let Some(c) = &i.probable_cause {
-        row(h, "probable cause", &escape(c));
-    }
-    if let Some(s) = &i.slo {
-        row(
-            h,
-            "SLO",
-            &escape(&format!(
-                "{}%: the {} burn-rate alert fired; reset {}; {:.1}% of a 30-day error budget spent",
-                s.target_percent,
-                s.alert,
-                s.reset.human(),
-                s.budget_spent * 100.0
-            )),
-        );
-    }
-    if let Some(lead) = i.lead_over_report_seconds {
-        let when = if lead >= 0 {
-            format!("{} before the first report", time::duration(lead))
-        } else {
-            format!("{} after the first report", time::duration(-lead))
-        };
-        row(h, "detection", &format!("logs showed it {when}"));
-    }
-    h.push_str("</table>\n");
-    timeline(h, i);
-    suggestions(h, i);
-}
-
-/// The rows that say what the incident cost, per kind.
-fn impact_rows(h: &mut String, i: &IncidentReport) {
-    match i.kind {
-        IncidentKind::ErrorBurst => {
-            row(
-                h,
-                "impact",
-                &escape(&format!("{}: {}", failed_requests(i), status_list(i))),
-            );
-            if let Some(c) = clients_affected(i) {
-                row(h, "clients", &escape(&format!("{c} got a 5xx")));
-            }
-            if !i.top_paths.is_empty() {
-                let paths: Vec<String> = i
-                    .top_paths
+            Value::Words(w) => escape(&w),
+            Value::Paths(paths) => {
+                let shown: Vec<String> = paths
                     .iter()
                     .map(|p| {
                         format!(
@@ -427,32 +366,14 @@ fn impact_rows(h: &mut String, i: &IncidentReport) {
                         )
                     })
                     .collect();
-                row(h, "top paths", &paths.join(", "));
+                shown.join(", ")
             }
-            if i.paths_scattered {
-                row(h, "top paths", SCATTERED);
-            }
-        }
-        IncidentKind::TrafficGap => {
-            if let Some(e) = i.expected_requests {
-                row(
-                    h,
-                    "impact",
-                    &format!("no request logged; about {} expected", thousands(e)),
-                );
-            }
-        }
-        IncidentKind::Latency => {
-            if let Some(l) = &i.latency {
-                row(h, "impact", &escape(&latency_impact(l)));
-            }
-        }
-        IncidentKind::Oom => row(
-            h,
-            "impact",
-            "no 5xx burst or traffic gap around these kills",
-        ),
+        };
+        row(h, f.label.long(), &value);
     }
+    h.push_str("</table>\n");
+    timeline(h, i);
+    suggestions(h, i);
 }
 
 fn timeline(h: &mut String, i: &IncidentReport) {

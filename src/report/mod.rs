@@ -5,6 +5,7 @@ use model::{IncidentReport, LatencyReport, PathCount};
 use words::ms;
 
 pub mod csv;
+pub mod facts;
 pub mod html;
 pub mod json;
 pub mod markdown;

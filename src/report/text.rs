@@ -4,11 +4,9 @@
 
 use std::io::{self, Write};
 
-use super::model::{Analysis, IncidentKind, IncidentReport, Status};
-use super::{
-    clients_affected, failed_requests, latency_impact, path_errors, status_list, thousands,
-    SCATTERED,
-};
+use super::facts::{self, Value};
+use super::model::{Analysis, IncidentReport, Status};
+use super::{path_errors, thousands};
 use crate::escape::terminal as safe;
 use crate::time;
 
@@ -142,14 +140,21 @@ fn incident(
         (None, _) => "",
     };
     writeln!(out, "\nIncident {n} · {} · {hosts}{status}", i.kind)?;
-    match i.kind {
-        IncidentKind::ErrorBurst => burst_facts(out, i)?,
-        IncidentKind::TrafficGap => gap_facts(out, i)?,
-        IncidentKind::Latency => latency_facts(out, i)?,
-        IncidentKind::Oom => oom_facts(out, i)?,
-    }
-    if let Some(c) = &i.probable_cause {
-        writeln!(out, "{}{}", label("cause"), safe(c))?;
+    for f in facts::headline(i) {
+        let label = label(f.label.short());
+        match f.value {
+            Value::At(t, what) if what.is_empty() => writeln!(out, "{label}{}", t.human())?,
+            Value::At(t, what) => writeln!(out, "{label}{}  {what}", t.human())?,
+            Value::Words(w) => writeln!(out, "{label}{}", safe(&w))?,
+            Value::Paths(paths) => {
+                let shown: Vec<String> = paths
+                    .iter()
+                    .take(3)
+                    .map(|p| format!("{} ({})", safe(&p.path), path_errors(p)))
+                    .collect();
+                writeln!(out, "{label}{}", shown.join(", "))?;
+            }
+        }
     }
     chart(out, i, min_ratio, style)?;
     if !i.timeline.is_empty() {
@@ -173,141 +178,6 @@ fn incident(
 /// A fact's label, padded.
 fn label(s: &str) -> String {
     format!("  {s:<10}")
-}
-
-fn burst_facts(out: &mut dyn Write, i: &IncidentReport) -> io::Result<()> {
-    writeln!(out, "{}{}  first 5xx", label("start"), i.start.human())?;
-    writeln!(
-        out,
-        "{}{}  +{} after onset",
-        label("detected"),
-        i.detected.human(),
-        time::duration(i.detection_lag_seconds)
-    )?;
-    if let Some(p) = &i.peak {
-        writeln!(
-            out,
-            "{}{}  {:.1}% of requests failing",
-            label("peak"),
-            p.human(),
-            i.peak_error_ratio * 100.0
-        )?;
-    }
-    writeln!(out, "{}{}  last 5xx", label("end"), i.end.human())?;
-    writeln!(
-        out,
-        "{}{}",
-        label("duration"),
-        time::duration(i.duration_seconds)
-    )?;
-    writeln!(
-        out,
-        "{}{}: {}",
-        label("impact"),
-        failed_requests(i),
-        status_list(i)
-    )?;
-    if let Some(c) = clients_affected(i) {
-        writeln!(out, "{}{c} got a 5xx", label("clients"))?;
-    }
-    if let Some(s) = &i.slo {
-        writeln!(
-            out,
-            "{}{}%: {} fired, reset {}; {:.1}% of a 30-day error budget spent",
-            label("slo"),
-            s.target_percent,
-            s.alert,
-            s.reset.clock(),
-            s.budget_spent * 100.0
-        )?;
-    }
-    if !i.top_paths.is_empty() {
-        let paths: Vec<String> = i
-            .top_paths
-            .iter()
-            .take(3)
-            .map(|p| format!("{} ({})", safe(&p.path), path_errors(p)))
-            .collect();
-        writeln!(out, "{}{}", label("paths"), paths.join(", "))?;
-    }
-    if i.paths_scattered {
-        writeln!(out, "{}{SCATTERED}", label("paths"))?;
-    }
-    Ok(())
-}
-
-fn gap_facts(out: &mut dyn Write, i: &IncidentReport) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}{}  last request before the silence",
-        label("start"),
-        i.start.human()
-    )?;
-    writeln!(out, "{}{}", label("detected"), i.detected.human())?;
-    writeln!(
-        out,
-        "{}{}  first request after it",
-        label("end"),
-        i.end.human()
-    )?;
-    writeln!(
-        out,
-        "{}{}",
-        label("duration"),
-        time::duration(i.duration_seconds)
-    )?;
-    if let Some(e) = i.expected_requests {
-        writeln!(
-            out,
-            "{}about {} requests expected in the gap",
-            label("impact"),
-            thousands(e)
-        )?;
-    }
-    Ok(())
-}
-
-fn latency_facts(out: &mut dyn Write, i: &IncidentReport) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}{}  first slow minute",
-        label("start"),
-        i.start.human()
-    )?;
-    writeln!(
-        out,
-        "{}{}  +{} after onset",
-        label("detected"),
-        i.detected.human(),
-        time::duration(i.detection_lag_seconds)
-    )?;
-    writeln!(
-        out,
-        "{}{}  end of the last slow minute",
-        label("end"),
-        i.end.human()
-    )?;
-    writeln!(
-        out,
-        "{}{}",
-        label("duration"),
-        time::duration(i.duration_seconds)
-    )?;
-    if let Some(l) = &i.latency {
-        writeln!(out, "{}{}", label("impact"), latency_impact(l))?;
-    }
-    Ok(())
-}
-
-fn oom_facts(out: &mut dyn Write, i: &IncidentReport) -> io::Result<()> {
-    writeln!(out, "{}{}  first kill", label("start"), i.start.human())?;
-    writeln!(out, "{}{}  last kill", label("end"), i.end.human())?;
-    writeln!(
-        out,
-        "{}no 5xx burst or traffic gap around these kills",
-        label("impact")
-    )?;
-    Ok(())
 }
 
 fn inputs(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
