@@ -7,11 +7,12 @@
 use std::collections::HashMap;
 
 use crate::bucket::{BucketSet, SeriesBuilder, SignalKey, UpstreamKey};
+use crate::config::ScanOptions;
+use crate::escape::{line_sample, SAMPLE_BYTES};
 use crate::event::{OomLine, Origin, Request, Stamp};
 use crate::format::oom::OomMessage;
 use crate::format::{proxies, syslog, Detail, Format, Line, Seed, YearRule};
 use crate::merge::Merge;
-use crate::pipeline::{printable, ScanOptions};
 
 /// What the lines of a block belong to.
 pub struct BlockCtx<'a> {
@@ -175,7 +176,7 @@ impl<'c> Collector<'c> {
                     pending_block: None,
                 },
                 origin,
-                printable(found.text),
+                line_sample(found.text, SAMPLE_BYTES),
             );
         }
     }
@@ -217,7 +218,7 @@ impl<'c> Collector<'c> {
                     pending_block: last_stamp.is_none().then_some(self.block),
                 },
                 origin,
-                printable(found.text),
+                line_sample(found.text, SAMPLE_BYTES),
             );
         }
     }

@@ -2,11 +2,14 @@
 //! caller) builds, checked once by [`Config::validate`] before any input is
 //! read.
 
+use std::sync::Arc;
+
 use crate::chunk::DEFAULT_BLOCK_SIZE;
 use crate::detect::Params;
 use crate::error::ConfigError;
 use crate::format::nginx::LogFormat;
-use crate::format::Format;
+use crate::format::signals::Signals;
+use crate::format::{Customs, Format};
 use crate::progress::ProgressHook;
 use crate::source::{InputSpec, MapPolicy};
 use crate::time::Zone;
@@ -90,5 +93,43 @@ impl Config {
             return Err(ConfigError::NonPositiveSpan);
         }
         Ok(())
+    }
+}
+
+/// What the read stage needs to know besides the input: the [`Config`]
+/// resolved once (the signal table compiled, the thread count fixed).
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// The format forced for every input, if any.
+    pub format: Option<Format>,
+    /// The year of stamps without one, if given.
+    pub year: Option<i64>,
+    /// Requests outside `since..until` (UTC seconds) are not counted.
+    pub since: Option<i64>,
+    /// See `since`.
+    pub until: Option<i64>,
+    /// Bytes per parallel block.
+    pub block_size: usize,
+    /// When plain files are memory-mapped.
+    pub mmap: MapPolicy,
+    /// Custom nginx formats, tried before the stock ones.
+    pub customs: Customs,
+    /// The signal table (built-in and `--signal`).
+    pub signals: Arc<Signals>,
+    /// `--boot-time` (UTC): places raw dmesg uptime stamps.
+    pub boot_time: Option<i64>,
+    /// Formats fixed by file name (`access_log PATH NAME` in nginx.conf):
+    /// a file whose name is the base name, or it followed by a rotation
+    /// suffix (`.1`, `.2.gz`, `-20230202`), is read with that format.
+    pub by_name: Vec<(String, Format)>,
+    /// Worker threads of the run's pool (each holds at most one block).
+    pub threads: usize,
+}
+
+impl ScanOptions {
+    /// A UTC second outside `--since`/`--until`.
+    #[inline]
+    pub(crate) fn outside(&self, utc: i64) -> bool {
+        self.since.is_some_and(|s| utc < s) || self.until.is_some_and(|u| utc >= u)
     }
 }

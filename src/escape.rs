@@ -43,6 +43,9 @@ pub fn terminal(s: &str) -> String {
     escape_with(s, "\\", |_| None)
 }
 
+/// Bytes of a log line a report shows (malformed lines, signal lines).
+pub const SAMPLE_BYTES: usize = 200;
+
 /// Bytes of a log line shown safely: lossy UTF-8, unsafe characters
 /// escaped, cut to `max` bytes (an ellipsis says it was cut).
 pub fn line_sample(line: &[u8], max: usize) -> String {

@@ -1,4 +1,3 @@
-#![warn(missing_docs)]
 //! logburst turns server logs into an outage timeline.
 //!
 //! ```no_run
@@ -33,6 +32,7 @@
 //! (the chain, from a [`Config`]); `report` (the model and the renderers).
 //!
 //! The library never prints and never exits; the binary does both.
+#![warn(missing_docs)]
 
 // Modules whose items are all part of the surface below carry the crate's
 // `missing_docs` lint; the stages' internal modules do not (each has its

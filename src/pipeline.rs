@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
@@ -17,52 +17,19 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use crate::bucket::{BucketSet, SeriesBuilder};
 use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::collect::{BlockCtx, Collector};
+pub use crate::config::ScanOptions;
 use crate::event::{Origin, Request, Stamp};
 use crate::format::registry::Blocks;
-use crate::format::signals::Signals;
-use crate::format::{self, access, Customs, Detail, Format, LineParser, Seed, YearRule};
+use crate::format::{self, access, Detail, Format, LineParser, Seed, YearRule};
 use crate::merge::Merge;
 use crate::progress::Progress;
-use crate::source::{self, Body, Compression, Input, MapPolicy};
+use crate::source::{self, Body, Compression, Input};
 use crate::time::ClfCache;
 
 /// How many malformed lines are kept per input to show the user.
 pub const MAX_SAMPLES: usize = 5;
-const SAMPLE_BYTES: usize = 200;
 /// How much of an input's start format detection reads.
 const SNIFF_BYTES: usize = 64 << 10;
-
-/// What a scan needs to know besides the input.
-#[derive(Clone, Debug)]
-pub struct ScanOptions {
-    pub format: Option<Format>,
-    pub year: Option<i64>,
-    /// Requests outside `since..until` (UTC seconds) are not counted.
-    pub since: Option<i64>,
-    pub until: Option<i64>,
-    pub block_size: usize,
-    pub mmap: MapPolicy,
-    /// Custom nginx formats, tried before the stock ones.
-    pub customs: Customs,
-    /// The signal table (built-in and `--signal`).
-    pub signals: Arc<Signals>,
-    /// `--boot-time` (UTC): places raw dmesg uptime stamps.
-    pub boot_time: Option<i64>,
-    /// Formats fixed by file name (`access_log PATH NAME` in nginx.conf):
-    /// a file whose name is the base name, or it followed by a rotation
-    /// suffix (`.1`, `.2.gz`, `-20230202`), is read with that format.
-    pub by_name: Vec<(String, Format)>,
-    /// Worker threads of the run's pool (each holds at most one block).
-    pub threads: usize,
-}
-
-impl ScanOptions {
-    /// A UTC second outside `--since`/`--until`.
-    #[inline]
-    pub(crate) fn outside(&self, utc: i64) -> bool {
-        self.since.is_some_and(|s| utc < s) || self.until.is_some_and(|u| utc >= u)
-    }
-}
 
 /// The format `by_name` gives a file, if any.
 fn format_by_name(opts: &ScanOptions, input: &Input) -> Option<Format> {
@@ -189,7 +156,7 @@ impl Scan {
 /// Shows a malformed line safely: lossy UTF-8, control characters escaped,
 /// cut to a readable length.
 pub fn printable(line: &[u8]) -> String {
-    crate::escape::line_sample(line, SAMPLE_BYTES)
+    crate::escape::line_sample(line, crate::escape::SAMPLE_BYTES)
 }
 
 /// `app.log.2.gz` → `app`; `gunicorn-error.log` → `gunicorn-error`.

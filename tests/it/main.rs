@@ -21,6 +21,7 @@ mod formats;
 mod fuzz_regressions;
 mod html;
 mod latency;
+mod layout;
 mod markdown;
 mod nginx_formats;
 mod properties;
