@@ -71,8 +71,6 @@ mod run;
 #[allow(missing_docs)]
 mod sketch;
 #[allow(missing_docs)]
-mod slo;
-#[allow(missing_docs)]
 mod source;
 #[allow(missing_docs)]
 mod state;
@@ -106,11 +104,11 @@ pub mod render {
 /// Parsers of command-line values: durations, instants, zones, nginx
 /// `log_format` lines and files, signal patterns, SLO windows.
 pub mod args {
+    pub use crate::detect::slo::{parse_windows as slo_windows, BurnWindow, Slo, DEFAULT_WINDOWS};
     pub use crate::format::nginx::{
         compile_arg as nginx_format, load_conf as nginx_conf, LogFormat,
     };
     pub use crate::format::signals::parse_arg as signal;
-    pub use crate::slo::{parse_windows as slo_windows, BurnWindow, Slo, DEFAULT_WINDOWS};
     pub use crate::time::{parse_duration, parse_duration_ms, parse_instant, Zone};
 }
 
@@ -127,6 +125,6 @@ pub mod internals {
     }
     door!(
         bucket, chunk, collect, config, detect, escape, event, explain, format, mapped, merge,
-        pipeline, place, progress, report, run, sketch, slo, source, state, summary, time
+        pipeline, place, progress, report, run, sketch, source, state, summary, time
     );
 }

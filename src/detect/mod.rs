@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bucket::{BucketSet, Series};
 use crate::event::OomKill;
-use crate::slo::{self, BurnWindow, Slo};
+use slo::{BurnWindow, Slo};
 
 /// Detection thresholds; every one is a command-line flag.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -81,6 +81,7 @@ mod burst;
 mod gap;
 mod latency;
 mod oom;
+pub mod slo;
 
 pub use baseline::{
     BASELINE_CEILING, BASELINE_FACTOR, BASELINE_FROM, BASELINE_MARGIN, BASELINE_MIN_MINUTES,
