@@ -92,6 +92,9 @@ impl Config {
         if p.window <= 0 || p.cooldown <= 0 || p.gap <= 0 {
             return Err(ConfigError::NonPositiveSpan);
         }
+        if self.inputs.iter().filter(|i| i.path.is_none()).count() > 1 {
+            return Err(ConfigError::StdinTwice);
+        }
         Ok(())
     }
 }

@@ -42,6 +42,20 @@ pub enum Error {
         /// What is wrong with it.
         why: String,
     },
+    /// Two summaries given to `merge` hold the same input.
+    #[error(
+        "merge: {} and {} both hold {input} (a summary given twice, or two runs over the same file); its lines would be counted twice — give each input's summary once",
+        first.display(),
+        second.display()
+    )]
+    SummariesOverlap {
+        /// The summary that holds it first.
+        first: PathBuf,
+        /// The one that holds it again.
+        second: PathBuf,
+        /// The input, as shown in reports.
+        input: String,
+    },
     /// The state file of an incremental run does not read.
     #[error(
         "state {}: {why}; move {} away, or run with --reset-state to start over (which reads every input from its beginning; add --since to limit that)",
@@ -93,6 +107,10 @@ pub enum ConfigError {
     /// A window, cooldown or gap of zero or less.
     #[error("--window, --cooldown and --gap must be positive")]
     NonPositiveSpan,
+    /// Standard input given more than once: it can be read only once, and
+    /// two readers would each get part of its lines.
+    #[error("- (standard input) is given more than once; it can be read only once")]
+    StdinTwice,
     /// A `--signal` pattern that is not a regular expression: the message
     /// names it and says why.
     #[error("{0}")]

@@ -60,6 +60,8 @@ mod mapped;
 #[allow(missing_docs)]
 mod merge;
 #[allow(missing_docs)]
+mod once;
+#[allow(missing_docs)]
 mod persist;
 #[allow(missing_docs)]
 mod pipeline;

@@ -40,10 +40,7 @@ fn merge(args: &cli::Args, config: &logburst::Config) -> anyhow::Result<logburst
             given.join(", ")
         );
     }
-    let mut merged = Summary::default();
-    for p in &args.paths {
-        merged = merged.merge(Summary::load(std::path::Path::new(p))?)?;
-    }
+    let merged = Summary::merge_files(&args.paths)?;
     Ok(logburst::finish(merged, config)?)
 }
 

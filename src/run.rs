@@ -22,6 +22,7 @@ use crate::event::OomKill;
 use crate::explain;
 use crate::format::signals::Signals;
 use crate::merge::Merge;
+use crate::once;
 use crate::pipeline::{self, Scan, ScanOptions};
 use crate::place::Placement;
 use crate::report::model::Analysis;
@@ -52,6 +53,9 @@ pub fn read(config: &Config) -> Result<Summary> {
         return Err(Error::NoInputs);
     }
     let (inputs, errors) = source::expand(&config.inputs);
+    // An incremental run knows files by inode and content already; a run
+    // over an archive must not count a rotated copy twice.
+    let inputs = once::copies(once::same_files(inputs));
     read_inputs(config, &inputs, errors)
 }
 

@@ -74,6 +74,9 @@ pub struct Input {
     pub host_from: HostFrom,
     /// Where an incremental run (`--state`) takes the input up again.
     pub resume: Option<Resume>,
+    /// What reading decided about it (other paths that were the same
+    /// file, copies of it not read), for the report.
+    pub notes: Vec<String>,
 }
 
 /// The part of an input an incremental run reads: the content bytes
@@ -192,6 +195,7 @@ fn make_input(path: Option<PathBuf>, label: &Option<String>) -> Input {
         host,
         host_from,
         resume: None,
+        notes: Vec::new(),
     }
 }
 

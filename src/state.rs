@@ -476,7 +476,8 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
     } else {
         State::load(path)?
     };
-    let (mut inputs, errors) = source::expand(&config.inputs);
+    let (inputs, errors) = source::expand(&config.inputs);
+    let mut inputs = crate::once::same_files(inputs);
     // The state, its lock and its temporary file may sit among the logs.
     let own = |p: &Path| -> Option<(u64, u64)> { std::fs::metadata(p).ok().map(|m| ids(&m)) };
     let mine: Vec<(u64, u64)> = [path.to_path_buf(), lock.path.clone()]

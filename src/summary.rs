@@ -63,6 +63,10 @@ pub struct InputSummary {
     /// for its events' line numbers, not reported again.
     #[serde(default)]
     pub history: bool,
+    /// What reading decided about it: other paths that were the same file,
+    /// copies of it that were not read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl InputSummary {
@@ -80,8 +84,23 @@ impl InputSummary {
                 open_error: scan.open_error,
                 consumed: scan.consumed,
                 history: false,
+                notes: input.notes.clone(),
             },
             scan.buckets,
+        )
+    }
+
+    /// What makes two summaries' inputs the same read: the path and host
+    /// and what was read of it (lines, bytes, first and last stamps).
+    fn identity(&self) -> String {
+        format!(
+            "{}\0{}\0{}\0{}\0{:?}\0{:?}",
+            self.display,
+            self.host,
+            self.tally.lines,
+            self.consumed,
+            self.tally.first,
+            self.tally.last
         )
     }
 
@@ -141,6 +160,31 @@ impl Summary {
     /// summary.
     pub fn save(&self, path: &Path) -> Result<()> {
         persist::write_json(path, "summary", self)
+    }
+
+    /// The summaries at `paths`, merged in order. Summaries that hold the
+    /// same input (a summary given twice, two runs over one file) are
+    /// refused: their lines would be counted twice.
+    pub fn merge_files(paths: &[impl AsRef<Path>]) -> Result<Summary> {
+        let mut merged = Summary::default();
+        let mut owner: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for (n, p) in paths.iter().enumerate() {
+            let s = Summary::load(p.as_ref())?;
+            for i in &s.inputs {
+                if let Some(&first) = owner.get(&i.identity()) {
+                    return Err(Error::SummariesOverlap {
+                        first: paths[first].as_ref().into(),
+                        second: p.as_ref().into(),
+                        input: i.display.clone(),
+                    });
+                }
+            }
+            for i in &s.inputs {
+                owner.insert(i.identity(), n);
+            }
+            merged = merged.merge(s)?;
+        }
+        Ok(merged)
     }
 
     /// Reads a summary written by [`Summary::save`].

@@ -46,7 +46,7 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
         .map_or(input.host.as_str(), |(_, _, h)| h.as_str());
     let first = t.first.map(|s| placement.stamp(input, s, host));
     let last = t.last.map(|s| placement.stamp(input, s, host));
-    let mut warnings = Vec::new();
+    let mut warnings = scan.notes.clone();
     if scan.open_error.is_none() && t.lines == 0 {
         warnings.push("empty input: no lines".to_string());
     } else if scan.format.is_none() && scan.open_error.is_none() {

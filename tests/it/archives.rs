@@ -120,6 +120,13 @@ fn same_json_for_1_2_and_8_threads_over_many_archives() {
         .iter()
         .enumerate()
     {
+        // Each host's log its own (identical files would be one file read
+        // once): the same traffic, one last line apiece.
+        let mut data = data.clone();
+        let last = format!(
+            "10.9.9.{i} - - [02/Feb/2023:07:40:00 +0300] \"GET /host/{i} HTTP/1.1\" 200 1 \"-\" \"t\"\n"
+        );
+        data.extend_from_slice(last.as_bytes());
         let sub = dir.path().join(format!("web-{i:02}"));
         std::fs::create_dir(&sub).unwrap();
         std::fs::write(sub.join("access.log.1"), compress(&data)).unwrap();

@@ -231,7 +231,11 @@ fn forced_format_counts_what_does_not_fit() {
 fn gzip_and_zstd_inputs_read_transparently() {
     let dir = tempfile::tempdir().unwrap();
     let plain = std::fs::read(root().join("fixtures/formats/access-main.log")).unwrap();
-    let zst = zstd::encode_all(&plain[..], 3).unwrap();
+    // Not the gzip file's first lines (a copy would be read once).
+    let other = String::from_utf8(plain.clone())
+        .unwrap()
+        .replace("GET", "HEAD");
+    let zst = zstd::encode_all(other.as_bytes(), 3).unwrap();
     write(dir.path(), "web-07/access.log.3.zst", &zst);
     // Two gzip members back to back, as `cat a.gz b.gz` makes.
     let mut gz = Vec::new();

@@ -1,0 +1,228 @@
+//! Each file is read once, however it is reached: named twice, through a
+//! directory and by name, as a rotated copy (plain or compressed), and
+//! summaries that hold the same input are not merged. Standard input given
+//! twice is refused.
+
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+use crate::common::{logburst, logburst_stdin, root, write};
+
+fn json(args: &[&str]) -> Value {
+    let r = logburst(args);
+    assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    r.json()
+}
+
+fn totals(j: &Value) -> Value {
+    j["totals"].clone()
+}
+
+fn warnings(j: &Value) -> String {
+    j["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["warnings"].as_array().unwrap().clone())
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_file_reached_twice_is_read_once_and_the_report_says_so() {
+    let once = json(&["-o", "json", "fixtures/demo"]);
+    // The directory and a file in it; the directory twice.
+    for args in [
+        vec![
+            "-o",
+            "json",
+            "fixtures/demo",
+            "fixtures/demo/web-01/access.log",
+        ],
+        vec!["-o", "json", "fixtures/demo", "fixtures/demo/"],
+        vec!["-o", "json", "fixtures/demo/web-01", "./fixtures/demo"],
+    ] {
+        let j = json(&args);
+        assert_eq!(totals(&j), totals(&once), "{args:?}");
+        assert_eq!(j["inputs"].as_array().unwrap().len(), 3, "{args:?}");
+        assert!(
+            warnings(&j).contains("the same file, read once"),
+            "{args:?}"
+        );
+        assert_eq!(j["incidents"], once["incidents"], "{args:?}");
+    }
+    // And on stderr.
+    let r = logburst(&["fixtures/demo", "fixtures/demo/web-01/kern.log"]);
+    assert!(
+        r.stderr
+            .contains("kern.log: also given as fixtures/demo/web-01/kern.log"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_rotated_copy_is_not_counted_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = std::fs::read(root().join("fixtures/demo/web-01/access.log")).unwrap();
+    // logrotate's `copy`: access.log.1 is what access.log held then; the
+    // live file went on growing.
+    let cut = live.len() / 2
+        + live[live.len() / 2..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .unwrap()
+        + 1;
+    write(dir.path(), "web-01/access.log.1", &live[..cut]);
+    write(dir.path(), "web-01/access.log", &live);
+    // The same content compressed, as a second rotation might leave it.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &live[..cut]).unwrap();
+    write(dir.path(), "web-01/access.log.2.gz", &gz.finish().unwrap());
+    let alone = json(&["-o", "json", "fixtures/demo/web-01/access.log"]);
+    let j = json(&["-o", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(totals(&j), totals(&alone));
+    assert_eq!(j["inputs"].as_array().unwrap().len(), 1, "{j}");
+    let w = warnings(&j);
+    assert!(
+        w.contains("access.log.1 holds this input's first lines"),
+        "{w}"
+    );
+    assert!(
+        w.contains("access.log.2.gz holds this input's first lines"),
+        "{w}"
+    );
+    // A file that only shares its first lines with another is read.
+    let mut other = live[..cut].to_vec();
+    other.extend_from_slice(
+        b"10.0.0.1 - - [02/Feb/2023:09:00:00 +0300] \"GET / HTTP/1.1\" 500 1 \"-\" \"x\"\n",
+    );
+    let dir2 = tempfile::tempdir().unwrap();
+    write(dir2.path(), "web-01/access.log.1", &other);
+    write(dir2.path(), "web-01/access.log", &live);
+    let j = json(&["-o", "json", dir2.path().to_str().unwrap()]);
+    assert_eq!(j["inputs"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn standard_input_twice_is_refused() {
+    let r = logburst_stdin(&["-", "web-02=-"], b"x\n");
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("standard input) is given more than once"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn merge_refuses_summaries_that_hold_the_same_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.json");
+    let b = dir.path().join("b.json");
+    let (a_s, b_s) = (a.to_str().unwrap(), b.to_str().unwrap());
+    assert_eq!(
+        logburst(&[
+            "-q",
+            "--save-summary",
+            a_s,
+            "fixtures/demo/web-01/access.log"
+        ])
+        .code,
+        0
+    );
+    assert_eq!(
+        logburst(&["-q", "--save-summary", b_s, "fixtures/demo/web-01/kern.log"]).code,
+        0
+    );
+    assert_eq!(logburst(&["merge", a_s, b_s]).code, 0);
+    for args in [["merge", a_s, b_s, a_s], ["merge", a_s, a_s, b_s]] {
+        let r = logburst(&args);
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(
+            r.stderr
+                .contains("both hold fixtures/demo/web-01/access.log"),
+            "{}",
+            r.stderr
+        );
+    }
+    // The same input read by two runs is the same input.
+    let c = dir.path().join("c.json");
+    logburst(&[
+        "-q",
+        "--save-summary",
+        c.to_str().unwrap(),
+        "fixtures/demo/web-01/access.log",
+    ]);
+    assert_eq!(logburst(&["merge", a_s, c.to_str().unwrap()]).code, 2);
+}
+
+/// Files to draw from: fixtures of several formats and hosts, in a tree
+/// of two directories, plus a compressed copy of one of them.
+fn tree() -> (tempfile::TempDir, Vec<PathBuf>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (sub, f) in [
+        ("a", "access-main.log"),
+        ("a", "access-common.log"),
+        ("a", "oom-kern.log"),
+        ("b", "envoy.log"),
+        ("b", "nginx-error.log"),
+        ("b", "journal-short-iso.log"),
+    ] {
+        let data = std::fs::read(root().join("fixtures/formats").join(f)).unwrap();
+        files.push(write(dir.path(), &format!("{sub}/{f}"), &data));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &std::fs::read(&files[0]).unwrap()).unwrap();
+    write(dir.path(), "b/access-main.log.1.gz", &gz.finish().unwrap());
+    (dir, files)
+}
+
+fn totals_of(paths: &[String]) -> Value {
+    let mut args = vec!["-o", "json", "-q", "--tz", "+00:00", "--year", "2023"];
+    args.extend(paths.iter().map(String::as_str));
+    let r = logburst(&args);
+    assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    totals(&r.json())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Any set of the tree's files and directories, in any order, with
+    /// repeats and overlaps: the totals of reading each file once.
+    #[test]
+    fn totals_are_those_of_each_file_read_once(
+        picks in prop::collection::vec(0usize..10, 1..8),
+    ) {
+        let (dir, files) = tree();
+        let root_dir = dir.path();
+        let a = root_dir.join("a");
+        let b = root_dir.join("b");
+        // 0–5 a file, 6 and 7 a directory, 8 the whole tree, 9 a file by a
+        // longer path.
+        let mut given = Vec::new();
+        let mut covered = std::collections::BTreeSet::new();
+        for p in &picks {
+            let (path, cover): (PathBuf, Vec<usize>) = match p {
+                0..=5 => (files[*p].clone(), vec![*p]),
+                6 => (a.clone(), vec![0, 1, 2]),
+                // b holds the compressed copy of access-main.log.
+                7 => (b.clone(), vec![0, 3, 4, 5]),
+                8 => (root_dir.to_path_buf(), (0..6).collect()),
+                _ => (a.join("..").join("b").join("envoy.log"), vec![3]),
+            };
+            given.push(path.display().to_string());
+            covered.extend(cover);
+        }
+        // What is covered, each file once (the compressed copy of
+        // access-main.log is that file again).
+        let once: Vec<String> = covered.iter().map(|i| files[*i].display().to_string()).collect();
+        prop_assert_eq!(totals_of(&given), totals_of(&once), "given {:?}", given);
+    }
+}
