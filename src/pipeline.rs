@@ -20,7 +20,7 @@ use crate::collect::{BlockCtx, Collector};
 pub use crate::config::ScanOptions;
 use crate::event::{Origin, Request, Stamp};
 use crate::format::registry::Blocks;
-use crate::format::{self, access, Detail, Format, LineParser, Seed, YearRule};
+use crate::format::{self, access, Detail, Format, Line, LineParser, Seed, YearRule};
 use crate::merge::Merge;
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input};
@@ -71,6 +71,11 @@ pub struct Tally {
     /// Lines parsed but with no instant to place them at (raw dmesg
     /// uptime stamps without `--boot-time`).
     pub unplaced: u64,
+    /// Lines read as system or application lines that look like HTTP
+    /// access records (see [`access::looks_like_request`]): the sign of a
+    /// misread access log.
+    #[serde(default)]
+    pub request_shaped: u64,
 }
 
 fn min_stamp(a: Option<Stamp>, b: Option<Stamp>) -> Option<Stamp> {
@@ -108,6 +113,7 @@ impl Merge for Tally {
         self.read_error = self.read_error.take().or(o.read_error);
         self.last_stamps.extend(o.last_stamps);
         self.unplaced += o.unplaced;
+        self.request_shaped += o.request_shaped;
         self.last_stamps.sort_unstable();
     }
 }
@@ -326,6 +332,11 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
             continue;
         };
         t.parsed += 1;
+        if matches!(parsed, Line::System { .. } | Line::App { .. })
+            && access::looks_like_request(line)
+        {
+            t.request_shaped += 1;
+        }
         if let Some(stamp) = parsed.stamp() {
             if t.first.is_none_or(|f| stamp.sort_key() < f.sort_key()) {
                 t.first = Some(stamp);
@@ -610,6 +621,7 @@ mod tests {
                         read_error,
                         last_stamps: last_stamps.into_iter().collect(),
                         unplaced,
+                        request_shaped: lines / 3,
                     }
                 },
             )

@@ -32,6 +32,7 @@ pub fn reports(
         malformed_lines: Vec::new(),
         warnings: Vec::new(),
         error: Some(e.message),
+        understood: false,
     }));
     out
 }
@@ -47,6 +48,7 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
     let first = t.first.map(|s| placement.stamp(input, s, host));
     let last = t.last.map(|s| placement.stamp(input, s, host));
     let mut warnings = scan.notes.clone();
+    let mut understood = scan.open_error.is_none() && (t.lines == 0 || scan.format.is_some());
     if scan.open_error.is_none() && t.lines == 0 {
         warnings.push("empty input: no lines".to_string());
     } else if scan.format.is_none() && scan.open_error.is_none() {
@@ -62,6 +64,18 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
         warnings.push(format!(
             "{} lines carry only the kernel's uptime ([  518.050606]) and were skipped; give --boot-time (the boot instant, e.g. from `uptime -s` on that host) to place them",
             t.unplaced
+        ));
+    }
+    // A format that counts no requests, over lines that look like HTTP
+    // requests: an access log in a layout logburst does not know.
+    if t.request_shaped > 0
+        && t.request_shaped * 10 >= t.parsed
+        && !scan.format.is_some_and(|f| f.is_access())
+    {
+        understood = false;
+        warnings.push(format!(
+            "{} of {} lines look like HTTP requests (a method, a path, a status) but were read as {}, which counts no requests: probably an access log in a layout logburst does not know; give its layout with --nginx-log-format '<its log_format>' or choose one with --log-format",
+            t.request_shaped, t.parsed, format_name
         ));
     }
     // Lines that stop matching the detected format (a format changed in
@@ -102,6 +116,7 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
             .collect(),
         warnings,
         error: scan.open_error.clone(),
+        understood,
     }
 }
 

@@ -390,6 +390,42 @@ mod specs {
 
 pub use specs::{COMBINED, COMBINED_EXTRA, COMMON, MAIN};
 
+/// Whether a line read by a format that counts no requests looks like an
+/// HTTP access record after all: a method and a target before ` HTTP/n`,
+/// and a status (100–599) after it — the sign of an access log in a layout
+/// logburst does not know, misread as a system or application log.
+pub fn looks_like_request(line: &[u8]) -> bool {
+    let Some(p) = memchr::memmem::find(line, b" HTTP/") else {
+        return false;
+    };
+    let before = &line[..p];
+    let Some(sp) = memchr::memrchr(b' ', before) else {
+        return false;
+    };
+    let target = &before[sp + 1..];
+    let method = before[..sp]
+        .rsplit(|c| *c == b' ' || *c == b'"')
+        .next()
+        .unwrap_or_default();
+    let method_ok = (3..=7).contains(&method.len()) && method.iter().all(u8::is_ascii_uppercase);
+    let target_ok = target.starts_with(b"/") || target.starts_with(b"http");
+    if !(method_ok && target_ok) {
+        return false;
+    }
+    let after = &line[p + 6..];
+    let version = after
+        .iter()
+        .take_while(|c| c.is_ascii_digit() || **c == b'.')
+        .count();
+    let rest = &after[version..];
+    let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
+    let rest = rest.trim_ascii_start();
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    digits == 3
+        && (b'1'..=b'5').contains(&rest[0])
+        && rest.get(3).is_none_or(|c| !c.is_ascii_alphanumeric())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,6 +495,26 @@ mod tests {
 
     fn status_of(l: &str) -> Option<u16> {
         parse_line(l.as_bytes()).map(|a| a.status)
+    }
+
+    #[test]
+    fn request_shaped_lines_are_recognised() {
+        for yes in [
+            &b"2023-02-02T07:00:01+03:00 shop.example \"GET /api/x HTTP/1.1\" 502 512 rt=0.1"[..],
+            b"10.0.0.1 - - [x] \"POST http://a/b HTTP/2.0\" 404 1",
+            b"[notice] GET /index.html HTTP/1.0 200",
+        ] {
+            assert!(looks_like_request(yes), "{}", String::from_utf8_lossy(yes));
+        }
+        for no in [
+            &b"Feb  2 07:00:01 web-01 kernel: Out of memory: Killed process 1 (a)"[..],
+            b"2023-02-02 07:00:01 INFO fetched /api/x over HTTP/1.1",
+            b"get /x HTTP/1.1 200",
+            b"GET /x HTTP/1.1 20",
+            b"GET /x HTTP/1.1 600 1",
+        ] {
+            assert!(!looks_like_request(no), "{}", String::from_utf8_lossy(no));
+        }
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! an OOM-killer message. Anything else is `None`, a malformed line.
 
 pub mod access;
+pub mod apache_error;
 pub mod app;
 pub mod json;
+pub mod logread;
 pub mod marks;
 pub mod nginx;
 pub mod nginx_error;

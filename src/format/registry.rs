@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{access, app, json, nginx, nginx_error, proxies, syslog, w3c};
+use super::{access, apache_error, app, json, logread, nginx, nginx_error, proxies, syslog, w3c};
 use super::{Detail, Line, LineParser, YearRule};
 use crate::event::Request;
 use crate::time::ClfCache;
@@ -138,6 +138,8 @@ registry! {
     Envoy => proxies::ENVOY,
     Haproxy => proxies::HAPROXY,
     W3c => w3c::SPEC,
+    ApacheError => apache_error::SPEC,
+    Logread => logread::SPEC,
 }
 
 impl Format {

@@ -64,6 +64,12 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "php-fpm-child",
         r"child \d+ exited on signal 9|server reached (?:pm\.)?max_children setting",
     ),
+    // Apache httpd (AH00052, AH00161): a child killed by a signal, the
+    // worker limit reached.
+    (
+        "httpd-child",
+        r"child pid \d+ exit signal [A-Za-z ]+ \(\d+\)|server reached MaxRequestWorkers setting",
+    ),
     // systemd-oomd, and units whose processes the OOM killer took.
     (
         "systemd-oomd",
@@ -205,6 +211,8 @@ mod tests {
             ("DAMN ! worker 3 (pid: 4242) MISTERIOUSLY killed by signal 9 :( trying respawn ...", "uwsgi-worker"),
             ("*** HARAKIRI ON WORKER 2 (pid: 4243, try: 1, graceful: no) ***", "uwsgi-worker"),
             ("[07-Apr-2021 12:06:02] WARNING: [pool www] child 94930 exited on signal 9 (SIGKILL) after 0.000895 seconds from start", "php-fpm-child"),
+            ("[Fri Sep 09 10:43:02.114550 2011] [core:notice] [pid 35701] AH00052: child pid 35708 exit signal Segmentation fault (11)", "httpd-child"),
+            ("[mpm_event:error] [pid 1:tid 2] AH00484: server reached MaxRequestWorkers setting, consider raising the MaxRequestWorkers setting", "httpd-child"),
             ("WARNING: [pool www] server reached pm.max_children setting (5), consider raising it", "php-fpm-child"),
             ("Killed /system.slice/httpd.service due to memory used (32305733632) / total (33046…", "systemd-oomd"),
             ("Marked /system.slice/systemd-journald.service for killing due to memory pressure for /system.slice being 85.03% > 80.00% for > 2s with reclaim activity", "systemd-oomd"),

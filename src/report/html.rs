@@ -106,6 +106,9 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             h,
             "<h2>No incident</h2>\n<p>No window held enough 5xx, no traffic gap, no OOM kill.</p>"
         );
+        if let Some(u) = super::unsure(a) {
+            let _ = writeln!(h, "<p><strong>But {}.</strong></p>", escape(&u));
+        }
     }
     inputs(&mut h, a);
     if !a.notes.is_empty() {

@@ -50,6 +50,9 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             thousands(a.totals.requests),
             a.inputs.len()
         )?;
+        if let Some(u) = super::unsure(a) {
+            writeln!(out, "\n**But {}.**", escape(&u))?;
+        }
     }
     for (n, i) in a.incidents.iter().enumerate() {
         if n > 0 {

@@ -1,7 +1,7 @@
 //! The [`model`] of one analysis and its renderers. Each renderer reads
 //! the value and computes nothing of its own.
 
-use model::{IncidentReport, LatencyReport, PathCount};
+use model::{Analysis, IncidentReport, LatencyReport, PathCount};
 use words::ms;
 
 pub mod csv;
@@ -80,6 +80,22 @@ pub fn latency_impact(l: &LatencyReport) -> String {
         thousands(l.slow_requests),
         ms(l.threshold_ms)
     )
+}
+
+/// What a report adds to "no incident" when some inputs were not
+/// understood: the answer covers only what was.
+pub fn unsure(a: &Analysis) -> Option<String> {
+    let n = a.not_understood().count();
+    (n > 0).then(|| {
+        let what = if n == 1 {
+            "1 input was".to_string()
+        } else {
+            format!("{n} inputs were")
+        };
+        format!(
+            "this covers only what logburst understood: {what} not understood (see the warnings)"
+        )
+    })
 }
 
 /// What the reports say when no path stands out among a burst's failures.

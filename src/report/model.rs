@@ -84,6 +84,11 @@ pub struct InputReport {
     pub warnings: Vec<String>,
     /// Set when the input could not be read at all.
     pub error: Option<String>,
+    /// Whether logburst understood what it read: false when no format fitted,
+    /// when its lines look like requests a format without requests read, or
+    /// when it could not be read — the input's numbers are then not to be
+    /// trusted, and its warnings say why.
+    pub understood: bool,
 }
 
 /// Counts over every input of the run.
@@ -514,5 +519,10 @@ impl Analysis {
     /// Inputs that could not be read at all.
     pub fn failed_inputs(&self) -> impl Iterator<Item = &InputReport> {
         self.inputs.iter().filter(|i| i.error.is_some())
+    }
+
+    /// The inputs logburst did not understand (see [`InputReport::understood`]).
+    pub fn not_understood(&self) -> impl Iterator<Item = &InputReport> {
+        self.inputs.iter().filter(|i| !i.understood)
     }
 }

@@ -59,6 +59,9 @@ pub fn render_with(a: &Analysis, out: &mut dyn Write, style: Style) -> io::Resul
             "\nNo incident: no 5xx burst ({}), no traffic gap, no OOM kill.",
             safe(&a.thresholds.rule)
         )?;
+        if let Some(u) = super::unsure(a) {
+            writeln!(out, "But {u}.")?;
+        }
     }
     for (n, inc) in a.incidents.iter().enumerate() {
         incident(out, n + 1, inc, a.thresholds.min_ratio, style)?;

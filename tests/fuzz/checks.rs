@@ -100,12 +100,24 @@ pub fn system(data: &[u8]) {
         if let Some(f) = syslog::parse_frame(line, &years) {
             assert!(f.msg.len() <= line.len());
         }
+        // The Apache error log and OpenWrt logread: a message is a part of
+        // the line after its stamp, the stamp a real instant.
+        use logburst::internals::format::{apache_error, logread};
+        for (naive, msg) in [apache_error::parse_line(line), logread::parse_line(line)]
+            .into_iter()
+            .flatten()
+        {
+            assert!(msg.len() + 24 <= line.len());
+            let _ = time::rfc3339(naive, 0);
+        }
         for member in [
             Format::Syslog,
             Format::Journal,
             Format::SyslogRfc3339,
             Format::Rfc5424,
             Format::Dmesg,
+            Format::ApacheError,
+            Format::Logread,
         ] {
             let mut p = LineParser::new(member, years);
             if let Some(Line::System { host: Some(h), .. }) = p.parse(line) {
@@ -179,6 +191,7 @@ pub fn pipeline(data: &[u8]) {
 /// loose.
 const HTML_TAGS: &[&str] = &[
     "!DOCTYPE",
+    "strong",
     "html",
     "head",
     "meta",

@@ -414,9 +414,13 @@ fn every_format_fixture_detected_and_counted() {
     let table: &[Row] = &[
         // file                        format            lines bad req 5xx oom sig
         ("access-common.log",         "common",          3, 0, 3, 1, 0, 0),
+        // A layout logburst does not know: read, but not as requests (see
+        // custom_layout_without_its_format_is_not_trusted).
+        ("access-custom-layout.log",  "syslog-rfc3339", 40, 0, 0, 0, 0, 0),
         ("access-extra.log",          "combined-extra",  2, 0, 2, 1, 0, 0),
         ("access-ipv6-escapes.log",   "combined",        6, 1, 5, 1, 0, 0),
         ("access-main.log",           "main",            3, 0, 3, 1, 0, 0),
+        ("apache-error.log",          "apache-error",    5, 0, 0, 0, 0, 1),
         ("app-java.log",              "app",             8, 0, 0, 0, 0, 2),
         ("app-python.log",            "app",            17, 0, 0, 0, 0, 3),
         ("app.jsonl",                 "app",             3, 0, 0, 0, 0, 2),
@@ -429,6 +433,7 @@ fn every_format_fixture_detected_and_counted() {
         ("journal-services.log",      "syslog-rfc3339",  7, 0, 0, 0, 0, 6),
         ("journal-short-iso.log",     "syslog-rfc3339",  5, 0, 0, 0, 2, 1),
         ("journal-short-precise.log", "journal",         6, 0, 0, 0, 2, 0),
+        ("logread.log",               "logread",         4, 0, 0, 0, 1, 0),
         ("nginx-error.log",           "nginx-error",    12, 0, 0, 0, 0, 9),
         ("oom-kern.log",              "syslog",         18, 0, 0, 0, 6, 0),
         ("rfc5424.log",               "rfc5424",         3, 0, 0, 0, 1, 0),
@@ -477,4 +482,80 @@ fn every_format_fixture_detected_and_counted() {
         );
         assert_eq!(got, want, "{file}");
     }
+}
+
+/// An access log in a layout logburst does not know (the README's own
+/// custom-layout example), given without its `--nginx-log-format`: read as
+/// a system log, it would be "40 lines parsed, 0 requests, no incident".
+/// It is marked not understood, with a warning on stderr and in the JSON,
+/// and "no incident" says it covers only what was understood; with its
+/// format given, its burst is found.
+#[test]
+fn custom_layout_without_its_format_is_not_trusted() {
+    let f = "fixtures/formats/access-custom-layout.log";
+    let r = logburst(&["-o", "json", f]);
+    assert_eq!(r.code, 0);
+    let j = r.json();
+    let i = &j["inputs"][0];
+    assert_eq!(i["understood"], false, "{i}");
+    let w = i["warnings"].to_string();
+    assert!(w.contains("40 of 40 lines look like HTTP requests"), "{w}");
+    assert!(w.contains("--nginx-log-format"), "{w}");
+    assert!(r.stderr.contains("look like HTTP requests"), "{}", r.stderr);
+    let text = logburst(&[f]).stdout;
+    assert!(
+        text.contains("But this covers only what logburst understood: 1 input was not understood"),
+        "{text}"
+    );
+    let md = logburst(&["-o", "markdown", f]).stdout;
+    assert!(md.contains("not understood"), "{md}");
+    // With its layout given, it is read as requests and the burst found.
+    let j = json_of(&[
+        "--nginx-log-format",
+        "$time_iso8601 $host \"$request\" $status $body_bytes_sent rt=$request_time us=$upstream_status",
+        f,
+    ]);
+    assert_eq!(j["inputs"][0]["understood"], true);
+    assert_eq!(
+        (
+            j["totals"]["requests"].as_u64(),
+            j["totals"]["errors"].as_u64()
+        ),
+        (Some(40), Some(12))
+    );
+    assert_eq!(j["incidents"].as_array().unwrap().len(), 1, "{j}");
+    // Understood inputs stay so.
+    for clean in [
+        "fixtures/demo",
+        "fixtures/formats/oom-kern.log",
+        "fixtures/formats/app-python.log",
+    ] {
+        let j = json_of(&[clean]);
+        for i in j["inputs"].as_array().unwrap() {
+            assert_eq!(i["understood"], true, "{i}");
+        }
+    }
+}
+
+/// The Apache 2.2 error log read as what it is, not as `dmesg -T` (same
+/// stamp); OpenWrt's logread read with its OOM kill, not as an application
+/// log that drops it.
+#[test]
+fn apache_error_and_logread_are_their_own_formats() {
+    let j = json_of(&["fixtures/formats/apache-error.log"]);
+    let i = &j["inputs"][0];
+    assert_eq!(
+        (i["format"].as_str(), i["malformed"].as_u64()),
+        (Some("apache-error"), Some(0))
+    );
+    assert_eq!(i["first"], "2000-10-11T14:32:52+00:00");
+    let j = json_of(&["--tz", "+02:00", "fixtures/formats/logread.log"]);
+    assert_eq!(j["inputs"][0]["format"], "logread");
+    let kill = &j["incidents"][0]["oom_kills"][0];
+    assert_eq!(
+        (kill["pid"].as_u64(), kill["process"].as_str()),
+        (Some(4242), Some("python3"))
+    );
+    assert_eq!(kill["time"], "2023-02-02T07:00:12+02:00");
+    assert_eq!(kill["trigger"], "python3");
 }
