@@ -30,6 +30,15 @@ impl Stamp {
         }
     }
 
+    /// Whether the stamp is an instant a log can have written
+    /// ([`crate::time::in_range`]).
+    pub fn in_range(&self) -> bool {
+        match *self {
+            Stamp::Zoned { utc, .. } => crate::time::in_range(utc),
+            Stamp::Local { naive, .. } => crate::time::in_range(naive),
+        }
+    }
+
     /// A key that orders stamps of one kind.
     pub fn sort_key(&self) -> i64 {
         match *self {

@@ -281,7 +281,8 @@ fn access_lines(
     let mut n = 0;
     lines.each(block.data(), |line, r| {
         n += 1;
-        let Some(r) = r else {
+        // A stamp out of range is a damaged line, not an instant.
+        let Some(r) = r.filter(|r| crate::time::in_range(r.utc)) else {
             malformed(t, block.index, n - 1, line);
             return;
         };
@@ -326,7 +327,10 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
     let mut last_stamp: Option<Stamp> = None;
     for (n, line) in chunk::lines(block.data()).enumerate() {
         t.lines += 1;
-        let parsed = parser.as_mut().and_then(|p| p.parse(line));
+        let parsed = parser
+            .as_mut()
+            .and_then(|p| p.parse(line))
+            .filter(|p| p.stamp().is_none_or(|s| s.in_range()));
         let Some(parsed) = parsed else {
             malformed(t, block.index, n, line);
             continue;

@@ -27,7 +27,6 @@ pub struct Placer {
     host_offset: BTreeMap<String, OffsetSecs>,
     run_offset: Option<OffsetSecs>,
     host_span: BTreeMap<String, (i64, i64)>,
-    run_span: Option<(i64, i64)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -41,15 +40,17 @@ pub enum ZoneFrom {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum YearFrom {
     Host(String, i64),
-    Run(i64),
     Modified(i64),
 }
 
 impl Placer {
-    pub fn new(buckets: &BucketSet, tz: Option<Zone>) -> Placer {
+    /// From the requests counted, and from the zoned stamps every input
+    /// read (`inputs`): a host whose dated lines `--since`/`--until` left
+    /// out still gives its zone and its years to its other logs.
+    pub fn new(buckets: &BucketSet, inputs: &[InputSummary], tz: Option<Zone>) -> Placer {
         let mut all: BTreeMap<OffsetSecs, u64> = BTreeMap::new();
         let mut host_offset = BTreeMap::new();
-        let mut host_span = BTreeMap::new();
+        let mut host_span: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         for (h, s) in &buckets.series {
             if let Some(o) = s.usual_offset() {
                 host_offset.insert(h.clone(), o);
@@ -61,18 +62,27 @@ impl Placer {
                 *all.entry(*o).or_insert(0) += n;
             }
         }
+        for i in inputs {
+            let zoned = |s: Option<Stamp>| match s {
+                Some(Stamp::Zoned { utc, offset }) => Some((utc, offset)),
+                _ => None,
+            };
+            let (Some((a, offset)), Some((b, _))) = (zoned(i.tally.first), zoned(i.tally.last))
+            else {
+                continue;
+            };
+            let host = i.tally.named_host.as_ref().map_or(&i.host, |(_, _, h)| h);
+            host_offset.entry(host.clone()).or_insert(offset);
+            all.entry(offset).or_insert(1);
+            let span = host_span.entry(host.clone()).or_insert((a, b));
+            *span = (span.0.min(a), span.1.max(b));
+        }
         let run_offset = all.iter().max_by_key(|(o, n)| (**n, -**o)).map(|(o, _)| *o);
-        let run_span = host_span
-            .values()
-            .fold(None, |acc: Option<(i64, i64)>, (a, b)| {
-                Some(acc.map_or((*a, *b), |(x, y)| (x.min(*a), y.max(*b))))
-            });
         Placer {
             tz,
             host_offset,
             run_offset,
             host_span,
-            run_span,
         }
     }
 
@@ -108,11 +118,10 @@ impl Placer {
     /// (else the run's) dated requests.
     fn fix_year(&self, naive: i64, host: &str) -> (i64, YearFrom) {
         let guessed = time::year_month_of(naive).0;
-        let (span, from) = match self.host_span.get(host) {
-            Some(s) => (Some(*s), YearFrom::Host(host.to_string(), 0)),
-            None => (self.run_span, YearFrom::Run(0)),
-        };
-        let Some((a, b)) = span else {
+        // Only the host's own dated logs: another host's years say nothing
+        // of this one's (a 2014 kernel log is not from 1995 because a 1995
+        // access log was read beside it).
+        let Some(&(a, b)) = self.host_span.get(host) else {
             return (naive, YearFrom::Modified(guessed));
         };
         let distance = |t: i64| {
@@ -132,11 +141,7 @@ impl Placer {
             .min_by_key(|t| distance(*t))
             .unwrap_or(naive);
         let year = time::year_month_of(best).0;
-        let from = match from {
-            YearFrom::Host(h, _) => YearFrom::Host(h, year),
-            _ => YearFrom::Run(year),
-        };
-        (best, from)
+        (best, YearFrom::Host(host.to_string(), year))
     }
 
     /// UTC instant and display offset of a stamp written by `host`, with
@@ -196,7 +201,6 @@ fn zone_note(path: &str, from: &ZoneFrom, placer: &Placer, host: &str) -> String
 fn year_note(path: &str, from: &YearFrom) -> String {
     match from {
         YearFrom::Host(h, y) => format!("{path}: the log has no year; {y} taken from {h}'s dated logs (--year to override)"),
-        YearFrom::Run(y) => format!("{path}: the log has no year; {y} taken from this run's dated logs (--year to override)"),
         YearFrom::Modified(y) => format!(
             "{path}: the log has no year; {y} taken from the file's modification time (--year to override)"
         ),
@@ -228,7 +232,7 @@ impl<'c> Placement<'c> {
     /// the host's series.
     pub fn new(buckets: &mut BucketSet, inputs: &[InputSummary], config: &'c Config) -> Self {
         let mut p = Placement {
-            placer: Placer::new(buckets, config.tz),
+            placer: Placer::new(buckets, inputs, config.tz),
             notes: BTreeSet::new(),
             local: Fresh::default(),
             config,

@@ -308,6 +308,17 @@ pub fn parse_bsd(b: &[u8]) -> Option<(BsdStamp, usize)> {
     ))
 }
 
+/// The last second logburst places and shows: 9999-12-31T23:59:59Z.
+pub const MAX_UTC: i64 = 253_402_300_799;
+
+/// Whether `secs` (UTC, or naive local) is an instant a log can have
+/// written: from 1970 to the year 9999. A stamp outside is a damaged or
+/// misread line, counted as malformed — never clamped to a real-looking
+/// instant.
+pub fn in_range(secs: i64) -> bool {
+    (0..=MAX_UTC).contains(&secs)
+}
+
 /// `dmesg -T` / ctime: `Thu Dec  7 00:05:15 2017` (24 bytes) as naive seconds.
 pub fn parse_ctime(b: &[u8]) -> Option<i64> {
     if b.len() != 24 || b[3] != b' ' || b[7] != b' ' || b[10] != b' ' || b[19] != b' ' {

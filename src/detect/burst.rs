@@ -163,7 +163,14 @@ pub(super) fn error_bursts(
                 .filter(|r| r.start == detected)
                 .filter_map(|r| r.baseline)
                 .reduce(f64::min);
-            inc.peak = Some(peak_run.peak);
+            // The worst window is known by its last second, which may lie
+            // after the burst's last 5xx: shown at its last 5xx instead, so
+            // the peak lies within start and end.
+            let peak_series = series[peak_run.series];
+            let peak = peak_series
+                .last_error_in(peak_run.peak - w + 1, peak_run.peak)
+                .unwrap_or(peak_run.peak);
+            inc.peak = Some(peak.clamp(start, end));
             inc.peak_error_ratio = peak_run.peak_ratio;
             inc.service_only = service_only;
             for &i in &host_set {

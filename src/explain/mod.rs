@@ -46,7 +46,8 @@ pub fn explain(
     let expand_errors = std::mem::take(&mut ev.expand_errors);
     let inputs = inputs::reports(ev.inputs, expand_errors, placement);
     let placer = &placement.placer;
-    let incidents = incidents
+    let mut placement_notes = std::collections::BTreeSet::new();
+    let incidents: Vec<_> = incidents
         .iter()
         .map(|i| {
             let mut r = narrate::incident_report(i, placer);
@@ -55,6 +56,7 @@ pub fn explain(
                 chart::impact(&mut r, ev.buckets, i);
             }
             r.lead_over_report_seconds = config.reported_at.map(|t| t - i.detected);
+            narrate::cut_by_filters(&mut r, config, &mut placement_notes);
             correlate::attach_signals(&mut r, ev.signals, placer);
             correlate::attach_upstream(&mut r, ev.failures, placer);
             r.suggestions = suggest::suggestions(&r, config.params.window);
@@ -65,6 +67,7 @@ pub fn explain(
             r
         })
         .collect();
+    placement.notes.extend(placement_notes);
     Analysis {
         schema: SCHEMA,
         window_seconds: config.params.window,

@@ -200,6 +200,47 @@ fn detected_because(i: &Incident) -> String {
     }
 }
 
+/// An incident that begins within a window of `--since` or ends within a
+/// window of `--until` may have begun earlier or gone on later than the
+/// lines read: its onset or recovery is the filter's cut, not the log's,
+/// and the timeline and the notes say so.
+pub fn cut_by_filters(
+    r: &mut IncidentReport,
+    config: &crate::config::Config,
+    notes: &mut std::collections::BTreeSet<String>,
+) {
+    let w = config.params.window;
+    let since = config.since.filter(|s| r.start.utc < s + w);
+    let until = config.until.filter(|u| r.end.utc >= u - w);
+    for e in &mut r.timeline {
+        match e.event {
+            TimelineEvent::Onset | TimelineEvent::Slow | TimelineEvent::Silence
+                if since.is_some() =>
+            {
+                e.detail
+                    .push_str(" after --since (cut by --since: it may have begun before)");
+            }
+            TimelineEvent::Recovered | TimelineEvent::Resumed if until.is_some() => {
+                e.detail
+                    .push_str(" before --until (cut by --until: it may have gone on)");
+            }
+            _ => {}
+        }
+    }
+    if since.is_some() {
+        notes.insert(format!(
+            "an incident starts within {} of --since: its start is where the lines read begin, not necessarily where it began",
+            time::duration(w)
+        ));
+    }
+    if until.is_some() {
+        notes.insert(format!(
+            "an incident ends within {} of --until: its end is where the lines read stop, not necessarily where it ended",
+            time::duration(w)
+        ));
+    }
+}
+
 fn burst_timeline(i: &Incident, at: &dyn Fn(i64) -> Time) -> Vec<TimelineEntry> {
     let mut t = vec![
         entry(

@@ -25,6 +25,7 @@ mod layout;
 mod markdown;
 mod nginx_formats;
 mod once;
+mod placing;
 mod properties;
 mod signals;
 mod snapshots;

@@ -1,0 +1,161 @@
+//! Time placed right or said to be unsure: stamps out of range are damaged
+//! lines, filters do not move other logs or invent onsets, a year comes
+//! only from the same host's dated logs, a peak lies within its incident.
+
+use std::time::{Duration, SystemTime};
+
+use crate::common::{logburst, write};
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let r = logburst(args);
+    assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    r.json()
+}
+
+/// `1e300` and `1675321200000000000000` as JSON times were clamped to real
+/// instants (1970, the year 55058) and made a traffic gap; they are
+/// malformed lines.
+#[test]
+fn out_of_range_stamps_are_malformed_not_clamped() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "api/app.json",
+        b"{\"time\":\"2023-02-02T07:00:00Z\",\"status\":200}\n{\"time\":1e300,\"status\":500}\n{\"time\":1675321200000000000000,\"status\":502}\n{\"time\":\"2023-02-02T07:00:01Z\",\"status\":200}\n{\"time\":-5,\"status\":200}\n",
+    );
+    let j = json(&["-o", "json", p.to_str().unwrap()]);
+    let i = &j["inputs"][0];
+    assert_eq!(
+        (i["parsed"].as_u64(), i["malformed"].as_u64()),
+        (Some(2), Some(3)),
+        "{i}"
+    );
+    assert_eq!(i["last"], "2023-02-02T07:00:01+00:00");
+    assert_eq!(j["incidents"], serde_json::json!([]));
+    // A year past 9999 in an ISO stamp, and in CLF.
+    let p = write(
+        dir.path(),
+        "web/access.log",
+        b"1.2.3.4 - - [02/Feb/2023:07:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"\n1.2.3.4 - - [02/Feb/1969:07:00:00 +0000] \"GET / HTTP/1.1\" 500 1 \"-\" \"x\"\n",
+    );
+    let j = json(&["-o", "json", p.to_str().unwrap()]);
+    assert_eq!(j["inputs"][0]["malformed"], 1);
+}
+
+/// Cut at 07:10 mid-burst, the demo reported its peak at 07:10:46, after
+/// its end at 07:09:58. The peak lies within start and end, and the end is
+/// said to be the filter's cut; the same for a start cut by --since.
+#[test]
+fn filters_cut_incidents_and_say_so() {
+    let j = json(&[
+        "-o",
+        "json",
+        "--until",
+        "2023-02-02T07:10:00+03:00",
+        "fixtures/demo",
+    ]);
+    let i = &j["incidents"][0];
+    let (start, peak, end) = (
+        i["start"].as_str().unwrap(),
+        i["peak"].as_str().unwrap(),
+        i["end"].as_str().unwrap(),
+    );
+    assert!(start <= peak && peak <= end, "{start} {peak} {end}");
+    let recovered = i["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "recovered")
+        .unwrap();
+    assert!(
+        recovered["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cut by --until"),
+        "{recovered}"
+    );
+    assert!(
+        j["notes"].to_string().contains("of --until"),
+        "{}",
+        j["notes"]
+    );
+    let j = json(&[
+        "-o",
+        "json",
+        "--since",
+        "2023-02-02T07:10:00+03:00",
+        "fixtures/demo",
+    ]);
+    let onset = &j["incidents"][0]["timeline"][0];
+    assert!(
+        onset["detail"].as_str().unwrap().contains("cut by --since"),
+        "{onset}"
+    );
+    // Unfiltered, nothing is said to be cut.
+    let j = json(&["-o", "json", "fixtures/demo"]);
+    assert!(!j.to_string().contains("cut by"));
+    for i in j["incidents"].as_array().unwrap() {
+        assert!(
+            i["start"].as_str() <= i["peak"].as_str() && i["peak"].as_str() <= i["end"].as_str()
+        );
+    }
+}
+
+/// With every access line filtered out, kern.log lost its zone and year
+/// and became an `oom` incident in the year of its modification time.
+#[test]
+fn filters_do_not_move_other_logs() {
+    let j = json(&[
+        "-o",
+        "json",
+        "--since",
+        "2023-02-02T09:00:00+03:00",
+        "fixtures/demo",
+    ]);
+    let kern = j["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with("kern.log"))
+        .unwrap();
+    assert_eq!(kern["first"], "2023-02-02T05:50:11+03:00");
+    assert_eq!(j["incidents"], serde_json::json!([]));
+    assert!(
+        !j["notes"].to_string().contains("modification time"),
+        "{}",
+        j["notes"]
+    );
+}
+
+/// A year-less log takes its year from its own host's dated logs, never
+/// from another host's: a 2014 kernel log read beside a 1995 access log of
+/// another host keeps the year of its modification time.
+#[test]
+fn a_year_comes_only_from_the_same_host() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "www/access.log",
+        b"199.72.81.55 - - [01/Jul/1995:00:00:01 -0400] \"GET /history/apollo/ HTTP/1.0\" 200 6245\n",
+    );
+    let kern = write(
+        dir.path(),
+        "redis-01/kern.log",
+        b"Mar  3 10:00:00 redis-01 kernel: Out of memory: Killed process 812 (redis-server) total-vm:1kB, anon-rss:2kB\n",
+    );
+    let f = std::fs::File::options().write(true).open(&kern).unwrap();
+    // 2014-06-01.
+    f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_401_580_800))
+        .unwrap();
+    drop(f);
+    let j = json(&["-o", "json", "--tz", "+00:00", dir.path().to_str().unwrap()]);
+    let kill = &j["incidents"][0]["oom_kills"][0];
+    assert_eq!(kill["time"], "2014-03-03T10:00:00+00:00", "{j}");
+    assert!(
+        j["notes"]
+            .to_string()
+            .contains("2014 taken from the file's modification time"),
+        "{}",
+        j["notes"]
+    );
+}
