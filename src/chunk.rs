@@ -159,7 +159,16 @@ pub struct BlockReader<R> {
     done: bool,
     /// Decompressed bytes read so far.
     pub offset: u64,
+    /// The stream failed as damaged data (a decompressor's error), not as
+    /// an I/O error: what it decoded just before may be garbled.
+    damaged: bool,
 }
+
+/// Decoded bytes dropped before the point where a decompressor reported
+/// damage: xz and zstd decoders can emit garbled output for a while before
+/// a check fails (xz's CRC covers whole blocks), and a garbled line may
+/// still parse, at a wrong time. Dropped from the last block only.
+const DAMAGE_MARGIN: usize = 256 << 10;
 
 impl<R: Read> BlockReader<R> {
     /// A reader with its own pool, keeping a few idle buffers.
@@ -177,6 +186,7 @@ impl<R: Read> BlockReader<R> {
             next_index: 0,
             done: false,
             offset: 0,
+            damaged: false,
         }
     }
 
@@ -196,11 +206,15 @@ impl<R: Read> BlockReader<R> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
+                    self.damaged = matches!(
+                        e.kind(),
+                        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput
+                    );
                     break Err(format!(
                         "read failed after {} bytes of content: {}",
                         self.offset,
                         describe(&e)
-                    ))
+                    ));
                 }
             }
         };
@@ -244,6 +258,12 @@ impl<R: Read> BlockReader<R> {
 }
 
 fn describe(e: &io::Error) -> String {
+    let text = e.to_string();
+    // zstd refuses a frame whose window is over its default limit (128 MiB:
+    // files made with --long or --ultra levels) rather than use that memory.
+    if text.contains("Frame requires too much memory") {
+        return "the zstd file needs a decoding window larger than the 128 MiB logburst allows (it was compressed with --long or an --ultra level); decompress it first: zstd -d --long=31 FILE".to_string();
+    }
     match e.kind() {
         io::ErrorKind::UnexpectedEof => "archive is truncated".to_string(),
         io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => {
@@ -263,9 +283,22 @@ impl<R: Read> Iterator for BlockReader<R> {
         let (mut buf, carried) = self.pending.take().unwrap_or_else(|| (self.pool.take(), 0));
         let (filled, result) = self.fill(&mut buf, carried);
         match result {
-            Err(message) => {
+            Err(mut message) => {
                 self.done = true;
-                let mut b = self.block(buf, filled);
+                let mut keep = filled;
+                if self.damaged && filled > 0 {
+                    // Back to the end of the last line at least the margin
+                    // before the damage.
+                    keep = filled
+                        .checked_sub(DAMAGE_MARGIN)
+                        .and_then(|cut| memchr::memrchr(b'\n', &buf[..cut]))
+                        .map_or(0, |p| p + 1);
+                    message.push_str(&format!(
+                        "; the last {} bytes decoded before it were dropped, as a decoder may output garbled data just before it detects damage",
+                        filled - keep
+                    ));
+                }
+                let mut b = self.block(buf, keep);
                 b.error = Some(message);
                 Some(b)
             }

@@ -389,6 +389,23 @@ pub struct Opened {
 
 const READ_BUFFER: usize = 1 << 20;
 
+/// Content bytes a decompressor is asked for at a time. A decoder that
+/// meets damage returns an error for the whole call, dropping what it had
+/// decoded into the caller's buffer during it: asked for little at a time,
+/// it loses at most this much of what decoded before the damage (the
+/// extra calls cost nothing measurable next to decompression).
+const DECODE_STEP: usize = 16 << 10;
+
+/// A decompressor asked for at most [`DECODE_STEP`] bytes per read.
+struct Capped<R>(R);
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(DECODE_STEP);
+        self.0.read(&mut buf[..n])
+    }
+}
+
 fn sniff(magic: &[u8]) -> Compression {
     if magic.starts_with(&[0x1f, 0x8b]) {
         Compression::Gzip
@@ -504,11 +521,13 @@ pub fn open(input: &Input, policy: MapPolicy) -> io::Result<Opened> {
     let reader: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(buffered),
         // Rotated logs and some shippers concatenate gzip members: read all.
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
+        Compression::Gzip => Box::new(Capped(flate2::bufread::MultiGzDecoder::new(buffered))),
+        Compression::Zstd => Box::new(Capped(zstd::stream::read::Decoder::with_buffer(buffered)?)),
         // Like gzip, bzip2 and xz files may hold several streams back to back.
-        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(buffered)),
-        Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(buffered)),
+        Compression::Bzip2 => Box::new(Capped(bzip2::bufread::MultiBzDecoder::new(buffered))),
+        Compression::Xz => Box::new(Capped(liblzma::bufread::XzDecoder::new_multi_decoder(
+            buffered,
+        ))),
     };
     let mut reader = reader;
     if let Some(r) = resume {

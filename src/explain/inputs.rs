@@ -49,16 +49,37 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
     let last = t.last.map(|s| placement.stamp(input, s, host));
     let mut warnings = scan.notes.clone();
     let mut understood = scan.open_error.is_none() && (t.lines == 0 || scan.format.is_some());
-    if scan.open_error.is_none() && t.lines == 0 {
+    let mut error = scan.open_error.clone();
+    if let Some(e) = &t.read_error {
+        if t.lines == 0 {
+            // Nothing decoded: an unreadable input, not an empty one.
+            error = Some(e.clone());
+            understood = false;
+        } else {
+            warnings.push(format!(
+                "{e}; the {} lines before it were analysed",
+                crate::report::thousands(t.lines)
+            ));
+            // A damaged archive whose lines stop parsing before the damage:
+            // the decoder's output was garbled for a while (gzip checks
+            // only at the member's end), and garbled lines that parse are
+            // requests at wrong times.
+            if e.contains("archive is corrupt") && t.malformed > 1 {
+                understood = false;
+                warnings.push(format!(
+                    "{} lines of this damaged archive did not parse: what it decoded before the damage is partly garbled, and its figures are not to be trusted",
+                    crate::report::thousands(t.malformed)
+                ));
+            }
+        }
+    }
+    if scan.open_error.is_none() && t.lines == 0 && t.read_error.is_none() {
         warnings.push("empty input: no lines".to_string());
-    } else if scan.format.is_none() && scan.open_error.is_none() {
+    } else if scan.format.is_none() && error.is_none() {
         warnings.push(format!(
             "format not recognised from the first lines{}; every line counted as malformed (force one with --log-format)",
             if t.malformed_bytes_look_binary() { " (looks binary)" } else { "" }
         ));
-    }
-    if let Some(e) = &t.read_error {
-        warnings.push(format!("{e}; the lines before it were analysed"));
     }
     if t.unplaced > 0 {
         warnings.push(format!(
@@ -115,7 +136,7 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
             })
             .collect(),
         warnings,
-        error: scan.open_error.clone(),
+        error,
         understood,
     }
 }

@@ -216,3 +216,101 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
     assert!(!run.stderr.contains('\r'), "{}", run.stderr);
     assert!(!run.stderr.contains("ETA"), "{}", run.stderr);
 }
+
+/// Damage in the middle of an archive: everything that decodes before it
+/// is analysed (a damaged xz gave 0 lines and "empty input" with exit 0,
+/// while `xz -dc` recovers half), the warning says where reading stopped
+/// and how many lines came before; an archive of which nothing decodes is
+/// an unreadable input (exit 2).
+#[test]
+fn damaged_archives_give_what_decoded_before_the_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = access_log();
+    let total = data.iter().filter(|b| **b == b'\n').count() as u64;
+    for (name, compress) in [
+        ("xz", xz as fn(&[u8]) -> Vec<u8>),
+        ("bz2", bzip2),
+        ("zst", zstd),
+    ] {
+        let mut bytes = compress(&data);
+        let mid = bytes.len() / 2;
+        for b in &mut bytes[mid..mid + 64] {
+            *b ^= 0x55;
+        }
+        let p = dir.path().join(format!("web-01/access.log.{name}"));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &bytes).unwrap();
+        let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        let j = r.json();
+        let i = &j["inputs"][0];
+        let lines = i["lines"].as_u64().unwrap();
+        // Damage at half the compressed bytes: about half the lines decode
+        // (bzip2 loses the damaged 900 kB block whole).
+        assert!(
+            lines * 4 > total && lines < total,
+            "{name}: {lines} of {total}"
+        );
+        assert!(i["malformed"].as_u64().unwrap() <= 1, "{name}: {i}");
+        let w = i["warnings"].to_string();
+        assert!(w.contains("lines before it were analysed"), "{name}: {w}");
+        assert!(
+            r.stderr.contains("lines before it were analysed"),
+            "{name}: {}",
+            r.stderr
+        );
+        // Damaged from the start: nothing decodes, the input is unreadable.
+        let mut bytes = compress(&data);
+        for b in &mut bytes[12..200] {
+            *b ^= 0x55;
+        }
+        std::fs::write(&p, &bytes).unwrap();
+        let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains("cannot read"), "{name}: {}", r.stderr);
+        assert_eq!(r.json()["inputs"][0]["understood"], false);
+    }
+}
+
+/// gzip checks its data only at the end of a member, so damage in the
+/// middle can decode to garbled lines for a long while: when lines stop
+/// parsing, the input is said not to be understood rather than trusted.
+#[test]
+fn a_garbled_gzip_is_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = gzip(&access_log());
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 64] {
+        *b ^= 0x55;
+    }
+    let p = dir.path().join("web-01/access.log.gz");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, &bytes).unwrap();
+    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+    let j = r.json();
+    let i = &j["inputs"][0];
+    let malformed = i["malformed"].as_u64().unwrap();
+    assert!(
+        i["warnings"].to_string().contains("archive is corrupt"),
+        "{i}"
+    );
+    assert_eq!(i["understood"], malformed <= 1, "{i}");
+}
+
+/// A zstd frame whose window is over the decoder's limit (made with
+/// `--long=31` from a stream) is refused, saying how to read it.
+#[test]
+fn zstd_with_a_long_window_is_refused_with_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut enc = ::zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    enc.set_parameter(::zstd::stream::raw::CParameter::WindowLog(31))
+        .unwrap();
+    enc.long_distance_matching(true).unwrap();
+    std::io::Write::write_all(&mut enc, &access_log()).unwrap();
+    let p = dir.path().join("web-01/access.log.zst");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, enc.finish().unwrap()).unwrap();
+    let r = logburst(&[p.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("zstd -d --long=31"), "{}", r.stderr);
+}

@@ -205,13 +205,17 @@ fn gzip_cut_at_50_offsets_yields_a_growing_prefix() {
             "cut {cut}: fewer lines than a shorter cut"
         );
         assert!(i.parsed <= 8631, "cut {cut}");
+        // Said in a warning, or — nothing decoded — as the input's error
+        // (an unreadable input).
         assert!(
             i.warnings
                 .iter()
+                .chain(&i.error)
                 .any(|w| w.contains("truncated") || w.contains("corrupt")),
             "cut {cut}: {:?}",
             i.warnings
         );
+        assert_eq!(i.error.is_some(), i.lines == 0, "cut {cut}");
         last_parsed = i.parsed;
     }
     assert!(last_parsed > 7000);
@@ -314,6 +318,11 @@ fn a_200_mb_line_is_cut_and_counted() {
         let r = {
             let (r, rss_kb) = logburst_peak_rss(&args);
             assert!(rss_kb < 100 << 10, "--mmap {mmap}: peak RSS {rss_kb} kB");
+            // The measure itself works: a run holds more than a megabyte.
+            assert!(
+                rss_kb > 1 << 10,
+                "--mmap {mmap}: peak RSS {rss_kb} kB measured"
+            );
             r
         };
         #[cfg(not(target_os = "linux"))]

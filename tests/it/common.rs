@@ -67,25 +67,35 @@ pub fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Child {
         .expect("run logburst")
 }
 
-/// Runs logburst and gives its peak resident size in kB too (from
-/// `wait4`, so only this run's).
+/// The binary with `args`, and its peak resident memory in KiB: the
+/// high-water mark of its own address space (`VmHWM`), polled until it
+/// exits. (The child's `ru_maxrss` is no use here: a child spawned with a
+/// shared address space inherits the test process's own peak at exec.)
 #[cfg(target_os = "linux")]
 pub fn logburst_peak_rss<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Run, u64) {
     use std::io::{Read, Seek};
-    use std::os::unix::process::ExitStatusExt;
     let out = tempfile::tempfile().unwrap();
     let err = tempfile::tempfile().unwrap();
-    #[allow(clippy::zombie_processes)] // reaped by wait4 below
-    let child = command(args)
+    let mut child = command(args)
         .stdout(out.try_clone().unwrap())
         .stderr(err.try_clone().unwrap())
         .spawn()
         .expect("run logburst");
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is valid; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32, "wait4");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            let hwm = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak = peak.max(hwm.unwrap_or(0));
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    };
     let read = |mut f: std::fs::File| {
         let mut b = Vec::new();
         f.seek(std::io::SeekFrom::Start(0)).unwrap();
@@ -93,11 +103,11 @@ pub fn logburst_peak_rss<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Run, u64) {
         b
     };
     let o = Output {
-        status: std::process::ExitStatus::from_raw(status),
+        status,
         stdout: read(out),
         stderr: read(err),
     };
-    (finish(o), usage.ru_maxrss as u64)
+    (finish(o), peak)
 }
 
 /// The input report of the input whose path ends with `suffix`.
