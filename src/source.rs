@@ -392,9 +392,10 @@ const READ_BUFFER: usize = 1 << 20;
 /// Content bytes a decompressor is asked for at a time. A decoder that
 /// meets damage returns an error for the whole call, dropping what it had
 /// decoded into the caller's buffer during it: asked for little at a time,
-/// it loses at most this much of what decoded before the damage (the
-/// extra calls cost nothing measurable next to decompression).
-const DECODE_STEP: usize = 16 << 10;
+/// it loses at most this much of what decoded before the damage — as much
+/// as the margin dropped before damage anyway (`chunk`). Smaller steps
+/// slowed gzip by 15 % on the 1 GiB benchmark.
+const DECODE_STEP: usize = 256 << 10;
 
 /// A decompressor asked for at most [`DECODE_STEP`] bytes per read.
 struct Capped<R>(R);
