@@ -54,16 +54,25 @@ pub(super) fn attach_oom(incidents: &mut Vec<Incident>, kills: &[OomKill]) {
         // The last kill before the alert would have fired (no earlier than
         // 5 min before onset): onset can precede the kill when a starving
         // process answers errors before the kernel kills it.
-        let before = kills
-            .iter()
-            .rev()
-            .find(|k| k.utc <= inc.detected && k.utc >= inc.start - OOM_CAUSE_BEFORE);
-        let inside = || {
-            kills
+        // A kill on the incident's own hosts; on another host only when
+        // the incident is service-wide (seen on the service's sum, or on
+        // several hosts): a kill elsewhere says nothing of one host's burst.
+        let wide = inc.service_only || inc.hosts.len() != 1;
+        let pick = |same_host: bool| {
+            let mine = |k: &&OomKill| !same_host || inc.hosts.contains(&k.host);
+            let before = kills
                 .iter()
-                .find(|k| k.utc > inc.detected && k.utc <= inc.end)
+                .rev()
+                .filter(mine)
+                .find(|k| k.utc <= inc.detected && k.utc >= inc.start - OOM_CAUSE_BEFORE);
+            before.or_else(|| {
+                kills
+                    .iter()
+                    .filter(mine)
+                    .find(|k| k.utc > inc.detected && k.utc <= inc.end)
+            })
         };
-        inc.cause = before.or_else(inside).cloned();
+        inc.cause = pick(true).or_else(|| pick(false).filter(|_| wide)).cloned();
     }
     incidents.extend(own);
 }
@@ -73,6 +82,12 @@ pub(super) fn attach_oom(incidents: &mut Vec<Incident>, kills: &[OomKill]) {
 pub struct PlacedOomLine {
     pub kind: crate::event::OomLineKind,
     pub kill: OomKill,
+}
+
+/// A `path:line` source as (path, line).
+fn position(source: &str) -> Option<(&str, u64)> {
+    let (file, line) = source.rsplit_once(':')?;
+    Some((file, line.parse().ok()?))
 }
 
 /// How close two lines about the same pid must be to describe one kill.
@@ -121,21 +136,44 @@ pub fn join_kills(mut lines: Vec<PlacedOomLine>) -> Vec<OomKill> {
     }
     for l in lines.iter().filter(|l| l.kind == K::Candidate) {
         let kills = by_host.entry(l.kill.host.clone()).or_default();
-        let followed = kills
-            .iter()
-            .any(|k| same(k, &l.kill) || (k.utc >= l.kill.utc && k.utc - l.kill.utc <= FOLLOWS));
-        if !followed {
-            kills.push(l.kill.clone());
-            kills.sort();
+        let follows = |k: &OomKill| {
+            same(k, &l.kill) || (k.utc >= l.kill.utc && k.utc - l.kill.utc <= FOLLOWS)
+        };
+        match kills.iter_mut().find(|k| follows(k)) {
+            // The kill that followed the decision (a child's pid, often):
+            // a memory cgroup's decision makes it a cgroup kill too.
+            Some(k) => k.victim.memcg |= l.kill.victim.memcg,
+            None => {
+                kills.push(l.kill.clone());
+                kills.sort();
+            }
         }
     }
-    for l in lines.iter().filter(|l| l.kind == K::Invoked) {
-        if let Some(kills) = by_host.get_mut(&l.kill.host) {
-            if let Some(k) = kills.iter_mut().find(|k| {
-                k.trigger.is_none() && k.utc >= l.kill.utc && k.utc - l.kill.utc <= FOLLOWS
-            }) {
-                k.trigger = Some(l.kill.victim.process.clone());
-            }
+    // Each `invoked oom-killer` header names the trigger of its own event:
+    // the first kill after it in the same file (two events in one second
+    // must not trade triggers), else the first kill within FOLLOWS.
+    let mut headers: Vec<&PlacedOomLine> = lines.iter().filter(|l| l.kind == K::Invoked).collect();
+    headers.sort_by_key(|l| (l.kill.utc, position(&l.kill.source)));
+    for l in headers {
+        let Some(kills) = by_host.get_mut(&l.kill.host) else {
+            continue;
+        };
+        let near = |k: &OomKill| {
+            k.trigger.is_none() && k.utc >= l.kill.utc && k.utc - l.kill.utc <= FOLLOWS
+        };
+        let after_in_file = |k: &OomKill| match (position(&l.kill.source), position(&k.source)) {
+            (Some((f, a)), Some((g, b))) => f == g && b > a,
+            _ => false,
+        };
+        let own = kills
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| near(k) && after_in_file(k))
+            .min_by_key(|(_, k)| position(&k.source))
+            .map(|(n, _)| n)
+            .or_else(|| kills.iter().position(near));
+        if let Some(n) = own {
+            kills[n].trigger = Some(l.kill.victim.process.clone());
         }
     }
     let mut all: Vec<OomKill> = by_host.into_values().flatten().collect();

@@ -131,8 +131,13 @@ fn kill_cause(i: &Incident, k: &OomKill, kills: &[KillReport]) -> String {
         .filter(|o| o.host == k.host && o.victim.process == k.victim.process)
         .collect();
     let leak = leak_signature(&same).map_or(String::new(), |l| format!("; {l}"));
+    let elsewhere = if i.hosts.contains(&k.host) {
+        ""
+    } else {
+        " (another host than the incident's)"
+    };
     format!(
-        "OOM kill of {}{limit} on {} at {}{when}{leak}",
+        "OOM kill of {}{limit} on {}{elsewhere} at {}{when}{leak}",
         describe_kill(&k),
         k.host,
         k.time.clock()

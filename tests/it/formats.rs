@@ -559,3 +559,41 @@ fn apache_error_and_logread_are_their_own_formats() {
     assert_eq!(kill["time"], "2023-02-02T07:00:12+02:00");
     assert_eq!(kill["trigger"], "python3");
 }
+
+/// OOM events in one second: each kill's trigger is the task named by its
+/// own `invoked oom-killer` header (the one before it in the file), never
+/// the next event's (a kill whose header was not logged took the next
+/// event's, `celery`); a memory cgroup's "Kill process … or sacrifice
+/// child" decision makes the child's kill a cgroup kill.
+#[test]
+fn oom_triggers_come_from_their_own_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = "\\
+Feb  2 07:00:13 web-01 kernel: [  100.050000] Out of memory: Killed process 4000 (redis) total-vm:4000000kB, anon-rss:3515625kB, file-rss:0kB, shmem-rss:0kB
+Feb  2 07:00:13 web-01 kernel: [  100.100000] nginx invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0
+Feb  2 07:00:13 web-01 kernel: [  100.200000] Out of memory: Killed process 4242 (python3) total-vm:4000000kB, anon-rss:3515625kB, file-rss:0kB, shmem-rss:0kB
+Feb  2 07:00:13 web-01 kernel: [  100.300000] celery invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0
+Feb  2 07:00:13 web-01 kernel: [  100.400000] Out of memory: Killed process 5151 (java) total-vm:4000000kB, anon-rss:2000000kB, file-rss:0kB, shmem-rss:0kB
+Feb  2 07:05:00 web-01 kernel: [  387.000000] Memory cgroup out of memory: Kill process 6000 (gunicorn) score 990 or sacrifice child
+Feb  2 07:05:00 web-01 kernel: [  387.000100] Killed process 6001 (gunicorn) total-vm:900000kB, anon-rss:500000kB, file-rss:0kB, shmem-rss:0kB
+";
+    let p = write(dir.path(), "web-01/kern.log", log.as_bytes());
+    let j = json_of(&["--tz", "+00:00", "--year", "2023", p.to_str().unwrap()]);
+    let kills: Vec<&Value> = j["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["oom_kills"].as_array().unwrap())
+        .collect();
+    let by_pid = |pid: u64| {
+        *kills
+            .iter()
+            .find(|k| k["pid"] == pid)
+            .unwrap_or_else(|| panic!("{j}"))
+    };
+    assert_eq!(by_pid(4000)["trigger"], Value::Null);
+    assert_eq!(by_pid(4242)["trigger"], "nginx");
+    assert_eq!(by_pid(5151)["trigger"], "celery");
+    assert_eq!(by_pid(6001)["memcg"], true, "{}", by_pid(6001));
+    assert_eq!(kills.len(), 4);
+}

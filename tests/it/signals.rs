@@ -154,3 +154,47 @@ fn java_json_and_journal_signals() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--signal"), "{}", r.stderr);
 }
+
+/// An OOM kill on another host is not the probable cause of one host's
+/// burst; it may be of a service-wide one, and the cause then says the
+/// kill was on another host.
+#[test]
+fn a_kill_on_another_host_is_not_the_cause_of_one_hosts_burst() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = root().join("fixtures/demo/web-01");
+    let access = std::fs::read(demo.join("access.log")).unwrap();
+    let kern = std::fs::read_to_string(demo.join("kern.log"))
+        .unwrap()
+        .replace(" web-01 ", " db-01 ");
+    write(dir.path(), "web-01/access.log", &access);
+    write(dir.path(), "db-01/kern.log", kern.as_bytes());
+    let d = dir.path().to_str().unwrap();
+    let args = ["-o", "json", "--tz", "+03:00", "--year", "2023", d];
+    let j = logburst(&args).json();
+    let burst = &j["incidents"][0];
+    assert_eq!(burst["hosts"], serde_json::json!(["web-01"]));
+    assert_eq!(burst["probable_cause"], serde_json::Value::Null, "{burst}");
+    // The kills are still shown beside it, each with its host.
+    assert_eq!(burst["oom_kills"][0]["host"], "db-01");
+    // A second web host failing at the same time: a service-wide burst,
+    // for which a kill elsewhere (a shared backend) may be the cause.
+    let twin = String::from_utf8(access.clone())
+        .unwrap()
+        .replace("HTTP/1.1", "HTTP/1.0");
+    write(dir.path(), "web-02/access.log", twin.as_bytes());
+    let j = logburst(&args).json();
+    let b = &j["incidents"][0];
+    assert_eq!(b["hosts"], serde_json::json!(["web-01", "web-02"]), "{b}");
+    let cause = b["probable_cause"].as_str().unwrap_or_default();
+    assert!(
+        cause.contains("on db-01 (another host than the incident's)"),
+        "{b}"
+    );
+    // The kill on the burst's own host is its cause, as in the demo.
+    let j = logburst(&["-o", "json", "fixtures/demo"]).json();
+    let cause = j["incidents"][0]["probable_cause"].as_str().unwrap();
+    assert!(
+        cause.starts_with("OOM kill of python3") && !cause.contains("another host"),
+        "{cause}"
+    );
+}
