@@ -146,16 +146,19 @@ fn looks_like_date(name: &str) -> bool {
         && name.matches('.').count() != 3
 }
 
-/// The host a file belongs to, from its path: the nearest enclosing directory
-/// whose name is not a generic log-directory name (`log`, `nginx`,
-/// `archive`…) nor a date. `archive/web-01/nginx/access.log.2.gz` → `web-01`.
+/// The host a file belongs to, from its path as given: the nearest
+/// enclosing directory whose name is not a generic log-directory name
+/// (`log`, `nginx`, `archive`…) nor a date.
+/// `archive/web-01/nginx/access.log.2.gz` → `web-01`. Only the directories
+/// the user wrote count: `access.log`, run from a clone or a home
+/// directory, is not named after that directory. A name that is not UTF-8
+/// is kept, its bytes escaped (two such hosts stay two).
 pub fn host_from_path(path: &Path) -> Option<String> {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    abs.parent()?
+    path.parent()?
         .components()
         .rev()
         .filter_map(|c| match c {
-            std::path::Component::Normal(s) => s.to_str(),
+            std::path::Component::Normal(s) => Some(os_name(s)),
             _ => None,
         })
         .find(|name| {
@@ -164,7 +167,38 @@ pub fn host_from_path(path: &Path) -> Option<String> {
                 && !GENERIC_DIRS.contains(&lower.as_str())
                 && !looks_like_date(name)
         })
-        .map(str::to_string)
+}
+
+/// A file name as text: UTF-8 as it is, other bytes as `\xNN`.
+fn os_name(s: &std::ffi::OsStr) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = String::new();
+        let mut b = s.as_bytes();
+        while !b.is_empty() {
+            match std::str::from_utf8(b) {
+                Ok(t) => {
+                    out.push_str(t);
+                    break;
+                }
+                Err(e) => {
+                    let ok = e.valid_up_to();
+                    out.push_str(std::str::from_utf8(&b[..ok]).unwrap_or_default());
+                    let bad = e.error_len().unwrap_or(b.len() - ok);
+                    for x in &b[ok..ok + bad] {
+                        out.push_str(&format!("\\x{x:02X}"));
+                    }
+                    b = &b[ok + bad..];
+                }
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        s.to_string_lossy().into_owned()
+    }
 }
 
 /// This machine's host name, for logs whose path names no host.
@@ -608,5 +642,19 @@ mod tests {
             h("/logs/10.0.0.7/2023-02-02/access.log").as_deref(),
             Some("10.0.0.7")
         );
+        // Only what was written: no climbing to the current directory.
+        assert_eq!(h("access.log"), None);
+        assert_eq!(h("./nginx/access.log"), None);
+        assert_eq!(h("../web-03/log/access.log").as_deref(), Some("web-03"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_directory_names_stay_distinct() {
+        use std::os::unix::ffi::OsStrExt;
+        let a = Path::new(std::ffi::OsStr::from_bytes(b"/srv/web-\xff/access.log"));
+        let b = Path::new(std::ffi::OsStr::from_bytes(b"/srv/web-\xfe/access.log"));
+        assert_eq!(host_from_path(a).as_deref(), Some("web-\\xFF"));
+        assert_ne!(host_from_path(a), host_from_path(b));
     }
 }

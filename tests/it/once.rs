@@ -226,3 +226,51 @@ proptest! {
         prop_assert_eq!(totals_of(&given), totals_of(&once), "given {:?}", given);
     }
 }
+
+/// Hosts from paths: a directory name that is not UTF-8 names its own host
+/// (it was skipped, and four hosts merged into one); the name comes only
+/// from the directories the user wrote, never from the current directory.
+#[cfg(unix)]
+#[test]
+fn hosts_come_from_the_path_as_written() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::fs::read(root().join("fixtures/formats/access-main.log")).unwrap();
+    for (n, b) in [0xf0u8, 0xf1, 0xf2, 0xf3].iter().enumerate() {
+        let bytes = [b'w', b'e', b'b', b'-', *b];
+        let sub = dir
+            .path()
+            .join("srv")
+            .join(std::ffi::OsStr::from_bytes(&bytes));
+        std::fs::create_dir_all(&sub).unwrap();
+        // Each its own content (a copy would be read once).
+        let mut data = log.clone();
+        data.extend_from_slice(format!("10.0.0.{n} - - [03/Nov/2024:06:09:40 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"x\" \"-\"\n").as_bytes());
+        std::fs::write(sub.join("access.log"), data).unwrap();
+    }
+    let j = json(&["-o", "json", dir.path().join("srv").to_str().unwrap()]);
+    let hosts: std::collections::BTreeSet<String> = j["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["host"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(hosts.len(), 4, "{hosts:?}");
+    assert!(hosts.contains("web-\\xF0"), "{hosts:?}");
+    // Run from a directory named like a host, on a bare file name.
+    let clone = dir.path().join("web-clone");
+    std::fs::create_dir_all(&clone).unwrap();
+    std::fs::write(clone.join("access.log"), &log).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logburst"))
+        .args(["-o", "json", "access.log"])
+        .current_dir(&clone)
+        .output()
+        .unwrap();
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(j["inputs"][0]["host"], "web-clone", "{j}");
+    assert!(
+        j["notes"].to_string().contains("the path names no host"),
+        "{}",
+        j["notes"]
+    );
+}
