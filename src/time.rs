@@ -486,12 +486,21 @@ pub fn duration(secs: i64) -> String {
         } else {
             format!("{sign}{} min {} s", s / 60, s % 60)
         }
-    } else {
+    } else if s < 48 * 3600 {
         let m = (s % 3600) / 60;
         if m == 0 {
             format!("{sign}{} h", s / 3600)
         } else {
             format!("{sign}{} h {} min", s / 3600, m)
+        }
+    } else {
+        // Past two days, in days and hours: "73 h" reads as a number to
+        // work out.
+        let (d, h) = (s / 86_400, (s % 86_400) / 3600);
+        if h == 0 {
+            format!("{sign}{d} d")
+        } else {
+            format!("{sign}{d} d {h} h")
         }
     }
 }
@@ -574,6 +583,16 @@ pub fn parse_instant(s: &str, zone: Option<&Zone>) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_in_words() {
+        assert_eq!(duration(59), "59 s");
+        assert_eq!(duration(3599), "59 min 59 s");
+        assert_eq!(duration(47 * 3600 + 60), "47 h 1 min");
+        assert_eq!(duration(48 * 3600), "2 d");
+        assert_eq!(duration(73 * 3600 + 1800), "3 d 1 h");
+        assert_eq!(duration(-90), "-1 min 30 s");
+    }
 
     #[test]
     fn civil_round_trip() {

@@ -387,11 +387,7 @@ fn timeline(h: &mut String, i: &IncidentReport) {
             time::format_offset(i.start.offset)
         );
         for e in &i.timeline {
-            let clock = if e.time.offset == i.start.offset {
-                e.time.clock()
-            } else {
-                e.time.human()
-            };
+            let clock = i.at(&e.time);
             let _ = writeln!(
                 h,
                 "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>",

@@ -190,7 +190,7 @@ fn timeline(out: &mut dyn Write, i: &IncidentReport) -> io::Result<()> {
         writeln!(
             out,
             "| {} | {} | {} |",
-            e.time.clock(),
+            i.at(&e.time),
             e.event,
             escape(&e.detail)
         )?;

@@ -510,6 +510,21 @@ pub struct MinuteRow {
     pub status: BTreeMap<u16, u64>,
 }
 
+impl IncidentReport {
+    /// An instant of this incident as its timeline and chart show it: the
+    /// time of day when the incident lies within one day of its start's
+    /// offset, else the date and time with the offset.
+    pub fn at(&self, t: &Time) -> String {
+        let day = |t: &Time| (t.utc + i64::from(self.start.offset)).div_euclid(86_400);
+        let one_day = day(&self.start) == day(&self.end) && day(t) == day(&self.start);
+        if one_day && t.offset == self.start.offset {
+            t.clock()
+        } else {
+            t.human()
+        }
+    }
+}
+
 impl Analysis {
     /// An incremental run found an incident not reported before.
     pub fn found_new(&self) -> bool {

@@ -121,8 +121,8 @@ fn chart(out: &mut dyn Write, i: &IncidentReport, min_ratio: f64, style: Style) 
         out,
         "  {:<10}{} {line} {}  5xx share, {} a step",
         "chart",
-        first.time.clock(),
-        end.clock(),
+        i.at(&first.time),
+        i.at(&end),
         time::duration(first.step_seconds)
     )
 }
@@ -167,11 +167,7 @@ fn incident(
             time::format_offset(i.start.offset)
         )?;
         for e in &i.timeline {
-            let clock = if e.time.offset == i.start.offset {
-                e.time.clock()
-            } else {
-                e.time.human()
-            };
+            let clock = i.at(&e.time);
             writeln!(out, "    {clock}  {:<10} {}", e.event, safe(&e.detail))?;
         }
     }

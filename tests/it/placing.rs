@@ -159,3 +159,38 @@ fn a_year_comes_only_from_the_same_host() {
         j["notes"]
     );
 }
+
+/// An incident spanning days shows dates in its timeline and chart, and a
+/// duration past 48 h in days.
+#[test]
+fn incidents_spanning_days_show_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    // Steady traffic on 1 February, silence, traffic again from 4 February.
+    for (day, hours) in [(1, 0..24), (4, 0..2)] {
+        for h in hours {
+            for m in 0..60 {
+                for s in [0, 20, 40] {
+                    log.push_str(&format!(
+                        "10.0.0.1 - - [{day:02}/Feb/2023:{h:02}:{m:02}:{s:02} +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"\n"
+                    ));
+                }
+            }
+        }
+    }
+    let p = write(dir.path(), "web-01/access.log", log.as_bytes());
+    let r = logburst(&[p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = r.stdout;
+    assert!(text.contains("traffic-gap"), "{text}");
+    assert!(text.contains("duration  2 d"), "{text}");
+    // Timeline entries carry their dates.
+    assert!(
+        text.contains("    2023-02-01 23:59:40 +00:00  silence"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    2023-02-04 00:00:00 +00:00  resumed"),
+        "{text}"
+    );
+}
