@@ -312,6 +312,26 @@ impl Args {
             .map_err(|e| format!("{flag}: {e}"))
     }
 
+    /// `--since`/`--until` written without a zone and no `--tz`: read as
+    /// UTC, which the report says (the logs' zone is known only once they
+    /// are read, and these filter the reading).
+    fn zoneless_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.tz.is_some() {
+            return notes;
+        }
+        for (flag, v) in [("--since", &self.since), ("--until", &self.until)] {
+            if let Some(s) = v {
+                if args::parse_instant_parts(s).is_ok_and(|(_, zoned)| !zoned) {
+                    notes.push(format!(
+                        "{flag} {s} has no zone and was read as UTC; write its offset (2023-02-02T07:00:00+03:00) or give --tz to read it in the logs' zone"
+                    ));
+                }
+            }
+        }
+        notes
+    }
+
     /// The flags that only matter while logs are read, given to `merge`.
     pub fn read_only_flags(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
@@ -392,7 +412,18 @@ impl Args {
                 progress: None,
                 minutes: self.output == OutputArg::Csv,
                 overview: self.output == OutputArg::Html || self.html.is_some(),
-                reported_at: self.instant(&self.reported_at, "--reported-at")?,
+                reported_at: match (&self.reported_at, &self.tz) {
+                    (Some(s), None) if !args::parse_instant_parts(s).is_ok_and(|(_, z)| z) => None,
+                    _ => self.instant(&self.reported_at, "--reported-at")?,
+                },
+                reported_at_local: match (&self.reported_at, &self.tz) {
+                    (Some(s), None) => args::parse_instant_parts(s)
+                        .ok()
+                        .filter(|(_, zoned)| !zoned)
+                        .map(|(n, _)| n),
+                    _ => None,
+                },
+                notes: self.zoneless_notes(),
             },
             nginx.warnings,
         ))

@@ -58,6 +58,12 @@ pub struct Config {
     pub overview: bool,
     /// When the first customer report came (`--reported-at`).
     pub reported_at: Option<i64>,
+    /// `--reported-at` written without a zone and no `--tz`: naive seconds,
+    /// read in the zone of the logs once they are read (and said so).
+    pub reported_at_local: Option<i64>,
+    /// What the command line left to assumption (an instant without a
+    /// zone read as UTC…), for the report's notes.
+    pub notes: Vec<String>,
 }
 
 impl Default for Config {
@@ -81,6 +87,8 @@ impl Default for Config {
             minutes: false,
             overview: false,
             reported_at: None,
+            reported_at_local: None,
+            notes: Vec::new(),
         }
     }
 }

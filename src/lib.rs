@@ -111,7 +111,9 @@ pub mod args {
         compile_arg as nginx_format, load_conf as nginx_conf, LogFormat,
     };
     pub use crate::format::signals::parse_arg as signal;
-    pub use crate::time::{parse_duration, parse_duration_ms, parse_instant, Zone};
+    pub use crate::time::{
+        parse_duration, parse_duration_ms, parse_instant, parse_instant_parts, Zone,
+    };
 }
 
 /// The stages' own types, for the benches, fuzz targets and tests of this

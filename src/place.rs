@@ -98,6 +98,12 @@ impl Placer {
         }
     }
 
+    /// The run's zone (`--tz`, else the usual offset of its dated logs,
+    /// else UTC): where an instant given without a zone is read.
+    pub fn run_zone(&self) -> Zone {
+        self.tz.unwrap_or(Zone::Fixed(self.run_offset.unwrap_or(0)))
+    }
+
     /// The offset to show an instant of `host` in.
     pub fn display_offset(
         &self,

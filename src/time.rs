@@ -563,9 +563,21 @@ const MAX_DURATION: i64 = 366 * 86_400;
 /// none is given). Returns a UTC instant.
 #[warn(missing_docs)]
 pub fn parse_instant(s: &str, zone: Option<&Zone>) -> Result<i64, String> {
+    let (n, zoned) = parse_instant_parts(s)?;
+    Ok(if zoned {
+        n
+    } else {
+        zone.map_or(n, |z| z.to_utc(n))
+    })
+}
+
+/// An instant flag's value as written: UTC seconds and `true` when it
+/// gives its offset, naive seconds and `false` when it does not.
+#[warn(missing_docs)]
+pub fn parse_instant_parts(s: &str) -> Result<(i64, bool), String> {
     let t = s.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return Ok(dt.timestamp());
+        return Ok((dt.timestamp(), true));
     }
     let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
@@ -576,8 +588,7 @@ pub fn parse_instant(s: &str, zone: Option<&Zone>) -> Result<i64, String> {
         .map_err(|_| {
             format!("invalid time '{s}': use RFC 3339 (2023-02-02T07:00:00+03:00) or '2023-02-02 07:00:00' (read in --tz)")
         })?;
-    let n = naive.and_utc().timestamp();
-    Ok(zone.map_or(n, |z| z.to_utc(n)))
+    Ok((naive.and_utc().timestamp(), false))
 }
 
 #[cfg(test)]

@@ -805,10 +805,11 @@ mod tests {
             let host = format!("h{h}");
             b.series_mut(&host).add(&req(*t, *s));
             let stamp = Stamp::Zoned { utc: *t, offset: 0 };
+            // One line per request: an origin names one line, and so one text.
             let origin = Origin {
                 input: u32::from(*h),
                 block: (*t).rem_euclid(7) as u32,
-                line: 0,
+                line: (*t + 5000) as u32,
             };
             if *s == 503 {
                 let key = SignalKey {

@@ -46,7 +46,20 @@ pub fn explain(
     let expand_errors = std::mem::take(&mut ev.expand_errors);
     let inputs = inputs::reports(ev.inputs, expand_errors, placement);
     let placer = &placement.placer;
-    let mut placement_notes = std::collections::BTreeSet::new();
+    let mut placement_notes: std::collections::BTreeSet<String> =
+        config.notes.iter().cloned().collect();
+    // A zone-less --reported-at is read in the logs' zone, and said so.
+    let reported_at = config.reported_at.or_else(|| {
+        let naive = config.reported_at_local?;
+        let zone = placer.run_zone();
+        let utc = zone.to_utc(naive);
+        placement_notes.insert(format!(
+            "--reported-at has no zone: read in {}, the zone of the logs, as {}",
+            zone.name(),
+            crate::time::rfc3339(utc, zone.offset_at(utc))
+        ));
+        Some(utc)
+    });
     let incidents: Vec<_> = incidents
         .iter()
         .map(|i| {
@@ -55,7 +68,7 @@ pub fn explain(
             if i.kind == Kind::ErrorBurst {
                 chart::impact(&mut r, ev.buckets, i);
             }
-            r.lead_over_report_seconds = config.reported_at.map(|t| t - i.detected);
+            r.lead_over_report_seconds = reported_at.map(|t| t - i.detected);
             narrate::cut_by_filters(&mut r, config, &mut placement_notes);
             correlate::attach_signals(&mut r, ev.signals, placer);
             correlate::attach_upstream(&mut r, ev.failures, placer);

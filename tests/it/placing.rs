@@ -194,3 +194,56 @@ fn incidents_spanning_days_show_dates() {
         "{text}"
     );
 }
+
+/// A zone-less `--reported-at` is read in the logs' zone and echoed (it was
+/// read as UTC: "3 h 7 min before the first customer report" instead of
+/// 7 min 50 s); a zone-less `--since` is said to be read as UTC.
+#[test]
+fn zone_less_instants_are_read_in_the_logs_zone_or_said_to_be_utc() {
+    let r = logburst(&[
+        "-o",
+        "markdown",
+        "--reported-at",
+        "2023-02-02 07:08:18",
+        "fixtures/demo",
+    ]);
+    assert!(
+        r.stdout
+            .contains("7 min 50 s before the first customer report"),
+        "{}",
+        r.stdout
+    );
+    let j = json(&[
+        "-o",
+        "json",
+        "--reported-at",
+        "2023-02-02 07:08:18",
+        "fixtures/demo",
+    ]);
+    assert_eq!(j["incidents"][0]["lead_over_report_seconds"], 470);
+    assert!(
+        j["notes"]
+            .to_string()
+            .contains("read in +03:00, the zone of the logs, as 2023-02-02T07:08:18+03:00"),
+        "{}",
+        j["notes"]
+    );
+    // Written with its offset, or with --tz, nothing is assumed.
+    let j = json(&[
+        "-o",
+        "json",
+        "--reported-at",
+        "2023-02-02T07:08:18+03:00",
+        "fixtures/demo",
+    ]);
+    assert_eq!(j["incidents"][0]["lead_over_report_seconds"], 470);
+    assert!(!j["notes"].to_string().contains("--reported-at"));
+    let j = json(&["-o", "json", "--since", "2023-02-02 02:00", "fixtures/demo"]);
+    assert!(
+        j["notes"]
+            .to_string()
+            .contains("--since 2023-02-02 02:00 has no zone and was read as UTC"),
+        "{}",
+        j["notes"]
+    );
+}
