@@ -86,7 +86,7 @@ impl Placer {
         }
     }
 
-    fn zone_for(&self, host: &str) -> (Zone, ZoneFrom) {
+    pub(crate) fn zone_for(&self, host: &str) -> (Zone, ZoneFrom) {
         if let Some(z) = self.tz {
             (z, ZoneFrom::Tz)
         } else if let Some(o) = self.host_offset.get(host) {
@@ -233,9 +233,9 @@ pub struct Placement<'c> {
 
 impl<'c> Placement<'c> {
     /// Builds the placer from the buckets, then places the requests
-    /// counted in local time (HAProxy) in their host's zone (at their first
-    /// second; a DST change inside is not followed) and merges them into
-    /// the host's series.
+    /// counted in local time (HAProxy) in their host's zone, each second
+    /// with the offset in force at it (a clock going back is noted), and
+    /// merges them into the host's series.
     pub fn new(buckets: &mut BucketSet, inputs: &[InputSummary], config: &'c Config) -> Self {
         let mut p = Placement {
             placer: Placer::new(buckets, inputs, config.tz),
@@ -251,13 +251,26 @@ impl<'c> Placement<'c> {
                 naive: first,
                 year_inferred: false,
             };
-            let (t, zf, _) = p.placer.place(stamp, &host);
+            let (_, zf, _) = p.placer.place(stamp, &host);
             let source = &inputs[input as usize];
             if let (Some(zf), false) = (zf, source.history) {
                 p.notes
                     .insert(zone_note(&source.display, &zf, &p.placer, &host));
             }
-            let shifted = series.shifted(first - t.utc, t.offset, config.since, config.until);
+            let (zone, _) = p.placer.zone_for(&host);
+            let (shifted, folded) = series.placed(
+                &|n| zone.places(n),
+                &|utc| zone.offset_at(utc),
+                config.since,
+                config.until,
+            );
+            if folded && !source.history {
+                p.notes.insert(format!(
+                    "{}: its clock went back an hour ({}); the lines of the repeated hour cannot be told apart by their time, so that hour's seconds were shared between its two passes",
+                    source.display,
+                    zone.name()
+                ));
+            }
             if !source.history {
                 p.local.requests += shifted.requests;
                 p.local.errors += shifted.errors;

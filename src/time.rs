@@ -424,6 +424,25 @@ impl Zone {
     }
 
     /// The offset in force at a UTC instant.
+    /// The UTC instants a wall-clock second of this zone names: one, or
+    /// two in the hour a clock goes back (the first pass, then the second).
+    /// A second skipped when the clock went forward is read with the offset
+    /// before the change.
+    pub fn places(&self, naive: i64) -> (i64, Option<i64>) {
+        match self {
+            Zone::Fixed(off) => (naive - *off as i64, None),
+            Zone::Named(tz) => {
+                let Some(ndt) = DateTime::from_timestamp(naive, 0).map(|d| d.naive_utc()) else {
+                    return (naive, None);
+                };
+                match tz.from_local_datetime(&ndt) {
+                    chrono::LocalResult::Ambiguous(a, b) => (a.timestamp(), Some(b.timestamp())),
+                    _ => (self.to_utc(naive), None),
+                }
+            }
+        }
+    }
+
     pub fn offset_at(&self, utc: i64) -> OffsetSecs {
         match self {
             Zone::Fixed(off) => *off,

@@ -77,10 +77,8 @@ impl Series {
         }
     }
 
-    /// The series moved by `-delta` seconds, written with `offset`: turns
-    /// a series counted in local wall-clock seconds (HAProxy's accept date)
-    /// into UTC once the host's zone is known.
-    /// Only UTC seconds in `since..until` are kept.
+    /// The series moved by `-delta` seconds, written with `offset` (a
+    /// fixed zone): see [`Series::placed`].
     pub fn shifted(
         &self,
         delta: i64,
@@ -88,45 +86,80 @@ impl Series {
         since: Option<i64>,
         until: Option<i64>,
     ) -> Series {
+        self.placed(&|n| (n - delta, None), &|_| offset, since, until)
+            .0
+    }
+
+    /// A series counted in local wall-clock seconds (HAProxy's accept
+    /// date) placed in UTC once the host's zone is known, each second with
+    /// the offset in force at it (`place`: its UTC instants; `offset_at`:
+    /// the offset a UTC instant is shown with). In the hour a clock goes
+    /// back, a wall-clock second names two instants and the log cannot say
+    /// which of its lines were in which pass: the minutes of that hour
+    /// alternate between the two passes, so neither looks silent; `true` is returned when that happened. Only UTC seconds in
+    /// `since..until` are kept.
+    pub fn placed(
+        &self,
+        place: &dyn Fn(i64) -> (i64, Option<i64>),
+        offset_at: &dyn Fn(i64) -> OffsetSecs,
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> (Series, bool) {
         let keep = |t: i64| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u);
+        let mut folded = false;
+        // A second's instant: the second pass for odd minutes of a fold.
+        let mut at = |n: i64, parity: i64| match place(n) {
+            (first, Some(second)) => {
+                folded = true;
+                if parity.rem_euclid(2) == 1 {
+                    second
+                } else {
+                    first
+                }
+            }
+            (first, None) => first,
+        };
         let mut out = Series::default();
         for (h, hour) in &self.hours {
             for i in 0..HOUR as usize {
                 let (r, e) = (hour.requests[i], hour.errors[i]);
-                let t = h * HOUR + i as i64 - delta;
-                if (r == 0 && e == 0) || !keep(t) {
+                if r == 0 && e == 0 {
+                    continue;
+                }
+                let n = h * HOUR + i as i64;
+                let t = at(n, n.div_euclid(60));
+                if !keep(t) {
                     continue;
                 }
                 out.requests += r as u64;
                 out.errors += e as u64;
+                *out.offsets.entry(offset_at(t)).or_insert(0) += r as u64;
                 let (nh, ni) = (t.div_euclid(HOUR), t.rem_euclid(HOUR) as usize);
                 let dst = out.hours.entry(nh).or_insert_with(Hour::zero);
                 dst.requests[ni] = dst.requests[ni].saturating_add(r);
                 dst.errors[ni] = dst.errors[ni].saturating_add(e);
             }
         }
-        for ((t, st), n) in &self.status {
-            if keep(t - delta) {
-                *out.status.entry((t - delta, *st)).or_insert(0) += n;
+        for ((n, st), c) in &self.status {
+            let t = at(*n, n.div_euclid(60));
+            if keep(t) {
+                *out.status.entry((t, *st)).or_insert(0) += c;
             }
         }
         // A minute moves whole (zones are whole minutes apart).
         for (m, tally) in &self.tallies {
-            if keep(m - delta) || keep(m + 59 - delta) {
-                let to = minute_of(m - delta);
-                merge_entry(&mut out.tallies, to, tally.clone());
+            let t = at(*m, m.div_euclid(60));
+            if keep(t) || keep(t + 59) {
+                merge_entry(&mut out.tallies, minute_of(t), tally.clone());
             }
         }
         for (m, h) in &self.latency {
-            if keep(m - delta) || keep(m + 59 - delta) {
-                let to = minute_of(m - delta);
-                merge_entry(&mut out.latency, to, h.clone());
+            let t = at(*m, m.div_euclid(60));
+            if keep(t) || keep(t + 59) {
+                merge_entry(&mut out.latency, minute_of(t), h.clone());
             }
         }
-        if out.requests > 0 {
-            out.offsets.insert(offset, out.requests);
-        }
-        out
+        (out, folded)
     }
 
     /// Drops every second before `t` (an incremental run's history keeps

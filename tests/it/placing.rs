@@ -247,3 +247,81 @@ fn zone_less_instants_are_read_in_the_logs_zone_or_said_to_be_utc() {
         j["notes"]
     );
 }
+
+/// HAProxy writes its accept date in local time without a zone. Across the
+/// spring change in `--tz Europe/Berlin`, continuous traffic became a 1 h
+/// "traffic gap" (every line placed with the offset of the first); each
+/// second now takes the offset in force at it. In the autumn the repeated
+/// hour cannot be told apart by time: its seconds are shared between the
+/// two passes, so neither looks silent, and the notes say so.
+#[test]
+fn local_time_logs_follow_daylight_saving_changes() {
+    let line = |d: &str, h: u32, m: u32, s: u32| {
+        format!(
+            "{d} {h:02}:{m:02}:{s:02} lb-01 haproxy[1]: 10.0.0.1:5000 [{}/2023:{h:02}:{m:02}:{s:02}.000] fe be/web 0/0/1/2/3 200 10 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"\n",
+            if d.starts_with("Mar") { "26/Mar" } else { "29/Oct" }
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // 26 March 2023: 02:00 CET became 03:00 CEST; no line is written at 02:xx.
+    let mut spring = String::new();
+    for h in [0, 1, 3, 4] {
+        for m in 0..60 {
+            for s in (0..60).step_by(10) {
+                spring.push_str(&line("Mar 26", h, m, s));
+            }
+        }
+    }
+    let p = write(dir.path(), "lb-01/spring.log", spring.as_bytes());
+    let j = json(&[
+        "-o",
+        "json",
+        "--tz",
+        "Europe/Berlin",
+        "--year",
+        "2023",
+        p.to_str().unwrap(),
+    ]);
+    let kinds: Vec<&str> = j["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert!(!kinds.contains(&"traffic-gap"), "{j}");
+    assert_eq!(j["totals"]["requests"], 4 * 360);
+    // 29 October 2023: 03:00 CEST became 02:00 CET; 02:xx is written twice.
+    let mut autumn = String::new();
+    for h in [0, 1, 2, 2, 3, 4] {
+        for m in 0..60 {
+            for s in (0..60).step_by(10) {
+                autumn.push_str(&line("Oct 29", h, m, s));
+            }
+        }
+    }
+    let p = write(dir.path(), "lb-01/autumn.log", autumn.as_bytes());
+    let j = json(&[
+        "-o",
+        "json",
+        "--tz",
+        "Europe/Berlin",
+        "--year",
+        "2023",
+        p.to_str().unwrap(),
+    ]);
+    let kinds: Vec<&str> = j["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert!(!kinds.contains(&"traffic-gap"), "{j}");
+    assert_eq!(j["totals"]["requests"], 6 * 360);
+    assert!(
+        j["notes"]
+            .to_string()
+            .contains("its clock went back an hour (Europe/Berlin)"),
+        "{}",
+        j["notes"]
+    );
+}
