@@ -45,9 +45,10 @@ const AFTER_HELP: &str = "\
 Paths: files, directories (walked recursively), - for standard input, or
 HOST=PATH to say which host a log belongs to. gzip, zstd, bzip2 and xz files
 (sniffed from their bytes) are read transparently. Without HOST=, an access
-log's host is the nearest directory above it that is not a generic name
-(log, nginx, archive…): archive/web-01/nginx/access.log.2.gz belongs to
-web-01. Syslog lines name their own host.
+log's host is the nearest directory written in its path that is not a
+generic name (log, nginx, archive…): archive/web-01/nginx/access.log.2.gz
+belongs to web-01. Syslog lines name their own host. A file reached twice
+is read once.
 
 Summaries: each host runs `logburst --save-summary HOST.json PATHS…`; then
 `logburst merge [OPTIONS] SUMMARY…` finds the fleet's incidents as if one run
