@@ -28,6 +28,7 @@ pub fn reports(
         first: None,
         last: None,
         host: String::new(),
+        host_from: "machine",
         compression: "none".into(),
         malformed_lines: Vec::new(),
         warnings: Vec::new(),
@@ -126,6 +127,15 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
         first,
         last,
         host: host.to_string(),
+        host_from: if t.named_host.is_some() {
+            "line"
+        } else {
+            match input.host_from {
+                HostFrom::Label => "label",
+                HostFrom::Path => "path",
+                HostFrom::Machine => "machine",
+            }
+        },
         compression: scan.compression.map_or("none", |c| c.name()).to_string(),
         malformed_lines: t
             .samples

@@ -76,6 +76,10 @@ pub struct InputReport {
     pub last: Option<Time>,
     /// The host its lines are counted under.
     pub host: String,
+    /// Which rule named the host: `line` (the log's lines name it, as
+    /// syslog does), `label` (`HOST=PATH`), `path` (a directory written in
+    /// the path) or `machine` (this machine's name: nothing else did).
+    pub host_from: &'static str,
     /// `none`, `gzip`, `zstd`, `bzip2` or `xz`, as sniffed from the bytes.
     pub compression: String,
     /// The first malformed lines, as samples.

@@ -256,6 +256,14 @@ fn hosts_come_from_the_path_as_written() {
         .map(|i| i["host"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(hosts.len(), 4, "{hosts:?}");
+    assert!(
+        j["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["host_from"] == "path"),
+        "{j}"
+    );
     assert!(hosts.contains("web-\\xF0"), "{hosts:?}");
     // Run from a directory named like a host, on a bare file name.
     let clone = dir.path().join("web-clone");
@@ -268,9 +276,33 @@ fn hosts_come_from_the_path_as_written() {
         .unwrap();
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_ne!(j["inputs"][0]["host"], "web-clone", "{j}");
+    assert_eq!(j["inputs"][0]["host_from"], "machine");
     assert!(
         j["notes"].to_string().contains("the path names no host"),
         "{}",
         j["notes"]
     );
+}
+
+/// Each input says which rule named its host.
+#[test]
+fn each_input_says_which_rule_named_its_host() {
+    let j = json(&[
+        "-o",
+        "json",
+        "fixtures/demo",
+        "web-09=fixtures/formats/access-main.log",
+    ]);
+    let rule = |suffix: &str| {
+        j["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["path"].as_str().unwrap().ends_with(suffix))
+            .unwrap()["host_from"]
+            .clone()
+    };
+    assert_eq!(rule("web-01/access.log"), "path");
+    assert_eq!(rule("kern.log"), "line");
+    assert_eq!(rule("access-main.log"), "label");
 }

@@ -264,14 +264,19 @@ fn local_time_logs_follow_daylight_saving_changes() {
     };
     let dir = tempfile::tempdir().unwrap();
     // 26 March 2023: 02:00 CET became 03:00 CEST; no line is written at 02:xx.
-    let mut spring = String::new();
-    for h in [0, 1, 3, 4] {
-        for m in 0..60 {
-            for s in (0..60).step_by(10) {
-                spring.push_str(&line("Mar 26", h, m, s));
+    // A request every 10 s through the given wall-clock hours.
+    let day = |d: &str, hours: &[u32]| -> String {
+        let mut out = String::new();
+        for &h in hours {
+            for m in 0..60 {
+                for s in (0..60).step_by(10) {
+                    out.push_str(&line(d, h, m, s));
+                }
             }
         }
-    }
+        out
+    };
+    let spring = day("Mar 26", &[0, 1, 3, 4]);
     let p = write(dir.path(), "lb-01/spring.log", spring.as_bytes());
     let j = json(&[
         "-o",
@@ -291,14 +296,7 @@ fn local_time_logs_follow_daylight_saving_changes() {
     assert!(!kinds.contains(&"traffic-gap"), "{j}");
     assert_eq!(j["totals"]["requests"], 4 * 360);
     // 29 October 2023: 03:00 CEST became 02:00 CET; 02:xx is written twice.
-    let mut autumn = String::new();
-    for h in [0, 1, 2, 2, 3, 4] {
-        for m in 0..60 {
-            for s in (0..60).step_by(10) {
-                autumn.push_str(&line("Oct 29", h, m, s));
-            }
-        }
-    }
+    let autumn = day("Oct 29", &[0, 1, 2, 2, 3, 4]);
     let p = write(dir.path(), "lb-01/autumn.log", autumn.as_bytes());
     let j = json(&[
         "-o",
