@@ -73,12 +73,13 @@ pub fn same_files(inputs: Vec<Input>) -> Vec<Input> {
 pub fn copies(inputs: Vec<Input>) -> Vec<Input> {
     let heads: Vec<Option<Vec<u8>>> = inputs.iter().map(head).collect();
     let mut dropped: Vec<Option<usize>> = vec![None; inputs.len()];
+    // Content lengths, each decompressed once and kept for the notes.
     let mut lens: HashMap<usize, Option<u64>> = HashMap::new();
+    let mut len = |k: usize| *lens.entry(k).or_insert_with(|| content_len(&inputs[k]));
     for (i, j) in candidates(&heads) {
         if dropped[i].is_some() || dropped[j].is_some() {
             continue;
         }
-        let mut len = |k: usize| *lens.entry(k).or_insert_with(|| content_len(&inputs[k]));
         let (Some(li), Some(lj)) = (len(i), len(j)) else {
             continue;
         };
@@ -95,7 +96,7 @@ pub fn copies(inputs: Vec<Input>) -> Vec<Input> {
             while let Some(next) = dropped[by] {
                 by = next;
             }
-            let what = if content_len(&inputs[i]) == content_len(&inputs[by]) {
+            let what = if len(i) == len(by) {
                 "the same content"
             } else {
                 "this input's first lines (a rotated copy)"

@@ -71,10 +71,10 @@ impl Placer {
             else {
                 continue;
             };
-            let host = i.tally.named_host.as_ref().map_or(&i.host, |(_, _, h)| h);
-            host_offset.entry(host.clone()).or_insert(offset);
+            let host = i.lines_host();
+            host_offset.entry(host.to_string()).or_insert(offset);
             all.entry(offset).or_insert(1);
-            let span = host_span.entry(host.clone()).or_insert((a, b));
+            let span = host_span.entry(host.to_string()).or_insert((a, b));
             *span = (span.0.min(a), span.1.max(b));
         }
         let run_offset = all.iter().max_by_key(|(o, n)| (**n, -**o)).map(|(o, _)| *o);

@@ -104,6 +104,15 @@ impl InputSummary {
         )
     }
 
+    /// The host its lines count for: the first host a line named (syslog),
+    /// else the input's own.
+    pub fn lines_host(&self) -> &str {
+        self.tally
+            .named_host
+            .as_ref()
+            .map_or(self.host.as_str(), |(_, _, h)| h.as_str())
+    }
+
     /// The 1-based line number of a record's origin in this input.
     pub fn line_of(&self, origin: Origin) -> u64 {
         crate::pipeline::line_number(&self.block_starts, origin.block, origin.line)

@@ -42,10 +42,7 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
     let scan = input;
     let t = &scan.tally;
     let format_name = scan.format_name.clone();
-    let host = t
-        .named_host
-        .as_ref()
-        .map_or(input.host.as_str(), |(_, _, h)| h.as_str());
+    let host = input.lines_host();
     let first = t.first.map(|s| placement.stamp(input, s, host));
     let last = t.last.map(|s| placement.stamp(input, s, host));
     let mut warnings = scan.notes.clone();
