@@ -313,6 +313,21 @@ impl Args {
             .map_err(|e| format!("{flag}: {e}"))
     }
 
+    /// `--reported-at`, parsed once: UTC when it gives its offset or `--tz`
+    /// is set (first), else naive seconds to read in the logs' zone once
+    /// they are read (second).
+    fn reported_at(&self) -> Result<(Option<i64>, Option<i64>), String> {
+        let Some(s) = &self.reported_at else {
+            return Ok((None, None));
+        };
+        let (n, zoned) = args::parse_instant_parts(s).map_err(|e| format!("--reported-at: {e}"))?;
+        Ok(match (zoned, &self.tz) {
+            (true, _) => (Some(n), None),
+            (false, Some(z)) => (Some(z.to_utc(n)), None),
+            (false, None) => (None, Some(n)),
+        })
+    }
+
     /// `--since`/`--until` written without a zone and no `--tz`: read as
     /// UTC, which the report says (the logs' zone is known only once they
     /// are read, and these filter the reading).
@@ -360,6 +375,7 @@ impl Args {
         let since = self.instant(&self.since, "--since")?;
         let until = self.instant(&self.until, "--until")?;
         let boot_time = self.instant(&self.boot_time, "--boot-time")?;
+        let (reported_at, reported_at_local) = self.reported_at()?;
         if let (Some(a), Some(b)) = (since, until) {
             if a >= b {
                 return Err("--since must be before --until".into());
@@ -413,17 +429,8 @@ impl Args {
                 progress: None,
                 minutes: self.output == OutputArg::Csv,
                 overview: self.output == OutputArg::Html || self.html.is_some(),
-                reported_at: match (&self.reported_at, &self.tz) {
-                    (Some(s), None) if !args::parse_instant_parts(s).is_ok_and(|(_, z)| z) => None,
-                    _ => self.instant(&self.reported_at, "--reported-at")?,
-                },
-                reported_at_local: match (&self.reported_at, &self.tz) {
-                    (Some(s), None) => args::parse_instant_parts(s)
-                        .ok()
-                        .filter(|(_, zoned)| !zoned)
-                        .map(|(n, _)| n),
-                    _ => None,
-                },
+                reported_at,
+                reported_at_local,
                 notes: self.zoneless_notes(),
             },
             nginx.warnings,

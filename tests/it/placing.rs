@@ -238,6 +238,25 @@ fn zone_less_instants_are_read_in_the_logs_zone_or_said_to_be_utc() {
     ]);
     assert_eq!(j["incidents"][0]["lead_over_report_seconds"], 470);
     assert!(!j["notes"].to_string().contains("--reported-at"));
+    // Not an instant at all: refused, with or without --tz.
+    for args in [
+        &["--reported-at", "garbage", "fixtures/demo"][..],
+        &[
+            "--tz",
+            "+03:00",
+            "--reported-at",
+            "garbage",
+            "fixtures/demo",
+        ],
+    ] {
+        let r = logburst(args);
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(
+            r.stderr.contains("--reported-at: invalid time 'garbage'"),
+            "{}",
+            r.stderr
+        );
+    }
     let j = json(&["-o", "json", "--since", "2023-02-02 02:00", "fixtures/demo"]);
     assert!(
         j["notes"]
