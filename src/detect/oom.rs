@@ -161,17 +161,21 @@ pub fn join_kills(mut lines: Vec<PlacedOomLine>) -> Vec<OomKill> {
         let near = |k: &OomKill| {
             k.trigger.is_none() && k.utc >= l.kill.utc && k.utc - l.kill.utc <= FOLLOWS
         };
-        let after_in_file = |k: &OomKill| match (position(&l.kill.source), position(&k.source)) {
-            (Some((f, a)), Some((g, b))) => f == g && b > a,
-            _ => false,
+        // Where the kill stands in the header's file: after it, before it,
+        // or elsewhere (another file, an unknown line).
+        let order = |k: &OomKill| match (position(&l.kill.source), position(&k.source)) {
+            (Some((f, a)), Some((g, b))) if f == g && a != b => Some(b > a),
+            _ => None,
         };
+        // A kill earlier in the same file belongs to an earlier event, even
+        // when this header's own kill was not logged.
         let own = kills
             .iter()
             .enumerate()
-            .filter(|(_, k)| near(k) && after_in_file(k))
+            .filter(|(_, k)| near(k) && order(k) == Some(true))
             .min_by_key(|(_, k)| position(&k.source))
             .map(|(n, _)| n)
-            .or_else(|| kills.iter().position(near));
+            .or_else(|| kills.iter().position(|k| near(k) && order(k).is_none()));
         if let Some(n) = own {
             kills[n].trigger = Some(l.kill.victim.process.clone());
         }

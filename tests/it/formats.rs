@@ -579,6 +579,7 @@ Feb  2 07:00:13 web-01 kernel: [  100.300000] celery invoked oom-killer: gfp_mas
 Feb  2 07:00:13 web-01 kernel: [  100.400000] Out of memory: Killed process 5151 (java) total-vm:4000000kB, anon-rss:2000000kB, file-rss:0kB, shmem-rss:0kB
 Feb  2 07:05:00 web-01 kernel: [  387.000000] Memory cgroup out of memory: Kill process 6000 (gunicorn) score 990 or sacrifice child
 Feb  2 07:05:00 web-01 kernel: [  387.000100] Killed process 6001 (gunicorn) total-vm:900000kB, anon-rss:500000kB, file-rss:0kB, shmem-rss:0kB
+Feb  2 07:05:00 web-01 kernel: [  387.000200] worker invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0
 ";
     let p = write(dir.path(), "web-01/kern.log", log.as_bytes());
     let j = json_of(&["--tz", "+00:00", "--year", "2023", p.to_str().unwrap()]);
@@ -598,5 +599,7 @@ Feb  2 07:05:00 web-01 kernel: [  387.000100] Killed process 6001 (gunicorn) tot
     assert_eq!(by_pid(4242)["trigger"], "nginx");
     assert_eq!(by_pid(5151)["trigger"], "celery");
     assert_eq!(by_pid(6001)["memcg"], true, "{}", by_pid(6001));
+    // A header whose kill was not logged names no earlier kill.
+    assert_eq!(by_pid(6001)["trigger"], Value::Null);
     assert_eq!(kills.len(), 4);
 }
