@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::bucket::{BucketSet, SeriesBuilder, SignalKey, UpstreamKey};
+use crate::bucket::{BucketSet, LocalBuilder, SeriesBuilder, SignalKey, UpstreamKey};
 use crate::config::ScanOptions;
 use crate::escape::{line_sample, SAMPLE_BYTES};
 use crate::event::{OomLine, Origin, Request, Stamp};
@@ -36,7 +36,7 @@ pub struct Collector<'c> {
     /// handed over once, not one map look-up per line.
     requests: SeriesBuilder,
     proxy_zoned: HashMap<Vec<u8>, SeriesBuilder>,
-    proxy_local: HashMap<Vec<u8>, SeriesBuilder>,
+    proxy_local: HashMap<Vec<u8>, LocalBuilder>,
     buckets: BucketSet,
     /// The first host a system line named: (block, line, host).
     pub named_host: Option<(u32, u32, String)>,
@@ -46,9 +46,9 @@ pub struct Collector<'c> {
 
 /// The series builder of a host named by a line, without allocating for
 /// the host once it is known.
-fn builder<'m>(map: &'m mut HashMap<Vec<u8>, SeriesBuilder>, host: &[u8]) -> &'m mut SeriesBuilder {
+fn builder<'m, B: Default>(map: &'m mut HashMap<Vec<u8>, B>, host: &[u8]) -> &'m mut B {
     if !map.contains_key(host) {
-        map.insert(host.to_vec(), SeriesBuilder::default());
+        map.insert(host.to_vec(), B::default());
     }
     map.get_mut(host).expect("just inserted")
 }
@@ -187,19 +187,25 @@ impl<'c> Collector<'c> {
     /// host's zone is known.
     fn proxy(&mut self, r: &Request, zoned: bool, host: Option<&[u8]>, msg: &[u8]) {
         let host = host.unwrap_or(self.ctx.host.as_bytes());
-        let series = if zoned {
+        let detail = || {
+            proxies::haproxy_detail(msg)
+                .map_or_else(Detail::default, |(c, q)| Detail::new(Some(c), Some(q)))
+        };
+        if zoned {
             if self.ctx.opts.outside(r.utc) {
                 return;
             }
-            builder(&mut self.proxy_zoned, host)
+            let series = builder(&mut self.proxy_zoned, host);
+            series.add(r);
+            if r.is_error() {
+                series.add_detail(r.utc, &detail());
+            }
         } else {
-            builder(&mut self.proxy_local, host)
-        };
-        series.add(r);
-        if r.is_error() {
-            let d = proxies::haproxy_detail(msg)
-                .map_or_else(Detail::default, |(c, q)| Detail::new(Some(c), Some(q)));
-            series.add_detail(r.utc, &d);
+            let series = builder(&mut self.proxy_local, host);
+            series.add(r);
+            if r.is_error() {
+                series.add_detail(r.utc, &detail());
+            }
         }
     }
 

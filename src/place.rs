@@ -189,6 +189,25 @@ impl Placer {
     }
 }
 
+/// What was done with the lines of an hour the clock repeated: `before`
+/// and `after` lines were placed in its first and second pass.
+fn fold_note(path: &str, zone: &str, before: u64, after: u64, falls: u32) -> String {
+    if after > 0 {
+        format!(
+            "{path}: its clock went back an hour ({zone}); the lines of the repeated hour were told apart by their order in the file: {before} written before the clock went back, {after} after"
+        )
+    } else {
+        let seen = if falls > 0 {
+            "the time written does not fall back within it"
+        } else {
+            "the file never shows its time falling back"
+        };
+        format!(
+            "{path}: {before} lines fall in the hour its clock ({zone}) repeats, and {seen}: they were read as the hour's first pass (if another file holds the rest of that hour, they may be an hour early)"
+        )
+    }
+}
+
 fn zone_note(path: &str, from: &ZoneFrom, placer: &Placer, host: &str) -> String {
     match from {
         ZoneFrom::Tz => format!("{path}: the log has no time zone; read in --tz {}", placer.tz.map(|z| z.name()).unwrap_or_default()),
@@ -258,17 +277,26 @@ impl<'c> Placement<'c> {
                     .insert(zone_note(&source.display, &zf, &p.placer, &host));
             }
             let (zone, _) = p.placer.zone_for(&host);
-            let (shifted, folded) = series.placed(
-                &|n| zone.places(n),
-                &|utc| zone.offset_at(utc),
-                config.since,
-                config.until,
-            );
-            if folded && !source.history {
-                p.notes.insert(format!(
-                    "{}: its clock went back an hour ({}); the lines of the repeated hour cannot be told apart by their time, so that hour's seconds were shared between its two passes",
-                    source.display,
-                    zone.name()
+            let falls = series.falls;
+            let (first, second) = series.passes();
+            let place = |pass: usize| {
+                move |n: i64| match zone.places(n) {
+                    (a, Some(b)) => (if pass == 0 { a } else { b }, true),
+                    (a, None) => (a, false),
+                }
+            };
+            let offset_at = |utc| zone.offset_at(utc);
+            let (mut shifted, before) =
+                first.placed(&place(0), &offset_at, config.since, config.until);
+            let (again, after) = second.placed(&place(1), &offset_at, config.since, config.until);
+            shifted.merge(again);
+            if before + after > 0 && !source.history {
+                p.notes.insert(fold_note(
+                    &source.display,
+                    &zone.name(),
+                    before,
+                    after,
+                    falls,
                 ));
             }
             if !source.history {

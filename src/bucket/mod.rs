@@ -19,10 +19,12 @@ use crate::time::OffsetSecs;
 
 mod builder;
 mod latency;
+mod local;
 mod wire;
 
 pub use builder::SeriesBuilder;
 pub use latency::{LatencyHist, LATENCY_BUCKETS};
+pub use local::{LocalBuilder, LocalSeries};
 
 pub const HOUR: i64 = 3600;
 
@@ -86,39 +88,28 @@ impl Series {
         since: Option<i64>,
         until: Option<i64>,
     ) -> Series {
-        self.placed(&|n| (n - delta, None), &|_| offset, since, until)
+        self.placed(&|n| (n - delta, false), &|_| offset, since, until)
             .0
     }
 
     /// A series counted in local wall-clock seconds (HAProxy's accept
     /// date) placed in UTC once the host's zone is known, each second with
-    /// the offset in force at it (`place`: its UTC instants; `offset_at`:
-    /// the offset a UTC instant is shown with). In the hour a clock goes
-    /// back, a wall-clock second names two instants and the log cannot say
-    /// which of its lines were in which pass: the minutes of that hour
-    /// alternate between the two passes, so neither looks silent; `true` is returned when that happened. Only UTC seconds in
+    /// the offset in force at it (`place`: a second's UTC instant, and
+    /// whether the second was ambiguous — in the hour a clock goes back,
+    /// where the caller chose the pass; `offset_at`: the offset a UTC
+    /// instant is shown with). Returns the placed series and how many of
+    /// its requests were in ambiguous seconds. Only UTC seconds in
     /// `since..until` are kept.
     pub fn placed(
         &self,
-        place: &dyn Fn(i64) -> (i64, Option<i64>),
+        place: &dyn Fn(i64) -> (i64, bool),
         offset_at: &dyn Fn(i64) -> OffsetSecs,
         since: Option<i64>,
         until: Option<i64>,
-    ) -> (Series, bool) {
+    ) -> (Series, u64) {
         let keep = |t: i64| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u);
-        let mut folded = false;
-        // A second's instant: the second pass for odd minutes of a fold.
-        let mut at = |n: i64, parity: i64| match place(n) {
-            (first, Some(second)) => {
-                folded = true;
-                if parity.rem_euclid(2) == 1 {
-                    second
-                } else {
-                    first
-                }
-            }
-            (first, None) => first,
-        };
+        let mut ambiguous = 0u64;
+        let at = |n: i64| place(n).0;
         let mut out = Series::default();
         for (h, hour) in &self.hours {
             for i in 0..HOUR as usize {
@@ -127,9 +118,12 @@ impl Series {
                     continue;
                 }
                 let n = h * HOUR + i as i64;
-                let t = at(n, n.div_euclid(60));
+                let (t, twice) = place(n);
                 if !keep(t) {
                     continue;
+                }
+                if twice {
+                    ambiguous += r as u64;
                 }
                 out.requests += r as u64;
                 out.errors += e as u64;
@@ -141,25 +135,64 @@ impl Series {
             }
         }
         for ((n, st), c) in &self.status {
-            let t = at(*n, n.div_euclid(60));
+            let t = at(*n);
             if keep(t) {
                 *out.status.entry((t, *st)).or_insert(0) += c;
             }
         }
         // A minute moves whole (zones are whole minutes apart).
         for (m, tally) in &self.tallies {
-            let t = at(*m, m.div_euclid(60));
+            let t = at(*m);
             if keep(t) || keep(t + 59) {
                 merge_entry(&mut out.tallies, minute_of(t), tally.clone());
             }
         }
         for (m, h) in &self.latency {
-            let t = at(*m, m.div_euclid(60));
+            let t = at(*m);
             if keep(t) || keep(t + 59) {
                 merge_entry(&mut out.latency, minute_of(t), h.clone());
             }
         }
-        (out, folded)
+        (out, ambiguous)
+    }
+
+    /// Takes out every second after `t` (and the minutes after `t`'s
+    /// minute) into the series returned; totals follow. The requests per
+    /// offset stay here (a series counted in local seconds has none worth
+    /// keeping: placing it writes them anew).
+    pub fn split_after(&mut self, t: i64) -> Series {
+        let mut out = Series::default();
+        let h0 = t.div_euclid(HOUR);
+        out.hours = self.hours.split_off(&(h0 + 1));
+        if let Some(hour) = self.hours.get(&h0) {
+            let cut = t.rem_euclid(HOUR) as usize + 1;
+            let mut moved = Hour::zero();
+            moved.requests[cut..].copy_from_slice(&hour.requests[cut..]);
+            moved.errors[cut..].copy_from_slice(&hour.errors[cut..]);
+            if moved
+                .requests
+                .iter()
+                .chain(moved.errors.iter())
+                .any(|n| *n > 0)
+            {
+                out.hours.insert(h0, moved);
+            }
+            let hour = self.hours.get_mut(&h0).expect("looked up above");
+            hour.requests[cut..].fill(0);
+            hour.errors[cut..].fill(0);
+        }
+        out.status = self.status.split_off(&(t + 1, 0));
+        out.tallies = self.tallies.split_off(&(minute_of(t) + 60));
+        out.latency = self.latency.split_off(&(minute_of(t) + 60));
+        for s in [&mut *self, &mut out] {
+            s.requests = 0;
+            s.errors = 0;
+            for hour in s.hours.values() {
+                s.requests += hour.requests.iter().map(|n| *n as u64).sum::<u64>();
+                s.errors += hour.errors.iter().map(|n| *n as u64).sum::<u64>();
+            }
+        }
+        out
     }
 
     /// Drops every second before `t` (an incremental run's history keeps
@@ -436,7 +469,7 @@ pub struct BucketSet {
     /// Requests whose log gives local wall-clock time only (HAProxy), per
     /// (input, host), counted in naive seconds until placed in a zone.
     #[serde(with = "pairs")]
-    pub local_series: BTreeMap<(u32, String), Series>,
+    pub local_series: BTreeMap<(u32, String), LocalSeries>,
 }
 
 /// Maps whose keys are not strings, written as lists of `[key, value]`.

@@ -270,31 +270,34 @@ fn zone_less_instants_are_read_in_the_logs_zone_or_said_to_be_utc() {
 /// HAProxy writes its accept date in local time without a zone. Across the
 /// spring change in `--tz Europe/Berlin`, continuous traffic became a 1 h
 /// "traffic gap" (every line placed with the offset of the first); each
-/// second now takes the offset in force at it. In the autumn the repeated
-/// hour cannot be told apart by time: its seconds are shared between the
-/// two passes, so neither looks silent, and the notes say so.
-#[test]
-fn local_time_logs_follow_daylight_saving_changes() {
-    let line = |d: &str, h: u32, m: u32, s: u32| {
-        format!(
-            "{d} {h:02}:{m:02}:{s:02} lb-01 haproxy[1]: 10.0.0.1:5000 [{}/2023:{h:02}:{m:02}:{s:02}.000] fe be/web 0/0/1/2/3 200 10 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"\n",
-            if d.starts_with("Mar") { "26/Mar" } else { "29/Oct" }
-        )
-    };
-    let dir = tempfile::tempdir().unwrap();
-    // 26 March 2023: 02:00 CET became 03:00 CEST; no line is written at 02:xx.
-    // A request every 10 s through the given wall-clock hours.
-    let day = |d: &str, hours: &[u32]| -> String {
-        let mut out = String::new();
-        for &h in hours {
-            for m in 0..60 {
-                for s in (0..60).step_by(10) {
-                    out.push_str(&line(d, h, m, s));
-                }
+/// second now takes the offset in force at it.
+/// An HAProxy line through syslog, accepted at wall-clock `h:m:s` of 26
+/// March or 29 October 2023.
+fn haproxy_line(d: &str, h: u32, m: u32, s: u32) -> String {
+    format!(
+        "{d} {h:02}:{m:02}:{s:02} lb-01 haproxy[1]: 10.0.0.1:5000 [{}/2023:{h:02}:{m:02}:{s:02}.000] fe be/web 0/0/1/2/3 200 10 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"\n",
+        if d.starts_with("Mar") { "26/Mar" } else { "29/Oct" }
+    )
+}
+
+/// A request every 10 s through the given wall-clock hours.
+fn haproxy_day(d: &str, hours: &[u32]) -> String {
+    let mut out = String::new();
+    for &h in hours {
+        for m in 0..60 {
+            for s in (0..60).step_by(10) {
+                out.push_str(&haproxy_line(d, h, m, s));
             }
         }
-        out
-    };
+    }
+    out
+}
+
+#[test]
+fn local_time_logs_follow_daylight_saving_changes() {
+    let day = haproxy_day;
+    let dir = tempfile::tempdir().unwrap();
+    // 26 March 2023: 02:00 CET became 03:00 CEST; no line is written at 02:xx.
     let spring = day("Mar 26", &[0, 1, 3, 4]);
     let p = write(dir.path(), "lb-01/spring.log", spring.as_bytes());
     let j = json(&[
@@ -314,9 +317,74 @@ fn local_time_logs_follow_daylight_saving_changes() {
         .collect();
     assert!(!kinds.contains(&"traffic-gap"), "{j}");
     assert_eq!(j["totals"]["requests"], 4 * 360);
+}
+
+/// In the autumn the repeated hour is told apart by the order of the
+/// lines: those after the time falls back are of the second pass (it was
+/// read as the first: a 50 % burst shown as 25 %, an hour early); the notes
+/// say so, and say when the file shows no fall.
+#[test]
+fn a_repeated_hour_is_placed_by_the_order_of_lines() {
+    let (line, day) = (haproxy_line, haproxy_day);
+    let dir = tempfile::tempdir().unwrap();
     // 29 October 2023: 03:00 CEST became 02:00 CET; 02:xx is written twice.
-    let autumn = day("Oct 29", &[0, 1, 2, 2, 3, 4]);
+    // In the second pass, 02:20–02:29 half the requests fail: a 50 % burst
+    // at 01:20 UTC. Reading the second pass as the first showed it at
+    // 00:20 UTC, half as strong (shared with the first pass's good lines).
+    let mut autumn = day("Oct 29", &[0, 1, 2]);
+    for m in 0..60 {
+        let burst = (20..30).contains(&m);
+        for s in (0..60).step_by(if burst { 2 } else { 10 }) {
+            let l = line("Oct 29", 2, m, s);
+            if burst && s % 4 == 0 {
+                autumn.push_str(&l.replace(" 200 10 ", " 503 10 "));
+            } else {
+                autumn.push_str(&l);
+            }
+        }
+    }
+    autumn.push_str(&day("Oct 29", &[3, 4]));
     let p = write(dir.path(), "lb-01/autumn.log", autumn.as_bytes());
+    // Cut in blocks of every size, the fall may lie inside a block, at a
+    // cut, or before a block wholly of the second pass.
+    for block in ["4096", "65536", "1000000", "16777216"] {
+        let j = json(&[
+            "-o",
+            "json",
+            "--tz",
+            "Europe/Berlin",
+            "--year",
+            "2023",
+            "--block-size",
+            block,
+            p.to_str().unwrap(),
+        ]);
+        let incidents = j["incidents"].as_array().unwrap();
+        let kinds: Vec<&str> = incidents
+            .iter()
+            .map(|i| i["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["error-burst"], "blocks of {block}: {j}");
+        assert_eq!(j["totals"]["requests"], 6 * 360 + 10 * 24);
+        let burst = &incidents[0];
+        let start = burst["start"].as_str().unwrap();
+        assert!(start.starts_with("2023-10-29T02:20:"), "{start}");
+        assert!(start.ends_with("+01:00"), "{start}");
+        assert!(
+            burst["peak_error_ratio"].as_f64().unwrap() >= 0.45,
+            "{burst}"
+        );
+        assert!(
+            j["notes"].to_string().contains(
+                "its clock went back an hour (Europe/Berlin); the lines of the repeated hour were told apart by their order in the file: 360 written before the clock went back, 600 after"
+            ),
+            "blocks of {block}: {}",
+            j["notes"]
+        );
+    }
+    // Only one pass in the file (the other rotated away): read as the
+    // first, and said so.
+    let p = write(dir.path(), "lb-01/half.log", day("Oct 29", &[2]).as_bytes());
     let j = json(&[
         "-o",
         "json",
@@ -326,18 +394,10 @@ fn local_time_logs_follow_daylight_saving_changes() {
         "2023",
         p.to_str().unwrap(),
     ]);
-    let kinds: Vec<&str> = j["incidents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["kind"].as_str().unwrap())
-        .collect();
-    assert!(!kinds.contains(&"traffic-gap"), "{j}");
-    assert_eq!(j["totals"]["requests"], 6 * 360);
     assert!(
-        j["notes"]
-            .to_string()
-            .contains("its clock went back an hour (Europe/Berlin)"),
+        j["notes"].to_string().contains(
+            "360 lines fall in the hour its clock (Europe/Berlin) repeats, and the file never shows its time falling back"
+        ),
         "{}",
         j["notes"]
     );
