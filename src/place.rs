@@ -326,6 +326,18 @@ impl<'c> Placement<'c> {
     /// `None` when it falls outside `--since`/`--until`.
     fn event(&mut self, input: &InputSummary, stamp: Stamp, host: &str) -> Option<Time> {
         let t = self.stamp(input, stamp, host);
+        if let (Stamp::Local { .. }, false) = (stamp, input.history) {
+            let (zone, _) = self.placer.zone_for(host);
+            let wall = t.utc + i64::from(zone.offset_at(t.utc));
+            if zone.places(wall).1.is_some() {
+                self.notes.insert(format!(
+                    "{}: an event at {} falls in the hour its clock ({}) repeats; it was read as the first pass (an hour later if it was written in the second)",
+                    input.display,
+                    crate::time::human(t.utc, zone.offset_at(t.utc)),
+                    zone.name()
+                ));
+            }
+        }
         let c = self.config;
         let outside = c.since.is_some_and(|s| t.utc < s) || c.until.is_some_and(|u| t.utc >= u);
         (!outside).then_some(t)

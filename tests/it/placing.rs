@@ -401,4 +401,27 @@ fn a_repeated_hour_is_placed_by_the_order_of_lines() {
         "{}",
         j["notes"]
     );
+    // A rare event in the repeated hour cannot be placed by a series: it
+    // is read as the first pass, and said so.
+    let k = write(
+        dir.path(),
+        "web-01/kern.log",
+        b"Oct 29 02:30:00 web-01 kernel: [123.456] Out of memory: Killed process 4242 (python3) total-vm:4049380kB, anon-rss:3515625kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:7000kB oom_score_adj:0\n",
+    );
+    let j = json(&[
+        "-o",
+        "json",
+        "--tz",
+        "Europe/Berlin",
+        "--year",
+        "2023",
+        k.to_str().unwrap(),
+    ]);
+    assert!(
+        j["notes"].to_string().contains(
+            "an event at 2023-10-29 02:30:00 +02:00 falls in the hour its clock (Europe/Berlin) repeats; it was read as the first pass"
+        ),
+        "{}",
+        j["notes"]
+    );
 }
