@@ -143,7 +143,9 @@ pub struct Args {
     #[arg(long, default_value = "5m", value_parser = args::parse_duration, value_name = "DURATION")]
     pub gap: i64,
 
-    /// Only what happened at or after this time (RFC 3339, or 'YYYY-MM-DD HH:MM[:SS]' in --tz).
+    /// Only what happened at or after this time: RFC 3339, or
+    /// 'YYYY-MM-DD HH:MM[:SS]' read in --display-tz, else --tz, else the
+    /// logs' zone (the report echoes the instant used).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
@@ -151,9 +153,19 @@ pub struct Args {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
-    /// Zone for logs that write none and for display: +03:00, UTC or an IANA name.
+    /// The zone of logs that write none (RFC 3164 syslog, HAProxy, nginx
+    /// error, application logs): +03:00, UTC or an IANA name. Times are
+    /// also shown in it unless --display-tz is given. Not for choosing how
+    /// times are shown: that is --display-tz.
     #[arg(long, value_parser = Zone::parse, value_name = "ZONE")]
     pub tz: Option<Zone>,
+
+    /// Show every time in this zone (+03:00, UTC or an IANA name) without
+    /// changing how any log is read; zone-less --since, --until and
+    /// --reported-at are read in it. Default: --tz, else each log's own
+    /// offset.
+    #[arg(long, value_parser = Zone::parse, value_name = "ZONE")]
+    pub display_tz: Option<Zone>,
 
     /// Year for logs that write none (RFC 3164 syslog).
     #[arg(long, value_parser = clap::value_parser!(i64).range(1970..=9999), value_name = "YYYY")]
@@ -305,6 +317,14 @@ impl Args {
         Ok(out)
     }
 
+    /// The zone a zone-less instant flag is read in when the command line
+    /// names one: `--display-tz`, else `--tz`.
+    fn instant_zone(&self) -> Option<(Zone, &'static str)> {
+        self.display_tz
+            .map(|z| (z, "--display-tz"))
+            .or_else(|| self.tz.map(|z| (z, "--tz")))
+    }
+
     /// An instant flag (RFC 3339, or a zone-less time read in `--tz`).
     fn instant(&self, arg: &Option<String>, flag: &str) -> Result<Option<i64>, String> {
         arg.as_deref()
@@ -313,39 +333,35 @@ impl Args {
             .map_err(|e| format!("{flag}: {e}"))
     }
 
-    /// `--reported-at`, parsed once: UTC when it gives its offset or `--tz`
-    /// is set (first), else naive seconds to read in the logs' zone once
-    /// they are read (second).
-    fn reported_at(&self) -> Result<(Option<i64>, Option<i64>), String> {
-        let Some(s) = &self.reported_at else {
+    /// An instant flag a reader gives in the zone times are shown in
+    /// (`--since`, `--until`, `--reported-at`), parsed once: UTC when it
+    /// gives its offset or the command line names the display zone
+    /// (first; a note echoes the instant used), else naive seconds to read
+    /// in the logs' zone once they are read (second).
+    fn shown_instant(
+        &self,
+        arg: &Option<String>,
+        flag: &str,
+        notes: &mut Vec<String>,
+    ) -> Result<(Option<i64>, Option<i64>), String> {
+        let Some(s) = arg else {
             return Ok((None, None));
         };
-        let (n, zoned) = args::parse_instant_parts(s).map_err(|e| format!("--reported-at: {e}"))?;
-        Ok(match (zoned, &self.tz) {
+        let (n, zoned) = args::parse_instant_parts(s).map_err(|e| format!("{flag}: {e}"))?;
+        Ok(match (zoned, self.instant_zone()) {
             (true, _) => (Some(n), None),
-            (false, Some(z)) => (Some(z.to_utc(n)), None),
+            (false, Some((z, from))) => {
+                let utc = z.to_utc(n);
+                notes.push(format!(
+                    "{flag} {} has no zone: read in {from} {}, as {}",
+                    s.trim(),
+                    z.name(),
+                    args::rfc3339(utc, z.offset_at(utc))
+                ));
+                (Some(utc), None)
+            }
             (false, None) => (None, Some(n)),
         })
-    }
-
-    /// `--since`/`--until` written without a zone and no `--tz`: read as
-    /// UTC, which the report says (the logs' zone is known only once they
-    /// are read, and these filter the reading).
-    fn zoneless_notes(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        if self.tz.is_some() {
-            return notes;
-        }
-        for (flag, v) in [("--since", &self.since), ("--until", &self.until)] {
-            if let Some(s) = v {
-                if args::parse_instant_parts(s).is_ok_and(|(_, zoned)| !zoned) {
-                    notes.push(format!(
-                        "{flag} {s} has no zone and was read as UTC; write its offset (2023-02-02T07:00:00+03:00) or give --tz to read it in the logs' zone"
-                    ));
-                }
-            }
-        }
-        notes
     }
 
     /// The flags that only matter while logs are read, given to `merge`.
@@ -372,13 +388,19 @@ impl Args {
 
     pub fn config(&self) -> Result<(Config, Vec<String>), String> {
         let nginx = self.nginx_formats()?;
-        let since = self.instant(&self.since, "--since")?;
-        let until = self.instant(&self.until, "--until")?;
+        let mut notes = Vec::new();
+        let (since, since_local) = self.shown_instant(&self.since, "--since", &mut notes)?;
+        let (until, until_local) = self.shown_instant(&self.until, "--until", &mut notes)?;
         let boot_time = self.instant(&self.boot_time, "--boot-time")?;
-        let (reported_at, reported_at_local) = self.reported_at()?;
-        if let (Some(a), Some(b)) = (since, until) {
-            if a >= b {
-                return Err("--since must be before --until".into());
+        let (reported_at, reported_at_local) =
+            self.shown_instant(&self.reported_at, "--reported-at", &mut notes)?;
+        // Both placed or both zone-less: comparable as they are (one of
+        // each is compared once the logs' zone places the zone-less one).
+        for pair in [(since, until), (since_local, until_local)] {
+            if let (Some(a), Some(b)) = pair {
+                if a >= b {
+                    return Err("--since must be before --until".into());
+                }
             }
         }
         Ok((
@@ -413,7 +435,10 @@ impl Args {
                 },
                 since,
                 until,
+                since_local,
+                until_local,
                 tz: self.tz,
+                display_tz: self.display_tz,
                 year: self.year,
                 threads: self.threads.map(usize::from),
                 block_size: self.block_size,
@@ -431,7 +456,7 @@ impl Args {
                 overview: self.output == OutputArg::Html || self.html.is_some(),
                 reported_at,
                 reported_at_local,
-                notes: self.zoneless_notes(),
+                notes,
             },
             nginx.warnings,
         ))

@@ -28,9 +28,18 @@ pub struct Config {
     pub since: Option<i64>,
     /// Only lines before this UTC second (`--until`).
     pub until: Option<i64>,
+    /// `--since` written without a zone and neither `--tz` nor
+    /// `--display-tz`: naive seconds, read in the zone of the logs once
+    /// they are read (and said so); reading keeps 15 h either side.
+    pub since_local: Option<i64>,
+    /// See `since_local`.
+    pub until_local: Option<i64>,
     /// The zone of stamps written without one (`--tz`); `None` to infer it
     /// from the other inputs of the host, or take UTC and say so.
     pub tz: Option<Zone>,
+    /// The zone times are shown in (`--display-tz`); `None` for `--tz`,
+    /// else each log's own offset.
+    pub display_tz: Option<Zone>,
     /// The year of stamps written without one (`--year`); `None` to infer
     /// it from the file's modification time and say so.
     pub year: Option<i64>,
@@ -58,7 +67,8 @@ pub struct Config {
     pub overview: bool,
     /// When the first customer report came (`--reported-at`).
     pub reported_at: Option<i64>,
-    /// `--reported-at` written without a zone and no `--tz`: naive seconds,
+    /// `--reported-at` written without a zone, and neither `--tz` nor
+    /// `--display-tz`: naive seconds,
     /// read in the zone of the logs once they are read (and said so).
     pub reported_at_local: Option<i64>,
     /// What the command line left to assumption (an instant without a
@@ -74,7 +84,10 @@ impl Default for Config {
             params: Params::default(),
             since: None,
             until: None,
+            since_local: None,
+            until_local: None,
             tz: None,
+            display_tz: None,
             year: None,
             threads: None,
             block_size: DEFAULT_BLOCK_SIZE,

@@ -112,7 +112,7 @@ pub mod args {
     };
     pub use crate::format::signals::parse_arg as signal;
     pub use crate::time::{
-        parse_duration, parse_duration_ms, parse_instant, parse_instant_parts, Zone,
+        parse_duration, parse_duration_ms, parse_instant, parse_instant_parts, rfc3339, Zone,
     };
 }
 

@@ -22,8 +22,14 @@ use crate::time::{self, OffsetSecs, Zone};
 /// Places stamps in time: zones from `--tz`, else the host's own zoned logs,
 /// else the run's; years from `--year`, else the host's dated logs, else the
 /// file's modification time (already applied by the parser).
+/// How far a wall-clock time can lie from UTC (offsets run from -12:00 to
+/// +14:00), and an hour more.
+pub const ZONE_SLACK: i64 = 15 * 3600;
+
 pub struct Placer {
     tz: Option<Zone>,
+    /// `--display-tz`, else `--tz`.
+    display: Option<Zone>,
     host_offset: BTreeMap<String, OffsetSecs>,
     run_offset: Option<OffsetSecs>,
     host_span: BTreeMap<String, (i64, i64)>,
@@ -47,7 +53,12 @@ impl Placer {
     /// From the requests counted, and from the zoned stamps every input
     /// read (`inputs`): a host whose dated lines `--since`/`--until` left
     /// out still gives its zone and its years to its other logs.
-    pub fn new(buckets: &BucketSet, inputs: &[InputSummary], tz: Option<Zone>) -> Placer {
+    pub fn new(
+        buckets: &BucketSet,
+        inputs: &[InputSummary],
+        tz: Option<Zone>,
+        display: Option<Zone>,
+    ) -> Placer {
         let mut all: BTreeMap<OffsetSecs, u64> = BTreeMap::new();
         let mut host_offset = BTreeMap::new();
         let mut host_span: BTreeMap<String, (i64, i64)> = BTreeMap::new();
@@ -80,6 +91,7 @@ impl Placer {
         let run_offset = all.iter().max_by_key(|(o, n)| (**n, -**o)).map(|(o, _)| *o);
         Placer {
             tz,
+            display: display.or(tz),
             host_offset,
             run_offset,
             host_span,
@@ -98,10 +110,20 @@ impl Placer {
         }
     }
 
-    /// The run's zone (`--tz`, else the usual offset of its dated logs,
-    /// else UTC): where an instant given without a zone is read.
+    /// The run's zone (`--display-tz`, else `--tz`, else the usual offset
+    /// of its dated logs, else UTC): where an instant given without a zone
+    /// is read.
     pub fn run_zone(&self) -> Zone {
-        self.tz.unwrap_or(Zone::Fixed(self.run_offset.unwrap_or(0)))
+        self.display
+            .unwrap_or(Zone::Fixed(self.run_offset.unwrap_or(0)))
+    }
+
+    /// When `--tz` gives `host`'s zone-less logs an offset at `utc` other
+    /// than the one its own dated logs write: both offsets.
+    pub fn tz_disagrees(&self, host: &str, utc: i64) -> Option<(OffsetSecs, OffsetSecs)> {
+        let tz = self.tz?.offset_at(utc);
+        let own = *self.host_offset.get(host)?;
+        (tz != own).then_some((tz, own))
     }
 
     /// The offset to show an instant of `host` in.
@@ -111,7 +133,7 @@ impl Placer {
         utc: i64,
         written: Option<OffsetSecs>,
     ) -> OffsetSecs {
-        if let Some(z) = self.tz {
+        if let Some(z) = self.display {
             return z.offset_at(utc);
         }
         written
@@ -178,7 +200,7 @@ impl Placer {
                     Time {
                         utc,
                         offset: self
-                            .tz
+                            .display
                             .map_or_else(|| zone.offset_at(utc), |z| z.offset_at(utc)),
                     },
                     Some(zone_from),
@@ -243,6 +265,10 @@ pub type PlacedSignal<'a> = (Time, &'a SignalKey, &'a SignalCount, String);
 /// local-time request series of fresh inputs added.
 pub struct Placement<'c> {
     pub placer: Placer,
+    /// `--since`/`--until` as UTC seconds, once a zone-less one is placed.
+    pub since: Option<i64>,
+    /// See `since`.
+    pub until: Option<i64>,
     pub notes: BTreeSet<String>,
     /// Requests and 5xx of local-time series (HAProxy) in inputs this run
     /// read (not history).
@@ -257,11 +283,14 @@ impl<'c> Placement<'c> {
     /// merges them into the host's series.
     pub fn new(buckets: &mut BucketSet, inputs: &[InputSummary], config: &'c Config) -> Self {
         let mut p = Placement {
-            placer: Placer::new(buckets, inputs, config.tz),
+            placer: Placer::new(buckets, inputs, config.tz, config.display_tz),
+            since: config.since,
+            until: config.until,
             notes: BTreeSet::new(),
             local: Fresh::default(),
             config,
         };
+        p.bounds(buckets);
         for ((input, host), series) in std::mem::take(&mut buckets.local_series) {
             let Some(first) = series.first_second() else {
                 continue;
@@ -286,9 +315,8 @@ impl<'c> Placement<'c> {
                 }
             };
             let offset_at = |utc| zone.offset_at(utc);
-            let (mut shifted, before) =
-                first.placed(&place(0), &offset_at, config.since, config.until);
-            let (again, after) = second.placed(&place(1), &offset_at, config.since, config.until);
+            let (mut shifted, before) = first.placed(&place(0), &offset_at, p.since, p.until);
+            let (again, after) = second.placed(&place(1), &offset_at, p.since, p.until);
             shifted.merge(again);
             if before + after > 0 && !source.history {
                 p.notes.insert(fold_note(
@@ -306,6 +334,48 @@ impl<'c> Placement<'c> {
             buckets.series_mut(&host).merge(shifted);
         }
         p
+    }
+
+    /// Places a zone-less `--since`/`--until` in the logs' zone (echoed in
+    /// the notes), and cuts every series to the bounds: reading kept
+    /// [`ZONE_SLACK`] either side of a zone-less bound, and a summary
+    /// merged with bounds was read without them.
+    fn bounds(&mut self, buckets: &mut BucketSet) {
+        let zone = self.placer.run_zone();
+        let c = self.config;
+        for (flag, exact, local) in [
+            ("--since", &mut self.since, c.since_local),
+            ("--until", &mut self.until, c.until_local),
+        ] {
+            if let (None, Some(n)) = (*exact, local) {
+                let utc = zone.to_utc(n);
+                *exact = Some(utc);
+                self.notes.insert(format!(
+                    "{flag} has no zone: read in {}, the zone of the logs, as {}",
+                    zone.name(),
+                    time::rfc3339(utc, zone.offset_at(utc))
+                ));
+            }
+        }
+        if let (Some(a), Some(b)) = (self.since, self.until) {
+            if a >= b {
+                self.notes.insert(
+                    "--since is not before --until once placed in the logs' zone: nothing lies between them".to_string(),
+                );
+            }
+        }
+        if self.since.is_none() && self.until.is_none() {
+            return;
+        }
+        for series in buckets.series.values_mut() {
+            if let Some(s) = self.since {
+                series.trim_before(s);
+            }
+            if let Some(u) = self.until {
+                series.split_after(u - 1);
+            }
+        }
+        buckets.series.retain(|_, s| s.requests > 0);
     }
 
     /// Places a stamp of `host` read from `input`, noting the zone and year
@@ -338,8 +408,8 @@ impl<'c> Placement<'c> {
                 ));
             }
         }
-        let c = self.config;
-        let outside = c.since.is_some_and(|s| t.utc < s) || c.until.is_some_and(|u| t.utc >= u);
+        let outside =
+            self.since.is_some_and(|s| t.utc < s) || self.until.is_some_and(|u| t.utc >= u);
         (!outside).then_some(t)
     }
 

@@ -98,8 +98,14 @@ fn read_in_pool(
         boot_time: config.boot_time,
         format: config.format,
         year: config.year,
-        since: config.since,
-        until: config.until,
+        // A zone-less bound is placed once the logs' zone is known: until
+        // then, keep every line it might admit (offsets lie within ±14 h).
+        since: config
+            .since
+            .or(config.since_local.map(|n| n - crate::place::ZONE_SLACK)),
+        until: config
+            .until
+            .or(config.until_local.map(|n| n + crate::place::ZONE_SLACK)),
         block_size: config.block_size.max(64),
         mmap: config.mmap,
         customs: config.customs.clone().into(),

@@ -1,11 +1,13 @@
 //! Each input's line accounting, its span placed in time, and the warnings
 //! a reader needs to trust (or not) what it gave.
 
+use crate::event::Stamp;
 use crate::pipeline::Tally;
 use crate::place::Placement;
 use crate::report::model::{InputReport, MalformedLine};
 use crate::source::{HostFrom, InputError};
 use crate::summary::InputSummary;
+use crate::time;
 
 /// Every input's report: those this run read, then those that could not
 /// be expanded at all.
@@ -38,6 +40,26 @@ pub fn reports(
     out
 }
 
+/// `--tz` read this zone-less log in an offset its own host's dated logs
+/// contradict: most likely `--tz` was meant to choose how times are shown.
+fn tz_contradicted(
+    stamp: Option<Stamp>,
+    placed: Option<crate::model::Time>,
+    host: &str,
+    placement: &Placement,
+) -> Option<String> {
+    let (Some(Stamp::Local { .. }), Some(at)) = (stamp, placed) else {
+        return None;
+    };
+    let (tz, own) = placement.placer.tz_disagrees(host, at.utc)?;
+    Some(format!(
+        "read in --tz ({}), but {host}'s dated logs write {}: its times may be off by {}; if --tz was meant to choose how times are shown, give --display-tz instead",
+        time::format_offset(tz),
+        time::format_offset(own),
+        time::duration(i64::from((tz - own).abs()))
+    ))
+}
+
 fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
     let scan = input;
     let t = &scan.tally;
@@ -46,6 +68,7 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
     let first = t.first.map(|s| placement.stamp(input, s, host));
     let last = t.last.map(|s| placement.stamp(input, s, host));
     let mut warnings = scan.notes.clone();
+    warnings.extend(tz_contradicted(t.first, first, host, placement));
     let mut understood = scan.open_error.is_none() && (t.lines == 0 || scan.format.is_some());
     let mut error = scan.open_error.clone();
     if let Some(e) = &t.read_error {

@@ -69,7 +69,12 @@ pub fn explain(
                 chart::impact(&mut r, ev.buckets, i);
             }
             r.lead_over_report_seconds = reported_at.map(|t| t - i.detected);
-            narrate::cut_by_filters(&mut r, config, &mut placement_notes);
+            narrate::cut_by_filters(
+                &mut r,
+                config.params.window,
+                (placement.since, placement.until),
+                &mut placement_notes,
+            );
             correlate::attach_signals(&mut r, ev.signals, placer);
             correlate::attach_upstream(&mut r, ev.failures, placer);
             r.suggestions = suggest::suggestions(&r, config.params.window);

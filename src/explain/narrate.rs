@@ -211,12 +211,12 @@ fn detected_because(i: &Incident) -> String {
 /// and the timeline and the notes say so.
 pub fn cut_by_filters(
     r: &mut IncidentReport,
-    config: &crate::config::Config,
+    w: i64,
+    (since, until): (Option<i64>, Option<i64>),
     notes: &mut std::collections::BTreeSet<String>,
 ) {
-    let w = config.params.window;
-    let since = config.since.filter(|s| r.start.utc < s + w);
-    let until = config.until.filter(|u| r.end.utc >= u - w);
+    let since = since.filter(|s| r.start.utc < s + w);
+    let until = until.filter(|u| r.end.utc >= u - w);
     for e in &mut r.timeline {
         match e.event {
             TimelineEvent::Onset | TimelineEvent::Slow | TimelineEvent::Silence

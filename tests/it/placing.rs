@@ -197,7 +197,7 @@ fn incidents_spanning_days_show_dates() {
 
 /// A zone-less `--reported-at` is read in the logs' zone and echoed (it was
 /// read as UTC: "3 h 7 min before the first customer report" instead of
-/// 7 min 50 s); a zone-less `--since` is said to be read as UTC.
+/// 7 min 50 s).
 #[test]
 fn zone_less_instants_are_read_in_the_logs_zone_or_said_to_be_utc() {
     let r = logburst(&[
@@ -257,14 +257,117 @@ fn zone_less_instants_are_read_in_the_logs_zone_or_said_to_be_utc() {
             r.stderr
         );
     }
-    let j = json(&["-o", "json", "--since", "2023-02-02 02:00", "fixtures/demo"]);
+}
+
+/// `--tz` was both the zone of zone-less logs and the display zone: `--tz
+/// UTC` typed to see UTC moved kern.log by 3 h and split the demo outage
+/// in two, silently. `--display-tz` only shows; zone-less `--since`,
+/// `--until` and `--reported-at` are read in it (else in `--tz`, else in
+/// the logs' zone) and echoed; `--tz` against a host's own dated logs is
+/// a warning.
+#[test]
+fn display_zone_and_input_zone_are_separate() {
+    let incidents = |j: &serde_json::Value| -> Vec<String> {
+        j["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| format!("{} {}", i["kind"], i["start"]))
+            .collect()
+    };
+    let plain = json(&["-o", "json", "fixtures/demo"]);
+    let shown = json(&["-o", "json", "--display-tz", "UTC", "fixtures/demo"]);
+    assert_eq!(
+        incidents(&shown),
+        ["\"error-burst\" \"2023-02-02T04:00:22+00:00\""]
+    );
+    assert_eq!(incidents(&plain).len(), 1);
+    assert_eq!(
+        shown["incidents"][0]["oom_kills"][0]["time"],
+        "2023-02-02T04:00:13+00:00"
+    );
+    assert_eq!(shown["totals"], plain["totals"]);
+    assert!(!shown.to_string().contains("--display-tz instead"));
+    // --tz UTC still reads kern.log in UTC, but says it contradicts the
+    // host's access log, on stderr and in the JSON.
+    let r = logburst(&["--tz", "UTC", "fixtures/demo"]);
     assert!(
-        j["notes"]
-            .to_string()
-            .contains("--since 2023-02-02 02:00 has no zone and was read as UTC"),
+        r.stderr.contains("kern.log: read in --tz (+00:00), but web-01's dated logs write +03:00: its times may be off by 3 h; if --tz was meant to choose how times are shown, give --display-tz instead"),
+        "{}",
+        r.stderr
+    );
+    let j = json(&["-o", "json", "--tz", "UTC", "fixtures/demo"]);
+    let kern = j["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with("kern.log"))
+        .unwrap();
+    assert!(kern["warnings"]
+        .to_string()
+        .contains("--display-tz instead"));
+    // The same five minutes, written four ways, cut the same lines.
+    let window = |args: &[&str]| {
+        let mut all = vec!["-o", "json"];
+        all.extend_from_slice(args);
+        all.push("fixtures/demo");
+        json(&all)
+    };
+    let exact = window(&[
+        "--since",
+        "2023-02-02T07:05:00+03:00",
+        "--until",
+        "2023-02-02T07:10:00+03:00",
+    ]);
+    let requests = exact["totals"]["requests"].as_u64().unwrap();
+    assert!(requests > 100 && requests < 24_042, "{requests}");
+    for args in [
+        &["--since", "2023-02-02 07:05", "--until", "2023-02-02 07:10"][..],
+        &[
+            "--display-tz",
+            "UTC",
+            "--since",
+            "2023-02-02 04:05",
+            "--until",
+            "2023-02-02 04:10",
+        ],
+        &[
+            "--tz",
+            "+03:00",
+            "--since",
+            "2023-02-02 07:05",
+            "--until",
+            "2023-02-02 07:10",
+        ],
+    ] {
+        let j = window(args);
+        assert_eq!(j["totals"], exact["totals"], "{args:?}");
+        assert_eq!(incidents(&j).len(), incidents(&exact).len(), "{args:?}");
+    }
+    let j = window(&["--since", "2023-02-02 07:05"]);
+    assert!(
+        j["notes"].to_string().contains(
+            "--since has no zone: read in +03:00, the zone of the logs, as 2023-02-02T07:05:00+03:00"
+        ),
         "{}",
         j["notes"]
     );
+    let j = window(&["--display-tz", "UTC", "--since", "2023-02-02 04:05"]);
+    assert!(
+        j["notes"].to_string().contains(
+            "--since 2023-02-02 04:05 has no zone: read in --display-tz +00:00, as 2023-02-02T04:05:00+00:00"
+        ),
+        "{}",
+        j["notes"]
+    );
+    // --reported-at in the display zone: 7 min 50 s of lead, as above.
+    let j = window(&[
+        "--display-tz",
+        "UTC",
+        "--reported-at",
+        "2023-02-02 04:08:18",
+    ]);
+    assert_eq!(j["incidents"][0]["lead_over_report_seconds"], 470);
 }
 
 /// HAProxy writes its accept date in local time without a zone. Across the

@@ -90,6 +90,45 @@ fn per_host_summaries_merge_to_the_one_run_output() {
     assert_eq!(j["inputs"].as_array().unwrap().len(), 5);
 }
 
+/// `merge --since/--until` cut only the rare events: every request of the
+/// summaries was still counted (24,042 for the 741 of the window). The
+/// window, written with or without its zone, cuts a merge as it cuts a
+/// read.
+#[test]
+fn merge_cuts_by_since_and_until_as_a_read_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("demo.json");
+    let r = logburst(&[
+        "-q",
+        "--save-summary",
+        summary.to_str().unwrap(),
+        "fixtures/demo",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let totals = |args: &[&str]| {
+        let r = logburst(args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        j["totals"].clone()
+    };
+    let window = [
+        "--since",
+        "2023-02-02 07:05",
+        "--until",
+        "2023-02-02T07:10:00+03:00",
+    ];
+    let mut read = vec!["-o", "json"];
+    read.extend(window);
+    read.push("fixtures/demo");
+    let mut merged = vec!["merge", "-o", "json"];
+    merged.extend(window);
+    merged.push(summary.to_str().unwrap());
+    let (read, merged) = (totals(&read), totals(&merged));
+    assert_eq!(merged, read);
+    let n = read["requests"].as_u64().unwrap();
+    assert!(n > 100 && n < 24_042, "{read}");
+}
+
 #[test]
 fn merge_refuses_what_is_not_a_summary() {
     let dir = tempfile::tempdir().unwrap();
