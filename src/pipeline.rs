@@ -144,6 +144,9 @@ pub struct Scan {
     pub block_starts: Vec<u64>,
     /// Content bytes read (decompressed; from the resume point).
     pub consumed: u64,
+    /// What reading decided that a reader should know (a format found
+    /// only further in).
+    pub notes: Vec<String>,
 }
 
 /// The 1-based line number in its input of line `line` (0-based) of block
@@ -407,27 +410,89 @@ fn head(reader: &mut dyn Iterator<Item = Block>) -> Vec<Block> {
 }
 
 /// The input's format — forced, remembered by the cron state, fixed by
-/// file name, or detected from the head — and what it needs from the head.
+/// file name, or detected from the head (its first lines, else any run of
+/// lines in it, else lines from the middle and the end of a plain file) —
+/// what it needs from the text it was found in, and a note when it was not
+/// found in the first lines.
 fn choose_format(
     opts: &ScanOptions,
     input: &Input,
     head_blocks: &[Block],
     years: &YearRule,
-) -> (Option<Format>, Option<Seed>) {
+    later: &dyn Fn() -> Vec<Vec<u8>>,
+) -> (Option<Format>, Option<Seed>, Option<String>) {
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     for b in head_blocks.iter().filter(|b| !b.overlong_line) {
         let take = (SNIFF_BYTES - head.len()).min(b.data().len());
         head.extend_from_slice(&b.data()[..take]);
     }
-    let format = opts
+    let seeded = |f: Format, text: &[u8]| f.spec()?.seed.and_then(|seed| seed(text));
+    let given = opts
         .format
         .or_else(|| input.resume.as_ref().and_then(|r| r.format))
         .or_else(|| format_by_name(opts, input))
         .or_else(|| format::detect_with(&head, years, &opts.customs));
-    let seed = format
-        .and_then(|f| f.spec()?.seed)
-        .and_then(|seed| seed(&head));
-    (format, seed)
+    if let Some(f) = given {
+        return (Some(f), seeded(f, &head), None);
+    }
+    let name = |f: Format| f.describe(&opts.customs);
+    if let Some((f, skipped)) = format::registry::detect_further(&head, years, &opts.customs) {
+        let note = format!(
+            "its first {skipped} lines fit no format logburst knows; it was read as {}, the format of the lines after them (those before count as malformed)",
+            name(f)
+        );
+        return (Some(f), seeded(f, &head), Some(note));
+    }
+    for sample in later() {
+        if let Some((f, _)) = format::registry::detect_further(&sample, years, &opts.customs) {
+            let note = format!(
+                "its first {} KiB fit no format logburst knows; it was read as {}, the format of lines further in (lines before them that do not fit count as malformed)",
+                SNIFF_BYTES >> 10,
+                name(f)
+            );
+            return (
+                Some(f),
+                seeded(f, &sample).or_else(|| seeded(f, &head)),
+                Some(note),
+            );
+        }
+    }
+    (None, None, None)
+}
+
+/// Text from the middle and the end of a plain file, from a line's start,
+/// [`SNIFF_BYTES`] each: where a file whose head fits no format is looked
+/// at again. Nothing for compressed input, standard input or a file no
+/// longer than its head.
+fn later_samples(input: &Input, compression: Compression) -> Vec<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let (Some(path), Compression::None, None) = (&input.path, compression, &input.resume) else {
+        return Vec::new();
+    };
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let len = f
+        .metadata()
+        .map_or(0, |m| if m.is_file() { m.len() } else { 0 });
+    let sniff = SNIFF_BYTES as u64;
+    if len <= 2 * sniff {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for at in [len / 2, len - sniff] {
+        let mut buf = Vec::with_capacity(SNIFF_BYTES);
+        if f.seek(SeekFrom::Start(at)).is_err()
+            || (&mut f).take(sniff).read_to_end(&mut buf).is_err()
+        {
+            continue;
+        }
+        // From the first whole line.
+        if let Some(nl) = memchr::memchr(b'\n', &buf) {
+            out.push(buf.split_off(nl + 1));
+        }
+    }
+    out
 }
 
 /// Parses every block on the pool, merging in file order; bytes read from
@@ -528,7 +593,10 @@ pub fn scan(
             ..Scan::default()
         };
     }
-    let (format, seed) = choose_format(opts, input, &head_blocks, &years);
+    let compression = opened.compression;
+    let (format, seed, note) = choose_format(opts, input, &head_blocks, &years, &|| {
+        later_samples(input, compression)
+    });
     let process = process_name(input);
     let ctx = BlockCtx {
         input: index,
@@ -561,6 +629,7 @@ pub fn scan(
         open_error: None,
         block_starts,
         consumed: opened.content_read.load(Ordering::Relaxed),
+        notes: note.into_iter().collect(),
     }
 }
 

@@ -84,7 +84,7 @@ impl InputSummary {
                 open_error: scan.open_error,
                 consumed: scan.consumed,
                 history: false,
-                notes: input.notes.clone(),
+                notes: input.notes.iter().cloned().chain(scan.notes).collect(),
             },
             scan.buckets,
         )

@@ -279,23 +279,97 @@ pub fn detect(head: &[u8], years: &YearRule) -> Option<Format> {
 /// [`detect`], trying the run's custom formats first: the custom format
 /// that reads the most lines (at least half) wins over the stock ones.
 pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) -> Option<Format> {
-    let lines: Vec<&[u8]> = head
-        .split(|c| *c == b'\n')
+    let lines: Vec<&[u8]> = lines_of(head).take(SNIFF_LINES).collect();
+    detect_lines(&lines, head, years, customs)
+}
+
+/// The non-empty lines of `text`, without their line ends.
+fn lines_of(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split(|c| *c == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .filter(|l| !l.is_empty())
-        .take(SNIFF_LINES)
-        .collect();
-    if lines.is_empty() {
-        return None;
+}
+
+/// [`detect_with`] over every run of [`SNIFF_LINES`] lines of `text` in
+/// turn, until one decides: a log whose first lines are a banner, a
+/// stack trace or another program's output is known by the lines after.
+/// The format, and how many non-empty lines came before the run that
+/// decided it (0: the first lines).
+pub fn detect_further(
+    text: &[u8],
+    years: &YearRule,
+    customs: &[nginx::LogFormat],
+) -> Option<(Format, usize)> {
+    let lines: Vec<&[u8]> = lines_of(text).collect();
+    let mut start = 0;
+    while start < lines.len() {
+        let run = &lines[start..(start + SNIFF_LINES).min(lines.len())];
+        if let Some(f) = detect_lines(run, text, years, customs) {
+            let first = first_fit(&lines[..start + run.len()], f, text, years, customs);
+            return Some((f, first.unwrap_or(start)));
+        }
+        start += SNIFF_LINES;
     }
-    if let Some(f) = best_custom(&lines, customs) {
-        return Some(f);
+    None
+}
+
+/// The index of the first of `lines` that sniffing takes for `f`.
+fn first_fit(
+    lines: &[&[u8]],
+    f: Format,
+    text: &[u8],
+    years: &YearRule,
+    customs: &[nginx::LogFormat],
+) -> Option<usize> {
+    if let Format::Custom(i) = f {
+        let custom = customs.get(i as usize)?;
+        let mut cache = ClfCache::default();
+        return lines
+            .iter()
+            .position(|l| custom.parse(l, &mut cache).is_some());
     }
+    let sniffers = sniffers();
+    let seeds = seeds(text);
+    let mut ctx = SniffCtx {
+        years,
+        clf: ClfCache::default(),
+        seeds: &seeds,
+    };
+    lines.iter().position(|l| {
+        for (_, _, sniff) in &sniffers {
+            match sniff(&mut ctx, l) {
+                Sniffed::Is(g) => return g == f,
+                Sniffed::NoneLater => return false,
+                Sniffed::Pass => {}
+            }
+        }
+        false
+    })
+}
+
+/// Every format's sniffer, in sniffing order.
+fn sniffers() -> Vec<(u8, Format, Sniffer)> {
     let mut sniffers: Vec<(u8, Format, Sniffer)> = Format::ALL
         .iter()
         .filter_map(|f| f.spec()?.sniff.map(|(o, s)| (o, *f, s)))
         .collect();
     sniffers.sort_by_key(|(o, f, _)| (*o, *f));
+    sniffers
+}
+
+fn detect_lines(
+    lines: &[&[u8]],
+    head: &[u8],
+    years: &YearRule,
+    customs: &[nginx::LogFormat],
+) -> Option<Format> {
+    if lines.is_empty() {
+        return None;
+    }
+    if let Some(f) = best_custom(lines, customs) {
+        return Some(f);
+    }
+    let sniffers = sniffers();
     let seeds = seeds(head);
     let mut ctx = SniffCtx {
         years,
@@ -304,7 +378,7 @@ pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) 
     };
     // Votes per family (its sniffer's order), then per member.
     let mut votes: BTreeMap<u8, BTreeMap<Format, usize>> = BTreeMap::new();
-    for l in &lines {
+    for l in lines {
         for (order, _, sniff) in &sniffers {
             match sniff(&mut ctx, l) {
                 Sniffed::Is(f) => {
@@ -319,7 +393,7 @@ pub fn detect_with(head: &[u8], years: &YearRule, customs: &[nginx::LogFormat]) 
     let total = |m: &BTreeMap<Format, usize>| m.values().sum::<usize>();
     let best = votes.values().map(total).max().unwrap_or(0);
     if best == 0 || best * 2 < lines.len() {
-        return lenient(&lines);
+        return lenient(lines);
     }
     // The first family (in sniffing order) with the most votes; within it
     // the member with the most, ties to the later (more specific) member.

@@ -603,3 +603,66 @@ Feb  2 07:05:00 web-01 kernel: [  387.000200] worker invoked oom-killer: gfp_mas
     assert_eq!(by_pid(6001)["trigger"], Value::Null);
     assert_eq!(kills.len(), 4);
 }
+
+/// A log whose first lines are not log lines (a banner, a configuration
+/// dump) was "format not recognised", every line malformed: the format is
+/// now found further in — in the head's later lines, or in the middle or
+/// end of a plain file — and a warning says so. A compressed one cannot be
+/// looked into further without reading it all: it still says it was not
+/// recognised.
+#[test]
+fn a_format_is_found_past_a_banner() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let banner = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("#### shop-api build 1.{i}: setting key_{i} = value number {i} of the configuration dump\n"))
+            .collect()
+    };
+    let access = burst_access(600, 300..330);
+    let requests = 600 * 5;
+    // 100 lines of banner: within the head.
+    let short = write(
+        dir.path(),
+        "web-01/short.log",
+        format!("{}{access}", banner(100)).as_bytes(),
+    );
+    let j = json_of(&[short.to_str().unwrap()]);
+    accounting(&j, "combined", 100 + requests, 100);
+    assert_eq!(j["totals"]["requests"], requests);
+    assert_eq!(j["incidents"][0]["kind"], "error-burst", "{j}");
+    assert!(
+        j["inputs"][0]["warnings"]
+            .to_string()
+            .contains("its first 100 lines fit no format logburst knows; it was read as combined"),
+        "{}",
+        j["inputs"][0]["warnings"]
+    );
+    // 1,000 lines (about 90 KiB) of banner: past the head; found in the
+    // middle of the file.
+    let long = format!("{}{access}", banner(1000));
+    let p = write(dir.path(), "web-01/long.log", long.as_bytes());
+    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+    assert!(
+        r.stderr
+            .contains("its first 64 KiB fit no format logburst knows; it was read as combined"),
+        "{}",
+        r.stderr
+    );
+    let j = r.json();
+    accounting(&j, "combined", 1000 + requests, 1000);
+    assert_eq!(j["totals"]["requests"], requests);
+    // Compressed: not looked into further, and said so.
+    let gz = dir.path().join("web-01/long.log.gz");
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    e.write_all(long.as_bytes()).unwrap();
+    e.finish().unwrap();
+    let j = json_of(&[gz.to_str().unwrap()]);
+    assert_eq!(j["inputs"][0]["understood"], false, "{j}");
+    assert!(j["inputs"][0]["warnings"]
+        .to_string()
+        .contains("format not recognised"));
+}
