@@ -1,38 +1,94 @@
 //! The baseline rule: a series' normal 5xx share, minute by minute, and
-//! whether a window is well above it.
+//! whether a window is well above it — by an exact tail probability at a
+//! level chosen from how often a healthy series may alert, and by a
+//! minimum effect size.
+//!
+//! The model: in a healthy series each request fails with the normal
+//! share, which itself may wander from minute to minute (the overdispersion
+//! of real traffic: retries, crawlers, a slow backend for a minute). A
+//! window's 5xx count is then beta-binomial: binomial with a share drawn
+//! from a beta distribution whose mean is the normal share and whose
+//! spread is the wandering seen in the minutes before — and no narrower
+//! than what those minutes can tell of the share (a share estimated from
+//! 6,000 requests is not known to better than that).
 
 use super::*;
 
-/// A series' normal 5xx share, minute by minute: the median of the
-/// per-minute shares from [`BASELINE_FROM`] to [`BASELINE_TO`] before the
-/// minute, leaving out minutes that held a bad second (the incident is not
-/// its own normal) and the last minutes before it (an outage's slow start).
-/// Until [`BASELINE_MIN_MINUTES`] such minutes exist, the median of the
-/// series' first hour stands in (a median: an outage shorter than half
-/// of it does not move it).
+/// The recent normal comes from the minutes from [`BASELINE_FROM`] to
+/// [`BASELINE_TO`] before the minute judged, leaving out minutes that held
+/// a bad second (the incident is not its own normal) and the last minutes
+/// before it (an outage's slow start).
 pub const BASELINE_FROM: i64 = 60 * 60;
 pub const BASELINE_TO: i64 = 10 * 60;
+/// Until this many such minutes exist, the series' first hour stands in.
 pub const BASELINE_MIN_MINUTES: usize = 20;
-/// A bad share is at least this many times the baseline share…
-pub const BASELINE_FACTOR: f64 = 3.0;
-/// …and at least this much above it.
+/// The long normal: the day before the minute judged (minutes with a bad
+/// second left out). The normal share is at most [`BASELINE_FACTOR`] times
+/// the long one, so that a slow burn that creeps up over hours is not
+/// absorbed into its own normal: it alerts once it reaches twice that.
+pub const BASELINE_LONG: i64 = 24 * 60 * 60;
+/// A window's busiest seconds (by 5xx) left out before it is judged: a
+/// deploy's blip of a few seconds is not an incident; a burst must outlast
+/// it.
+pub const BASELINE_BLIP: usize = 5;
+/// A blip holds at least this many 5xx in those seconds (fewer are a
+/// burst's first seconds on a quiet host, not a blip).
+pub const BASELINE_BLIP_ERRORS: u64 = 10;
+/// A bad share is at least this many times the normal share…
+pub const BASELINE_FACTOR: f64 = 2.0;
+/// …and at least this much above it (a rise from 0.1 % to 0.5 % on a busy
+/// host is sure, and trivial).
 pub const BASELINE_MARGIN: f64 = 0.01;
+/// On a busy series whose minutes' shares wander more than counting
+/// explains, a bad share is also this many standard deviations of the
+/// log share above the normal: the normal quantile of [`BASELINE_ALPHA`].
+/// (A share that wanders log-normally has a heavier upper tail than the
+/// beta-binomial's.)
+pub const BASELINE_Z: f64 = 4.62;
+/// How much a share may be taken to wander between minutes (as a squared
+/// coefficient of variation: ±50 %) without the minutes showing it, when
+/// they are too few or too sparse to rule it out.
+const CV2_UNSEEN: f64 = 0.25;
+/// Minutes tell the log share's spread only when they hold this many 5xx
+/// at the normal share.
+const LOG_MIN_EXPECTED: f64 = 20.0;
 /// A share above this is never normal: a series failing this much all
-/// along (or over most of a short log) still alerts at three times it.
+/// along (or over most of a short log) still alerts at twice it.
 pub const BASELINE_CEILING: f64 = 0.15;
-/// The 5xx beyond what the baseline explains, in binomial standard
-/// deviations.
-pub const BASELINE_Z: f64 = 4.0;
+/// A window is bad only when a healthy series would show as many 5xx
+/// with at most this chance: one minute in a year of minutes. Windows
+/// slide by the second, so neighbouring windows share most of their
+/// requests and do not add independent chances; `tests/it/noise.rs`
+/// measures what this level gives in false incidents per host-day.
+pub const BASELINE_ALPHA: f64 = 1.0 / (365.0 * 24.0 * 60.0);
+
+/// The normal a window is judged against: 5xx are beta-binomial with
+/// mean share `share` and concentration `nu` (the larger, the closer to
+/// binomial).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Normal {
+    /// The share the model takes: what was seen, with half a 5xx of prior
+    /// (a clean series is not certain never to fail).
+    pub(super) share: f64,
+    /// The share the minutes showed, for the report.
+    pub(super) observed: f64,
+    nu: f64,
+    /// The variance of the log share between minutes beyond what counting
+    /// explains, where minutes hold enough 5xx to tell (0: not seen).
+    log_spread: f64,
+}
 
 pub(super) struct Baseline {
     /// (minute, requests, 5xx) of every minute with a request.
     minutes: Vec<(i64, u64, u64)>,
+    /// Requests and 5xx of `minutes[..i]`.
+    prefix: Vec<(u64, u64)>,
     /// Minutes that held a bad second.
     pub(super) bad: BTreeSet<i64>,
-    /// The median share of the first hour.
-    initial: f64,
-    /// The minute the cached share is for, and the share.
-    cached: Option<(i64, f64)>,
+    /// What the first hour gives, while the recent minutes are too few.
+    initial: Normal,
+    /// The minute the cached normal is for, and the normal.
+    cached: Option<(i64, Normal)>,
 }
 
 impl Baseline {
@@ -42,55 +98,296 @@ impl Baseline {
             .into_iter()
             .map(|(m, c)| (m, c.requests, c.errors))
             .collect();
-        let first = minutes.first().map_or(0, |m| m.0);
-        let mut shares: Vec<f64> = minutes
-            .iter()
-            .take_while(|m| m.0 < first + BASELINE_FROM)
-            .map(|m| m.2 as f64 / m.1 as f64)
-            .collect();
+        let mut prefix = Vec::with_capacity(minutes.len() + 1);
+        let (mut r, mut e) = (0, 0);
+        prefix.push((0, 0));
+        for m in &minutes {
+            r += m.1;
+            e += m.2;
+            prefix.push((r, e));
+        }
+        let initial = initial_normal(&minutes);
         Baseline {
-            initial: median(&mut shares),
             minutes,
+            prefix,
             bad: BTreeSet::new(),
+            initial,
             cached: None,
         }
     }
 
-    /// The normal share for second `t`.
+    /// The normal share for second `t`, as the minutes showed it (for the
+    /// report).
+    pub(super) fn observed(&mut self, t: i64) -> f64 {
+        self.normal(t).observed
+    }
+
+    /// The normal share for second `t`, as the model takes it.
     pub(super) fn share(&mut self, t: i64) -> f64 {
+        self.normal(t).share
+    }
+
+    /// The normal for second `t`.
+    pub(super) fn normal(&mut self, t: i64) -> Normal {
         let minute = t.div_euclid(60) * 60;
-        if let Some((m, share)) = self.cached {
+        if let Some((m, n)) = self.cached {
             if m == minute {
-                return share;
+                return n;
             }
         }
-        let (from, to) = (minute - BASELINE_FROM, minute - BASELINE_TO);
-        let lo = self.minutes.partition_point(|m| m.0 < from);
-        let mut shares: Vec<f64> = self.minutes[lo..]
+        let n = self.compute(minute);
+        self.cached = Some((minute, n));
+        n
+    }
+
+    fn index(&self, minute: i64) -> usize {
+        self.minutes.partition_point(|m| m.0 < minute)
+    }
+
+    fn compute(&self, minute: i64) -> Normal {
+        let (from, to) = (
+            self.index(minute - BASELINE_FROM),
+            self.index(minute - BASELINE_TO),
+        );
+        let recent: Vec<(u64, u64)> = self.minutes[from..to]
             .iter()
-            .take_while(|m| m.0 < to)
             .filter(|m| !self.bad.contains(&m.0))
-            .map(|m| m.2 as f64 / m.1 as f64)
+            .map(|m| (m.1, m.2))
             .collect();
-        let share = if shares.len() >= BASELINE_MIN_MINUTES {
-            median(&mut shares)
-        } else {
-            self.initial
-        };
-        self.cached = Some((minute, share));
-        share
+        if recent.len() < BASELINE_MIN_MINUTES {
+            return self.initial;
+        }
+        let normal = normal_of(&recent, None);
+        // The long normal: the day before, bad minutes left out.
+        let long_from = self.index(minute - BASELINE_LONG);
+        let (mut r, mut e) = (
+            self.prefix[to].0 - self.prefix[long_from].0,
+            self.prefix[to].1 - self.prefix[long_from].1,
+        );
+        for b in self.bad.range(minute - BASELINE_LONG..minute - BASELINE_TO) {
+            let i = self.index(*b);
+            if let Some(m) = self.minutes.get(i).filter(|m| m.0 == *b) {
+                r -= m.1;
+                e -= m.2;
+            }
+        }
+        let long = (e as f64 + 0.5) / (r as f64 + 1.0);
+        let long_seen = if r > 0 { e as f64 / r as f64 } else { 0.0 };
+        Normal {
+            share: normal.share.min(long * BASELINE_FACTOR),
+            observed: normal.observed.min(long_seen * BASELINE_FACTOR),
+            ..normal
+        }
     }
 
     /// Whether a window of `r` requests and `e` 5xx at second `t` is well
-    /// above normal.
+    /// above normal: its share at least [`BASELINE_FACTOR`] times the normal
+    /// share and [`BASELINE_MARGIN`] above it, and at most a
+    /// [`BASELINE_ALPHA`] chance of as many 5xx under the normal.
     pub(super) fn bad(&mut self, t: i64, r: u64, e: u64) -> bool {
-        let m = self.share(t).min(BASELINE_CEILING);
-        let share = e as f64 / r as f64;
+        let normal = self.normal(t);
+        let m = normal.share.min(BASELINE_CEILING);
         let bar = (m * BASELINE_FACTOR).max(m + BASELINE_MARGIN);
-        let p = m.max(0.001);
-        let expected = r as f64 * p;
-        share >= bar && e as f64 >= expected + BASELINE_Z * (expected * (1.0 - p)).sqrt()
+        if (e as f64) < bar * r as f64 {
+            return false;
+        }
+        let expected = r as f64 * m;
+        if normal.log_spread > 0.0 && expected >= LOG_MIN_EXPECTED {
+            let sd = (normal.log_spread + (1.0 - m) / expected).sqrt();
+            if (e as f64 / expected).ln() < BASELINE_Z * sd {
+                return false;
+            }
+        }
+        tail_at_most(r, e, m, normal.nu, BASELINE_ALPHA)
     }
+}
+
+/// The normal of a run of minutes `(requests, 5xx)`: the pooled share, or
+/// `center` with estimates an outage among the minutes does not move (with
+/// half a 5xx and one request of prior, so that a clean series is not
+/// taken to be certain never to fail), and the concentration: the
+/// requests it was measured on, or less when the minutes' shares spread
+/// more than binomial counts would (method of moments on Pearson's
+/// statistic).
+fn normal_of(minutes: &[(u64, u64)], center: Option<f64>) -> Normal {
+    let r: u64 = minutes.iter().map(|m| m.0).sum();
+    let e: u64 = minutes.iter().map(|m| m.1).sum();
+    let robust = center.is_some();
+    let share = center.unwrap_or((e as f64 + 0.5) / (r as f64 + 1.0));
+    let n = minutes.len() as f64;
+    let pq = share * (1.0 - share);
+    let residuals: Vec<f64> = minutes
+        .iter()
+        .map(|&(ri, ei)| (ei as f64 - ri as f64 * share) / (ri as f64 * pq).sqrt())
+        .collect();
+    // Pearson's statistic over its degrees of freedom — or, where minutes
+    // may hold an outage (the first hour), the squared scaled median
+    // absolute residual, which one bad block does not move.
+    let df = (n - 1.0).max(1.0);
+    let dispersion = if robust {
+        let mut abs: Vec<f64> = residuals.iter().map(|z| z.abs()).collect();
+        (1.4826 * median(&mut abs)).powi(2)
+    } else {
+        residuals.iter().map(|z| z * z).sum::<f64>() / df
+    };
+    // As the share's squared coefficient of variation between minutes:
+    // Var(E) = R·p·q·(1 + (R − 1)·ρ), ρ = 1 / (ν + 1), cv² = ρ·q / p.
+    // Fifty minutes of small counts cannot show a wandering share, but they
+    // bound it: the estimate is taken up to its upper bound (two standard
+    // errors of the statistic), though not past [`CV2_UNSEEN`] by that
+    // margin alone (with a handful of 5xx an hour the bound says nothing).
+    let per_minute = (r as f64 / n - 1.0).max(0.0) * share;
+    let cv2 = |d: f64| {
+        if per_minute > 0.0 {
+            ((d - 1.0) / per_minute * (1.0 - share)).max(0.0)
+        } else {
+            0.0
+        }
+    };
+    let seen = cv2(dispersion);
+    let bound = cv2(dispersion + 2.0 * (2.0 / df).sqrt());
+    let cv2 = seen.max(bound.min(CV2_UNSEEN));
+    let spread_nu = if cv2 > 0.0 {
+        let rho = cv2 * share / (1.0 - share);
+        1.0 / rho - 1.0
+    } else {
+        f64::INFINITY
+    };
+    Normal {
+        share,
+        observed: if r > 0 { e as f64 / r as f64 } else { 0.0 },
+        nu: (r as f64 + 1.0).min(spread_nu).max(1.0),
+        log_spread: log_spread(minutes, share, robust),
+    }
+}
+
+/// The variance of the minutes' log shares beyond what counting explains
+/// (a share estimated from `k` 5xx varies by about 1/k in log), over the
+/// minutes that hold at least [`LOG_MIN_EXPECTED`] 5xx at the normal
+/// share, taken at its upper bound; 0 when fewer than twenty such minutes.
+fn log_spread(minutes: &[(u64, u64)], share: f64, robust: bool) -> f64 {
+    let logs: Vec<(f64, f64)> = minutes
+        .iter()
+        .filter(|(ri, _)| *ri as f64 * share >= LOG_MIN_EXPECTED)
+        .map(|&(ri, ei)| {
+            let expected = ri as f64 * share;
+            (
+                (ei as f64 + 0.5).ln() - expected.ln(),
+                (1.0 - share) / expected,
+            )
+        })
+        .collect();
+    if logs.len() < BASELINE_MIN_MINUTES {
+        return 0.0;
+    }
+    let n = logs.len() as f64;
+    let counting = logs.iter().map(|l| l.1).sum::<f64>() / n;
+    let spread = if robust {
+        let mut d: Vec<f64> = logs.iter().map(|l| l.0).collect();
+        let mid = median(&mut d);
+        let mut abs: Vec<f64> = d.iter().map(|x| (x - mid).abs()).collect();
+        (1.4826 * median(&mut abs)).powi(2)
+    } else {
+        let mean = logs.iter().map(|l| l.0).sum::<f64>() / n;
+        logs.iter().map(|l| (l.0 - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    };
+    let upper = spread * (1.0 + 2.0 * (2.0 / (n - 1.0)).sqrt());
+    (upper - counting).max(0.0)
+}
+
+/// The first hour's normal: the median of its minutes' shares (an outage
+/// over less than half of them does not move it; with a handful of
+/// requests a minute it reads a little low, which only makes the first
+/// half hour more watchful), known no better than half the hour's
+/// requests, and spread as its minutes are around it.
+fn initial_normal(minutes: &[(i64, u64, u64)]) -> Normal {
+    let Some(first) = minutes.first().map(|m| m.0) else {
+        return Normal {
+            share: 0.0,
+            observed: 0.0,
+            nu: 1.0,
+            log_spread: 0.0,
+        };
+    };
+    let hour: Vec<(u64, u64)> = minutes
+        .iter()
+        .take_while(|m| m.0 < first + BASELINE_FROM)
+        .map(|m| (m.1, m.2))
+        .collect();
+    let mut shares: Vec<f64> = hour.iter().map(|(r, e)| *e as f64 / *r as f64).collect();
+    let observed = median(&mut shares);
+    let requests = hour.iter().map(|m| m.0).sum::<u64>() as f64;
+    let share = observed.max(0.5 / (requests + 1.0));
+    let spread = normal_of(&hour, Some(share));
+    Normal {
+        share,
+        observed,
+        nu: (requests / 2.0 + 1.0).min(spread.nu).max(1.0),
+        log_spread: spread.log_spread,
+    }
+}
+
+/// Whether P(X ≥ e) ≤ `alpha` for X beta-binomial over `r` trials with
+/// mean share `p` and concentration `nu` (binomial when `nu` is infinite
+/// or very large). Sums the upper tail term by term from `e`, stopping as
+/// soon as the answer is known.
+pub(super) fn tail_at_most(r: u64, e: u64, p: f64, nu: f64, alpha: f64) -> bool {
+    if e == 0 {
+        return false;
+    }
+    if e > r {
+        return true;
+    }
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    let (rf, ef) = (r as f64, e as f64);
+    let binomial = !nu.is_finite() || nu > 1e12;
+    let (a, b) = (nu * p, nu * (1.0 - p));
+    let ln_choose = libm::lgamma(rf + 1.0) - libm::lgamma(ef + 1.0) - libm::lgamma(rf - ef + 1.0);
+    let mut ln_term = if binomial {
+        ln_choose + ef * p.ln() + (rf - ef) * (1.0 - p).ln()
+    } else {
+        ln_choose + ln_beta(ef + a, rf - ef + b) - ln_beta(a, b)
+    };
+    let ln_alpha = alpha.ln();
+    let mut ln_sum = f64::NEG_INFINITY;
+    let mut k = ef;
+    loop {
+        ln_sum = log_add(ln_sum, ln_term);
+        if ln_sum > ln_alpha {
+            return false;
+        }
+        if k >= rf {
+            return true;
+        }
+        // The next term, from the ratio of successive terms.
+        let ratio = if binomial {
+            (rf - k) / (k + 1.0) * p / (1.0 - p)
+        } else {
+            (rf - k) * (k + a) / ((k + 1.0) * (rf - k - 1.0 + b))
+        };
+        ln_term += ratio.ln();
+        k += 1.0;
+        // Once the terms fall geometrically, what is left is bounded by
+        // a geometric series: stop when even that cannot reach alpha.
+        if ratio < 1.0 {
+            let rest = ln_term - (1.0 - ratio).ln();
+            if log_add(ln_sum, rest) <= ln_alpha {
+                return true;
+            }
+        }
+    }
+}
+
+fn ln_beta(x: f64, y: f64) -> f64 {
+    libm::lgamma(x) + libm::lgamma(y) - libm::lgamma(x + y)
+}
+
+fn log_add(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY {
+        return b;
+    }
+    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+    hi + (lo - hi).exp().ln_1p()
 }
 
 pub(super) fn median(v: &mut [f64]) -> f64 {
@@ -103,5 +400,89 @@ pub(super) fn median(v: &mut [f64]) -> f64 {
         v[n / 2]
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// P(X ≥ e) summed naively, in f64, for small cases.
+    fn naive_binomial_tail(r: u64, e: u64, p: f64) -> f64 {
+        (e..=r)
+            .map(|k| {
+                let c = libm::lgamma(r as f64 + 1.0)
+                    - libm::lgamma(k as f64 + 1.0)
+                    - libm::lgamma((r - k) as f64 + 1.0);
+                (c + k as f64 * p.ln() + (r - k) as f64 * (1.0 - p).ln()).exp()
+            })
+            .sum()
+    }
+
+    #[test]
+    fn the_binomial_tail_decides_as_the_naive_sum() {
+        for (r, p) in [(120u64, 0.02), (600, 0.01), (30, 0.3), (2000, 0.001)] {
+            for e in 1..=r.min(80) {
+                let tail = naive_binomial_tail(r, e, p);
+                for alpha in [1e-2, 1e-4, 1.9e-6, 1e-9] {
+                    // Away from the boundary the two agree exactly.
+                    if (tail / alpha - 1.0).abs() < 1e-6 {
+                        continue;
+                    }
+                    assert_eq!(
+                        tail_at_most(r, e, p, f64::INFINITY, alpha),
+                        tail <= alpha,
+                        "r {r} e {e} p {p} alpha {alpha}: tail {tail}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The beta-binomial with a huge concentration is the binomial; with a
+    /// small one its tail is heavier.
+    #[test]
+    fn overdispersion_widens_the_tail() {
+        let (r, p) = (600, 0.01);
+        let e = (1..=r)
+            .find(|e| tail_at_most(r, *e, p, f64::INFINITY, 1.9e-6))
+            .unwrap();
+        assert_eq!(
+            (1..=r)
+                .find(|e| tail_at_most(r, *e, p, 1e11, 1.9e-6))
+                .unwrap(),
+            e
+        );
+        let wide = (1..=r)
+            .find(|e| tail_at_most(r, *e, p, 200.0, 1.9e-6))
+            .unwrap();
+        assert!(wide > e + 3, "{wide} vs {e}");
+    }
+
+    /// The false incidents: 10 of 122 at a 2 % normal share, 18 of
+    /// 571 at 1 %: likely enough in a day of windows, not bad.
+    #[test]
+    fn the_reported_false_alarms_are_not_bad() {
+        assert!(!tail_at_most(122, 10, 0.02, f64::INFINITY, BASELINE_ALPHA));
+        assert!(!tail_at_most(571, 18, 0.01, f64::INFINITY, BASELINE_ALPHA));
+        // A real burst: 30 of 122 at 2 %.
+        assert!(tail_at_most(122, 30, 0.02, f64::INFINITY, BASELINE_ALPHA));
+    }
+
+    /// A constant share is estimated without bias (the median of minute
+    /// shares put a true 1 % at 0.8 %).
+    #[test]
+    fn a_constant_share_is_estimated_without_bias() {
+        // 50 minutes of 100 requests, 1 % failing, spread as chance would.
+        let minutes: Vec<(u64, u64)> = (0..50).map(|i| (100, [0, 1, 1, 2, 1][i % 5])).collect();
+        let n = normal_of(&minutes, None);
+        assert!((n.share - 0.01).abs() < 0.0005, "{n:?}");
+        assert!(n.nu > 4000.0, "{n:?}");
+        // The same counts clumped: all in ten minutes.
+        let clumped: Vec<(u64, u64)> = (0..50)
+            .map(|i| (100, if i % 5 == 0 { 5 } else { 0 }))
+            .collect();
+        let c = normal_of(&clumped, None);
+        assert!(c.nu < n.nu / 10.0, "{c:?}");
     }
 }

@@ -4,6 +4,7 @@
 
 use super::baseline::Baseline;
 use super::*;
+use super::{BASELINE_BLIP, BASELINE_BLIP_ERRORS};
 
 /// A run of consecutive bad seconds in one series.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -49,7 +50,7 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
             && e > 0
             && match &mut baseline {
                 None => (e as f64) >= p.min_ratio * r as f64,
-                Some(b) => b.bad(t, r, e),
+                Some(b) => b.bad(t, r, e) && outlasts_a_blip(series, b, t, p),
             };
         if bad {
             if let Some(b) = &mut baseline {
@@ -71,7 +72,7 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
                         end: t,
                         peak: t,
                         peak_ratio: ratio,
-                        baseline: baseline.as_mut().map(|b| b.share(t)),
+                        baseline: baseline.as_mut().map(|b| b.observed(t)),
                     })
                 }
             }
@@ -82,6 +83,30 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
     }
     runs.extend(open);
     runs
+}
+
+/// Whether the window ending at `t` is more than a deploy's blip: when its
+/// [`BASELINE_BLIP`] busiest seconds alone hold [`BASELINE_BLIP_ERRORS`] 5xx and
+/// more of its 5xx beyond the normal share than the rest of it, it must
+/// still be bad without them. Asked only of windows bad as they are.
+fn outlasts_a_blip(series: &Series, b: &mut Baseline, t: i64, p: &Params) -> bool {
+    let mut seconds: Vec<(u32, u32)> = (t - p.window + 1..=t).map(|s| series.at(s)).collect();
+    seconds.sort_unstable_by_key(|(_, e)| std::cmp::Reverse(*e));
+    let sum = |s: &[(u32, u32)]| {
+        s.iter().fold((0u64, 0u64), |(r, e), (rs, es)| {
+            (r + u64::from(*rs), e + u64::from(*es))
+        })
+    };
+    let cut = BASELINE_BLIP.min(seconds.len());
+    let (busy_r, busy_e) = sum(&seconds[..cut]);
+    let (r, e) = sum(&seconds[cut..]);
+    // 5xx beyond the normal share, in the busiest seconds and in the rest.
+    let m = b.share(t);
+    let excess = |r: u64, e: u64| e as f64 - r as f64 * m;
+    if busy_e < BASELINE_BLIP_ERRORS || excess(busy_r, busy_e) <= excess(r, e) {
+        return true;
+    }
+    e >= p.min_errors && b.bad(t, r, e)
 }
 
 pub(super) fn error_bursts(

@@ -512,7 +512,7 @@ fn custom_layout_without_its_format_is_not_trusted() {
     );
     let md = logburst(&["-o", "markdown", f]).stdout;
     assert!(md.contains("not understood"), "{md}");
-    // With its layout given, it is read as requests and the burst found.
+    // With its layout given, it is read as requests.
     let j = json_of(&[
         "--nginx-log-format",
         "$time_iso8601 $host \"$request\" $status $body_bytes_sent rt=$request_time us=$upstream_status",
@@ -526,7 +526,9 @@ fn custom_layout_without_its_format_is_not_trusted() {
         ),
         (Some(40), Some(12))
     );
-    assert_eq!(j["incidents"].as_array().unwrap().len(), 1, "{j}");
+    // Forty requests are too few to call twelve 5xx a burst: with nothing
+    // before them, they are their own normal.
+    assert!(j["incidents"].as_array().unwrap().is_empty(), "{j}");
     // Understood inputs stay so.
     for clean in [
         "fixtures/demo",

@@ -24,6 +24,7 @@ mod latency;
 mod layout;
 mod markdown;
 mod nginx_formats;
+mod noise;
 mod once;
 mod placing;
 mod properties;

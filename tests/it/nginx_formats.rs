@@ -381,11 +381,12 @@ fn three_front_ends_give_the_same_incident() {
         j["notes"]
     );
     // Both logs hold the outage: twice the requests, the same onset and
-    // recovery (twice the 5xx reach the threshold sooner).
+    // recovery, detected within seconds of the single log (each second's
+    // 5xx come in pairs: its first seconds look more like a deploy's blip).
     let (inc, req, err) = outcome(&j);
     assert_eq!((req, err), (base.1 * 2, base.2 * 2));
     assert_eq!((inc[0].0, inc[0].2), (base.0[0].0, base.0[0].2));
-    assert!(inc[0].1 <= base.0[0].1);
+    assert!((inc[0].1 - base.0[0].1).abs() <= 10, "{inc:?} vs {base:?}");
     // Alone, with the zone given: exactly the stock log's incident.
     let j = run(&[
         "-o",

@@ -1,0 +1,496 @@
+//! The noise benchmark (issue 22): healthy traffic simulated at the series
+//! level — whole seconds of requests and 5xx, drawn from exact Poisson and
+//! binomial samplers — over a grid of volumes, normal failure rates and
+//! kinds of healthy variation, with sharp outages laid into some days.
+//! Scored: false incidents per 100 host-days in every cell, recall and the
+//! detection lag of the outages.
+//!
+//! `noise_gate` runs on a fixed seed set in CI and fails when a target is
+//! crossed. `noise_benchmark` (ignored; `cargo test --release --test it
+//! noise_benchmark -- --ignored --nocapture`) draws fresh seeds on every
+//! run, prints them, and prints the table the README quotes;
+//! `LOGBURST_NOISE_DAYS` sets the host-days per cell (default 4) and
+//! `LOGBURST_NOISE_SEED` replays a run.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use logburst::internals::bucket::BucketSet;
+use logburst::internals::detect::{detect, Detector, Incident, Kind, Params};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Binomial, Distribution, LogNormal, Poisson};
+
+const DAY: i64 = 86_400;
+/// 2023-02-02T00:00:00Z.
+const T0: i64 = 1_675_296_000;
+
+/// Peak requests per second of the grid.
+const VOLUMES: [f64; 5] = [0.2, 2.0, 20.0, 200.0, 500.0];
+/// Normal 5xx shares of the grid.
+const BASES: [f64; 5] = [0.0, 0.001, 0.01, 0.03, 0.10];
+
+/// Kinds of healthy variation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Variant {
+    /// Constant volume and share: Poisson requests, binomial 5xx.
+    Plain,
+    /// The share varies minute to minute (log-normal, σ = 0.3, mean the
+    /// base): extra-binomial noise.
+    Overdispersed,
+    /// Volume swings 10× over the day (night at a tenth of the peak).
+    Diurnal,
+    /// Held out (not tuned on): three deploy blips a day, 2–4 s of 30–100 %
+    /// failures, over diurnal volume.
+    Blips,
+    /// Held out (not tuned on): the share drifts slowly (±50 % over 6 h),
+    /// and the host comes late and goes early (it serves 6–20 h of the
+    /// day).
+    Drift,
+}
+
+const TUNED: [Variant; 3] = [Variant::Plain, Variant::Overdispersed, Variant::Diurnal];
+const HELD_OUT: [Variant; 2] = [Variant::Blips, Variant::Drift];
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Plain => "plain",
+            Variant::Overdispersed => "overdispersed",
+            Variant::Diurnal => "diurnal",
+            Variant::Blips => "blips (held out)",
+            Variant::Drift => "drift, come and go (held out)",
+        }
+    }
+}
+
+/// A labelled outage: `share` more of the requests fail from `onset` for
+/// `len` seconds.
+#[derive(Clone, Copy, Debug)]
+struct Outage {
+    onset: i64,
+    len: i64,
+    share: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Cell {
+    volume: f64,
+    base: f64,
+    variant: Variant,
+}
+
+/// The volume factor at second `t` of the day.
+fn diurnal(t: i64) -> f64 {
+    let x = (t.rem_euclid(DAY) as f64 / DAY as f64 - 0.6) * std::f64::consts::TAU;
+    0.55 + 0.45 * x.cos()
+}
+
+fn poisson(rng: &mut StdRng, mean: f64) -> u32 {
+    if mean <= 0.0 {
+        return 0;
+    }
+    Poisson::new(mean).map_or(0, |d| d.sample(rng) as u32)
+}
+
+fn binomial(rng: &mut StdRng, n: u32, p: f64) -> u32 {
+    if n == 0 || p <= 0.0 {
+        return 0;
+    }
+    Binomial::new(u64::from(n), p.min(1.0)).map_or(0, |d| d.sample(rng) as u32)
+}
+
+/// One simulated host-day (from `day_start`), with the outage if any.
+/// Returns the buckets, and the outage if the host served all through it
+/// (a host that is gone has no outage to find).
+fn host_day(
+    rng: &mut StdRng,
+    cell: Cell,
+    day_start: i64,
+    outage: Option<Outage>,
+) -> (BucketSet, Option<Outage>) {
+    let mut buckets = BucketSet::default();
+    let series = buckets.series_mut("web-01");
+    let wobble = LogNormal::new(-0.045, 0.3).expect("valid log-normal");
+    let mut factor = 1.0;
+    let blips: Vec<(i64, i64, f64)> = (0..3)
+        .map(|_| {
+            (
+                rng.random_range(0..DAY - 10),
+                rng.random_range(2..=4),
+                rng.random_range(0.3..=1.0),
+            )
+        })
+        .collect();
+    let come = rng.random_range(0..4 * 3600);
+    let go = come + rng.random_range(6 * 3600..=20 * 3600);
+    let served = |o: &Outage| {
+        cell.variant != Variant::Drift
+            || (come..go).contains(&(o.onset - day_start))
+                && (come..go).contains(&(o.onset + o.len - day_start))
+    };
+    let outage = outage.filter(served);
+    let phase: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+    for s in 0..DAY {
+        let t = day_start + s;
+        let mut rate = cell.volume;
+        let mut share = cell.base;
+        match cell.variant {
+            Variant::Plain => {}
+            Variant::Overdispersed => {
+                if s % 60 == 0 {
+                    factor = wobble.sample(rng);
+                }
+                share *= factor;
+            }
+            Variant::Diurnal => rate *= diurnal(s),
+            Variant::Blips => {
+                rate *= diurnal(s);
+                if let Some((_, _, f)) = blips.iter().find(|(a, l, _)| (*a..a + l).contains(&s)) {
+                    share = share.max(*f);
+                }
+            }
+            Variant::Drift => {
+                if !(come..go).contains(&s) {
+                    continue;
+                }
+                let x = s as f64 / (6.0 * 3600.0) * std::f64::consts::TAU + phase;
+                share *= 1.0 + 0.5 * x.sin();
+            }
+        }
+        if let Some(o) = outage {
+            if (o.onset..o.onset + o.len).contains(&t) {
+                share += o.share * (1.0 - share);
+            }
+        }
+        let n = poisson(rng, rate);
+        let e = binomial(rng, n, share);
+        series.add_second(t, n, e);
+    }
+    (buckets, outage)
+}
+
+/// The request rate a cell's host has at second `t`.
+fn rate_at(cell: Cell, t: i64) -> f64 {
+    match cell.variant {
+        Variant::Diurnal | Variant::Blips => cell.volume * diurnal(t - T0),
+        _ => cell.volume,
+    }
+}
+
+/// What one cell scored.
+#[derive(Default, Clone)]
+struct Tally {
+    host_days: u64,
+    false_incidents: u64,
+    /// The false incidents' first few, for the report.
+    examples: Vec<String>,
+    outages: u64,
+    found: u64,
+    /// Lags of outages of ≥ 20 % at ≥ 2 req/s.
+    sharp_lags: Vec<i64>,
+    /// Outages of ≥ 20 % at ≥ 2 req/s not detected within 60 s.
+    late: u64,
+    /// The first few of those, for the report.
+    late_examples: Vec<String>,
+}
+
+/// Runs `days` host-days of a cell from `seed`, every other day with an
+/// outage (at ≥ 2 req/s: a 20–100 % share for 3–10 min).
+fn run_cell(cell: Cell, days: u64, seed: u64, params: &Params) -> Tally {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut tally = Tally::default();
+    for d in 0..days {
+        let start = T0 + d as i64 * DAY;
+        let outage = (d % 2 == 1 && cell.volume >= 2.0).then(|| Outage {
+            onset: start + rng.random_range(3 * 3600..DAY - 3600),
+            len: rng.random_range(180..=600),
+            share: rng.random_range(0.2..=1.0),
+        });
+        let (buckets, outage) = host_day(&mut rng, cell, start, outage);
+        let incidents = detect(&buckets, &[], params);
+        tally.host_days += 1;
+        score_day(&mut tally, cell, &incidents, outage, params);
+    }
+    tally
+}
+
+fn score_day(
+    tally: &mut Tally,
+    cell: Cell,
+    incidents: &[Incident],
+    outage: Option<Outage>,
+    params: &Params,
+) {
+    let overlaps = |i: &Incident, o: &Outage| {
+        i.start <= o.onset + o.len + params.cooldown && i.end >= o.onset - params.window
+    };
+    for i in incidents {
+        if outage.is_some_and(|o| overlaps(i, &o)) {
+            continue;
+        }
+        tally.false_incidents += 1;
+        if tally.examples.len() < 3 {
+            tally.examples.push(format!(
+                "{} at {}+{}s: {} of {} requests, peak {:.1} %",
+                i.kind.name(),
+                (i.start - T0) / DAY,
+                (i.start - T0) % DAY,
+                i.errors,
+                i.requests,
+                i.peak_error_ratio * 100.0
+            ));
+        }
+    }
+    let Some(o) = outage else {
+        return;
+    };
+    tally.outages += 1;
+    let hit = incidents
+        .iter()
+        .filter(|i| i.kind == Kind::ErrorBurst && overlaps(i, &o))
+        .map(|i| i.detected)
+        .min();
+    if hit.is_some() {
+        tally.found += 1;
+    }
+    if o.share >= 0.2 && rate_at(cell, o.onset) >= 2.0 {
+        let lag = hit.map(|d| d - o.onset);
+        if let Some(lag) = lag {
+            tally.sharp_lags.push(lag);
+        }
+        if lag.is_none_or(|l| l > 60) {
+            tally.late += 1;
+            if tally.late_examples.len() < 3 {
+                tally.late_examples.push(format!(
+                    "+{:.0} % for {} s at {:.1} req/s: {}",
+                    o.share * 100.0,
+                    o.len,
+                    rate_at(cell, o.onset),
+                    lag.map_or("missed".into(), |l| format!("{l} s"))
+                ));
+            }
+        }
+    }
+}
+
+fn median(v: &[i64]) -> Option<i64> {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    (!v.is_empty()).then(|| v[v.len() / 2])
+}
+
+/// Every cell of the grid for `variants`, `days` host-days each, cell `k`
+/// seeded with `seed + k`.
+fn run_grid(
+    variants: &[Variant],
+    days: u64,
+    seed: u64,
+    params: &Params,
+) -> BTreeMap<(Variant, usize, usize), Tally> {
+    let mut cells = Vec::new();
+    for &variant in variants {
+        for (v, &volume) in VOLUMES.iter().enumerate() {
+            for (b, &base) in BASES.iter().enumerate() {
+                cells.push((
+                    (variant, v, b),
+                    Cell {
+                        volume,
+                        base,
+                        variant,
+                    },
+                ));
+            }
+        }
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = cells
+            .iter()
+            .enumerate()
+            .map(|(k, (key, cell))| {
+                let seed = seed.wrapping_add(k as u64);
+                (
+                    *key,
+                    scope.spawn(move || run_cell(*cell, days, seed, params)),
+                )
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|(key, h)| (key, h.join().expect("cell ran")))
+            .collect()
+    })
+}
+
+/// Totals over cells, and the table.
+struct Summary {
+    host_days: u64,
+    false_incidents: u64,
+    worst_cell_rate: f64,
+    outages: u64,
+    found: u64,
+    sharp_lags: Vec<i64>,
+    late: u64,
+    table: String,
+}
+
+fn summarise(grid: &BTreeMap<(Variant, usize, usize), Tally>) -> Summary {
+    let mut s = Summary {
+        host_days: 0,
+        false_incidents: 0,
+        worst_cell_rate: 0.0,
+        outages: 0,
+        found: 0,
+        sharp_lags: Vec::new(),
+        late: 0,
+        table: String::new(),
+    };
+    let mut variant = None;
+    for ((v, vi, bi), t) in grid {
+        if variant != Some(*v) {
+            variant = Some(*v);
+            let _ = writeln!(
+                s.table,
+                "\n{}: false incidents per 100 host-days (volume × normal 5xx share)",
+                v.name()
+            );
+            let _ = write!(s.table, "{:>10}", "req/s");
+            for b in BASES {
+                let _ = write!(s.table, "{:>9}", format!("{}%", b * 100.0));
+            }
+            let _ = writeln!(s.table);
+        }
+        if *bi == 0 {
+            let _ = write!(s.table, "{:>10}", VOLUMES[*vi]);
+        }
+        let rate = 100.0 * t.false_incidents as f64 / t.host_days.max(1) as f64;
+        let _ = write!(s.table, "{:>9}", format!("{rate:.1}"));
+        if *bi == BASES.len() - 1 {
+            let _ = writeln!(s.table);
+        }
+        s.worst_cell_rate = s.worst_cell_rate.max(rate);
+        s.host_days += t.host_days;
+        s.false_incidents += t.false_incidents;
+        s.outages += t.outages;
+        s.found += t.found;
+        s.sharp_lags.extend(&t.sharp_lags);
+        s.late += t.late;
+    }
+    let examples: Vec<String> = grid
+        .iter()
+        .flat_map(|((v, vi, bi), t)| {
+            t.examples.iter().map(move |e| {
+                format!(
+                    "  {} {} req/s {}%: {e}",
+                    v.name(),
+                    VOLUMES[*vi],
+                    BASES[*bi] * 100.0
+                )
+            })
+        })
+        .take(12)
+        .collect();
+    let late: Vec<String> = grid
+        .iter()
+        .flat_map(|((v, vi, bi), t)| {
+            t.late_examples.iter().map(move |e| {
+                format!(
+                    "  {} {} req/s {}%: {e}",
+                    v.name(),
+                    VOLUMES[*vi],
+                    BASES[*bi] * 100.0
+                )
+            })
+        })
+        .take(12)
+        .collect();
+    if !late.is_empty() {
+        let _ = writeln!(s.table, "\nsharp outages late or missed:");
+        for e in late {
+            let _ = writeln!(s.table, "{e}");
+        }
+    }
+    if !examples.is_empty() {
+        let _ = writeln!(s.table, "\nfalse incidents, first of each cell:");
+        for e in examples {
+            let _ = writeln!(s.table, "{e}");
+        }
+    }
+    let _ = writeln!(
+        s.table,
+        "\n{} host-days, {} false incidents ({:.2} per 100 host-days, worst cell {:.1}); outages found {}/{}; sharp (≥ 20 % at ≥ 2 req/s): median lag {} s, {} later than 60 s or missed",
+        s.host_days,
+        s.false_incidents,
+        100.0 * s.false_incidents as f64 / s.host_days.max(1) as f64,
+        s.worst_cell_rate,
+        s.found,
+        s.outages,
+        median(&s.sharp_lags).map_or("-".into(), |m| m.to_string()),
+        s.late
+    );
+    s
+}
+
+/// CI's gate: a fixed seed set (so it never fails by chance), two
+/// host-days per cell of the tuned variants and the held-out ones; fails
+/// when a target is crossed. Recall and lag are gated where the outages
+/// stand out of healthy variation: on the overdispersed variant a share
+/// that wanders log-normally (σ = 0.3 a minute) reaches four times its
+/// normal once a year, so outages of less than that on a high-share host
+/// are within its healthy noise (reported, not promised).
+#[test]
+fn noise_gate() {
+    let params = Params::default();
+    let mut variants = TUNED.to_vec();
+    variants.extend(HELD_OUT);
+    let grid = run_grid(&variants, 2, 0x1ab5_2022, &params);
+    let s = summarise(&grid);
+    println!("{}", s.table);
+    let rate = 100.0 * s.false_incidents as f64 / s.host_days as f64;
+    assert!(
+        rate <= 1.0,
+        "{rate:.2} false incidents per 100 host-days\n{}",
+        s.table
+    );
+    let clear: BTreeMap<_, _> = grid
+        .into_iter()
+        .filter(|((v, _, _), _)| *v != Variant::Overdispersed)
+        .collect();
+    let c = summarise(&clear);
+    // Every sharp outage (≥ 20 % at ≥ 2 req/s) found within 60 s; the
+    // others (at night on a diurnal host, a fifth of requests failing at
+    // 0.2 req/s is under --min-errors a minute) are reported.
+    assert_eq!(c.late, 0, "sharp outages missed or late\n{}", s.table);
+    assert!(
+        median(&s.sharp_lags).is_some_and(|m| m <= 30),
+        "median lag\n{}",
+        s.table
+    );
+}
+
+/// The benchmark: fresh seeds every run (printed), `LOGBURST_NOISE_DAYS`
+/// host-days per cell.
+#[test]
+#[ignore = "a benchmark: run with --ignored --nocapture in release"]
+fn noise_benchmark() {
+    let days: u64 = std::env::var("LOGBURST_NOISE_DAYS")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(4);
+    let seed: u64 = std::env::var("LOGBURST_NOISE_SEED")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(rand::random);
+    println!("noise benchmark: seed {seed} (LOGBURST_NOISE_SEED={seed} replays it), {days} host-days per cell");
+    for detector in [Detector::Baseline, Detector::Threshold] {
+        let params = Params {
+            detector,
+            ..Params::default()
+        };
+        let mut variants = TUNED.to_vec();
+        variants.extend(HELD_OUT);
+        let grid = run_grid(&variants, days, seed, &params);
+        let s = summarise(&grid);
+        println!("\n== detector {}{}", detector.name(), s.table);
+    }
+}
