@@ -125,6 +125,12 @@ pub struct Args {
     #[arg(long, default_value = "1s", value_parser = args::parse_duration_ms, value_name = "DURATION")]
     pub slow: u64,
 
+    /// The baseline rule's level: a healthy series' window looks bad with
+    /// a chance of one minute in this span. Longer: fewer false alarms,
+    /// later detection (docs/detection.md measures the trade-off).
+    #[arg(long, default_value = "365d", value_parser = args::parse_duration, value_name = "DURATION")]
+    pub false_alarm_every: i64,
+
     /// SLO mode: 5xx bursts are multiwindow burn-rate alerts of this
     /// availability target in percent (99.9), on the whole service.
     #[arg(long, value_name = "PERCENT")]
@@ -416,6 +422,7 @@ impl Args {
                         DetectorArg::Threshold => Detector::Threshold,
                     },
                     slow_ms: self.slow,
+                    alarm_every: self.false_alarm_every,
                     slo: match self.slo {
                         Some(pct) => {
                             let windows: Vec<BurnWindow> = match &self.slo_windows {

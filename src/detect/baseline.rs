@@ -40,11 +40,23 @@ pub const BASELINE_FACTOR: f64 = 2.0;
 /// host is sure, and trivial).
 pub const BASELINE_MARGIN: f64 = 0.01;
 /// On a busy series whose minutes' shares wander more than counting
-/// explains, a bad share is also this many standard deviations of the
-/// log share above the normal: the normal quantile of [`BASELINE_ALPHA`].
-/// (A share that wanders log-normally has a heavier upper tail than the
-/// beta-binomial's.)
-pub const BASELINE_Z: f64 = 4.62;
+/// explains, a bad share is also as many standard deviations of the log
+/// share above the normal as the normal quantile of the level (4.62 at
+/// [`BASELINE_ALPHA`]). (A share that wanders log-normally has a heavier
+/// upper tail than the beta-binomial's.)
+pub fn normal_quantile(alpha: f64) -> f64 {
+    // P(Z ≥ z) = erfc(z / √2) / 2 falls with z: bisect.
+    let (mut lo, mut hi) = (0.0f64, 40.0f64);
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if libm::erfc(mid / std::f64::consts::SQRT_2) / 2.0 > alpha {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
+}
 /// How much a share may be taken to wander between minutes (as a squared
 /// coefficient of variation: ±50 %) without the minutes showing it, when
 /// they are too few or too sparse to rule it out.
@@ -56,10 +68,12 @@ const LOG_MIN_EXPECTED: f64 = 20.0;
 /// along (or over most of a short log) still alerts at twice it.
 pub const BASELINE_CEILING: f64 = 0.15;
 /// A window is bad only when a healthy series would show as many 5xx
-/// with at most this chance: one minute in a year of minutes. Windows
-/// slide by the second, so neighbouring windows share most of their
-/// requests and do not add independent chances; `tests/it/noise.rs`
-/// measures what this level gives in false incidents per host-day.
+/// with at most this chance: one minute in a year of minutes (the default
+/// of `--false-alarm-every`, [`Params::alarm_every`]: the chance is one
+/// minute in that span). Windows slide by the second, so neighbouring
+/// windows share most of their requests and do not add independent
+/// chances; `tests/it/noise.rs` measures what this level gives in false
+/// incidents per host-day.
 pub const BASELINE_ALPHA: f64 = 1.0 / (365.0 * 24.0 * 60.0);
 
 /// The normal a window is judged against: 5xx are beta-binomial with
@@ -79,6 +93,10 @@ pub(super) struct Normal {
 }
 
 pub(super) struct Baseline {
+    /// The level: the chance a healthy window may have of looking bad.
+    alpha: f64,
+    /// Its normal quantile.
+    z: f64,
     /// (minute, requests, 5xx) of every minute with a request.
     minutes: Vec<(i64, u64, u64)>,
     /// Requests and 5xx of `minutes[..i]`.
@@ -92,7 +110,8 @@ pub(super) struct Baseline {
 }
 
 impl Baseline {
-    pub(super) fn new(series: &Series) -> Baseline {
+    pub(super) fn new(series: &Series, alarm_every: i64) -> Baseline {
+        let alpha = 60.0 / alarm_every.max(60) as f64;
         let minutes: Vec<(i64, u64, u64)> = series
             .per_minute()
             .into_iter()
@@ -108,6 +127,8 @@ impl Baseline {
         }
         let initial = initial_normal(&minutes);
         Baseline {
+            alpha,
+            z: normal_quantile(alpha),
             minutes,
             prefix,
             bad: BTreeSet::new(),
@@ -183,7 +204,7 @@ impl Baseline {
     /// Whether a window of `r` requests and `e` 5xx at second `t` is well
     /// above normal: its share at least [`BASELINE_FACTOR`] times the normal
     /// share and [`BASELINE_MARGIN`] above it, and at most a
-    /// [`BASELINE_ALPHA`] chance of as many 5xx under the normal.
+    /// level's chance of as many 5xx under the normal.
     pub(super) fn bad(&mut self, t: i64, r: u64, e: u64) -> bool {
         let normal = self.normal(t);
         let m = normal.share.min(BASELINE_CEILING);
@@ -194,11 +215,11 @@ impl Baseline {
         let expected = r as f64 * m;
         if normal.log_spread > 0.0 && expected >= LOG_MIN_EXPECTED {
             let sd = (normal.log_spread + (1.0 - m) / expected).sqrt();
-            if (e as f64 / expected).ln() < BASELINE_Z * sd {
+            if (e as f64 / expected).ln() < self.z * sd {
                 return false;
             }
         }
-        tail_at_most(r, e, m, normal.nu, BASELINE_ALPHA)
+        tail_at_most(r, e, m, normal.nu, self.alpha)
     }
 }
 
@@ -471,6 +492,12 @@ mod tests {
 
     /// A constant share is estimated without bias (the median of minute
     /// shares put a true 1 % at 0.8 %).
+    #[test]
+    fn the_normal_quantile_of_the_default_level() {
+        assert!((normal_quantile(BASELINE_ALPHA) - 4.62).abs() < 0.01);
+        assert!((normal_quantile(0.025) - 1.96).abs() < 0.001);
+    }
+
     #[test]
     fn a_constant_share_is_estimated_without_bias() {
         // 50 minutes of 100 requests, 1 % failing, spread as chance would.

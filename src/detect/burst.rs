@@ -27,7 +27,8 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
     let Some((first, last)) = series.span() else {
         return runs;
     };
-    let mut baseline = (p.detector == Detector::Baseline).then(|| Baseline::new(series));
+    let mut baseline =
+        (p.detector == Detector::Baseline).then(|| Baseline::new(series, p.alarm_every));
     let (mut lead, mut trail) = (series.cursor(), series.cursor());
     let (mut e, mut r) = (0u64, 0u64);
     let mut open: Option<Run> = None;

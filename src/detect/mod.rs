@@ -36,6 +36,10 @@ pub struct Params {
     pub slo: Option<Slo>,
     /// A minute is slow when its p99 duration reaches this (milliseconds)…
     pub slow_ms: u64,
+    /// The baseline rule's level, in seconds: a healthy series' window
+    /// looks bad with a chance of one minute in this span
+    /// (`--false-alarm-every`, a year).
+    pub alarm_every: i64,
 }
 
 /// The rule that makes a window bad (`docs/detection.md` gives each precisely).
@@ -72,6 +76,7 @@ impl Default for Params {
             detector: Detector::Baseline,
             slo: None,
             slow_ms: 1000,
+            alarm_every: 365 * 86_400,
         }
     }
 }

@@ -170,6 +170,8 @@ fn thresholds(p: &Params) -> Thresholds {
         } else {
             p.detector.name()
         },
+        false_alarm_every_seconds: (p.slo.is_none() && p.detector == Detector::Baseline)
+            .then_some(p.alarm_every),
         rule,
     }
 }

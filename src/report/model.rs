@@ -384,6 +384,10 @@ pub struct Thresholds {
     pub gap_seconds: i64,
     /// `baseline`, `threshold` or `slo`.
     pub detector: &'static str,
+    /// The baseline rule's level (`--false-alarm-every`): a healthy
+    /// series' window looks bad with a chance of one minute in this span.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub false_alarm_every_seconds: Option<i64>,
     /// What makes a 5xx burst, in words (for the reports).
     pub rule: String,
 }

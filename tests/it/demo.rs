@@ -190,6 +190,19 @@ fn thresholds_are_flags() {
     assert_eq!(inc[0]["start"], "2023-02-02T07:00:13+03:00");
     assert_eq!(inc[0]["end"], "2023-02-02T07:13:02+03:00");
     assert_eq!(inc[0]["oom_kills"].as_array().unwrap().len(), 4);
+    // The baseline rule's level is a flag, recorded in the JSON: a looser
+    // one finds the burst no later; a span that is not one is refused.
+    let loose = logburst(&["-o", "json", "--false-alarm-every", "1d", "fixtures/demo"]).json();
+    assert_eq!(loose["thresholds"]["false_alarm_every_seconds"], 86_400);
+    let strict = logburst(&["-o", "json", "--false-alarm-every", "366d", "fixtures/demo"]).json();
+    assert!(
+        loose["incidents"][0]["detection_lag_seconds"].as_i64()
+            <= strict["incidents"][0]["detection_lag_seconds"].as_i64()
+    );
+    for bad in ["0s", "400d", "soon"] {
+        let r = logburst(&["--false-alarm-every", bad, "fixtures/demo"]);
+        assert_eq!(r.code, 2, "{bad}: {}", r.stderr);
+    }
     // A higher bar finds the burst later. (A lower one does not find it
     // sooner: the first few 5xx are not yet unlikely enough under the
     // baseline rule's tail test.)

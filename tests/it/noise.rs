@@ -189,7 +189,9 @@ struct Tally {
     found: u64,
     /// Lags of outages of ≥ 20 % at ≥ 2 req/s.
     sharp_lags: Vec<i64>,
-    /// Outages of ≥ 20 % at ≥ 2 req/s not detected within 60 s.
+    /// Outages of ≥ 20 % at ≥ 2 req/s.
+    sharp: u64,
+    /// Of those, not detected within 60 s.
     late: u64,
     /// The first few of those, for the report.
     late_examples: Vec<String>,
@@ -255,6 +257,7 @@ fn score_day(
         tally.found += 1;
     }
     if o.share >= 0.2 && rate_at(cell, o.onset) >= 2.0 {
+        tally.sharp += 1;
         let lag = hit.map(|d| d - o.onset);
         if let Some(lag) = lag {
             tally.sharp_lags.push(lag);
@@ -330,6 +333,7 @@ struct Summary {
     outages: u64,
     found: u64,
     sharp_lags: Vec<i64>,
+    sharp: u64,
     late: u64,
     table: String,
 }
@@ -342,6 +346,7 @@ fn summarise(grid: &BTreeMap<(Variant, usize, usize), Tally>) -> Summary {
         outages: 0,
         found: 0,
         sharp_lags: Vec::new(),
+        sharp: 0,
         late: 0,
         table: String::new(),
     };
@@ -374,6 +379,7 @@ fn summarise(grid: &BTreeMap<(Variant, usize, usize), Tally>) -> Summary {
         s.outages += t.outages;
         s.found += t.found;
         s.sharp_lags.extend(&t.sharp_lags);
+        s.sharp += t.sharp;
         s.late += t.late;
     }
     let examples: Vec<String> = grid
@@ -418,13 +424,14 @@ fn summarise(grid: &BTreeMap<(Variant, usize, usize), Tally>) -> Summary {
     }
     let _ = writeln!(
         s.table,
-        "\n{} host-days, {} false incidents ({:.2} per 100 host-days, worst cell {:.1}); outages found {}/{}; sharp (≥ 20 % at ≥ 2 req/s): median lag {} s, {} later than 60 s or missed",
+        "\n{} host-days, {} false incidents ({:.2} per 100 host-days, worst cell {:.1}); outages found {}/{}; {} sharp (≥ 20 % at ≥ 2 req/s): median lag {} s, {} later than 60 s or missed",
         s.host_days,
         s.false_incidents,
         100.0 * s.false_incidents as f64 / s.host_days.max(1) as f64,
         s.worst_cell_rate,
         s.found,
         s.outages,
+        s.sharp,
         median(&s.sharp_lags).map_or("-".into(), |m| m.to_string()),
         s.late
     );
@@ -492,5 +499,28 @@ fn noise_benchmark() {
         let grid = run_grid(&variants, days, seed, &params);
         let s = summarise(&grid);
         println!("\n== detector {}{}", detector.name(), s.table);
+    }
+    // The trade-off: the baseline rule's level against false incidents
+    // and lag, on every variant.
+    println!("\n== trade-off (--false-alarm-every): level, false incidents per 100 host-days, median lag of sharp outages, sharp outages late or missed");
+    for (name, every) in [
+        ("1d", 86_400),
+        ("7d", 7 * 86_400),
+        ("30d", 30 * 86_400),
+        ("365d (default)", 365 * 86_400),
+    ] {
+        let params = Params {
+            alarm_every: every,
+            ..Params::default()
+        };
+        let mut variants = TUNED.to_vec();
+        variants.extend(HELD_OUT);
+        let s = summarise(&run_grid(&variants, days, seed, &params));
+        println!(
+            "{name:>15}  {:6.2}  {:>4} s  {}",
+            100.0 * s.false_incidents as f64 / s.host_days as f64,
+            median(&s.sharp_lags).map_or("-".into(), |m| m.to_string()),
+            s.late
+        );
     }
 }
