@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 
 use logburst::internals::bucket::BucketSet;
 use logburst::internals::detect::{detect, Detector, Incident, Kind, Params};
+use logburst::internals::merge::Merge;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Binomial, Distribution, LogNormal, Poisson};
@@ -47,10 +48,24 @@ enum Variant {
     /// and the host comes late and goes early (it serves 6–20 h of the
     /// day).
     Drift,
+    /// Held out to the end (run once, after the rule was settled): two
+    /// flash crowds a day, 20 min at five times the volume, share
+    /// unchanged; over diurnal volume.
+    Flash,
+    /// Held out to the end: two hosts of diurnal traffic behind one
+    /// service, one at the cell's share and one that never fails (the
+    /// service series mixes them as their volumes swing); two host-days a
+    /// day.
+    Fleet,
 }
 
 const TUNED: [Variant; 3] = [Variant::Plain, Variant::Overdispersed, Variant::Diurnal];
-const HELD_OUT: [Variant; 2] = [Variant::Blips, Variant::Drift];
+const HELD_OUT: [Variant; 4] = [
+    Variant::Blips,
+    Variant::Drift,
+    Variant::Flash,
+    Variant::Fleet,
+];
 
 impl Variant {
     fn name(self) -> &'static str {
@@ -60,6 +75,8 @@ impl Variant {
             Variant::Diurnal => "diurnal",
             Variant::Blips => "blips (held out)",
             Variant::Drift => "drift, come and go (held out)",
+            Variant::Flash => "flash crowds (held out to the end)",
+            Variant::Fleet => "two hosts, one clean (held out to the end)",
         }
     }
 }
@@ -108,9 +125,10 @@ fn host_day(
     cell: Cell,
     day_start: i64,
     outage: Option<Outage>,
+    host: &str,
 ) -> (BucketSet, Option<Outage>) {
     let mut buckets = BucketSet::default();
-    let series = buckets.series_mut("web-01");
+    let series = buckets.series_mut(host);
     let wobble = LogNormal::new(-0.045, 0.3).expect("valid log-normal");
     let mut factor = 1.0;
     let blips: Vec<(i64, i64, f64)> = (0..3)
@@ -131,6 +149,7 @@ fn host_day(
     };
     let outage = outage.filter(served);
     let phase: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+    let crowds: Vec<i64> = (0..2).map(|_| rng.random_range(0..DAY - 1200)).collect();
     for s in 0..DAY {
         let t = day_start + s;
         let mut rate = cell.volume;
@@ -143,7 +162,13 @@ fn host_day(
                 }
                 share *= factor;
             }
-            Variant::Diurnal => rate *= diurnal(s),
+            Variant::Diurnal | Variant::Fleet => rate *= diurnal(s),
+            Variant::Flash => {
+                rate *= diurnal(s);
+                if crowds.iter().any(|c| (*c..c + 1200).contains(&s)) {
+                    rate *= 5.0;
+                }
+            }
             Variant::Blips => {
                 rate *= diurnal(s);
                 if let Some((_, _, f)) = blips.iter().find(|(a, l, _)| (*a..a + l).contains(&s)) {
@@ -173,7 +198,9 @@ fn host_day(
 /// The request rate a cell's host has at second `t`.
 fn rate_at(cell: Cell, t: i64) -> f64 {
     match cell.variant {
-        Variant::Diurnal | Variant::Blips => cell.volume * diurnal(t - T0),
+        Variant::Diurnal | Variant::Blips | Variant::Flash | Variant::Fleet => {
+            cell.volume * diurnal(t - T0)
+        }
         _ => cell.volume,
     }
 }
@@ -209,9 +236,14 @@ fn run_cell(cell: Cell, days: u64, seed: u64, params: &Params) -> Tally {
             len: rng.random_range(180..=600),
             share: rng.random_range(0.2..=1.0),
         });
-        let (buckets, outage) = host_day(&mut rng, cell, start, outage);
-        let incidents = detect(&buckets, &[], params);
+        let (mut buckets, outage) = host_day(&mut rng, cell, start, outage, "web-01");
         tally.host_days += 1;
+        if cell.variant == Variant::Fleet {
+            let clean = Cell { base: 0.0, ..cell };
+            buckets.merge(host_day(&mut rng, clean, start, None, "web-02").0);
+            tally.host_days += 1;
+        }
+        let incidents = detect(&buckets, &[], params);
         score_day(&mut tally, cell, &incidents, outage, params);
     }
     tally
