@@ -131,6 +131,13 @@ pub struct Args {
     #[arg(long, default_value = "365d", value_parser = args::parse_duration, value_name = "DURATION")]
     pub false_alarm_every: i64,
 
+    /// Leave out 5xx bursts whose 5xx went to fewer distinct clients than
+    /// N (one client retrying a failing URL, a crawler on a broken path);
+    /// the notes list what was left out. Logs that name no clients are
+    /// not filtered.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub min_clients: u64,
+
     /// SLO mode: 5xx bursts are multiwindow burn-rate alerts of this
     /// availability target in percent (99.9), on the whole service.
     #[arg(long, value_name = "PERCENT")]
@@ -423,6 +430,7 @@ impl Args {
                     },
                     slow_ms: self.slow,
                     alarm_every: self.false_alarm_every,
+                    min_clients: self.min_clients,
                     slo: match self.slo {
                         Some(pct) => {
                             let windows: Vec<BurnWindow> = match &self.slo_windows {

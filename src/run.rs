@@ -162,7 +162,19 @@ pub fn finish_with(
     } = summary;
     let mut placement = Placement::new(&mut buckets, &inputs, config);
     let kills = detect::join_kills(placement.oom_lines(&buckets, &inputs));
-    let incidents = detect::detect(&buckets, &kills, &config.params);
+    let (incidents, narrowed) = detect::detect_narrowed(&buckets, &kills, &config.params);
+    for (i, clients) in &narrowed {
+        let host = i.hosts.first().map(String::as_str);
+        let at = placement.placer.display_offset(host, i.start, None);
+        placement.notes.insert(format!(
+            "a 5xx burst from {} on {} ({} 5xx) was left out: they went to {clients} distinct client{}, fewer than --min-clients {}",
+            crate::time::human(i.start, at),
+            i.hosts.join(", "),
+            i.errors,
+            if *clients == 1 { "" } else { "s" },
+            config.params.min_clients
+        ));
+    }
     let failures = placement.failures(&buckets, &inputs);
     let signals = placement.signals(&buckets, &inputs);
     let evidence = explain::Evidence {

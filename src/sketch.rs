@@ -353,12 +353,15 @@ impl Merge for TopK {
 pub struct ErrorTally {
     pub clients: Distinct,
     pub paths: TopK,
+    /// The clients that got the most 5xx (how narrow a burst is).
+    pub top_clients: TopK,
 }
 
 impl ErrorTally {
     pub fn add(&mut self, client: Option<&[u8]>, path: Option<&[u8]>) {
         if let Some(c) = client.filter(|c| !c.is_empty()) {
             self.clients.insert(hash(c));
+            self.top_clients.insert(c);
         }
         if let Some(p) = path.filter(|p| !p.is_empty()) {
             self.paths.insert(p);
@@ -374,6 +377,7 @@ impl Merge for ErrorTally {
     fn merge(&mut self, other: ErrorTally) {
         self.clients.merge(other.clients);
         self.paths.merge(other.paths);
+        self.top_clients.merge(other.top_clients);
     }
 }
 
@@ -388,6 +392,10 @@ struct TallyRepr {
     sketch: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     paths: Vec<(String, u64, u64)>,
+    /// The client counters, likewise (absent from summaries written
+    /// before they were kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    top_clients: Vec<(String, u64, u64)>,
 }
 
 impl serde::Serialize for ErrorTally {
@@ -399,12 +407,8 @@ impl serde::Serialize for ErrorTally {
         TallyRepr {
             clients,
             sketch,
-            paths: self
-                .paths
-                .entries
-                .iter()
-                .map(|e| (e.key.clone(), e.count, e.over))
-                .collect(),
+            paths: counters(&self.paths),
+            top_clients: counters(&self.top_clients),
         }
         .serialize(s)
     }
@@ -442,29 +446,41 @@ impl<'de> serde::Deserialize<'de> for ErrorTally {
             }
             (None, None) => Distinct::default(),
         };
-        if r.paths.len() > TOP_CAPACITY {
-            return Err(bad("more path counters than a tally keeps"));
-        }
-        let mut entries = Vec::with_capacity(r.paths.len());
-        for (key, count, over) in r.paths {
-            if key.is_empty()
-                || key.len() > KEY_MAX + '…'.len_utf8()
-                || count == 0
-                || over >= count
-                || count >= 1 << 48
-                || entries.iter().any(|e: &TopEntry| e.key == key)
-            {
-                return Err(bad(
-                    "a path counter is empty, too long, repeated or out of range",
-                ));
-            }
-            entries.push(TopEntry::new(key, count, over));
-        }
         Ok(ErrorTally {
             clients,
-            paths: TopK { entries },
+            paths: top_k(r.paths).map_err(|w| bad(&format!("a path {w}")))?,
+            top_clients: top_k(r.top_clients).map_err(|w| bad(&format!("a client {w}")))?,
         })
     }
+}
+
+/// A tally's counters as a summary writes them: `[key, count, over]`.
+fn counters(t: &TopK) -> Vec<(String, u64, u64)> {
+    t.entries
+        .iter()
+        .map(|e| (e.key.clone(), e.count, e.over))
+        .collect()
+}
+
+/// Counters read back from a summary, checked.
+fn top_k(counters: Vec<(String, u64, u64)>) -> Result<TopK, &'static str> {
+    if counters.len() > TOP_CAPACITY {
+        return Err("list holds more counters than a tally keeps");
+    }
+    let mut entries = Vec::with_capacity(counters.len());
+    for (key, count, over) in counters {
+        if key.is_empty()
+            || key.len() > KEY_MAX + '…'.len_utf8()
+            || count == 0
+            || over >= count
+            || count >= 1 << 48
+            || entries.iter().any(|e: &TopEntry| e.key == key)
+        {
+            return Err("counter is empty, too long, repeated or out of range");
+        }
+        entries.push(TopEntry::new(key, count, over));
+    }
+    Ok(TopK { entries })
 }
 
 #[cfg(test)]

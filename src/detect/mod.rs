@@ -40,6 +40,10 @@ pub struct Params {
     /// looks bad with a chance of one minute in this span
     /// (`--false-alarm-every`, a year).
     pub alarm_every: i64,
+    /// A 5xx burst whose 5xx went to fewer distinct clients than this is
+    /// left out (`--min-clients`; 0 keeps every burst). Bursts of logs that
+    /// name no clients are kept.
+    pub min_clients: u64,
 }
 
 /// The rule that makes a window bad (`docs/detection.md` gives each precisely).
@@ -77,6 +81,7 @@ impl Default for Params {
             slo: None,
             slow_ms: 1000,
             alarm_every: 365 * 86_400,
+            min_clients: 0,
         }
     }
 }
@@ -222,6 +227,16 @@ impl Incident {
 
 /// Finds every incident. `kills` must be sorted by time.
 pub fn detect(buckets: &BucketSet, kills: &[OomKill], p: &Params) -> Vec<Incident> {
+    detect_narrowed(buckets, kills, p).0
+}
+
+/// [`detect`], and the 5xx bursts `--min-clients` left out (with the
+/// distinct clients each reached).
+pub fn detect_narrowed(
+    buckets: &BucketSet,
+    kills: &[OomKill],
+    p: &Params,
+) -> (Vec<Incident>, Vec<(Incident, u64)>) {
     let hosts: Vec<&String> = buckets.series.keys().collect();
     let mut series: Vec<&Series> = buckets.series.values().collect();
     let service = (hosts.len() > 1).then(|| buckets.service());
@@ -234,6 +249,16 @@ pub fn detect(buckets: &BucketSet, kills: &[OomKill], p: &Params) -> Vec<Inciden
         Some(slo) => slo_bursts(&series, hosts.len(), &hosts, slo, p),
         None => error_bursts(&series, &hosts, service_index, p),
     };
+    let mut narrowed = Vec::new();
+    if p.min_clients > 0 {
+        incidents.retain(|i| match clients_reached(buckets, i) {
+            Some(n) if n < p.min_clients => {
+                narrowed.push((i.clone(), n));
+                false
+            }
+            _ => true,
+        });
+    }
     incidents.extend(traffic_gaps(&series[..hosts.len()], &hosts, p));
     for (i, s) in series[..hosts.len()].iter().enumerate() {
         incidents.extend(latency_bursts(s, hosts[i], p));
@@ -241,7 +266,17 @@ pub fn detect(buckets: &BucketSet, kills: &[OomKill], p: &Params) -> Vec<Inciden
     incidents.sort_by_key(|i| (i.start, i.kind));
     attach_oom(&mut incidents, kills);
     incidents.sort_by_key(|i| (i.start, i.kind));
-    incidents
+    (incidents, narrowed)
+}
+
+/// The distinct clients a burst's 5xx went to, on its hosts over its
+/// minutes; `None` when the logs name no clients.
+fn clients_reached(buckets: &BucketSet, i: &Incident) -> Option<u64> {
+    let mut tally = crate::sketch::ErrorTally::default();
+    for s in i.hosts.iter().filter_map(|h| buckets.series.get(h)) {
+        s.tally(i.start, i.end, &mut tally);
+    }
+    (!tally.clients.is_empty()).then(|| tally.clients.count())
 }
 
 #[cfg(test)]

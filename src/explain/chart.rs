@@ -6,7 +6,8 @@ use crate::bucket::{BucketSet, Series};
 use crate::detect::Incident;
 use crate::place::Placer;
 use crate::report::model::{
-    ChartPoint, IncidentReport, MinuteRow, PathCount, Time, CHART_STEPS, OVERVIEW_STEPS, TOP_PATHS,
+    ChartPoint, IncidentReport, MinuteRow, Narrow, PathCount, Time, CHART_STEPS, NARROW_SHARE,
+    OVERVIEW_STEPS, TOP_PATHS,
 };
 use crate::sketch::ErrorTally;
 
@@ -35,6 +36,26 @@ pub fn impact(r: &mut IncidentReport, buckets: &BucketSet, i: &Incident) {
         })
         .collect();
     r.paths_scattered = r.top_paths.is_empty() && !tally.paths.is_empty();
+    r.narrow = narrow(&tally, r.errors);
+}
+
+/// The client, else the path, that at least half of `errors` 5xx went to
+/// (its count less its possible overcount, so the share is a floor).
+fn narrow(tally: &ErrorTally, errors: u64) -> Option<Narrow> {
+    if errors == 0 {
+        return None;
+    }
+    [("client", &tally.top_clients), ("path", &tally.paths)]
+        .into_iter()
+        .find_map(|(by, t)| {
+            let top = t.top().into_iter().next()?;
+            let share = (top.count - top.over) as f64 / errors as f64;
+            (share >= NARROW_SHARE).then(|| Narrow {
+                by,
+                key: top.key,
+                share: share.min(1.0),
+            })
+        })
 }
 
 /// The incident's hosts' traffic from a little before its start to a

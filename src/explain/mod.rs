@@ -172,6 +172,7 @@ fn thresholds(p: &Params) -> Thresholds {
         },
         false_alarm_every_seconds: (p.slo.is_none() && p.detector == Detector::Baseline)
             .then_some(p.alarm_every),
+        min_clients: (p.min_clients > 0).then_some(p.min_clients),
         rule,
     }
 }

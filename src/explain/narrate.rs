@@ -89,6 +89,7 @@ pub fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         clients_estimated: false,
         top_paths: Vec::new(),
         paths_scattered: false,
+        narrow: None,
         oom_kills: kills,
         upstream_failures: Vec::new(),
         signals: Vec::new(),

@@ -32,6 +32,8 @@ pub enum Label {
     Slo,
     /// Which paths failed most.
     Paths,
+    /// Most 5xx went to one client or hit one path.
+    Narrow,
     /// The evidence that best explains it.
     Cause,
     /// With `--reported-at`: detection against the first customer report.
@@ -51,6 +53,7 @@ impl Label {
             Label::Clients => "clients",
             Label::Slo => "slo",
             Label::Paths => "paths",
+            Label::Narrow => "narrow",
             Label::Cause => "cause",
             Label::Lead => "reported",
         }
@@ -138,6 +141,9 @@ pub fn headline(i: &IncidentReport) -> Vec<Fact<'_>> {
     if i.paths_scattered {
         push(Label::Paths, Value::Words(SCATTERED.into()));
     }
+    if let Some(n) = &i.narrow {
+        push(Label::Narrow, Value::Words(narrow(n)));
+    }
     if let Some(c) = &i.probable_cause {
         push(Label::Cause, Value::Words(c.clone()));
     }
@@ -161,5 +167,15 @@ fn impact(i: &IncidentReport) -> Option<String> {
             .map(|e| format!("about {} requests expected in the gap", thousands(e))),
         IncidentKind::Latency => i.latency.as_ref().map(latency_impact),
         IncidentKind::Oom => Some("no 5xx burst or traffic gap around these kills".into()),
+    }
+}
+
+/// "92% of the 5xx went to one client (10.0.0.7)": a burst most of whose
+/// 5xx one client got (one retrying, a crawler) or one path got.
+pub fn narrow(n: &super::model::Narrow) -> String {
+    let pct = (n.share * 100.0).floor();
+    match n.by {
+        "client" => format!("{pct:.0}% of the 5xx went to one client ({})", n.key),
+        _ => format!("{pct:.0}% of the 5xx were on one path ({})", n.key),
     }
 }

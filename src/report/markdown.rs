@@ -131,6 +131,13 @@ fn summary(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result<
             if i.paths_scattered {
                 writeln!(out, "- **Top paths hit** (5xx): {SCATTERED}.")?;
             }
+            if let Some(n) = &i.narrow {
+                writeln!(
+                    out,
+                    "- **Narrow**: {} — one client retrying or one broken path rather than the service failing?",
+                    escape(&super::facts::narrow(n))
+                )?;
+            }
             if let Some(p) = &i.peak {
                 writeln!(
                     out,

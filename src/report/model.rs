@@ -334,6 +334,11 @@ pub struct IncidentReport {
     /// a tally keeps and none stood out (every candidate's count was more
     /// overcount than certain), so `top_paths` names none.
     pub paths_scattered: bool,
+    /// 5xx bursts: when at least half its 5xx went to one client or hit
+    /// one path — a narrow burst (one client retrying, a crawler on a
+    /// broken path) rather than the service failing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub narrow: Option<Narrow>,
     /// OOM kills from shortly before the start to the end.
     pub oom_kills: Vec<KillReport>,
     /// Upstream failures from five minutes before the start to the end.
@@ -388,6 +393,10 @@ pub struct Thresholds {
     /// series' window looks bad with a chance of one minute in this span.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub false_alarm_every_seconds: Option<i64>,
+    /// `--min-clients`, when given: 5xx bursts that reached fewer distinct
+    /// clients were left out (the notes list them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_clients: Option<u64>,
     /// What makes a 5xx burst, in words (for the reports).
     pub rule: String,
 }
@@ -441,6 +450,23 @@ pub struct PathCount {
     /// Of `errors`, how many may belong to other paths: non-zero only when
     /// more distinct paths failed than a bounded tally keeps (Space-Saving).
     pub overcount: u64,
+}
+
+/// A burst is narrow when at least this share of its 5xx went to one
+/// client or hit one path.
+pub const NARROW_SHARE: f64 = 0.5;
+
+/// How narrow a 5xx burst is: the one client or path most of its 5xx
+/// went to.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Narrow {
+    /// `client` or `path`.
+    pub by: &'static str,
+    /// The client (as the log names it) or the path.
+    pub key: String,
+    /// Its share of the burst's 5xx (0 to 1): at least this much (the
+    /// bounded tally's overcount left out).
+    pub share: f64,
 }
 
 /// The result of a run: what every renderer reads.

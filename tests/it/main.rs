@@ -13,6 +13,7 @@ mod common;
 
 mod archives;
 mod bad_input;
+mod breadth;
 mod cron;
 mod csv;
 mod demo;
