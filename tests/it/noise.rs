@@ -357,6 +357,26 @@ fn run_grid(
     })
 }
 
+/// The first dozen of what `pick` lists in each cell, named by cell.
+fn listed(
+    grid: &BTreeMap<(Variant, usize, usize), Tally>,
+    pick: impl Fn(&Tally) -> &Vec<String>,
+) -> Vec<String> {
+    grid.iter()
+        .flat_map(|((v, vi, bi), t)| {
+            pick(t).iter().map(move |e| {
+                format!(
+                    "  {} {} req/s {}%: {e}",
+                    v.name(),
+                    VOLUMES[*vi],
+                    BASES[*bi] * 100.0
+                )
+            })
+        })
+        .take(12)
+        .collect()
+}
+
 /// Totals over cells, and the table.
 struct Summary {
     host_days: u64,
@@ -414,34 +434,8 @@ fn summarise(grid: &BTreeMap<(Variant, usize, usize), Tally>) -> Summary {
         s.sharp += t.sharp;
         s.late += t.late;
     }
-    let examples: Vec<String> = grid
-        .iter()
-        .flat_map(|((v, vi, bi), t)| {
-            t.examples.iter().map(move |e| {
-                format!(
-                    "  {} {} req/s {}%: {e}",
-                    v.name(),
-                    VOLUMES[*vi],
-                    BASES[*bi] * 100.0
-                )
-            })
-        })
-        .take(12)
-        .collect();
-    let late: Vec<String> = grid
-        .iter()
-        .flat_map(|((v, vi, bi), t)| {
-            t.late_examples.iter().map(move |e| {
-                format!(
-                    "  {} {} req/s {}%: {e}",
-                    v.name(),
-                    VOLUMES[*vi],
-                    BASES[*bi] * 100.0
-                )
-            })
-        })
-        .take(12)
-        .collect();
+    let examples = listed(grid, |t| &t.examples);
+    let late = listed(grid, |t| &t.late_examples);
     if !late.is_empty() {
         let _ = writeln!(s.table, "\nsharp outages late or missed:");
         for e in late {
