@@ -206,8 +206,18 @@ impl Baseline {
     /// share and [`BASELINE_MARGIN`] above it, and at most a
     /// level's chance of as many 5xx under the normal.
     pub(super) fn bad(&mut self, t: i64, r: u64, e: u64) -> bool {
-        let normal = self.normal(t);
-        let m = normal.share.min(BASELINE_CEILING);
+        let mut normal = self.normal(t);
+        if normal.share > BASELINE_CEILING {
+            // Failing this much is never normal, and neither is the spread
+            // measured around it: judged against the ceiling, binomially.
+            normal = Normal {
+                share: BASELINE_CEILING,
+                nu: f64::INFINITY,
+                log_spread: 0.0,
+                ..normal
+            };
+        }
+        let m = normal.share;
         let bar = (m * BASELINE_FACTOR).max(m + BASELINE_MARGIN);
         if (e as f64) < bar * r as f64 {
             return false;

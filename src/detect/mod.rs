@@ -357,6 +357,24 @@ mod tests {
         assert_eq!(detect(&down, &[], &baseline).len(), 1);
     }
 
+    /// A log of four minutes, two of them an outage: its own minutes are
+    /// no normal (their median is the outage's), and the ceiling still
+    /// lets it alert — judged binomially, not with the spread measured
+    /// around the outage.
+    #[test]
+    fn a_short_log_that_is_mostly_outage_alerts() {
+        let mut b = BucketSet::default();
+        for t in 0..240 {
+            for k in 0..10 {
+                let bad = (100..190).contains(&t) && k % 3 != 0;
+                add(&mut b, "web-01", t, if bad { 502 } else { 200 });
+            }
+        }
+        let found = detect(&b, &[], &Params::default());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!((100..130).contains(&found[0].detected), "{:?}", found[0]);
+    }
+
     #[test]
     fn burst_start_detected_peak_end() {
         let mut b = BucketSet::default();
