@@ -19,13 +19,13 @@ use crate::report::model::Time;
 use crate::summary::{Fresh, InputSummary};
 use crate::time::{self, OffsetSecs, Zone};
 
-/// Places stamps in time: zones from `--tz`, else the host's own zoned logs,
-/// else the run's; years from `--year`, else the host's dated logs, else the
-/// file's modification time (already applied by the parser).
 /// How far a wall-clock time can lie from UTC (offsets run from -12:00 to
 /// +14:00), and an hour more.
 pub const ZONE_SLACK: i64 = 15 * 3600;
 
+/// Places stamps in time: zones from `--tz`, else the host's own zoned logs,
+/// else the run's; years from `--year`, else the host's dated logs, else the
+/// file's modification time (already applied by the parser).
 pub struct Placer {
     tz: Option<Zone>,
     /// `--display-tz`, else `--tz`.

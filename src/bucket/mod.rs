@@ -205,14 +205,8 @@ impl Series {
         out.status = self.status.split_off(&(t + 1, 0));
         out.tallies = self.tallies.split_off(&(minute_of(t) + 60));
         out.latency = self.latency.split_off(&(minute_of(t) + 60));
-        for s in [&mut *self, &mut out] {
-            s.requests = 0;
-            s.errors = 0;
-            for hour in s.hours.values() {
-                s.requests += hour.requests.iter().map(|n| *n as u64).sum::<u64>();
-                s.errors += hour.errors.iter().map(|n| *n as u64).sum::<u64>();
-            }
-        }
+        self.recount();
+        out.recount();
         out
     }
 
@@ -229,6 +223,11 @@ impl Series {
         self.status = self.status.split_off(&(t, 0));
         self.tallies = self.tallies.split_off(&minute_of(t));
         self.latency = self.latency.split_off(&minute_of(t));
+        self.recount();
+    }
+
+    /// Sets the totals from the seconds, after seconds were taken out.
+    fn recount(&mut self) {
         self.requests = 0;
         self.errors = 0;
         for hour in self.hours.values() {
@@ -676,6 +675,16 @@ impl BucketSet {
             .flat_map(|(k, c)| [k.input, c.first.input]);
         let local = self.local_series.keys().map(|(i, _)| *i);
         oom.chain(upstream).chain(signals).chain(local)
+    }
+
+    /// What the 5xx of `hosts` hit over the minutes overlapping `a..=b`:
+    /// the union of their tallies.
+    pub fn tally(&self, hosts: &[String], a: i64, b: i64) -> ErrorTally {
+        let mut tally = ErrorTally::default();
+        for s in hosts.iter().filter_map(|h| self.series.get(h)) {
+            s.tally(a, b, &mut tally);
+        }
+        tally
     }
 
     pub fn service(&self) -> Series {

@@ -272,10 +272,7 @@ pub fn detect_narrowed(
 /// The distinct clients a burst's 5xx went to, on its hosts over its
 /// minutes; `None` when the logs name no clients.
 fn clients_reached(buckets: &BucketSet, i: &Incident) -> Option<u64> {
-    let mut tally = crate::sketch::ErrorTally::default();
-    for s in i.hosts.iter().filter_map(|h| buckets.series.get(h)) {
-        s.tally(i.start, i.end, &mut tally);
-    }
+    let tally = buckets.tally(&i.hosts, i.start, i.end);
     (!tally.clients.is_empty()).then(|| tally.clients.count())
 }
 

@@ -14,10 +14,7 @@ use crate::sketch::ErrorTally;
 /// Who and what a burst hit: the union of its hosts' tallies over its
 /// minutes.
 pub fn impact(r: &mut IncidentReport, buckets: &BucketSet, i: &Incident) {
-    let mut tally = ErrorTally::default();
-    for s in i.hosts.iter().filter_map(|h| buckets.series.get(h)) {
-        s.tally(i.start, i.end, &mut tally);
-    }
+    let tally = buckets.tally(&i.hosts, i.start, i.end);
     if !tally.clients.is_empty() {
         r.clients_affected = Some(tally.clients.count());
         r.clients_estimated = !tally.clients.is_exact();
