@@ -430,13 +430,15 @@ fn choose_format(
     let given = opts
         .format
         .or_else(|| input.resume.as_ref().and_then(|r| r.format))
-        .or_else(|| format_by_name(opts, input))
-        .or_else(|| format::detect_with(&head, years, &opts.customs));
+        .or_else(|| format_by_name(opts, input));
     if let Some(f) = given {
         return (Some(f), seeded(f, &head), None);
     }
     let name = |f: Format| f.describe(&opts.customs);
     if let Some((f, skipped)) = format::registry::detect_further(&head, years, &opts.customs) {
+        if skipped == 0 {
+            return (Some(f), seeded(f, &head), None);
+        }
         let note = format!(
             "its first {skipped} lines fit no format logburst knows; it was read as {}, the format of the lines after them (those before count as malformed)",
             name(f)

@@ -293,8 +293,8 @@ fn lines_of(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// [`detect_with`] over every run of [`SNIFF_LINES`] lines of `text` in
 /// turn, until one decides: a log whose first lines are a banner, a
 /// stack trace or another program's output is known by the lines after.
-/// The format, and how many non-empty lines came before the run that
-/// decided it (0: the first lines).
+/// The format, and how many non-empty lines before it fit no format (0
+/// when the first lines decided, as [`detect_with`] would).
 pub fn detect_further(
     text: &[u8],
     years: &YearRule,
@@ -305,8 +305,13 @@ pub fn detect_further(
     while start < lines.len() {
         let run = &lines[start..(start + SNIFF_LINES).min(lines.len())];
         if let Some(f) = detect_lines(run, text, years, customs) {
-            let first = first_fit(&lines[..start + run.len()], f, text, years, customs);
-            return Some((f, first.unwrap_or(start)));
+            // The first lines deciding is plain detection: nothing skipped.
+            let skipped = if start == 0 {
+                0
+            } else {
+                first_fit(&lines[..start + run.len()], f, text, years, customs).unwrap_or(start)
+            };
+            return Some((f, skipped));
         }
         start += SNIFF_LINES;
     }
@@ -335,16 +340,26 @@ fn first_fit(
         clf: ClfCache::default(),
         seeds: &seeds,
     };
-    lines.iter().position(|l| {
-        for (_, _, sniff) in &sniffers {
-            match sniff(&mut ctx, l) {
-                Sniffed::Is(g) => return g == f,
-                Sniffed::NoneLater => return false,
-                Sniffed::Pass => {}
-            }
+    lines
+        .iter()
+        .position(|l| vote(&mut ctx, &sniffers, l).is_some_and(|(_, g)| g == f))
+}
+
+/// The family (its sniffer's order) and member a line votes for: the first
+/// sniffer, in order, that claims it; none once one rules every later out.
+fn vote(
+    ctx: &mut SniffCtx,
+    sniffers: &[(u8, Format, Sniffer)],
+    line: &[u8],
+) -> Option<(u8, Format)> {
+    for (order, _, sniff) in sniffers {
+        match sniff(ctx, line) {
+            Sniffed::Is(f) => return Some((*order, f)),
+            Sniffed::NoneLater => return None,
+            Sniffed::Pass => {}
         }
-        false
-    })
+    }
+    None
 }
 
 /// Every format's sniffer, in sniffing order.
@@ -379,15 +394,8 @@ fn detect_lines(
     // Votes per family (its sniffer's order), then per member.
     let mut votes: BTreeMap<u8, BTreeMap<Format, usize>> = BTreeMap::new();
     for l in lines {
-        for (order, _, sniff) in &sniffers {
-            match sniff(&mut ctx, l) {
-                Sniffed::Is(f) => {
-                    *votes.entry(*order).or_default().entry(f).or_insert(0) += 1;
-                    break;
-                }
-                Sniffed::NoneLater => break,
-                Sniffed::Pass => {}
-            }
+        if let Some((order, f)) = vote(&mut ctx, &sniffers, l) {
+            *votes.entry(order).or_default().entry(f).or_insert(0) += 1;
         }
     }
     let total = |m: &BTreeMap<Format, usize>| m.values().sum::<usize>();
