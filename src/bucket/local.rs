@@ -39,10 +39,7 @@ pub struct LocalSeries {
     /// the fall (the stretch ends when a line passes it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     back: Option<i64>,
-    /// Whether this part saw a fall itself (else `back` is not known).
-    #[serde(default)]
-    fell: bool,
-    /// How many falls were seen.
+    /// How many falls were seen (when none, `back` is not known).
     #[serde(default)]
     pub falls: u32,
 }
@@ -69,8 +66,6 @@ struct Passes {
     #[serde(default)]
     back: Option<i64>,
     #[serde(default)]
-    fell: bool,
-    #[serde(default)]
     falls: u32,
 }
 
@@ -85,7 +80,6 @@ impl From<Wire> for LocalSeries {
                     head_first,
                     max,
                     back,
-                    fell,
                     falls,
                 } = *p;
                 LocalSeries {
@@ -95,7 +89,6 @@ impl From<Wire> for LocalSeries {
                     head_first,
                     max,
                     back,
-                    fell,
                     falls,
                 }
             }
@@ -176,12 +169,11 @@ impl Merge for LocalSeries {
         self.first.merge(other.first);
         self.second.merge(other.second);
         let other_max = other.max.unwrap_or(i64::MIN);
-        self.back = if other.fell {
+        self.back = if other.falls > 0 {
             other.back
         } else {
             back.filter(|m| other_max <= *m)
         };
-        self.fell |= other.fell || fell_here;
         self.falls += other.falls + u32::from(fell_here);
         self.max = Some(max.max(other_max));
     }
@@ -239,7 +231,6 @@ impl LocalBuilder {
             head_first: self.head_first,
             max: self.max,
             back: self.back,
-            fell: self.falls > 0,
             falls: self.falls,
         }
     }

@@ -256,8 +256,7 @@ fn normal_of(minutes: &[(u64, u64)], center: Option<f64>) -> Normal {
     // absolute residual, which one bad block does not move.
     let df = (n - 1.0).max(1.0);
     let dispersion = if robust {
-        let mut abs: Vec<f64> = residuals.iter().map(|z| z.abs()).collect();
-        (1.4826 * median(&mut abs)).powi(2)
+        robust_variance(residuals.iter().copied())
     } else {
         residuals.iter().map(|z| z * z).sum::<f64>() / df
     };
@@ -316,8 +315,7 @@ fn log_spread(minutes: &[(u64, u64)], share: f64, robust: bool) -> f64 {
     let spread = if robust {
         let mut d: Vec<f64> = logs.iter().map(|l| l.0).collect();
         let mid = median(&mut d);
-        let mut abs: Vec<f64> = d.iter().map(|x| (x - mid).abs()).collect();
-        (1.4826 * median(&mut abs)).powi(2)
+        robust_variance(d.iter().map(|x| x - mid))
     } else {
         let mean = logs.iter().map(|l| l.0).sum::<f64>() / n;
         logs.iter().map(|l| (l.0 - mean).powi(2)).sum::<f64>() / (n - 1.0)
@@ -419,6 +417,13 @@ fn log_add(a: f64, b: f64) -> f64 {
     }
     let (hi, lo) = if a > b { (a, b) } else { (b, a) };
     hi + (lo - hi).exp().ln_1p()
+}
+
+/// The variance of normal deviations `devs` (from their centre) read from
+/// their median absolute value, which a minority of outliers does not move.
+fn robust_variance(devs: impl Iterator<Item = f64>) -> f64 {
+    let mut abs: Vec<f64> = devs.map(f64::abs).collect();
+    (1.4826 * median(&mut abs)).powi(2)
 }
 
 pub(super) fn median(v: &mut [f64]) -> f64 {
