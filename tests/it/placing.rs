@@ -374,6 +374,15 @@ fn display_zone_and_input_zone_are_separate() {
 /// spring change in `--tz Europe/Berlin`, continuous traffic became a 1 h
 /// "traffic gap" (every line placed with the offset of the first); each
 /// second now takes the offset in force at it.
+/// The JSON of reading `path` in `--tz Europe/Berlin` as of 2023, with
+/// `extra` flags.
+fn in_berlin(path: &std::path::Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["-o", "json", "--tz", "Europe/Berlin", "--year", "2023"];
+    args.extend_from_slice(extra);
+    args.push(path.to_str().unwrap());
+    json(&args)
+}
+
 /// An HAProxy line through syslog, accepted at wall-clock `h:m:s` of 26
 /// March or 29 October 2023.
 fn haproxy_line(d: &str, h: u32, m: u32, s: u32) -> String {
@@ -403,15 +412,7 @@ fn local_time_logs_follow_daylight_saving_changes() {
     // 26 March 2023: 02:00 CET became 03:00 CEST; no line is written at 02:xx.
     let spring = day("Mar 26", &[0, 1, 3, 4]);
     let p = write(dir.path(), "lb-01/spring.log", spring.as_bytes());
-    let j = json(&[
-        "-o",
-        "json",
-        "--tz",
-        "Europe/Berlin",
-        "--year",
-        "2023",
-        p.to_str().unwrap(),
-    ]);
+    let j = in_berlin(&p, &[]);
     let kinds: Vec<&str> = j["incidents"]
         .as_array()
         .unwrap()
@@ -451,17 +452,7 @@ fn a_repeated_hour_is_placed_by_the_order_of_lines() {
     // Cut in blocks of every size, the fall may lie inside a block, at a
     // cut, or before a block wholly of the second pass.
     for block in ["4096", "65536", "1000000", "16777216"] {
-        let j = json(&[
-            "-o",
-            "json",
-            "--tz",
-            "Europe/Berlin",
-            "--year",
-            "2023",
-            "--block-size",
-            block,
-            p.to_str().unwrap(),
-        ]);
+        let j = in_berlin(&p, &["--block-size", block]);
         let incidents = j["incidents"].as_array().unwrap();
         let kinds: Vec<&str> = incidents
             .iter()
@@ -488,15 +479,7 @@ fn a_repeated_hour_is_placed_by_the_order_of_lines() {
     // Only one pass in the file (the other rotated away): read as the
     // first, and said so.
     let p = write(dir.path(), "lb-01/half.log", day("Oct 29", &[2]).as_bytes());
-    let j = json(&[
-        "-o",
-        "json",
-        "--tz",
-        "Europe/Berlin",
-        "--year",
-        "2023",
-        p.to_str().unwrap(),
-    ]);
+    let j = in_berlin(&p, &[]);
     assert!(
         j["notes"].to_string().contains(
             "360 lines fall in the hour its clock (Europe/Berlin) repeats, and the file never shows its time falling back"
@@ -511,15 +494,7 @@ fn a_repeated_hour_is_placed_by_the_order_of_lines() {
         "web-01/kern.log",
         b"Oct 29 02:30:00 web-01 kernel: [123.456] Out of memory: Killed process 4242 (python3) total-vm:4049380kB, anon-rss:3515625kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:7000kB oom_score_adj:0\n",
     );
-    let j = json(&[
-        "-o",
-        "json",
-        "--tz",
-        "Europe/Berlin",
-        "--year",
-        "2023",
-        k.to_str().unwrap(),
-    ]);
+    let j = in_berlin(&k, &[]);
     assert!(
         j["notes"].to_string().contains(
             "an event at 2023-10-29 02:30:00 +02:00 falls in the hour its clock (Europe/Berlin) repeats; it was read as the first pass"
