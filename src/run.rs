@@ -162,7 +162,16 @@ pub fn finish_with(
     } = summary;
     let mut placement = Placement::new(&mut buckets, &inputs, config);
     let kills = detect::join_kills(placement.oom_lines(&buckets, &inputs));
-    let (incidents, narrowed) = detect::detect_narrowed(&buckets, &kills, &config.params);
+    let signals = placement.signals(&buckets, &inputs);
+    let memory: Vec<detect::MemorySignal> = signals
+        .iter()
+        .filter(|(_, k, _, _)| crate::format::signals::is_memory(&k.name))
+        .map(|(t, k, _, _)| detect::MemorySignal {
+            utc: t.utc,
+            host: &k.host,
+        })
+        .collect();
+    let (incidents, narrowed) = detect::detect_narrowed(&buckets, &kills, &memory, &config.params);
     for (i, clients) in &narrowed {
         let host = i.hosts.first().map(String::as_str);
         let at = placement.placer.display_offset(host, i.start, None);
@@ -176,7 +185,6 @@ pub fn finish_with(
         ));
     }
     let failures = placement.failures(&buckets, &inputs);
-    let signals = placement.signals(&buckets, &inputs);
     let evidence = explain::Evidence {
         buckets: &buckets,
         inputs: &inputs,

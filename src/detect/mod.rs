@@ -99,13 +99,16 @@ pub use baseline::{
 };
 pub use gap::GAP_MIN_EXPECTED;
 pub use latency::{LATENCY_FACTOR, LATENCY_FLOOR_MS, LATENCY_MIN_REQUESTS};
-pub use oom::{join_kills, PlacedOomLine, OOM_ATTACH_BEFORE, OOM_CAUSE_BEFORE, OOM_CLUSTER_GAP};
+pub use oom::{
+    join_kills, MemorySignal, PlacedOomLine, EVENT_LEAD, OOM_ATTACH_BEFORE, OOM_CAUSE_BEFORE,
+    OOM_CLUSTER_GAP,
+};
 
 use baseline::median;
 use burst::{error_bursts, slo_bursts};
 use gap::traffic_gaps;
 use latency::latency_bursts;
-use oom::attach_oom;
+use oom::{attach_oom, memory_incidents};
 
 /// What an incident is. Serialised as its [`name`](Self::name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -116,7 +119,9 @@ pub enum Kind {
     ErrorBurst,
     /// Traffic that stopped where the hour before predicted requests.
     TrafficGap,
-    /// A cluster of kernel OOM kills with no 5xx burst to attach to.
+    /// A cluster of kernel OOM kills with no 5xx burst to attach to, or of
+    /// memory signals (a runtime's out-of-memory error, systemd-oomd) with
+    /// no incident around them.
     Oom,
     /// A burst of slow responses (where the log gives durations).
     Latency,
@@ -227,14 +232,15 @@ impl Incident {
 
 /// Finds every incident. `kills` must be sorted by time.
 pub fn detect(buckets: &BucketSet, kills: &[OomKill], p: &Params) -> Vec<Incident> {
-    detect_narrowed(buckets, kills, p).0
+    detect_narrowed(buckets, kills, &[], p).0
 }
 
-/// [`detect`], and the 5xx bursts `--min-clients` left out (with the
-/// distinct clients each reached).
+/// [`detect`] with the memory signals placed, and the 5xx bursts
+/// `--min-clients` left out (with the distinct clients each reached).
 pub fn detect_narrowed(
     buckets: &BucketSet,
     kills: &[OomKill],
+    memory: &[MemorySignal],
     p: &Params,
 ) -> (Vec<Incident>, Vec<(Incident, u64)>) {
     let hosts: Vec<&String> = buckets.series.keys().collect();
@@ -265,6 +271,8 @@ pub fn detect_narrowed(
     }
     incidents.sort_by_key(|i| (i.start, i.kind));
     attach_oom(&mut incidents, kills);
+    let own = memory_incidents(&incidents, memory);
+    incidents.extend(own);
     incidents.sort_by_key(|i| (i.start, i.kind));
     (incidents, narrowed)
 }
@@ -469,6 +477,46 @@ mod tests {
             add(&mut b, "a", t, 200);
         }
         assert!(detect(&b, &[], &Params::default()).is_empty());
+    }
+
+    #[test]
+    fn memory_signals_no_incident_holds_stand_alone() {
+        let mut b = BucketSet::default();
+        traffic(&mut b, "web-01", 0, 5000, |t| (1000..1300).contains(&t));
+        let m = |utc, host| MemorySignal { utc, host };
+        let memory = [
+            // Held by the burst (from 5 min before its start), on its host.
+            m(750, "web-01"),
+            m(1100, "web-01"),
+            // Another host in the burst: its own incident.
+            m(1100, "db-01"),
+            // Two within 5 min, then one after: two incidents.
+            m(3000, "web-01"),
+            m(3290, "web-01"),
+            m(3700, "web-01"),
+        ];
+        let (inc, _) = detect_narrowed(&b, &[], &memory, &Params::default());
+        let got: Vec<_> = inc
+            .iter()
+            .map(|i| (i.kind, i.start, i.end, i.hosts.join(",")))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Kind::ErrorBurst, 1000, 1299, "web-01".into()),
+                (Kind::Oom, 1100, 1100, "db-01".into()),
+                (Kind::Oom, 3000, 3290, "web-01".into()),
+                (Kind::Oom, 3700, 3700, "web-01".into()),
+            ]
+        );
+        // A kill-based oom incident holds the signals on its host.
+        let (inc, _) = detect_narrowed(
+            &b,
+            &[kill(4000, 9)],
+            &[m(3950, "web-01")],
+            &Params::default(),
+        );
+        assert_eq!(inc.iter().filter(|i| i.kind == Kind::Oom).count(), 1);
     }
 
     #[test]

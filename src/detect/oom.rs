@@ -77,6 +77,56 @@ pub(super) fn attach_oom(incidents: &mut Vec<Incident>, kills: &[OomKill]) {
     incidents.extend(own);
 }
 
+/// How long before an incident's start evidence on its hosts (signals,
+/// upstream failures) is still part of it.
+pub const EVENT_LEAD: i64 = 300;
+
+/// A memory signal placed in UTC (a runtime's out-of-memory error,
+/// systemd-oomd; see `format::signals::MEMORY`): evidence that memory ran
+/// out on `host`, with or without a burst around it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MemorySignal<'a> {
+    pub utc: i64,
+    pub host: &'a str,
+}
+
+/// The `oom` incidents of memory signals no incident holds: a signal on
+/// one of an incident's hosts from [`EVENT_LEAD`] before its start to its
+/// end is that incident's evidence (the report shows it there); the others,
+/// clustered like kills ([`OOM_CLUSTER_GAP`]), are incidents of their own —
+/// a Java `OutOfMemoryError` on a host that kept answering is still worth
+/// a line. `signals` in any order.
+pub(super) fn memory_incidents(incidents: &[Incident], signals: &[MemorySignal]) -> Vec<Incident> {
+    let held = |s: &MemorySignal| {
+        incidents.iter().any(|i| {
+            (i.start - EVENT_LEAD..=i.end).contains(&s.utc) && i.hosts.iter().any(|h| h == s.host)
+        })
+    };
+    let mut loose: Vec<MemorySignal> = signals.iter().filter(|s| !held(s)).copied().collect();
+    loose.sort();
+    let mut own: Vec<Incident> = Vec::new();
+    let mut hosts: BTreeSet<&str> = BTreeSet::new();
+    for s in loose {
+        match own.last_mut() {
+            Some(i) if s.utc - i.end <= OOM_CLUSTER_GAP => i.end = s.utc,
+            _ => {
+                if let Some(i) = own.last_mut() {
+                    i.hosts = std::mem::take(&mut hosts)
+                        .into_iter()
+                        .map(String::from)
+                        .collect();
+                }
+                own.push(Incident::new(Kind::Oom, s.utc, s.utc, s.utc));
+            }
+        }
+        hosts.insert(s.host);
+    }
+    if let Some(i) = own.last_mut() {
+        i.hosts = hosts.into_iter().map(String::from).collect();
+    }
+    own
+}
+
 /// One OOM-killer line placed in UTC, ready to be joined into kills.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PlacedOomLine {

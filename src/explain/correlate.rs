@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::detect::Kind;
+use crate::detect::{Kind, EVENT_LEAD};
 use crate::format::nginx_error::UpstreamKind;
 use crate::place::{PlacedFailure, PlacedSignal, Placer};
 use crate::report::model::{
@@ -15,10 +15,6 @@ use crate::report::model::{
 use crate::time;
 
 use super::narrate::sort_timeline;
-
-/// How long before an incident's start signals and upstream failures are
-/// still taken as part of it.
-const EVENT_LEAD: i64 = 300;
 
 /// Whether an event on `host` at `t` belongs to the incident: on one of its
 /// hosts, from [`EVENT_LEAD`] before its start to its end.
@@ -80,22 +76,30 @@ fn shown_at(placer: &Placer, host: &str, utc: i64) -> Time {
     }
 }
 
-/// `, 9 s before the first 5xx`.
+/// `, 9 s before the first 5xx`: an event's lead over the incident's onset,
+/// in the words of its kind (none for an `oom` incident of signals alone,
+/// which starts with its first signal).
 fn lead_words(r: &IncidentReport, t: &Time) -> String {
+    let onset = match r.kind {
+        Kind::ErrorBurst => "the first 5xx",
+        Kind::TrafficGap => "traffic stopped",
+        Kind::Latency => "responses slowed",
+        Kind::Oom if !r.oom_kills.is_empty() => "the first kill",
+        Kind::Oom => return String::new(),
+    };
     match r.start.utc - t.utc {
-        l if l > 0 => format!(", {} before the first 5xx", time::duration(l)),
-        0 => ", as the first 5xx came".to_string(),
-        l => format!(", {} after the first 5xx", time::duration(-l)),
+        l if l > 0 => format!(", {} before {onset}", time::duration(l)),
+        0 => format!(", as {onset} came"),
+        l => format!(", {} after {onset}", time::duration(-l)),
     }
 }
 
-/// Adds the signals around an error burst, grouped per host, signal and
-/// process: on the timeline, and as the probable cause when none is known
-/// (the first signal seen by detection time).
+/// Adds the signals around an incident of any kind, grouped per host,
+/// signal and process: on the timeline, and as the probable cause when none
+/// is known (the first signal seen by detection time). Memory signals no
+/// incident holds are `oom` incidents of their own (`detect`), so every
+/// memory signal is shown once.
 pub fn attach_signals(r: &mut IncidentReport, signals: &[PlacedSignal], placer: &Placer) {
-    if r.kind != Kind::ErrorBurst {
-        return;
-    }
     let events = signals.iter().map(|(t, k, c, source)| {
         let key = (k.host.as_str(), k.name.as_str(), k.process.as_str());
         (*t, k.host.as_str(), key, c.count, (*c, source.as_str()))

@@ -35,10 +35,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     // Go.
     ("go-oom", r"fatal error: runtime: out of memory"),
-    // PHP: the memory_limit and a real malloc failure.
+    // PHP: a script over its memory_limit, and a real malloc failure.
     (
-        "php-memory",
-        r"Allowed memory size of \d+ bytes exhausted[^\r\n]*|PHP Fatal error:\s+Out of memory \(allocated \d+",
+        "php-memory-limit",
+        r"Allowed memory size of \d+ bytes exhausted[^\r\n]*",
+    ),
+    (
+        "php-oom",
+        r"PHP Fatal error:\s+Out of memory \(allocated \d+",
     ),
     // Rust std's allocation failure hook (and the pre-2018 text).
     (
@@ -86,6 +90,33 @@ pub const BUILTIN: &[(&str, &str)] = &[
         r#"container oom [0-9a-f]{12}|"status":\s*"oom""#,
     ),
 ];
+
+/// The signals that are evidence of memory running out by themselves: with
+/// no incident around them they become `oom` incidents of their own, as
+/// kernel kills do. Left out: process managers' worker deaths and limits
+/// (timeouts and `max_children` are not memory; a SIGKILL gunicorn only
+/// guesses was memory, and the kernel's own kill line says it when it was)
+/// and PHP's `memory_limit`, one script's per-request cap.
+pub const MEMORY: &[&str] = &[
+    "java-oom",
+    "java-native-oom",
+    "python-memoryerror",
+    "node-heap-oom",
+    "go-oom",
+    "php-oom",
+    "rust-alloc",
+    "cpp-bad-alloc",
+    "ruby-nomemory",
+    "systemd-oomd",
+    "systemd-unit-oom",
+    "k8s-oomkilled",
+    "docker-oom",
+];
+
+/// Whether a signal of this name is evidence of memory running out.
+pub fn is_memory(name: &str) -> bool {
+    MEMORY.contains(&name)
+}
 
 /// The table of a run. Compiled on first use, so that runs that read no
 /// system or application log pay nothing for it; the user's patterns are
@@ -200,7 +231,8 @@ mod tests {
             ("numpy.core._exceptions._ArrayMemoryError: Unable to allocate 58.0 GiB for an array with shape (176351, 176460) and data type uint16", "python-memoryerror"),
             ("FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory", "node-heap-oom"),
             ("fatal error: runtime: out of memory", "go-oom"),
-            ("[26-Apr-2023 16:28:16 UTC] PHP Fatal error:  Allowed memory size of 3221225472 bytes exhausted (tried to allocate 8192 bytes) in /var/www/html/src/Database/Database.php on line 975", "php-memory"),
+            ("[26-Apr-2023 16:28:16 UTC] PHP Fatal error:  Allowed memory size of 3221225472 bytes exhausted (tried to allocate 8192 bytes) in /var/www/html/src/Database/Database.php on line 975", "php-memory-limit"),
+            ("PHP Fatal error:  Out of memory (allocated 1837105152) (tried to allocate 65536 bytes) in /srv/app/vendor/Cache.php on line 112", "php-oom"),
             ("memory allocation of 23400000000 bytes failedAborted", "rust-alloc"),
             ("terminate called after throwing an instance of 'std::bad_alloc'", "cpp-bad-alloc"),
             ("  what():  std::bad_alloc", "cpp-bad-alloc"),

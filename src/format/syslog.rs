@@ -85,6 +85,14 @@ fn token(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&b[..end], b.get(end + 1..).unwrap_or(&[])))
 }
 
+/// Whether a token can be a host name as syslog writes it: a name or an
+/// IPv4/IPv6 address (`[exec-3]`, an application's thread, is not).
+fn hostname(h: &[u8]) -> bool {
+    h.len() <= 255
+        && h.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b':' | b'%'))
+}
+
 /// `TAG[PID]: msg` → `msg`. Lines without a tag keep their whole text.
 fn after_tag(rest: &[u8]) -> &[u8] {
     if let Some(c) = memchr::memmem::find(rest, b": ") {
@@ -203,6 +211,12 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
             })
         }
         b'0'..=b'9' => {
+            // rsyslog, journalctl -o short-iso and dmesg --time-format iso
+            // all write the `T`; `2023-02-02 07:00:01.120 [main] INFO` is
+            // an application's log, not syslog.
+            if body.get(10) != Some(&b'T') {
+                return None;
+            }
             let (iso, used) = time::parse_iso(body)?;
             let rest = body.get(used..)?.strip_prefix(b" ")?;
             if iso.comma_fraction {
@@ -214,7 +228,7 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
                     flavor: Flavor::Dmesg,
                 });
             }
-            let (host, rest) = token(rest)?;
+            let (host, rest) = token(rest).filter(|(h, _)| hostname(h))?;
             Some(Frame {
                 stamp: iso_stamp(&iso),
                 host: Some(host),
@@ -444,6 +458,17 @@ mod tests {
             }
         );
         assert_eq!(fr.msg, b"Started foo.");
+        let fr = f("2023-09-08T17:20:30.5+02:00 fe80::1%eth0 kernel: x");
+        assert_eq!(fr.host, Some(&b"fe80::1%eth0"[..]));
+        // An application's own lines are not syslog: no `T`, or a thread
+        // where the host would be.
+        for app in [
+            "2023-02-02 07:20:00.100 [exec-3] ERROR c.s.Api - boom",
+            "2023-02-02 07:20:00 web-01 app: x",
+            "2023-02-02T07:20:00.100 [exec-3] ERROR c.s.Api - boom",
+        ] {
+            assert!(parse_frame(app.as_bytes(), &YEARS).is_none(), "{app}");
+        }
     }
 
     #[test]

@@ -100,6 +100,9 @@ pub fn headline(i: &IncidentReport) -> Vec<Fact<'_>> {
         IncidentKind::ErrorBurst => ("first 5xx", "last 5xx"),
         IncidentKind::TrafficGap => ("last request before the silence", "first request after it"),
         IncidentKind::Latency => ("first slow minute", "end of the last slow minute"),
+        IncidentKind::Oom if i.oom_kills.is_empty() => {
+            ("first memory signal", "last memory signal")
+        }
         IncidentKind::Oom => ("first kill", "last kill"),
     };
     push(Label::Start, Value::At(i.start, start.into()));
@@ -166,7 +169,16 @@ fn impact(i: &IncidentReport) -> Option<String> {
             .expected_requests
             .map(|e| format!("about {} requests expected in the gap", thousands(e))),
         IncidentKind::Latency => i.latency.as_ref().map(latency_impact),
-        IncidentKind::Oom => Some("no 5xx burst or traffic gap around these kills".into()),
+        IncidentKind::Oom => Some(oom_impact(i).into()),
+    }
+}
+
+/// What an `oom` incident cost: nothing the traffic logs show.
+pub fn oom_impact(i: &IncidentReport) -> &'static str {
+    if i.oom_kills.is_empty() {
+        "no 5xx burst, traffic gap or slow responses around these memory signals"
+    } else {
+        "no 5xx burst or traffic gap around these kills"
     }
 }
 

@@ -68,6 +68,7 @@ fn title(i: &IncidentReport) -> String {
         IncidentKind::ErrorBurst => "5xx burst",
         IncidentKind::TrafficGap => "Traffic stopped",
         IncidentKind::Latency => "Slow responses",
+        IncidentKind::Oom if i.oom_kills.is_empty() => "Memory ran out",
         IncidentKind::Oom => "OOM kills",
     };
     format!(
@@ -165,10 +166,7 @@ fn summary(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result<
                 )?;
             }
         }
-        IncidentKind::Oom => writeln!(
-            out,
-            "- **Impact**: no 5xx burst or traffic gap around these kills."
-        )?,
+        IncidentKind::Oom => writeln!(out, "- **Impact**: {}.", super::facts::oom_impact(i))?,
     }
     writeln!(out, "- **Hosts**: {}.", escape(&i.hosts.join(", ")))?;
     match &i.probable_cause {

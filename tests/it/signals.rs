@@ -198,3 +198,78 @@ fn a_kill_on_another_host_is_not_the_cause_of_one_hosts_burst() {
         "{cause}"
     );
 }
+
+/// Memory signals with no incident around them are `oom` incidents of
+/// their own (a host that kept answering still ran out of memory); other
+/// signals (a worker timeout, one PHP script over its memory_limit) are
+/// not, and a memory signal inside a burst is that burst's evidence only.
+#[test]
+fn memory_signals_alone_are_oom_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("web-01");
+    // An hour of healthy traffic, then a burst from 07:55:00 to 07:56:59.
+    write(
+        &host,
+        "access.log",
+        burst_access(3600, 3300..3420).as_bytes(),
+    );
+    let app = "\
+2023-02-02 07:20:00.100 [exec-3] ERROR o.a.c.c.C.[dispatcherServlet] - Servlet.service() threw exception
+java.lang.OutOfMemoryError: Java heap space
+\tat java.base/java.util.Arrays.copyOf(Arrays.java:3512)
+2023-02-02 07:20:41.000 [exec-4] ERROR c.s.api.Report - java.lang.OutOfMemoryError: Java heap space
+2023-02-02 07:30:00.000 [main] ERROR c.s.Workers - WORKER TIMEOUT (pid:21)
+2023-02-02 07:35:00.000 [main] ERROR c.s.Php - PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted (tried to allocate 20480 bytes)
+2023-02-02 07:55:05.000 [exec-5] ERROR c.s.api.Report - java.lang.OutOfMemoryError: Metaspace
+";
+    write(&host, "app.log", app.as_bytes());
+    let journal = "2023-02-02T07:40:02+0300 web-01 systemd-oomd[840]: Killed /system.slice/shopapi.service due to memory pressure for /system.slice being 81.07% > 80.00% for > 20s with reclaim activity\n";
+    write(&host, "journal.log", journal.as_bytes());
+    let d = dir.path().to_str().unwrap();
+    let j = json_of(&["-o", "json", d]);
+    let kinds: Vec<(&str, &str)> = j["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["kind"].as_str().unwrap(), i["start"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("oom", "2023-02-02T07:20:00+03:00"),
+            ("oom", "2023-02-02T07:40:02+03:00"),
+            ("error-burst", "2023-02-02T07:55:00+03:00"),
+        ],
+        "{j}"
+    );
+    let java = &j["incidents"][0];
+    assert_eq!(java["end"], "2023-02-02T07:20:41+03:00");
+    assert_eq!(java["hosts"], serde_json::json!(["web-01"]));
+    assert_eq!(
+        java["probable_cause"],
+        "java-oom in app on web-01 at 07:20:00: java.lang.OutOfMemoryError: Java heap space"
+    );
+    assert_eq!(signals_of(java)[0].3, 2, "{java}");
+    assert_eq!(java["oom_kills"], serde_json::json!([]));
+    let oomd = &j["incidents"][1];
+    assert_eq!(signals_of(oomd)[0].0, "systemd-oomd");
+    // The Metaspace error inside the burst is the burst's, after its onset.
+    let burst = &j["incidents"][2];
+    assert_eq!(signals_of(burst)[0].0, "java-oom");
+    assert_eq!(j["totals"]["signals"], 6, "{}", j["totals"]);
+    // The text report words it as memory, not kills.
+    let r = logburst(&[d]);
+    assert!(r.stdout.contains("first memory signal"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("no 5xx burst, traffic gap or slow responses around these memory signals"),
+        "{}",
+        r.stdout
+    );
+    let md = logburst(&["-o", "markdown", d]);
+    assert!(
+        md.stdout.contains("Memory ran out on web-01"),
+        "{}",
+        md.stdout
+    );
+}
