@@ -65,9 +65,10 @@ impl Work {
                 Work::Series => {
                     let mut cache = ClfCache::default();
                     let mut series = SeriesBuilder::default();
+                    let errors = logburst::ErrorSet::default();
                     access::for_each_line(block, |_, a| {
                         if let Some(r) = a.and_then(|a| a.request(&mut cache)) {
-                            series.add(&r);
+                            series.add(&r, errors.contains(r.status));
                         }
                     });
                     n += series.finish().requests;

@@ -138,6 +138,13 @@ pub struct Args {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub min_clients: u64,
 
+    /// Which response statuses count as errors (5xx by default): `+499`
+    /// adds client-closed requests, `+429,-501` adds one code and removes
+    /// another, `5xx,499` lists them. Where the report says 5xx it means
+    /// these; the report and JSON record the set.
+    #[arg(long, value_parser = logburst::ErrorSet::parse, value_name = "STATUSES", allow_hyphen_values = true)]
+    pub errors: Option<logburst::ErrorSet>,
+
     /// SLO mode: 5xx bursts are multiwindow burn-rate alerts of this
     /// availability target in percent (99.9), on the whole service.
     #[arg(long, value_name = "PERCENT")]
@@ -472,6 +479,7 @@ impl Args {
                 reported_at,
                 reported_at_local,
                 notes,
+                errors: self.errors,
             },
             nginx.warnings,
         ))

@@ -125,8 +125,9 @@ impl<'c> Collector<'c> {
         if opts.outside(r.utc) {
             return;
         }
-        self.requests.add(r);
-        if let (true, Some(f)) = (r.is_error(), self.ctx.format) {
+        let error = opts.errors.contains(r.status);
+        self.requests.add(r, error);
+        if let (true, Some(f)) = (error, self.ctx.format) {
             self.requests.add_detail(
                 r.utc,
                 &Detail::of(f, &opts.customs, self.ctx.seed.as_ref(), line),
@@ -191,19 +192,20 @@ impl<'c> Collector<'c> {
             proxies::haproxy_detail(msg)
                 .map_or_else(Detail::default, |(c, q)| Detail::new(Some(c), Some(q)))
         };
+        let error = self.ctx.opts.errors.contains(r.status);
         if zoned {
             if self.ctx.opts.outside(r.utc) {
                 return;
             }
             let series = builder(&mut self.proxy_zoned, host);
-            series.add(r);
-            if r.is_error() {
+            series.add(r, error);
+            if error {
                 series.add_detail(r.utc, &detail());
             }
         } else {
             let series = builder(&mut self.proxy_local, host);
-            series.add(r);
-            if r.is_error() {
+            series.add(r, error);
+            if error {
                 series.add_detail(r.utc, &detail());
             }
         }

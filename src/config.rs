@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::chunk::DEFAULT_BLOCK_SIZE;
 use crate::detect::Params;
 use crate::error::ConfigError;
+use crate::errors::ErrorSet;
 use crate::format::nginx::LogFormat;
 use crate::format::signals::Signals;
 use crate::format::{Customs, Format};
@@ -74,6 +75,9 @@ pub struct Config {
     /// What the command line left to assumption (an instant without a
     /// zone read as UTC…), for the report's notes.
     pub notes: Vec<String>,
+    /// The statuses counted as errors (`--errors`); `None`: 5xx when
+    /// reading logs, what the summaries or state counted when merging.
+    pub errors: Option<ErrorSet>,
 }
 
 impl Default for Config {
@@ -102,6 +106,7 @@ impl Default for Config {
             reported_at: None,
             reported_at_local: None,
             notes: Vec::new(),
+            errors: None,
         }
     }
 }
@@ -148,6 +153,8 @@ pub struct ScanOptions {
     pub by_name: Vec<(String, Format)>,
     /// Worker threads of the run's pool (each holds at most one block).
     pub threads: usize,
+    /// The statuses counted as errors.
+    pub errors: ErrorSet,
 }
 
 impl ScanOptions {

@@ -56,6 +56,22 @@ pub enum Error {
         /// The input, as shown in reports.
         input: String,
     },
+    /// Error counts of different `--errors` sets would be added up.
+    #[error(
+        "{what} counted --errors {had} as errors and {other} counts --errors {now}: counts of different statuses cannot be added up; {fix}"
+    )]
+    ErrorsDiffer {
+        /// What counted first (`the state`, `one summary`).
+        what: &'static str,
+        /// What it counted (`--errors` syntax).
+        had: String,
+        /// What counts otherwise (`this run`, `another`).
+        other: &'static str,
+        /// What that counts.
+        now: String,
+        /// What the user can do.
+        fix: &'static str,
+    },
     /// The state file of an incremental run does not read.
     #[error(
         "state {}: {why}; move {} away, or run with --reset-state to start over (which reads every input from its beginning; add --since to limit that)",

@@ -48,6 +48,7 @@ mod config;
 #[allow(missing_docs)]
 mod detect;
 mod error;
+mod errors;
 mod escape;
 #[allow(missing_docs)]
 mod event;
@@ -86,6 +87,7 @@ pub use chunk::DEFAULT_BLOCK_SIZE;
 pub use config::Config;
 pub use detect::{Detector, Params};
 pub use error::{ConfigError, Error, Result};
+pub use errors::ErrorSet;
 pub use escape::terminal as escape_terminal;
 pub use format::Format;
 pub use mapped::find as mapped_input;

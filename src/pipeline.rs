@@ -299,8 +299,9 @@ fn access_lines(
         if ctx.opts.outside(r.utc) {
             return;
         }
-        requests.add(&r);
-        if let (true, Some(f)) = (r.is_error(), ctx.format) {
+        let error = ctx.opts.errors.contains(r.status);
+        requests.add(&r, error);
+        if let (true, Some(f)) = (error, ctx.format) {
             requests.add_detail(
                 r.utc,
                 &Detail::of(f, &ctx.opts.customs, ctx.seed.as_ref(), line),

@@ -111,6 +111,7 @@ fn read_in_pool(
         customs: config.customs.clone().into(),
         by_name: config.by_name.clone(),
         threads,
+        errors: config.errors.unwrap_or_default(),
     };
     let progress = config.progress.as_ref().map(|h| &*h.0);
     if let Some(p) = progress {
@@ -126,6 +127,7 @@ fn read_in_pool(
     }
     let mut summary = Summary {
         errors,
+        errors_counted: opts.errors,
         ..Summary::default()
     };
     for (input, scan) in inputs.iter().zip(scans) {
@@ -158,8 +160,18 @@ pub fn finish_with(
         inputs,
         errors,
         mut buckets,
+        errors_counted,
         ..
     } = summary;
+    if let Some(asked) = config.errors.filter(|e| *e != errors_counted) {
+        return Err(Error::ErrorsDiffer {
+            what: "the summaries",
+            had: errors_counted.spec(),
+            other: "this run",
+            now: asked.spec(),
+            fix: "leave --errors out to use theirs, or read the logs again with it",
+        });
+    }
     let mut placement = Placement::new(&mut buckets, &inputs, config);
     let kills = detect::join_kills(placement.oom_lines(&buckets, &inputs));
     let signals = placement.signals(&buckets, &inputs);
@@ -193,6 +205,7 @@ pub fn finish_with(
         failures: &failures,
         signals: &signals,
         fresh,
+        errors_counted,
     };
     let analysis = explain::explain(&incidents, evidence, &mut placement, config);
     Ok((analysis, kills))

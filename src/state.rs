@@ -489,6 +489,16 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
             .as_deref()
             .is_none_or(|p| !is_temp_of(p, path) && own(p).is_none_or(|id| !mine.contains(&id)))
     });
+    let counting = config.errors.unwrap_or_default();
+    if state.history.counted_any() && state.history.errors_counted != counting {
+        return Err(Error::ErrorsDiffer {
+            what: "the state",
+            had: state.history.errors_counted.spec(),
+            other: "this run",
+            now: counting.spec(),
+            fix: "give the state's --errors, or --reset-state to start it over",
+        });
+    }
     let plan = plan(inputs, &state)?;
     let inputs: Vec<Input> = plan.read.iter().map(|p| p.input.clone()).collect();
     let fresh = run::read_inputs(config, &inputs, errors)?;

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bucket::BucketSet;
 use crate::error::{Error, Result};
+use crate::errors::ErrorSet;
 use crate::event::Origin;
 use crate::format::Format;
 use crate::merge::Merge;
@@ -135,6 +136,10 @@ pub struct Summary {
     /// The series and rare events read (their wire form is described in
     /// `docs/json-schema.md`).
     pub buckets: BucketSet,
+    /// The statuses counted as errors when the logs were read (`--errors`
+    /// syntax); absent for 5xx.
+    #[serde(default, skip_serializing_if = "ErrorSet::is_default")]
+    pub errors_counted: ErrorSet,
 }
 
 impl Default for Summary {
@@ -145,6 +150,7 @@ impl Default for Summary {
             inputs: Vec::new(),
             errors: Vec::new(),
             buckets: BucketSet::default(),
+            errors_counted: ErrorSet::default(),
         }
     }
 }
@@ -152,7 +158,20 @@ impl Default for Summary {
 #[warn(missing_docs)]
 impl Summary {
     /// `self` followed by `other`: other's inputs are numbered after self's.
+    /// Summaries that counted different statuses as errors are refused
+    /// (an empty one takes the other's).
     pub fn merge(mut self, mut other: Summary) -> Result<Summary> {
+        if !self.counted_any() {
+            self.errors_counted = other.errors_counted;
+        } else if other.counted_any() && other.errors_counted != self.errors_counted {
+            return Err(Error::ErrorsDiffer {
+                what: "one summary",
+                had: self.errors_counted.spec(),
+                other: "another",
+                now: other.errors_counted.spec(),
+                fix: "make the summaries again with the same --errors",
+            });
+        }
         let shift = u32::try_from(self.inputs.len())
             .ok()
             .filter(|s| s.checked_add(other.inputs.len() as u32).is_some())
@@ -162,6 +181,14 @@ impl Summary {
         self.errors.extend(other.errors);
         self.buckets.merge(other.buckets);
         Ok(self)
+    }
+
+    /// Whether it holds inputs or requests (whose errors were counted with
+    /// `errors_counted`).
+    pub fn counted_any(&self) -> bool {
+        !self.inputs.is_empty()
+            || !self.buckets.series.is_empty()
+            || !self.buckets.local_series.is_empty()
     }
 
     /// Writes the summary to `path` (zstd- or gzip-compressed when its

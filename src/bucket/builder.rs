@@ -17,8 +17,10 @@ pub struct SeriesBuilder {
 }
 
 impl SeriesBuilder {
+    /// Counts a request; `error` when its status is one the run counts
+    /// as an error (`--errors`).
     #[inline(always)]
-    pub fn add(&mut self, r: &Request) {
+    pub fn add(&mut self, r: &Request, error: bool) {
         let h = r.utc.div_euclid(HOUR);
         if self.hour.is_none() || h != self.hour_key {
             self.switch_hour(h);
@@ -27,7 +29,7 @@ impl SeriesBuilder {
         let hour = self.hour.as_mut().expect("switched above");
         hour.requests[s] = hour.requests[s].saturating_add(1);
         self.series.requests += 1;
-        if r.is_error() {
+        if error {
             hour.errors[s] = hour.errors[s].saturating_add(1);
             self.series.errors += 1;
             *self.series.status.entry((r.utc, r.status)).or_insert(0) += 1;

@@ -193,7 +193,7 @@ pub struct LocalBuilder {
 
 impl LocalBuilder {
     #[inline]
-    pub fn add(&mut self, r: &Request) {
+    pub fn add(&mut self, r: &Request, error: bool) {
         let n = r.utc;
         if self.back.is_some_and(|m| n > m) {
             self.back = None;
@@ -213,7 +213,7 @@ impl LocalBuilder {
         } else {
             1
         };
-        self.passes[self.last].add(r);
+        self.passes[self.last].add(r, error);
     }
 
     /// Counts the client and path of the 5xx just added.
@@ -260,7 +260,7 @@ mod tests {
     fn build(lines: &[i64]) -> LocalSeries {
         let mut b = LocalBuilder::default();
         for n in lines {
-            b.add(&req(*n));
+            b.add(&req(*n), false);
         }
         b.finish()
     }

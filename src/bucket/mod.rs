@@ -858,7 +858,7 @@ mod tests {
                 status: *st,
                 latency_ms: (i % 2 == 0).then_some(*t as u32 % 5000),
             };
-            b.add(&r);
+            b.add(&r, r.is_error());
             s.add(&r);
         }
         assert_eq!(b.finish(), s);

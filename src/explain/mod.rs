@@ -16,6 +16,7 @@ mod suggest;
 use crate::bucket::BucketSet;
 use crate::config::Config;
 use crate::detect::{Detector, Incident, Kind, Params};
+use crate::errors::ErrorSet;
 use crate::event::OomKill;
 use crate::place::{PlacedFailure, PlacedSignal, Placement};
 use crate::report::model::{Analysis, Thresholds, Totals, SCHEMA};
@@ -33,6 +34,8 @@ pub struct Evidence<'a> {
     pub signals: &'a [PlacedSignal<'a>],
     /// An incremental run: what this run read, before the history.
     pub fresh: Option<Fresh>,
+    /// The statuses the logs' errors were counted as.
+    pub errors_counted: ErrorSet,
 }
 
 /// The analysis of `incidents` with their evidence.
@@ -48,6 +51,13 @@ pub fn explain(
     let placer = &placement.placer;
     let mut placement_notes: std::collections::BTreeSet<String> =
         config.notes.iter().cloned().collect();
+    let counted = ev.errors_counted;
+    if !counted.is_default() {
+        placement_notes.insert(format!(
+            "errors counted: statuses {} (--errors {counted}); where this report says 5xx, it means these",
+            counted.words()
+        ));
+    }
     // A zone-less --reported-at is read in the logs' zone, and said so.
     let reported_at = config.reported_at.or_else(|| {
         let naive = config.reported_at_local?;
@@ -92,7 +102,7 @@ pub fn explain(
         inputs,
         totals,
         incidents,
-        thresholds: thresholds(&config.params),
+        thresholds: thresholds(&config.params, counted),
         notes: std::mem::take(&mut placement.notes).into_iter().collect(),
         incremental: ev.fresh.is_some(),
         minutes: if config.minutes {
@@ -136,7 +146,7 @@ fn totals(ev: &Evidence, local: Fresh) -> Totals {
 }
 
 /// The detection parameters, and the rule in words.
-fn thresholds(p: &Params) -> Thresholds {
+fn thresholds(p: &Params, errors: ErrorSet) -> Thresholds {
     let rule = match (&p.slo, p.detector) {
         (Some(slo), _) => format!(
             "SLO {}%: burn-rate alerts at {}, ≥ {} 5xx in the short window",
@@ -173,6 +183,7 @@ fn thresholds(p: &Params) -> Thresholds {
         false_alarm_every_seconds: (p.slo.is_none() && p.detector == Detector::Baseline)
             .then_some(p.alarm_every),
         min_clients: (p.min_clients > 0).then_some(p.min_clients),
+        errors: errors.spec(),
         rule,
     }
 }

@@ -397,6 +397,9 @@ pub struct Thresholds {
     /// clients were left out (the notes list them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_clients: Option<u64>,
+    /// The statuses counted as errors, in `--errors` syntax (`5xx`,
+    /// `+499,-501`).
+    pub errors: String,
     /// What makes a 5xx burst, in words (for the reports).
     pub rule: String,
 }

@@ -67,3 +67,117 @@ fn a_burst_of_one_client_says_so_and_can_be_left_out() {
     assert_eq!(j["incidents"][0]["kind"], "error-burst");
     assert!(j["incidents"][0]["narrow"].is_null());
 }
+
+/// Which statuses count (`--errors`): a burst of 499s (clients giving up
+/// on a hung upstream) is no incident by default and one with `+499`; a
+/// burst of 501s is one by default and none with `-501`. The set is in
+/// the JSON and the notes, travels in summaries and cron states, and
+/// counts of different sets are never added up.
+#[test]
+fn errors_choose_the_statuses_that_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = crate::common::burst_access(3600, 1800..1920);
+    let d = dir.path();
+    let log499 = write(
+        d,
+        "a/web-01/access.log",
+        base.replace("\" 502 ", "\" 499 ").as_bytes(),
+    );
+    let log501 = write(
+        d,
+        "b/web-01/access.log",
+        base.replace("\" 502 ", "\" 501 ").as_bytes(),
+    );
+    let (p499, p501) = (log499.to_str().unwrap(), log501.to_str().unwrap());
+    let json = |args: &[&str]| {
+        let r = logburst(args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()
+    };
+    let kinds = |j: &serde_json::Value| -> Vec<String> {
+        j["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let j = json(&["-o", "json", p499]);
+    assert!(kinds(&j).is_empty(), "{j}");
+    assert_eq!(j["totals"]["errors"], 0);
+    assert_eq!(j["thresholds"]["errors"], "5xx");
+    let j = json(&["-o", "json", "--errors", "+499", p499]);
+    assert_eq!(kinds(&j), ["error-burst"], "{j}");
+    assert_eq!(
+        j["incidents"][0]["status_counts"],
+        serde_json::json!({"499": 360})
+    );
+    assert_eq!(j["incidents"][0]["start"], "2023-02-02T07:30:00+03:00");
+    assert_eq!(j["totals"]["errors"], 360);
+    assert_eq!(j["thresholds"]["errors"], "+499");
+    let notes = j["notes"].to_string();
+    assert!(
+        notes.contains("errors counted: statuses 499–599 (--errors +499)"),
+        "{notes}"
+    );
+    // The same set written as a list.
+    let listed = json(&["-o", "json", "--errors", "5xx,499", p499]);
+    assert_eq!(listed["thresholds"]["errors"], "+499");
+    // 501 is a 5xx unless removed.
+    assert_eq!(kinds(&json(&["-o", "json", p501])), ["error-burst"]);
+    let j = json(&["-o", "json", "--errors", "-501", p501]);
+    assert!(kinds(&j).is_empty(), "{j}");
+    assert_eq!(j["thresholds"]["errors"], "-501");
+    // The text report says it too.
+    let r = logburst(&["--errors", "+499", p499]);
+    assert!(
+        r.stdout.contains("errors counted: statuses 499"),
+        "{}",
+        r.stdout
+    );
+
+    // A summary keeps the set; merge takes it, and refuses another.
+    let sum = d.join("s.json");
+    let s = sum.to_str().unwrap();
+    let r = logburst(&["-q", "--errors", "+499", "--save-summary", s, p499]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = json(&["merge", "-o", "json", s]);
+    assert_eq!(kinds(&j), ["error-burst"], "{j}");
+    assert_eq!(j["thresholds"]["errors"], "+499");
+    let r = logburst(&["merge", "--errors", "5xx", s]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(
+            "the summaries counted --errors +499 as errors and this run counts --errors 5xx"
+        ),
+        "{}",
+        r.stderr
+    );
+    let other = d.join("t.json");
+    let t = other.to_str().unwrap();
+    assert_eq!(logburst(&["-q", "--save-summary", t, p501]).code, 0);
+    let r = logburst(&["merge", s, t]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("make the summaries again with the same --errors"),
+        "{}",
+        r.stderr
+    );
+
+    // A cron state keeps it: a run with another set is refused.
+    let state = d.join("state.json");
+    let st = state.to_str().unwrap();
+    let r = logburst(&["-q", "--errors", "+499", "--state", st, p499]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = logburst(&["-q", "--state", st, p499]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--reset-state"), "{}", r.stderr);
+
+    // Bad sets are usage errors.
+    for bad in ["abc", "5", "-5xx", ""] {
+        let r = logburst(&["--errors", bad, p499]);
+        assert_eq!(r.code, 2, "{bad}");
+        assert!(r.stderr.contains("--errors"), "{bad}: {}", r.stderr);
+    }
+}
