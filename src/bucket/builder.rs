@@ -9,7 +9,9 @@ use super::*;
 pub struct SeriesBuilder {
     series: Series,
     hour_key: i64,
-    hour: Option<Box<Hour>>,
+    /// The hour being filled (listed while few seconds are busy: a block
+    /// that holds many hosts has a builder for each at once).
+    hour: Option<Hour>,
     offset: OffsetSecs,
     offset_count: u64,
     /// The minute being filled with durations, kept out of the map.
@@ -26,11 +28,17 @@ impl SeriesBuilder {
             self.switch_hour(h);
         }
         let s = r.utc.rem_euclid(HOUR) as usize;
-        let hour = self.hour.as_mut().expect("switched above");
-        hour.requests[s] = hour.requests[s].saturating_add(1);
+        match self.hour.as_mut() {
+            // The busy hours of a busy log: a slot per second.
+            Some(Hour::Dense(d)) => {
+                d.requests[s] = d.requests[s].saturating_add(1);
+                d.errors[s] = d.errors[s].saturating_add(u32::from(error));
+            }
+            Some(hour) => hour.add(s, 1, u32::from(error)),
+            None => unreachable!("switched above"),
+        }
         self.series.requests += 1;
         if error {
-            hour.errors[s] = hour.errors[s].saturating_add(1);
             self.series.errors += 1;
             *self.series.status.entry((r.utc, r.status)).or_insert(0) += 1;
         }
@@ -69,7 +77,7 @@ impl SeriesBuilder {
         if let Some(old) = self.hour.take() {
             self.series.hours.insert(self.hour_key, old);
         }
-        self.hour = Some(self.series.hours.remove(&h).unwrap_or_else(Hour::zero));
+        self.hour = Some(self.series.hours.remove(&h).unwrap_or_default());
         self.hour_key = h;
     }
 

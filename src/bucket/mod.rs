@@ -3,10 +3,11 @@
 //! [`Merge`] is how the partial results of blocks, files and hosts combine,
 //! in any grouping and order.
 //!
-//! Memory grows with the time span covered, never with the number of lines:
-//! a host costs one 28 KiB [`Hour`] per hour in which it logged anything,
-//! plus one entry per (second, 5xx status) that occurred, plus one bounded
-//! [`ErrorTally`] (at most about 8 KiB) per minute with a 5xx.
+//! Memory grows with the busy seconds, never with the number of lines: an
+//! [`Hour`] lists up to 240 busy seconds at 12 bytes each and keeps a 28 KiB
+//! slot per second past that; plus one entry per (second, 5xx status) that
+//! occurred, plus one bounded [`ErrorTally`] (at most about 8 KiB) per
+//! minute with a 5xx.
 
 use std::collections::BTreeMap;
 
@@ -18,36 +19,22 @@ use crate::sketch::ErrorTally;
 use crate::time::OffsetSecs;
 
 mod builder;
+mod hour;
 mod latency;
 mod local;
 mod wire;
 
 pub use builder::SeriesBuilder;
+pub use hour::{Dense, Hour};
 pub use latency::{LatencyHist, LATENCY_BUCKETS};
 pub use local::{LocalBuilder, LocalSeries};
 
 pub const HOUR: i64 = 3600;
 
-/// The counts of one hour, one slot per second.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct Hour {
-    pub requests: [u32; HOUR as usize],
-    pub errors: [u32; HOUR as usize],
-}
-
-impl Hour {
-    fn zero() -> Box<Hour> {
-        Box::new(Hour {
-            requests: [0; HOUR as usize],
-            errors: [0; HOUR as usize],
-        })
-    }
-}
-
 /// One series: a host's requests (or the service's, the sum of all hosts).
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct Series {
-    hours: BTreeMap<i64, Box<Hour>>,
+    hours: BTreeMap<i64, Hour>,
     /// 5xx responses per (second, status).
     status: BTreeMap<(i64, u16), u32>,
     /// What the 5xx responses of each minute hit (clients, paths), under
@@ -65,11 +52,10 @@ impl Series {
     #[inline]
     pub fn add(&mut self, r: &Request) {
         let (h, s) = (r.utc.div_euclid(HOUR), r.utc.rem_euclid(HOUR) as usize);
-        let hour = self.hours.entry(h).or_insert_with(Hour::zero);
-        hour.requests[s] = hour.requests[s].saturating_add(1);
+        let error = r.is_error();
+        self.hours.entry(h).or_default().add(s, 1, u32::from(error));
         self.requests += 1;
-        if r.is_error() {
-            hour.errors[s] = hour.errors[s].saturating_add(1);
+        if error {
             self.errors += 1;
             *self.status.entry((r.utc, r.status)).or_insert(0) += 1;
         }
@@ -89,9 +75,7 @@ impl Series {
             return;
         }
         let (h, s) = (t.div_euclid(HOUR), t.rem_euclid(HOUR) as usize);
-        let hour = self.hours.entry(h).or_insert_with(Hour::zero);
-        hour.requests[s] = hour.requests[s].saturating_add(requests);
-        hour.errors[s] = hour.errors[s].saturating_add(errors);
+        self.hours.entry(h).or_default().add(s, requests, errors);
         self.requests += u64::from(requests);
         self.errors += u64::from(errors);
         if errors > 0 {
@@ -133,12 +117,9 @@ impl Series {
         let at = |n: i64| place(n).0;
         let mut out = Series::default();
         for (h, hour) in &self.hours {
-            for i in 0..HOUR as usize {
-                let (r, e) = (hour.requests[i], hour.errors[i]);
-                if r == 0 && e == 0 {
-                    continue;
-                }
-                let n = h * HOUR + i as i64;
+            for slot in hour.slots() {
+                let (r, e) = (slot.requests, slot.errors);
+                let n = h * HOUR + i64::from(slot.second);
                 let (t, twice) = place(n);
                 if !keep(t) {
                     continue;
@@ -150,9 +131,7 @@ impl Series {
                 out.errors += e as u64;
                 *out.offsets.entry(offset_at(t)).or_insert(0) += r as u64;
                 let (nh, ni) = (t.div_euclid(HOUR), t.rem_euclid(HOUR) as usize);
-                let dst = out.hours.entry(nh).or_insert_with(Hour::zero);
-                dst.requests[ni] = dst.requests[ni].saturating_add(r);
-                dst.errors[ni] = dst.errors[ni].saturating_add(e);
+                out.hours.entry(nh).or_default().add(ni, r, e);
             }
         }
         for ((n, st), c) in &self.status {
@@ -185,22 +164,19 @@ impl Series {
         let mut out = Series::default();
         let h0 = t.div_euclid(HOUR);
         out.hours = self.hours.split_off(&(h0 + 1));
-        if let Some(hour) = self.hours.get(&h0) {
+        if let Some(hour) = self.hours.get_mut(&h0) {
             let cut = t.rem_euclid(HOUR) as usize + 1;
-            let mut moved = Hour::zero();
-            moved.requests[cut..].copy_from_slice(&hour.requests[cut..]);
-            moved.errors[cut..].copy_from_slice(&hour.errors[cut..]);
-            if moved
-                .requests
-                .iter()
-                .chain(moved.errors.iter())
-                .any(|n| *n > 0)
-            {
+            let moved = if cut < HOUR as usize {
+                hour.split_off(cut)
+            } else {
+                Hour::default()
+            };
+            if !moved.is_empty() {
                 out.hours.insert(h0, moved);
             }
-            let hour = self.hours.get_mut(&h0).expect("looked up above");
-            hour.requests[cut..].fill(0);
-            hour.errors[cut..].fill(0);
+            if hour.is_empty() {
+                self.hours.remove(&h0);
+            }
         }
         out.status = self.status.split_off(&(t + 1, 0));
         out.tallies = self.tallies.split_off(&(minute_of(t) + 60));
@@ -216,9 +192,10 @@ impl Series {
         let h0 = t.div_euclid(HOUR);
         self.hours = self.hours.split_off(&h0);
         if let Some(hour) = self.hours.get_mut(&h0) {
-            let cut = t.rem_euclid(HOUR) as usize;
-            hour.requests[..cut].fill(0);
-            hour.errors[..cut].fill(0);
+            hour.clear_before(t.rem_euclid(HOUR) as usize);
+            if hour.is_empty() {
+                self.hours.remove(&h0);
+            }
         }
         self.status = self.status.split_off(&(t, 0));
         self.tallies = self.tallies.split_off(&minute_of(t));
@@ -231,8 +208,9 @@ impl Series {
         self.requests = 0;
         self.errors = 0;
         for hour in self.hours.values() {
-            self.requests += hour.requests.iter().map(|n| *n as u64).sum::<u64>();
-            self.errors += hour.errors.iter().map(|n| *n as u64).sum::<u64>();
+            let (r, e) = hour.totals();
+            self.requests += r;
+            self.errors += e;
         }
     }
 
@@ -277,21 +255,13 @@ impl Series {
 
     /// The first second with a request, if any.
     pub fn first_second(&self) -> Option<i64> {
-        self.hours.iter().find_map(|(h, hour)| {
-            hour.requests
-                .iter()
-                .position(|n| *n > 0)
-                .map(|i| h * HOUR + i as i64)
-        })
+        self.next_request_at_or_after(i64::MIN)
     }
 
     /// (requests, errors) in second `t`.
     pub fn at(&self, t: i64) -> (u32, u32) {
         match self.hours.get(&t.div_euclid(HOUR)) {
-            Some(h) => {
-                let s = t.rem_euclid(HOUR) as usize;
-                (h.requests[s], h.errors[s])
-            }
+            Some(h) => h.get(t.rem_euclid(HOUR) as usize),
             None => (0, 0),
         }
     }
@@ -322,8 +292,8 @@ impl Series {
             } else {
                 0
             };
-            if let Some(s) = hour.requests[from..].iter().position(|c| *c > 0) {
-                return Some(h * HOUR + (from + s) as i64);
+            if let Some(s) = hour.first_request_from(from) {
+                return Some(h * HOUR + s as i64);
             }
         }
         None
@@ -338,7 +308,7 @@ impl Series {
             } else {
                 HOUR as usize - 1
             };
-            if let Some(s) = hour.requests[..=to].iter().rposition(|c| *c > 0) {
+            if let Some(s) = hour.last_request_to(to) {
                 return Some(h * HOUR + s as i64);
             }
         }
@@ -348,9 +318,9 @@ impl Series {
     /// Every second with at least one request, in order, with its counts.
     pub fn seconds(&self) -> impl Iterator<Item = (i64, u32, u32)> + '_ {
         self.hours.iter().flat_map(|(h, hour)| {
-            (0..HOUR as usize)
-                .filter(move |s| hour.requests[*s] > 0)
-                .map(move |s| (h * HOUR + s as i64, hour.requests[s], hour.errors[s]))
+            hour.slots()
+                .filter(|s| s.requests > 0)
+                .map(move |s| (h * HOUR + i64::from(s.second), s.requests, s.errors))
         })
     }
 
@@ -365,14 +335,9 @@ impl Series {
         for (h, hour) in self.hours.range(a.div_euclid(HOUR)..=b.div_euclid(HOUR)) {
             let lo = (a - h * HOUR).clamp(0, HOUR - 1) as usize;
             let hi = (b - h * HOUR).clamp(0, HOUR - 1) as usize;
-            r += hour.requests[lo..=hi]
-                .iter()
-                .map(|n| u64::from(*n))
-                .sum::<u64>();
-            e += hour.errors[lo..=hi]
-                .iter()
-                .map(|n| u64::from(*n))
-                .sum::<u64>();
+            let (hr, he) = hour.sum(lo, hi);
+            r += hr;
+            e += he;
         }
         (r, e)
     }
@@ -416,12 +381,7 @@ impl Merge for Series {
                 None => {
                     self.hours.insert(h, o);
                 }
-                Some(mine) => {
-                    for i in 0..HOUR as usize {
-                        mine.requests[i] = mine.requests[i].saturating_add(o.requests[i]);
-                        mine.errors[i] = mine.errors[i].saturating_add(o.errors[i]);
-                    }
-                }
+                Some(mine) => mine.merge(o),
             }
         }
         merge_maps(&mut self.status, other.status);
@@ -459,13 +419,10 @@ impl Cursor<'_> {
         let h = t.div_euclid(HOUR);
         if h != self.hour {
             self.hour = h;
-            self.current = self.series.hours.get(&h).map(|b| &**b);
+            self.current = self.series.hours.get(&h);
         }
         match self.current {
-            Some(hour) => {
-                let s = t.rem_euclid(HOUR) as usize;
-                (hour.requests[s], hour.errors[s])
-            }
+            Some(hour) => hour.get(t.rem_euclid(HOUR) as usize),
             None => (0, 0),
         }
     }

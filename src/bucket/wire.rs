@@ -31,13 +31,9 @@ impl serde::Serialize for Series {
         let mut seconds = Vec::new();
         let mut prev = 0;
         for (h, hour) in &self.hours {
-            for i in 0..HOUR as usize {
-                let (r, e) = (hour.requests[i], hour.errors[i]);
-                if r == 0 && e == 0 {
-                    continue;
-                }
-                let t = h * HOUR + i as i64;
-                seconds.extend([t - prev, r as i64, e as i64]);
+            for slot in hour.slots() {
+                let t = h * HOUR + i64::from(slot.second);
+                seconds.extend([t - prev, i64::from(slot.requests), i64::from(slot.errors)]);
                 prev = t;
             }
         }
@@ -86,18 +82,17 @@ impl<'de> serde::Deserialize<'de> for Series {
         for (n, c) in r.seconds.chunks_exact(3).enumerate() {
             t = step(n == 0, t, c[0])?;
             let (h, i) = (t.div_euclid(HOUR), t.rem_euclid(HOUR) as usize);
-            let hour = out.hours.entry(h).or_insert_with(Hour::zero);
             let (rq, er) = (count(c[1])?, count(c[2])?);
             if er > rq || rq == 0 {
                 return Err(bad("a second holds more 5xx than requests, or none"));
             }
-            hour.requests[i] = rq;
-            hour.errors[i] = er;
+            // Seconds increase: each is added once.
+            out.hours.entry(h).or_default().add(i, rq, er);
             requests += u64::from(rq);
             errors += u64::from(er);
         }
         // Counters saturate at u32::MAX per second; totals do not.
-        let saturated = out.hours.values().any(|h| h.requests.contains(&u32::MAX));
+        let saturated = out.hours.values().any(Hour::saturated);
         // Offsets count every request ever read (a cron history trims its
         // seconds, not them): bounded, not equal to the totals.
         if !saturated && (requests != out.requests || errors != out.errors)
