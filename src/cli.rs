@@ -145,6 +145,13 @@ pub struct Args {
     #[arg(long, value_parser = logburst::ErrorSet::parse, value_name = "STATUSES", allow_hyphen_values = true)]
     pub errors: Option<logburst::ErrorSet>,
 
+    /// Hosts that get a series of their own (the first N host names in
+    /// sorted order); the requests of the others are counted together as
+    /// "(other hosts)", with a warning. Totals stay exact. Bounds memory
+    /// when logs name hosts by the hundred thousand.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_hosts: usize,
+
     /// SLO mode: 5xx bursts are multiwindow burn-rate alerts of this
     /// availability target in percent (99.9), on the whole service.
     #[arg(long, value_name = "PERCENT")]
@@ -480,6 +487,7 @@ impl Args {
                 reported_at_local,
                 notes,
                 errors: self.errors,
+                max_hosts: self.max_hosts,
             },
             nginx.warnings,
         ))

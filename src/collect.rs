@@ -35,8 +35,10 @@ pub struct Collector<'c> {
     /// Requests of an input all belong to its host: counted here and
     /// handed over once, not one map look-up per line.
     requests: SeriesBuilder,
-    proxy_zoned: HashMap<Vec<u8>, SeriesBuilder>,
-    proxy_local: HashMap<Vec<u8>, LocalBuilder>,
+    /// Boxed: a block of syslog lines can name tens of thousands of hosts,
+    /// and the map keeps room for twice as many entries as it holds.
+    proxy_zoned: HashMap<Vec<u8>, Box<SeriesBuilder>>,
+    proxy_local: HashMap<Vec<u8>, Box<LocalBuilder>>,
     buckets: BucketSet,
     /// The first host a system line named: (block, line, host).
     pub named_host: Option<(u32, u32, String)>,
@@ -236,11 +238,11 @@ impl<'c> Collector<'c> {
         let mut b = self.buckets;
         for (host, sb) in self.proxy_zoned {
             b.series_mut(&String::from_utf8_lossy(&host))
-                .merge(sb.finish());
+                .merge((*sb).finish());
         }
         for (host, sb) in self.proxy_local {
             let key = (self.ctx.input, lossy(&host));
-            b.local_series.entry(key).or_default().merge(sb.finish());
+            b.local_series.entry(key).or_default().merge((*sb).finish());
         }
         if !self.requests.is_empty() {
             b.series_mut(self.ctx.host).merge(self.requests.finish());

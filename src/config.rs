@@ -78,6 +78,9 @@ pub struct Config {
     /// The statuses counted as errors (`--errors`); `None`: 5xx when
     /// reading logs, what the summaries or state counted when merging.
     pub errors: Option<ErrorSet>,
+    /// Hosts with a series of their own (`--max-hosts`); the requests of
+    /// the others are counted together as `(other hosts)`.
+    pub max_hosts: usize,
 }
 
 impl Default for Config {
@@ -107,6 +110,7 @@ impl Default for Config {
             reported_at_local: None,
             notes: Vec::new(),
             errors: None,
+            max_hosts: crate::bucket::MAX_HOSTS,
         }
     }
 }
@@ -117,6 +121,9 @@ impl Config {
         let p = &self.params;
         if p.window <= 0 || p.cooldown <= 0 || p.gap <= 0 {
             return Err(ConfigError::NonPositiveSpan);
+        }
+        if self.max_hosts == 0 {
+            return Err(ConfigError::NoHosts);
         }
         if self.inputs.iter().filter(|i| i.path.is_none()).count() > 1 {
             return Err(ConfigError::StdinTwice);
@@ -155,6 +162,8 @@ pub struct ScanOptions {
     pub threads: usize,
     /// The statuses counted as errors.
     pub errors: ErrorSet,
+    /// Hosts with a series of their own; the others are folded.
+    pub max_hosts: usize,
 }
 
 impl ScanOptions {

@@ -127,6 +127,9 @@ pub enum ConfigError {
     /// two readers would each get part of its lines.
     #[error("- (standard input) is given more than once; it can be read only once")]
     StdinTwice,
+    /// `--max-hosts 0`.
+    #[error("--max-hosts must be at least 1")]
+    NoHosts,
     /// A `--signal` pattern that is not a regular expression: the message
     /// names it and says why.
     #[error("{0}")]

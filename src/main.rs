@@ -116,6 +116,9 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         );
     }
     if !args.quiet {
+        for w in &analysis.warnings {
+            eprintln!("logburst: warning: {}", logburst::escape_terminal(w));
+        }
         for i in &analysis.inputs {
             for w in &i.warnings {
                 eprintln!(

@@ -212,6 +212,9 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
     t.blocks.push((block.index, t.lines));
     t.read_error = block.error.clone();
     b.normalize();
+    // Folded now, a block that waits for the one before it to be merged
+    // holds no more hosts than the run keeps.
+    b.cap_hosts(ctx.opts.max_hosts);
     (t, b)
 }
 
@@ -380,6 +383,8 @@ struct InOrder {
     next: usize,
     waiting: BTreeMap<usize, (Tally, BucketSet)>,
     merged: (Tally, BucketSet),
+    /// `--max-hosts`: series past it are folded as blocks come in.
+    max_hosts: usize,
 }
 
 impl InOrder {
@@ -388,6 +393,7 @@ impl InOrder {
         while let Some((t, b)) = self.waiting.remove(&self.next) {
             let (mt, mb) = std::mem::take(&mut self.merged);
             self.merged = (mt.merged(t), mb.merged(b));
+            self.merged.1.cap_hosts(self.max_hosts);
             self.next += 1;
         }
     }
@@ -521,7 +527,10 @@ fn parse_all(
     // Blocks are parsed in any order but merged in file order, so that the
     // bounded tallies (whose merge is exact only while they fit) come out
     // the same whatever the number of threads.
-    let merger = Mutex::new(InOrder::default());
+    let merger = Mutex::new(InOrder {
+        max_hosts: ctx.opts.max_hosts,
+        ..InOrder::default()
+    });
     head_blocks
         .into_iter()
         .chain(reader)

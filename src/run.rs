@@ -112,6 +112,7 @@ fn read_in_pool(
         by_name: config.by_name.clone(),
         threads,
         errors: config.errors.unwrap_or_default(),
+        max_hosts: config.max_hosts,
     };
     let progress = config.progress.as_ref().map(|h| &*h.0);
     if let Some(p) = progress {
@@ -137,6 +138,7 @@ fn read_in_pool(
         let (s, buckets) = InputSummary::new(input, scan, name);
         summary.inputs.push(s);
         summary.buckets.merge(buckets);
+        summary.buckets.cap_hosts(config.max_hosts);
     }
     Ok(summary)
 }
@@ -173,6 +175,8 @@ pub fn finish_with(
         });
     }
     let mut placement = Placement::new(&mut buckets, &inputs, config);
+    // Placed local-time series join the others: the cap holds for all.
+    buckets.cap_hosts(config.max_hosts);
     let kills = detect::join_kills(placement.oom_lines(&buckets, &inputs));
     let signals = placement.signals(&buckets, &inputs);
     let memory: Vec<detect::MemorySignal> = signals

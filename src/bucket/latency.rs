@@ -1,23 +1,41 @@
-//! Request durations of a minute as a fixed-size log-scale histogram.
+//! Request durations of a minute as a log-scale histogram of at most 129
+//! buckets: the few buckets a quiet minute fills are listed (8 bytes each),
+//! a minute that fills more than [`FEW_MAX`] keeps them all (516 bytes).
 
 /// Buckets of a [`LatencyHist`]: zero, then four a doubling up to 2^32 ms.
 pub const LATENCY_BUCKETS: usize = 1 + 4 * 32;
 
+/// Listed buckets past which a histogram keeps all of them.
+const FEW_MAX: usize = 24;
+
 /// Request durations of one minute, in milliseconds, by log-scale bucket
-/// (four a doubling: a value is known to within 19 %). Fixed size whatever
-/// the traffic.
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// (four a doubling: a value is known to within 19 %). Bounded whatever
+/// the traffic. Equality is by content.
+#[derive(Clone, Debug, Default)]
 pub struct LatencyHist {
-    counts: Box<[u32; LATENCY_BUCKETS]>,
+    counts: Counts,
 }
 
-impl Default for LatencyHist {
-    fn default() -> Self {
-        LatencyHist {
-            counts: Box::new([0; LATENCY_BUCKETS]),
-        }
+#[derive(Clone, Debug)]
+enum Counts {
+    /// (bucket, count) in bucket order, counts above zero.
+    Few(Vec<(u8, u32)>),
+    All(Box<[u32; LATENCY_BUCKETS]>),
+}
+
+impl Default for Counts {
+    fn default() -> Counts {
+        Counts::Few(Vec::new())
     }
 }
+
+impl PartialEq for LatencyHist {
+    fn eq(&self, other: &LatencyHist) -> bool {
+        self.pairs().eq(other.pairs())
+    }
+}
+
+impl Eq for LatencyHist {}
 
 impl LatencyHist {
     pub(super) fn bucket(ms: u32) -> usize {
@@ -43,12 +61,47 @@ impl LatencyHist {
     }
 
     pub fn add(&mut self, ms: u32) {
-        let b = &mut self.counts[Self::bucket(ms)];
-        *b = b.saturating_add(1);
+        self.add_n(Self::bucket(ms), 1);
+    }
+
+    fn add_n(&mut self, bucket: usize, n: u32) {
+        if n == 0 {
+            return;
+        }
+        if let Counts::Few(v) = &mut self.counts {
+            match v.binary_search_by_key(&(bucket as u8), |p| p.0) {
+                Ok(i) => {
+                    v[i].1 = v[i].1.saturating_add(n);
+                    return;
+                }
+                Err(i) if v.len() < FEW_MAX => {
+                    v.insert(i, (bucket as u8, n));
+                    return;
+                }
+                Err(_) => {
+                    let mut all = Box::new([0; LATENCY_BUCKETS]);
+                    for (b, c) in v.iter() {
+                        all[*b as usize] = *c;
+                    }
+                    self.counts = Counts::All(all);
+                }
+            }
+        }
+        if let Counts::All(all) = &mut self.counts {
+            all[bucket] = all[bucket].saturating_add(n);
+        }
+    }
+
+    /// (bucket, count) of every bucket with a count, in order.
+    fn pairs(&self) -> Box<dyn Iterator<Item = (usize, u32)> + '_> {
+        match &self.counts {
+            Counts::Few(v) => Box::new(v.iter().map(|(b, c)| (*b as usize, *c))),
+            Counts::All(a) => Box::new(a.iter().copied().enumerate().filter(|(_, c)| *c > 0)),
+        }
     }
 
     pub fn count(&self) -> u64 {
-        self.counts.iter().map(|c| u64::from(*c)).sum()
+        self.pairs().map(|(_, c)| u64::from(c)).sum()
     }
 
     /// The middle of bucket `i`: what a duration in it is taken to be.
@@ -58,9 +111,9 @@ impl LatencyHist {
 
     /// The requests at or above `ms` (by bucket: those whose middle is).
     pub fn at_least(&self, ms: u64) -> u64 {
-        (0..LATENCY_BUCKETS)
-            .filter(|i| Self::middle(*i) >= ms)
-            .map(|i| u64::from(self.counts[i]))
+        self.pairs()
+            .filter(|(i, _)| Self::middle(*i) >= ms)
+            .map(|(_, c)| u64::from(c))
             .sum()
     }
 
@@ -72,8 +125,8 @@ impl LatencyHist {
         }
         let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
         let mut seen = 0;
-        for (i, c) in self.counts.iter().enumerate() {
-            seen += u64::from(*c);
+        for (i, c) in self.pairs() {
+            seen += u64::from(c);
             if seen >= rank {
                 return Some(Self::middle(i));
             }
@@ -83,8 +136,8 @@ impl LatencyHist {
 
     pub(super) fn sparse(&self) -> Vec<u32> {
         let mut out = Vec::new();
-        for (i, c) in self.counts.iter().enumerate().filter(|(_, c)| **c > 0) {
-            out.extend([i as u32, *c]);
+        for (i, c) in self.pairs() {
+            out.extend([i as u32, c]);
         }
         out
     }
@@ -100,7 +153,7 @@ impl LatencyHist {
             if i >= LATENCY_BUCKETS || prev.is_some_and(|p| p >= i) || pair[1] == 0 {
                 return None;
             }
-            h.counts[i] = pair[1];
+            h.add_n(i, pair[1]);
             prev = Some(i);
         }
         Some(h)
@@ -109,8 +162,8 @@ impl LatencyHist {
 
 impl crate::merge::Merge for LatencyHist {
     fn merge(&mut self, other: LatencyHist) {
-        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
-            *a = a.saturating_add(*b);
+        for (i, c) in other.pairs() {
+            self.add_n(i, c);
         }
     }
 }

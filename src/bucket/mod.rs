@@ -19,12 +19,14 @@ use crate::sketch::ErrorTally;
 use crate::time::OffsetSecs;
 
 mod builder;
+mod cap;
 mod hour;
 mod latency;
 mod local;
 mod wire;
 
 pub use builder::SeriesBuilder;
+pub use cap::{MAX_HOSTS, OTHER_HOSTS};
 pub use hour::{Dense, Hour};
 pub use latency::{LatencyHist, LATENCY_BUCKETS};
 pub use local::{LocalBuilder, LocalSeries};
@@ -447,6 +449,10 @@ pub struct BucketSet {
     /// (input, host), counted in naive seconds until placed in a zone.
     #[serde(with = "pairs")]
     pub local_series: BTreeMap<(u32, String), LocalSeries>,
+    /// The first host name (in sorted order) whose requests were counted
+    /// in [`OTHER_HOSTS`] because the run holds more hosts than its cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folded: Option<String>,
 }
 
 /// Maps whose keys are not strings, written as lists of `[key, value]`.
@@ -672,6 +678,9 @@ impl Merge for BucketSet {
         merge_maps(&mut self.upstream, other.upstream);
         merge_maps(&mut self.local_series, other.local_series);
         merge_maps(&mut self.signals, other.signals);
+        if let Some(f) = other.folded {
+            self.note_folded(f);
+        }
     }
 }
 
@@ -905,6 +914,30 @@ mod tests {
     proptest! {
         // The monoid laws, commutativity, and: merging the parts of any
         // split equals building from the whole.
+        #[test]
+        /// Folding hosts past a cap keeps totals, keeps the smallest names,
+        /// and gives the same set whether parts are folded before the merge
+        /// or the merge after.
+        fn folding_hosts_commutes_with_merge(a in arb_reqs(), b in arb_reqs(), c in arb_reqs(), cap in 1usize..4) {
+            let whole = build(&a).merged(build(&b)).merged(build(&c));
+            let mut folded = whole.clone();
+            folded.cap_hosts(cap);
+            let parts = [build(&a), build(&b), build(&c)].map(|mut p| {
+                p.cap_hosts(cap);
+                p
+            });
+            let [pa, pb, pc] = parts;
+            let mut late = pa.merged(pb).merged(pc);
+            late.cap_hosts(cap);
+            prop_assert_eq!(&late, &folded);
+            prop_assert_eq!((folded.requests(), folded.errors()), (whole.requests(), whole.errors()));
+            let named: Vec<&String> = folded.series.keys().filter(|h| *h != OTHER_HOSTS).collect();
+            prop_assert!(named.len() <= cap);
+            let want: Vec<&String> = whole.series.keys().take(cap).collect();
+            prop_assert_eq!(named, want);
+            prop_assert_eq!(folded.folded.is_some(), whole.series.len() > cap);
+        }
+
         #[test]
         fn merge_is_a_commutative_monoid(a in arb_reqs(), b in arb_reqs(), c in arb_reqs()) {
             let (ba, bb, bc) = (build(&a), build(&b), build(&c));

@@ -51,6 +51,15 @@ pub fn explain(
     let placer = &placement.placer;
     let mut placement_notes: std::collections::BTreeSet<String> =
         config.notes.iter().cloned().collect();
+    let mut warnings = Vec::new();
+    if let Some(from) = &ev.buckets.folded {
+        warnings.push(format!(
+            "more than {} hosts: the requests of every host from '{from}' on (in sorted order) are counted together as {}; totals are exact, only the per-host breakdown is cut (--max-hosts raises the cap)",
+            config.max_hosts,
+            crate::bucket::OTHER_HOSTS
+        ));
+    }
+    placement_notes.extend(warnings.iter().cloned());
     let counted = ev.errors_counted;
     if !counted.is_default() {
         placement_notes.insert(format!(
@@ -104,6 +113,7 @@ pub fn explain(
         incidents,
         thresholds: thresholds(&config.params, counted),
         notes: std::mem::take(&mut placement.notes).into_iter().collect(),
+        warnings,
         incremental: ev.fresh.is_some(),
         minutes: if config.minutes {
             chart::minute_rows(ev.buckets, placer)

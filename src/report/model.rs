@@ -489,6 +489,10 @@ pub struct Analysis {
     pub thresholds: Thresholds,
     /// Assumptions the run made (zones, years), in words.
     pub notes: Vec<String>,
+    /// What makes the run's numbers less than whole (hosts past the cap),
+    /// in words: also in `notes`, and on stderr.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// An incremental run (`--state`): inputs and totals are what it read
     /// since the last run; incidents carry a `status`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]

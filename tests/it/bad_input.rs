@@ -438,3 +438,73 @@ fn a_mapped_file_truncated_while_read_is_named_and_exits_2() {
     assert!(stderr.contains("--mmap never"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+/// Host names past `--max-hosts` (the first N in sorted order keep their
+/// series) are counted together as "(other hosts)": totals exact, a burst
+/// on a folded host still found, and a warning on stderr, in the notes and
+/// in the JSON.
+#[test]
+fn hosts_past_the_cap_are_folded_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for sec in 0..1800u32 {
+        let (m, s) = (sec / 60, sec % 60);
+        for (k, host) in ["web-a", "web-b", "web-c", "web-d", "web-e"]
+            .iter()
+            .enumerate()
+        {
+            // web-e fails half its requests from 07:20 to 07:23.
+            let status = if k == 4 && (1200..1380).contains(&sec) && s % 2 == 0 {
+                503
+            } else {
+                200
+            };
+            log.push_str(&format!(
+                "Feb  2 07:{m:02}:{s:02} {host} haproxy[1]: 10.0.0.{k}:5555 [02/Feb/2023:07:{m:02}:{s:02}.123] fe be/srv1 0/0/1/2/3 {status} 100 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"\n"
+            ));
+        }
+    }
+    let p = write(dir.path(), "syslog", log.as_bytes());
+    let p = p.to_str().unwrap();
+    let r = logburst(&[
+        "-o",
+        "json",
+        "--year",
+        "2023",
+        "--tz",
+        "+03:00",
+        "--max-hosts",
+        "2",
+        p,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["totals"]["requests"], 9000);
+    assert_eq!(j["totals"]["errors"], 90);
+    let w = j["warnings"][0].as_str().unwrap();
+    assert!(
+        w.starts_with("more than 2 hosts: the requests of every host from 'web-c' on (in sorted order) are counted together as (other hosts)"),
+        "{w}"
+    );
+    assert!(j["notes"].as_array().unwrap().iter().any(|n| n == w));
+    assert!(
+        r.stderr.contains("logburst: warning: more than 2 hosts"),
+        "{}",
+        r.stderr
+    );
+    let burst = &j["incidents"][0];
+    assert_eq!(burst["kind"], "error-burst", "{j}");
+    assert_eq!(burst["hosts"], serde_json::json!(["(other hosts)"]));
+    assert_eq!(burst["start"], "2023-02-02T07:20:00+03:00");
+    // Under the cap: no warning, every host its own series.
+    let j = logburst(&["-o", "json", "--year", "2023", "--tz", "+03:00", p]).json();
+    assert!(j.get("warnings").is_none(), "{j}");
+    assert_eq!(j["incidents"][0]["hosts"], serde_json::json!(["web-e"]));
+    let r = logburst(&["--max-hosts", "0", p]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--max-hosts must be at least 1"),
+        "{}",
+        r.stderr
+    );
+}
