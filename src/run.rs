@@ -11,10 +11,12 @@
 //! down from the [`Config`], and nothing else in the library starts
 //! threads. [`finish`] is sequential.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
+use crate::bucket::BucketSet;
 use crate::config::Config;
 use crate::detect;
 use crate::error::{ConfigError, Error, Result};
@@ -23,7 +25,7 @@ use crate::explain;
 use crate::format::signals::Signals;
 use crate::merge::Merge;
 use crate::once;
-use crate::pipeline::{self, Scan, ScanOptions};
+use crate::pipeline::{self, ScanOptions};
 use crate::place::Placement;
 use crate::report::model::Analysis;
 use crate::source::{self, Input};
@@ -118,29 +120,62 @@ fn read_in_pool(
     if let Some(p) = progress {
         p.begin(total_size(inputs));
     }
-    let scans: Vec<Scan> = inputs
-        .par_iter()
+    // Inputs are read side by side but their results join the summary in
+    // input order as they come (a result that comes early waits for those
+    // before it): a run over 100,000 small files never holds them all.
+    let gathered = Mutex::new(Gather {
+        next: 0,
+        waiting: BTreeMap::new(),
+        summary: Summary {
+            errors,
+            errors_counted: opts.errors,
+            ..Summary::default()
+        },
+        max_hosts: config.max_hosts,
+    });
+    inputs
+        .iter()
         .enumerate()
-        .map(|(i, input)| pipeline::scan(i as u32, input, &opts, progress))
-        .collect();
+        .par_bridge()
+        .for_each(|(i, input)| {
+            let scan = pipeline::scan(i as u32, input, &opts, progress);
+            let name = scan
+                .format
+                .map_or_else(|| "unknown".to_string(), |f| f.describe(&config.customs));
+            let part = InputSummary::new(input, scan, name);
+            gathered
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(i, part);
+        });
     if let Some(p) = progress {
         p.end();
     }
-    let mut summary = Summary {
-        errors,
-        errors_counted: opts.errors,
-        ..Summary::default()
-    };
-    for (input, scan) in inputs.iter().zip(scans) {
-        let name = scan
-            .format
-            .map_or_else(|| "unknown".to_string(), |f| f.describe(&config.customs));
-        let (s, buckets) = InputSummary::new(input, scan, name);
-        summary.inputs.push(s);
-        summary.buckets.merge(buckets);
-        summary.buckets.cap_hosts(config.max_hosts);
-    }
+    let summary = gathered
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .summary;
     Ok(summary)
+}
+
+/// Each input's reading, joined to the summary in input order.
+struct Gather {
+    next: usize,
+    waiting: BTreeMap<usize, (InputSummary, BucketSet)>,
+    summary: Summary,
+    max_hosts: usize,
+}
+
+impl Gather {
+    fn push(&mut self, n: usize, part: (InputSummary, BucketSet)) {
+        self.waiting.insert(n, part);
+        while let Some((s, buckets)) = self.waiting.remove(&self.next) {
+            self.summary.inputs.push(s);
+            self.summary.buckets.merge(buckets);
+            self.summary.buckets.cap_hosts(self.max_hosts);
+            self.next += 1;
+        }
+    }
 }
 
 /// Places, joins and detects over what was read: the analysis of a

@@ -306,3 +306,44 @@ fn each_input_says_which_rule_named_its_host() {
     assert_eq!(rule("kern.log"), "line");
     assert_eq!(rule("access-main.log"), "label");
 }
+
+/// Many small files decided from their heads alone: identical ones are
+/// read once, one whose whole content starts another is not read, the
+/// others are all read (the search is sorted, not pairwise).
+#[test]
+fn many_small_files_are_told_apart_by_their_heads() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |k: u32| {
+        format!(
+            "10.0.{}.{} - - [02/Feb/2023:07:{:02}:{:02} +0300] \"GET /{k} HTTP/1.1\" 200 1 \"-\" \"x\"\n",
+            k / 256 % 256,
+            k % 256,
+            k / 60 % 60,
+            k % 60
+        )
+    };
+    // 2,000 distinct one-line files, 1,000 copies of file 0, and file 1
+    // again with a second line after its first (file 1 is its start).
+    for k in 0..2000u32 {
+        write(dir.path(), &format!("web/a{k:05}.log"), line(k).as_bytes());
+    }
+    for k in 0..1000u32 {
+        write(dir.path(), &format!("web/b{k:05}.log"), line(0).as_bytes());
+    }
+    let grown = format!("{}{}", line(1), line(5000));
+    write(dir.path(), "web/c.log", grown.as_bytes());
+    let j = json(&["-o", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(
+        j["inputs"].as_array().unwrap().len(),
+        2000,
+        "{}",
+        j["totals"]
+    );
+    assert_eq!(j["totals"]["requests"], 2001);
+    let w = warnings(&j);
+    assert!(w.contains("b00999.log holds the same content"), "{w}");
+    assert!(
+        w.contains("a00001.log holds this input's first lines"),
+        "{w}"
+    );
+}
