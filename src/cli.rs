@@ -152,6 +152,11 @@ pub struct Args {
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub max_hosts: usize,
 
+    /// The most a summary (merge) or cron state may hold once
+    /// decompressed; larger ones are refused before they fill memory.
+    #[arg(long, default_value = "128M", value_parser = args::size, value_name = "SIZE")]
+    pub max_summary_size: u64,
+
     /// SLO mode: 5xx bursts are multiwindow burn-rate alerts of this
     /// availability target in percent (99.9), on the whole service.
     #[arg(long, value_name = "PERCENT")]
@@ -488,6 +493,7 @@ impl Args {
                 notes,
                 errors: self.errors,
                 max_hosts: self.max_hosts,
+                max_summary_size: self.max_summary_size,
             },
             nginx.warnings,
         ))

@@ -81,6 +81,9 @@ pub struct Config {
     /// Hosts with a series of their own (`--max-hosts`); the requests of
     /// the others are counted together as `(other hosts)`.
     pub max_hosts: usize,
+    /// The most bytes of a summary or state read, decompressed
+    /// (`--max-summary-size`).
+    pub max_summary_size: u64,
 }
 
 impl Default for Config {
@@ -111,6 +114,7 @@ impl Default for Config {
             notes: Vec::new(),
             errors: None,
             max_hosts: crate::bucket::MAX_HOSTS,
+            max_summary_size: crate::limits::READ_LIMIT,
         }
     }
 }

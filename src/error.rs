@@ -42,6 +42,10 @@ pub enum Error {
         /// What is wrong with it.
         why: String,
     },
+    /// A file of ours given where it cannot be: a device, a FIFO, a
+    /// directory, or larger than the limit. The message says which.
+    #[error("{0}")]
+    Refused(String),
     /// Two summaries given to `merge` hold the same input.
     #[error(
         "merge: {} and {} both hold {input} (a summary given twice, or two runs over the same file); its lines would be counted twice — give each input's summary once",

@@ -56,6 +56,7 @@ mod event;
 mod explain;
 #[allow(missing_docs)]
 mod format;
+mod limits;
 #[allow(missing_docs)]
 mod mapped;
 #[allow(missing_docs)]
@@ -113,6 +114,7 @@ pub mod args {
         compile_arg as nginx_format, load_conf as nginx_conf, LogFormat,
     };
     pub use crate::format::signals::parse_arg as signal;
+    pub use crate::limits::parse_size as size;
     pub use crate::time::{
         parse_duration, parse_duration_ms, parse_instant, parse_instant_parts, rfc3339, Zone,
     };

@@ -40,7 +40,7 @@ fn merge(args: &cli::Args, config: &logburst::Config) -> anyhow::Result<logburst
             given.join(", ")
         );
     }
-    let merged = Summary::merge_files(&args.paths)?;
+    let merged = Summary::merge_files(&args.paths, args.max_summary_size)?;
     Ok(logburst::finish(merged, config)?)
 }
 

@@ -6,7 +6,7 @@
 //! not what is in them.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -36,20 +36,6 @@ pub fn write_json(path: &Path, what: &str, value: &impl Serialize) -> Result<()>
     })
 }
 
-/// Reads a whole file, decompressing gzip or zstd (sniffed from the bytes).
-pub fn read_whole(mut r: impl io::BufRead) -> io::Result<Vec<u8>> {
-    let head = r.fill_buf()?;
-    let mut out = Vec::new();
-    if head.starts_with(&[0x1f, 0x8b]) {
-        flate2::bufread::MultiGzDecoder::new(r).read_to_end(&mut out)?;
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        zstd::stream::read::Decoder::with_buffer(r)?.read_to_end(&mut out)?;
-    } else {
-        r.read_to_end(&mut out)?;
-    }
-    Ok(out)
-}
-
 /// Checks the `"schema"` of a JSON file of logburst's (`what`: "summary",
 /// "state file") before it is read whole, so a foreign, newer or cut file
 /// is refused with an error that says which.
@@ -57,6 +43,10 @@ pub fn check_schema(text: &[u8], schema: &str, what: &str) -> std::result::Resul
     #[derive(Deserialize)]
     struct Head {
         schema: Option<String>,
+    }
+    let first = text.iter().find(|c| !c.is_ascii_whitespace());
+    if !matches!(first, Some(b'{' | b'[')) {
+        return Err(format!("not a logburst {what}: it is not JSON"));
     }
     let head: Head = serde_json::from_slice(text).map_err(|e| {
         let family = schema.split('/').next().unwrap_or(schema);

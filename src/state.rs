@@ -39,6 +39,9 @@ use crate::source::{self, Compression, Input, MapPolicy, Resume};
 use crate::summary::Fresh;
 use crate::summary::Summary;
 
+mod guard;
+use guard::{foreign_or_damaged, Lock};
+
 /// The schema name of a state file.
 pub const SCHEMA: &str = "logburst-state/1";
 
@@ -138,16 +141,21 @@ impl Default for State {
 
 impl State {
     /// Reads the state at `path`; a missing file is a first run.
-    pub fn load(path: &Path) -> Result<State> {
-        let text = match std::fs::read(path) {
+    pub fn load(path: &Path, limit: u64) -> Result<State> {
+        let text = match crate::limits::read_limited(
+            path,
+            "state file",
+            limit,
+            Some("--max-summary-size"),
+        ) {
             Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(State::default()),
-            Err(e) => return Err(Error::io("read state", path, e)),
+            Err(crate::limits::ReadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(State::default())
+            }
+            Err(crate::limits::ReadError::Io(e)) => return Err(Error::io("read state", path, e)),
+            Err(crate::limits::ReadError::Refused(why)) => return Err(Error::Refused(why)),
         };
-        State::from_json(&text).map_err(|why| Error::State {
-            path: path.into(),
-            why,
-        })
+        State::from_json(&text).map_err(|why| foreign_or_damaged(path, why))
     }
 
     pub fn from_json(text: &[u8]) -> std::result::Result<State, String> {
@@ -168,35 +176,6 @@ impl State {
             serde_json::to_writer(&mut w, self)?;
             Ok(w)
         })
-    }
-}
-
-/// The lock that keeps two runs from using one state; released on drop.
-pub struct Lock {
-    _file: File,
-    path: PathBuf,
-}
-
-impl Lock {
-    /// Takes `STATE.lock`, or fails at once when another run holds it.
-    pub fn take(state: &Path) -> Result<Lock> {
-        let mut name = state.file_name().unwrap_or_default().to_os_string();
-        name.push(".lock");
-        let path = state.with_file_name(name);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("create lock file", &path, e))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Lock { _file: file, path }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(Error::StateBusy {
-                state: state.into(),
-                lock: path,
-            }),
-            Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", &path, e)),
-        }
     }
 }
 
@@ -470,11 +449,12 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
     if config.inputs.is_empty() {
         return Err(Error::NoInputs);
     }
+    guard::check(path, config.max_summary_size, reset)?;
     let lock = Lock::take(path)?;
     let state = if reset {
         State::default()
     } else {
-        State::load(path)?
+        State::load(path, config.max_summary_size)?
     };
     let (inputs, errors) = source::expand(&config.inputs);
     let mut inputs = crate::once::same_files(inputs);

@@ -14,8 +14,6 @@
 //! the hosts covered (one `[Δt, requests, 5xx]` triple per second with
 //! traffic, one per second and 5xx status), not with the number of lines.
 
-use std::fs::File;
-use std::io::{self, BufReader};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -201,11 +199,12 @@ impl Summary {
     /// The summaries at `paths`, merged in order. Summaries that hold the
     /// same input (a summary given twice, two runs over one file) are
     /// refused: their lines would be counted twice.
-    pub fn merge_files(paths: &[impl AsRef<Path>]) -> Result<Summary> {
+    /// Each is read up to `limit` bytes (decompressed).
+    pub fn merge_files(paths: &[impl AsRef<Path>], limit: u64) -> Result<Summary> {
         let mut merged = Summary::default();
         let mut owner: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (n, p) in paths.iter().enumerate() {
-            let s = Summary::load(p.as_ref())?;
+            let s = Summary::load(p.as_ref(), limit)?;
             for i in &s.inputs {
                 if let Some(&first) = owner.get(&i.identity()) {
                     return Err(Error::SummariesOverlap {
@@ -224,10 +223,12 @@ impl Summary {
     }
 
     /// Reads a summary written by [`Summary::save`].
-    pub fn load(path: &Path) -> Result<Summary> {
-        let cannot = |e: io::Error| Error::io("read summary", path, e);
-        let f = File::open(path).map_err(cannot)?;
-        let text = persist::read_whole(BufReader::new(f)).map_err(cannot)?;
+    pub fn load(path: &Path, limit: u64) -> Result<Summary> {
+        let text = crate::limits::read_limited(path, "summary", limit, Some("--max-summary-size"))
+            .map_err(|e| match e {
+                crate::limits::ReadError::Io(e) => Error::io("read summary", path, e),
+                crate::limits::ReadError::Refused(why) => Error::Refused(why),
+            })?;
         Summary::from_json(&text).map_err(|why| Error::Summary {
             path: path.into(),
             why,
@@ -349,7 +350,11 @@ mod tests {
         for name in ["s.json", "s.json.zst", "s.json.gz"] {
             let p = dir.path().join(name);
             s.save(&p).unwrap();
-            assert_eq!(Summary::load(&p).unwrap(), s, "{name}");
+            assert_eq!(
+                Summary::load(&p, crate::limits::READ_LIMIT).unwrap(),
+                s,
+                "{name}"
+            );
         }
     }
 }

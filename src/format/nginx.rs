@@ -616,8 +616,16 @@ fn load_into(
             path.display()
         )));
     }
-    let text = std::fs::read(path)
-        .map_err(|e| CompileError(format!("cannot read {}: {e}", path.display())))?;
+    // nginx.conf files are kilobytes: 16 MiB is no config.
+    let text =
+        crate::limits::read_limited(path, "configuration", 16 << 20, None).map_err(
+            |e| match e {
+                crate::limits::ReadError::Io(e) => {
+                    CompileError(format!("cannot read {}: {e}", path.display()))
+                }
+                crate::limits::ReadError::Refused(why) => CompileError(why),
+            },
+        )?;
     let text = String::from_utf8_lossy(&text);
     let found = read_conf(&text).map_err(|e| CompileError(format!("{}: {e}", path.display())))?;
     conf.formats.extend(found.formats);

@@ -409,15 +409,20 @@ fn concurrent_runs_never_read_a_line_twice() {
 #[test]
 fn a_foreign_or_damaged_state_is_refused_with_a_way_out() {
     let (_dir, log, state) = one_log(&access_line(DAY, 200));
-    for bad in [
-        &b"not json"[..],
-        b"{\"schema\":\"logburst-state/1\",\"files\":3}",
-        b"{\"x\":1}",
+    // A damaged state of ours: --reset-state is the way out. A file of
+    // another kind: another path is (--reset-state refuses to replace it).
+    for (bad, way_out) in [
+        (&b"not json"[..], "give another --state path"),
+        (
+            b"{\"schema\":\"logburst-state/1\",\"files\":3}",
+            "--reset-state",
+        ),
+        (b"{\"x\":1}", "give another --state path"),
     ] {
         fs::write(&state, bad).unwrap();
         let r = logburst(&["--state", state.to_str().unwrap(), log.to_str().unwrap()]);
         assert_eq!(r.code, 2);
-        assert!(r.stderr.contains("--reset-state"), "{}", r.stderr);
+        assert!(r.stderr.contains(way_out), "{}", r.stderr);
         assert!(r.stderr.contains("state.json"), "{}", r.stderr);
         assert_eq!(
             fs::read(&state).unwrap(),
@@ -425,6 +430,16 @@ fn a_foreign_or_damaged_state_is_refused_with_a_way_out() {
             "a bad state was overwritten"
         );
     }
+    // The last one ({"x":1}) is not ours: --reset-state leaves it.
+    let r = logburst(&[
+        "--state",
+        state.to_str().unwrap(),
+        "--reset-state",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert_eq!(fs::read(&state).unwrap(), b"{\"x\":1}");
+    fs::write(&state, b"{\"schema\":\"logburst-state/1\",\"files\":3}").unwrap();
     let args = [
         "--state",
         state.to_str().unwrap(),
@@ -533,4 +548,76 @@ fn readme_morning_report_is_what_the_command_prints() {
         String::from_utf8_lossy(&again.stdout)
     );
     assert_eq!(again.status.code(), Some(0));
+}
+
+/// `--state` and `--reset-state` write only over a state of logburst's
+/// own: a log, a device or a directory given as the state is refused and
+/// left as it was, with nothing written beside it.
+#[test]
+fn the_state_is_written_only_over_a_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = d.join("access.log");
+    fs::write(&log, access_line(0, 200) + &access_line(1, 500)).unwrap();
+    let other = d.join("other.log");
+    fs::copy(&log, &other).unwrap();
+    let (l, o) = (log.to_str().unwrap(), other.to_str().unwrap());
+    let before = fs::read(&log).unwrap();
+    for reset in [false, true] {
+        let mut args = vec!["-q", "--state", l, o];
+        if reset {
+            args.insert(1, "--reset-state");
+        }
+        let r = logburst(&args);
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(
+            r.stderr
+                .contains("not a logburst state file: it is not JSON"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("give another --state path"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("run with --reset-state"), "{}", r.stderr);
+        assert_eq!(fs::read(&log).unwrap(), before);
+    }
+    for (path, kind) in [
+        ("/dev/null", "a device"),
+        (d.to_str().unwrap(), "a directory"),
+    ] {
+        let r = logburst(&["-q", "--reset-state", "--state", path, o]);
+        assert_eq!(r.code, 2, "{path}");
+        assert!(
+            r.stderr
+                .contains(&format!("{path} is {kind}, not a state file")),
+            "{}",
+            r.stderr
+        );
+    }
+    {
+        use std::os::unix::fs::FileTypeExt;
+        assert!(fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device());
+    }
+    // Nothing was made beside them: no lock, no temporary file.
+    let mut names: Vec<String> = fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["access.log", "other.log"]);
+    // A state of ours, even damaged, is started over by --reset-state.
+    let state = d.join("state.json");
+    let s = state.to_str().unwrap();
+    assert_eq!(logburst(&["-q", "--state", s, o]).code, 0);
+    fs::write(&state, b"{\"schema\":\"logburst-state/1\",\"trunc").unwrap();
+    let r = logburst(&["-q", "--state", s, o]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--reset-state"), "{}", r.stderr);
+    assert_eq!(logburst(&["-q", "--reset-state", "--state", s, o]).code, 0);
 }
