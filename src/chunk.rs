@@ -258,12 +258,7 @@ impl<R: Read> BlockReader<R> {
 }
 
 fn describe(e: &io::Error) -> String {
-    let text = e.to_string();
-    // zstd refuses a frame whose window is over its default limit (128 MiB:
-    // files made with --long or --ultra levels) rather than use that memory.
-    if text.contains("Frame requires too much memory") {
-        return "the zstd file needs a decoding window larger than the 128 MiB logburst allows (it was compressed with --long or an --ultra level); decompress it first: zstd -d --long=31 FILE".to_string();
-    }
+    // A decoder over its memory allowance says so itself (source::Limited).
     match e.kind() {
         io::ErrorKind::UnexpectedEof => "archive is truncated".to_string(),
         io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => {

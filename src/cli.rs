@@ -157,6 +157,12 @@ pub struct Args {
     #[arg(long, default_value = "128M", value_parser = args::size, value_name = "SIZE")]
     pub max_summary_size: u64,
 
+    /// The memory the run's decoders of compressed logs may use together,
+    /// each its share of the -j threads (xz's dictionary, zstd's window);
+    /// an archive that needs more is not read, and the run says so.
+    #[arg(long, default_value = "192M", value_parser = args::size, value_name = "SIZE")]
+    pub decoder_memory: u64,
+
     /// SLO mode: 5xx bursts are multiwindow burn-rate alerts of this
     /// availability target in percent (99.9), on the whole service.
     #[arg(long, value_name = "PERCENT")]
@@ -494,6 +500,7 @@ impl Args {
                 errors: self.errors,
                 max_hosts: self.max_hosts,
                 max_summary_size: self.max_summary_size,
+                decoder_memory: self.decoder_memory,
             },
             nginx.warnings,
         ))

@@ -84,6 +84,9 @@ pub struct Config {
     /// The most bytes of a summary or state read, decompressed
     /// (`--max-summary-size`).
     pub max_summary_size: u64,
+    /// What the run's concurrent decoders may use together
+    /// (`--decoder-memory`): each gets its share of the threads.
+    pub decoder_memory: u64,
 }
 
 impl Default for Config {
@@ -115,6 +118,7 @@ impl Default for Config {
             errors: None,
             max_hosts: crate::bucket::MAX_HOSTS,
             max_summary_size: crate::limits::READ_LIMIT,
+            decoder_memory: crate::source::DECODER_MEMORY,
         }
     }
 }
@@ -168,6 +172,8 @@ pub struct ScanOptions {
     pub errors: ErrorSet,
     /// Hosts with a series of their own; the others are folded.
     pub max_hosts: usize,
+    /// What one decoder may use: `--decoder-memory` over the threads.
+    pub decoder_memory: u64,
 }
 
 impl ScanOptions {

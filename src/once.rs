@@ -169,7 +169,8 @@ fn file_id(_: &Path) -> Option<FileId> {
 }
 
 fn reader(input: &Input) -> Option<Box<dyn Read + Send>> {
-    let opened = source::open(input, MapPolicy::Never).ok()?;
+    // One input at a time: the whole allowance.
+    let opened = source::open(input, MapPolicy::Never, source::DECODER_MEMORY).ok()?;
     match opened.body {
         source::Body::Stream(r) => Some(r),
         source::Body::Mapped(..) => None,

@@ -564,7 +564,7 @@ pub fn scan(
     if let Some(p) = progress {
         p.reading(&input.display);
     }
-    let opened = match source::open(input, opts.mmap) {
+    let opened = match source::open(input, opts.mmap, opts.decoder_memory) {
         Ok(o) => o,
         Err(e) => {
             return Scan {

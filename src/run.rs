@@ -115,6 +115,7 @@ fn read_in_pool(
         threads,
         errors: config.errors.unwrap_or_default(),
         max_hosts: config.max_hosts,
+        decoder_memory: config.decoder_memory / threads.max(1) as u64,
     };
     let progress = config.progress.as_ref().map(|h| &*h.0);
     if let Some(p) = progress {

@@ -431,6 +431,37 @@ const READ_BUFFER: usize = 1 << 20;
 /// slowed gzip by 15 % on the 1 GiB benchmark.
 const DECODE_STEP: usize = 256 << 10;
 
+/// What a decoder may use by default, shared by the run's concurrent
+/// decoders (`--decoder-memory`).
+pub const DECODER_MEMORY: u64 = 192 << 20;
+
+/// The largest zstd window (as a power of two) within `memory`: 10 to 31.
+fn window_log(memory: u64) -> u32 {
+    (63 - memory.max(1).leading_zeros()).clamp(10, 31)
+}
+
+/// A decoder whose running out of its memory allowance is said in the
+/// user's words.
+/// (decoder, its allowance, how to decompress the file by hand)
+struct Limited<R>(R, u64, &'static str);
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            let text = e.to_string();
+            if text.contains("memory limit reached") || text.contains("too much memory") {
+                io::Error::other(format!(
+                    "decompressing it needs more than the {} MiB a decoder may use (--decoder-memory, shared by the -j decoders): give a larger --decoder-memory or fewer -j, or decompress it first: {} FILE",
+                    self.1 >> 20,
+                    self.2
+                ))
+            } else {
+                e
+            }
+        })
+    }
+}
+
 /// A decompressor asked for at most [`DECODE_STEP`] bytes per read.
 struct Capped<R>(R);
 
@@ -499,7 +530,11 @@ pub fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Opens an input and sniffs its compression from the first bytes.
-pub fn open(input: &Input, policy: MapPolicy) -> io::Result<Opened> {
+///
+/// A decoder may use `memory` bytes (xz's memory limit; zstd's window, the
+/// largest power of two within it): an archive that needs more is refused
+/// with a message that says how to allow it.
+pub fn open(input: &Input, policy: MapPolicy, memory: u64) -> io::Result<Opened> {
     let raw_read = Arc::new(AtomicU64::new(0));
     let mut seeked = false;
     let (raw, modified, size): (Box<dyn Read + Send>, SystemTime, Option<u64>) = match &input.path {
@@ -557,12 +592,25 @@ pub fn open(input: &Input, policy: MapPolicy) -> io::Result<Opened> {
         Compression::None => Box::new(buffered),
         // Rotated logs and some shippers concatenate gzip members: read all.
         Compression::Gzip => Box::new(Capped(flate2::bufread::MultiGzDecoder::new(buffered))),
-        Compression::Zstd => Box::new(Capped(zstd::stream::read::Decoder::with_buffer(buffered)?)),
+        Compression::Zstd => {
+            let mut z = zstd::stream::read::Decoder::with_buffer(buffered)?;
+            z.window_log_max(window_log(memory))?;
+            Box::new(Limited(Capped(z), memory, "zstd -d --long=31"))
+        }
         // Like gzip, bzip2 and xz files may hold several streams back to back.
         Compression::Bzip2 => Box::new(Capped(bzip2::bufread::MultiBzDecoder::new(buffered))),
-        Compression::Xz => Box::new(Capped(liblzma::bufread::XzDecoder::new_multi_decoder(
-            buffered,
-        ))),
+        Compression::Xz => {
+            let stream = liblzma::stream::Stream::new_stream_decoder(
+                memory.max(1 << 20),
+                liblzma::stream::CONCATENATED,
+            )
+            .map_err(io::Error::other)?;
+            Box::new(Limited(
+                Capped(liblzma::bufread::XzDecoder::new_stream(buffered, stream)),
+                memory,
+                "xz -d",
+            ))
+        }
     };
     let mut reader = reader;
     if let Some(r) = resume {

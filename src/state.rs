@@ -218,7 +218,7 @@ impl Found {
         let settled = SystemTime::now()
             .duration_since(modified)
             .is_ok_and(|age| age.as_secs() >= SETTLED_SECS);
-        let opened = source::open(input, MapPolicy::Never).ok()?;
+        let opened = source::open(input, MapPolicy::Never, source::DECODER_MEMORY).ok()?;
         let mut head = vec![0u8; FINGERPRINT];
         let n = match opened.body {
             source::Body::Stream(mut r) => source::read_up_to(&mut r, &mut head).unwrap_or(0),

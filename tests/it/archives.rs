@@ -314,3 +314,33 @@ fn zstd_with_a_long_window_is_refused_with_the_way_out() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("zstd -d --long=31"), "{}", r.stderr);
 }
+
+/// Decoders share `--decoder-memory` (each its part of the -j threads):
+/// an archive whose dictionary or window needs more is not read, and the
+/// run says how to allow it; under a larger allowance it is read.
+#[test]
+fn archives_that_need_more_decoder_memory_are_refused_with_a_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = crate::common::burst_access(600, 100..200).into_bytes();
+    // xz -6: an 8 MiB dictionary; zstd with a 16 MiB window.
+    let mut e = liblzma::write::XzEncoder::new(Vec::new(), 6);
+    e.write_all(&data).unwrap();
+    let big_xz = write(dir.path(), "web-01/access.log.xz", &e.finish().unwrap());
+    let mut z = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+    z.window_log(24).unwrap();
+    z.write_all(&data).unwrap();
+    let big_zst = write(dir.path(), "web-02/access.log.zst", &z.finish().unwrap());
+    for path in [&big_xz, &big_zst] {
+        let p = path.to_str().unwrap();
+        let r = logburst(&["-o", "json", "-j", "2", "--decoder-memory", "8M", p]);
+        assert_eq!(r.code, 2, "{p}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("needs more than the 4 MiB a decoder may use (--decoder-memory, shared by the -j decoders)"),
+            "{p}: {}",
+            r.stderr
+        );
+        let r = logburst(&["-o", "json", p]);
+        assert_eq!(r.code, 0, "{p}: {}", r.stderr);
+        assert_eq!(r.json()["totals"]["requests"], 3000);
+    }
+}
