@@ -44,6 +44,43 @@ fn merge(args: &cli::Args, config: &logburst::Config) -> anyhow::Result<logburst
     Ok(logburst::finish(merged, config)?)
 }
 
+/// The analysis the arguments ask for (of logs, summaries or a cron
+/// state), with the summary saved when asked; outputs are checked first.
+fn analyse(
+    args: &cli::Args,
+    config: &logburst::Config,
+    summary_to_stdout: bool,
+) -> anyhow::Result<(logburst::Analysis, Option<logburst::Pending>)> {
+    // Outputs never write over an input, a device or a directory.
+    if let Some(p) = args
+        .save_summary
+        .as_deref()
+        .filter(|p| *p != std::path::Path::new("-"))
+    {
+        logburst::check_output(config, p, "--save-summary")?;
+    }
+    if let Some(p) = &args.html {
+        logburst::check_output(config, p, "--html")?;
+    }
+    let mut pending = None;
+    let analysis = if args.merge {
+        merge(args, config)?
+    } else if let Some(path) = &args.state {
+        let (a, next) = logburst::run_incremental(config, path, args.reset_state)?;
+        pending = Some(next);
+        a
+    } else {
+        let summary = logburst::read(config)?;
+        match &args.save_summary {
+            Some(_) if summary_to_stdout => summary.write_json(io::stdout().lock())?,
+            Some(p) => summary.save(p)?,
+            None => {}
+        }
+        logburst::finish(summary, config)?
+    };
+    Ok((analysis, pending))
+}
+
 fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     let (mut config, warnings) = args.config().map_err(anyhow::Error::msg)?;
     if !args.quiet {
@@ -52,20 +89,8 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         }
     }
     config.progress = bar::hook(args.quiet);
-    let mut pending = None;
-    let analysis = if args.merge {
-        merge(args, &config)?
-    } else if let Some(path) = &args.state {
-        let (a, next) = logburst::run_incremental(&config, path, args.reset_state)?;
-        pending = Some(next);
-        a
-    } else {
-        let summary = logburst::read(&config)?;
-        if let Some(p) = &args.save_summary {
-            summary.save(p)?;
-        }
-        logburst::finish(summary, &config)?
-    };
+    let summary_to_stdout = args.save_summary.as_deref() == Some(std::path::Path::new("-"));
+    let (analysis, pending) = analyse(args, &config, summary_to_stdout)?;
 
     if let Some(path) = &args.html {
         let mut page = Vec::new();
@@ -76,7 +101,9 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
 
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
+    // `--save-summary -`: standard output holds the summary, not a report.
     let written = match args.output() {
+        _ if summary_to_stdout => Ok(()),
         Output::Text => {
             use std::io::IsTerminal;
             let style = render::text::Style {

@@ -147,14 +147,17 @@ fn full_heads(
     }
 }
 
+/// A file's identity: device and inode.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct FileId {
+pub struct FileId {
     dev: u64,
     ino: u64,
 }
 
+/// The identity of the file at `p` (through links); `None` where the
+/// platform has none.
 #[cfg(unix)]
-fn file_id(p: &Path) -> Option<FileId> {
+pub fn file_id(p: &Path) -> Option<FileId> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(p).ok()?;
     Some(FileId {
@@ -164,7 +167,7 @@ fn file_id(p: &Path) -> Option<FileId> {
 }
 
 #[cfg(not(unix))]
-fn file_id(_: &Path) -> Option<FileId> {
+pub fn file_id(_: &Path) -> Option<FileId> {
     None
 }
 

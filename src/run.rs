@@ -159,6 +159,36 @@ fn read_in_pool(
     Ok(summary)
 }
 
+/// Refuses an output path (`flag`: `--save-summary`, `--html`) that is not
+/// the run's to write: something there that is not a regular file (a
+/// device, a FIFO, a directory), or one of the run's inputs (the same file,
+/// however reached), which the run would overwrite after reading it.
+pub fn check_output(config: &Config, path: &std::path::Path, flag: &str) -> Result<()> {
+    let Ok(m) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    if !m.is_file() {
+        return Err(Error::Refused(format!(
+            "{flag} {}: it is {}; give a path for a new file or one of logburst's",
+            path.display(),
+            crate::limits::kind_of(&m)
+        )));
+    }
+    let id = crate::once::file_id(path);
+    let (inputs, _) = source::expand(&config.inputs);
+    for input in &inputs {
+        let Some(p) = &input.path else { continue };
+        if id.is_some() && crate::once::file_id(p) == id {
+            return Err(Error::Refused(format!(
+                "{flag} {}: it is one of the inputs ({}); the run would write over a log it reads — give another path",
+                path.display(),
+                input.display
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Each input's reading, joined to the summary in input order.
 struct Gather {
     next: usize,

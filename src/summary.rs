@@ -189,6 +189,13 @@ impl Summary {
             || !self.buckets.local_series.is_empty()
     }
 
+    /// Writes the summary as JSON (uncompressed) to `w`, a line.
+    pub fn write_json(&self, mut w: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer(&mut w, self).map_err(std::io::Error::from)?;
+        w.write_all(b"\n")?;
+        w.flush()
+    }
+
     /// Writes the summary to `path` (zstd- or gzip-compressed when its
     /// name ends in `.zst` or `.gz`), atomically: a reader never sees half a
     /// summary.

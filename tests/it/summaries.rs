@@ -284,3 +284,64 @@ fn summaries_states_and_confs_are_read_within_limits() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("'lots' is not a size"), "{}", r.stderr);
 }
+
+/// Outputs never write over an input (the same file, however named), a
+/// device or a directory; `--save-summary -` writes the summary to
+/// standard output, where `merge` can take it from.
+#[test]
+fn outputs_never_write_over_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = write(
+        d,
+        "web-01/access.log",
+        burst_access(600, 100..200).as_bytes(),
+    );
+    let before = std::fs::read(&log).unwrap();
+    let l = log.to_str().unwrap();
+    let dir_arg = d.to_str().unwrap();
+    // By its name, and reached through the directory given.
+    for (flag, input) in [
+        ("--save-summary", l),
+        ("--html", l),
+        ("--save-summary", dir_arg),
+    ] {
+        let r = logburst(&["-q", flag, l, input]);
+        assert_eq!(r.code, 2, "{flag} {input}");
+        assert!(
+            r.stderr.contains("it is one of the inputs") && r.stderr.contains("give another path"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(std::fs::read(&log).unwrap(), before);
+    }
+    for (path, kind) in [("/dev/null", "a device"), (dir_arg, "a directory")] {
+        let r = logburst(&["-q", "--html", path, l]);
+        assert_eq!(r.code, 2);
+        assert!(
+            r.stderr.contains(&format!("--html {path}: it is {kind}")),
+            "{}",
+            r.stderr
+        );
+    }
+    // merge: its summaries are its inputs.
+    let s = d.join("s.json");
+    let s = s.to_str().unwrap();
+    assert_eq!(logburst(&["-q", "--save-summary", s, l]).code, 0);
+    let r = logburst(&["merge", "--html", s, s]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("it is one of the inputs"), "{}", r.stderr);
+    // To standard output: the summary alone, which merge reads back.
+    let r = logburst(&["-q", "--save-summary", "-", l]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("{\"schema\":\"logburst-summary/1\""),
+        "{}",
+        &r.stdout[..80.min(r.stdout.len())]
+    );
+    let piped = write(d, "piped.json", r.stdout.as_bytes());
+    let a = logburst(&["merge", "-o", "json", piped.to_str().unwrap()]).json();
+    let b = logburst(&["-o", "json", l]).json();
+    assert_eq!(a["incidents"], b["incidents"]);
+    assert_eq!(a["totals"], b["totals"]);
+}
