@@ -9,12 +9,22 @@ use std::fmt::Write;
 
 /// Whether a character of log content may change what a reader sees
 /// instead of being seen: control characters (C0, DEL, C1), escape
-/// sequences among them.
+/// sequences among them; and the invisible format characters that reorder
+/// or hide text — bidirectional embeddings, overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069, the marks U+200E, U+200F, U+061C),
+/// zero-width characters (U+200B–U+200D, U+2060–U+2064, U+FEFF), line and
+/// paragraph separators (U+2028, U+2029), interlinear annotations
+/// (U+FFF9–U+FFFB) and tag characters (U+E0000–U+E007F).
 pub fn is_unsafe(c: char) -> bool {
     c.is_control()
+        || matches!(c,
+            '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}')
 }
 
-/// `s` with every unsafe character written as `\xHH` and the characters
+/// `s` with every unsafe character written as `\xHH` (`\u{202E}` past
+/// U+00FF) and the characters
 /// `markup` maps replaced by its text. `backslash` is how the output's
 /// syntax writes the escape's own backslash (`\` in plain text, `\\` in
 /// Markdown).
@@ -28,7 +38,11 @@ pub fn escape_with(
         if let Some(m) = markup(ch) {
             out.push_str(m);
         } else if is_unsafe(ch) {
-            let _ = write!(out, "{backslash}x{:02X}", ch as u32);
+            if (ch as u32) <= 0xFF {
+                let _ = write!(out, "{backslash}x{:02X}", ch as u32);
+            } else {
+                let _ = write!(out, "{backslash}u{{{:04X}}}", ch as u32);
+            }
         } else {
             out.push(ch);
         }

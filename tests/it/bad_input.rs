@@ -508,3 +508,45 @@ fn hosts_past_the_cap_are_folded_with_a_warning() {
         r.stderr
     );
 }
+
+/// Bidi overrides and isolates, zero-width characters and C1 controls
+/// from log content or paths never reach any output raw: the text,
+/// Markdown, CSV and HTML reports show them escaped (`\u{202E}`), and the
+/// JSON writes them as `\u` escapes (its values unchanged).
+#[test]
+fn bidi_and_c1_controls_never_reach_any_output_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = "web-\u{202E}10-bew";
+    let mut log = crate::common::burst_access(600, 100..200);
+    log.push_str("\u{9b}2J \u{85}next \u{200b}\u{2066}hidden\u{2069} \u{feff}x\n");
+    let p = write(&dir.path().join(host), "access.log", log.as_bytes());
+    let p = p.to_str().unwrap();
+    let raw = [
+        '\u{202E}', '\u{9b}', '\u{85}', '\u{200b}', '\u{2066}', '\u{feff}',
+    ];
+    for out in ["text", "markdown", "csv", "html", "json"] {
+        let r = logburst(&["-o", out, p]);
+        assert_eq!(r.code, 0, "{out}: {}", r.stderr);
+        for c in raw {
+            assert!(!r.stdout.contains(c), "{out} holds U+{:04X} raw", c as u32);
+            assert!(
+                !r.stderr.contains(c),
+                "{out} stderr holds U+{:04X}",
+                c as u32
+            );
+        }
+        // Markdown writes the escape's backslash as `\\`.
+        let shown = if out == "markdown" {
+            "web-\\\\u{202E}10-bew"
+        } else {
+            "web-\\u{202E}10-bew"
+        };
+        if out != "json" {
+            assert!(r.stdout.contains(shown), "{out}: {}", r.stdout);
+        }
+    }
+    let r = logburst(&["-o", "json", p]);
+    assert!(r.stdout.contains("web-\\u202e10-bew"), "{}", r.stdout);
+    let j = r.json();
+    assert_eq!(j["incidents"][0]["hosts"][0], host);
+}
