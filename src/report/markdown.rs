@@ -21,7 +21,7 @@ use crate::time;
 /// backslash-escaped. (Log content is never put at the start of a line,
 /// where `#`, `-` or `1.` would matter.)
 pub fn escape(s: &str) -> String {
-    crate::escape::escape_with(s, "\\\\", |c| match c {
+    no_autolinks(&crate::escape::escape_with(s, "\\\\", |c| match c {
         '<' => Some("&lt;"),
         '>' => Some("&gt;"),
         '&' => Some("&amp;"),
@@ -35,7 +35,27 @@ pub fn escape(s: &str) -> String {
         '|' => Some("\\|"),
         '~' => Some("\\~"),
         _ => None,
-    })
+    }))
+}
+
+/// GitHub-flavoured Markdown turns `scheme://…`, `www.…` and `a@b.c` in
+/// text into links on its own. Log content must not add links, so each
+/// trigger is broken where the rendered text stays the same: the colon
+/// before `//` and the dot after `www` as character references, and an
+/// empty HTML comment after `@` (GFM's e-mail links are found across
+/// references, not across an inline node; renderers drop the comment).
+fn no_autolinks(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let b = s.as_bytes();
+    for (i, c) in s.char_indices() {
+        match c {
+            ':' if b[i + 1..].starts_with(b"//") => out.push_str("&#58;"),
+            '.' if i >= 3 && b[i - 3..i].eq_ignore_ascii_case(b"www") => out.push_str("&#46;"),
+            '@' => out.push_str("@<!---->"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Writes a postmortem draft: summary, impact, timeline, evidence, and
@@ -321,7 +341,9 @@ mod tests {
         assert_eq!(escape("web-01.example"), "web-01.example");
         assert_eq!(escape("<script>"), "&lt;script&gt;");
         assert_eq!(escape("a | b"), "a \\| b");
-        assert_eq!(escape("[x](http://e)"), "\\[x\\](http://e)");
+        assert_eq!(escape("[x](http://e)"), "\\[x\\](http&#58;//e)");
+        // GFM autolinks: broken where the text reads the same.
+        assert_eq!(escape("WWW.e.com a@b.c 10.0.0.1:80"), "WWW&#46;e.com a@<!---->b.c 10.0.0.1:80");
         assert_eq!(escape("\x1b[2J"), "\\\\x1B\\[2J");
         assert_eq!(escape("*_`~!"), "\\*\\_\\`\\~\\!");
     }

@@ -141,3 +141,46 @@ fn the_readme_shows_the_demo_draft_as_printed() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(&readme[start..start + len], r.stdout);
 }
+
+/// Log content adds no link to the draft under a real GitHub-flavoured
+/// Markdown renderer (cmark-gfm with its autolink extension, installed by
+/// .ci/run; skipped, saying so, where it is missing): URLs in request
+/// paths, `www.` host names and e-mail-like text stay text, and read the
+/// same.
+#[test]
+fn log_content_adds_no_link_under_gfm() {
+    if std::process::Command::new("cmark-gfm")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("cmark-gfm not installed: the GFM autolink test is skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = burst_access(900, 10..360).replace(
+        "GET /api ",
+        "GET /https://evil.example/phish?to=ops@evil.example ",
+    );
+    write(
+        &dir.path().join("ops@www.evil.example"),
+        "access.log",
+        log.as_bytes(),
+    );
+    let r = logburst(&["-o", "markdown", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut gfm = std::process::Command::new("cmark-gfm")
+        .args(["-e", "autolink", "-e", "table", "-e", "strikethrough"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(gfm.stdin.as_mut().unwrap(), r.stdout.as_bytes()).unwrap();
+    let html = String::from_utf8(gfm.wait_with_output().unwrap().stdout).unwrap();
+    assert!(html.contains("(/https://evil.example/phish)"), "{html}");
+    assert!(
+        html.contains("burst on ops@<!-- raw HTML omitted -->www.evil.example"),
+        "{html}"
+    );
+    assert!(!html.contains("<a "), "a link in:\n{html}");
+}
