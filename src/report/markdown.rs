@@ -343,7 +343,10 @@ mod tests {
         assert_eq!(escape("a | b"), "a \\| b");
         assert_eq!(escape("[x](http://e)"), "\\[x\\](http&#58;//e)");
         // GFM autolinks: broken where the text reads the same.
-        assert_eq!(escape("WWW.e.com a@b.c 10.0.0.1:80"), "WWW&#46;e.com a@<!---->b.c 10.0.0.1:80");
+        assert_eq!(
+            escape("WWW.e.com a@b.c 10.0.0.1:80"),
+            "WWW&#46;e.com a@<!---->b.c 10.0.0.1:80"
+        );
         assert_eq!(escape("\x1b[2J"), "\\\\x1B\\[2J");
         assert_eq!(escape("*_`~!"), "\\*\\_\\`\\~\\!");
     }
