@@ -449,8 +449,14 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
     if config.inputs.is_empty() {
         return Err(Error::NoInputs);
     }
+    // A state reached through a link is the link's target: written there,
+    // locked there, and the link left as it is.
+    let path = &guard::resolve(path);
     guard::check(path, config.max_summary_size, reset)?;
     let lock = Lock::take(path)?;
+    // Holding the lock, no other run writes this state: a temporary file
+    // of it is what a killed run left.
+    guard::remove_stale_temps(path);
     let state = if reset {
         State::default()
     } else {
@@ -499,7 +505,10 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
         .chain(state.data_end)
         .max();
     let p = &config.params;
-    let mut seen = mark_incidents(&mut analysis, &state, data_end, p);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let mut seen = mark_incidents(&mut analysis, &state, data_end, now, p);
 
     // Kills counted once, in the run that first read them.
     let key = |k: &OomKill| (k.host.clone(), k.victim.pid, k.utc);
@@ -582,6 +591,7 @@ fn mark_incidents(
     analysis: &mut Analysis,
     state: &State,
     data_end: Option<i64>,
+    now: i64,
     p: &crate::detect::Params,
 ) -> Vec<Seen> {
     let mut seen = state.seen.clone();
@@ -589,8 +599,14 @@ fn mark_incidents(
     let mut shown = Vec::new();
     for mut inc in std::mem::take(&mut analysis.incidents) {
         let (kind, start, end) = (inc.kind, inc.start.utc, inc.end.utc);
+        // Kills and memory signals are instants: with no newer line in
+        // any log (a quiet kern.log alone), the clock says they are over.
+        let seen_to = match inc.kind {
+            IncidentKind::Oom => data_end.map(|d| d.max(now)),
+            _ => data_end,
+        };
         let open = inc.kind != IncidentKind::TrafficGap
-            && data_end.is_some_and(|d| end + p.window + p.cooldown > d);
+            && seen_to.is_some_and(|d| end + p.window + p.cooldown > d);
         let before = seen.iter().position(|s| s.matches(kind.name(), start, end));
         let status = match before.map(|i| seen[i].open) {
             Some(true) if open => Status::Ongoing,

@@ -8,6 +8,49 @@ use std::path::{Path, PathBuf};
 use super::State;
 use crate::error::{Error, Result};
 
+/// The file a state path names: a symbolic link's target (relative to
+/// the link's directory), followed through chains of links; the path
+/// itself otherwise.
+pub(super) fn resolve(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&p) {
+            Ok(target) => {
+                p = match p.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    p
+}
+
+/// Removes the temporary files of `path` (`STATE.tmp-PID`) that killed
+/// runs left; called with the lock held, when none can be a live run's.
+pub(super) fn remove_stale_temps(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let ours = e.file_type().is_ok_and(|t| t.is_file())
+            && crate::persist::is_temp_of(&p, path)
+            && p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.rsplit('-').next())
+                .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if ours {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}
+
 /// Refuses a state path that is there and is not a regular file holding a
 /// state of ours (read, or damaged: which `--reset-state` starts over),
 /// before the lock is made beside it.

@@ -621,3 +621,44 @@ fn the_state_is_written_only_over_a_state() {
     assert!(r.stderr.contains("--reset-state"), "{}", r.stderr);
     assert_eq!(logburst(&["-q", "--reset-state", "--state", s, o]).code, 0);
 }
+
+/// The state's own files: a `--state` that is a symbolic link is written
+/// at its target (the link stays a link), temporary files a killed run
+/// left are removed once the lock is held, and a lone OOM kill in a quiet
+/// kern.log is over once its cooldown has passed on the clock, not
+/// "still going on" run after run.
+#[test]
+fn links_stale_temporaries_and_a_lone_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let kern = d.join("web-01/kern.log");
+    fs::create_dir_all(kern.parent().unwrap()).unwrap();
+    fs::write(&kern, kill_line(DAY + 3600, 4242)).unwrap();
+    fs::create_dir(d.join("states")).unwrap();
+    let target = d.join("states/state.json");
+    let link = d.join("state.json");
+    std::os::unix::fs::symlink("states/state.json", &link).unwrap();
+    // What runs killed while writing left (and a file that only looks so).
+    fs::write(d.join("states/state.json.tmp-41"), b"{").unwrap();
+    fs::write(d.join("states/state.json.tmp-notapid"), b"{").unwrap();
+    for run in 0..2 {
+        let j = run_json(&logburst(&cron_args(&link, &kern)));
+        if run == 0 {
+            let inc = &j["incidents"][0];
+            assert_eq!(inc["kind"], "oom", "{j}");
+            assert_eq!(inc["status"], "new");
+            assert_eq!(inc["open"], false, "{inc}");
+        } else {
+            // Reported once: not again as still going on.
+            assert_eq!(j["incidents"], serde_json::json!([]), "{j}");
+        }
+    }
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(fs::metadata(&target).unwrap().is_file());
+    assert!(!d.join("states/state.json.tmp-41").exists());
+    assert!(d.join("states/state.json.tmp-notapid").exists());
+    assert!(d.join("states/state.json.lock").exists());
+}
