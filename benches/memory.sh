@@ -39,6 +39,23 @@ with open(f'{work}/sparse50y.log', 'w') as f:
                 f'"GET / HTTP/1.1" 200 1 "-" "x"\n')
         t += datetime.timedelta(hours=1)
 EOF
+# Four xz archives whose block header declares a 1.5 GiB dictionary (xz -6
+# output with the LZMA2 dictionary byte set to 37 and the header CRC fixed;
+# `xz -lvv` says "Memory needed: 1537 MiB", and `xz -d` reads them).
+mkdir "$work/xz"
+python3 - "$work/xz" <<'EOF2'
+import lzma, struct, sys, zlib
+x = bytearray(lzma.compress(b'10.0.0.1 - - [02/Feb/2023:07:00:00 +0300] "GET / HTTP/1.1" 200 1 "-" "x"\n' * 1000,
+                            format=lzma.FORMAT_XZ, preset=6))
+size = (x[12] + 1) * 4
+hdr = x[12:12 + size]
+i = hdr.find(bytes([0x21, 0x01]))
+hdr[i + 2] = 37
+hdr[size - 4:] = struct.pack('<I', zlib.crc32(bytes(hdr[:size - 4])) & 0xffffffff)
+x[12:12 + size] = hdr
+for k in range(4):
+    open(f'{sys.argv[1]}/h{k}.log.xz', 'wb').write(x)
+EOF2
 # A summary bomb: 3 GiB of spaces in a 3 MB gzip.
 head -c 3G /dev/zero | tr '\0' ' ' | gzip -1 > "$work/bomb.json.gz"
 # Eight zstd archives with 128 MiB windows (streamed: the frame keeps it).
@@ -64,6 +81,7 @@ run held '1,000,000 host names (153 MB)' --year 2023 -o json "$work/hosts1m.log"
 run held '100,000 one-line files' -o json "$work/files"
 run held 'a request an hour for 50 years' -o json "$work/sparse50y.log"
 run held 'merge: 3 MB gzip inflating to 3 GiB' merge "$work/bomb.json.gz"
+run held 'four xz archives declaring 1.5 GiB dictionaries, -j 4' -j 4 -o json "$work/xz"
 run held 'eight zstd --long=27 archives, -j 8' -j 8 -o json "$work/long"
 run free 'the same with --decoder-memory 1G' -j 8 --decoder-memory 1G -o json "$work/long"
 echo "target: peak RSS <= 256 MB in every case but the last (which raises the limit)"

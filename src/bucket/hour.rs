@@ -52,7 +52,7 @@ impl Dense {
 /// The counts of one hour.
 #[derive(Clone, Debug)]
 pub enum Hour {
-    /// Busy seconds in order, at most [`SPARSE_MAX`].
+    /// Busy seconds in order, at most `SPARSE_MAX`.
     Sparse(Vec<Slot>),
     Dense(Box<Dense>),
 }
