@@ -105,24 +105,15 @@ pub(super) fn memory_incidents(incidents: &[Incident], signals: &[MemorySignal])
     let mut loose: Vec<MemorySignal> = signals.iter().filter(|s| !held(s)).copied().collect();
     loose.sort();
     let mut own: Vec<Incident> = Vec::new();
-    let mut hosts: BTreeSet<&str> = BTreeSet::new();
     for s in loose {
         match own.last_mut() {
             Some(i) if s.utc - i.end <= OOM_CLUSTER_GAP => i.end = s.utc,
-            _ => {
-                if let Some(i) = own.last_mut() {
-                    i.hosts = std::mem::take(&mut hosts)
-                        .into_iter()
-                        .map(String::from)
-                        .collect();
-                }
-                own.push(Incident::new(Kind::Oom, s.utc, s.utc, s.utc));
-            }
+            _ => own.push(Incident::new(Kind::Oom, s.utc, s.utc, s.utc)),
         }
-        hosts.insert(s.host);
-    }
-    if let Some(i) = own.last_mut() {
-        i.hosts = hosts.into_iter().map(String::from).collect();
+        let hosts = &mut own.last_mut().expect("pushed above").hosts;
+        if let Err(at) = hosts.binary_search_by(|h| h.as_str().cmp(s.host)) {
+            hosts.insert(at, s.host.to_string());
+        }
     }
     own
 }

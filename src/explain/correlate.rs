@@ -12,9 +12,8 @@ use crate::place::{PlacedFailure, PlacedSignal, Placer};
 use crate::report::model::{
     IncidentReport, SignalReport, Time, TimelineEntry, TimelineEvent, UpstreamReport,
 };
-use crate::time;
 
-use super::narrate::sort_timeline;
+use super::narrate::{lead_words, sort_timeline};
 
 /// Whether an event on `host` at `t` belongs to the incident: on one of its
 /// hosts, from [`EVENT_LEAD`] before its start to its end.
@@ -76,24 +75,6 @@ fn shown_at(placer: &Placer, host: &str, utc: i64) -> Time {
     }
 }
 
-/// `, 9 s before the first 5xx`: an event's lead over the incident's onset,
-/// in the words of its kind (none for an `oom` incident of signals alone,
-/// which starts with its first signal).
-fn lead_words(r: &IncidentReport, t: &Time) -> String {
-    let onset = match r.kind {
-        Kind::ErrorBurst => "the first 5xx",
-        Kind::TrafficGap => "traffic stopped",
-        Kind::Latency => "responses slowed",
-        Kind::Oom if !r.oom_kills.is_empty() => "the first kill",
-        Kind::Oom => return String::new(),
-    };
-    match r.start.utc - t.utc {
-        l if l > 0 => format!(", {} before {onset}", time::duration(l)),
-        0 => format!(", as {onset} came"),
-        l => format!(", {} after {onset}", time::duration(-l)),
-    }
-}
-
 /// Adds the signals around an incident of any kind, grouped per host,
 /// signal and process: on the timeline, and as the probable cause when none
 /// is known (the first signal seen by detection time). Memory signals no
@@ -145,7 +126,7 @@ pub fn attach_signals(r: &mut IncidentReport, signals: &[PlacedSignal], placer: 
                 s.host,
                 s.first.clock(),
                 s.text,
-                lead_words(r, &s.first)
+                lead_words(r.kind, !r.oom_kills.is_empty(), r.start.utc, s.first.utc)
             ));
         }
     }

@@ -107,20 +107,7 @@ pub fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
 /// `OOM kill of python3 (…) on web-01 at 07:00:13, 9 s before the first
 /// 5xx; probably a memory leak: …`.
 fn kill_cause(i: &Incident, k: &OomKill, kills: &[KillReport]) -> String {
-    let onset = match i.kind {
-        Kind::ErrorBurst => "the first 5xx",
-        Kind::TrafficGap => "traffic stopped",
-        Kind::Oom => "",
-        Kind::Latency => "responses slowed",
-    };
-    let lead = i.start - k.utc;
-    let when = if lead > 0 {
-        format!(", {} before {onset}", time::duration(lead))
-    } else if lead == 0 {
-        format!(", as {onset} came")
-    } else {
-        format!(", {} after {onset}", time::duration(-lead))
-    };
+    let when = lead_words(i.kind, !i.oom_kills.is_empty(), i.start, k.utc);
     let k = kill_report(k);
     let limit = if k.victim.memcg {
         " at its cgroup's memory limit"
@@ -143,6 +130,25 @@ fn kill_cause(i: &Incident, k: &OomKill, kills: &[KillReport]) -> String {
         k.host,
         k.time.clock()
     )
+}
+
+/// `, 9 s before the first 5xx`: how far an event at `at` is from the
+/// onset (`start`) of an incident of `kind`, in the words of its kind; none
+/// for an `oom` incident of memory signals alone (no `kills`), which starts
+/// with its first signal.
+pub fn lead_words(kind: Kind, kills: bool, start: i64, at: i64) -> String {
+    let onset = match kind {
+        Kind::ErrorBurst => "the first 5xx",
+        Kind::TrafficGap => "traffic stopped",
+        Kind::Latency => "responses slowed",
+        Kind::Oom if kills => "the first kill",
+        Kind::Oom => return String::new(),
+    };
+    match start - at {
+        l if l > 0 => format!(", {} before {onset}", time::duration(l)),
+        0 => format!(", as {onset} came"),
+        l => format!(", {} after {onset}", time::duration(-l)),
+    }
 }
 
 fn entry(time: Time, event: TimelineEvent, detail: String) -> TimelineEntry {
