@@ -66,6 +66,37 @@ impl<K: Ord, V: Merge> Merge for BTreeMap<K, V> {
 
 /// The monoid laws, for any implementation: the identity on both sides and
 /// associativity, checked on three values the caller's strategy built.
+/// Parts numbered 0, 1, 2, … joined in that order as they come from
+/// threads that finish in any order: a part that comes early waits for
+/// those before it. So bounded merges (exact only while they fit) come out
+/// the same whatever the number of threads, and only the parts that came
+/// early are held.
+pub struct InOrder<P, A> {
+    next: usize,
+    waiting: BTreeMap<usize, P>,
+    /// What the parts joined so far make.
+    pub joined: A,
+}
+
+impl<P, A> InOrder<P, A> {
+    pub fn new(joined: A) -> Self {
+        InOrder {
+            next: 0,
+            waiting: BTreeMap::new(),
+            joined,
+        }
+    }
+
+    /// Takes part `n`, and joins every part now next in order.
+    pub fn push(&mut self, n: usize, part: P, mut join: impl FnMut(&mut A, P)) {
+        self.waiting.insert(n, part);
+        while let Some(p) = self.waiting.remove(&self.next) {
+            join(&mut self.joined, p);
+            self.next += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 pub fn laws<T>(a: T, b: T, c: T) -> Result<(), proptest::test_runner::TestCaseError>
 where

@@ -7,7 +7,6 @@
 //! An input enters as an [`Input`] and leaves as a [`Scan`]: its line
 //! accounting and its [`BucketSet`].
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
@@ -21,7 +20,7 @@ pub use crate::config::ScanOptions;
 use crate::event::{Origin, Request, Stamp};
 use crate::format::registry::Blocks;
 use crate::format::{self, access, Detail, Format, Line, LineParser, Seed, YearRule};
-use crate::merge::Merge;
+use crate::merge::{InOrder, Merge};
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input};
 use crate::time::ClfCache;
@@ -376,29 +375,6 @@ fn year_reference(modified: SystemTime) -> (i64, u32) {
     crate::time::year_month_of(secs)
 }
 
-/// Block results merged in block order as they arrive: a result that
-/// comes early waits until those before it are in.
-#[derive(Default)]
-struct InOrder {
-    next: usize,
-    waiting: BTreeMap<usize, (Tally, BucketSet)>,
-    merged: (Tally, BucketSet),
-    /// `--max-hosts`: series past it are folded as blocks come in.
-    max_hosts: usize,
-}
-
-impl InOrder {
-    fn push(&mut self, n: usize, part: (Tally, BucketSet)) {
-        self.waiting.insert(n, part);
-        while let Some((t, b)) = self.waiting.remove(&self.next) {
-            let (mt, mb) = std::mem::take(&mut self.merged);
-            self.merged = (mt.merged(t), mb.merged(b));
-            self.merged.1.cap_hosts(self.max_hosts);
-            self.next += 1;
-        }
-    }
-}
-
 /// The blocks that hold the input's first [`SNIFF_BYTES`] (the same head
 /// whatever the block size), taken from `reader`.
 fn head(reader: &mut dyn Iterator<Item = Block>) -> Vec<Block> {
@@ -527,10 +503,8 @@ fn parse_all(
     // Blocks are parsed in any order but merged in file order, so that the
     // bounded tallies (whose merge is exact only while they fit) come out
     // the same whatever the number of threads.
-    let merger = Mutex::new(InOrder {
-        max_hosts: ctx.opts.max_hosts,
-        ..InOrder::default()
-    });
+    let merger = Mutex::new(InOrder::new((Tally::default(), BucketSet::default())));
+    let max_hosts = ctx.opts.max_hosts;
     head_blocks
         .into_iter()
         .chain(reader)
@@ -540,15 +514,21 @@ fn parse_all(
         .for_each(|(n, block)| {
             let part = parse_block(&block, ctx);
             drop(block); // its buffer goes back to the reader's pool
-            merger
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(n, part);
+            merger.lock().unwrap_or_else(PoisonError::into_inner).push(
+                n,
+                part,
+                |(mt, mb), (t, b)| {
+                    mt.merge(t);
+                    mb.merge(b);
+                    // Series past --max-hosts are folded as blocks come in.
+                    mb.cap_hosts(max_hosts);
+                },
+            );
         });
-    let InOrder {
-        merged: (tally, buckets),
-        ..
-    } = merger.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let (tally, buckets) = merger
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .joined;
     report();
     (tally, buckets)
 }

@@ -11,19 +11,17 @@
 //! down from the [`Config`], and nothing else in the library starts
 //! threads. [`finish`] is sequential.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
-use crate::bucket::BucketSet;
 use crate::config::Config;
 use crate::detect;
 use crate::error::{ConfigError, Error, Result};
 use crate::event::OomKill;
 use crate::explain;
 use crate::format::signals::Signals;
-use crate::merge::Merge;
+use crate::merge::{InOrder, Merge};
 use crate::once;
 use crate::pipeline::{self, ScanOptions};
 use crate::place::Placement;
@@ -124,16 +122,11 @@ fn read_in_pool(
     // Inputs are read side by side but their results join the summary in
     // input order as they come (a result that comes early waits for those
     // before it): a run over 100,000 small files never holds them all.
-    let gathered = Mutex::new(Gather {
-        next: 0,
-        waiting: BTreeMap::new(),
-        summary: Summary {
-            errors,
-            errors_counted: opts.errors,
-            ..Summary::default()
-        },
-        max_hosts: config.max_hosts,
-    });
+    let gathered = Mutex::new(InOrder::new(Summary {
+        errors,
+        errors_counted: opts.errors,
+        ..Summary::default()
+    }));
     inputs
         .iter()
         .enumerate()
@@ -147,7 +140,11 @@ fn read_in_pool(
             gathered
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push(i, part);
+                .push(i, part, |summary, (s, buckets)| {
+                    summary.inputs.push(s);
+                    summary.buckets.merge(buckets);
+                    summary.buckets.cap_hosts(config.max_hosts);
+                });
         });
     if let Some(p) = progress {
         p.end();
@@ -155,7 +152,7 @@ fn read_in_pool(
     let summary = gathered
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
-        .summary;
+        .joined;
     Ok(summary)
 }
 
@@ -187,26 +184,6 @@ pub fn check_output(config: &Config, path: &std::path::Path, flag: &str) -> Resu
         }
     }
     Ok(())
-}
-
-/// Each input's reading, joined to the summary in input order.
-struct Gather {
-    next: usize,
-    waiting: BTreeMap<usize, (InputSummary, BucketSet)>,
-    summary: Summary,
-    max_hosts: usize,
-}
-
-impl Gather {
-    fn push(&mut self, n: usize, part: (InputSummary, BucketSet)) {
-        self.waiting.insert(n, part);
-        while let Some((s, buckets)) = self.waiting.remove(&self.next) {
-            self.summary.inputs.push(s);
-            self.summary.buckets.merge(buckets);
-            self.summary.buckets.cap_hosts(self.max_hosts);
-            self.next += 1;
-        }
-    }
 }
 
 /// Places, joins and detects over what was read: the analysis of a
