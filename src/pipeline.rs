@@ -13,13 +13,13 @@ use std::time::SystemTime;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use crate::bucket::{BucketSet, SeriesBuilder};
+use crate::bucket::{BucketSet, RouteBuilders, SeriesBuilder};
 use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::collect::{BlockCtx, Collector};
 pub use crate::config::ScanOptions;
 use crate::event::{Origin, Request, Stamp};
 use crate::format::registry::Blocks;
-use crate::format::{self, access, Detail, Format, Line, LineParser, Seed, YearRule};
+use crate::format::{self, access, Detail, Format, Line, LineParser, Route, Seed, YearRule};
 use crate::merge::{InOrder, Merge};
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input};
@@ -196,11 +196,20 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
     }
     match ctx.format {
         Some(Format::Custom(i)) => match ctx.opts.customs.get(i as usize) {
-            Some(f) => access_lines(block, ctx, &mut t, &mut b, by_line(|l, c| f.parse(l, c))),
+            Some(f) => access_lines(
+                block,
+                ctx,
+                &mut t,
+                &mut b,
+                by_line(|l, c| f.parse_fields(l, c).map(|(r, x)| (r, x.route()))),
+            ),
             None => other_lines(block, ctx, &mut t, &mut b),
         },
         Some(f) => match f.spec().map(|s| s.blocks) {
-            Some(Blocks::Clf) => access_lines(block, ctx, &mut t, &mut b, Clf),
+            Some(Blocks::Clf) => {
+                let routes = f == Format::CombinedExtra;
+                access_lines(block, ctx, &mut t, &mut b, Clf { routes })
+            }
             Some(Blocks::Requests(parse)) => {
                 access_lines(block, ctx, &mut t, &mut b, by_line(parse))
             }
@@ -235,21 +244,38 @@ fn malformed(t: &mut Tally, block: u32, n: usize, line: &[u8]) {
     }
 }
 
+/// A request and the route its line names.
+type Routed<'a> = (Request, Option<Route<'a>>);
+
 /// A way to cut a block into lines and parse each into a request.
 trait RequestLines {
     /// Calls `f` with every line of `data` and the request parsed from it.
-    fn each<'a>(&self, data: &'a [u8], f: impl FnMut(&'a [u8], Option<Request>));
+    fn each<'a>(&self, data: &'a [u8], f: impl FnMut(&'a [u8], Option<Routed<'a>>));
 }
 
-/// The CLF family, through its block parser ([`access::for_each_line`]).
-struct Clf;
+/// The CLF family, through its block parser ([`access::for_each_line`]);
+/// `routes`: the lines may name an upstream after the user agent
+/// (ingress-nginx, read as `combined-extra`).
+struct Clf {
+    routes: bool,
+}
 
 impl RequestLines for Clf {
     #[inline(always)]
-    fn each<'a>(&self, data: &'a [u8], mut f: impl FnMut(&'a [u8], Option<Request>)) {
+    fn each<'a>(&self, data: &'a [u8], mut f: impl FnMut(&'a [u8], Option<Routed<'a>>)) {
         let mut cache = ClfCache::default();
         access::for_each_line(data, |line, a| {
-            f(line, a.and_then(|a| a.request(&mut cache)))
+            f(
+                line,
+                a.and_then(|a| {
+                    let route = if self.routes {
+                        access::tail_route(a.tail)
+                    } else {
+                        None
+                    };
+                    Some((a.request(&mut cache)?, route))
+                }),
+            )
         });
     }
 }
@@ -258,12 +284,18 @@ impl RequestLines for Clf {
 struct ByLine<P>(P);
 
 /// A [`ByLine`], its closure's argument types given by the bound.
-fn by_line<P: Fn(&[u8], &mut ClfCache) -> Option<Request>>(parse: P) -> ByLine<P> {
+fn by_line<P>(parse: P) -> ByLine<P>
+where
+    P: for<'a> Fn(&'a [u8], &mut ClfCache) -> Option<Routed<'a>>,
+{
     ByLine(parse)
 }
 
-impl<P: Fn(&[u8], &mut ClfCache) -> Option<Request>> RequestLines for ByLine<P> {
-    fn each<'a>(&self, data: &'a [u8], mut f: impl FnMut(&'a [u8], Option<Request>)) {
+impl<P> RequestLines for ByLine<P>
+where
+    P: for<'a> Fn(&'a [u8], &mut ClfCache) -> Option<Routed<'a>>,
+{
+    fn each<'a>(&self, data: &'a [u8], mut f: impl FnMut(&'a [u8], Option<Routed<'a>>)) {
         let mut cache = ClfCache::default();
         for line in chunk::text_lines(data) {
             f(line, (self.0)(line, &mut cache));
@@ -282,12 +314,13 @@ fn access_lines(
     lines: impl RequestLines,
 ) {
     let mut requests = SeriesBuilder::default();
+    let mut routes = RouteBuilders::default();
     let (mut first, mut last): (Option<Request>, Option<Request>) = (None, None);
     let mut n = 0;
     lines.each(block.data(), |line, r| {
         n += 1;
         // A stamp out of range is a damaged line, not an instant.
-        let Some(r) = r.filter(|r| crate::time::in_range(r.utc)) else {
+        let Some((r, route)) = r.filter(|(r, _)| crate::time::in_range(r.utc)) else {
             malformed(t, block.index, n - 1, line);
             return;
         };
@@ -303,6 +336,9 @@ fn access_lines(
         }
         let error = ctx.opts.errors.contains(r.status);
         requests.add(&r, error);
+        if let Some(route) = &route {
+            routes.add(route, &r, error);
+        }
         if let (true, Some(f)) = (error, ctx.format) {
             requests.add_detail(
                 r.utc,
@@ -320,6 +356,7 @@ fn access_lines(
     if !requests.is_empty() {
         b.series_mut(ctx.host).merge(requests.finish());
     }
+    routes.finish(b);
 }
 
 /// Every other format (and input of no known format): lines parsed through

@@ -367,7 +367,7 @@ impl<'c> Placement<'c> {
         if self.since.is_none() && self.until.is_none() {
             return;
         }
-        for series in buckets.series.values_mut() {
+        for series in buckets.all_series_mut() {
             if let Some(s) = self.since {
                 series.trim_before(s);
             }
@@ -375,7 +375,7 @@ impl<'c> Placement<'c> {
                 series.split_after(u - 1);
             }
         }
-        buckets.series.retain(|_, s| s.requests > 0);
+        buckets.drop_empty_series();
     }
 
     /// Places a stamp of `host` read from `input`, noting the zone and year

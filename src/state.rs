@@ -660,11 +660,11 @@ fn trim(mut s: Summary, horizon: Option<i64>, gap_lead: i64) -> Summary {
     s.errors.clear();
     if let Some(h) = horizon {
         let b = &mut s.buckets;
-        for series in b.series.values_mut() {
+        for series in b.all_series_mut() {
             let last = series.span().map_or(h, |(_, last)| last);
             series.trim_before(h.min(last - 3600 - gap_lead));
         }
-        b.series.retain(|_, s| s.requests > 0);
+        b.drop_empty_series();
         // Local (zone-less) seconds may be up to 14 h off UTC.
         for series in b.local_series.values_mut() {
             series.trim_before(h - 14 * 3600);

@@ -1,6 +1,7 @@
 //! Building a series from a block's requests, on the hot path.
 
 use super::*;
+use crate::format::Route;
 
 /// Builds a [`Series`] from requests in the order a log holds them, keeping
 /// the current hour and offset at hand: consecutive lines nearly always
@@ -105,5 +106,62 @@ impl SeriesBuilder {
         self.flush_offset();
         self.flush_latency();
         self.series
+    }
+}
+
+/// The series of the routes a block's requests name, each built as a
+/// host's is. Consecutive requests often share a route, so the last one
+/// is tried first; the others are found by a scan while a block has named
+/// few, else in a map per kind (looked up by the borrowed name: no
+/// allocation per line).
+#[derive(Default)]
+pub struct RouteBuilders {
+    index: [std::collections::HashMap<Vec<u8>, usize>; 3],
+    builders: Vec<(Route<'static>, SeriesBuilder)>,
+    last: usize,
+}
+
+/// Routes a block names before look-ups go through the map.
+const SCAN: usize = 8;
+
+impl RouteBuilders {
+    /// Counts request `r` (an error when `error`) on `route`.
+    #[inline]
+    pub fn add(&mut self, route: &Route, r: &Request, error: bool) {
+        let same =
+            |(had, _): &(Route, SeriesBuilder)| had.kind == route.kind && had.name == route.name;
+        let i = match self.builders.get(self.last) {
+            Some(b) if same(b) => self.last,
+            _ if self.builders.len() <= SCAN => match self.builders.iter().position(same) {
+                Some(i) => i,
+                None => self.insert(route),
+            },
+            _ => match self.index[route.kind as usize].get(&*route.name) {
+                Some(i) => *i,
+                None => self.insert(route),
+            },
+        };
+        self.last = i;
+        self.builders[i].1.add(r, error);
+    }
+
+    #[cold]
+    fn insert(&mut self, route: &Route) -> usize {
+        let i = self.builders.len();
+        let name = route.name.to_vec();
+        self.index[route.kind as usize].insert(name.clone(), i);
+        let owned = Route {
+            kind: route.kind,
+            name: std::borrow::Cow::Owned(name),
+        };
+        self.builders.push((owned, SeriesBuilder::default()));
+        i
+    }
+
+    /// Puts every route's series into `b`.
+    pub fn finish(self, b: &mut BucketSet) {
+        for (route, builder) in self.builders {
+            merge_entry(&mut b.routes, route.key(), builder.finish());
+        }
     }
 }

@@ -9,16 +9,16 @@ use super::*;
 /// no space; a directory so named would be counted with them.
 pub const OTHER_HOSTS: &str = "(other hosts)";
 
+/// The series the routes past the cap are counted in.
+pub const OTHER_ROUTES: &str = "(other routes)";
+
 /// How many hosts a run keeps a series for by default (`--max-hosts`).
 pub const MAX_HOSTS: usize = 10_000;
 
 /// The `max`-th smallest of `names` (sorted, without [`OTHER_HOSTS`]),
 /// from which names are folded; `None` when there are no more than `max`.
-fn fold_from<'a>(names: impl Iterator<Item = &'a str>, max: usize) -> Option<String> {
-    names
-        .filter(|n| *n != OTHER_HOSTS)
-        .nth(max)
-        .map(str::to_string)
+fn fold_from<'a>(names: impl Iterator<Item = &'a str>, max: usize, other: &str) -> Option<String> {
+    names.filter(|n| *n != other).nth(max).map(str::to_string)
 }
 
 impl BucketSet {
@@ -30,7 +30,7 @@ impl BucketSet {
     /// way by host name, each input apart. Rare events (kills, signals,
     /// upstream failures) keep their hosts: they are bounded by time.
     pub fn cap_hosts(&mut self, max: usize) {
-        if let Some(from) = fold_from(self.series.keys().map(String::as_str), max) {
+        if let Some(from) = fold_from(self.series.keys().map(String::as_str), max, OTHER_HOSTS) {
             let mut rest = self.series.split_off(&from);
             let mut other = rest.remove(OTHER_HOSTS).unwrap_or_default();
             other.merge(self.series.remove(OTHER_HOSTS).unwrap_or_default());
@@ -42,7 +42,7 @@ impl BucketSet {
         }
         let names: std::collections::BTreeSet<&str> =
             self.local_series.keys().map(|(_, h)| h.as_str()).collect();
-        if let Some(from) = fold_from(names.into_iter(), max) {
+        if let Some(from) = fold_from(names.into_iter(), max, OTHER_HOSTS) {
             let all = std::mem::take(&mut self.local_series);
             for ((input, host), s) in all {
                 let host = if host.as_str() >= from.as_str() && host != OTHER_HOSTS {
@@ -54,11 +54,67 @@ impl BucketSet {
             }
             self.note_folded(from);
         }
+        self.cap_routes(max);
+    }
+
+    /// Folds the routes past `max` into [`OTHER_ROUTES`], as
+    /// [`BucketSet::cap_hosts`] does the hosts.
+    fn cap_routes(&mut self, max: usize) {
+        let names = self.routes.keys().map(String::as_str);
+        if let Some(from) = fold_from(names, max, OTHER_ROUTES) {
+            let mut rest = self.routes.split_off(&from);
+            let mut other = rest.remove(OTHER_ROUTES).unwrap_or_default();
+            other.merge(self.routes.remove(OTHER_ROUTES).unwrap_or_default());
+            for (_, s) in rest {
+                other.merge(s);
+            }
+            self.routes.insert(OTHER_ROUTES.to_string(), other);
+            self.note_folded_routes(from);
+        }
+    }
+
+    pub(super) fn note_folded_routes(&mut self, from: String) {
+        if self.folded_routes.as_ref().is_none_or(|f| from < *f) {
+            self.folded_routes = Some(from);
+        }
     }
 
     pub(super) fn note_folded(&mut self, from: String) {
         if self.folded.as_ref().is_none_or(|f| from < *f) {
             self.folded = Some(from);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Routes past the cap fold into one series, as hosts do, in any
+    /// grouping of the parts: totals stay exact.
+    #[test]
+    fn routes_fold_past_the_cap() {
+        let part = |names: &[&str]| {
+            let mut b = BucketSet::default();
+            for n in names {
+                let s = b.routes.entry(format!("vhost {n}")).or_default();
+                s.add_second(i64::from(n.as_bytes()[0]), 3, 1);
+            }
+            b
+        };
+        let mut a = part(&["a", "d", "e"]);
+        a.cap_hosts(2);
+        let mut b = part(&["b", "c"]);
+        b.cap_hosts(2);
+        a.merge(b);
+        a.cap_hosts(2);
+        let mut whole = part(&["a", "d", "e", "b", "c"]);
+        whole.cap_hosts(2);
+        assert_eq!(a.routes, whole.routes);
+        let names: Vec<&str> = whole.routes.keys().map(String::as_str).collect();
+        assert_eq!(names, [OTHER_ROUTES, "vhost a", "vhost b"]);
+        assert_eq!(whole.routes[OTHER_ROUTES].requests, 9);
+        assert_eq!(whole.folded_routes.as_deref(), Some("vhost c"));
+        assert_eq!(a.folded_routes.as_deref(), Some("vhost c"));
     }
 }

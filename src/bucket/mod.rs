@@ -25,8 +25,8 @@ mod latency;
 mod local;
 mod wire;
 
-pub use builder::SeriesBuilder;
-pub use cap::{MAX_HOSTS, OTHER_HOSTS};
+pub use builder::{RouteBuilders, SeriesBuilder};
+pub use cap::{MAX_HOSTS, OTHER_HOSTS, OTHER_ROUTES};
 pub use hour::{Dense, Hour};
 pub use latency::{LatencyHist, LATENCY_BUCKETS};
 pub use local::{LocalBuilder, LocalSeries};
@@ -453,6 +453,15 @@ pub struct BucketSet {
     /// in [`OTHER_HOSTS`] because the run holds more hosts than its cap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folded: Option<String>,
+    /// One series per route the access lines name (`upstream NAME`,
+    /// `backend ADDR`, `vhost NAME`: [`crate::format::Route::key`]), across
+    /// hosts: the same requests as the hosts' series, cut another way.
+    /// Capped like the hosts, past the cap counted in [`OTHER_ROUTES`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub routes: BTreeMap<String, Series>,
+    /// The first route (in sorted order) counted in [`OTHER_ROUTES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folded_routes: Option<String>,
 }
 
 /// Maps whose keys are not strings, written as lists of `[key, value]`.
@@ -536,6 +545,18 @@ impl BucketSet {
             self.series.insert(host.to_string(), Series::default());
         }
         self.series.get_mut(host).expect("just inserted")
+    }
+
+    /// Every series of requests, the hosts' and the routes': for what
+    /// cuts them all alike (`--since`, a cron state's horizon).
+    pub fn all_series_mut(&mut self) -> impl Iterator<Item = &mut Series> {
+        self.series.values_mut().chain(self.routes.values_mut())
+    }
+
+    /// Drops the series left without a request.
+    pub fn drop_empty_series(&mut self) {
+        self.series.retain(|_, s| s.requests > 0);
+        self.routes.retain(|_, s| s.requests > 0);
     }
 
     pub fn push_oom(&mut self, line: OomLine) {
@@ -678,8 +699,12 @@ impl Merge for BucketSet {
         merge_maps(&mut self.upstream, other.upstream);
         merge_maps(&mut self.local_series, other.local_series);
         merge_maps(&mut self.signals, other.signals);
+        merge_maps(&mut self.routes, other.routes);
         if let Some(f) = other.folded {
             self.note_folded(f);
+        }
+        if let Some(f) = other.folded_routes {
+            self.note_folded_routes(f);
         }
     }
 }

@@ -110,12 +110,16 @@ fn outlasts_a_blip(series: &Series, b: &mut Baseline, t: i64, p: &Params) -> boo
     e >= p.min_errors && b.bad(t, r, e)
 }
 
+/// 5xx bursts of `series`: the hosts' (named by `hosts`), then the
+/// service's when there is one, then the routes' (named by `routes`, the
+/// last ones).
 pub(super) fn error_bursts(
     series: &[&Series],
     hosts: &[&String],
-    service: Option<usize>,
+    routes: &[&String],
     p: &Params,
 ) -> Vec<Incident> {
+    let routes_from = series.len() - routes.len();
     let mut runs: Vec<Run> = series
         .iter()
         .enumerate()
@@ -168,11 +172,16 @@ pub(super) fn error_bursts(
 
             let mut host_set: BTreeSet<usize> = g
                 .iter()
-                .filter(|r| Some(r.series) != service)
+                .filter(|r| r.series < hosts.len())
                 .map(|r| r.series)
                 .collect();
-            let service_only = host_set.is_empty();
-            if service_only {
+            let route_set: BTreeSet<usize> = g
+                .iter()
+                .filter(|r| r.series >= routes_from)
+                .map(|r| r.series)
+                .collect();
+            let hosts_fired = !host_set.is_empty();
+            if !hosts_fired {
                 for r in &g {
                     for (i, s) in series[..hosts.len()].iter().enumerate() {
                         if s.first_error_in(r.start - w + 1, r.end).is_some() {
@@ -198,14 +207,25 @@ pub(super) fn error_bursts(
                 .unwrap_or(peak_run.peak);
             inc.peak = Some(peak.clamp(start, end));
             inc.peak_error_ratio = peak_run.peak_ratio;
-            inc.service_only = service_only;
-            for &i in &host_set {
+            inc.service_only = !hosts_fired && route_set.is_empty();
+            // Counted on the series that fired: a route's own requests
+            // when only routes did (its hosts' would dilute it).
+            let counted = if hosts_fired || route_set.is_empty() {
+                &host_set
+            } else {
+                &route_set
+            };
+            for &i in counted {
                 let (r, e) = series[i].sum(start, end);
                 inc.requests += r;
                 inc.errors += e;
                 series[i].status_counts(start, end, &mut inc.status_counts);
-                inc.hosts.push(hosts[i].clone());
             }
+            inc.hosts = host_set.iter().map(|&i| hosts[i].clone()).collect();
+            inc.routes = route_set
+                .iter()
+                .map(|&i| routes[i - routes_from].clone())
+                .collect();
             inc
         })
         .collect()

@@ -158,6 +158,9 @@ pub struct Incident {
     pub errors: u64,
     pub status_counts: BTreeMap<u16, u64>,
     pub hosts: Vec<String>,
+    /// For error bursts: the routes (upstreams, backends, virtual hosts)
+    /// whose own series was bad.
+    pub routes: Vec<String>,
     pub oom_kills: Vec<OomKill>,
     /// The kill that probably caused it: the last one from 5 min before its
     /// start up to its detection, else the first one after detection. Usually one of `oom_kills`; it can
@@ -218,6 +221,7 @@ impl Incident {
             errors: 0,
             status_counts: BTreeMap::new(),
             hosts: Vec::new(),
+            routes: Vec::new(),
             oom_kills: Vec::new(),
             cause: None,
             service_only: false,
@@ -249,11 +253,13 @@ pub fn detect_narrowed(
     if let Some(s) = &service {
         series.push(s);
     }
-    let service_index = service.as_ref().map(|_| hosts.len());
+    let routes: Vec<&String> = buckets.routes.keys().collect();
+    let n_judged = series.len();
+    series.extend(buckets.routes.values());
 
     let mut incidents = match &p.slo {
-        Some(slo) => slo_bursts(&series, hosts.len(), &hosts, slo, p),
-        None => error_bursts(&series, &hosts, service_index, p),
+        Some(slo) => slo_bursts(&series[..n_judged], hosts.len(), &hosts, slo, p),
+        None => error_bursts(&series, &hosts, &routes, p),
     };
     let mut narrowed = Vec::new();
     if p.min_clients > 0 {
@@ -456,6 +462,39 @@ mod tests {
         assert_eq!(inc.len(), 1);
         assert!(inc[0].service_only);
         assert_eq!(inc[0].hosts.len(), 3);
+    }
+
+    /// One small upstream fails whole behind a busy proxy: its failures
+    /// are 0.5 % of the host's requests, under the effect size, and
+    /// all of its own.
+    #[test]
+    fn a_failing_route_is_judged_on_its_own_requests() {
+        let mut b = BucketSet::default();
+        let (a, z) = (7200, 7500);
+        for t in 0..3 * 3600 {
+            let small_fails = (a..z).contains(&t);
+            let small = u32::from(small_fails);
+            b.series_mut("web-01")
+                .add_second(t, 200, if t % 50 == 0 { 1 } else { 0 } + small);
+            b.series_mut("web-02").add_second(t, 200, 0);
+            let big = b.routes.entry("upstream shop-api-80".into()).or_default();
+            big.add_second(t, 399, if t % 50 == 0 { 1 } else { 0 });
+            let tiny = b.routes.entry("upstream search-80".into()).or_default();
+            tiny.add_second(t, 1, small);
+        }
+        let inc = detect(&b, &[], &Params::default());
+        assert_eq!(inc.len(), 1, "{inc:?}");
+        let i = &inc[0];
+        assert_eq!(i.routes, vec!["upstream search-80".to_string()]);
+        assert_eq!(i.hosts, vec!["web-01".to_string()]);
+        assert!(!i.service_only);
+        assert!((a..a + 30).contains(&i.detected), "{i:?}");
+        assert_eq!((i.start, i.end), (a, z - 1));
+        // Counted on the route: every one of its requests failed.
+        assert_eq!((i.requests, i.errors), (300, 300));
+        // Without the routes nothing stands out.
+        b.routes.clear();
+        assert!(detect(&b, &[], &Params::default()).is_empty());
     }
 
     #[test]

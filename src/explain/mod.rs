@@ -59,6 +59,13 @@ pub fn explain(
             crate::bucket::OTHER_HOSTS
         ));
     }
+    if let Some(from) = &ev.buckets.folded_routes {
+        warnings.push(format!(
+            "more than {} routes (upstreams, backends, virtual hosts): the requests of every route from '{from}' on (in sorted order) are counted together as {}; hosts and totals are exact (--max-hosts raises the cap)",
+            config.max_hosts,
+            crate::bucket::OTHER_ROUTES
+        ));
+    }
     placement_notes.extend(warnings.iter().cloned());
     let counted = ev.errors_counted;
     if !counted.is_default() {

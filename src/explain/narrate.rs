@@ -85,6 +85,7 @@ pub fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
             .map(|(k, v)| (k.to_string(), *v))
             .collect(),
         hosts: i.hosts.clone(),
+        routes: i.routes.clone(),
         clients_affected: None,
         clients_estimated: false,
         top_paths: Vec::new(),

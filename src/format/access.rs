@@ -18,6 +18,7 @@ use memchr::memchr;
 
 use super::marks;
 
+use super::{Route, RouteKind};
 use crate::event::Request;
 use crate::time::ClfCache;
 
@@ -309,6 +310,21 @@ pub fn flavor_of(tail: &[u8]) -> Flavor {
     }
 }
 
+/// The upstream an ingress-nginx line names: its default `upstreaminfo`
+/// format follows the user agent with `$request_length $request_time
+/// [$proxy_upstream_name] [$proxy_alternative_upstream_name]
+/// $upstream_addr …`. The first bracketed name after the quoted fields of
+/// the tail.
+pub fn tail_route(tail: &[u8]) -> Option<Route<'_>> {
+    let mut rest = trim(tail);
+    while let Some(r) = rest.strip_prefix(b"\"") {
+        rest = trim(&r[memchr::memchr(b'"', r)? + 1..]);
+    }
+    let open = memchr::memchr(b'[', rest)?;
+    let name_end = open + 1 + memchr::memchr(b']', &rest[open + 1..])?;
+    Route::new(RouteKind::Upstream, &rest[open + 1..name_end])
+}
+
 fn trim(b: &[u8]) -> &[u8] {
     let s = b.iter().position(|c| *c != b' ').unwrap_or(b.len());
     let e = b.iter().rposition(|c| *c != b' ').map_or(s, |p| p + 1);
@@ -429,6 +445,27 @@ pub fn looks_like_request(line: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The verbatim line of kubernetes/ingress-nginx#9443 (three tries,
+    /// 504), and lines that name no upstream.
+    #[test]
+    fn ingress_upstream_from_the_tail() {
+        let line = br#"108.162.227.25 - - [08/Mar/2023:16:02:45 +0000] "GET / HTTP/1.1" 504 562 "-" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36" 1100 14.998 [pc-dev-example-web-service-80] [] 192.168.215.1:80, 192.168.215.1:80, 192.168.215.1:80 0, 0, 0 5.000, 5.000, 5.000 504, 504, 504 a7c98d98ac870f64981a997cd2f373a1"#;
+        let a = parse_line(line).unwrap();
+        assert_eq!(
+            tail_route(a.tail).map(|r| r.key()).as_deref(),
+            Some("upstream pc-dev-example-web-service-80")
+        );
+        for tail in [
+            &br#" "-" "Mozilla/5.0 [en] (X11)""#[..],
+            br#" "-" "curl" "10.0.0.1""#,
+            br#" "-" "curl" 100 0.001 [] [] - - - - id"#,
+            br#" "-" "curl" 100 0.001 [unclosed"#,
+            br#" "-" "cu"#,
+        ] {
+            assert_eq!(tail_route(tail), None, "{}", String::from_utf8_lossy(tail));
+        }
+    }
     use proptest::prelude::*;
 
     /// Each line of `data` with what `parse_line` makes of it: the

@@ -16,6 +16,7 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use super::{Route, RouteKind};
 use crate::event::Request;
 use crate::time::{self, OffsetSecs};
 
@@ -104,7 +105,25 @@ struct Found<'a> {
     time: Option<Scalar<'a>>,
     /// A duration and how many of it make a millisecond.
     latency: Option<(Scalar<'a>, f64)>,
+    /// The best route named so far, and its rank in [`ROUTE_KEYS`].
+    route: Option<(usize, Cow<'a, str>)>,
 }
+
+/// Where loggers name the upstream, backend or virtual host, best first:
+/// ingress-nginx's and nginx's variables, Envoy's, Traefik's.
+const ROUTE_KEYS: &[(&str, RouteKind)] = &[
+    ("proxy_upstream_name", RouteKind::Upstream),
+    ("upstream_cluster", RouteKind::Upstream),
+    ("ServiceName", RouteKind::Upstream),
+    ("upstream_addr", RouteKind::Backend),
+    ("upstream_host", RouteKind::Backend),
+    ("ServiceAddr", RouteKind::Backend),
+    ("host", RouteKind::Vhost),
+    ("vhost", RouteKind::Vhost),
+    ("server_name", RouteKind::Vhost),
+    ("RequestHost", RouteKind::Vhost),
+    ("authority", RouteKind::Vhost),
+];
 
 /// Duration keys and their unit, in milliseconds: nginx's `request_time`
 /// and `upstream_response_time` and Caddy's `duration` in seconds,
@@ -158,6 +177,15 @@ impl<'de, 'f> Visitor<'de> for ObjectVisitor<'f, 'de> {
                 self.found.status = Some(m.next_value()?);
             } else if self.found.time.is_none() && TIME_KEYS.contains(&full.as_ref()) {
                 self.found.time = Some(m.next_value()?);
+            } else if let Some(rank) = ROUTE_KEYS
+                .iter()
+                .position(|(k, _)| *k == full.as_ref())
+                .filter(|r| self.found.route.as_ref().is_none_or(|(had, _)| r < had))
+            {
+                // A route is text; another scalar (or an object) is no name.
+                if let Scalar::Str(name) = m.next_value()? {
+                    self.found.route = Some((rank, name));
+                }
             } else if let (None, Some((_, unit))) = (
                 &self.found.latency,
                 LATENCY_KEYS.iter().find(|(k, _)| *k == full.as_ref()),
@@ -242,7 +270,19 @@ fn fields(line: &[u8]) -> Option<Found<'_>> {
 
 /// Reads the status and time of one JSON line.
 pub fn parse(line: &[u8]) -> Option<Request> {
+    parse_routed(line).map(|(r, _)| r)
+}
+
+/// Reads the status, time and route of one JSON line.
+pub fn parse_routed(line: &[u8]) -> Option<(Request, Option<Route<'_>>)> {
     let found = fields(line)?;
+    let route = found.route.as_ref().and_then(|(rank, name)| {
+        let r = Route::new(ROUTE_KEYS[*rank].1, name.as_bytes())?;
+        Some(Route {
+            kind: r.kind,
+            name: Cow::Owned(r.name.into_owned()),
+        })
+    });
     let (utc, offset) = time_of(found.time.as_ref()?)?;
     let latency_ms = found.latency.as_ref().and_then(|(v, unit)| {
         let ms = match v {
@@ -256,12 +296,13 @@ pub fn parse(line: &[u8]) -> Option<Request> {
         };
         (ms.is_finite() && ms >= 0.0).then(|| ms.round().min(u32::MAX as f64) as u32)
     });
-    Some(Request {
+    let request = Request {
         utc,
         offset,
         status: status_of(found.status.as_ref()?)?,
         latency_ms,
-    })
+    };
+    Some((request, route))
 }
 
 /// Where loggers put the client address (Traefik's `ClientAddr`, Envoy's
@@ -332,7 +373,7 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
     aliases: &[],
     about: "JSON lines access log: nginx escape=json, Caddy, Traefik, Envoy…",
     requests: true,
-    blocks: super::registry::Blocks::Requests(|l, _| parse(l)),
+    blocks: super::registry::Blocks::Requests(|l, _| parse_routed(l)),
     parse: |_, l| parse(l).map(super::Line::Request),
     detail: |_, l| {
         let (c, p) = detail(l);
@@ -356,6 +397,39 @@ fn sniff(_: &mut super::registry::SniffCtx, l: &[u8]) -> super::registry::Sniffe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routes_by_the_best_key() {
+        let route = |l: &str| parse_routed(l.as_bytes()).and_then(|(_, r)| r.map(|r| r.key()));
+        let t = r#""time":"2023-02-02T07:00:22Z","status":502"#;
+        assert_eq!(
+            route(&format!(
+                r#"{{{t},"host":"Shop.example","upstream_addr":"10.0.0.5:80"}}"#
+            ))
+            .as_deref(),
+            Some("backend 10.0.0.5:80")
+        );
+        assert_eq!(
+            route(&format!(
+                r#"{{"proxy_upstream_name":"ns-api-80",{t},"host":"a"}}"#
+            ))
+            .as_deref(),
+            Some("upstream ns-api-80")
+        );
+        assert_eq!(
+            route(&format!(
+                r#"{{{t},"host":"Shop.example","upstream_addr":"-"}}"#
+            )),
+            None,
+            "the better key, unset, names no route"
+        );
+        assert_eq!(
+            route(&format!(r#"{{{t},"RequestHost":"a\u0041.example"}}"#)).as_deref(),
+            Some("vhost aa.example")
+        );
+        assert_eq!(route(&format!(r#"{{{t},"host":{{"name":"x"}}}}"#)), None);
+        assert_eq!(route(&format!(r#"{{{t}}}"#)), None);
+    }
 
     const T: i64 = 1_675_310_422; // 2023-02-02T04:00:22Z
 

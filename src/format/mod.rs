@@ -16,6 +16,7 @@ pub mod nginx_error;
 pub mod oom;
 pub mod proxies;
 pub mod registry;
+pub mod route;
 pub mod signals;
 pub mod syslog;
 pub mod w3c;
@@ -28,6 +29,7 @@ use crate::time::{ClfCache, OffsetSecs};
 
 pub use oom::OomMessage;
 pub use registry::{detect, detect_with, Format, Seed, SNIFF_LINES};
+pub use route::{Route, RouteKind};
 pub use syslog::YearRule;
 
 /// The custom nginx formats of a run (`--nginx-log-format`,

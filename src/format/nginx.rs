@@ -72,6 +72,8 @@ enum Named {
     RemoteAddr,
     RequestUri,
     Uri,
+    ProxyUpstreamName,
+    ServerName,
 }
 
 fn named(var: &str) -> Option<Named> {
@@ -85,6 +87,8 @@ fn named(var: &str) -> Option<Named> {
         "remote_addr" => Named::RemoteAddr,
         "request_uri" => Named::RequestUri,
         "uri" => Named::Uri,
+        "proxy_upstream_name" => Named::ProxyUpstreamName,
+        "server_name" => Named::ServerName,
         _ => return None,
     })
 }
@@ -104,6 +108,8 @@ pub struct Fields<'a> {
     pub remote_addr: Option<&'a [u8]>,
     pub request_uri: Option<&'a [u8]>,
     pub uri: Option<&'a [u8]>,
+    pub proxy_upstream_name: Option<&'a [u8]>,
+    pub server_name: Option<&'a [u8]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -345,6 +351,8 @@ impl LogFormat {
                                 Named::RemoteAddr => &mut fields.remote_addr,
                                 Named::RequestUri => &mut fields.request_uri,
                                 Named::Uri => &mut fields.uri,
+                                Named::ProxyUpstreamName => &mut fields.proxy_upstream_name,
+                                Named::ServerName => &mut fields.server_name,
                             };
                             slot.get_or_insert(value);
                         }
@@ -770,6 +778,27 @@ mod tests {
         assert_eq!(x.upstream_addr, Some(&b"10.0.0.5:80, 10.0.0.6:80"[..]));
         assert_eq!(x.upstream_status, Some(&b"502, 502"[..]));
         assert_eq!(x.upstream_response_time, Some(&b"0.001, 0.003"[..]));
+        // The backend that answered last is the route, before the vhost.
+        assert_eq!(
+            x.route().map(|r| r.key()).as_deref(),
+            Some("backend 10.0.0.6:80")
+        );
+        let x = Fields {
+            upstream_addr: Some(b"-"),
+            ..x
+        };
+        assert_eq!(
+            x.route().map(|r| r.key()).as_deref(),
+            Some("vhost shop.example")
+        );
+        let x = Fields {
+            proxy_upstream_name: Some(b"default-shop-80"),
+            ..x
+        };
+        assert_eq!(
+            x.route().map(|r| r.key()).as_deref(),
+            Some("upstream default-shop-80")
+        );
         let g = LogFormat::compile("t", "$time_local $status", Escape::Default).unwrap();
         let (_, none) = g
             .parse_fields(b"02/Feb/2023:07:00:22 +0300 200", &mut ClfCache::default())

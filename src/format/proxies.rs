@@ -163,13 +163,32 @@ pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine> {
     })
 }
 
+/// The route of an Envoy default line: its last quoted field,
+/// `%UPSTREAM_HOST%` (a backend), else the one before it,
+/// `%REQ(:AUTHORITY)%` (the virtual host).
+pub fn envoy_route(line: &[u8]) -> Option<super::Route<'_>> {
+    use super::{Route, RouteKind};
+    let quoted = |l: &[u8]| -> Option<(usize, usize)> {
+        let end = l.strip_suffix(b"\"")?.len();
+        let open = memchr::memrchr(b'"', &l[..end])?;
+        Some((open, end))
+    };
+    let line = line.trim_ascii_end();
+    let (open, end) = quoted(line)?;
+    Route::new(RouteKind::Backend, &line[open + 1..end]).or_else(|| {
+        let before = line[..open].trim_ascii_end();
+        let (o, e) = quoted(before)?;
+        Route::new(RouteKind::Vhost, &before[o + 1..e])
+    })
+}
+
 /// Envoy's default access log in the registry.
 pub static ENVOY: super::registry::Spec = super::registry::Spec {
     name: "envoy",
     aliases: &[],
     about: "Envoy default access log",
     requests: true,
-    blocks: super::registry::Blocks::Requests(|l, _| envoy(l)),
+    blocks: super::registry::Blocks::Requests(|l, _| Some((envoy(l)?, envoy_route(l)))),
     parse: |_, l| envoy(l).map(super::Line::Request),
     detail: |_, l| {
         envoy_detail(l).map_or_else(super::Detail::default, |(c, r)| {
@@ -240,6 +259,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.status, 0);
+        let route = |l: &[u8]| envoy_route(l).map(|r| r.key());
+        assert_eq!(
+            route(br#"[2023-02-02T04:00:22.310Z] "POST /api/v1/locations HTTP/2" 503 UF,URX 154 0 226 - "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80""#).as_deref(),
+            Some("backend 10.0.2.1:80")
+        );
+        assert_eq!(
+            route(br#"[2023-02-02T04:00:22.310Z] "GET / HTTP/1.1" 0 DC 0 0 5 - "-" "curl" "id" "h" "-""#).as_deref(),
+            Some("vhost h")
+        );
+        assert_eq!(
+            route(br#"[2023-02-02T04:00:22.310Z] "GET / HTTP/1.1" 0 DC 0 0 5 - "-""#),
+            None
+        );
         assert!(envoy(b"[2023-02-02T04:00:22Z] GET / 200").is_none());
         assert!(envoy(b"[not a time] \"GET / HTTP/1.1\" 200 - 0 0 0 - \"-\"").is_none());
     }

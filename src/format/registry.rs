@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{access, apache_error, app, json, logread, nginx, nginx_error, proxies, syslog, w3c};
-use super::{Detail, Line, LineParser, YearRule};
+use super::{Detail, Line, LineParser, Route, YearRule};
 use crate::event::Request;
 use crate::time::ClfCache;
 
@@ -25,13 +25,17 @@ use crate::time::ClfCache;
 /// by every block's parser.
 pub type Seed = Arc<dyn Any + Send + Sync>;
 
+/// Parses one access line into its request and the route it names.
+pub type RoutedParser = for<'a> fn(&'a [u8], &mut ClfCache) -> Option<(Request, Option<Route<'a>>)>;
+
 /// How the blocks of a format are parsed.
 #[derive(Clone, Copy)]
 pub enum Blocks {
     /// The CLF family's vectorised block parser.
     Clf,
-    /// Every line is a request of the input's host, parsed alone.
-    Requests(fn(&[u8], &mut ClfCache) -> Option<Request>),
+    /// Every line is a request of the input's host, parsed alone, with
+    /// the route it names if any.
+    Requests(RoutedParser),
     /// Lines of any kind ([`Line`]), through [`Spec::parse`].
     Lines,
 }

@@ -347,7 +347,7 @@ fn incident(h: &mut String, n: usize, i: &IncidentReport) {
         h,
         "<h2 id=\"incident-{n}\">Incident {n} · {} · {}{status}</h2>\n<table class=\"facts\">",
         escape(i.kind.name()),
-        escape(&i.hosts.join(", "))
+        escape(&i.place())
     );
     for f in facts::headline(i) {
         let value = match f.value {

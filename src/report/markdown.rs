@@ -91,11 +91,7 @@ fn title(i: &IncidentReport) -> String {
         IncidentKind::Oom if i.oom_kills.is_empty() => "Memory ran out",
         IncidentKind::Oom => "OOM kills",
     };
-    format!(
-        "{what} on {}, {}",
-        escape(&i.hosts.join(", ")),
-        i.start.human()
-    )
+    format!("{what} on {}, {}", escape(&i.place()), i.start.human())
 }
 
 fn incident(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result<()> {
@@ -189,6 +185,13 @@ fn summary(out: &mut dyn Write, a: &Analysis, i: &IncidentReport) -> io::Result<
         IncidentKind::Oom => writeln!(out, "- **Impact**: {}.", super::facts::oom_impact(i))?,
     }
     writeln!(out, "- **Hosts**: {}.", escape(&i.hosts.join(", ")))?;
+    if !i.routes.is_empty() {
+        writeln!(
+            out,
+            "- **Routes that failed on their own**: {}.",
+            escape(&i.routes.join(", "))
+        )?;
+    }
     match &i.probable_cause {
         Some(c) => writeln!(
             out,

@@ -321,6 +321,10 @@ pub struct IncidentReport {
     pub status_counts: BTreeMap<String, u64>,
     /// The hosts it was seen on.
     pub hosts: Vec<String>,
+    /// 5xx bursts: the routes (`upstream NAME`, `backend ADDR`, `vhost
+    /// NAME`) whose own series was bad; absent when none was.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
     /// 5xx bursts: distinct clients that got a 5xx in the incident's
     /// minutes, when the log names clients.
     pub clients_affected: Option<u64>,
@@ -552,6 +556,20 @@ pub struct MinuteRow {
 }
 
 impl IncidentReport {
+    /// Where it happened, as headings show it: the hosts, and the routes
+    /// that were bad (`web-01, web-02 · upstream shop-api-80`). Raw log
+    /// text: the caller escapes it for its medium.
+    pub fn place(&self) -> String {
+        let mut out = self.hosts.join(", ");
+        if !self.routes.is_empty() {
+            if !out.is_empty() {
+                out.push_str(" · ");
+            }
+            out.push_str(&self.routes.join(", "));
+        }
+        out
+    }
+
     /// An instant of this incident as its timeline and chart show it: the
     /// time of day when the incident lies within one day of its start's
     /// offset, else the date and time with the offset.

@@ -134,7 +134,7 @@ fn incident(
     min_ratio: f64,
     style: Style,
 ) -> io::Result<()> {
-    let hosts = safe(&i.hosts.join(", "));
+    let hosts = safe(&i.place());
     let status = match (i.status, i.open) {
         (Some(Status::New), Some(true)) => " · NEW, still going on",
         (Some(Status::New), _) => " · NEW",

@@ -21,6 +21,7 @@ pub fn access(data: &[u8]) {
         if let Some(h) = proxies::haproxy(line) {
             assert!(h.status <= 999);
         }
+        route_is_clean(proxies::envoy_route(line));
         // Client and path of a failed request, read again, in every format.
         for f in Format::ALL {
             detail_is_clean(&format::Detail::of(*f, &[], None, line));
@@ -36,6 +37,7 @@ pub fn access(data: &[u8]) {
             assert_eq!(a.time.len(), 26);
             assert!(a.status <= 999);
             let _ = access::flavor_of(a.tail);
+            route_is_clean(access::tail_route(a.tail));
         }
         let mut cache = ClfCache::default();
         let direct = access::parse_request(line, &mut cache);
@@ -66,6 +68,16 @@ pub fn access(data: &[u8]) {
         .map(|l| (l, access::parse_line(l)))
         .collect();
     assert_eq!(blockwise, by_line);
+}
+
+/// A route has a name, and its key is one line of bounded length.
+fn route_is_clean(r: Option<format::Route>) {
+    if let Some(r) = r {
+        assert!(!r.name.is_empty() && r.name.as_ref() != b"-");
+        let key = r.key();
+        assert!(key.len() <= format::route::ROUTE_NAME_MAX + 10, "{key}");
+        assert!(!key.chars().any(char::is_control), "{key:?}");
+    }
 }
 
 /// A client has no spaces around it; a path has no
@@ -282,8 +294,9 @@ pub fn nginx(data: &[u8]) {
         assert!(f.variables().any(|v| v == "status"));
         let mut cache = ClfCache::default();
         for line in lines.as_bytes().split(|c| *c == b'\n') {
-            if let Some(r) = f.parse(line, &mut cache) {
+            if let Some((r, x)) = f.parse_fields(line, &mut cache) {
                 assert!(r.status <= 999);
+                route_is_clean(x.route());
             }
         }
     }
@@ -294,7 +307,8 @@ pub fn json(data: &[u8]) {
     use logburst::internals::format::json;
     for line in data.split(|c| *c == b'\n') {
         detail_is_clean(&format::Detail::of(Format::Json, &[], None, line));
-        if let Some(r) = json::parse(line) {
+        if let Some((r, route)) = json::parse_routed(line) {
+            route_is_clean(route);
             assert!((100..=999).contains(&r.status));
             // Only objects parse.
             assert_eq!(line.trim_ascii().first(), Some(&b'{'));

@@ -181,3 +181,87 @@ fn errors_choose_the_statuses_that_count() {
         assert!(r.stderr.contains("--errors"), "{bad}: {}", r.stderr);
     }
 }
+
+/// An ingress-nginx log (its default `upstreaminfo` format, from
+/// kubernetes/ingress-nginx `internal/ingress/controller/config/config.go`)
+/// of one controller in front of two upstreams: the busy one fails 2 % of
+/// its requests all along; the small one (a request every 2 s) fails whole
+/// for 5 min. On the host that adds 1.25 points to a 2 % share — under
+/// twice its normal — and is all of the small upstream's requests.
+fn ingress_log(with_upstream: bool) -> String {
+    let mut log = String::new();
+    let name = |n: &str| {
+        if with_upstream {
+            n.to_string()
+        } else {
+            "-".into()
+        }
+    };
+    for sec in 0..3600u32 {
+        let (m, s) = (sec / 60, sec % 60);
+        let stamp = format!("02/Feb/2023:07:{m:02}:{s:02} +0000");
+        for k in 0..40u32 {
+            let status = if (sec * 40 + k) % 50 == 0 { 503 } else { 200 };
+            log.push_str(&format!(
+                "10.2.{}.{k} - - [{stamp}] \"GET /cart HTTP/1.1\" {status} 12 \"-\" \"Mozilla/5.0 [en]\" 310 0.004 [{}] [] 10.1.0.5:8080 12 0.004 {status} 9f{sec}x{k}\n",
+                sec % 250,
+                name("shop-cart-80")
+            ));
+        }
+        if sec % 2 == 0 {
+            let failing = (2400..2700).contains(&sec);
+            let status = if failing { 502 } else { 200 };
+            log.push_str(&format!(
+                "10.3.{}.9 - - [{stamp}] \"GET /search?q=x HTTP/1.1\" {status} 9 \"-\" \"curl/8.5\" 200 0.002 [{}] [] 10.1.7.2:80 9 0.002 {status} 7c{sec}\n",
+                sec % 250,
+                name("shop-search-80")
+            ));
+        }
+    }
+    log
+}
+
+#[test]
+fn a_failing_upstream_behind_a_busy_ingress_is_its_own_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "ingress/access.log",
+        ingress_log(true).as_bytes(),
+    );
+    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["inputs"][0]["format"], "combined-extra", "{j}");
+    let incidents = j["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{j}");
+    let inc = &incidents[0];
+    assert_eq!(
+        inc["routes"],
+        serde_json::json!(["upstream shop-search-80"])
+    );
+    assert_eq!(inc["hosts"], serde_json::json!(["ingress"]));
+    assert_eq!(inc["start"], "2023-02-02T07:40:00+00:00");
+    let lag = inc["detection_lag_seconds"].as_i64().unwrap();
+    assert!(lag <= 30, "{inc}");
+    // The upstream's own requests: every one failed.
+    assert_eq!(
+        (inc["requests"].as_u64(), inc["errors"].as_u64()),
+        (Some(150), Some(150))
+    );
+    let text = logburst(&[p.to_str().unwrap()]);
+    assert!(
+        text.stdout.contains("ingress · upstream shop-search-80"),
+        "{}",
+        text.stdout
+    );
+    // The same log without upstream names: the burst is lost in the host's
+    // share, which is why the routes' series exist.
+    let p = write(
+        dir.path(),
+        "plain/access.log",
+        ingress_log(false).as_bytes(),
+    );
+    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+    assert_eq!(r.json()["incidents"], serde_json::json!([]), "{}", r.stdout);
+}

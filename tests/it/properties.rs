@@ -389,3 +389,48 @@ fn bounded_tallies_past_capacity_are_thread_independent() {
     assert_eq!(v["incidents"][0]["top_paths"], serde_json::json!([]));
     assert_eq!(v["incidents"][0]["paths_scattered"], true);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The routes' series of ingress-nginx lines hold exactly the lines
+    /// that name an upstream, each under its name, whatever the block size
+    /// and thread count.
+    #[test]
+    fn route_series_count_every_named_line_once(
+        lines in prop::collection::vec((0i64..900, 0usize..4, prop::sample::select(vec![200u16, 502, 503])), 1..300),
+        block in 200usize..2048,
+    ) {
+        let names = ["shop-api-80", "search-80", "-", "Auth-443"];
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::new();
+        let mut want: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for (t, n, status) in &lines {
+            text.push_str(&format!(
+                "10.0.0.1 - - [{}] \"GET / HTTP/1.1\" {status} 5 \"-\" \"ua [x]\" 100 0.001 [{}] [] 10.1.0.{n}:80 5 0.001 {status} id\n",
+                clf(T0 + t, 0),
+                names[*n]
+            ));
+            if names[*n] != "-" {
+                let e = want.entry(format!("upstream {}", names[*n])).or_default();
+                e.0 += 1;
+                e.1 += u64::from(*status >= 500);
+            }
+        }
+        let p = dir.path().join("access.log");
+        std::fs::write(&p, &text).unwrap();
+        let read = |threads, block| {
+            let c = config(vec![spec("ingress", &p)], Params::default(), threads, block);
+            logburst::internals::run::read(&c).unwrap().buckets
+        };
+        let one = read(1, 1 << 20);
+        let got: BTreeMap<String, (u64, u64)> = one
+            .routes
+            .iter()
+            .map(|(k, s)| (k.clone(), (s.requests, s.errors)))
+            .collect();
+        prop_assert_eq!(got, want);
+        prop_assert_eq!(&one, &read(2, block));
+        prop_assert_eq!(&one, &read(3, block / 2 + 100));
+    }
+}

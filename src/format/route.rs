@@ -1,0 +1,162 @@
+//! What a request's line names besides its host: the upstream that served
+//! it or the virtual host it was for. Each gets a series of its own across
+//! the hosts (`docs/detection.md`, *Series*), so that one failing backend
+//! behind a shared proxy is judged on its own requests, not diluted by the
+//! healthy ones.
+
+use std::borrow::Cow;
+
+/// Which kind of name a route is, in the order a line's names are
+/// preferred when it has several: the narrower the better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RouteKind {
+    /// A named upstream or backend pool: ingress-nginx's
+    /// `$proxy_upstream_name`, Envoy's upstream cluster.
+    Upstream,
+    /// One backend server's address: nginx's `$upstream_addr`, Envoy's
+    /// `%UPSTREAM_HOST%`.
+    Backend,
+    /// The virtual host asked for: nginx's `$host`/`$server_name`.
+    Vhost,
+}
+
+impl RouteKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            RouteKind::Upstream => "upstream",
+            RouteKind::Backend => "backend",
+            RouteKind::Vhost => "vhost",
+        }
+    }
+}
+
+/// A request's route, as its line wrote the name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route<'a> {
+    pub kind: RouteKind,
+    pub name: Cow<'a, [u8]>,
+}
+
+/// The longest name kept; a longer one is cut (names come from requests:
+/// a `Host` header is whatever the client sent).
+pub const ROUTE_NAME_MAX: usize = 120;
+
+impl<'a> Route<'a> {
+    /// A route of `kind` named `raw`, or `None` when the line names none
+    /// there (`-`, empty, nginx's unset value). For a backend, the last
+    /// address of a list (`10.0.0.5:80, 10.0.0.6:80`: nginx tried the first,
+    /// the second answered; ` : ` separates internal redirects).
+    pub fn new(kind: RouteKind, raw: &'a [u8]) -> Option<Route<'a>> {
+        let mut name = raw.trim_ascii();
+        if kind == RouteKind::Backend {
+            if let Some(p) = memchr::memrchr2(b',', b' ', name) {
+                name = name[p + 1..].trim_ascii();
+            }
+            name = name.strip_prefix(b"tcp://").unwrap_or(name);
+        }
+        if kind == RouteKind::Vhost {
+            name = name.strip_suffix(b".").unwrap_or(name);
+        }
+        if name.is_empty() || name == b"-" {
+            return None;
+        }
+        Some(Route {
+            kind,
+            name: Cow::Borrowed(name),
+        })
+    }
+
+    /// The series' name: `upstream default-api-80`. Bytes that are not
+    /// UTF-8 are replaced, control characters dropped, and the name cut
+    /// at [`ROUTE_NAME_MAX`] bytes; virtual hosts are lower-cased (`Host`
+    /// is case-insensitive).
+    pub fn key(&self) -> String {
+        let text = String::from_utf8_lossy(&self.name);
+        let mut out = String::with_capacity(text.len().min(ROUTE_NAME_MAX) + 10);
+        out.push_str(self.kind.word());
+        out.push(' ');
+        let start = out.len();
+        for c in text.chars().filter(|c| !c.is_control()) {
+            if out.len() - start + c.len_utf8() > ROUTE_NAME_MAX {
+                break;
+            }
+            if self.kind == RouteKind::Vhost {
+                out.extend(c.to_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+impl<'a> super::nginx::Fields<'a> {
+    /// The route the line names, best first: ingress-nginx's
+    /// `$proxy_upstream_name`, the backend of `$upstream_addr`, the virtual
+    /// host of `$host` or `$server_name`.
+    pub fn route(&self) -> Option<Route<'a>> {
+        let of = |kind, v: Option<&'a [u8]>| v.and_then(|v| Route::new(kind, v));
+        of(RouteKind::Upstream, self.proxy_upstream_name)
+            .or_else(|| of(RouteKind::Backend, self.upstream_addr))
+            .or_else(|| of(RouteKind::Vhost, self.host))
+            .or_else(|| of(RouteKind::Vhost, self.server_name))
+    }
+}
+
+/// The better of two routes a line names (by [`RouteKind`] order).
+pub fn better<'a>(a: Option<Route<'a>>, b: Option<Route<'a>>) -> Option<Route<'a>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.kind < a.kind { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(kind: RouteKind, raw: &str) -> Option<String> {
+        Route::new(kind, raw.as_bytes()).map(|r| r.key())
+    }
+
+    #[test]
+    fn names_as_series_keys() {
+        assert_eq!(
+            key(RouteKind::Upstream, "default-api-80").as_deref(),
+            Some("upstream default-api-80")
+        );
+        assert_eq!(
+            key(RouteKind::Backend, "10.0.0.5:80, 10.0.0.6:80").as_deref(),
+            Some("backend 10.0.0.6:80")
+        );
+        assert_eq!(
+            key(RouteKind::Backend, "10.0.0.5:80 : 10.0.0.7:80").as_deref(),
+            Some("backend 10.0.0.7:80")
+        );
+        assert_eq!(
+            key(RouteKind::Backend, "tcp://10.0.2.1:80").as_deref(),
+            Some("backend 10.0.2.1:80")
+        );
+        assert_eq!(
+            key(RouteKind::Vhost, "Shop.Example.COM.").as_deref(),
+            Some("vhost shop.example.com")
+        );
+        for none in ["-", "", "  "] {
+            assert_eq!(key(RouteKind::Upstream, none), None, "{none:?}");
+        }
+        let long = "x".repeat(500);
+        assert_eq!(
+            key(RouteKind::Vhost, &long).map(|k| k.len()),
+            Some(ROUTE_NAME_MAX + 6)
+        );
+        assert_eq!(
+            key(RouteKind::Vhost, "a\u{1b}[31mb").as_deref(),
+            Some("vhost a[31mb")
+        );
+        let r = better(
+            Route::new(RouteKind::Vhost, b"a"),
+            Route::new(RouteKind::Upstream, b"u"),
+        );
+        assert_eq!(r.map(|r| r.kind), Some(RouteKind::Upstream));
+    }
+}
