@@ -132,8 +132,9 @@ pub struct Args {
     pub false_alarm_every: i64,
 
     /// Leave out 5xx bursts whose 5xx went to fewer distinct clients than
-    /// N (one client retrying a failing URL, a crawler on a broken path);
-    /// the notes list what was left out. Logs that name no clients are
+    /// N, or half of whose 5xx beyond the normal share went to N − 1
+    /// clients (one client retrying a failing URL, a crawler on a broken
+    /// path); the notes list what was left out. Logs that name no clients are
     /// not filtered.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub min_clients: u64,

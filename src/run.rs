@@ -231,16 +231,31 @@ pub fn finish_with(
         })
         .collect();
     let (incidents, narrowed) = detect::detect_narrowed(&buckets, &kills, &memory, &config.params);
-    for (i, clients) in &narrowed {
+    for (i, b) in &narrowed {
         let host = i.hosts.first().map(String::as_str);
         let at = placement.placer.display_offset(host, i.start, None);
+        let n = config.params.min_clients;
+        let why = if b.clients < n {
+            format!(
+                "they went to {} distinct client{}, fewer than --min-clients {n}",
+                b.clients,
+                if b.clients == 1 { "" } else { "s" }
+            )
+        } else {
+            format!(
+                "{:.0} % of its 5xx beyond the normal share went to {} (--min-clients {n})",
+                b.busiest_share.min(1.0) * 100.0,
+                match n - 1 {
+                    1 => "one client".to_string(),
+                    k => format!("{k} clients"),
+                }
+            )
+        };
         placement.notes.insert(format!(
-            "a 5xx burst from {} on {} ({} 5xx) was left out: they went to {clients} distinct client{}, fewer than --min-clients {}",
+            "a 5xx burst from {} on {} ({} 5xx) was left out: {why}",
             crate::time::human(i.start, at),
             i.hosts.join(", "),
             i.errors,
-            if *clients == 1 { "" } else { "s" },
-            config.params.min_clients
         ));
     }
     let failures = placement.failures(&buckets, &inputs);

@@ -40,7 +40,9 @@ pub struct Params {
     /// looks bad with a chance of one minute in this span
     /// (`--false-alarm-every`, a year).
     pub alarm_every: i64,
-    /// A 5xx burst whose 5xx went to fewer distinct clients than this is
+    /// A 5xx burst whose 5xx went to fewer distinct clients than this, or
+    /// half of whose 5xx beyond the normal share went to one fewer
+    /// clients, is
     /// left out (`--min-clients`; 0 keeps every burst). Bursts of logs that
     /// name no clients are kept.
     pub min_clients: u64,
@@ -246,7 +248,7 @@ pub fn detect_narrowed(
     kills: &[OomKill],
     memory: &[MemorySignal],
     p: &Params,
-) -> (Vec<Incident>, Vec<(Incident, u64)>) {
+) -> (Vec<Incident>, Vec<(Incident, Breadth)>) {
     let hosts: Vec<&String> = buckets.series.keys().collect();
     let mut series: Vec<&Series> = buckets.series.values().collect();
     let service = (hosts.len() > 1).then(|| buckets.service());
@@ -263,9 +265,9 @@ pub fn detect_narrowed(
     };
     let mut narrowed = Vec::new();
     if p.min_clients > 0 {
-        incidents.retain(|i| match clients_reached(buckets, i) {
-            Some(n) if n < p.min_clients => {
-                narrowed.push((i.clone(), n));
+        incidents.retain(|i| match breadth(buckets, i, p.min_clients) {
+            Some(b) if b.clients < p.min_clients || b.busiest_share >= NARROW_SHARE => {
+                narrowed.push((i.clone(), b));
                 false
             }
             _ => true,
@@ -283,11 +285,50 @@ pub fn detect_narrowed(
     (incidents, narrowed)
 }
 
-/// The distinct clients a burst's 5xx went to, on its hosts over its
-/// minutes; `None` when the logs name no clients.
-fn clients_reached(buckets: &BucketSet, i: &Incident) -> Option<u64> {
+/// A burst is narrow when this share of its 5xx went to fewer clients
+/// than `--min-clients` (the report's "92 % of the 5xx from one client"
+/// uses the same share).
+pub const NARROW_SHARE: f64 = 0.5;
+
+/// How wide a burst was: the distinct clients its 5xx went to, and the
+/// share of them the busiest clients got.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Breadth {
+    pub clients: u64,
+    /// Of the 5xx of the burst's hosts in its minutes beyond what their
+    /// normal share explains (all of them under the threshold rule), the
+    /// share the `min_clients − 1` busiest clients got, at least
+    /// (overcount left out; at most 1).
+    pub busiest_share: f64,
+}
+
+/// The breadth of burst `i` on its hosts over its minutes, against
+/// `min_clients`; `None` when the logs name no clients.
+fn breadth(buckets: &BucketSet, i: &Incident, min_clients: u64) -> Option<Breadth> {
     let tally = buckets.tally(&i.hosts, i.start, i.end);
-    (!tally.clients.is_empty()).then(|| tally.clients.count())
+    if tally.clients.is_empty() {
+        return None;
+    }
+    let (a, z) = (i.start.div_euclid(60) * 60, i.end.div_euclid(60) * 60 + 59);
+    let (requests, errors) = i
+        .hosts
+        .iter()
+        .filter_map(|h| buckets.series.get(h))
+        .map(|s| s.sum(a, z))
+        .fold((0, 0), |(r, e), (sr, se)| (r + sr, e + se));
+    // The 5xx beyond what the normal share explains: what made it a burst.
+    let excess = errors as f64 - requests as f64 * i.baseline_share.unwrap_or(0.0);
+    let busiest: u64 = tally
+        .top_clients
+        .top()
+        .iter()
+        .take(min_clients.saturating_sub(1) as usize)
+        .map(|e| e.count - e.over)
+        .sum();
+    Some(Breadth {
+        clients: tally.clients.count(),
+        busiest_share: (busiest as f64 / excess.max(1.0)).min(1.0),
+    })
 }
 
 #[cfg(test)]

@@ -398,7 +398,8 @@ pub struct Thresholds {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub false_alarm_every_seconds: Option<i64>,
     /// `--min-clients`, when given: 5xx bursts that reached fewer distinct
-    /// clients were left out (the notes list them).
+    /// clients, or half of whose 5xx beyond the normal share went to one fewer clients, were left
+    /// out (the notes list them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_clients: Option<u64>,
     /// The statuses counted as errors, in `--errors` syntax (`5xx`,
@@ -460,8 +461,8 @@ pub struct PathCount {
 }
 
 /// A burst is narrow when at least this share of its 5xx went to one
-/// client or hit one path.
-pub const NARROW_SHARE: f64 = 0.5;
+/// client or hit one path (the share `--min-clients` uses too).
+pub use crate::detect::NARROW_SHARE;
 
 /// How narrow a 5xx burst is: the one client or path most of its 5xx
 /// went to.

@@ -4,15 +4,21 @@
 
 use crate::common::{logburst, write};
 
-/// Two requests a second from many clients for 90 minutes, clean; then one
-/// client asks for a failing URL 80 times in 40 s.
-fn retry_storm() -> String {
+/// Two requests a second from many clients for 90 minutes, clean (or with
+/// every `fail_every`-th request failing); then one client asks for a
+/// failing URL 80 times in 40 s.
+fn retry_storm(fail_every: u32) -> String {
     let mut log = String::new();
     for sec in 0..5400u32 {
         let (h, m, s) = (7 + sec / 3600, sec / 60 % 60, sec % 60);
         for k in 0..2 {
+            let status = if (sec * 2 + k) % fail_every == 0 {
+                502
+            } else {
+                200
+            };
             log.push_str(&format!(
-                "10.0.{}.{} - - [02/Feb/2023:{h:02}:{m:02}:{s:02} +0300] \"GET /api/items HTTP/1.1\" 200 10 \"-\" \"t\"\n",
+                "10.0.{}.{} - - [02/Feb/2023:{h:02}:{m:02}:{s:02} +0300] \"GET /api/items HTTP/1.1\" {status} 10 \"-\" \"t\"\n",
                 sec % 200,
                 k
             ));
@@ -31,7 +37,11 @@ fn retry_storm() -> String {
 #[test]
 fn a_burst_of_one_client_says_so_and_can_be_left_out() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write(dir.path(), "web-01/access.log", retry_storm().as_bytes());
+    let p = write(
+        dir.path(),
+        "web-01/access.log",
+        retry_storm(u32::MAX).as_bytes(),
+    );
     let p = p.to_str().unwrap();
     let r = logburst(&["-o", "json", p]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -61,6 +71,19 @@ fn a_burst_of_one_client_says_so_and_can_be_left_out() {
         ),
         "{}",
         j["notes"]
+    );
+    // Over a 5 % normal share from every client, the storm still reached
+    // many clients, but most of its 5xx went to one: left out as well.
+    let q = write(dir.path(), "web-02/access.log", retry_storm(20).as_bytes());
+    let j = logburst(&["-o", "json", q.to_str().unwrap()]).json();
+    assert_eq!(j["incidents"].as_array().unwrap().len(), 1, "{j}");
+    assert!(j["incidents"][0]["clients_affected"].as_u64().unwrap() >= 3);
+    let j = logburst(&["-o", "json", "--min-clients", "3", q.to_str().unwrap()]).json();
+    assert!(j["incidents"].as_array().unwrap().is_empty(), "{j}");
+    let note = j["notes"].to_string();
+    assert!(
+        note.contains("% of its 5xx beyond the normal share went to 2 clients (--min-clients 3)"),
+        "{note}"
     );
     // The demo's outage reached 206 clients: kept, and not narrow.
     let j = logburst(&["-o", "json", "--min-clients", "3", "fixtures/demo"]).json();
