@@ -8,6 +8,7 @@
 pub mod access;
 pub mod apache_error;
 pub mod app;
+pub mod aws_lb;
 pub mod json;
 pub mod logread;
 pub mod marks;

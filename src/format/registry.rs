@@ -15,7 +15,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{access, apache_error, app, json, logread, nginx, nginx_error, proxies, syslog, w3c};
+use super::{
+    access, apache_error, app, aws_lb, json, logread, nginx, nginx_error, proxies, syslog, w3c,
+};
 use super::{Detail, Line, LineParser, Route, YearRule};
 use crate::event::Request;
 use crate::time::ClfCache;
@@ -144,6 +146,7 @@ registry! {
     W3c => w3c::SPEC,
     ApacheError => apache_error::SPEC,
     Logread => logread::SPEC,
+    AwsLb => aws_lb::SPEC,
 }
 
 impl Format {

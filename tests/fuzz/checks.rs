@@ -22,6 +22,10 @@ pub fn access(data: &[u8]) {
             assert!(h.status <= 999);
         }
         route_is_clean(proxies::envoy_route(line));
+        if let Some(e) = logburst::internals::format::aws_lb::parse(line) {
+            assert!(e.request.status == 0 || (100..=999).contains(&e.request.status));
+            assert!(!e.client.is_empty() && !e.target.is_empty());
+        }
         // Client and path of a failed request, read again, in every format.
         for f in Format::ALL {
             detail_is_clean(&format::Detail::of(*f, &[], None, line));

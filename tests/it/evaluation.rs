@@ -98,6 +98,73 @@ fn host_log(
     rotate_at: Option<i64>,
     count_in: (i64, i64),
 ) -> u64 {
+    let at = Written {
+        dir,
+        host,
+        layout: Layout::Combined,
+    };
+    host_log_as(at, rng, rate, p, silent, rotate_at, count_in)
+}
+
+/// The layout a host's access log is written in.
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    Combined,
+    /// An AWS Application Load Balancer's entries (AWS's field order); its
+    /// 5xx answered by the load balancer itself (target `-`).
+    Alb,
+}
+
+/// Where a host's log goes, and how it is written.
+#[derive(Clone, Copy)]
+struct Written<'a> {
+    dir: &'a Path,
+    host: &'a str,
+    layout: Layout,
+}
+
+/// One request of client `c` for `path` at `t`, written in `layout`.
+fn request_line(layout: Layout, t: i64, status: u16, c: u64, path: &str) -> String {
+    let client = format!("10.{}.{}.{}", c / 65536, c / 256 % 256, c % 256);
+    match layout {
+        Layout::Combined => format!(
+            "{client} - - [{}] \"GET {path} HTTP/1.1\" {status} 512 \"-\" \"eval\"\n",
+            clf(t)
+        ),
+        Layout::Alb => {
+            let (y, m, d) = civil_from_days(t.div_euclid(86_400));
+            let s = t.rem_euclid(86_400);
+            let stamp = format!(
+                "{y}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+                s / 3600,
+                s / 60 % 60,
+                s % 60,
+                c % 1_000_000
+            );
+            let (target, times, target_status) = if status >= 500 {
+                ("-", "-1 -1 -1", "-".to_string())
+            } else {
+                ("10.0.3.17:8080", "0.000 0.004 0.000", status.to_string())
+            };
+            format!(
+                "https {stamp} app/shop-lb/50dc6c495c0c9188 {client}:{} {target} {times} {status} {target_status} 220 512 \"GET https://shop.example:443{path} HTTP/1.1\" \"eval\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop/73e2d6bc24d8a067 \"Root=1-63db3544-{c:024x}\" \"shop.example\" \"-\" 0 {stamp} \"forward\" \"-\" \"-\" \"{target}\" \"{target_status}\" \"-\" \"-\" TID_{c:020x}\n",
+                40000 + c % 20000
+            )
+        }
+    }
+}
+
+/// [`host_log`] in any layout.
+fn host_log_as(
+    at: Written,
+    rng: &mut Rng,
+    rate: f64,
+    p: &dyn Fn(i64) -> f64,
+    silent: &dyn Fn(i64) -> bool,
+    rotate_at: Option<i64>,
+    count_in: (i64, i64),
+) -> u64 {
+    let Written { dir, host, layout } = at;
     let (mut old, mut new) = (String::new(), String::new());
     let mut failed = 0;
     for t in T0..T0 + SPAN {
@@ -115,14 +182,8 @@ fn host_log(
                 failed += 1;
             }
             let c = rng.below(5000);
-            let line = format!(
-                "10.{}.{}.{} - - [{}] \"GET {} HTTP/1.1\" {status} 512 \"-\" \"eval\"\n",
-                c / 65536,
-                c / 256 % 256,
-                c % 256,
-                clf(t),
-                PATHS[rng.below(PATHS.len() as u64) as usize]
-            );
+            let path = PATHS[rng.below(PATHS.len() as u64) as usize];
+            let line = request_line(layout, t, status, c, path);
             match rotate_at {
                 Some(r) if t < r => old.push_str(&line),
                 _ => new.push_str(&line),
@@ -166,7 +227,7 @@ fn scenario(n: usize, dir: &Path) -> Option<Scenario> {
 }
 
 /// The labelled scenarios, each writing its logs.
-const SCENARIOS: [fn(&Path, Rng) -> Scenario; 11] = [
+const SCENARIOS: [fn(&Path, Rng) -> Scenario; 12] = [
     scenario_0,
     scenario_1,
     scenario_2,
@@ -178,6 +239,7 @@ const SCENARIOS: [fn(&Path, Rng) -> Scenario; 11] = [
     scenario_8,
     scenario_9,
     scenario_10,
+    scenario_11,
 ];
 
 fn quiet(_: i64) -> f64 {
@@ -416,6 +478,30 @@ fn scenario_10(dir: &Path, mut rng: Rng) -> Scenario {
     Scenario {
         name: "low-share burst",
         what: "a service with no 5xx starts failing 3 % of requests for 10 min",
+        labels: burst(Label {
+            kind: "error-burst",
+            onset: a,
+            end: b,
+            failed,
+            sharp: true,
+        }),
+    }
+}
+
+fn scenario_11(dir: &Path, mut rng: Rng) -> Scenario {
+    // An AWS Application Load Balancer loses its healthy targets: it
+    // answers 503 itself for most requests.
+    let (a, b) = (at(2, 0), at(2, 4));
+    let p = move |t: i64| if (a..b).contains(&t) { 0.6 } else { quiet(t) };
+    let alb = Written {
+        dir,
+        host: "shop-lb",
+        layout: Layout::Alb,
+    };
+    let failed = host_log_as(alb, &mut rng, 6.0, &p, &never, None, (a, b));
+    Scenario {
+        name: "load balancer",
+        what: "an AWS ALB log: the load balancer answers 60 % of requests itself (no healthy target) for 4 min",
         labels: burst(Label {
             kind: "error-burst",
             onset: a,

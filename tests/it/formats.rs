@@ -427,6 +427,9 @@ fn every_format_fixture_detected_and_counted() {
         ("app-java.log",              "app",             8, 0, 0, 0, 0, 2),
         ("app-python.log",            "app",            17, 0, 0, 0, 0, 3),
         ("app.jsonl",                 "app",             3, 0, 0, 0, 0, 2),
+        // AWS's documented field order (src/format/aws_lb.rs names the pages).
+        ("aws-alb.log",               "aws-lb",          3, 0, 3, 2, 0, 0),
+        ("aws-elb-classic.log",       "aws-lb",          3, 0, 3, 1, 0, 0),
         ("caddy.log",                 "json",            2, 0, 2, 1, 0, 0),
         ("dmesg-T.log",               "dmesg",           6, 0, 0, 0, 2, 0),
         ("dmesg-raw.log",             "dmesg",           7, 0, 0, 0, 0, 0),
