@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use crate::bucket::{BucketSet, RouteBuilders, SeriesBuilder};
+use crate::bucket::{BucketSet, RouteBuilders, SeriesBuilder, UpstreamKey};
 use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::collect::{BlockCtx, Collector};
 pub use crate::config::ScanOptions;
@@ -344,6 +344,19 @@ fn access_lines(
                 r.utc,
                 &Detail::of(f, &ctx.opts.customs, ctx.seed.as_ref(), line),
             );
+            let evidence = f.spec().and_then(|s| s.evidence);
+            if let Some((upstream, kind)) = evidence.and_then(|read| read(line)) {
+                b.add_upstream(UpstreamKey {
+                    input: ctx.input,
+                    host: ctx.host.to_string(),
+                    upstream,
+                    kind,
+                    stamp: Stamp::Zoned {
+                        utc: r.utc,
+                        offset: r.offset,
+                    },
+                });
+            }
         }
     });
     t.lines += n as u64;

@@ -184,8 +184,15 @@ pub fn attach_upstream(r: &mut IncidentReport, failures: &[PlacedFailure], place
             .iter()
             .find(|u| u.first.utc <= r.detected.utc && u.kind != UpstreamKind::WorkerKilled);
         if let Some(u) = cause {
+            // A load balancer's name says what it is; an nginx upstream's
+            // (`http://10.0.0.5:8080`) does not.
+            let what = if u.kind == UpstreamKind::LbAnswered {
+                "the"
+            } else {
+                "upstream"
+            };
             r.probable_cause = Some(format!(
-                "upstream {} {} from {}",
+                "{what} {} {} from {}",
                 u.upstream,
                 u.kind.describe(),
                 u.first.clock()

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::detect::Kind;
-use crate::report::model::{IncidentReport, KillReport, Suggestion};
+use crate::format::nginx_error::UpstreamKind;
+use crate::report::model::{IncidentReport, KillReport, Suggestion, UpstreamReport};
 use crate::report::words::kib;
 use crate::time;
 
@@ -81,10 +82,7 @@ pub fn suggestions(r: &IncidentReport, window: i64) -> Vec<Suggestion> {
     }
     for u in &r.upstream_failures {
         out.push(Suggestion {
-            measure: format!(
-                "Check upstream {} on {}: capacity, health checks and timeouts",
-                u.upstream, u.host
-            ),
+            measure: upstream_measure(u),
             evidence: format!(
                 "it {} {} times from {} to {}",
                 u.kind.describe(),
@@ -153,6 +151,21 @@ pub fn leak_signature(kills: &[&KillReport]) -> Option<String> {
         time::duration(gaps[0]),
         time::duration(gaps[gaps.len() - 1])
     ))
+}
+
+/// What to check when an upstream failed.
+fn upstream_measure(u: &UpstreamReport) -> String {
+    if u.kind == UpstreamKind::LbAnswered {
+        format!(
+            "Check the targets behind {} on {}: their health checks, registration and capacity",
+            u.upstream, u.host
+        )
+    } else {
+        format!(
+            "Check upstream {} on {}: capacity, health checks and timeouts",
+            u.upstream, u.host
+        )
+    }
 }
 
 #[cfg(test)]

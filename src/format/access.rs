@@ -375,6 +375,7 @@ mod specs {
             sniff: if sniffs { Some((50, sniff)) } else { None },
             lenient: None,
             seed: None,
+            evidence: None,
         }
     }
 

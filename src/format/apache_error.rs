@@ -80,6 +80,7 @@ pub static SPEC: Spec = Spec {
     })),
     lenient: None,
     seed: None,
+    evidence: None,
 };
 
 #[cfg(test)]

@@ -106,6 +106,7 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
     sniff: None,
     lenient: Some(has_stamp),
     seed: None,
+    evidence: None,
 };
 
 #[cfg(test)]

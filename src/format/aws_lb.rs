@@ -21,6 +21,7 @@
 //! target of `-` means no target answered: the load balancer wrote the
 //! status itself (no healthy target, a target timeout, a TLS failure).
 
+use super::nginx_error::UpstreamKind;
 use super::registry::{Blocks, Format, Sniffed, Spec};
 use super::{Detail, Line, Route, RouteKind};
 use crate::event::Request;
@@ -33,6 +34,8 @@ const TYPES: &[&[u8]] = &[b"http", b"https", b"h2", b"grpcs", b"ws", b"wss"];
 #[derive(Debug, PartialEq, Eq)]
 pub struct Entry<'a> {
     pub request: Request,
+    /// The load balancer's name (`app/NAME/ID` for an ALB).
+    pub elb: &'a [u8],
     pub client: &'a [u8],
     /// `ip:port`, or `-` when the load balancer answered itself.
     pub target: &'a [u8],
@@ -70,7 +73,7 @@ pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
         return None;
     }
     let utc = stamp.naive - i64::from(stamp.offset?);
-    let _elb = field(&mut rest)?;
+    let elb = field(&mut rest)?;
     let client = field(&mut rest)?;
     let target = field(&mut rest)?;
     let mut latency = 0.0;
@@ -113,9 +116,21 @@ pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
             status,
             latency_ms: timed.then(|| (latency * 1000.0).round().min(u32::MAX as f64) as u32),
         },
+        elb,
         client,
         target,
         line: &quoted[..close],
+    })
+}
+
+/// A failed entry the load balancer answered itself (target `-`): the
+/// load balancer (`app/shop-lb/50dc…`, `my-loadbalancer`) as the upstream
+/// that failed.
+fn evidence(line: &[u8]) -> Option<(String, UpstreamKind)> {
+    let e = parse(line)?;
+    (e.target == b"-" && e.request.status >= 500).then(|| {
+        let name = String::from_utf8_lossy(&e.elb[..e.elb.len().min(120)]);
+        (format!("load balancer {name}"), UpstreamKind::LbAnswered)
     })
 }
 
@@ -145,6 +160,7 @@ pub static SPEC: Spec = Spec {
     })),
     lenient: None,
     seed: None,
+    evidence: Some(evidence),
 };
 
 #[cfg(test)]

@@ -382,6 +382,7 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
     sniff: Some((30, sniff)),
     lenient: None,
     seed: None,
+    evidence: None,
 };
 
 /// A line opening with `{` is JSON's to claim: read, or nobody's.

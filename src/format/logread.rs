@@ -85,6 +85,7 @@ pub static SPEC: Spec = Spec {
     })),
     lenient: None,
     seed: None,
+    evidence: None,
 };
 
 #[cfg(test)]

@@ -39,10 +39,14 @@ pub enum UpstreamKind {
     BadHeader,
     /// `worker process N exited on signal S`.
     WorkerKilled,
+    /// A load balancer answered a request with a 5xx itself, no target
+    /// taking it (an AWS load balancer's entry with target `-`): no
+    /// healthy target, or none it could reach.
+    LbAnswered,
 }
 
 impl UpstreamKind {
-    pub const ALL: [UpstreamKind; 9] = [
+    pub const ALL: [UpstreamKind; 10] = [
         UpstreamKind::Refused,
         UpstreamKind::QueueFull,
         UpstreamKind::ConnectFailed,
@@ -52,6 +56,7 @@ impl UpstreamKind {
         UpstreamKind::NoLive,
         UpstreamKind::BadHeader,
         UpstreamKind::WorkerKilled,
+        UpstreamKind::LbAnswered,
     ];
 
     /// The kind's name in JSON.
@@ -66,6 +71,7 @@ impl UpstreamKind {
             UpstreamKind::NoLive => "no-live-upstreams",
             UpstreamKind::BadHeader => "bad-header",
             UpstreamKind::WorkerKilled => "worker-killed",
+            UpstreamKind::LbAnswered => "lb-answered",
         }
     }
 
@@ -81,6 +87,7 @@ impl UpstreamKind {
             UpstreamKind::NoLive => "had no live servers",
             UpstreamKind::BadHeader => "sent invalid headers",
             UpstreamKind::WorkerKilled => "was killed",
+            UpstreamKind::LbAnswered => "answered 5xx itself, no target taking the requests",
         }
     }
 }
@@ -258,6 +265,7 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
     })),
     lenient: None,
     seed: None,
+    evidence: None,
 };
 
 #[cfg(test)]

@@ -201,6 +201,7 @@ pub static ENVOY: super::registry::Spec = super::registry::Spec {
     })),
     lenient: None,
     seed: None,
+    evidence: None,
 };
 
 /// HAProxy's HTTP log (no syslog header) in the registry: its accept date
@@ -232,6 +233,7 @@ pub static HAPROXY: super::registry::Spec = super::registry::Spec {
     })),
     lenient: None,
     seed: None,
+    evidence: None,
 };
 
 #[cfg(test)]

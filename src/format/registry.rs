@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::nginx_error::UpstreamKind;
 use super::{
     access, apache_error, app, aws_lb, json, logread, nginx, nginx_error, proxies, syslog, w3c,
 };
@@ -64,6 +65,10 @@ pub struct SniffCtx<'a> {
 /// Votes a line for a member of the family, or not.
 pub type Sniffer = fn(&mut SniffCtx, &[u8]) -> Sniffed;
 
+/// Reads what a failed request's line says went wrong: the upstream that
+/// failed and how.
+pub type Evidence = fn(&[u8]) -> Option<(String, UpstreamKind)>;
+
 /// Builds a format's [`Seed`] from the head of its input.
 pub type Seeder = fn(&[u8]) -> Option<Seed>;
 
@@ -91,6 +96,11 @@ pub struct Spec {
     pub lenient: Option<fn(&[u8]) -> bool>,
     /// What the format needs from the head of its input.
     pub seed: Option<Seeder>,
+    /// What a failed request's line says went wrong besides its status
+    /// (an AWS load balancer that answered itself): read again from the
+    /// lines of failed requests only, as an upstream failure of the named
+    /// upstream.
+    pub evidence: Option<Evidence>,
 }
 
 /// No request details: formats without requests.

@@ -377,6 +377,7 @@ mod specs {
             sniff: if sniffs { Some((60, sniff)) } else { None },
             lenient: None,
             seed: None,
+            evidence: None,
         }
     }
 

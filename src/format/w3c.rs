@@ -192,6 +192,7 @@ pub static SPEC: Spec = Spec {
     sniff: Some((40, sniff)),
     lenient: None,
     seed: Some(seed),
+    evidence: None,
 };
 
 #[cfg(test)]

@@ -428,7 +428,8 @@ fn every_format_fixture_detected_and_counted() {
         ("app-python.log",            "app",            17, 0, 0, 0, 0, 3),
         ("app.jsonl",                 "app",             3, 0, 0, 0, 0, 2),
         // AWS's documented field order (src/format/aws_lb.rs names the pages).
-        ("aws-alb.log",               "aws-lb",          3, 0, 3, 2, 0, 0),
+        // The 503 the load balancer answered itself is evidence too.
+        ("aws-alb.log",               "aws-lb",          3, 0, 3, 2, 0, 1),
         ("aws-elb-classic.log",       "aws-lb",          3, 0, 3, 1, 0, 0),
         ("caddy.log",                 "json",            2, 0, 2, 1, 0, 0),
         ("dmesg-T.log",               "dmesg",           6, 0, 0, 0, 2, 0),
@@ -670,4 +671,53 @@ fn a_format_is_found_past_a_banner() {
     assert!(j["inputs"][0]["warnings"]
         .to_string()
         .contains("format not recognised"));
+}
+
+/// An ALB whose targets all went away: it answers 503 itself (target `-`).
+/// The burst is found, the load balancer's own answers are on its timeline
+/// and are its probable cause; a 502 a target wrote is no such evidence.
+#[test]
+fn alb_answering_itself_is_the_probable_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for sec in 0..3600u32 {
+        let stamp = format!(
+            "2023-02-02T07:{:02}:{:02}.{:06}Z",
+            sec / 60,
+            sec % 60,
+            sec * 7 % 1_000_000
+        );
+        for k in 0..2u32 {
+            let own = (2400..2580).contains(&sec) && k == 0;
+            let (target, times, status, ts) = if own {
+                ("-", "-1 -1 -1", 503, "-")
+            } else if sec == 100 && k == 0 {
+                ("10.0.3.17:8080", "0.000 0.020 0.000", 502, "502")
+            } else {
+                ("10.0.3.17:8080", "0.000 0.004 0.000", 200, "200")
+            };
+            log.push_str(&format!(
+                "https {stamp} app/shop-lb/50dc6c495c0c9188 10.1.{}.{k}:4{k}000 {target} {times} {status} {ts} 220 512 \"GET https://shop.example:443/api/cart HTTP/1.1\" \"eval\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 - \"Root=1-x\" \"shop.example\" \"-\" 0 {stamp} \"forward\" \"-\" \"-\" \"{target}\" \"{ts}\" \"-\" \"-\"\n",
+                sec % 250
+            ));
+        }
+    }
+    let p = crate::common::write(dir.path(), "shop-lb/alb.log", log.as_bytes());
+    let j = json_of(&[p.to_str().unwrap()]);
+    assert_eq!(j["inputs"][0]["format"], "aws-lb", "{j}");
+    let inc = &j["incidents"].as_array().unwrap()[..];
+    assert_eq!(inc.len(), 1, "{j}");
+    assert_eq!(inc[0]["start"], "2023-02-02T07:40:00+00:00");
+    let failures = inc[0]["upstream_failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{j}");
+    assert_eq!(failures[0]["kind"], "lb-answered");
+    assert_eq!(
+        failures[0]["upstream"],
+        "load balancer app/shop-lb/50dc6c495c0c9188"
+    );
+    assert_eq!(failures[0]["count"], 180);
+    assert_eq!(
+        inc[0]["probable_cause"],
+        "the load balancer app/shop-lb/50dc6c495c0c9188 answered 5xx itself, no target taking the requests from 07:40:00"
+    );
 }
