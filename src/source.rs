@@ -103,6 +103,8 @@ pub struct InputError {
 const GENERIC_DIRS: &[&str] = &[
     "log",
     "logs",
+    "containers",
+    "pods",
     "var",
     "nginx",
     "apache",
@@ -154,6 +156,9 @@ fn looks_like_date(name: &str) -> bool {
 /// directory, is not named after that directory. A name that is not UTF-8
 /// is kept, its bytes escaped (two such hosts stay two).
 pub fn host_from_path(path: &Path) -> Option<String> {
+    if let Some(pod) = kubernetes_container(path) {
+        return Some(pod);
+    }
     path.parent()?
         .components()
         .rev()
@@ -167,6 +172,46 @@ pub fn host_from_path(path: &Path) -> Option<String> {
                 && !GENERIC_DIRS.contains(&lower.as_str())
                 && !looks_like_date(name)
         })
+}
+
+/// `namespace/pod/container` of a Kubernetes container log, by the paths
+/// the kubelet writes: `…/pods/<namespace>_<pod>_<uid>/<container>/0.log`
+/// (rotated: `0.log.20230202-070000`, `.gz`) and the symlinks
+/// `…/containers/<pod>_<namespace>_<container>-<64 hex id>.log`. Object
+/// names hold no `_` (DNS labels), so the `_`-separated parts are
+/// unambiguous.
+fn kubernetes_container(path: &Path) -> Option<String> {
+    let name = os_name(path.file_name()?);
+    let parent = path.parent()?;
+    let stem = name.split('.').next()?;
+    let is_uid = |u: &str| {
+        u.len() == 36
+            && u.chars().filter(|c| *c == '-').count() == 4
+            && u.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+    };
+    if !stem.is_empty()
+        && stem.chars().all(|c| c.is_ascii_digit())
+        && name[stem.len()..].starts_with(".log")
+    {
+        let container = os_name(parent.file_name()?);
+        let pod_dir = os_name(parent.parent()?.file_name()?);
+        let parts: Vec<&str> = pod_dir.split('_').collect();
+        if let [ns, pod, uid] = parts[..] {
+            if is_uid(uid) && !ns.is_empty() && !pod.is_empty() && !container.is_empty() {
+                return Some(format!("{ns}/{pod}/{container}"));
+            }
+        }
+        return None;
+    }
+    let base = name.strip_suffix(".log")?;
+    let parts: Vec<&str> = base.split('_').collect();
+    let [pod, ns, rest] = parts[..] else {
+        return None;
+    };
+    let (container, id) = rest.rsplit_once('-')?;
+    let hex = id.len() == 64 && id.chars().all(|c| c.is_ascii_hexdigit());
+    (hex && !pod.is_empty() && !ns.is_empty() && !container.is_empty())
+        .then(|| format!("{ns}/{pod}/{container}"))
 }
 
 /// A file name as text: UTF-8 as it is, other bytes as `\xNN`.
@@ -694,6 +739,39 @@ mod tests {
         assert_eq!(h("access.log"), None);
         assert_eq!(h("./nginx/access.log"), None);
         assert_eq!(h("../web-03/log/access.log").as_deref(), Some("web-03"));
+        // Kubernetes: the kubelet's pod log paths name namespace, pod and
+        // container.
+        let uid = "d5a2e4c8-8a4f-4f5e-9b1a-0c3e2f1d4b6a";
+        let id = "3f".repeat(32);
+        for (path, want) in [
+            (
+                format!("/var/log/pods/shop_web-7d9f8b6c5d-x2x9k_{uid}/nginx/0.log"),
+                Some("shop/web-7d9f8b6c5d-x2x9k/nginx"),
+            ),
+            (
+                format!("/node-1/pods/shop_web-0_{uid}/nginx/0.log.20230202-070000.gz"),
+                Some("shop/web-0/nginx"),
+            ),
+            (
+                format!("/var/log/containers/web-0_shop_nginx-{id}.log"),
+                Some("shop/web-0/nginx"),
+            ),
+            // Not the kubelet's shapes: the usual rule.
+            (
+                "/var/log/pods/not-a-pod-dir/nginx/0.log".to_string(),
+                Some("not-a-pod-dir"),
+            ),
+            (
+                format!(
+                    "/var/log/containers/web-0_shop_nginx-{}.log",
+                    "3f".repeat(8)
+                ),
+                None,
+            ),
+            ("/srv/web-01/0.log".to_string(), Some("web-01")),
+        ] {
+            assert_eq!(h(&path).as_deref(), want, "{path}");
+        }
     }
 
     #[cfg(unix)]
