@@ -26,6 +26,8 @@ pub struct BlockCtx<'a> {
     pub opts: &'a ScanOptions,
     /// What the format took from the input's head (W3C's layout).
     pub seed: Option<Seed>,
+    /// The envelope its lines are taken out of before they are parsed.
+    pub wrapping: Option<crate::envelope::Wrapping>,
 }
 
 /// One block's collection.
@@ -82,7 +84,7 @@ impl<'c> Collector<'c> {
             line: n,
         };
         match parsed {
-            Line::Request(r) => self.request(&r, line),
+            Line::Request(r) => self.request(&r, line, self.ctx.format),
             Line::System {
                 stamp,
                 host,
@@ -121,19 +123,18 @@ impl<'c> Collector<'c> {
         }
     }
 
-    /// A request of the input's host.
-    fn request(&mut self, r: &Request, line: &[u8]) {
+    /// A request of the input's host, its line of format `format`.
+    pub fn request(&mut self, r: &Request, line: &[u8], format: Option<Format>) {
         let opts = self.ctx.opts;
         if opts.outside(r.utc) {
             return;
         }
         let error = opts.errors.contains(r.status);
         self.requests.add(r, error);
-        if let (true, Some(f)) = (error, self.ctx.format) {
-            self.requests.add_detail(
-                r.utc,
-                &Detail::of(f, &opts.customs, self.ctx.seed.as_ref(), line),
-            );
+        if let (true, Some(f)) = (error, format) {
+            let seed = self.ctx.seed.as_ref().filter(|_| format == self.ctx.format);
+            self.requests
+                .add_detail(r.utc, &Detail::of(f, &opts.customs, seed, line));
         }
     }
 

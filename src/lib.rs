@@ -41,12 +41,16 @@
 #[allow(missing_docs)]
 mod bucket;
 #[allow(missing_docs)]
+mod choose;
+#[allow(missing_docs)]
 mod chunk;
 #[allow(missing_docs)]
 mod collect;
 mod config;
 #[allow(missing_docs)]
 mod detect;
+#[allow(missing_docs)]
+mod envelope;
 mod error;
 mod errors;
 mod escape;
@@ -61,6 +65,7 @@ mod limits;
 mod mapped;
 #[allow(missing_docs)]
 mod merge;
+mod mixed;
 #[allow(missing_docs)]
 mod once;
 #[allow(missing_docs)]
@@ -132,7 +137,7 @@ pub mod internals {
         )*};
     }
     door!(
-        bucket, chunk, collect, config, detect, escape, event, explain, format, mapped, merge,
-        pipeline, place, progress, report, run, sketch, source, state, summary, time
+        bucket, chunk, collect, config, detect, envelope, escape, event, explain, format, mapped,
+        merge, pipeline, place, progress, report, run, sketch, source, state, summary, time
     );
 }

@@ -14,31 +14,22 @@ use std::time::SystemTime;
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::bucket::{BucketSet, RouteBuilders, SeriesBuilder, UpstreamKey};
+use crate::choose::{choose_format, compose_host, head, later_samples, Chosen};
 use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::collect::{BlockCtx, Collector};
 pub use crate::config::ScanOptions;
+use crate::envelope::{self, Envelope};
 use crate::event::{Origin, Request, Stamp};
 use crate::format::registry::Blocks;
-use crate::format::{self, access, Detail, Format, Line, LineParser, Route, Seed, YearRule};
+use crate::format::{access, Detail, Format, Line, LineParser, Route, YearRule};
 use crate::merge::{InOrder, Merge};
+use crate::mixed::Mixed;
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input};
 use crate::time::ClfCache;
 
 /// How many malformed lines are kept per input to show the user.
 pub const MAX_SAMPLES: usize = 5;
-/// How much of an input's start format detection reads.
-const SNIFF_BYTES: usize = 64 << 10;
-
-/// The format `by_name` gives a file, if any.
-fn format_by_name(opts: &ScanOptions, input: &Input) -> Option<Format> {
-    let name = input.path.as_ref()?.file_name()?.to_str()?;
-    opts.by_name.iter().find_map(|(base, f)| {
-        let rest = name.strip_prefix(base.as_str())?;
-        (rest.is_empty() || rest.starts_with('.') || rest.starts_with('-')).then_some(*f)
-    })
-}
-
 /// A malformed line kept for the report.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Sample {
@@ -75,6 +66,10 @@ pub struct Tally {
     /// misread access log.
     #[serde(default)]
     pub request_shaped: u64,
+    /// Lines of a mixed stream read by another web-server format than the
+    /// input's (a mixed stream), per format.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read_as: Vec<(Format, u64)>,
 }
 
 fn min_stamp(a: Option<Stamp>, b: Option<Stamp>) -> Option<Stamp> {
@@ -113,11 +108,22 @@ impl Merge for Tally {
         self.last_stamps.extend(o.last_stamps);
         self.unplaced += o.unplaced;
         self.request_shaped += o.request_shaped;
+        crate::mixed::add_counts(&mut self.read_as, o.read_as);
         self.last_stamps.sort_unstable();
     }
 }
 
 impl Tally {
+    /// A record an envelope joined to the line before it: parsed or
+    /// malformed as that line was.
+    fn count_joined(&mut self, prev_ok: bool) {
+        if prev_ok {
+            self.parsed += 1;
+        } else {
+            self.malformed += 1;
+        }
+    }
+
     /// Absolute line number of the start of each block (0-based), by index.
     pub fn block_starts(&self) -> Vec<u64> {
         let mut starts = Vec::with_capacity(self.blocks.len());
@@ -137,6 +143,8 @@ pub struct Scan {
     pub compression: Option<Compression>,
     pub tally: Tally,
     pub buckets: BucketSet,
+    /// The frame around its lines (a container's), if any.
+    pub envelope: Option<Envelope>,
     /// The input could not be opened at all.
     pub open_error: Option<String>,
     /// Absolute line number of each block's first line.
@@ -181,8 +189,18 @@ fn process_name(input: &Input) -> String {
         .to_string()
 }
 
+/// A block's lines as their format reads them: out of their envelope,
+/// one for each line of the block.
+struct Text<'a> {
+    index: u32,
+    data: &'a [u8],
+}
+
 fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
-    let mut t = Tally::default();
+    let mut t = Tally {
+        read_error: block.error.clone(),
+        ..Tally::default()
+    };
     let mut b = BucketSet::default();
     if block.overlong_line {
         t.lines = 1;
@@ -194,6 +212,18 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
             text: format!("(line longer than {} bytes, skipped)", ctx.opts.block_size),
         });
     }
+    let mut opened = Vec::new();
+    let data = match ctx.wrapping {
+        Some(w) => {
+            envelope::unwrap_into(w, block.data(), &mut opened);
+            &opened[..]
+        }
+        None => block.data(),
+    };
+    let block = &Text {
+        index: block.index,
+        data,
+    };
     match ctx.format {
         Some(Format::Custom(i)) => match ctx.opts.customs.get(i as usize) {
             Some(f) => access_lines(
@@ -218,7 +248,6 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
         None => other_lines(block, ctx, &mut t, &mut b),
     }
     t.blocks.push((block.index, t.lines));
-    t.read_error = block.error.clone();
     b.normalize();
     // Folded now, a block that waits for the one before it to be merged
     // holds no more hosts than the run keeps.
@@ -307,7 +336,7 @@ where
 /// host, so it goes straight into one series builder, with no per-line
 /// dispatch on the format.
 fn access_lines(
-    block: &Block,
+    block: &Text,
     ctx: &BlockCtx,
     t: &mut Tally,
     b: &mut BucketSet,
@@ -315,14 +344,34 @@ fn access_lines(
 ) {
     let mut requests = SeriesBuilder::default();
     let mut routes = RouteBuilders::default();
+    let mut mixed = Mixed::new(ctx, block.index);
     let (mut first, mut last): (Option<Request>, Option<Request>) = (None, None);
     let mut n = 0;
-    lines.each(block.data(), |line, r| {
+    let wrapped = ctx.wrapping.is_some();
+    let mut prev_ok = true;
+    lines.each(block.data, |line, r| {
         n += 1;
-        // A stamp out of range is a damaged line, not an instant.
-        let Some((r, route)) = r.filter(|(r, _)| crate::time::in_range(r.utc)) else {
-            malformed(t, block.index, n - 1, line);
+        if wrapped && line == envelope::JOINED {
+            t.count_joined(prev_ok);
             return;
+        }
+        prev_ok = true;
+        // A stamp out of range is a damaged line, not an instant.
+        let (r, route, format) = match r.filter(|(r, _)| crate::time::in_range(r.utc)) {
+            Some((r, route)) => (r, route, ctx.format),
+            None => match mixed.parse(line) {
+                Some((g, Line::Request(r))) => (r, None, Some(g)),
+                Some((_, other)) => {
+                    t.parsed += 1;
+                    mixed.collector().line(other, line, (n - 1) as u32, None);
+                    return;
+                }
+                None => {
+                    prev_ok = false;
+                    malformed(t, block.index, n - 1, line);
+                    return;
+                }
+            },
         };
         t.parsed += 1;
         if first.is_none_or(|f| r.utc < f.utc) {
@@ -339,11 +388,9 @@ fn access_lines(
         if let Some(route) = &route {
             routes.add(route, &r, error);
         }
-        if let (true, Some(f)) = (error, ctx.format) {
-            requests.add_detail(
-                r.utc,
-                &Detail::of(f, &ctx.opts.customs, ctx.seed.as_ref(), line),
-            );
+        if let (true, Some(f)) = (error, format) {
+            let seed = ctx.seed.as_ref().filter(|_| format == ctx.format);
+            requests.add_detail(r.utc, &Detail::of(f, &ctx.opts.customs, seed, line));
             let evidence = f.spec().and_then(|s| s.evidence);
             if let Some((upstream, kind)) = evidence.and_then(|read| read(line)) {
                 b.add_upstream(UpstreamKey {
@@ -366,6 +413,11 @@ fn access_lines(
     };
     t.first = first.map(stamp);
     t.last = last.map(stamp);
+    let (others, read) = mixed.finish();
+    t.read_as = read;
+    if let Some(c) = others {
+        b.merge(c.finish());
+    }
     if !requests.is_empty() {
         b.series_mut(ctx.host).merge(requests.finish());
     }
@@ -375,24 +427,40 @@ fn access_lines(
 /// Every other format (and input of no known format): lines parsed through
 /// [`LineParser`] and accounted for here, what they add up to decided by
 /// the [`Collector`].
-fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
+fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
     let mut parser = ctx.format.map(|f| {
         LineParser::with_customs(f, ctx.years, ctx.opts.customs.clone()).seeded(ctx.seed.clone())
     });
     let mut collector = Collector::new(ctx, block.index);
+    let mut mixed = Mixed::new(ctx, block.index);
     let mut last_stamp: Option<Stamp> = None;
-    for (n, line) in chunk::lines(block.data()).enumerate() {
+    let wrapped = ctx.wrapping.is_some();
+    let mut prev_ok = true;
+    for (n, line) in chunk::lines(block.data).enumerate() {
         t.lines += 1;
+        if wrapped && line == envelope::JOINED {
+            t.count_joined(prev_ok);
+            continue;
+        }
         let parsed = parser
             .as_mut()
             .and_then(|p| p.parse(line))
             .filter(|p| p.stamp().is_none_or(|s| s.in_range()));
-        let Some(parsed) = parsed else {
-            malformed(t, block.index, n, line);
-            continue;
+        let (parsed, format) = match parsed {
+            Some(p) => (p, ctx.format),
+            None => match mixed.parse(line) {
+                Some((g, p)) => (p, Some(g)),
+                None => {
+                    prev_ok = false;
+                    malformed(t, block.index, n, line);
+                    continue;
+                }
+            },
         };
+        prev_ok = true;
         t.parsed += 1;
-        if matches!(parsed, Line::System { .. } | Line::App { .. })
+        if format == ctx.format
+            && matches!(parsed, Line::System { .. } | Line::App { .. })
             && access::looks_like_request(line)
         {
             t.request_shaped += 1;
@@ -406,7 +474,10 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
             }
             last_stamp = Some(stamp);
         }
-        collector.line(parsed, line, n as u32, last_stamp);
+        match parsed {
+            Line::Request(r) if format != ctx.format => collector.request(&r, line, format),
+            parsed => collector.line(parsed, line, n as u32, last_stamp),
+        }
     }
     if let Some(s) = last_stamp {
         t.last_stamps.push((block.index, s));
@@ -415,6 +486,7 @@ fn other_lines(block: &Block, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) 
         t.named_host = collector.named_host.take();
     }
     t.unplaced += collector.unplaced;
+    t.read_as = mixed.finish().1;
     *b = collector.finish();
 }
 
@@ -423,111 +495,6 @@ fn year_reference(modified: SystemTime) -> (i64, u32) {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     crate::time::year_month_of(secs)
-}
-
-/// The blocks that hold the input's first [`SNIFF_BYTES`] (the same head
-/// whatever the block size), taken from `reader`.
-fn head(reader: &mut dyn Iterator<Item = Block>) -> Vec<Block> {
-    let mut head_blocks = Vec::new();
-    let mut head_len = 0;
-    while head_len < SNIFF_BYTES {
-        match reader.next() {
-            Some(b) => {
-                head_len += b.data().len().max(1);
-                head_blocks.push(b);
-            }
-            None => break,
-        }
-    }
-    head_blocks
-}
-
-/// The input's format — forced, remembered by the cron state, fixed by
-/// file name, or detected from the head (its first lines, else any run of
-/// lines in it, else lines from the middle and the end of a plain file) —
-/// what it needs from the text it was found in, and a note when it was not
-/// found in the first lines.
-fn choose_format(
-    opts: &ScanOptions,
-    input: &Input,
-    head_blocks: &[Block],
-    years: &YearRule,
-    later: &dyn Fn() -> Vec<Vec<u8>>,
-) -> (Option<Format>, Option<Seed>, Option<String>) {
-    let mut head = Vec::with_capacity(SNIFF_BYTES);
-    for b in head_blocks.iter().filter(|b| !b.overlong_line) {
-        let take = (SNIFF_BYTES - head.len()).min(b.data().len());
-        head.extend_from_slice(&b.data()[..take]);
-    }
-    let seeded = |f: Format, text: &[u8]| f.spec()?.seed.and_then(|seed| seed(text));
-    let given = opts
-        .format
-        .or_else(|| input.resume.as_ref().and_then(|r| r.format))
-        .or_else(|| format_by_name(opts, input));
-    if let Some(f) = given {
-        return (Some(f), seeded(f, &head), None);
-    }
-    let name = |f: Format| f.describe(&opts.customs);
-    if let Some((f, skipped)) = format::registry::detect_further(&head, years, &opts.customs) {
-        if skipped == 0 {
-            return (Some(f), seeded(f, &head), None);
-        }
-        let note = format!(
-            "its first {skipped} lines fit no format logburst knows; it was read as {}, the format of the lines after them (those before count as malformed)",
-            name(f)
-        );
-        return (Some(f), seeded(f, &head), Some(note));
-    }
-    for sample in later() {
-        if let Some((f, _)) = format::registry::detect_further(&sample, years, &opts.customs) {
-            let note = format!(
-                "its first {} KiB fit no format logburst knows; it was read as {}, the format of lines further in (lines before them that do not fit count as malformed)",
-                SNIFF_BYTES >> 10,
-                name(f)
-            );
-            return (
-                Some(f),
-                seeded(f, &sample).or_else(|| seeded(f, &head)),
-                Some(note),
-            );
-        }
-    }
-    (None, None, None)
-}
-
-/// Text from the middle and the end of a plain file, from a line's start,
-/// [`SNIFF_BYTES`] each: where a file whose head fits no format is looked
-/// at again. Nothing for compressed input, standard input or a file no
-/// longer than its head.
-fn later_samples(input: &Input, compression: Compression) -> Vec<Vec<u8>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let (Some(path), Compression::None, None) = (&input.path, compression, &input.resume) else {
-        return Vec::new();
-    };
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return Vec::new();
-    };
-    let len = f
-        .metadata()
-        .map_or(0, |m| if m.is_file() { m.len() } else { 0 });
-    let sniff = SNIFF_BYTES as u64;
-    if len <= 2 * sniff {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for at in [len / 2, len - sniff] {
-        let mut buf = Vec::with_capacity(SNIFF_BYTES);
-        if f.seek(SeekFrom::Start(at)).is_err()
-            || (&mut f).take(sniff).read_to_end(&mut buf).is_err()
-        {
-            continue;
-        }
-        // From the first whole line.
-        if let Some(nl) = memchr::memchr(b'\n', &buf) {
-            out.push(buf.split_off(nl + 1));
-        }
-    }
-    out
 }
 
 /// Parses every block on the pool, merging in file order; bytes read from
@@ -636,18 +603,26 @@ pub fn scan(
         };
     }
     let compression = opened.compression;
-    let (format, seed, note) = choose_format(opts, input, &head_blocks, &years, &|| {
+    let Chosen {
+        format,
+        seed,
+        note,
+        wrapping,
+        services,
+    } = choose_format(opts, input, &head_blocks, &years, &|| {
         later_samples(input, compression)
     });
     let process = process_name(input);
+    let (host, service_note) = compose_host(input, &services, format, opts);
     let ctx = BlockCtx {
         input: index,
         format,
         years,
-        host: &input.host,
+        host: &host,
         process: &process,
         opts,
         seed,
+        wrapping,
     };
     let raw = opened.raw_read;
     let (tally, buckets) = parse_all(head_blocks, reader, &ctx, &raw, progress);
@@ -663,6 +638,9 @@ pub fn scan(
     for s in &mut tally.samples {
         s.line_number = line_number(&block_starts, s.block, s.line);
     }
+    if host != input.host && tally.named_host.is_none() {
+        tally.named_host = Some((0, 0, host.clone()));
+    }
     Scan {
         format,
         compression: Some(opened.compression),
@@ -671,7 +649,8 @@ pub fn scan(
         open_error: None,
         block_starts,
         consumed: opened.content_read.load(Ordering::Relaxed),
-        notes: note.into_iter().collect(),
+        notes: note.into_iter().chain(service_note).collect(),
+        envelope: wrapping.map(|w| w.envelope),
     }
 }
 
@@ -737,6 +716,11 @@ mod tests {
                         last_stamps: last_stamps.into_iter().collect(),
                         unplaced,
                         request_shaped: lines / 3,
+                        read_as: if parsed % 2 == 0 {
+                            Vec::new()
+                        } else {
+                            vec![(Format::NginxError, parsed / 2 + 1)]
+                        },
                     }
                 },
             )

@@ -156,7 +156,7 @@ fn looks_like_date(name: &str) -> bool {
 /// directory, is not named after that directory. A name that is not UTF-8
 /// is kept, its bytes escaped (two such hosts stay two).
 pub fn host_from_path(path: &Path) -> Option<String> {
-    if let Some(pod) = kubernetes_container(path) {
+    if let Some(pod) = kubernetes_container(path).or_else(|| docker_container(path)) {
         return Some(pod);
     }
     path.parent()?
@@ -212,6 +212,17 @@ fn kubernetes_container(path: &Path) -> Option<String> {
     let hex = id.len() == 64 && id.chars().all(|c| c.is_ascii_hexdigit());
     (hex && !pod.is_empty() && !ns.is_empty() && !container.is_empty())
         .then(|| format!("{ns}/{pod}/{container}"))
+}
+
+/// The short id (its first 12 hex digits, as `docker ps` shows it) of a
+/// container whose json-file log this is:
+/// `…/containers/<64 hex id>/<id>-json.log`, rotated `…-json.log.1`.
+fn docker_container(path: &Path) -> Option<String> {
+    let name = os_name(path.file_name()?);
+    let dir = os_name(path.parent()?.file_name()?);
+    let hex = dir.len() == 64 && dir.chars().all(|c| c.is_ascii_hexdigit());
+    let rest = name.strip_prefix(dir.as_str())?;
+    (hex && rest.starts_with("-json.log")).then(|| dir[..12].to_string())
 }
 
 /// A file name as text: UTF-8 as it is, other bytes as `\xNN`.
@@ -769,6 +780,15 @@ mod tests {
                 None,
             ),
             ("/srv/web-01/0.log".to_string(), Some("web-01")),
+            // Docker's json-file logs: the container's short id.
+            (
+                format!("/var/lib/docker/containers/{id}/{id}-json.log.1"),
+                Some("3f3f3f3f3f3f"),
+            ),
+            (
+                format!("/var/lib/docker/containers/{id}/other-json.log"),
+                Some(id.as_str()),
+            ),
         ] {
             assert_eq!(h(&path).as_deref(), want, "{path}");
         }

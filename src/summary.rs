@@ -51,6 +51,9 @@ pub struct InputSummary {
     /// The format's name as the run that read it described it.
     pub format_name: String,
     pub compression: Option<Compression>,
+    /// The container envelope its lines were taken out of, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<String>,
     pub tally: Tally,
     /// Absolute line number (0-based) of each block's first line.
     pub block_starts: Vec<u64>,
@@ -78,6 +81,7 @@ impl InputSummary {
                 format: scan.format,
                 format_name,
                 compression: scan.compression,
+                envelope: scan.envelope.map(|e| e.name().to_string()),
                 tally: scan.tally,
                 block_starts: scan.block_starts,
                 open_error: scan.open_error,

@@ -24,6 +24,7 @@ pub fn reports(
     out.extend(expand_errors.into_iter().map(|e| InputReport {
         path: e.path,
         format: "unknown".into(),
+        envelope: None,
         lines: 0,
         parsed: 0,
         malformed: 0,
@@ -102,6 +103,7 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
             if t.malformed_bytes_look_binary() { " (looks binary)" } else { "" }
         ));
     }
+    warnings.extend(mixed_note(t, &format_name));
     if t.unplaced > 0 {
         warnings.push(format!(
             "{} lines carry only the kernel's uptime ([  518.050606]) and were skipped; give --boot-time (the boot instant, e.g. from `uptime -s` on that host) to place them",
@@ -141,6 +143,7 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
     InputReport {
         path: input.display.clone(),
         format: format_name,
+        envelope: input.envelope.clone(),
         lines: t.lines,
         parsed: t.parsed,
         malformed: t.malformed,
@@ -169,6 +172,23 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
         error,
         understood,
     }
+}
+
+/// What a mixed stream's lines were read as, besides the input's format.
+fn mixed_note(t: &Tally, format_name: &str) -> Option<String> {
+    if t.read_as.is_empty() {
+        return None;
+    }
+    let read: Vec<String> = t
+        .read_as
+        .iter()
+        .map(|(f, n)| format!("{} as {}", crate::report::thousands(*n), f.name()))
+        .collect();
+    Some(format!(
+        "a mixed stream: besides its {format_name} lines, {} lines were read by the format each matches ({})",
+        crate::report::thousands(t.read_as.iter().map(|(_, n)| n).sum()),
+        read.join(", ")
+    ))
 }
 
 impl Tally {

@@ -389,6 +389,51 @@ fn sniffers() -> Vec<(u8, Format, Sniffer)> {
     sniffers
 }
 
+/// Which format claims a single line, among the web-server formats an
+/// input of `primary` may interleave with its own lines: an access log and
+/// the server's error log in one container stdout (ingress-nginx, the
+/// nginx image). Lines are claimed by the sniffers detection votes with.
+pub struct Claimer {
+    primary: Format,
+    sniffers: Vec<(u8, Format, Sniffer)>,
+    years: YearRule,
+    seeds: BTreeMap<Format, Seed>,
+}
+
+/// Formats that interleave in one web server's output: the access
+/// formats read line by line with nothing learned from the head, and the
+/// error logs.
+fn web(f: Format) -> bool {
+    matches!(f, Format::NginxError | Format::ApacheError)
+        || (f.is_access() && f.spec().is_some_and(|s| s.seed.is_none()) && f != Format::Haproxy)
+}
+
+impl Claimer {
+    /// The claimer for an input read as `primary`; `None` when its lines
+    /// are not a web server's.
+    pub fn for_input(primary: Format, years: YearRule) -> Option<Claimer> {
+        web(primary).then(|| Claimer {
+            primary,
+            sniffers: sniffers(),
+            years,
+            seeds: BTreeMap::new(),
+        })
+    }
+
+    /// The other web-server format `line` belongs to, if any.
+    pub fn claim(&self, clf: &mut ClfCache, line: &[u8]) -> Option<Format> {
+        let mut ctx = SniffCtx {
+            years: &self.years,
+            clf: std::mem::take(clf),
+            seeds: &self.seeds,
+        };
+        let voted = vote(&mut ctx, &self.sniffers, line);
+        *clf = ctx.clf;
+        let (_, f) = voted?;
+        (f != self.primary && web(f)).then_some(f)
+    }
+}
+
 fn detect_lines(
     lines: &[&[u8]],
     head: &[u8],
@@ -417,7 +462,20 @@ fn detect_lines(
     }
     let total = |m: &BTreeMap<Format, usize>| m.values().sum::<usize>();
     let best = votes.values().map(total).max().unwrap_or(0);
-    if best == 0 || best * 2 < lines.len() {
+    // A web server's mixed stream: its access and error lines together
+    // are the majority, read each by its own format (see `Claimer`).
+    let web_votes: usize = votes
+        .values()
+        .flat_map(|m| m.iter())
+        .filter(|(f, _)| web(**f))
+        .map(|(_, n)| n)
+        .sum();
+    let best_is_web = votes
+        .values()
+        .find(|m| total(m) == best)
+        .is_some_and(|m| m.keys().all(|f| web(*f)));
+    let enough = best * 2 >= lines.len() || (best_is_web && web_votes * 2 >= lines.len());
+    if best == 0 || !enough {
         return lenient(lines);
     }
     // The first family (in sniffing order) with the most votes; within it

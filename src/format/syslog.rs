@@ -352,12 +352,38 @@ mod specs {
 
     fn sniff(ctx: &mut SniffCtx, line: &[u8]) -> Sniffed {
         if let Some(fr) = parse_frame(line, ctx.years) {
+            // `2023-02-02T07:00:12Z INFO starting`: an application's
+            // level, not a host.
+            if fr.host.is_some_and(is_level) {
+                return Sniffed::Pass;
+            }
             Sniffed::Is(member_of(fr.flavor))
         } else if uptime_line(line).is_some() {
             Sniffed::Is(Format::Dmesg)
         } else {
             Sniffed::Pass
         }
+    }
+
+    /// A log level as applications write it, which no host is named.
+    fn is_level(w: &[u8]) -> bool {
+        const LEVELS: &[&[u8]] = &[
+            b"TRACE",
+            b"DEBUG",
+            b"INFO",
+            b"NOTICE",
+            b"WARN",
+            b"WARNING",
+            b"ERROR",
+            b"CRITICAL",
+            b"FATAL",
+            b"PANIC",
+        ];
+        let w = w
+            .strip_prefix(b"[")
+            .and_then(|w| w.strip_suffix(b"]"))
+            .unwrap_or(w);
+        LEVELS.contains(&w)
     }
 
     const fn member(

@@ -444,7 +444,7 @@ fn inputs(h: &mut String, a: &Analysis) {
         let _ = writeln!(
             h,
             "<tr><td class=\"mono\">{path}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{span}</td></tr>",
-            escape(&i.format),
+            escape(&i.shown_format()),
             escape(&i.host),
             escape(&i.compression),
             thousands(i.lines),

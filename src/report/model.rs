@@ -64,6 +64,10 @@ pub struct InputReport {
     pub path: String,
     /// The format detected or forced; `unknown` when none fitted.
     pub format: String,
+    /// The container envelope around its lines (`docker-json`, `cri`,
+    /// `docker-t`, `compose`), taken off before they were parsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<String>,
     /// Lines read.
     pub lines: u64,
     /// Lines the format understood.
@@ -93,6 +97,16 @@ pub struct InputReport {
     /// when it could not be read — the input's numbers are then not to be
     /// trusted, and its warnings say why.
     pub understood: bool,
+}
+
+impl InputReport {
+    /// The format as shown in tables: inside its envelope, if any.
+    pub fn shown_format(&self) -> String {
+        match &self.envelope {
+            Some(e) => format!("{e}/{}", self.format),
+            None => self.format.clone(),
+        }
+    }
 }
 
 /// Counts over every input of the run.

@@ -209,7 +209,7 @@ fn inputs(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
         writeln!(
             out,
             "  {path:<w$}  {:<14} {:<12} {:>10} {:>10} {:>9}  {span}",
-            safe(&i.format),
+            safe(&i.shown_format()),
             safe(&i.host),
             thousands(i.lines),
             thousands(i.parsed),

@@ -352,6 +352,28 @@ pub fn app(data: &[u8]) {
     }
 }
 
+/// Container envelopes: opening any line does not panic, and a block out
+/// of its envelope has exactly one line for each line in it, in either
+/// mode, whatever the pieces.
+pub fn envelope(data: &[u8]) {
+    use logburst::internals::chunk;
+    use logburst::internals::envelope::{open, unwrap_into, Envelope, Mode, Wrapping};
+    let lines = chunk::lines(data).count();
+    let mut out = Vec::new();
+    for e in Envelope::ALL {
+        for line in chunk::lines(data) {
+            if let Some(o) = open(e, line) {
+                assert!(!o.line.contains(&b'\n'), "{e:?}");
+            }
+        }
+        for mode in [Mode::Bare, Mode::Stamped] {
+            unwrap_into(Wrapping { envelope: e, mode }, data, &mut out);
+            assert_eq!(chunk::lines(&out).count(), lines, "{e:?} {mode:?}");
+            assert!(out.is_empty() || out.ends_with(b"\n"));
+        }
+    }
+}
+
 /// Summaries (`--save-summary`, `logburst merge`) and cron states read from
 /// disk: whatever is accepted analyses without a panic, alone and merged
 /// with itself, and writes back to an equal value.

@@ -432,8 +432,14 @@ fn every_format_fixture_detected_and_counted() {
         ("aws-alb.log",               "aws-lb",          3, 0, 3, 2, 0, 1),
         ("aws-elb-classic.log",       "aws-lb",          3, 0, 3, 1, 0, 0),
         ("caddy.log",                 "json",            2, 0, 2, 1, 0, 0),
+        // Container envelopes (src/envelope.rs): the format is that of the
+        // lines inside; an entrypoint's chatter and klog lines do not fit.
+        ("compose-web.log",           "main",            5, 1, 3, 1, 0, 0),
+        ("cri-ingress-nginx.log",     "combined-extra",  7, 1, 4, 1, 0, 1),
         ("dmesg-T.log",               "dmesg",           6, 0, 0, 0, 2, 0),
         ("dmesg-raw.log",             "dmesg",           7, 0, 0, 0, 0, 0),
+        ("docker-json-nginx.log",     "main",            6, 1, 3, 1, 0, 1),
+        ("docker-t-nginx.log",        "main",            3, 0, 3, 1, 0, 0),
         ("envoy.log",                 "envoy",           4, 0, 4, 2, 0, 0),
         ("haproxy.log",               "syslog",          6, 0, 4, 2, 0, 0),
         ("iis-w3c.log",               "w3c",            15, 0, 7, 3, 0, 0),
@@ -442,6 +448,9 @@ fn every_format_fixture_detected_and_counted() {
         ("journal-short-precise.log", "journal",         6, 0, 0, 0, 2, 0),
         ("logread.log",               "logread",         4, 0, 0, 0, 1, 0),
         ("nginx-error.log",           "nginx-error",    12, 0, 0, 0, 0, 9),
+        // The official image's stdout: entrypoint chatter (malformed),
+        // error and access lines interleaved, each read by its format.
+        ("nginx-stdout-mixed.log",    "nginx-error",    21, 6, 6, 2, 0, 2),
         ("oom-kern.log",              "syslog",         18, 0, 0, 0, 6, 0),
         ("rfc5424.log",               "rfc5424",         3, 0, 0, 0, 1, 0),
         ("syslog-rfc3339.log",        "syslog-rfc3339",  3, 0, 0, 0, 1, 0),
@@ -720,4 +729,72 @@ fn alb_answering_itself_is_the_probable_cause() {
         inc[0]["probable_cause"],
         "the load balancer app/shop-lb/50dc6c495c0c9188 answered 5xx itself, no target taking the requests from 07:40:00"
     );
+}
+
+/// A web server's container stdout: access lines with the error log's
+/// lines interleaved, the startup notices first or not at all. Every
+/// access line counts as a request whichever format detection chose, the
+/// error lines give the failing upstream, and the report says the stream
+/// was mixed.
+#[test]
+fn mixed_access_and_error_stream_counts_every_request() {
+    let dir = tempfile::tempdir().unwrap();
+    for notices in [0usize, 200] {
+        let mut log = String::new();
+        for i in 0..notices {
+            log.push_str(&format!(
+                "2023/02/02 06:59:59 [notice] 1#1: start worker process {}\n",
+                i + 20
+            ));
+        }
+        for sec in 0..3600u32 {
+            let failing = (1200..1380).contains(&sec);
+            for k in 0..2u32 {
+                let (status, size) = if failing && k == 0 {
+                    (502, 157)
+                } else {
+                    (200, 615)
+                };
+                if status == 502 {
+                    log.push_str(&format!(
+                        "2023/02/02 07:{:02}:{:02} [error] 29#29: *{sec} connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.{k}.{}, server: shop, request: \"GET /api/cart HTTP/1.1\", upstream: \"http://10.0.0.5:8080/api/cart\", host: \"shop\"\n",
+                        sec / 60,
+                        sec % 60,
+                        sec % 200
+                    ));
+                }
+                log.push_str(&format!(
+                    "10.0.{k}.{} - - [02/Feb/2023:07:{:02}:{:02} +0000] \"GET /api/cart HTTP/1.1\" {status} {size} \"-\" \"curl/7.88.1\" \"-\"\n",
+                    sec % 200,
+                    sec / 60,
+                    sec % 60
+                ));
+            }
+        }
+        let p = crate::common::write(
+            dir.path(),
+            &format!("web-{notices}/stdout.log"),
+            log.as_bytes(),
+        );
+        let j = json_of(&["--tz", "+00:00", p.to_str().unwrap()]);
+        let i = &j["inputs"][0];
+        let primary = if notices == 0 { "main" } else { "nginx-error" };
+        assert_eq!(i["format"], primary, "{i:#}");
+        assert_eq!(i["malformed"], 0, "{i:#}");
+        assert_eq!(j["totals"]["requests"], 7200, "{notices}: {i:#}");
+        assert_eq!(j["totals"]["errors"], 180, "{notices}");
+        let warned = i["warnings"].as_array().unwrap();
+        assert!(
+            warned
+                .iter()
+                .any(|w| w.as_str().unwrap().starts_with("a mixed stream")),
+            "{i:#}"
+        );
+        let inc = j["incidents"].as_array().unwrap();
+        assert_eq!(inc.len(), 1, "{notices}: {j:#}");
+        assert_eq!(inc[0]["start"], "2023-02-02T07:20:00+00:00");
+        let failures = inc[0]["upstream_failures"].as_array().unwrap();
+        assert_eq!(failures.len(), 1, "{j:#}");
+        assert_eq!(failures[0]["count"], 180);
+    }
 }

@@ -117,3 +117,16 @@ fn w3c() {
         b"#Fields: date time sc-status\n2023-02-02 04:00:01 502\n#Fields: time\n04:00:01\n",
     );
 }
+
+#[test]
+fn envelope() {
+    replay("envelope", checks::envelope);
+    fixtures().iter().for_each(|d| checks::envelope(d));
+    for d in [
+        &b"2023-02-02T07:00:13Z stdout P a\n2023-02-02T07:00:13Z stdout P b"[..],
+        b"{\"log\":\"a\",\"time\":\"x\"}\n{\"log\":\"b\"}\n\n\r\n",
+        b"web-1 | \x1b[36m2023-02-02T07:00:13Z x\n\n",
+    ] {
+        checks::envelope(d);
+    }
+}

@@ -14,6 +14,7 @@ mod common;
 mod archives;
 mod bad_input;
 mod breadth;
+mod containers;
 mod cron;
 mod csv;
 mod demo;
