@@ -126,21 +126,107 @@ fn skip_colour(b: &[u8]) -> &[u8] {
 
 /// A line's content: line ends inside it (a JSON `\n` that was not the
 /// last character) become spaces, so that one line stays one line.
-fn one_line(s: Cow<'_, str>) -> Cow<'_, [u8]> {
-    let trimmed = s.strip_suffix('\n').unwrap_or(&s);
-    let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
-    if !trimmed.contains(['\n', '\r']) {
-        return match s {
-            Cow::Borrowed(b) => Cow::Borrowed(
-                b.strip_suffix('\n')
-                    .map(|t| t.strip_suffix('\r').unwrap_or(t))
-                    .unwrap_or(b)
-                    .as_bytes(),
-            ),
-            Cow::Owned(_) => Cow::Owned(trimmed.as_bytes().to_vec()),
-        };
+fn one_line(s: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
+    let trim = |b: &[u8]| -> usize {
+        let b = b.strip_suffix(b"\n").unwrap_or(b);
+        b.strip_suffix(b"\r").unwrap_or(b).len()
+    };
+    let n = trim(&s);
+    let inner_break = memchr::memchr2(b'\n', b'\r', &s[..n]).is_some();
+    match s {
+        Cow::Borrowed(b) if !inner_break => Cow::Borrowed(&b[..n]),
+        mut owned => {
+            let v = owned.to_mut();
+            v.truncate(n);
+            for c in v.iter_mut() {
+                if matches!(*c, b'\n' | b'\r') {
+                    *c = b' ';
+                }
+            }
+            owned
+        }
     }
-    Cow::Owned(trimmed.replace(['\n', '\r'], " ").into_bytes())
+}
+
+/// Four hex digits.
+fn hex4(b: &[u8]) -> Option<u32> {
+    let s = std::str::from_utf8(b.get(..4)?).ok()?;
+    u32::from_str_radix(s, 16).ok()
+}
+
+/// The character of a `\u` escape at the start of `b` (after the `u`),
+/// a surrogate pair joined; and the bytes it took after the `u`.
+fn unicode_escape(b: &[u8]) -> Option<(char, usize)> {
+    let hi = hex4(b)?;
+    if (0xD800..0xDC00).contains(&hi) && b.get(4..6) == Some(b"\\u") {
+        let lo = hex4(&b[6..])?;
+        if (0xDC00..0xE000).contains(&lo) {
+            let c = char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00));
+            return Some((c.unwrap_or('\u{fffd}'), 10));
+        }
+    }
+    Some((char::from_u32(hi).unwrap_or('\u{fffd}'), 4))
+}
+
+/// A JSON string's text, from just after its opening quote, appended to
+/// `out`; and the bytes it took, its closing quote included.
+fn json_string_into(b: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+    let mut i = 0;
+    loop {
+        let at = i + memchr::memchr2(b'"', b'\\', &b[i..])?;
+        out.extend_from_slice(&b[i..at]);
+        if b[at] == b'"' {
+            return Some(at + 1);
+        }
+        let (c, used) = match *b.get(at + 1)? {
+            b'"' => ('"', 2),
+            b'\\' => ('\\', 2),
+            b'/' => ('/', 2),
+            b'b' => ('\u{8}', 2),
+            b'f' => ('\u{c}', 2),
+            b'n' => ('\n', 2),
+            b'r' => ('\r', 2),
+            b't' => ('\t', 2),
+            b'u' => {
+                let (c, n) = unicode_escape(&b[at + 2..])?;
+                (c, 2 + n)
+            }
+            _ => return None,
+        };
+        let mut buf = [0; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        i = at + used;
+    }
+}
+
+/// The text of a json-file record as Docker writes it,
+/// `{"log":"…","stream":"stdout|stderr","time":"…"}` and nothing else,
+/// appended to `out`; and its time. `None` (with `out` as it may have
+/// grown) for anything else.
+fn docker_fields_into<'a>(line: &'a [u8], out: &mut Vec<u8>) -> Option<&'a [u8]> {
+    let used = json_string_into(line.strip_prefix(b"{\"log\":\"")?, out)?;
+    let rest = line[8 + used..].strip_prefix(b",\"stream\":\"")?;
+    let rest = rest
+        .strip_prefix(b"stdout")
+        .or_else(|| rest.strip_prefix(b"stderr"))?;
+    let stamp = rest.strip_prefix(b"\",\"time\":\"")?.strip_suffix(b"\"}")?;
+    // An RFC 3339 stamp is short: no search needed.
+    (!stamp.iter().any(|c| matches!(c, b'"' | b'\\'))).then_some(stamp)
+}
+
+/// [`one_line`] on what `out` holds from `start` on.
+fn one_line_tail(out: &mut Vec<u8>, start: usize) {
+    if out.len() > start && out.last() == Some(&b'\n') {
+        out.pop();
+    }
+    if out.len() > start && out.last() == Some(&b'\r') {
+        out.pop();
+    }
+    let mut at = start;
+    while let Some(i) = memchr::memchr2(b'\n', b'\r', &out[at..]) {
+        out[at + i] = b' ';
+        at += i + 1;
+    }
 }
 
 /// `line` out of `envelope`; `None` when it is not so framed.
@@ -150,13 +236,24 @@ pub fn open(envelope: Envelope, line: &[u8]) -> Option<Opened<'_>> {
             if !line.starts_with(b"{\"log\":") {
                 return None;
             }
-            let d: DockerLine = serde_json::from_slice(line).ok()?;
-            let stamp = d.time.map(str::as_bytes);
-            let partial = !d.log.ends_with('\n');
+            let mut text = Vec::new();
+            let (log, stamp) = match docker_fields_into(line, &mut text) {
+                Some(stamp) => (Cow::Owned(text), Some(stamp)),
+                None => {
+                    // Keys in another order, attributes: any JSON object.
+                    let d: DockerLine = serde_json::from_slice(line).ok()?;
+                    let log = match d.log {
+                        Cow::Borrowed(b) => Cow::Borrowed(b.as_bytes()),
+                        Cow::Owned(o) => Cow::Owned(o.into_bytes()),
+                    };
+                    (log, d.time.map(str::as_bytes))
+                }
+            };
+            let partial = !log.ends_with(b"\n");
             Some(Opened {
                 stamp: stamp.filter(|s| stamp_len(s, false) == Some(s.len())),
                 service: None,
-                line: one_line(d.log),
+                line: one_line(log),
                 partial,
             })
         }
@@ -235,8 +332,7 @@ pub fn sniff(lines: &[&[u8]]) -> Option<Envelope> {
 /// block's end stay apart.
 pub fn unwrap_into(w: Wrapping, data: &[u8], out: &mut Vec<u8>) {
     out.clear();
-    // The pieces of a line so far: where its text started in `out`, and
-    // how many records it took.
+    // How many records the line being joined took so far.
     let mut joining: Option<usize> = None;
     let end_line = |out: &mut Vec<u8>, pieces: usize| {
         out.push(b'\n');
@@ -245,25 +341,36 @@ pub fn unwrap_into(w: Wrapping, data: &[u8], out: &mut Vec<u8>) {
             out.push(b'\n');
         }
     };
+    // Docker's own records, bare, are decoded straight into `out`.
+    let fast = w.envelope == Envelope::DockerJson && w.mode == Mode::Bare;
     for line in crate::chunk::lines(data) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Some(o) = open(w.envelope, line) else {
-            if let Some(n) = joining.take() {
-                end_line(out, n);
+        let start = out.len();
+        let partial = if fast && docker_fields_into(line, out).is_some() {
+            let partial = out.len() == start || out.last() != Some(&b'\n');
+            one_line_tail(out, start);
+            partial
+        } else {
+            out.truncate(start);
+            let Some(o) = open(w.envelope, line) else {
+                if let Some(n) = joining.take() {
+                    end_line(out, n);
+                }
+                out.extend_from_slice(line);
+                out.push(b'\n');
+                continue;
+            };
+            if joining.is_none() {
+                if let (Mode::Stamped, Some(s)) = (w.mode, o.stamp) {
+                    out.extend_from_slice(s);
+                    out.push(b' ');
+                }
             }
-            out.extend_from_slice(line);
-            out.push(b'\n');
-            continue;
+            out.extend_from_slice(&o.line);
+            o.partial
         };
-        if joining.is_none() {
-            if let (Mode::Stamped, Some(s)) = (w.mode, o.stamp) {
-                out.extend_from_slice(s);
-                out.push(b' ');
-            }
-        }
-        out.extend_from_slice(&o.line);
         let pieces = joining.map_or(1, |n| n + 1);
-        if o.partial {
+        if partial {
             joining = Some(pieces);
         } else {
             joining = None;
@@ -324,6 +431,51 @@ mod tests {
         ] {
             assert_eq!(open(Envelope::DockerJson, bad), None);
         }
+    }
+
+    proptest::proptest! {
+        /// Docker's records, as an encoder writes them, read back to
+        /// their text by the fast path and by the general one alike.
+        #[test]
+        fn json_file_records_read_back(
+            text in "(?s).{0,40}",
+            attrs in proptest::bool::ANY,
+            nl in proptest::bool::ANY,
+        ) {
+            let log = if nl { format!("{text}\n") } else { text.clone() };
+            let quoted = serde_json::to_string(&log).unwrap();
+            let line = if attrs {
+                format!(r#"{{"log":{quoted},"stream":"stdout","attrs":{{"a":"b"}},"time":"2023-02-02T07:00:13Z"}}"#)
+            } else {
+                format!(r#"{{"log":{quoted},"stream":"stdout","time":"2023-02-02T07:00:13Z"}}"#)
+            };
+            let o = open(Envelope::DockerJson, line.as_bytes()).unwrap();
+            let body = log.strip_suffix('\n').unwrap_or(&log);
+            let body = body.strip_suffix('\r').unwrap_or(body);
+            proptest::prop_assert_eq!(
+                String::from_utf8_lossy(&o.line),
+                body.replace(['\n', '\r'], " ")
+            );
+            proptest::prop_assert_eq!(o.partial, !log.ends_with('\n'));
+            proptest::prop_assert_eq!(o.stamp, Some(&b"2023-02-02T07:00:13Z"[..]));
+        }
+    }
+
+    #[test]
+    fn json_escapes_as_go_writes_them() {
+        let l = br#"{"log":"\u003cb\u003e \u0026 \ud83d\ude00 \u2028 \/ \"q\"\n","stream":"stdout","time":"2023-02-02T07:00:13Z"}"#;
+        let o = open(Envelope::DockerJson, l).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&o.line),
+            "<b> & \u{1f600} \u{2028} / \"q\""
+        );
+        assert!(!o.partial);
+        // A lone surrogate is a replacement character, not an error.
+        let l = br#"{"log":"a\udc00b","stream":"stdout","time":"2023-02-02T07:00:13Z"}"#;
+        assert_eq!(
+            String::from_utf8_lossy(&open(Envelope::DockerJson, l).unwrap().line),
+            "a\u{fffd}b"
+        );
     }
 
     #[test]
