@@ -46,6 +46,8 @@ pub struct Collector<'c> {
     pub named_host: Option<(u32, u32, String)>,
     /// Lines with no instant to place them at.
     pub unplaced: u64,
+    /// Requests read but not counted (a CDN's own subrequests).
+    pub not_counted: u64,
 }
 
 /// The series builder of a host named by a line, without allocating for
@@ -72,6 +74,7 @@ impl<'c> Collector<'c> {
             buckets: BucketSet::default(),
             named_host: None,
             unplaced: 0,
+            not_counted: 0,
         }
     }
 
@@ -126,6 +129,10 @@ impl<'c> Collector<'c> {
     /// A request of the input's host, its line of format `format`.
     pub fn request(&mut self, r: &Request, line: &[u8], format: Option<Format>) {
         let opts = self.ctx.opts;
+        if r.status == crate::event::NOT_COUNTED {
+            self.not_counted += 1;
+            return;
+        }
         if opts.outside(r.utc) {
             return;
         }
@@ -135,6 +142,19 @@ impl<'c> Collector<'c> {
             let seed = self.ctx.seed.as_ref().filter(|_| format == self.ctx.format);
             self.requests
                 .add_detail(r.utc, &Detail::of(f, &opts.customs, seed, line));
+            let evidence = f.spec().and_then(|s| s.evidence);
+            if let Some((upstream, kind)) = evidence.and_then(|read| read(line)) {
+                self.buckets.add_upstream(UpstreamKey {
+                    input: self.ctx.input,
+                    host: self.ctx.host.to_string(),
+                    upstream,
+                    kind,
+                    stamp: Stamp::Zoned {
+                        utc: r.utc,
+                        offset: r.offset,
+                    },
+                });
+            }
         }
     }
 

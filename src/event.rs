@@ -48,6 +48,11 @@ impl Stamp {
     }
 }
 
+/// The status of a line an access format reads but does not count as a
+/// request (a CDN's own subrequest): parsed, then left out. No log writes
+/// it: statuses are three digits.
+pub const NOT_COUNTED: u16 = u16::MAX;
+
 /// One HTTP response as an access log recorded it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Request {

@@ -70,6 +70,10 @@ pub struct Tally {
     /// input's (a mixed stream), per format.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub read_as: Vec<(Format, u64)>,
+    /// Lines read but not counted as requests: a CDN's own subrequests
+    /// (see [`crate::event::NOT_COUNTED`]).
+    #[serde(default)]
+    pub not_counted: u64,
 }
 
 fn min_stamp(a: Option<Stamp>, b: Option<Stamp>) -> Option<Stamp> {
@@ -109,6 +113,7 @@ impl Merge for Tally {
         self.unplaced += o.unplaced;
         self.request_shaped += o.request_shaped;
         crate::mixed::add_counts(&mut self.read_as, o.read_as);
+        self.not_counted += o.not_counted;
         self.last_stamps.sort_unstable();
     }
 }
@@ -374,6 +379,10 @@ fn access_lines(
             },
         };
         t.parsed += 1;
+        if r.status == crate::event::NOT_COUNTED {
+            t.not_counted += 1;
+            return;
+        }
         if first.is_none_or(|f| r.utc < f.utc) {
             first = Some(r);
         }
@@ -416,6 +425,7 @@ fn access_lines(
     let (others, read) = mixed.finish();
     t.read_as = read;
     if let Some(c) = others {
+        t.not_counted += c.not_counted;
         b.merge(c.finish());
     }
     if !requests.is_empty() {
@@ -486,6 +496,7 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
         t.named_host = collector.named_host.take();
     }
     t.unplaced += collector.unplaced;
+    t.not_counted += collector.not_counted;
     t.read_as = mixed.finish().1;
     *b = collector.finish();
 }
@@ -716,6 +727,7 @@ mod tests {
                         last_stamps: last_stamps.into_iter().collect(),
                         unplaced,
                         request_shaped: lines / 3,
+                        not_counted: unplaced / 2,
                         read_as: if parsed % 2 == 0 {
                             Vec::new()
                         } else {

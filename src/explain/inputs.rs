@@ -103,13 +103,7 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
             if t.malformed_bytes_look_binary() { " (looks binary)" } else { "" }
         ));
     }
-    warnings.extend(mixed_note(t, &format_name));
-    if t.unplaced > 0 {
-        warnings.push(format!(
-            "{} lines carry only the kernel's uptime ([  518.050606]) and were skipped; give --boot-time (the boot instant, e.g. from `uptime -s` on that host) to place them",
-            t.unplaced
-        ));
-    }
+    warnings.extend(reading_notes(t, &format_name));
     // A format that counts no requests, over lines that look like HTTP
     // requests: an access log in a layout logburst does not know.
     if t.request_shaped > 0
@@ -172,6 +166,32 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
         error,
         understood,
     }
+}
+
+/// What reading found about the lines themselves: a mixed stream,
+/// lines read but not counted, lines with no instant.
+fn reading_notes(t: &Tally, format_name: &str) -> Vec<String> {
+    let mut notes: Vec<String> = [mixed_note(t, format_name), not_counted_note(t)]
+        .into_iter()
+        .flatten()
+        .collect();
+    if t.unplaced > 0 {
+        notes.push(format!(
+            "{} lines carry only the kernel's uptime ([  518.050606]) and were skipped; give --boot-time (the boot instant, e.g. from `uptime -s` on that host) to place them",
+            t.unplaced
+        ));
+    }
+    notes
+}
+
+/// Lines read but left out of the requests, if any.
+fn not_counted_note(t: &Tally) -> Option<String> {
+    (t.not_counted > 0).then(|| {
+        format!(
+            "{} lines are the CDN's own subrequests (Cloudflare RequestSource other than eyeball): read, not counted as requests",
+            crate::report::thousands(t.not_counted)
+        )
+    })
 }
 
 /// What a mixed stream's lines were read as, besides the input's format.

@@ -4,10 +4,22 @@
 //!
 //! Status keys: `status`, `status_code`, `statusCode`, `http_status`,
 //! `response_status`, `response_code` (Envoy), `DownstreamStatus` (Traefik),
-//! and `http.response.status_code` (Elastic Common Schema, nested or
-//! dotted). Time keys: `time`, `timestamp`, `@timestamp`, `ts` (Caddy),
-//! `time_iso8601`, `time_local`, `msec`, `StartUTC` (Traefik), `start_time`
-//! (Envoy), `datetime`, `date`. A time is an RFC 3339 string (no zone means
+//! `http.response.status_code` (Elastic Common Schema, nested or
+//! dotted), `httpRequest.status` (Google Cloud load balancers as exported
+//! from Cloud Logging), `EdgeResponseStatus` (Cloudflare Logpush) and
+//! `properties.httpStatusCode` (Azure Front Door, a string). Time keys:
+//! `time`, `timestamp`, `@timestamp`, `ts` (Caddy), `time_iso8601`,
+//! `time_local`, `msec`, `StartUTC` (Traefik), `start_time` (Envoy),
+//! `EdgeStartTimestamp` (Cloudflare), `datetime`, `date`.
+//!
+//! The clouds' own words for a failure their edge answered are evidence
+//! ([`evidence`]): Google's `jsonPayload.statusDetails` other than
+//! `response_sent_by_backend` (`failed_to_pick_backend`, `backend_timeout`),
+//! Cloudflare's `OriginResponseStatus` 0 (no answer from the origin),
+//! Azure's `properties.errorInfo` other than `NoError`. Cloudflare lines
+//! whose `RequestSource` is not `eyeball` are its own subrequests (it
+//! documents them as showing 5xx the visitor never saw): read, not
+//! counted. A time is an RFC 3339 string (no zone means
 //! UTC), an nginx `$time_local` string, or seconds since the epoch as a
 //! number or string (milli-, micro- and nanoseconds recognised by size).
 
@@ -16,8 +28,9 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use super::nginx_error::UpstreamKind;
 use super::{Route, RouteKind};
-use crate::event::Request;
+use crate::event::{Request, NOT_COUNTED};
 use crate::time::{self, OffsetSecs};
 
 const STATUS_KEYS: &[&str] = &[
@@ -29,6 +42,9 @@ const STATUS_KEYS: &[&str] = &[
     "response_code",
     "DownstreamStatus",
     "http.response.status_code",
+    "httpRequest.status",
+    "EdgeResponseStatus",
+    "properties.httpStatusCode",
 ];
 
 const TIME_KEYS: &[&str] = &[
@@ -41,6 +57,7 @@ const TIME_KEYS: &[&str] = &[
     "msec",
     "StartUTC",
     "start_time",
+    "EdgeStartTimestamp",
     "datetime",
     "date",
 ];
@@ -107,6 +124,8 @@ struct Found<'a> {
     latency: Option<(Scalar<'a>, f64)>,
     /// The best route named so far, and its rank in [`ROUTE_KEYS`].
     route: Option<(usize, Cow<'a, str>)>,
+    /// Cloudflare's `RequestSource` was not `eyeball`.
+    subrequest: bool,
 }
 
 /// Where loggers name the upstream, backend or virtual host, best first:
@@ -115,6 +134,8 @@ const ROUTE_KEYS: &[(&str, RouteKind)] = &[
     ("proxy_upstream_name", RouteKind::Upstream),
     ("upstream_cluster", RouteKind::Upstream),
     ("ServiceName", RouteKind::Upstream),
+    ("resource.labels.backend_service_name", RouteKind::Upstream),
+    ("properties.originName", RouteKind::Upstream),
     ("upstream_addr", RouteKind::Backend),
     ("upstream_host", RouteKind::Backend),
     ("ServiceAddr", RouteKind::Backend),
@@ -123,6 +144,8 @@ const ROUTE_KEYS: &[(&str, RouteKind)] = &[
     ("server_name", RouteKind::Vhost),
     ("RequestHost", RouteKind::Vhost),
     ("authority", RouteKind::Vhost),
+    ("ClientRequestHost", RouteKind::Vhost),
+    ("properties.hostName", RouteKind::Vhost),
 ];
 
 /// Duration keys and their unit, in milliseconds: nginx's `request_time`
@@ -134,6 +157,8 @@ const LATENCY_KEYS: &[(&str, f64)] = &[
     ("duration", 1000.0),
     ("Duration", 1e-6),
     ("upstream_response_time", 1000.0),
+    ("httpRequest.latency", 1000.0),
+    ("properties.timeTaken", 1000.0),
 ];
 
 /// Visits an object (the line, or a nested `http` / `response` object),
@@ -166,6 +191,10 @@ impl<'de, 'f> Visitor<'de> for ObjectVisitor<'f, 'de> {
             let nested = match full.as_ref() {
                 "http" => Some("http"),
                 "http.response" => Some("http.response"),
+                "httpRequest" => Some("httpRequest"),
+                "resource" => Some("resource"),
+                "resource.labels" => Some("resource.labels"),
+                "properties" => Some("properties"),
                 _ => None,
             };
             if let Some(path) = nested {
@@ -173,6 +202,10 @@ impl<'de, 'f> Visitor<'de> for ObjectVisitor<'f, 'de> {
                     found: self.found,
                     path,
                 })?;
+            } else if full == "RequestSource" {
+                if let Scalar::Str(source) = m.next_value()? {
+                    self.found.subrequest = source != "eyeball";
+                }
             } else if self.found.status.is_none() && STATUS_KEYS.contains(&full.as_ref()) {
                 self.found.status = Some(m.next_value()?);
             } else if self.found.time.is_none() && TIME_KEYS.contains(&full.as_ref()) {
@@ -289,6 +322,7 @@ pub fn parse_routed(line: &[u8]) -> Option<(Request, Option<Route<'_>>)> {
             Scalar::Int(i) => *i as f64 * unit,
             Scalar::Float(f) => f * unit,
             Scalar::Str(s) => {
+                let s = s.strip_suffix('s').unwrap_or(s);
                 let secs = crate::event::millis_of_seconds(s.as_bytes())?;
                 return (*unit == 1000.0).then_some(secs);
             }
@@ -296,10 +330,15 @@ pub fn parse_routed(line: &[u8]) -> Option<(Request, Option<Route<'_>>)> {
         };
         (ms.is_finite() && ms >= 0.0).then(|| ms.round().min(u32::MAX as f64) as u32)
     });
+    let status = status_of(found.status.as_ref()?)?;
     let request = Request {
         utc,
         offset,
-        status: status_of(found.status.as_ref()?)?,
+        status: if found.subrequest {
+            NOT_COUNTED
+        } else {
+            status
+        },
         latency_ms,
     };
     Some((request, route))
@@ -310,6 +349,9 @@ pub fn parse_routed(line: &[u8]) -> Option<(Request, Option<Route<'_>>)> {
 /// cut off by the caller's normalisation).
 const CLIENT_KEYS: &[&str] = &[
     "remote_addr",
+    "httpRequest.remoteIp",
+    "ClientIP",
+    "properties.clientIp",
     "remote",
     "client_ip",
     "clientip",
@@ -326,6 +368,9 @@ const CLIENT_KEYS: &[&str] = &[
 /// Where loggers put the path (or the whole request line, under `request`).
 const PATH_KEYS: &[&str] = &[
     "request_uri",
+    "httpRequest.requestUrl",
+    "ClientRequestURI",
+    "properties.requestUri",
     "uri",
     "path",
     "RequestPath",
@@ -343,10 +388,9 @@ pub fn detail(line: &[u8]) -> (Option<String>, Option<String>) {
         return (None, None);
     };
     let get = |key: &str| -> Option<String> {
-        let found = v.get(key).or_else(|| {
-            let (outer, inner) = key.split_once('.')?;
-            v.get(outer)?.get(inner)
-        })?;
+        let found = v
+            .get(key)
+            .or_else(|| key.split('.').try_fold(&v, |at, k| at.get(k)))?;
         match found {
             serde_json::Value::String(s) if !s.is_empty() && s != "-" => Some(s.clone()),
             _ => None,
@@ -358,6 +402,52 @@ pub fn detail(line: &[u8]) -> (Option<String>, Option<String>) {
         .find_map(|k| get(k))
         .or_else(|| get("request"));
     (client, path)
+}
+
+/// What a cloud's line says about a failed request its edge answered
+/// itself (see the module's documentation): the load balancer or edge, as
+/// an upstream failure of kind `lb-answered`.
+pub fn evidence(line: &[u8]) -> Option<(String, UpstreamKind)> {
+    let v: serde_json::Value = serde_json::from_slice(line.trim_ascii()).ok()?;
+    let at = |path: &str| path.split('.').try_fold(&v, |at, k| at.get(k));
+    let text = |path: &str| at(path).and_then(|x| x.as_str());
+    let name = |n: &str| n.chars().take(120).collect::<String>();
+    // Google: the status details, the load balancer by its forwarding rule.
+    if let Some(details) = text("jsonPayload.statusDetails") {
+        if details != "response_sent_by_backend" && !details.is_empty() {
+            let lb = text("resource.labels.forwarding_rule_name")
+                .or_else(|| text("resource.labels.url_map_name"))
+                .unwrap_or("google-lb");
+            return Some((
+                format!("load balancer {} ({})", name(lb), name(details)),
+                UpstreamKind::LbAnswered,
+            ));
+        }
+        return None;
+    }
+    // Cloudflare: no status from the origin.
+    if at("EdgeResponseStatus").is_some() {
+        return (at("OriginResponseStatus").and_then(serde_json::Value::as_u64) == Some(0)).then(
+            || {
+                let zone = text("ClientRequestHost").unwrap_or("cloudflare");
+                (
+                    format!("cloudflare edge {}", name(zone)),
+                    UpstreamKind::LbAnswered,
+                )
+            },
+        );
+    }
+    // Azure Front Door: an error of its own.
+    let info = text("properties.errorInfo")?;
+    (info != "NoError" && !info.is_empty()).then(|| {
+        let host = text("properties.endpoint")
+            .or_else(|| text("properties.hostName"))
+            .unwrap_or("front-door");
+        (
+            format!("front door {} ({})", name(host), name(info)),
+            UpstreamKind::LbAnswered,
+        )
+    })
 }
 
 /// The time of a JSON object line (any JSON logger's), when it has one:
@@ -382,7 +472,7 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
     sniff: Some((30, sniff)),
     lenient: None,
     seed: None,
-    evidence: None,
+    evidence: Some(evidence),
 };
 
 /// A line opening with `{` is JSON's to claim: read, or nobody's.
@@ -527,6 +617,46 @@ mod tests {
         );
         assert_eq!(d(r#"{"status":500}"#), (None, None));
         assert_eq!(d("not json"), (None, None));
+    }
+
+    #[test]
+    fn clouds_status_time_and_evidence() {
+        let gcp = br#"{"httpRequest":{"status":502,"latency":"1.5s","remoteIp":"198.51.100.4","requestUrl":"https://s/x"},"jsonPayload":{"statusDetails":"backend_timeout"},"resource":{"labels":{"backend_service_name":"web","url_map_name":"shop-map"}},"timestamp":"2023-02-02T07:00:13Z"}"#;
+        let (r, route) = parse_routed(gcp).unwrap();
+        assert_eq!((r.status, r.latency_ms), (502, Some(1500)));
+        assert_eq!(&route.unwrap().name[..], b"web");
+        assert_eq!(
+            evidence(gcp),
+            Some((
+                "load balancer shop-map (backend_timeout)".to_string(),
+                UpstreamKind::LbAnswered
+            ))
+        );
+        assert_eq!(
+            detail(gcp),
+            (Some("198.51.100.4".into()), Some("https://s/x".into()))
+        );
+        let served = br#"{"httpRequest":{"status":503},"jsonPayload":{"statusDetails":"response_sent_by_backend"},"timestamp":"2023-02-02T07:00:13Z"}"#;
+        assert_eq!(evidence(served), None);
+        // Cloudflare: nanoseconds, a subrequest read but not counted.
+        let cf = br#"{"EdgeResponseStatus":504,"EdgeStartTimestamp":1675321213000000000,"OriginResponseStatus":0,"RequestSource":"edgeWorkerFetch","ClientRequestHost":"s"}"#;
+        let r = parse(cf).unwrap();
+        assert_eq!((r.utc, r.status), (1_675_321_213, NOT_COUNTED));
+        let eyeball = br#"{"EdgeResponseStatus":522,"EdgeStartTimestamp":"2023-02-02T07:00:13Z","OriginResponseStatus":0,"RequestSource":"eyeball","ClientRequestHost":"s"}"#;
+        assert_eq!(parse(eyeball).unwrap().status, 522);
+        assert_eq!(
+            evidence(eyeball).map(|(u, _)| u),
+            Some("cloudflare edge s".into())
+        );
+        // Azure Front Door: the status as a string.
+        let afd = br#"{"time":"2023-02-02T07:00:13.0021134Z","properties":{"httpStatusCode":"503","timeTaken":"30.003","errorInfo":"OriginTimeout","endpoint":"e.azurefd.net"}}"#;
+        let r = parse(afd).unwrap();
+        assert_eq!((r.status, r.latency_ms), (503, Some(30_003)));
+        assert_eq!(
+            evidence(afd).map(|(u, _)| u),
+            Some("front door e.azurefd.net (OriginTimeout)".into())
+        );
+        assert_eq!(evidence(br#"{"status":502,"time":1}"#), None);
     }
 
     #[test]

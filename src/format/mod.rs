@@ -18,6 +18,7 @@ pub mod oom;
 pub mod proxies;
 pub mod registry;
 pub mod route;
+pub mod s3;
 pub mod signals;
 pub mod syslog;
 pub mod w3c;

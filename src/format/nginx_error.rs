@@ -230,6 +230,10 @@ fn classify(msg: &[u8]) -> Option<(UpstreamKind, String)> {
         UpstreamKind::NoLive
     } else if has(msg, "upstream sent invalid header") || has(msg, "upstream sent too big header") {
         UpstreamKind::BadHeader
+    } else if has(msg, "while SSL handshaking to upstream") {
+        // The TLS handshake with the upstream failed (its certificate,
+        // its protocol versions, or it closed the connection).
+        UpstreamKind::ConnectFailed
     } else {
         return None;
     };
@@ -276,6 +280,15 @@ mod tests {
 
     fn ev(l: &str) -> Option<(UpstreamKind, String)> {
         parse_line(l.as_bytes()).unwrap().event
+    }
+
+    #[test]
+    fn tls_handshake_with_the_upstream() {
+        let l = "2023/02/02 07:00:04 [error] 184#184: *94 SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number) while SSL handshaking to upstream, client: 10.1.2.3, server: shop, request: \"GET / HTTP/1.1\", upstream: \"https://10.0.0.5:443/\", host: \"shop.example\"";
+        assert_eq!(
+            ev(l),
+            Some((UpstreamKind::ConnectFailed, "10.0.0.5:443".into()))
+        );
     }
 
     #[test]

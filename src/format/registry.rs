@@ -17,7 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::nginx_error::UpstreamKind;
 use super::{
-    access, apache_error, app, aws_lb, json, logread, nginx, nginx_error, proxies, syslog, w3c,
+    access, apache_error, app, aws_lb, json, logread, nginx, nginx_error, proxies, s3, syslog, w3c,
 };
 use super::{Detail, Line, LineParser, Route, YearRule};
 use crate::event::Request;
@@ -157,6 +157,7 @@ registry! {
     ApacheError => apache_error::SPEC,
     Logread => logread::SPEC,
     AwsLb => aws_lb::SPEC,
+    S3Access => s3::SPEC,
 }
 
 impl Format {

@@ -83,11 +83,22 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "systemd-unit-oom",
         r"A process of this unit has been killed by the OOM killer|Failed with result 'oom-kill'",
     ),
-    // Kubernetes and Docker.
-    ("k8s-oomkilled", r"\bOOMKilled\b|System OOM encountered"),
+    // Kubernetes: the runtime's container status, the kubelet's node
+    // event, node-problem-detector's kernel-monitor reason.
+    (
+        "k8s-oomkilled",
+        r"\bOOMKill(?:ed|ing)\b|System OOM encountered",
+    ),
+    // Docker's events, containerd's TaskOOM event (in its own log and
+    // dockerd's).
     (
         "docker-oom",
-        r#"container oom [0-9a-f]{12}|"status":\s*"oom""#,
+        r#"container oom [0-9a-f]{12}|"status":\s*"oom"|\bTaskOOM event\b"#,
+    ),
+    // earlyoom (kill.c): the victim it signals when memory runs low.
+    (
+        "earlyoom",
+        r#"sending SIG(?:TERM|KILL) to process \d+ (?:uid \d+ )?"[^"\r\n]{0,64}": (?:badness|oom_score) -?\d+"#,
     ),
 ];
 
@@ -111,6 +122,7 @@ pub const MEMORY: &[&str] = &[
     "systemd-unit-oom",
     "k8s-oomkilled",
     "docker-oom",
+    "earlyoom",
 ];
 
 /// Whether a signal of this name is evidence of memory running out.
@@ -253,6 +265,10 @@ mod tests {
             ("    Reason:       OOMKilled", "k8s-oomkilled"),
             ("2019-05-04T18:05:45.011072877-05:00 container oom 29d72966e0be4f1e (name=k8s_notebook)", "docker-oom"),
             (r#"{"status":"oom","id":"29d72966e0be","time":1449497871}"#, "docker-oom"),
+            ("kernel-monitor  OOMKilling  Killed process 4242 (java) total-vm:8388608kB, anon-rss:4194304kB, file-rss:0kB", "k8s-oomkilled"),
+            (r#"time="2023-02-02T07:00:13.123Z" level=info msg="TaskOOM event &TaskOOM{ContainerID:4c01db0b339c,XXX_unrecognized:[],}""#, "docker-oom"),
+            (r#"sending SIGTERM to process 4242 uid 1000 "java": oom_score 812, VmRSS 7168 MiB, cmdline "java -jar app.jar""#, "earlyoom"),
+            (r#"sending SIGKILL to process 4242 "firefox": badness 612, VmRSS 2113 MiB"#, "earlyoom"),
         ];
         for (line, want) in cases {
             assert_eq!(name(&s, line).as_deref(), Some(want), "{line}");

@@ -7,6 +7,10 @@
 //! `c-ip`; the path `cs-uri-stem` (or `cs-uri`); `time-taken` is whole
 //! milliseconds in IIS and fractional seconds (with a dot) elsewhere.
 //!
+//! CloudFront's own failures to reach the origin (`x-edge-detailed-result-type`
+//! `OriginConnectError`, `OriginDnsError`, `OriginReadError`…) are evidence
+//! of a failed request ([`evidence`]): the edge answered it itself.
+//!
 //! The layout is the seed: read from the first `#Fields:` of the input's
 //! head and given to every block; a `#Fields:` met in a block changes it for
 //! the rest of that block. A layout that changes in the middle of a file
@@ -181,6 +185,31 @@ fn sniff(ctx: &mut SniffCtx, line: &[u8]) -> Sniffed {
 }
 
 /// W3C extended logs in the registry.
+/// A CloudFront line whose edge could not get an answer from the origin:
+/// the distribution and CloudFront's word for it, as an upstream failure
+/// of kind `lb-answered`. Found by its values (no layout needed): the
+/// detailed result type is the one field that starts with `Origin` (or
+/// `SlowReaderOrigin`) and ends with `Error`.
+pub fn evidence(line: &[u8]) -> Option<(String, super::nginx_error::UpstreamKind)> {
+    let fields = || line.split(|c| *c == b'\t' || *c == b' ');
+    let error = fields().find(|f| {
+        (f.starts_with(b"Origin") || f.starts_with(b"SlowReaderOrigin"))
+            && f.ends_with(b"Error")
+            && f.len() <= 64
+            && f.iter().all(u8::is_ascii_alphanumeric)
+    })?;
+    let edge = fields()
+        .find(|f| f.ends_with(b".cloudfront.net") && f.len() <= 120)
+        .map_or_else(
+            || "cloudfront".to_string(),
+            |d| format!("cloudfront {}", String::from_utf8_lossy(d)),
+        );
+    Some((
+        format!("{edge} ({})", String::from_utf8_lossy(error)),
+        super::nginx_error::UpstreamKind::LbAnswered,
+    ))
+}
+
 pub static SPEC: Spec = Spec {
     name: "w3c",
     aliases: &["iis"],
@@ -192,12 +221,28 @@ pub static SPEC: Spec = Spec {
     sniff: Some((40, sniff)),
     lenient: None,
     seed: Some(seed),
-    evidence: None,
+    evidence: Some(evidence),
 };
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cloudfront_origin_errors_are_evidence() {
+        let line = b"2019-12-04\t21:02:31\tLAX1\t392\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/api\t502\t-\tcurl\t-\t-\tError\tk6W==\tshop.example\thttps\t23\t0.044\t-\tTLSv1.2\tECDHE\tError\tHTTP/1.1\t-\t-\t40282\t0.044\tOriginConnectError\ttext/html\t507\t-\t-";
+        assert_eq!(
+            evidence(line).map(|(u, _)| u),
+            Some("cloudfront d111111abcdef8.cloudfront.net (OriginConnectError)".into())
+        );
+        // IIS lines name no such thing.
+        assert_eq!(
+            evidence(
+                b"2023-02-02 07:00:13 10.0.0.1 GET /api - 443 - 203.0.113.7 curl - 503 0 0 31"
+            ),
+            None
+        );
+    }
     use crate::format::{detect, YearRule};
 
     const YEARS: YearRule = YearRule {

@@ -26,6 +26,10 @@ pub fn access(data: &[u8]) {
             assert!(e.request.status == 0 || (100..=999).contains(&e.request.status));
             assert!(!e.client.is_empty() && !e.target.is_empty());
         }
+        if let Some(e) = logburst::internals::format::s3::parse(line) {
+            assert!((100..=599).contains(&e.request.status));
+            assert!(!e.client.is_empty() && !e.bucket.is_empty());
+        }
         // Client and path of a failed request, read again, in every format.
         for f in Format::ALL {
             detail_is_clean(&format::Detail::of(*f, &[], None, line));
@@ -311,9 +315,16 @@ pub fn json(data: &[u8]) {
     use logburst::internals::format::json;
     for line in data.split(|c| *c == b'\n') {
         detail_is_clean(&format::Detail::of(Format::Json, &[], None, line));
+        if let Some((upstream, _)) = json::evidence(line) {
+            assert!(upstream.chars().count() <= 160, "{upstream}");
+        }
         if let Some((r, route)) = json::parse_routed(line) {
             route_is_clean(route);
-            assert!((100..=999).contains(&r.status));
+            // A status, or a CDN subrequest read but not counted.
+            assert!(
+                (100..=999).contains(&r.status)
+                    || r.status == logburst::internals::event::NOT_COUNTED
+            );
             // Only objects parse.
             assert_eq!(line.trim_ascii().first(), Some(&b'{'));
         }

@@ -423,7 +423,7 @@ fn every_format_fixture_detected_and_counted() {
         ("access-extra.log",          "combined-extra",  2, 0, 2, 1, 0, 0),
         ("access-ipv6-escapes.log",   "combined",        6, 1, 5, 1, 0, 0),
         ("access-main.log",           "main",            3, 0, 3, 1, 0, 0),
-        ("apache-error.log",          "apache-error",    5, 0, 0, 0, 0, 1),
+        ("apache-error.log",          "apache-error",    7, 0, 0, 0, 0, 3),
         ("app-java.log",              "app",             8, 0, 0, 0, 0, 2),
         ("app-python.log",            "app",            17, 0, 0, 0, 0, 3),
         ("app.jsonl",                 "app",             3, 0, 0, 0, 0, 2),
@@ -431,7 +431,16 @@ fn every_format_fixture_detected_and_counted() {
         // The 503 the load balancer answered itself is evidence too.
         ("aws-alb.log",               "aws-lb",          3, 0, 3, 2, 0, 1),
         ("aws-elb-classic.log",       "aws-lb",          3, 0, 3, 1, 0, 0),
+        // Azure Front Door, Cloudflare Logpush and Google Cloud load
+        // balancer entries, written from the vendors' documented fields:
+        // the edge's own failures are evidence; Cloudflare's subrequest is
+        // read, not counted.
+        ("azure-frontdoor.jsonl",     "json",            3, 0, 3, 1, 0, 1),
         ("caddy.log",                 "json",            2, 0, 2, 1, 0, 0),
+        ("cloudflare-logpush.jsonl",  "json",            4, 0, 3, 1, 0, 1),
+        // AWS's documented example line and field list; the 502 is the
+        // edge's own (OriginConnectError).
+        ("cloudfront.log",            "w3c",             4, 0, 2, 1, 0, 1),
         // Container envelopes (src/envelope.rs): the format is that of the
         // lines inside; an entrypoint's chatter and klog lines do not fit.
         ("compose-web.log",           "main",            5, 1, 3, 1, 0, 0),
@@ -441,6 +450,7 @@ fn every_format_fixture_detected_and_counted() {
         ("docker-json-nginx.log",     "main",            6, 1, 3, 1, 0, 1),
         ("docker-t-nginx.log",        "main",            3, 0, 3, 1, 0, 0),
         ("envoy.log",                 "envoy",           4, 0, 4, 2, 0, 0),
+        ("gcp-lb.jsonl",              "json",            3, 0, 3, 2, 0, 1),
         ("haproxy.log",               "syslog",          6, 0, 4, 2, 0, 0),
         ("iis-w3c.log",               "w3c",            15, 0, 7, 3, 0, 0),
         ("journal-services.log",      "syslog-rfc3339",  7, 0, 0, 0, 0, 6),
@@ -453,6 +463,8 @@ fn every_format_fixture_detected_and_counted() {
         ("nginx-stdout-mixed.log",    "nginx-error",    21, 6, 6, 2, 0, 2),
         ("oom-kern.log",              "syslog",         18, 0, 0, 0, 6, 0),
         ("rfc5424.log",               "rfc5424",         3, 0, 0, 0, 1, 0),
+        // AWS's documented entries and field order; a 503 SlowDown.
+        ("s3-access.log",             "s3-access",       3, 0, 3, 1, 0, 0),
         ("syslog-rfc3339.log",        "syslog-rfc3339",  3, 0, 0, 0, 1, 0),
         ("traefik.json",              "json",            2, 0, 2, 1, 0, 0),
     ];
@@ -797,4 +809,48 @@ fn mixed_access_and_error_stream_counts_every_request() {
         assert_eq!(failures.len(), 1, "{j:#}");
         assert_eq!(failures[0]["count"], 180);
     }
+}
+
+/// A Google Cloud load balancer with no healthy backend: its entries say
+/// `failed_to_pick_backend`, which is the probable cause; the backend
+/// service is the route.
+#[test]
+fn gcp_failed_to_pick_backend_is_the_probable_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for sec in 0..3600u32 {
+        for k in 0..2u32 {
+            let failing = (2400..2580).contains(&sec) && k == 0;
+            let (status, details) = if failing {
+                (502, "failed_to_pick_backend")
+            } else {
+                (200, "response_sent_by_backend")
+            };
+            log.push_str(&format!(
+                "{{\"httpRequest\":{{\"requestMethod\":\"GET\",\"requestUrl\":\"https://shop.example/api/cart\",\"status\":{status},\"remoteIp\":\"10.1.{}.{k}\",\"latency\":\"0.004s\"}},\"jsonPayload\":{{\"statusDetails\":\"{details}\"}},\"resource\":{{\"type\":\"http_load_balancer\",\"labels\":{{\"backend_service_name\":\"web-backend\",\"forwarding_rule_name\":\"shop-https-rule\"}}}},\"timestamp\":\"2023-02-02T07:{:02}:{:02}.{k}00000Z\",\"severity\":\"INFO\"}}\n",
+                sec % 250,
+                sec / 60,
+                sec % 60
+            ));
+        }
+    }
+    let p = crate::common::write(dir.path(), "shop-lb/requests.jsonl", log.as_bytes());
+    let j = json_of(&[p.to_str().unwrap()]);
+    assert_eq!(j["inputs"][0]["format"], "json", "{j}");
+    let inc = j["incidents"].as_array().unwrap();
+    assert_eq!(inc.len(), 1, "{j:#}");
+    assert_eq!(inc[0]["start"], "2023-02-02T07:40:00+00:00");
+    let failures = inc[0]["upstream_failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{j:#}");
+    assert_eq!(failures[0]["kind"], "lb-answered");
+    assert_eq!(failures[0]["count"], 180);
+    assert_eq!(
+        inc[0]["probable_cause"],
+        "the load balancer shop-https-rule (failed_to_pick_backend) answered 5xx itself, no target taking the requests from 07:40:00"
+    );
+    assert!(
+        inc[0]["routes"].to_string().contains("web-backend"),
+        "{:#}",
+        inc[0]
+    );
 }
