@@ -8,6 +8,7 @@ use crate::chunk::{self, Block};
 use crate::config::ScanOptions;
 use crate::envelope::{self, Envelope, Mode, Wrapping};
 use crate::format::{self, Format, Seed, YearRule};
+use crate::lanes::Lanes;
 use crate::source::{self, Compression, Input};
 
 /// How much of an input's start format detection reads.
@@ -50,6 +51,8 @@ pub struct Chosen {
     pub wrapping: Option<Wrapping>,
     /// The services a compose stream's head names, in order.
     pub services: Vec<String>,
+    /// A compose stream of several services: how each is read.
+    pub lanes: Option<std::sync::Arc<Lanes>>,
 }
 
 /// The envelope around `head`'s lines and what they are inside it, for
@@ -86,36 +89,12 @@ fn unwrapped_head(
     }
 }
 
-/// The host a compose stream's lines count for: its one service, unless
-/// the user named the host (`HOST=PATH`); with several services, the
-/// input's host, and a note that their lines are one series.
-pub fn compose_host(
-    input: &Input,
-    services: &[String],
-    format: Option<Format>,
-    opts: &ScanOptions,
-) -> (String, Option<String>) {
+/// The host a compose stream of one service counts for: the service,
+/// unless the user named the host (`HOST=PATH`).
+pub fn compose_host(input: &Input, services: &[String]) -> String {
     match services {
-        [one] if input.host_from != source::HostFrom::Label => (one.clone(), None),
-        [_, _, ..] => {
-            let shown = services
-                .iter()
-                .take(5)
-                .map(|s| crate::escape::line_sample(s.as_bytes(), 60))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let format = format.map_or_else(|| "unknown".into(), |f| f.describe(&opts.customs));
-            (
-                input.host.clone(),
-                Some(format!(
-                    "it interleaves the output of {} compose services ({shown}{}): their lines were read together as {format}, as the host {}; for a series per service, save each with `docker compose logs SERVICE`",
-                    services.len(),
-                    if services.len() > 5 { ", …" } else { "" },
-                    input.host
-                )),
-            )
-        }
-        _ => (input.host.clone(), None),
+        [one] if input.host_from != source::HostFrom::Label => one.clone(),
+        _ => input.host.clone(),
     }
 }
 
@@ -141,6 +120,20 @@ pub fn choose_format(
         .format
         .or_else(|| input.resume.as_ref().and_then(|r| r.format))
         .or_else(|| format_by_name(opts, input));
+    // Several compose services: each is read in its own lane, in its own
+    // format (`--log-format` still forces one for all).
+    if let Some(lanes) = Lanes::from_head(&head, opts.format, *years, opts) {
+        return Chosen {
+            format: lanes.primary(),
+            note: Some(lanes.note(opts)),
+            wrapping: Some(Wrapping {
+                envelope: Envelope::Compose,
+                mode: Mode::Bare,
+            }),
+            lanes: Some(std::sync::Arc::new(lanes)),
+            ..Chosen::default()
+        };
+    }
     let services = envelope::services(&chunk::text_lines(&head).collect::<Vec<_>>())
         .into_iter()
         .map(|s| String::from_utf8_lossy(s).into_owned())
@@ -176,6 +169,7 @@ pub fn choose_format(
         note,
         wrapping,
         services: services.clone(),
+        lanes: None,
     };
     if let Some(f) = given {
         return chosen(f, seeded(f, &head), None);
@@ -243,4 +237,18 @@ pub fn later_samples(input: &Input, compression: Compression) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// `app.log.2.gz` → `app`; `gunicorn-error.log` → `gunicorn-error`.
+pub fn process_name(input: &Input) -> String {
+    let name = input
+        .path
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map_or_else(|| "stdin".to_string(), |n| n.to_string_lossy().into_owned());
+    name.split('.')
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&name)
+        .to_string()
 }

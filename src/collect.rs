@@ -28,6 +28,8 @@ pub struct BlockCtx<'a> {
     pub seed: Option<Seed>,
     /// The envelope its lines are taken out of before they are parsed.
     pub wrapping: Option<crate::envelope::Wrapping>,
+    /// A compose stream of several services: a lane each.
+    pub lanes: Option<std::sync::Arc<crate::lanes::Lanes>>,
 }
 
 /// One block's collection.

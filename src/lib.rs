@@ -60,6 +60,8 @@ mod event;
 mod explain;
 #[allow(missing_docs)]
 mod format;
+#[allow(missing_docs)]
+mod lanes;
 mod limits;
 #[allow(missing_docs)]
 mod mapped;

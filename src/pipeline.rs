@@ -14,7 +14,7 @@ use std::time::SystemTime;
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::bucket::{BucketSet, RouteBuilders, SeriesBuilder, UpstreamKey};
-use crate::choose::{choose_format, compose_host, head, later_samples, Chosen};
+use crate::choose::{choose_format, compose_host, head, later_samples, process_name, Chosen};
 use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::collect::{BlockCtx, Collector};
 pub use crate::config::ScanOptions;
@@ -22,6 +22,7 @@ use crate::envelope::{self, Envelope};
 use crate::event::{Origin, Request, Stamp};
 use crate::format::registry::Blocks;
 use crate::format::{access, Detail, Format, Line, LineParser, Route, YearRule};
+use crate::lanes;
 use crate::merge::{InOrder, Merge};
 use crate::mixed::Mixed;
 use crate::progress::Progress;
@@ -180,25 +181,22 @@ pub fn printable(line: &[u8]) -> String {
     crate::escape::line_sample(line, crate::escape::SAMPLE_BYTES)
 }
 
-/// `app.log.2.gz` → `app`; `gunicorn-error.log` → `gunicorn-error`.
-fn process_name(input: &Input) -> String {
-    let name = input
-        .path
-        .as_ref()
-        .and_then(|p| p.file_name())
-        .map_or_else(|| "stdin".to_string(), |n| n.to_string_lossy().into_owned());
-    name.split('.')
-        .next()
-        .filter(|s| !s.is_empty())
-        .unwrap_or(&name)
-        .to_string()
-}
-
 /// A block's lines as their format reads them: out of their envelope,
-/// one for each line of the block.
+/// one for each line of the block (or of one compose service's lane, with
+/// where each line is in the block).
 struct Text<'a> {
     index: u32,
     data: &'a [u8],
+    lines: Option<&'a [u32]>,
+}
+
+impl Text<'_> {
+    /// Where the `n`th line (0-based) is in the block.
+    fn at(&self, n: usize) -> u32 {
+        self.lines
+            .and_then(|l| l.get(n).copied())
+            .unwrap_or(n as u32)
+    }
 }
 
 fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
@@ -217,40 +215,58 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
             text: format!("(line longer than {} bytes, skipped)", ctx.opts.block_size),
         });
     }
-    let mut opened = Vec::new();
-    let data = match ctx.wrapping {
-        Some(w) => {
-            envelope::unwrap_into(w, block.data(), &mut opened);
-            &opened[..]
+    match &ctx.lanes {
+        Some(lanes) => {
+            for part in lanes::split(block.data()) {
+                let lane = lanes.lane(&part.service, &part.raw);
+                let host = if part.service.is_empty() {
+                    ctx.host.to_string()
+                } else {
+                    lane.service.clone()
+                };
+                let process = if part.service.is_empty() {
+                    ctx.process
+                } else {
+                    &lane.service
+                };
+                let lane_ctx = BlockCtx {
+                    host: &host,
+                    process,
+                    format: lane.format,
+                    seed: lane.seed.clone(),
+                    wrapping: Some(lane.wrapping),
+                    lanes: None,
+                    ..*ctx
+                };
+                let mut opened = Vec::new();
+                envelope::unwrap_into(lane.wrapping, &part.raw, &mut opened);
+                let text = Text {
+                    index: block.index,
+                    data: &opened,
+                    lines: Some(&part.lines),
+                };
+                let (mut lt, mut lb) = (Tally::default(), BucketSet::default());
+                parse_text(&text, &lane_ctx, &mut lt, &mut lb);
+                t.merge(lt);
+                b.merge(lb);
+            }
         }
-        None => block.data(),
-    };
-    let block = &Text {
-        index: block.index,
-        data,
-    };
-    match ctx.format {
-        Some(Format::Custom(i)) => match ctx.opts.customs.get(i as usize) {
-            Some(f) => access_lines(
-                block,
-                ctx,
-                &mut t,
-                &mut b,
-                by_line(|l, c| f.parse_fields(l, c).map(|(r, x)| (r, x.route()))),
-            ),
-            None => other_lines(block, ctx, &mut t, &mut b),
-        },
-        Some(f) => match f.spec().map(|s| s.blocks) {
-            Some(Blocks::Clf) => {
-                let routes = f == Format::CombinedExtra;
-                access_lines(block, ctx, &mut t, &mut b, Clf { routes })
-            }
-            Some(Blocks::Requests(parse)) => {
-                access_lines(block, ctx, &mut t, &mut b, by_line(parse))
-            }
-            Some(Blocks::Lines) | None => other_lines(block, ctx, &mut t, &mut b),
-        },
-        None => other_lines(block, ctx, &mut t, &mut b),
+        None => {
+            let mut opened = Vec::new();
+            let data = match ctx.wrapping {
+                Some(w) => {
+                    envelope::unwrap_into(w, block.data(), &mut opened);
+                    &opened[..]
+                }
+                None => block.data(),
+            };
+            let text = Text {
+                index: block.index,
+                data,
+                lines: None,
+            };
+            parse_text(&text, ctx, &mut t, &mut b);
+        }
     }
     t.blocks.push((block.index, t.lines));
     b.normalize();
@@ -260,14 +276,39 @@ fn parse_block(block: &Block, ctx: &BlockCtx) -> (Tally, BucketSet) {
     (t, b)
 }
 
+/// Parses a block's text, lines of one format, into `t` and `b`.
+fn parse_text(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
+    match ctx.format {
+        Some(Format::Custom(i)) => match ctx.opts.customs.get(i as usize) {
+            Some(f) => access_lines(
+                block,
+                ctx,
+                t,
+                b,
+                by_line(|l, c| f.parse_fields(l, c).map(|(r, x)| (r, x.route()))),
+            ),
+            None => other_lines(block, ctx, t, b),
+        },
+        Some(f) => match f.spec().map(|s| s.blocks) {
+            Some(Blocks::Clf) => {
+                let routes = f == Format::CombinedExtra;
+                access_lines(block, ctx, t, b, Clf { routes })
+            }
+            Some(Blocks::Requests(parse)) => access_lines(block, ctx, t, b, by_line(parse)),
+            Some(Blocks::Lines) | None => other_lines(block, ctx, t, b),
+        },
+        None => other_lines(block, ctx, t, b),
+    }
+}
+
 /// Counts a line that did not parse, keeping the first few to show.
 #[cold]
-fn malformed(t: &mut Tally, block: u32, n: usize, line: &[u8]) {
+fn malformed(t: &mut Tally, block: u32, n: u32, line: &[u8]) {
     t.malformed += 1;
     if t.samples.len() < MAX_SAMPLES {
         t.samples.push(Sample {
             block,
-            line: n as u32,
+            line: n,
             line_number: 0,
             text: if line.is_empty() {
                 "(empty line)".into()
@@ -368,12 +409,12 @@ fn access_lines(
                 Some((g, Line::Request(r))) => (r, None, Some(g)),
                 Some((_, other)) => {
                     t.parsed += 1;
-                    mixed.collector().line(other, line, (n - 1) as u32, None);
+                    mixed.collector().line(other, line, block.at(n - 1), None);
                     return;
                 }
                 None => {
                     prev_ok = false;
-                    malformed(t, block.index, n - 1, line);
+                    malformed(t, block.index, block.at(n - 1), line);
                     return;
                 }
             },
@@ -462,7 +503,7 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
                 Some((g, p)) => (p, Some(g)),
                 None => {
                     prev_ok = false;
-                    malformed(t, block.index, n, line);
+                    malformed(t, block.index, block.at(n), line);
                     continue;
                 }
             },
@@ -486,7 +527,7 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
         }
         match parsed {
             Line::Request(r) if format != ctx.format => collector.request(&r, line, format),
-            parsed => collector.line(parsed, line, n as u32, last_stamp),
+            parsed => collector.line(parsed, line, block.at(n), last_stamp),
         }
     }
     if let Some(s) = last_stamp {
@@ -620,11 +661,12 @@ pub fn scan(
         note,
         wrapping,
         services,
+        lanes,
     } = choose_format(opts, input, &head_blocks, &years, &|| {
         later_samples(input, compression)
     });
     let process = process_name(input);
-    let (host, service_note) = compose_host(input, &services, format, opts);
+    let host = compose_host(input, &services);
     let ctx = BlockCtx {
         input: index,
         format,
@@ -634,6 +676,7 @@ pub fn scan(
         opts,
         seed,
         wrapping,
+        lanes,
     };
     let raw = opened.raw_read;
     let (tally, buckets) = parse_all(head_blocks, reader, &ctx, &raw, progress);
@@ -660,7 +703,7 @@ pub fn scan(
         open_error: None,
         block_starts,
         consumed: opened.content_read.load(Ordering::Relaxed),
-        notes: note.into_iter().chain(service_note).collect(),
+        notes: note.into_iter().collect(),
         envelope: wrapping.map(|w| w.envelope),
     }
 }

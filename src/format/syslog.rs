@@ -354,7 +354,9 @@ mod specs {
         if let Some(fr) = parse_frame(line, ctx.years) {
             // `2023-02-02T07:00:12Z INFO starting`: an application's
             // level, not a host.
-            if fr.host.is_some_and(is_level) {
+            // `… LOG:  checkpoint`: a label, not a host (no host name
+            // ends with a colon).
+            if fr.host.is_some_and(|h| is_level(h) || h.ends_with(b":")) {
                 return Sniffed::Pass;
             }
             Sniffed::Is(member_of(fr.flavor))

@@ -203,44 +203,76 @@ fn application_lines_keep_the_envelopes_time() {
     }
 }
 
-/// `docker compose logs` of several services in one file: their lines are
-/// read as one stream, and the report says so and how to split them.
+/// `docker compose logs` of several services in one file: each service
+/// is its own host, read in its own format (nginx's access lines, an
+/// application's output with its traceback, a cache's log that fits no
+/// format), its signals and bursts its own; line numbers stay the file's.
 #[test]
-fn compose_with_several_services_says_so() {
+fn compose_services_are_each_their_own_host() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::new();
-    for sec in 0..120u32 {
-        text.push_str(&format!(
-            "web-1  | 172.18.0.1 - - [02/Feb/2023:07:{:02}:{:02} +0000] \"GET / HTTP/1.1\" 200 615 \"-\" \"curl/7.88.1\" \"-\"\n",
-            sec / 60,
-            sec % 60
-        ));
-        if sec % 10 == 0 {
-            text.push_str(
-                "db-1   | 2023-02-02 07:00:00.000 UTC [1] LOG:  checkpoint starting: time\n",
-            );
+    let mut line = 0u64;
+    let mut memory_error_line = 0;
+    for sec in 0..3600u32 {
+        let (m, s) = (sec / 60, sec % 60);
+        let failing = (1200..1380).contains(&sec);
+        for k in 0..2u32 {
+            let status = if failing && k == 0 { 502 } else { 200 };
+            text.push_str(&format!(
+                "web-1  | 172.18.0.{k} - - [02/Feb/2023:07:{m:02}:{s:02} +0000] \"GET /api/cart HTTP/1.1\" {status} 157 \"-\" \"curl/7.88.1\" \"-\"\n"
+            ));
+            line += 1;
+        }
+        if sec % 60 == 0 {
+            // Redis's own layout, which logburst does not read.
+            text.push_str(&format!(
+                "cache-1  | 1:M 02 Feb 2023 07:{m:02}:{s:02}.000 * Background saving started by pid {sec}\n"
+            ));
+            line += 1;
+        }
+        if sec == 1199 {
+            text.push_str(&format!(
+                "api-1  | 2023-02-02 07:{m:02}:{s:02},500 ERROR worker crashed\napi-1  | Traceback (most recent call last):\napi-1  |   File \"app.py\", line 3, in <module>\napi-1  | MemoryError\n"
+            ));
+            line += 4;
+            memory_error_line = line;
         }
     }
     let p = write(dir.path(), "shop/compose.log", text.as_bytes());
-    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+    let r = logburst(&["-o", "json", "--tz", "+00:00", p.to_str().unwrap()]);
     let j = r.json();
     let i = &j["inputs"][0];
     assert_eq!(i["envelope"], "compose", "{i:#}");
-    assert_eq!(i["host"], "shop", "{i:#}");
-    assert_eq!(j["totals"]["requests"], 120);
+    assert_eq!(i["lines"], line, "{i:#}");
+    // The cache's lines fit no format: malformed, with their numbers.
+    assert_eq!(i["malformed"], 60, "{i:#}");
+    assert_eq!(i["malformed_lines"][0]["line"], 3, "{i:#}");
+    assert_eq!(j["totals"]["requests"], 7200);
     let warned = i["warnings"].as_array().unwrap();
     assert!(
         warned.iter().any(|w| w
             .as_str()
             .unwrap()
-            .contains("2 compose services (web-1, db-1)")),
+            .contains("its first lines show web-1 (main), cache-1 (no format")),
         "{i:#}"
     );
+    // The burst on the web service; the application's MemoryError on its
+    // own host, at its line, a memory incident of its own (signals join an
+    // incident on its hosts only).
+    let inc = j["incidents"].as_array().unwrap();
+    assert_eq!(inc.len(), 2, "{j:#}");
+    let burst = inc.iter().find(|i| i["kind"] != "oom").unwrap();
+    assert_eq!(burst["start"], "2023-02-02T07:20:00+00:00");
+    assert_eq!(burst["hosts"][0], "web-1", "{burst:#}");
+    let memory = inc.iter().find(|i| i["kind"] == "oom").unwrap();
+    assert_eq!(memory["hosts"][0], "api-1", "{memory:#}");
+    let text = memory.to_string();
+    assert!(text.contains("python-memoryerror"), "{memory:#}");
     assert!(
-        r.stderr.contains("docker compose logs SERVICE"),
-        "{}",
-        r.stderr
+        text.contains(&format!("compose.log:{memory_error_line}")),
+        "{memory:#}"
     );
+    assert!(r.stderr.contains("a compose stream"), "{}", r.stderr);
 }
 
 /// A log whose lines only look framed stays what it was: an application
