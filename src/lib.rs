@@ -68,6 +68,7 @@ mod mapped;
 #[allow(missing_docs)]
 mod merge;
 mod mixed;
+mod months;
 #[allow(missing_docs)]
 mod once;
 #[allow(missing_docs)]

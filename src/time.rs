@@ -284,24 +284,32 @@ pub struct BsdStamp {
 }
 
 /// Parses a [`BsdStamp`] at the start of `b`; returns it and the bytes used.
+/// The month is English, or as localized systems write it.
 pub fn parse_bsd(b: &[u8]) -> Option<(BsdStamp, usize)> {
-    if b.len() < 15 || b[3] != b' ' || b[6] != b' ' {
+    let english = (b.get(3) == Some(&b' '))
+        .then(|| month_from_abbrev(&b[0..3]))
+        .flatten();
+    let (month, at) = match english {
+        Some(m) => (m, 4),
+        None => crate::months::local_month(b)?,
+    };
+    let d = b.get(at..)?;
+    if d.len() < 11 || d[2] != b' ' {
         return None;
     }
-    let month = month_from_abbrev(&b[0..3])?;
-    let day = day2(&b[4..6])?;
-    let (h, mi, s) = hms(&b[7..15])?;
+    let day = day2(&d[0..2])?;
+    let (h, mi, s) = hms(&d[3..11])?;
     if day == 0 || day > 31 || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    let frac = fraction(&b[15..], b".")?;
-    let (i, has_fraction) = (15 + frac, frac > 0);
+    let frac = fraction(&d[11..], b".")?;
+    let (i, has_fraction) = (at + 11 + frac, frac > 0);
     Some((
         BsdStamp {
             month,
             day,
             secs_of_day: h * 3600 + mi * 60 + s,
-            zero_padded: b[4] == b'0',
+            zero_padded: d[0] == b'0',
             has_fraction,
         },
         i,
@@ -613,6 +621,35 @@ pub fn parse_instant_parts(s: &str) -> Result<(i64, bool), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn localized_months_in_bsd_stamps() {
+        for (line, month, day) in [
+            ("апр 02 07:00:13 web-01 kernel: x", 4, 2),
+            ("Mär 02 07:00:13 web-01 kernel: x", 3, 2),
+            ("févr. 02 07:00:13 web-01 kernel: x", 2, 2),
+            ("avril 02 07:00:13 web-01 kernel: x", 4, 2),
+            ("ago  2 07:00:13 web-01 kernel: x", 8, 2),
+            ("paź 02 07:00:13 web-01 kernel: x", 10, 2),
+            ("mrt 02 07:00:13 web-01 kernel: x", 3, 2),
+            ("5月 02 07:00:13 web-01 kernel: x", 5, 2),
+            (" 5月 02 07:00:13 web-01 kernel: x", 5, 2),
+            ("12月 31 23:59:59 web-01 kernel: x", 12, 31),
+            ("Feb  2 07:00:13 web-01 kernel: x", 2, 2),
+        ] {
+            let (s, used) = parse_bsd(line.as_bytes()).unwrap_or_else(|| panic!("{line}"));
+            assert_eq!((s.month, s.day), (month, day), "{line}");
+            assert_eq!(line.as_bytes().get(used), Some(&b' '), "{line}");
+        }
+        for bad in [
+            "xyz 02 07:00:13 h k: x",
+            "13月 02 07:00:13 h k: x",
+            "апрель02 07:00:13",
+            "",
+        ] {
+            assert!(parse_bsd(bad.as_bytes()).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn durations_in_words() {

@@ -10,7 +10,7 @@
 //! exhausted) is matched like any system line's message. mod_proxy's
 //! failures to reach a backend are upstream failures, as nginx's are
 //! ([`proxy_failure`]): `AH00957` (connect failed, by its errno),
-//! `AH01114` (no connection to the backend), `AH01102` (no status line:
+//! `AH01114` and proxy_fcgi's `AH01079` (no connection to the backend), `AH01102` (no status line:
 //! timed out or closed), `AH00959` (the worker disabled). Without this
 //! reader the 2.2 layout looked like `dmesg -T` output: every line "parsed",
 //! its severity taken for a kernel message.
@@ -101,7 +101,7 @@ pub fn proxy_failure(msg: &[u8]) -> Option<(UpstreamKind, String)> {
     if has(b"AH00957: ") || has(b"proxy: HTTP: attempt to connect to ") {
         let who = backend_after(msg, b"attempt to connect to ")?;
         Some((by_errno(UpstreamKind::ConnectFailed), who))
-    } else if has(b"AH01114: ") {
+    } else if has(b"AH01114: ") || has(b"AH01079: ") {
         let who = backend_after(msg, b"connection to backend: ")?;
         Some((by_errno(UpstreamKind::ConnectFailed), who))
     } else if has(b"AH01102: ") {
@@ -203,6 +203,16 @@ mod tests {
                 "[Thu Feb 02 07:00:13.123456 2023] [proxy_http:error] [pid 1234:tid 140] (104)Connection reset by peer: [client 203.0.113.7:51234] AH01102: error reading status line from remote server 10.0.0.5:8080",
                 UpstreamKind::Reset,
                 "10.0.0.5:8080",
+            ),
+            (
+                "[Thu Feb 02 07:00:13.123456 2023] [proxy_fcgi:error] [pid 1234:tid 140] [client 203.0.113.7:51234] AH01079: failed to make connection to backend: 127.0.0.1:9000",
+                UpstreamKind::ConnectFailed,
+                "127.0.0.1:9000",
+            ),
+            (
+                "[Thu Feb 02 07:00:13.123456 2023] [proxy:error] [pid 1234:tid 140] (111)Connection refused: AH00957: FCGI: attempt to connect to 127.0.0.1:9000 (*) failed",
+                UpstreamKind::Refused,
+                "127.0.0.1:9000",
             ),
             (
                 "[Thu Feb 02 07:00:13.123456 2023] [proxy:error] [pid 1234:tid 140] AH00959: ap_proxy_connect_backend disabling worker for (10.0.0.5) for 60s",

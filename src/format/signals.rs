@@ -93,12 +93,13 @@ pub const BUILTIN: &[(&str, &str)] = &[
     // dockerd's).
     (
         "docker-oom",
-        r#"container oom [0-9a-f]{12}|"status":\s*"oom"|\bTaskOOM event\b"#,
+        r#"container oom [0-9a-f]{12}|"status":\s*"oom"|\bTaskOOM event\b|topic=/tasks/oom\b"#,
     ),
-    // earlyoom (kill.c): the victim it signals when memory runs low.
+    // earlyoom (kill.c): the victim it signals when memory runs low, in
+    // the current words and those of its first versions.
     (
         "earlyoom",
-        r#"sending SIG(?:TERM|KILL) to process \d+ (?:uid \d+ )?"[^"\r\n]{0,64}": (?:badness|oom_score) -?\d+"#,
+        r#"sending SIG(?:TERM|KILL) to process \d+ (?:uid \d+ )?"[^"\r\n]{0,64}": (?:badness|oom_score) -?\d+|Killing process '[^'\r\n]{0,64}' with signal (?:9|15)\b"#,
     ),
 ];
 
@@ -269,6 +270,8 @@ mod tests {
             (r#"time="2023-02-02T07:00:13.123Z" level=info msg="TaskOOM event &TaskOOM{ContainerID:4c01db0b339c,XXX_unrecognized:[],}""#, "docker-oom"),
             (r#"sending SIGTERM to process 4242 uid 1000 "java": oom_score 812, VmRSS 7168 MiB, cmdline "java -jar app.jar""#, "earlyoom"),
             (r#"sending SIGKILL to process 4242 "firefox": badness 612, VmRSS 2113 MiB"#, "earlyoom"),
+            ("earlyoom: Killing process 'firefox' with signal 15", "earlyoom"),
+            (r#"time="2023-02-02T07:00:13.123456789Z" level=debug msg=event module=libcontainerd namespace=moby topic=/tasks/oom"#, "docker-oom"),
         ];
         for (line, want) in cases {
             assert_eq!(name(&s, line).as_deref(), Some(want), "{line}");

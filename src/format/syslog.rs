@@ -126,6 +126,25 @@ pub fn uptime_line(line: &[u8]) -> Option<(i64, &[u8])> {
     Some((secs, msg.strip_prefix(b" ").unwrap_or(msg)))
 }
 
+/// The host and message of a `journalctl -o short-monotonic` line after
+/// its uptime: `web-01 kernel: msg`, `web-01 systemd[1]: msg`. Only those
+/// two shapes of tag, so that a raw dmesg message (`usb 1-1: new device`,
+/// `EXT4-fs (sda1): mounted`) is not taken for one.
+fn monotonic_host(msg: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (host, rest) = msg.split_at(memchr::memchr(b' ', msg)?);
+    let rest = &rest[1..];
+    let tag_end = memchr::memchr(b' ', rest)?;
+    let tag = rest[..tag_end].strip_suffix(b":")?;
+    let pid_tag = tag.strip_suffix(b"]").is_some_and(|t| {
+        memchr::memchr(b'[', t).is_some_and(|open| {
+            let pid = &t[open + 1..];
+            open > 0 && !pid.is_empty() && pid.iter().all(u8::is_ascii_digit)
+        })
+    });
+    ((tag == b"kernel" || pid_tag) && hostname(host))
+        .then(|| (host, strip_uptime(&rest[tag_end + 1..])))
+}
+
 /// The tag (program name, without `[pid]`) of a framed line whose message
 /// is `msg`, a slice of `line`: the word before the message.
 pub fn tag_of<'a>(line: &'a [u8], msg: &[u8]) -> Option<&'a [u8]> {
@@ -186,12 +205,17 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
     match *body.first()? {
         b'[' => {
             if let Some((secs, msg)) = uptime_line(body) {
-                // Raw dmesg: "[  518.050606] msg", placed from --boot-time.
+                // Raw dmesg: "[  518.050606] msg", placed from --boot-time;
+                // journalctl -o short-monotonic names a host and a tag.
                 let utc = years.boot? + secs;
+                let (host, msg) = match monotonic_host(msg) {
+                    Some((host, rest)) => (Some(host), rest),
+                    None => (None, strip_uptime(msg)),
+                };
                 return Some(Frame {
                     stamp: Stamp::Zoned { utc, offset: 0 },
-                    host: None,
-                    msg: strip_uptime(msg),
+                    host,
+                    msg,
                     flavor: Flavor::Dmesg,
                 });
             }
@@ -431,6 +455,32 @@ pub use specs::{DMESG, JOURNAL, RFC3164, RFC3339, RFC5424};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_monotonic_names_its_host_and_dmesg_does_not() {
+        for (msg, host) in [
+            (
+                &b"web-01 kernel: Out of memory: Killed process 1 (a)"[..],
+                Some(&b"web-01"[..]),
+            ),
+            (b"web-01 systemd[1]: shop.service: Failed", Some(b"web-01")),
+            (b"usb 1-1: new high-speed USB device", None),
+            (b"EXT4-fs (sda1): mounted filesystem", None),
+            (b"Out of memory: Killed process 1 (a)", None),
+            (b"systemd[1]: Started x", None),
+        ] {
+            assert_eq!(
+                monotonic_host(msg).map(|(h, _)| h),
+                host,
+                "{}",
+                String::from_utf8_lossy(msg)
+            );
+        }
+        assert_eq!(
+            monotonic_host(b"web-01 kernel: [ 5.1] x").map(|(_, m)| m),
+            Some(&b"x"[..])
+        );
+    }
 
     const YEARS: YearRule = YearRule {
         fixed: None,

@@ -453,6 +453,8 @@ fn every_format_fixture_detected_and_counted() {
         ("gcp-lb.jsonl",              "json",            3, 0, 3, 2, 0, 1),
         ("haproxy.log",               "syslog",          6, 0, 4, 2, 0, 0),
         ("iis-w3c.log",               "w3c",            15, 0, 7, 3, 0, 0),
+        // journalctl under LANG=ru_RU: the month in Russian (апр).
+        ("journal-localized.log",     "journal",         4, 0, 0, 0, 1, 2),
         ("journal-services.log",      "syslog-rfc3339",  7, 0, 0, 0, 0, 6),
         ("journal-short-iso.log",     "syslog-rfc3339",  5, 0, 0, 0, 2, 1),
         ("journal-short-precise.log", "journal",         6, 0, 0, 0, 2, 0),
