@@ -113,6 +113,116 @@ enum Layout {
     /// An AWS Application Load Balancer's entries (AWS's field order); its
     /// 5xx answered by the load balancer itself (target `-`).
     Alb,
+    /// Amazon S3 server access log entries; 5xx as `SlowDown`/`InternalError`.
+    S3,
+    /// CloudFront standard log lines under their `#Fields:` header; 5xx
+    /// the edge's own (`OriginConnectError`).
+    CloudFront,
+    /// Google Cloud load balancer entries as exported from Cloud Logging;
+    /// 5xx with `failed_to_pick_backend`.
+    Gcp,
+    /// Cloudflare Logpush HTTP requests, with the edge's own subrequests
+    /// (`RequestSource` not `eyeball`) answered 504 throughout: not the
+    /// visitors', never an incident.
+    Cloudflare,
+    /// Azure Front Door access log entries; 5xx with `OriginConnectionError`.
+    FrontDoor,
+    /// Combined lines in Docker's json-file envelope.
+    DockerJson,
+}
+
+/// What a layout writes before its first line.
+fn header(layout: Layout) -> &'static str {
+    match layout {
+        Layout::CloudFront => "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end\n",
+        _ => "",
+    }
+}
+
+/// `t` in RFC 3339, UTC, with `frac` as the fraction's digits.
+fn rfc3339(t: i64, frac: &str) -> String {
+    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
+    let s = t.rem_euclid(86_400);
+    format!(
+        "{y}-{m:02}-{d:02}T{:02}:{:02}:{:02}{frac}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// One request in a cloud's layout (see [`Layout`]).
+fn cloud_line(layout: Layout, t: i64, status: u16, c: u64, client: &str, path: &str) -> String {
+    let failed = status >= 500;
+    match layout {
+        Layout::S3 => {
+            let error = if failed { "SlowDown" } else { "-" };
+            format!(
+                "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be shop-assets [{}] {client} arn:aws:iam::123456789012:user/app {c:016X} REST.GET.OBJECT {} \"GET /shop-assets{path} HTTP/1.1\" {status} {error} 512 512 {} - \"-\" \"eval\" - Ab12= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader shop-assets.s3.eu-west-1.amazonaws.com TLSv1.2 - -\n",
+                clf(t),
+                path.trim_start_matches('/'),
+                10 + c % 40
+            )
+        }
+        Layout::CloudFront => {
+            let stamp = rfc3339(t, "");
+            let (date, time) = (&stamp[..10], &stamp[11..19]);
+            let (result, detail) = if failed {
+                ("Error", "OriginConnectError")
+            } else {
+                ("Miss", "Miss")
+            };
+            format!(
+                "{date}\t{time}\tFRA56-P1\t512\t{client}\tGET\td111111abcdef8.cloudfront.net\t{path}\t{status}\t-\teval\t-\t-\t{result}\t{c:020x}==\tshop.example\thttps\t220\t0.012\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\t{result}\tHTTP/2.0\t-\t-\t{}\t0.012\t{detail}\ttext/html\t512\t-\t-\n",
+                40000 + c % 20000
+            )
+        }
+        Layout::Gcp => {
+            let details = if failed {
+                "failed_to_pick_backend"
+            } else {
+                "response_sent_by_backend"
+            };
+            format!(
+                "{{\"insertId\":\"{c:x}\",\"jsonPayload\":{{\"@type\":\"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry\",\"statusDetails\":\"{details}\"}},\"httpRequest\":{{\"requestMethod\":\"GET\",\"requestUrl\":\"https://shop.example{path}\",\"status\":{status},\"remoteIp\":\"{client}\",\"latency\":\"0.012s\"}},\"resource\":{{\"type\":\"http_load_balancer\",\"labels\":{{\"backend_service_name\":\"web-backend\",\"forwarding_rule_name\":\"shop-https-rule\"}}}},\"timestamp\":\"{}\",\"severity\":\"INFO\"}}\n",
+                rfc3339(t, &format!(".{:06}", c % 1_000_000))
+            )
+        }
+        Layout::Cloudflare => {
+            let origin = if failed { 0 } else { status };
+            let mut line = format!(
+                "{{\"ClientIP\":\"{client}\",\"ClientRequestHost\":\"shop.example\",\"ClientRequestMethod\":\"GET\",\"ClientRequestURI\":\"{path}\",\"EdgeResponseStatus\":{status},\"EdgeStartTimestamp\":{},\"OriginResponseStatus\":{origin},\"RequestSource\":\"eyeball\"}}\n",
+                t * 1_000_000_000 + (c % 1000) as i64 * 1_000_000
+            );
+            if c.is_multiple_of(5) {
+                line.push_str(&format!(
+                    "{{\"ClientIP\":\"{client}\",\"ClientRequestHost\":\"shop.example\",\"ClientRequestMethod\":\"GET\",\"ClientRequestURI\":\"/internal/prefetch\",\"EdgeResponseStatus\":504,\"EdgeStartTimestamp\":\"{}\",\"OriginResponseStatus\":0,\"RequestSource\":\"edgeWorkerFetch\"}}\n",
+                    rfc3339(t, "")
+                ));
+            }
+            line
+        }
+        Layout::FrontDoor => {
+            let info = if failed {
+                "OriginConnectionError"
+            } else {
+                "NoError"
+            };
+            format!(
+                "{{\"time\":\"{}\",\"category\":\"FrontDoorAccessLog\",\"operationName\":\"Microsoft.Cdn/Profiles/AccessLog/Write\",\"properties\":{{\"httpMethod\":\"GET\",\"requestUri\":\"https://shop.example:443{path}\",\"clientIp\":\"{client}\",\"timeTaken\":\"0.012\",\"httpStatusCode\":\"{status}\",\"errorInfo\":\"{info}\",\"endpoint\":\"shop-abc123.z01.azurefd.net\",\"hostName\":\"shop.example\",\"originName\":\"shop-origin-1.example\"}}}}\n",
+                rfc3339(t, &format!(".{:07}", c % 10_000_000))
+            )
+        }
+        Layout::DockerJson => {
+            let line = request_line(Layout::Combined, t, status, c, path);
+            format!(
+                "{{\"log\":{},\"stream\":\"stdout\",\"time\":\"{}\"}}\n",
+                serde_json::to_string(&line).unwrap(),
+                rfc3339(t, &format!(".{:09}", c))
+            )
+        }
+        Layout::Combined | Layout::Alb => unreachable!("not a cloud layout"),
+    }
 }
 
 /// Where a host's log goes, and how it is written.
@@ -151,6 +261,7 @@ fn request_line(layout: Layout, t: i64, status: u16, c: u64, path: &str) -> Stri
                 40000 + c % 20000
             )
         }
+        cloud => cloud_line(cloud, t, status, c, &client, path),
     }
 }
 
@@ -165,7 +276,7 @@ fn host_log_as(
     count_in: (i64, i64),
 ) -> u64 {
     let Written { dir, host, layout } = at;
-    let (mut old, mut new) = (String::new(), String::new());
+    let (mut old, mut new) = (header(layout).to_string(), header(layout).to_string());
     let mut failed = 0;
     for t in T0..T0 + SPAN {
         if silent(t) {
@@ -227,7 +338,7 @@ fn scenario(n: usize, dir: &Path) -> Option<Scenario> {
 }
 
 /// The labelled scenarios, each writing its logs.
-const SCENARIOS: [fn(&Path, Rng) -> Scenario; 12] = [
+const SCENARIOS: [fn(&Path, Rng) -> Scenario; 18] = [
     scenario_0,
     scenario_1,
     scenario_2,
@@ -240,6 +351,12 @@ const SCENARIOS: [fn(&Path, Rng) -> Scenario; 12] = [
     scenario_9,
     scenario_10,
     scenario_11,
+    scenario_12,
+    scenario_13,
+    scenario_14,
+    scenario_15,
+    scenario_16,
+    scenario_17,
 ];
 
 fn quiet(_: i64) -> f64 {
@@ -510,6 +627,89 @@ fn scenario_11(dir: &Path, mut rng: Rng) -> Scenario {
             sharp: true,
         }),
     }
+}
+
+/// An outage of a few minutes in one cloud's or container's layout: the
+/// format is found without flags and the outage with it.
+fn cloud_outage(
+    dir: &Path,
+    mut rng: Rng,
+    layout: Layout,
+    onset: i64,
+    share: f64,
+) -> (i64, i64, u64) {
+    let (a, b) = (onset, onset + 240);
+    let p = move |t: i64| if (a..b).contains(&t) { share } else { quiet(t) };
+    let at = Written {
+        dir,
+        host: "edge",
+        layout,
+    };
+    (
+        a,
+        b,
+        host_log_as(at, &mut rng, 6.0, &p, &never, None, (a, b)),
+    )
+}
+
+fn cloud_scenario(
+    name: &'static str,
+    what: &'static str,
+    (onset, end, failed): (i64, i64, u64),
+) -> Scenario {
+    Scenario {
+        name,
+        what,
+        labels: burst(Label {
+            kind: "error-burst",
+            onset,
+            end,
+            failed,
+            sharp: true,
+        }),
+    }
+}
+
+fn scenario_12(dir: &Path, rng: Rng) -> Scenario {
+    let o = cloud_outage(dir, rng, Layout::S3, at(1, 20), 0.5);
+    cloud_scenario(
+        "s3 throttling",
+        "an S3 server access log: half the GETs answered 503 SlowDown for 4 min",
+        o,
+    )
+}
+
+fn scenario_13(dir: &Path, rng: Rng) -> Scenario {
+    let o = cloud_outage(dir, rng, Layout::CloudFront, at(1, 50), 0.6);
+    cloud_scenario("cdn origin down", "a CloudFront standard log: the edge cannot reach the origin (OriginConnectError) for 4 min", o)
+}
+
+fn scenario_14(dir: &Path, rng: Rng) -> Scenario {
+    let o = cloud_outage(dir, rng, Layout::Gcp, at(2, 10), 0.6);
+    cloud_scenario(
+        "gcp no backend",
+        "Google Cloud load balancer entries: failed_to_pick_backend for 4 min",
+        o,
+    )
+}
+
+fn scenario_15(dir: &Path, rng: Rng) -> Scenario {
+    let o = cloud_outage(dir, rng, Layout::Cloudflare, at(1, 5), 0.6);
+    cloud_scenario("cloudflare 52x", "Cloudflare Logpush: the origin stops answering for 4 min; the edge's own subrequests fail with 504 all along and must not count", o)
+}
+
+fn scenario_16(dir: &Path, rng: Rng) -> Scenario {
+    let o = cloud_outage(dir, rng, Layout::FrontDoor, at(2, 30), 0.6);
+    cloud_scenario(
+        "front door origin",
+        "Azure Front Door access log: OriginConnectionError for 4 min",
+        o,
+    )
+}
+
+fn scenario_17(dir: &Path, rng: Rng) -> Scenario {
+    let o = cloud_outage(dir, rng, Layout::DockerJson, at(1, 40), 0.5);
+    cloud_scenario("container json-file", "nginx in a container, its log in Docker's json-file envelope: half the requests fail for 4 min", o)
 }
 
 /// The detector's result on one scenario, matched to its labels.
