@@ -183,36 +183,46 @@ impl<'de, 'f> Visitor<'de> for ObjectVisitor<'f, 'de> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
         while let Some(key) = m.next_key::<Cow<'de, str>>()? {
-            let full: Cow<str> = if self.path.is_empty() {
-                Cow::Borrowed(key.as_ref())
-            } else {
-                Cow::Owned(format!("{}.{key}", self.path))
+            // The key's dotted name (`httpRequest.status`), compared
+            // without building it.
+            let path = self.path;
+            let key: &str = &key;
+            let is = |name: &str| {
+                if path.is_empty() {
+                    name == key
+                } else {
+                    // Lengths first: most names differ in length.
+                    name.len() == path.len() + 1 + key.len()
+                        && name.as_bytes()[path.len()] == b'.'
+                        && name.ends_with(key)
+                        && name.starts_with(path)
+                }
             };
-            let nested = match full.as_ref() {
-                "http" => Some("http"),
-                "http.response" => Some("http.response"),
-                "httpRequest" => Some("httpRequest"),
-                "resource" => Some("resource"),
-                "resource.labels" => Some("resource.labels"),
-                "properties" => Some("properties"),
-                _ => None,
-            };
+            const NESTED: &[&str] = &[
+                "http",
+                "http.response",
+                "httpRequest",
+                "resource",
+                "resource.labels",
+                "properties",
+            ];
+            let nested = NESTED.iter().copied().find(|n| is(n));
             if let Some(path) = nested {
                 m.next_value_seed(ObjectVisitor {
                     found: self.found,
                     path,
                 })?;
-            } else if full == "RequestSource" {
+            } else if is("RequestSource") {
                 if let Scalar::Str(source) = m.next_value()? {
                     self.found.subrequest = source != "eyeball";
                 }
-            } else if self.found.status.is_none() && STATUS_KEYS.contains(&full.as_ref()) {
+            } else if self.found.status.is_none() && STATUS_KEYS.iter().any(|k| is(k)) {
                 self.found.status = Some(m.next_value()?);
-            } else if self.found.time.is_none() && TIME_KEYS.contains(&full.as_ref()) {
+            } else if self.found.time.is_none() && TIME_KEYS.iter().any(|k| is(k)) {
                 self.found.time = Some(m.next_value()?);
             } else if let Some(rank) = ROUTE_KEYS
                 .iter()
-                .position(|(k, _)| *k == full.as_ref())
+                .position(|(k, _)| is(k))
                 .filter(|r| self.found.route.as_ref().is_none_or(|(had, _)| r < had))
             {
                 // A route is text; another scalar (or an object) is no name.
@@ -221,7 +231,7 @@ impl<'de, 'f> Visitor<'de> for ObjectVisitor<'f, 'de> {
                 }
             } else if let (None, Some((_, unit))) = (
                 &self.found.latency,
-                LATENCY_KEYS.iter().find(|(k, _)| *k == full.as_ref()),
+                LATENCY_KEYS.iter().find(|(k, _)| is(k)),
             ) {
                 self.found.latency = Some((m.next_value()?, *unit));
             } else {
@@ -408,6 +418,13 @@ pub fn detail(line: &[u8]) -> (Option<String>, Option<String>) {
 /// itself (see the module's documentation): the load balancer or edge, as
 /// an upstream failure of kind `lb-answered`.
 pub fn evidence(line: &[u8]) -> Option<(String, UpstreamKind)> {
+    // Most JSON loggers name none of these: no need to parse their lines.
+    if !["statusDetails", "OriginResponseStatus", "errorInfo"]
+        .iter()
+        .any(|k| memchr::memmem::find(line, k.as_bytes()).is_some())
+    {
+        return None;
+    }
     let v: serde_json::Value = serde_json::from_slice(line.trim_ascii()).ok()?;
     let at = |path: &str| path.split('.').try_fold(&v, |at, k| at.get(k));
     let text = |path: &str| at(path).and_then(|x| x.as_str());
