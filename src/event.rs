@@ -192,4 +192,8 @@ pub struct OomKill {
     pub trigger: Option<String>,
     /// `path:line` of the line that described the kill best.
     pub source: String,
+    /// The Kubernetes container (`namespace/pod/container`) its cgroup
+    /// names, when one of the inputs is that container's log: the kill is
+    /// then that container's as well as its node's.
+    pub container: Option<String>,
 }

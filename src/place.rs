@@ -480,5 +480,6 @@ fn kill_of(l: &OomLine, t: Time, input: &InputSummary) -> OomKill {
         victim: l.victim.clone(),
         trigger: None,
         source: format!("{}:{line}", input.display),
+        container: None,
     }
 }

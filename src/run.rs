@@ -186,6 +186,27 @@ pub fn check_output(config: &Config, path: &std::path::Path, flag: &str) -> Resu
     Ok(())
 }
 
+/// Names the Kubernetes container of each kill whose cgroup names a
+/// container whose log is among the inputs (the kubelet's
+/// `…/containers/<pod>_<namespace>_<container>-<id>.log`).
+fn name_containers(kills: &mut [crate::event::OomKill], inputs: &[crate::summary::InputSummary]) {
+    let pods: std::collections::BTreeMap<String, String> = inputs
+        .iter()
+        .filter_map(|i| crate::source::kubernetes_container_id(std::path::Path::new(&i.display)))
+        .collect();
+    if pods.is_empty() {
+        return;
+    }
+    for k in kills {
+        let id = k
+            .victim
+            .cgroup
+            .as_deref()
+            .and_then(crate::source::container_id_of_cgroup);
+        k.container = id.and_then(|id| pods.get(&id).cloned());
+    }
+}
+
 /// Places, joins and detects over what was read: the analysis of a
 /// summary (of this run, or merged from several).
 pub fn finish(summary: Summary, config: &Config) -> Result<Analysis> {
@@ -220,7 +241,8 @@ pub fn finish_with(
     let mut placement = Placement::new(&mut buckets, &inputs, config);
     // Placed local-time series join the others: the cap holds for all.
     buckets.cap_hosts(config.max_hosts);
-    let kills = detect::join_kills(placement.oom_lines(&buckets, &inputs));
+    let mut kills = detect::join_kills(placement.oom_lines(&buckets, &inputs));
+    name_containers(&mut kills, &inputs);
     let signals = placement.signals(&buckets, &inputs);
     let memory: Vec<detect::MemorySignal> = signals
         .iter()

@@ -214,6 +214,29 @@ fn kubernetes_container(path: &Path) -> Option<String> {
         .then(|| format!("{ns}/{pod}/{container}"))
 }
 
+/// The container id and `namespace/pod/container` a kubelet symlink
+/// names: `…/containers/<pod>_<namespace>_<container>-<64 hex id>.log`.
+pub fn kubernetes_container_id(path: &Path) -> Option<(String, String)> {
+    let name = os_name(path.file_name()?);
+    let base = name.split(".log").next()?;
+    let (_, id) = base.rsplit_once('-')?;
+    let pod = kubernetes_container(path)?;
+    (id.len() == 64).then(|| (id.to_ascii_lowercase(), pod))
+}
+
+/// The container id a kernel OOM kill's `task_memcg` names, by the cgroup
+/// paths runtimes create: `…/cri-containerd-<id>.scope`, `…/crio-<id>.scope`,
+/// `…/docker-<id>.scope`, `/docker/<id>`, `/kubepods/…/pod<uid>/<id>`.
+pub fn container_id_of_cgroup(cgroup: &str) -> Option<String> {
+    let last = cgroup.trim_end_matches('/').rsplit('/').next()?;
+    let last = last.strip_suffix(".scope").unwrap_or(last);
+    let id = ["cri-containerd-", "crio-", "docker-", "libpod-"]
+        .iter()
+        .find_map(|p| last.strip_prefix(p))
+        .unwrap_or(last);
+    (id.len() == 64 && id.chars().all(|c| c.is_ascii_hexdigit())).then(|| id.to_ascii_lowercase())
+}
+
 /// The short id (its first 12 hex digits, as `docker ps` shows it) of a
 /// container whose json-file log this is:
 /// `…/containers/<64 hex id>/<id>-json.log`, rotated `…-json.log.1`.
@@ -792,6 +815,31 @@ mod tests {
         ] {
             assert_eq!(h(&path).as_deref(), want, "{path}");
         }
+    }
+
+    #[test]
+    fn container_ids_from_paths_and_cgroups() {
+        let id = "ec9ee26695deb4cc72bc665efff1cf3a03fdfb12f1303e02fe9252985e084a95";
+        assert_eq!(
+            kubernetes_container_id(Path::new(&format!(
+                "/var/log/containers/web-0_shop_nginx-{id}.log"
+            ))),
+            Some((id.to_string(), "shop/web-0/nginx".to_string()))
+        );
+        assert_eq!(
+            kubernetes_container_id(Path::new("/var/log/nginx/access.log")),
+            None
+        );
+        for cgroup in [
+            format!("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/cri-containerd-{id}.scope"),
+            format!("/kubepods/burstable/pod8d5a2e4c-8a4f-4f5e-9b1a-0c3e2f1d4b6a/{id}"),
+            format!("/system.slice/docker-{id}.scope"),
+            format!("/docker/{id}"),
+            format!("/machine.slice/crio-{id}.scope/"),
+        ] {
+            assert_eq!(container_id_of_cgroup(&cgroup).as_deref(), Some(id), "{cgroup}");
+        }
+        assert_eq!(container_id_of_cgroup("/system.slice/nginx.service"), None);
     }
 
     #[cfg(unix)]

@@ -366,6 +366,7 @@ mod tests {
             },
             trigger: None,
             source: "kern.log:1".into(),
+            container: None,
         }
     }
 

@@ -59,7 +59,11 @@ pub(super) fn attach_oom(incidents: &mut Vec<Incident>, kills: &[OomKill]) {
         // several hosts): a kill elsewhere says nothing of one host's burst.
         let wide = inc.service_only || inc.hosts.len() != 1;
         let pick = |same_host: bool| {
-            let mine = |k: &&OomKill| !same_host || inc.hosts.contains(&k.host);
+            let mine = |k: &&OomKill| {
+                !same_host
+                    || inc.hosts.contains(&k.host)
+                    || k.container.as_ref().is_some_and(|c| inc.hosts.contains(c))
+            };
             let before = kills
                 .iter()
                 .rev()
@@ -248,6 +252,7 @@ mod join_tests {
                 },
                 trigger: None,
                 source: format!("f:{utc}"),
+                container: None,
             },
         }
     }

@@ -16,6 +16,7 @@ use super::suggest::leak_signature;
 /// A kill as the report shows it.
 pub fn kill_report(k: &OomKill) -> KillReport {
     KillReport {
+        container: k.container.clone(),
         time: Time {
             utc: k.utc,
             offset: k.offset,
@@ -120,11 +121,12 @@ fn kill_cause(i: &Incident, k: &OomKill, kills: &[KillReport]) -> String {
         .filter(|o| o.host == k.host && o.victim.process == k.victim.process)
         .collect();
     let leak = leak_signature(&same).map_or(String::new(), |l| format!("; {l}"));
-    let elsewhere = if i.hosts.contains(&k.host) {
-        ""
-    } else {
-        " (another host than the incident's)"
-    };
+    let elsewhere =
+        if i.hosts.contains(&k.host) || k.container.as_ref().is_some_and(|c| i.hosts.contains(c)) {
+            ""
+        } else {
+            " (another host than the incident's)"
+        };
     format!(
         "OOM kill of {}{limit} on {}{elsewhere} at {}{when}{leak}",
         describe_kill(&k),

@@ -185,6 +185,7 @@ mod tests {
             },
             source: String::new(),
             trigger: None,
+            container: None,
         }
     }
 

@@ -181,13 +181,16 @@ pub struct KillReport {
     pub source: String,
     /// The task whose allocation invoked the OOM killer, when logged.
     pub trigger: Option<String>,
+    /// The Kubernetes container (`namespace/pod/container`) its cgroup
+    /// names, when one of the inputs is that container's log.
+    pub container: Option<String>,
 }
 
 impl Serialize for KillReport {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let v = &self.victim;
-        let mut m = s.serialize_struct("KillReport", 10)?;
+        let mut m = s.serialize_struct("KillReport", 11)?;
         m.serialize_field("time", &self.time)?;
         m.serialize_field("host", &self.host)?;
         m.serialize_field("pid", &v.pid)?;
@@ -198,6 +201,11 @@ impl Serialize for KillReport {
         m.serialize_field("cgroup", &v.cgroup)?;
         m.serialize_field("memcg", &v.memcg)?;
         m.serialize_field("trigger", &self.trigger)?;
+        if let Some(c) = &self.container {
+            m.serialize_field("container", c)?;
+        } else {
+            m.skip_field("container")?;
+        }
         m.end()
     }
 }

@@ -31,9 +31,13 @@ pub fn describe_kill(k: &KillReport) -> String {
     if let Some(a) = k.victim.anon_rss_kb {
         parts.push(format!("anon-rss {}", kib(a)));
     }
-    if parts.is_empty() {
+    let what = if parts.is_empty() {
         k.victim.process.clone()
     } else {
         format!("{} ({})", k.victim.process, parts.join(", "))
+    };
+    match &k.container {
+        Some(c) => format!("{what} in container {c}"),
+        None => what,
     }
 }

@@ -166,7 +166,9 @@ pub fn stamps(data: &[u8]) {
         let _ = time::rfc3339(utc, off);
     }
     let _ = time::parse_iso(data);
-    if let Some((s, _)) = time::parse_bsd(data) {
+    if let Some((s, used)) = time::parse_bsd(data) {
+        // English or localized, a month it names and no byte past the end.
+        assert!((1..=12).contains(&s.month) && used <= data.len());
         let _ = time::bsd_in_year(&s, 2023);
     }
     let _ = time::parse_ctime(data);

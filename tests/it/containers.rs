@@ -292,3 +292,41 @@ fn unframed_logs_are_not_unwrapped() {
     assert!(j["inputs"][0].get("envelope").is_none(), "{j:#}");
     assert_eq!(j["totals"]["oom_kills"], 1);
 }
+
+/// A container OOM-killed on its node: the kernel's `task_memcg` names the
+/// container's cgroup, the kubelet's log path its id; the kill is named by
+/// its pod, in the JSON and in the probable cause.
+#[test]
+fn a_containers_oom_kill_is_named_by_its_pod() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = "ec9ee26695deb4cc72bc665efff1cf3a03fdfb12f1303e02fe9252985e084a95";
+    // The access lines only: no upstream failure to be the cause instead.
+    let log = outage(|at, stream, line| {
+        if stream == "stdout" {
+            format!("{at} {stream} F {line}\n")
+        } else {
+            String::new()
+        }
+    });
+    let p = write(
+        dir.path(),
+        &format!("node-1/var/log/containers/web-0_shop_nginx-{id}.log"),
+        log.as_bytes(),
+    );
+    let kern = format!(
+        "2023-02-02T07:19:58.100000+00:00 node-1 kernel: oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=cri-containerd-{id}.scope,mems_allowed=0,oom_memcg=/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/cri-containerd-{id}.scope,task_memcg=/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/cri-containerd-{id}.scope,task=nginx,pid=4242,uid=101\n2023-02-02T07:19:58.100100+00:00 node-1 kernel: Memory cgroup out of memory: Killed process 4242 (nginx) total-vm:1048576kB, anon-rss:524288kB, file-rss:0kB, shmem-rss:0kB, UID:101 pgtables:2048kB oom_score_adj:999\n"
+    );
+    let k = write(dir.path(), "node-1/kern.log", kern.as_bytes());
+    let j = json_of(&[p.to_str().unwrap(), k.to_str().unwrap()]);
+    let inc = j["incidents"].as_array().unwrap();
+    assert_eq!(inc.len(), 1, "{j:#}");
+    let kill = &inc[0]["oom_kills"][0];
+    assert_eq!(kill["container"], "shop/web-0/nginx", "{kill:#}");
+    let cause = inc[0]["probable_cause"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{:#}", inc[0]));
+    assert!(
+        cause == "OOM kill of nginx (pid 4242, anon-rss 537 MB) in container shop/web-0/nginx at its cgroup's memory limit on node-1 at 07:19:58, 2 s before the first 5xx",
+        "{cause}"
+    );
+}
