@@ -156,7 +156,10 @@ fn looks_like_date(name: &str) -> bool {
 /// directory, is not named after that directory. A name that is not UTF-8
 /// is kept, its bytes escaped (two such hosts stay two).
 pub fn host_from_path(path: &Path) -> Option<String> {
-    if let Some(pod) = kubernetes_container(path).or_else(|| docker_container(path)) {
+    if let Some(pod) = kubernetes_container(path)
+        .or_else(|| docker_container(path))
+        .or_else(|| cloud_object(path))
+    {
         return Some(pod);
     }
     path.parent()?
@@ -235,6 +238,46 @@ pub fn container_id_of_cgroup(cgroup: &str) -> Option<String> {
         .find_map(|p| last.strip_prefix(p))
         .unwrap_or(last);
     (id.len() == 64 && id.chars().all(|c| c.is_ascii_hexdigit())).then(|| id.to_ascii_lowercase())
+}
+
+/// The load balancer or distribution a cloud's log object is named after,
+/// as AWS names them: an ALB's
+/// `<account>_elasticloadbalancing_<region>_app.<name>.<id>_<time>_<node ip>_<random>.log.gz`
+/// (the load balancer as its lines write it, `app/<name>/<id>`), a Classic
+/// ELB's `…_<region>_<name>_<time>_…`, and CloudFront's
+/// `<distribution id>.<YYYY-MM-DD-HH>.<unique>.gz`.
+fn cloud_object(path: &Path) -> Option<String> {
+    let name = os_name(path.file_name()?);
+    let parts: Vec<&str> = name.split('_').collect();
+    if let [account, "elasticloadbalancing", _region, lb, time, ..] = parts[..] {
+        if account.len() == 12
+            && account.chars().all(|c| c.is_ascii_digit())
+            && time.len() == 14
+            && time.ends_with('Z')
+        {
+            let lb: Vec<&str> = lb.split('.').collect();
+            return match lb[..] {
+                [kind, name, id] if !name.is_empty() => Some(format!("{kind}/{name}/{id}")),
+                [name] if !name.is_empty() => Some(name.to_string()),
+                _ => None,
+            };
+        }
+    }
+    let fields: Vec<&str> = name.split('.').collect();
+    match fields[..] {
+        [dist, hour, _unique, ..]
+            if dist.len() == 14
+                && dist.starts_with('E')
+                && dist
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && hour.len() == 13
+                && looks_like_date(hour) =>
+        {
+            Some(format!("cloudfront {dist}"))
+        }
+        _ => None,
+    }
 }
 
 /// The short id (its first 12 hex digits, as `docker ps` shows it) of a
@@ -803,6 +846,19 @@ mod tests {
                 None,
             ),
             ("/srv/web-01/0.log".to_string(), Some("web-01")),
+            // AWS's object names: the load balancer, the distribution.
+            (
+                "/a/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2016/05/01/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.1234567890abcdef_20140215T2340Z_172.160.001.192_20sg8hgm.log.gz".to_string(),
+                Some("app/my-loadbalancer/1234567890abcdef"),
+            ),
+            (
+                "/a/2014/02/15/123456789012_elasticloadbalancing_us-west-2_my-loadbalancer_20140215T2340Z_172.160.001.192_20sg8hgm.log".to_string(),
+                Some("my-loadbalancer"),
+            ),
+            (
+                "/cf-logs/E2EXAMPLE1ABCD.2019-12-04-21.d111111a.gz".to_string(),
+                Some("cloudfront E2EXAMPLE1ABCD"),
+            ),
             // Docker's json-file logs: the container's short id.
             (
                 format!("/var/lib/docker/containers/{id}/{id}-json.log.1"),
