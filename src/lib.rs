@@ -60,6 +60,7 @@ mod event;
 mod explain;
 #[allow(missing_docs)]
 mod format;
+mod hosts;
 #[allow(missing_docs)]
 mod lanes;
 mod limits;

@@ -192,7 +192,7 @@ pub fn check_output(config: &Config, path: &std::path::Path, flag: &str) -> Resu
 fn name_containers(kills: &mut [crate::event::OomKill], inputs: &[crate::summary::InputSummary]) {
     let pods: std::collections::BTreeMap<String, String> = inputs
         .iter()
-        .filter_map(|i| crate::source::kubernetes_container_id(std::path::Path::new(&i.display)))
+        .filter_map(|i| crate::hosts::kubernetes_container_id(std::path::Path::new(&i.display)))
         .collect();
     if pods.is_empty() {
         return;
@@ -202,7 +202,7 @@ fn name_containers(kills: &mut [crate::event::OomKill], inputs: &[crate::summary
             .victim
             .cgroup
             .as_deref()
-            .and_then(crate::source::container_id_of_cgroup);
+            .and_then(crate::hosts::container_id_of_cgroup);
         k.container = id.and_then(|id| pods.get(&id).cloned());
     }
 }
