@@ -10,7 +10,9 @@
 //! `properties.httpStatusCode` (Azure Front Door, a string). Time keys:
 //! `time`, `timestamp`, `@timestamp`, `ts` (Caddy), `time_iso8601`,
 //! `time_local`, `msec`, `StartUTC` (Traefik), `start_time` (Envoy),
-//! `EdgeStartTimestamp` (Cloudflare), `datetime`, `date`.
+//! `EdgeStartTimestamp` (Cloudflare), `firstTimestamp`, `lastTimestamp`,
+//! `eventTime` (Kubernetes events, `kubectl get events -o json | jq -c
+//! '.items[]'`), `datetime`, `date`; a null time is skipped.
 //!
 //! The clouds' own words for a failure their edge answered are evidence
 //! ([`evidence`]): Google's `jsonPayload.statusDetails` other than
@@ -58,6 +60,9 @@ const TIME_KEYS: &[&str] = &[
     "StartUTC",
     "start_time",
     "EdgeStartTimestamp",
+    "firstTimestamp",
+    "lastTimestamp",
+    "eventTime",
     "datetime",
     "date",
 ];
@@ -219,7 +224,12 @@ impl<'de, 'f> Visitor<'de> for ObjectVisitor<'f, 'de> {
             } else if self.found.status.is_none() && STATUS_KEYS.iter().any(|k| is(k)) {
                 self.found.status = Some(m.next_value()?);
             } else if self.found.time.is_none() && TIME_KEYS.iter().any(|k| is(k)) {
-                self.found.time = Some(m.next_value()?);
+                // A null time (a Kubernetes event's eventTime) is none:
+                // the next time key may have one.
+                let v: Scalar = m.next_value()?;
+                if !matches!(v, Scalar::Other) {
+                    self.found.time = Some(v);
+                }
             } else if let Some(rank) = ROUTE_KEYS
                 .iter()
                 .position(|(k, _)| is(k))
@@ -674,6 +684,12 @@ mod tests {
             Some("front door e.azurefd.net (OriginTimeout)".into())
         );
         assert_eq!(evidence(br#"{"status":502,"time":1}"#), None);
+    }
+
+    #[test]
+    fn a_null_time_gives_way_to_the_next() {
+        let event = br#"{"count":1,"eventTime":null,"firstTimestamp":"2023-02-02T07:00:13Z","reason":"OOMKilling"}"#;
+        assert_eq!(time(event), Some(Some((1_675_321_213, 0))));
     }
 
     #[test]

@@ -458,6 +458,9 @@ fn every_format_fixture_detected_and_counted() {
         ("journal-services.log",      "syslog-rfc3339",  7, 0, 0, 0, 0, 6),
         ("journal-short-iso.log",     "syslog-rfc3339",  5, 0, 0, 0, 2, 1),
         ("journal-short-precise.log", "journal",         6, 0, 0, 0, 2, 0),
+        // kubectl get events -o json | jq -c '.items[]': an OOMKilling
+        // event is a memory signal at its first timestamp (eventTime null).
+        ("k8s-events.jsonl",          "app",             2, 0, 0, 0, 0, 1),
         ("logread.log",               "logread",         4, 0, 0, 0, 1, 0),
         ("nginx-error.log",           "nginx-error",    12, 0, 0, 0, 0, 9),
         // The official image's stdout: entrypoint chatter (malformed),
