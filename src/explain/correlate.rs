@@ -102,6 +102,15 @@ pub fn attach_signals(r: &mut IncidentReport, signals: &[PlacedSignal], placer: 
         .collect();
     // In time order; within a second, in the order the lines were written.
     reports.sort_by(|a, b| (a.first, &a.source_order).cmp(&(b.first, &b.source_order)));
+    // `in api-1 on api-1` says the host twice: a compose service's lines
+    // are its process and its host.
+    let whose = |s: &SignalReport| {
+        if s.process == s.host {
+            format!("on {}", s.host)
+        } else {
+            format!("in {} on {}", s.process, s.host)
+        }
+    };
     for s in &reports {
         let times = if s.count == 1 {
             String::new()
@@ -111,19 +120,15 @@ pub fn attach_signals(r: &mut IncidentReport, signals: &[PlacedSignal], placer: 
         r.timeline.push(TimelineEntry {
             time: s.first,
             event: TimelineEvent::Signal,
-            detail: format!(
-                "{} in {} on {}: {}{times}",
-                s.signal, s.process, s.host, s.text
-            ),
+            detail: format!("{} {}: {}{times}", s.signal, whose(s), s.text),
         });
     }
     if r.probable_cause.is_none() {
         if let Some(s) = reports.iter().find(|s| s.first.utc <= r.detected.utc) {
             r.probable_cause = Some(format!(
-                "{} in {} on {} at {}: {}{}",
+                "{} {} at {}: {}{}",
                 s.signal,
-                s.process,
-                s.host,
+                whose(s),
                 s.first.clock(),
                 s.text,
                 lead_words(r.kind, !r.oom_kills.is_empty(), r.start.utc, s.first.utc)
@@ -169,12 +174,17 @@ pub fn attach_upstream(r: &mut IncidentReport, failures: &[PlacedFailure], place
         r.timeline.push(TimelineEntry {
             time: u.first,
             event: TimelineEvent::Upstream,
-            detail: format!(
-                "{} {} on {}: {times}",
-                u.upstream,
-                u.kind.describe(),
-                u.host
-            ),
+            // `load balancer app/shop-lb/… on shop-lb` names the host twice.
+            detail: if u.upstream.contains(&u.host) {
+                format!("{} {}: {times}", u.upstream, u.kind.describe())
+            } else {
+                format!(
+                    "{} {} on {}: {times}",
+                    u.upstream,
+                    u.kind.describe(),
+                    u.host
+                )
+            },
         });
     }
     if r.probable_cause.is_none() {

@@ -266,6 +266,11 @@ fn compose_services_are_each_their_own_host() {
     assert_eq!(burst["hosts"][0], "web-1", "{burst:#}");
     let memory = inc.iter().find(|i| i["kind"] == "oom").unwrap();
     assert_eq!(memory["hosts"][0], "api-1", "{memory:#}");
+    // The service is its process and its host: named once.
+    assert_eq!(
+        memory["probable_cause"],
+        "python-memoryerror on api-1 at 07:19:59: MemoryError"
+    );
     let text = memory.to_string();
     assert!(text.contains("python-memoryerror"), "{memory:#}");
     assert!(

@@ -746,6 +746,12 @@ fn alb_answering_itself_is_the_probable_cause() {
         inc[0]["probable_cause"],
         "the load balancer app/shop-lb/50dc6c495c0c9188 answered 5xx itself, no target taking the requests from 07:40:00"
     );
+    // On the timeline, the load balancer named once (not "… on shop-lb").
+    let timeline = inc[0]["timeline"].to_string();
+    assert!(
+        timeline.contains("\"load balancer app/shop-lb/50dc6c495c0c9188 answered 5xx itself, no target taking the requests: 180 times until 07:42:59\""),
+        "{timeline}"
+    );
 }
 
 /// A web server's container stdout: access lines with the error log's
