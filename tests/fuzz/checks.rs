@@ -267,7 +267,10 @@ pub fn outputs_are_safe(a: &logburst::Analysis) {
             "{name}: {out}"
         );
         if name == "markdown" {
-            assert!(!out.contains('<'), "{out}");
+            // No tag from log content: `<` is written `&lt;`. The one `<`
+            // of ours is the empty comment after `@` that keeps GFM from
+            // making an e-mail link (`markdown::no_autolinks`).
+            assert!(!out.replace("@<!---->", "@").contains('<'), "{out}");
         }
         if name == "html" {
             html_tags_are_ours(&out);
