@@ -32,6 +32,37 @@ pub struct BlockCtx<'a> {
     pub lanes: Option<std::sync::Arc<crate::lanes::Lanes>>,
 }
 
+/// What the line of a failed request of the input's host, in `format`,
+/// adds besides its count: its client and path, and what it says went
+/// wrong besides its status (a load balancer's own answer) as an upstream
+/// failure. The access fast path and the collector both count through it.
+pub fn failed_request(
+    ctx: &BlockCtx,
+    requests: &mut SeriesBuilder,
+    buckets: &mut BucketSet,
+    format: Format,
+    r: &Request,
+    line: &[u8],
+) {
+    // The head's seed is the input's format's, not another's of a mixed
+    // stream.
+    let seed = ctx.seed.as_ref().filter(|_| Some(format) == ctx.format);
+    requests.add_detail(r.utc, &Detail::of(format, &ctx.opts.customs, seed, line));
+    let evidence = format.spec().and_then(|s| s.evidence);
+    if let Some((upstream, kind)) = evidence.and_then(|read| read(line)) {
+        buckets.add_upstream(UpstreamKey {
+            input: ctx.input,
+            host: ctx.host.to_string(),
+            upstream,
+            kind,
+            stamp: Stamp::Zoned {
+                utc: r.utc,
+                offset: r.offset,
+            },
+        });
+    }
+}
+
 /// One block's collection.
 pub struct Collector<'c> {
     ctx: &'c BlockCtx<'c>,
@@ -141,22 +172,7 @@ impl<'c> Collector<'c> {
         let error = opts.errors.contains(r.status);
         self.requests.add(r, error);
         if let (true, Some(f)) = (error, format) {
-            let seed = self.ctx.seed.as_ref().filter(|_| format == self.ctx.format);
-            self.requests
-                .add_detail(r.utc, &Detail::of(f, &opts.customs, seed, line));
-            let evidence = f.spec().and_then(|s| s.evidence);
-            if let Some((upstream, kind)) = evidence.and_then(|read| read(line)) {
-                self.buckets.add_upstream(UpstreamKey {
-                    input: self.ctx.input,
-                    host: self.ctx.host.to_string(),
-                    upstream,
-                    kind,
-                    stamp: Stamp::Zoned {
-                        utc: r.utc,
-                        offset: r.offset,
-                    },
-                });
-            }
+            failed_request(self.ctx, &mut self.requests, &mut self.buckets, f, r, line);
         }
     }
 

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use crate::bucket::{BucketSet, RouteBuilders, SeriesBuilder, UpstreamKey};
+use crate::bucket::{BucketSet, RouteBuilders, SeriesBuilder};
 use crate::choose::{choose_format, compose_host, head, later_samples, process_name, Chosen};
 use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::collect::{BlockCtx, Collector};
@@ -21,7 +21,7 @@ pub use crate::config::ScanOptions;
 use crate::envelope::{self, Envelope};
 use crate::event::{Origin, Request, Stamp};
 use crate::format::registry::Blocks;
-use crate::format::{access, Detail, Format, Line, LineParser, Route, YearRule};
+use crate::format::{access, Format, Line, LineParser, Route, YearRule};
 use crate::lanes;
 use crate::merge::{InOrder, Merge};
 use crate::mixed::Mixed;
@@ -439,21 +439,7 @@ fn access_lines(
             routes.add(route, &r, error);
         }
         if let (true, Some(f)) = (error, format) {
-            let seed = ctx.seed.as_ref().filter(|_| format == ctx.format);
-            requests.add_detail(r.utc, &Detail::of(f, &ctx.opts.customs, seed, line));
-            let evidence = f.spec().and_then(|s| s.evidence);
-            if let Some((upstream, kind)) = evidence.and_then(|read| read(line)) {
-                b.add_upstream(UpstreamKey {
-                    input: ctx.input,
-                    host: ctx.host.to_string(),
-                    upstream,
-                    kind,
-                    stamp: Stamp::Zoned {
-                        utc: r.utc,
-                        offset: r.offset,
-                    },
-                });
-            }
+            crate::collect::failed_request(ctx, &mut requests, b, f, &r, line);
         }
     });
     t.lines += n as u64;
