@@ -34,6 +34,9 @@ pub const BASELINE_BLIP: usize = 5;
 /// A blip holds at least this many 5xx in those seconds (fewer are a
 /// burst's first seconds on a quiet host, not a blip).
 pub const BASELINE_BLIP_ERRORS: u64 = 10;
+/// The day before bounds the share's wandering when it holds this many
+/// minutes of normal traffic (the hour's fifty bound it only loosely).
+pub const BASELINE_DAY_MINUTES: usize = 180;
 /// A bad share is at least this many times the normal share…
 pub const BASELINE_FACTOR: f64 = 2.0;
 /// …and at least this much above it (a rise from 0.1 % to 0.5 % on a busy
@@ -87,6 +90,8 @@ pub(super) struct Normal {
     /// The share the minutes showed, for the report.
     pub(super) observed: f64,
     nu: f64,
+    /// The requests the share was measured on.
+    requests: u64,
     /// The variance of the log share between minutes beyond what counting
     /// explains, where minutes hold enough 5xx to tell (0: not seen).
     log_spread: f64,
@@ -102,10 +107,13 @@ pub(super) struct Baseline {
     z: f64,
     /// (minute, requests, 5xx) of every minute with a request.
     minutes: Vec<(i64, u64, u64)>,
-    /// Requests and 5xx of `minutes[..i]`.
-    prefix: Vec<(u64, u64)>,
-    /// Minutes that held a bad second.
-    pub(super) bad: BTreeSet<i64>,
+    /// Requests, 5xx and the sum of 5xx² / requests of `minutes[..i]`
+    /// (Pearson's statistic over any span from three sums).
+    prefix: Vec<(u64, u64, f64)>,
+    /// Minutes that are not normal: those of a window bad as it stands.
+    bad: BTreeSet<i64>,
+    /// The last minute put in `bad` (they are put there in time order).
+    left_out_to: i64,
     /// What the first hour gives, while the recent minutes are too few.
     initial: Normal,
     /// The minute the cached normal is for, and the normal.
@@ -121,12 +129,13 @@ impl Baseline {
             .map(|(m, c)| (m, c.requests, c.errors))
             .collect();
         let mut prefix = Vec::with_capacity(minutes.len() + 1);
-        let (mut r, mut e) = (0, 0);
-        prefix.push((0, 0));
+        let (mut r, mut e, mut q) = (0, 0, 0.0);
+        prefix.push((0, 0, 0.0));
         for m in &minutes {
             r += m.1;
             e += m.2;
-            prefix.push((r, e));
+            q += (m.2 * m.2) as f64 / m.1.max(1) as f64;
+            prefix.push((r, e, q));
         }
         let initial = initial_normal(&minutes);
         Baseline {
@@ -135,8 +144,23 @@ impl Baseline {
             minutes,
             prefix,
             bad: BTreeSet::new(),
+            left_out_to: i64::MIN,
             initial,
             cached: None,
+        }
+    }
+
+    /// Leaves the minutes of seconds `from..=to` out of the normal: they
+    /// hold a window that is bad as it stands (an outage's, or a blip's).
+    pub(super) fn leave_out(&mut self, from: i64, to: i64) {
+        let first = (from.div_euclid(60) * 60).max(self.left_out_to.saturating_add(60));
+        let last = to.div_euclid(60) * 60;
+        for minute in (first..=last).step_by(60) {
+            self.bad.insert(minute);
+        }
+        self.left_out_to = self.left_out_to.max(last);
+        if self.cached.is_some_and(|(m, _)| m > first + BASELINE_TO) {
+            self.cached = None;
         }
     }
 
@@ -181,22 +205,40 @@ impl Baseline {
         if recent.len() < BASELINE_MIN_MINUTES {
             return self.initial;
         }
-        let normal = normal_of(&recent, None);
+        let mut normal = normal_of(&recent, None);
         // The long normal: the day before, bad minutes left out.
         let long_from = self.index(minute - BASELINE_LONG);
-        let (mut r, mut e) = (
+        let (mut r, mut e, mut q) = (
             self.prefix[to].0 - self.prefix[long_from].0,
             self.prefix[to].1 - self.prefix[long_from].1,
+            self.prefix[to].2 - self.prefix[long_from].2,
         );
+        let mut n = to - long_from;
         for b in self.bad.range(minute - BASELINE_LONG..minute - BASELINE_TO) {
             let i = self.index(*b);
             if let Some(m) = self.minutes.get(i).filter(|m| m.0 == *b) {
                 r -= m.1;
                 e -= m.2;
+                q -= (m.2 * m.2) as f64 / m.1.max(1) as f64;
+                n -= 1;
             }
         }
         let long = (e as f64 + 0.5) / (r as f64 + 1.0);
         let long_seen = if r > 0 { e as f64 / r as f64 } else { 0.0 };
+        // Fifty minutes bound the share's wandering only loosely; a day of
+        // them, tightly. The day's is measured around the day's share, so
+        // a drift over the hours widens it and the hour's stands: each is
+        // an upper bound of the wandering minute to minute, the smaller
+        // is taken.
+        if n >= BASELINE_DAY_MINUTES && r > 0 {
+            let pq = long * (1.0 - long);
+            let pearson = (q - 2.0 * long * e as f64 + long * long * r as f64) / pq;
+            let day = wander(pearson, n as f64, r, long);
+            if day < normal.cv2 {
+                normal.cv2 = day;
+                normal.nu = concentration(normal.requests, normal.share, day);
+            }
+        }
         Normal {
             share: normal.share.min(long * BASELINE_FACTOR),
             observed: normal.observed.min(long_seen * BASELINE_FACTOR),
@@ -274,12 +316,28 @@ fn normal_of(minutes: &[(u64, u64)], center: Option<f64>) -> Normal {
     } else {
         residuals.iter().map(|z| z * z).sum::<f64>() / df
     };
-    // As the share's squared coefficient of variation between minutes:
-    // Var(E) = R·p·q·(1 + (R − 1)·ρ), ρ = 1 / (ν + 1), cv² = ρ·q / p.
-    // Fifty minutes of small counts cannot show a wandering share, but they
-    // bound it: the estimate is taken up to its upper bound (two standard
-    // errors of the statistic), though not past [`CV2_UNSEEN`] by that
-    // margin alone (with a handful of 5xx an hour the bound says nothing).
+    let cv2 = wander(dispersion * df, n, r, share);
+    Normal {
+        share,
+        observed: if r > 0 { e as f64 / r as f64 } else { 0.0 },
+        requests: r,
+        nu: concentration(r, share, cv2),
+        log_spread: log_spread(minutes, share, robust),
+        cv2,
+    }
+}
+
+/// The share's squared coefficient of variation between `n` minutes of
+/// `r` requests in all at share `share`, from Pearson's statistic
+/// `pearson` (summed, not yet over its degrees of freedom):
+/// Var(E) = R·p·q·(1 + (R − 1)·ρ), ρ = 1 / (ν + 1), cv² = ρ·q / p. The
+/// minutes cannot show a wandering share exactly, but they bound it: the
+/// estimate is taken up to its upper bound (two standard errors of the
+/// statistic), though not past [`CV2_UNSEEN`] by that margin alone (with a
+/// handful of 5xx an hour the bound says nothing).
+fn wander(pearson: f64, n: f64, r: u64, share: f64) -> f64 {
+    let df = (n - 1.0).max(1.0);
+    let dispersion = pearson / df;
     let per_minute = (r as f64 / n - 1.0).max(0.0) * share;
     let cv2 = |d: f64| {
         if per_minute > 0.0 {
@@ -290,20 +348,19 @@ fn normal_of(minutes: &[(u64, u64)], center: Option<f64>) -> Normal {
     };
     let seen = cv2(dispersion);
     let bound = cv2(dispersion + 2.0 * (2.0 / df).sqrt());
-    let cv2 = seen.max(bound.min(CV2_UNSEEN));
+    seen.max(bound.min(CV2_UNSEEN))
+}
+
+/// The beta's concentration for a share measured on `r` requests that
+/// wanders by `cv2`: the requests, or less when it wanders.
+fn concentration(r: u64, share: f64, cv2: f64) -> f64 {
     let spread_nu = if cv2 > 0.0 {
         let rho = cv2 * share / (1.0 - share);
         1.0 / rho - 1.0
     } else {
         f64::INFINITY
     };
-    Normal {
-        share,
-        observed: if r > 0 { e as f64 / r as f64 } else { 0.0 },
-        nu: (r as f64 + 1.0).min(spread_nu).max(1.0),
-        log_spread: log_spread(minutes, share, robust),
-        cv2,
-    }
+    (r as f64 + 1.0).min(spread_nu).max(1.0)
 }
 
 /// The variance of the minutes' log shares beyond what counting explains
@@ -349,6 +406,7 @@ fn initial_normal(minutes: &[(i64, u64, u64)]) -> Normal {
         return Normal {
             share: 0.0,
             observed: 0.0,
+            requests: 0,
             nu: 1.0,
             log_spread: 0.0,
             cv2: 0.0,
@@ -367,6 +425,7 @@ fn initial_normal(minutes: &[(i64, u64, u64)]) -> Normal {
     Normal {
         share,
         observed,
+        requests: (requests / 2.0) as u64,
         nu: (requests / 2.0 + 1.0).min(spread.nu).max(1.0),
         log_spread: spread.log_spread,
         cv2: spread.cv2,

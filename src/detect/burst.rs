@@ -51,12 +51,18 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
             && e > 0
             && match &mut baseline {
                 None => (e as f64) >= p.min_ratio * r as f64,
-                Some(b) => b.bad(t, r, e) && outlasts_a_blip(series, b, t, p),
+                Some(b) => {
+                    // A window bad as it stands is not normal, a blip's
+                    // included: its minutes leave the normal, else one
+                    // deploy's blip would make the next 50 minutes' normal
+                    // spread so wide that an outage in them is missed.
+                    b.bad(t, r, e) && {
+                        b.leave_out(t - p.window + 1, t);
+                        outlasts_a_blip(series, b, t, p)
+                    }
+                }
             };
         if bad {
-            if let Some(b) = &mut baseline {
-                b.bad.insert(t.div_euclid(60) * 60);
-            }
             let ratio = e as f64 / r as f64;
             match &mut open {
                 Some(run) => {

@@ -410,6 +410,31 @@ mod tests {
         assert_eq!(detect(&down, &[], &baseline).len(), 1);
     }
 
+    /// A deploy's blip (4 s of every request failing) is no incident, and
+    /// it leaves the normal: an outage of 25 % twenty minutes later, in
+    /// the hour the blip would have made look wild, is found at once.
+    /// (Kept in the normal, the blip's minute made its spread so wide that
+    /// such an outage at 465 requests a second went unseen for 7 min.)
+    #[test]
+    fn a_blip_does_not_blind_the_next_hour() {
+        let (blip, onset) = (5400, 6600);
+        let mut b = BucketSet::default();
+        busy(&mut b, |t, k| {
+            (blip..blip + 4).contains(&t) || (onset..onset + 600).contains(&t) && k % 4 == 0
+        });
+        let found = detect(&b, &[], &Params::default());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            (onset..onset + 60).contains(&found[0].detected),
+            "{:?}",
+            found[0]
+        );
+        // Without the outage, the blip alone is nothing.
+        let mut quiet = BucketSet::default();
+        busy(&mut quiet, |t, _| (blip..blip + 4).contains(&t));
+        assert!(detect(&quiet, &[], &Params::default()).is_empty());
+    }
+
     /// A log of four minutes, two of them an outage: its own minutes are
     /// no normal (their median is the outage's), and the ceiling still
     /// lets it alert — judged binomially, not with the spread measured
