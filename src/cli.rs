@@ -55,7 +55,8 @@ Summaries: each host runs `logburst --save-summary HOST.json PATHS…`; then
 had read every host's logs (see README, Scale-out).
 
 Exit codes: 0 analysis done; 1 incidents found and --exit-code given;
-2 bad usage, or an input could not be read at all.
+2 bad usage, or an input could not be read at all; 3 an alert could not
+be delivered (kept in the cron state for the next run).
 
 Examples:
   logburst /srv/archive/web-*/                 forensics over an archive
@@ -258,6 +259,9 @@ pub struct Args {
     /// from its beginning.
     #[arg(long, requires = "state")]
     pub reset_state: bool,
+
+    #[command(flatten)]
+    pub alerts: crate::alerting::AlertArgs,
 
     /// Block size for parallel parsing (testing aid).
     #[arg(long, hide = true, default_value_t = DEFAULT_BLOCK_SIZE)]

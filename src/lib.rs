@@ -47,6 +47,7 @@ mod chunk;
 #[allow(missing_docs)]
 mod collect;
 mod config;
+pub mod deliver;
 #[allow(missing_docs)]
 mod detect;
 #[allow(missing_docs)]

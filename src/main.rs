@@ -1,7 +1,8 @@
 //! The logburst binary: parses arguments, runs the library, renders, and maps
 //! the outcome to an exit code (0 done, 1 incidents with --exit-code, 2 bad
-//! usage or an unreadable input).
+//! usage or an unreadable input, 3 an alert not delivered).
 
+mod alerting;
 mod bar;
 mod cli;
 
@@ -62,6 +63,9 @@ fn analyse(
     if let Some(p) = &args.html {
         logburst::check_output(config, p, "--html")?;
     }
+    if let Some(p) = &args.alerts.prom {
+        logburst::check_output(config, p, "--prom")?;
+    }
     let mut pending = None;
     let analysis = if args.merge {
         merge(args, config)?
@@ -89,8 +93,23 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         }
     }
     config.progress = bar::hook(args.quiet);
+    let started = std::time::Instant::now();
+    let targets = args
+        .alerts
+        .targets(args.html.as_deref(), |v| std::env::var(v).ok())
+        .map_err(anyhow::Error::msg)?;
     let summary_to_stdout = args.save_summary.as_deref() == Some(std::path::Path::new("-"));
-    let (analysis, pending) = analyse(args, &config, summary_to_stdout)?;
+    let (mut analysis, mut pending) = analyse(args, &config, summary_to_stdout)?;
+
+    // Alerts leave before the report is written, so it can say which did
+    // not; what did not is kept in the state, saved below.
+    let delivery = alerting::stage(
+        &targets,
+        args.alerts.prom.as_deref(),
+        &mut analysis,
+        pending.as_mut(),
+        started,
+    )?;
 
     if let Some(path) = &args.html {
         let mut page = Vec::new();
@@ -158,6 +177,8 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
     }
     Ok(if failed {
         ExitCode::from(2)
+    } else if !delivery.failures.is_empty() {
+        ExitCode::from(3)
     } else if args.exit_code
         && if args.state.is_some() {
             analysis.found_new()

@@ -328,8 +328,7 @@ impl<'c> Placement<'c> {
                 ));
             }
             if !source.history {
-                p.local.requests += shifted.requests;
-                p.local.errors += shifted.errors;
+                p.local.add(&host, shifted.requests, shifted.errors);
             }
             buckets.series_mut(&host).merge(shifted);
         }

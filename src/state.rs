@@ -33,14 +33,17 @@ use crate::error::{Error, Result};
 use crate::event::OomKill;
 use crate::format::Format;
 use crate::persist::{check_schema, damaged, is_temp_of, write_atomically};
-use crate::report::model::{Analysis, IncidentKind, Status};
+use crate::report::model::Analysis;
 use crate::run;
 use crate::source::{self, Compression, Input, MapPolicy, Resume};
 use crate::summary::Fresh;
 use crate::summary::Summary;
 
 mod guard;
+mod seen;
 use guard::{foreign_or_damaged, Lock};
+use seen::mark_incidents;
+pub use seen::Seen;
 
 /// The schema name of a state file.
 pub const SCHEMA: &str = "logburst-state/1";
@@ -84,24 +87,6 @@ pub struct FileState {
     pub format: Option<Format>,
 }
 
-/// An incident reported by an earlier run.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Seen {
-    pub kind: String,
-    pub start: i64,
-    pub detected: i64,
-    pub end: i64,
-    /// Its last bad second could still be extended by newer lines.
-    pub open: bool,
-}
-
-impl Seen {
-    /// The same incident, seen again: same kind, overlapping span.
-    fn matches(&self, kind: &str, start: i64, end: i64) -> bool {
-        self.kind == kind && self.start <= end && start <= self.end
-    }
-}
-
 /// What an incremental run keeps for the next.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,6 +106,12 @@ pub struct State {
     pub seen: Vec<Seen>,
     /// OOM kills counted in earlier runs' totals: (host, pid, instant).
     pub counted_kills: BTreeSet<(String, Option<u32>, i64)>,
+    /// Alerts, webhook messages and annotations not delivered yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outbox: Vec<crate::deliver::Message>,
+    /// The newest detection reported so far: (instant, lag), seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_detection: Option<(i64, i64)>,
 }
 
 impl Default for State {
@@ -135,6 +126,8 @@ impl Default for State {
             data_end: None,
             seen: Vec::new(),
             counted_kills: BTreeSet::new(),
+            outbox: Vec::new(),
+            last_detection: None,
         }
     }
 }
@@ -439,6 +432,23 @@ impl Pending {
     pub fn commit(self) -> Result<()> {
         self.next.save(&self.path)
     }
+
+    /// What earlier runs could not deliver, taken out to be sent; give
+    /// back what is still undelivered with [`Pending::keep`].
+    pub fn take_outbox(&mut self) -> Vec<crate::deliver::Message> {
+        std::mem::take(&mut self.next.outbox)
+    }
+
+    /// Keeps `messages` for the next run to deliver.
+    pub fn keep(&mut self, messages: Vec<crate::deliver::Message>) {
+        self.next.outbox = messages;
+    }
+
+    /// The newest detection reported, by this run or an earlier one:
+    /// (instant, lag), seconds.
+    pub fn last_detection(&self) -> Option<(i64, i64)> {
+        self.next.last_detection
+    }
 }
 
 /// Runs `config` incrementally against the state at `path` (`reset`:
@@ -488,10 +498,7 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
     let plan = plan(inputs, &state)?;
     let inputs: Vec<Input> = plan.read.iter().map(|p| p.input.clone()).collect();
     let fresh = run::read_inputs(config, &inputs, errors)?;
-    let fresh_totals = Fresh {
-        requests: fresh.buckets.requests(),
-        errors: fresh.buckets.errors(),
-    };
+    let fresh_totals = Fresh::of(&fresh.buckets);
     let files = file_states(&plan, &fresh);
     let merged = state.history.clone().merge(fresh)?;
     let keep = merged.clone();
@@ -543,6 +550,8 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
         data_end,
         seen,
         counted_kills: counted,
+        outbox: state.outbox,
+        last_detection: analysis.newest_detection().max(state.last_detection),
     };
     Ok((
         analysis,
@@ -582,74 +591,6 @@ fn file_states(plan: &Plan, fresh: &Summary) -> Vec<FileState> {
     files.sort_by(|a, b| a.path.cmp(&b.path));
 
     files
-}
-
-/// Gives each incident its status against what earlier runs reported
-/// (leaving out those already reported over, and those judged by an
-/// earlier run at the history's edge), and the incidents to remember.
-fn mark_incidents(
-    analysis: &mut Analysis,
-    state: &State,
-    data_end: Option<i64>,
-    now: i64,
-    p: &crate::detect::Params,
-) -> Vec<Seen> {
-    let mut seen = state.seen.clone();
-    let mut updated = vec![false; seen.len()];
-    let mut shown = Vec::new();
-    for mut inc in std::mem::take(&mut analysis.incidents) {
-        let (kind, start, end) = (inc.kind, inc.start.utc, inc.end.utc);
-        // Kills and memory signals are instants: with no newer line in
-        // any log (a quiet kern.log alone), the clock says they are over.
-        let seen_to = match inc.kind {
-            IncidentKind::Oom => data_end.map(|d| d.max(now)),
-            _ => data_end,
-        };
-        let open = inc.kind != IncidentKind::TrafficGap
-            && seen_to.is_some_and(|d| end + p.window + p.cooldown > d);
-        let before = seen.iter().position(|s| s.matches(kind.name(), start, end));
-        let status = match before.map(|i| seen[i].open) {
-            Some(true) if open => Status::Ongoing,
-            Some(true) => Status::Ended,
-            Some(false) => continue,
-            // Windows cut at the history's edge are partial: whatever they
-            // show was judged with full windows by an earlier run.
-            None if state
-                .horizon
-                .is_some_and(|h| inc.detected.utc < h + p.window + p.cooldown) =>
-            {
-                continue
-            }
-            None => Status::New,
-        };
-        let record = Seen {
-            kind: kind.name().to_string(),
-            start,
-            detected: inc.detected.utc,
-            end,
-            open,
-        };
-        match before {
-            Some(i) => {
-                seen[i] = record;
-                updated[i] = true;
-            }
-            None => seen.push(record),
-        }
-        inc.status = Some(status);
-        inc.open = Some(open);
-        shown.push(inc);
-    }
-    analysis.incidents = shown;
-    // An open incident no longer found (a lone OOM kill that a burst now
-    // claims as its cause) closes once the logs have moved past it.
-    for (s, updated) in seen.iter_mut().zip(updated) {
-        if s.open && !updated {
-            s.open = data_end.is_none_or(|d| s.end + p.window + p.cooldown > d);
-        }
-    }
-
-    seen
 }
 
 /// The part of `s` the next run needs: seconds from `horizon` on (a host's

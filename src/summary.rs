@@ -34,10 +34,32 @@ pub const SCHEMA: &str = "logburst-summary/1";
 
 /// For an incremental run: the requests and 5xx of the series read by this
 /// run alone (its summary's, before merging with the history).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Fresh {
     pub requests: u64,
     pub errors: u64,
+    /// The same, per host: (requests, 5xx).
+    pub hosts: std::collections::BTreeMap<String, (u64, u64)>,
+}
+
+impl Fresh {
+    /// What `buckets` counted, in total and per host.
+    pub fn of(buckets: &BucketSet) -> Fresh {
+        let mut f = Fresh::default();
+        for (host, s) in &buckets.series {
+            f.add(host, s.requests, s.errors);
+        }
+        f
+    }
+
+    /// Counts `requests` and `errors` more for `host`.
+    pub fn add(&mut self, host: &str, requests: u64, errors: u64) {
+        self.requests += requests;
+        self.errors += errors;
+        let e = self.hosts.entry(host.to_string()).or_default();
+        e.0 += requests;
+        e.1 += errors;
+    }
 }
 
 /// What one input gave.

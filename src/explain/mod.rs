@@ -19,7 +19,7 @@ use crate::detect::{Detector, Incident, Kind, Params};
 use crate::errors::ErrorSet;
 use crate::event::OomKill;
 use crate::place::{PlacedFailure, PlacedSignal, Placement};
-use crate::report::model::{Analysis, Thresholds, Totals, SCHEMA};
+use crate::report::model::{Analysis, HostTotals, Thresholds, Totals, SCHEMA};
 use crate::source::InputError;
 use crate::summary::{Fresh, InputSummary};
 
@@ -45,7 +45,7 @@ pub fn explain(
     placement: &mut Placement,
     config: &Config,
 ) -> Analysis {
-    let totals = totals(&ev, placement.local);
+    let totals = totals(&ev, std::mem::take(&mut placement.local));
     let expand_errors = std::mem::take(&mut ev.expand_errors);
     let inputs = inputs::reports(ev.inputs, expand_errors, placement);
     let placer = &placement.placer;
@@ -139,13 +139,25 @@ pub fn explain(
 /// read, `local` being what its local-time series added.
 fn totals(ev: &Evidence, local: Fresh) -> Totals {
     let fresh_input = |input: u32| !ev.inputs[input as usize].history;
+    let hosts = match &ev.fresh {
+        None => Fresh::of(ev.buckets),
+        // This run's hosts, folded as the capped buckets are.
+        Some(f) => {
+            let mut all = Fresh::default();
+            for (host, &(r, e)) in f.hosts.iter().chain(&local.hosts) {
+                let host = if ev.buckets.series.contains_key(host) {
+                    host.as_str()
+                } else {
+                    crate::bucket::OTHER_HOSTS
+                };
+                all.add(host, r, e);
+            }
+            all
+        }
+    };
     Totals {
-        requests: ev
-            .fresh
-            .map_or(ev.buckets.requests(), |f| f.requests + local.requests),
-        errors: ev
-            .fresh
-            .map_or(ev.buckets.errors(), |f| f.errors + local.errors),
+        requests: hosts.requests,
+        errors: hosts.errors,
         oom_kills: ev.kills.len() as u64,
         upstream_failures: ev
             .failures
@@ -159,6 +171,16 @@ fn totals(ev: &Evidence, local: Fresh) -> Totals {
             .filter(|(_, k, _, _)| fresh_input(k.input))
             .map(|(_, _, c, _)| c.count)
             .sum(),
+        hosts: hosts
+            .hosts
+            .into_iter()
+            .filter(|(_, (r, e))| r + e > 0)
+            .map(|(host, (requests, errors))| HostTotals {
+                host,
+                requests,
+                errors,
+            })
+            .collect(),
     }
 }
 

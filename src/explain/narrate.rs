@@ -45,6 +45,7 @@ pub fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
     let probable_cause = i.cause.as_ref().map(|k| kill_cause(i, k, &kills));
     let timeline = timeline(i, &kills, &at);
     IncidentReport {
+        id: crate::report::model::incident_id(i.kind, i.start),
         kind: i.kind,
         start: at(i.start),
         detected: at(i.detected),
@@ -103,6 +104,7 @@ pub fn incident_report(i: &Incident, placer: &Placer) -> IncidentReport {
         lead_over_report_seconds: None,
         status: None,
         open: None,
+        alert_hosts: i.hosts.clone(),
     }
 }
 

@@ -123,6 +123,20 @@ pub struct Totals {
     /// Lines holding an application or service signal (OOM errors, killed
     /// workers…).
     pub signals: u64,
+    /// Requests and 5xx per host (past `--max-hosts`, the rest in
+    /// `(other hosts)`), by host name.
+    pub hosts: Vec<HostTotals>,
+}
+
+/// One host's share of the totals.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct HostTotals {
+    /// The host's name.
+    pub host: String,
+    /// Requests counted for it.
+    pub requests: u64,
+    /// 5xx among them.
+    pub errors: u64,
 }
 
 /// Lines of one signal, from one process, around an incident.
@@ -302,6 +316,9 @@ pub struct TimelineEntry {
 /// One incident: when it began, was detected, peaked and ended, what it cost and what the evidence says.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct IncidentReport {
+    /// `KIND/START`, the start in UTC (`error-burst/20240310T140207Z`);
+    /// in cron mode, the one of its first report, kept while it grows.
+    pub id: String,
     /// What kind of incident.
     pub kind: IncidentKind,
     /// Its first bad second (first 5xx, last request before a gap, first slow minute).
@@ -398,6 +415,20 @@ pub struct IncidentReport {
     /// (its last bad second is within `--cooldown` of the newest data).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open: Option<bool>,
+    /// The hosts its alerts are labelled with: in cron mode those of its
+    /// first report, so an alert keeps its identity as the incident
+    /// spreads (not in the JSON: `hosts` says where it is now).
+    #[serde(skip)]
+    pub alert_hosts: Vec<String>,
+}
+
+/// An incident's id: its kind and its start in UTC.
+pub fn incident_id(kind: IncidentKind, start: i64) -> String {
+    let at = chrono::DateTime::from_timestamp(start, 0).map_or_else(
+        || start.to_string(),
+        |t| t.format("%Y%m%dT%H%M%SZ").to_string(),
+    );
+    format!("{}/{at}", kind.name())
 }
 
 /// The rules the run found incidents with.
@@ -608,6 +639,14 @@ impl IncidentReport {
 }
 
 impl Analysis {
+    /// The newest detection among its incidents: (instant, lag), seconds.
+    pub fn newest_detection(&self) -> Option<(i64, i64)> {
+        self.incidents
+            .iter()
+            .map(|i| (i.detected.utc, i.detection_lag_seconds))
+            .max()
+    }
+
     /// An incremental run found an incident not reported before.
     pub fn found_new(&self) -> bool {
         self.incidents.iter().any(|i| i.status == Some(Status::New))

@@ -46,6 +46,13 @@ pub fn logburst<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
     finish(command(args).output().expect("run logburst"))
 }
 
+/// [`logburst`] with `env` added to its environment.
+pub fn logburst_env<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> Run {
+    let mut c = command(args);
+    c.envs(env.iter().copied());
+    finish(c.output().expect("run logburst"))
+}
+
 pub fn logburst_stdin<S: AsRef<std::ffi::OsStr>>(args: &[S], input: &[u8]) -> Run {
     let mut child = command(args)
         .stdin(Stdio::piped())

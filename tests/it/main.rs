@@ -11,6 +11,7 @@
 mod checks;
 mod common;
 
+mod alerts;
 mod archives;
 mod bad_input;
 mod breadth;
