@@ -200,7 +200,8 @@ pub fn deliver(
     pending: Option<&mut logburst::Pending>,
     now: i64,
 ) -> Delivery {
-    let fresh = deliver::messages(analysis, targets, now);
+    let closed = pending.as_ref().map_or(&[][..], |p| p.closed()).to_vec();
+    let fresh = deliver::messages(analysis, &closed, targets, now);
     let mut pending = pending;
     let kept = pending
         .as_deref_mut()

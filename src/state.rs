@@ -422,6 +422,7 @@ fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
 #[warn(missing_docs)]
 pub struct Pending {
     next: State,
+    closed: Vec<crate::deliver::Closed>,
     path: PathBuf,
     _lock: Lock,
 }
@@ -442,6 +443,12 @@ impl Pending {
     /// Keeps `messages` for the next run to deliver.
     pub fn keep(&mut self, messages: Vec<crate::deliver::Message>) {
         self.next.outbox = messages;
+    }
+
+    /// Incidents reported open before that closed without being found
+    /// again (a lone OOM kill a burst now claims as its cause).
+    pub fn closed(&self) -> &[crate::deliver::Closed] {
+        &self.closed
     }
 
     /// The newest detection reported, by this run or an earlier one:
@@ -515,7 +522,7 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let mut seen = mark_incidents(&mut analysis, &state, data_end, now, p);
+    let (mut seen, closed) = mark_incidents(&mut analysis, &state, data_end, now, p);
 
     // Kills counted once, in the run that first read them.
     let key = |k: &OomKill| (k.host.clone(), k.victim.pid, k.utc);
@@ -557,6 +564,7 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
         analysis,
         Pending {
             next,
+            closed,
             path: path.to_path_buf(),
             _lock: lock,
         },

@@ -36,19 +36,36 @@ fn severity(k: IncidentKind) -> &'static str {
     }
 }
 
-/// The alert for `i` (`open`: it may still grow) as of `now`.
-pub fn alert(i: &IncidentReport, open: bool, t: &Targets, now: i64) -> Value {
+/// The labels that make an incident's alert: the same every run.
+fn labels(kind: IncidentKind, hosts: &[String], id: &str, t: &Targets) -> Map<String, Value> {
     let mut labels = Map::new();
-    labels.insert("alertname".into(), alertname(i.kind).into());
-    labels.insert("kind".into(), i.kind.name().into());
-    labels.insert("severity".into(), severity(i.kind).into());
-    if !i.alert_hosts.is_empty() {
-        labels.insert("host".into(), safe(&i.alert_hosts.join(",")).into());
+    labels.insert("alertname".into(), alertname(kind).into());
+    labels.insert("kind".into(), kind.name().into());
+    labels.insert("severity".into(), severity(kind).into());
+    if !hosts.is_empty() {
+        labels.insert("host".into(), safe(&hosts.join(",")).into());
     }
-    labels.insert("incident".into(), i.id.clone().into());
+    labels.insert("incident".into(), id.into());
     for (k, v) in &t.labels {
         labels.insert(k.clone(), v.clone().into());
     }
+    labels
+}
+
+/// The alert of an incident that closed without being found again,
+/// resolved at its last bad second.
+pub fn resolved(c: &super::Closed, t: &Targets) -> Value {
+    json!({
+        "labels": labels(c.kind, &c.hosts, &c.id, t),
+        "annotations": {"summary": format!("{} over (no longer found as an incident of its own)", c.kind.name())},
+        "startsAt": utc(c.start),
+        "endsAt": utc(c.end.max(c.start) + 1),
+    })
+}
+
+/// The alert for `i` (`open`: it may still grow) as of `now`.
+pub fn alert(i: &IncidentReport, open: bool, t: &Targets, now: i64) -> Value {
+    let labels = labels(i.kind, &i.alert_hosts, &i.id, t);
     let mut notes = Map::new();
     notes.insert("summary".into(), super::summary(i).into());
     notes.insert("description".into(), super::details(i).into());

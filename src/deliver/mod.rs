@@ -96,6 +96,23 @@ pub struct Message {
     pub tries: u32,
 }
 
+/// An incident reported open by an earlier run that closed without being
+/// found again (a lone OOM kill that a burst now claims as its cause): its
+/// alert is resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Closed {
+    /// Its kind.
+    pub kind: IncidentKind,
+    /// Its id and the hosts its alert was labelled with.
+    pub id: String,
+    /// The hosts of its first report.
+    pub hosts: Vec<String>,
+    /// Its first and last bad seconds, as last reported.
+    pub start: i64,
+    /// See `start`.
+    pub end: i64,
+}
+
 /// The most messages a cron state keeps undelivered: past it the oldest
 /// are dropped, with a warning.
 pub const OUTBOX_LIMIT: usize = 1000;
@@ -132,9 +149,21 @@ fn announced(i: &IncidentReport) -> bool {
     !matches!(i.status, Some(Status::Ongoing))
 }
 
-/// The messages this run's analysis makes for `targets`, at `now`.
-pub fn messages(a: &Analysis, targets: &Targets, now: i64) -> Vec<Message> {
+/// The messages this run's analysis makes for `targets`, at `now`, with
+/// the alerts of `closed` incidents resolved.
+pub fn messages(a: &Analysis, closed: &[Closed], targets: &Targets, now: i64) -> Vec<Message> {
     let mut out = Vec::new();
+    for c in closed {
+        for url in &targets.alertmanagers {
+            out.push(Message {
+                receiver: Receiver::Alertmanager,
+                target: url.clone(),
+                incident: c.id.clone(),
+                body: alertmanager::resolved(c, targets),
+                tries: 0,
+            });
+        }
+    }
     for i in &a.incidents {
         let open = is_open(a, i);
         for url in &targets.alertmanagers {

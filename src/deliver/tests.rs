@@ -89,7 +89,7 @@ fn log_text_goes_out_escaped() {
 fn a_kept_alert_gives_way_to_the_fresh_one_and_a_webhook_message_does_not() {
     let a = demo();
     let t = targets();
-    let fresh = messages(&a, &t, 0);
+    let fresh = messages(&a, &[], &t, 0);
     assert_eq!(fresh.len(), 2, "one alert, one webhook message");
     let mut old = fresh.clone();
     for m in &mut old {
@@ -119,7 +119,7 @@ fn an_ongoing_incident_is_not_announced_again() {
     let mut a = demo();
     a.incidents[0].status = Some(Status::Ongoing);
     a.incidents[0].open = Some(true);
-    let kinds: Vec<Receiver> = messages(&a, &targets(), 0)
+    let kinds: Vec<Receiver> = messages(&a, &[], &targets(), 0)
         .iter()
         .map(|m| m.receiver)
         .collect();
@@ -130,7 +130,7 @@ fn an_ongoing_incident_is_not_announced_again() {
     );
     a.incidents[0].status = Some(Status::Ended);
     a.incidents[0].open = Some(false);
-    assert_eq!(messages(&a, &targets(), 0).len(), 2);
+    assert_eq!(messages(&a, &[], &targets(), 0).len(), 2);
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn an_unreachable_target_keeps_its_messages() {
         },
         ..targets()
     };
-    let d = send(messages(&a, &t, 0), &t);
+    let d = send(messages(&a, &[], &t, 0), &t);
     assert_eq!(d.sent, 0);
     assert_eq!(d.kept.len(), 2);
     assert!(d.kept.iter().all(|m| m.tries == 1));

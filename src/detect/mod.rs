@@ -130,6 +130,13 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind a [`Kind::name`] names.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        [Kind::ErrorBurst, Kind::TrafficGap, Kind::Oom, Kind::Latency]
+            .into_iter()
+            .find(|k| k.name() == name)
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Kind::ErrorBurst => "error-burst",

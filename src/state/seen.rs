@@ -32,14 +32,15 @@ impl Seen {
 
 /// Gives each incident its status against what earlier runs reported
 /// (leaving out those already reported over, and those judged by an
-/// earlier run at the history's edge), and the incidents to remember.
+/// earlier run at the history's edge), the incidents to remember, and
+/// those reported open that closed without being found again.
 pub(super) fn mark_incidents(
     analysis: &mut Analysis,
     state: &State,
     data_end: Option<i64>,
     now: i64,
     p: &crate::detect::Params,
-) -> Vec<Seen> {
+) -> (Vec<Seen>, Vec<crate::deliver::Closed>) {
     let mut seen = state.seen.clone();
     let mut updated = vec![false; seen.len()];
     let mut shown = Vec::new();
@@ -102,11 +103,27 @@ pub(super) fn mark_incidents(
     analysis.incidents = shown;
     // An open incident no longer found (a lone OOM kill that a burst now
     // claims as its cause) closes once the logs have moved past it.
+    // Its alert is resolved then: no run reports it again.
+    let mut closed = Vec::new();
     for (s, updated) in seen.iter_mut().zip(updated) {
         if s.open && !updated {
             s.open = data_end.is_none_or(|d| s.end + p.window + p.cooldown > d);
+            let kind = IncidentKind::from_name(&s.kind);
+            if let (false, Some(kind)) = (s.open, kind) {
+                closed.push(crate::deliver::Closed {
+                    kind,
+                    id: if s.id.is_empty() {
+                        crate::report::model::incident_id(kind, s.start)
+                    } else {
+                        s.id.clone()
+                    },
+                    hosts: s.hosts.clone(),
+                    start: s.start,
+                    end: s.end,
+                });
+            }
         }
     }
 
-    seen
+    (seen, closed)
 }

@@ -603,3 +603,51 @@ fn bad_alerting_flags_are_refused_before_reading() {
         assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
     }
 }
+
+#[test]
+fn an_open_incident_that_is_no_longer_found_has_its_alert_resolved() {
+    // A state whose last run reported an incident open that this run does
+    // not find again (as when a lone OOM kill is claimed by a burst as its
+    // cause): its alert is resolved with the labels it was sent with.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let r = cron(&state, Path::new("fixtures/demo"), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    // 2023-02-02 06:10:00 +03:00, an hour before the burst.
+    let start = 1_675_307_400_i64;
+    saved["seen"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "kind": "oom", "start": start, "detected": start, "end": start + 30, "open": true,
+            "id": "oom/20230202T031000Z", "hosts": ["web-09"],
+        }));
+    std::fs::write(&state, serde_json::to_vec(&saved).unwrap()).unwrap();
+
+    let am = Server::start(ok());
+    let r = cron(
+        &state,
+        Path::new("fixtures/demo"),
+        &["--alertmanager", &am.url],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["incidents"], serde_json::json!([]));
+    let got = am.got();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].path, "/api/v2/alerts");
+    let alert = &got[0].json()[0];
+    assert_eq!(alert["labels"]["alertname"], "LogburstOOM");
+    assert_eq!(alert["labels"]["incident"], "oom/20230202T031000Z");
+    assert_eq!(alert["labels"]["host"], "web-09");
+    assert_eq!(alert["endsAt"], "2023-02-02T03:10:31Z");
+    // Resolved once: the next run does not send it again.
+    let r = cron(
+        &state,
+        Path::new("fixtures/demo"),
+        &["--alertmanager", &am.url],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(am.got().len(), 1);
+}
