@@ -223,16 +223,17 @@ pub fn deliver(
     }
     let mut warnings = d.failures.clone();
     if !d.kept.is_empty() {
-        warnings.push(match pending.as_deref_mut() {
-            Some(_) => format!(
+        warnings.push(if pending.is_some() {
+            format!(
                 "{} not delivered: kept in the state; the next run sends {}",
                 deliver::count(d.kept.len()),
                 if d.kept.len() == 1 { "it" } else { "them" }
-            ),
-            None => format!(
+            )
+        } else {
+            format!(
                 "{} not delivered, and lost: without --state no run sends them again",
                 deliver::count(d.kept.len())
-            ),
+            )
         });
     }
     if let Some(p) = pending {

@@ -59,7 +59,7 @@ pub fn resolved(c: &super::Closed, t: &Targets) -> Value {
         "labels": labels(c.kind, &c.hosts, &c.id, t),
         "annotations": {"summary": format!("{} over (no longer found as an incident of its own)", c.kind.name())},
         "startsAt": utc(c.start),
-        "endsAt": utc(c.end.max(c.start) + 1),
+        "endsAt": utc(super::over_at(c.start, c.end)),
     })
 }
 
@@ -78,12 +78,7 @@ pub fn alert(i: &IncidentReport, open: bool, t: &Targets, now: i64) -> Value {
         crate::time::duration(i.detection_lag_seconds).into(),
     );
     if let Some(s) = i.status {
-        let s = match s {
-            Status::New => "new",
-            Status::Ongoing => "ongoing",
-            Status::Ended => "ended",
-        };
-        notes.insert("status".into(), s.into());
+        notes.insert("status".into(), s.name().into());
     }
     if let Some(r) = &t.report {
         notes.insert("report".into(), r.clone().into());
@@ -95,12 +90,13 @@ pub fn alert(i: &IncidentReport, open: bool, t: &Targets, now: i64) -> Value {
         // runs; a traffic gap, found once traffic returns): sent resolved,
         // Alertmanager would never page. It fires for a short while
         // instead, then resolves by itself; its annotations say it is over.
-        notes.insert("ended".into(), utc(i.end.utc.max(i.start.utc) + 1).into());
+        notes.insert(
+            "ended".into(),
+            utc(super::over_at(i.start.utc, i.end.utc)).into(),
+        );
         now + SHORT_PAGE
     } else {
-        // The instant after its last bad second, and never before it
-        // started (Alertmanager refuses that).
-        i.end.utc.max(i.start.utc) + 1
+        super::over_at(i.start.utc, i.end.utc)
     };
     let mut a = json!({
         "labels": labels,
@@ -116,11 +112,7 @@ pub fn alert(i: &IncidentReport, open: bool, t: &Targets, now: i64) -> Value {
 
 /// Posts `batch` (alerts for one Alertmanager) in one request: what was
 /// sent, what to keep for the next run, what went wrong.
-pub fn send(
-    client: &Client,
-    base: &str,
-    batch: Vec<Message>,
-) -> (usize, Vec<Message>, Vec<String>) {
+pub fn send(client: &Client, base: &str, batch: Vec<Message>) -> super::Sent {
     let url = format!("{}/api/v2/alerts", base.trim_end_matches('/'));
     let alerts: Vec<&Value> = batch.iter().map(|m| &m.body).collect();
     let body = serde_json::to_vec(&alerts).unwrap_or_default();

@@ -38,7 +38,7 @@ pub fn annotation(i: &IncidentReport, open: bool) -> Value {
     text.push_str(if open { "\n(open)" } else { "\n(ended)" });
     json!({
         "time": i.start.utc * 1000,
-        "timeEnd": (i.end.utc.max(i.start.utc) + 1) * 1000,
+        "timeEnd": super::over_at(i.start.utc, i.end.utc) * 1000,
         "tags": tags,
         "text": text,
     })

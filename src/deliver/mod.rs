@@ -47,13 +47,6 @@ pub struct Targets {
     pub limits: Limits,
 }
 
-impl Targets {
-    /// Whether anything is to be sent.
-    pub fn any(&self) -> bool {
-        !self.alertmanagers.is_empty() || !self.webhooks.is_empty() || self.grafana.is_some()
-    }
-}
-
 /// What a webhook is posted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -139,8 +132,14 @@ pub fn is_open(a: &Analysis, i: &IncidentReport) -> bool {
     }
     let data_end = a.inputs.iter().filter_map(|x| x.last.map(|t| t.utc)).max();
     let t = &a.thresholds;
-    i.kind != IncidentKind::TrafficGap
-        && data_end.is_none_or(|d| i.end.utc + t.window_seconds + t.cooldown_seconds > d)
+    i.kind
+        .still_open(i.end.utc, data_end, t.window_seconds, t.cooldown_seconds)
+}
+
+/// The instant an incident was over: the second after its last bad one,
+/// never before it started (Alertmanager refuses an end before a start).
+pub fn over_at(start: i64, end: i64) -> i64 {
+    end.max(start) + 1
 }
 
 /// Whether a webhook hears of `i` in this run: new and ended incidents in
@@ -153,48 +152,52 @@ fn announced(i: &IncidentReport) -> bool {
 /// the alerts of `closed` incidents resolved.
 pub fn messages(a: &Analysis, closed: &[Closed], targets: &Targets, now: i64) -> Vec<Message> {
     let mut out = Vec::new();
+    let mut push = |receiver, target: &String, incident: &String, body| {
+        out.push(Message {
+            receiver,
+            target: target.clone(),
+            incident: incident.clone(),
+            body,
+            tries: 0,
+        });
+    };
     for c in closed {
         for url in &targets.alertmanagers {
-            out.push(Message {
-                receiver: Receiver::Alertmanager,
-                target: url.clone(),
-                incident: c.id.clone(),
-                body: alertmanager::resolved(c, targets),
-                tries: 0,
-            });
+            push(
+                Receiver::Alertmanager,
+                url,
+                &c.id,
+                alertmanager::resolved(c, targets),
+            );
         }
     }
     for i in &a.incidents {
         let open = is_open(a, i);
         for url in &targets.alertmanagers {
-            out.push(Message {
-                receiver: Receiver::Alertmanager,
-                target: url.clone(),
-                incident: i.id.clone(),
-                body: alertmanager::alert(i, open, targets, now),
-                tries: 0,
-            });
+            push(
+                Receiver::Alertmanager,
+                url,
+                &i.id,
+                alertmanager::alert(i, open, targets, now),
+            );
         }
         if let Some(g) = &targets.grafana {
-            out.push(Message {
-                receiver: Receiver::Grafana,
-                target: g.url.clone(),
-                incident: i.id.clone(),
-                body: grafana::annotation(i, open),
-                tries: 0,
-            });
+            push(
+                Receiver::Grafana,
+                &g.url,
+                &i.id,
+                grafana::annotation(i, open),
+            );
         }
-        if !announced(i) {
-            continue;
-        }
-        for url in &targets.webhooks {
-            out.push(Message {
-                receiver: Receiver::Webhook,
-                target: url.clone(),
-                incident: i.id.clone(),
-                body: webhook::body(a, i, open, targets),
-                tries: 0,
-            });
+        if announced(i) {
+            for url in &targets.webhooks {
+                push(
+                    Receiver::Webhook,
+                    url,
+                    &i.id,
+                    webhook::body(a, i, open, targets),
+                );
+            }
         }
     }
     out

@@ -57,13 +57,6 @@ impl Out {
     }
 }
 
-const KINDS: [IncidentKind; 4] = [
-    IncidentKind::ErrorBurst,
-    IncidentKind::TrafficGap,
-    IncidentKind::Latency,
-    IncidentKind::Oom,
-];
-
 /// The textfile's content.
 pub fn render(a: &Analysis, f: &RunFacts) -> String {
     let mut o = Out(String::new());
@@ -180,34 +173,30 @@ fn traffic(o: &mut Out, a: &Analysis) {
 /// `logburst_incidents{kind,status}` (every kind and status, zeros
 /// included, so a series does not vanish) and `logburst_incidents_open`.
 fn incidents(o: &mut Out, a: &Analysis) {
-    let statuses: &[&str] = if a.incremental {
-        &["new", "ongoing", "ended"]
+    let statuses: &[Option<Status>] = if a.incremental {
+        &[
+            Some(Status::New),
+            Some(Status::Ongoing),
+            Some(Status::Ended),
+        ]
     } else {
-        &["found"]
+        &[None]
     };
     o.family(
         "logburst_incidents",
         "Incidents the last run reported, by kind and status (cron mode: new, ongoing, ended; else found).",
     );
-    for k in KINDS {
+    for k in IncidentKind::ALL {
         for s in statuses {
             let n = a
                 .incidents
                 .iter()
-                .filter(|i| i.kind == k)
-                .filter(|i| {
-                    let st = match i.status {
-                        Some(Status::New) => "new",
-                        Some(Status::Ongoing) => "ongoing",
-                        Some(Status::Ended) => "ended",
-                        None => "found",
-                    };
-                    st == *s
-                })
+                .filter(|i| i.kind == k && i.status == *s)
                 .count();
+            let status = s.map_or("found", Status::name);
             o.sample(
                 "logburst_incidents",
-                &[("kind", k.name()), ("status", s)],
+                &[("kind", k.name()), ("status", status)],
                 n as f64,
             );
         }
@@ -216,7 +205,7 @@ fn incidents(o: &mut Out, a: &Analysis) {
         "logburst_incidents_open",
         "Incidents still open at the end of the data the last run read, by kind.",
     );
-    for k in KINDS {
+    for k in IncidentKind::ALL {
         let n = a
             .incidents
             .iter()

@@ -15,14 +15,9 @@ pub const SCHEMA: &str = "logburst-webhook/1";
 pub fn body(a: &Analysis, i: &IncidentReport, open: bool, t: &Targets) -> Value {
     match t.webhook_format {
         WebhookFormat::Json => {
-            let status = i.status.map(|s| match s {
-                Status::New => "new",
-                Status::Ongoing => "ongoing",
-                Status::Ended => "ended",
-            });
             json!({
                 "schema": SCHEMA,
-                "status": status,
+                "status": i.status.map(Status::name),
                 "open": open,
                 "incident": i,
                 "report": t.report,

@@ -132,9 +132,18 @@ pub enum Kind {
 impl Kind {
     /// The kind a [`Kind::name`] names.
     pub fn from_name(name: &str) -> Option<Kind> {
-        [Kind::ErrorBurst, Kind::TrafficGap, Kind::Oom, Kind::Latency]
-            .into_iter()
-            .find(|k| k.name() == name)
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Every kind, in the order reports list them.
+    pub const ALL: [Kind; 4] = [Kind::ErrorBurst, Kind::TrafficGap, Kind::Latency, Kind::Oom];
+
+    /// Whether an incident of this kind whose last bad second is `end` may
+    /// still grow, the data reaching `seen_to`: within a window and a
+    /// cooldown of it. A traffic gap never is (it is found once traffic
+    /// is back).
+    pub fn still_open(self, end: i64, seen_to: Option<i64>, window: i64, cooldown: i64) -> bool {
+        self != Kind::TrafficGap && seen_to.is_some_and(|d| end + window + cooldown > d)
     }
 
     pub fn name(&self) -> &'static str {

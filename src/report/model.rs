@@ -302,6 +302,17 @@ pub enum Status {
     Ended,
 }
 
+impl Status {
+    /// `new`, `ongoing` or `ended`, as the JSON writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Ongoing => "ongoing",
+            Status::Ended => "ended",
+        }
+    }
+}
+
 /// One line of an incident's timeline.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TimelineEntry {

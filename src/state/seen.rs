@@ -28,6 +28,16 @@ impl Seen {
     fn matches(&self, kind: &str, start: i64, end: i64) -> bool {
         self.kind == kind && self.start <= end && start <= self.end
     }
+
+    /// The id of its first report (derived from its start in states
+    /// written before ids were kept).
+    fn alert_id(&self, kind: IncidentKind) -> String {
+        if self.id.is_empty() {
+            crate::report::model::incident_id(kind, self.start)
+        } else {
+            self.id.clone()
+        }
+    }
 }
 
 /// Gives each incident its status against what earlier runs reported
@@ -52,8 +62,7 @@ pub(super) fn mark_incidents(
             IncidentKind::Oom => data_end.map(|d| d.max(now)),
             _ => data_end,
         };
-        let open = inc.kind != IncidentKind::TrafficGap
-            && seen_to.is_some_and(|d| end + p.window + p.cooldown > d);
+        let open = kind.still_open(end, seen_to, p.window, p.cooldown);
         let before = seen.iter().position(|s| s.matches(kind.name(), start, end));
         let status = match before.map(|i| seen[i].open) {
             Some(true) if open => Status::Ongoing,
@@ -71,11 +80,7 @@ pub(super) fn mark_incidents(
         };
         // An alert keeps the identity of the incident's first report.
         if let Some(first) = before.map(|i| &seen[i]) {
-            inc.id = if first.id.is_empty() {
-                crate::report::model::incident_id(kind, first.start)
-            } else {
-                first.id.clone()
-            };
+            inc.id = first.alert_id(kind);
             if !first.hosts.is_empty() {
                 inc.alert_hosts = first.hosts.clone();
             }
@@ -112,11 +117,7 @@ pub(super) fn mark_incidents(
             if let (false, Some(kind)) = (s.open, kind) {
                 closed.push(crate::deliver::Closed {
                     kind,
-                    id: if s.id.is_empty() {
-                        crate::report::model::incident_id(kind, s.start)
-                    } else {
-                        s.id.clone()
-                    },
+                    id: s.alert_id(kind),
                     hosts: s.hosts.clone(),
                     start: s.start,
                     end: s.end,
