@@ -112,8 +112,17 @@ impl<'c> Collector<'c> {
     }
 
     /// Takes line `n` of the block, `line`, parsed as `parsed`;
-    /// `last_stamp` is the last stamp seen in the block up to it.
-    pub fn line(&mut self, parsed: Line, line: &[u8], n: u32, last_stamp: Option<Stamp>) {
+    /// `last_stamp` is the last stamp seen in the block up to it; `rare`:
+    /// whether it may hold a signal (false when the block search found
+    /// none in it, see [`crate::format::triggers`]).
+    pub fn line(
+        &mut self,
+        parsed: Line,
+        line: &[u8],
+        n: u32,
+        last_stamp: Option<Stamp>,
+        rare: bool,
+    ) {
         let origin = Origin {
             input: self.ctx.input,
             block: self.block,
@@ -128,14 +137,16 @@ impl<'c> Collector<'c> {
                 oom,
                 upstream,
             } => {
-                let host = host.map(lossy);
                 if self.named_host.is_none() {
-                    if let Some(h) = &host {
-                        self.named_host = Some((self.block, n, h.clone()));
+                    if let Some(h) = host {
+                        self.named_host = Some((self.block, n, lossy(h)));
                     }
                 }
-                let host = host.unwrap_or_else(|| self.ctx.host.to_string());
-                self.system(stamp, host, line, msg, oom, upstream, origin);
+                // Most system lines are none of these: no host to copy.
+                if oom.is_some() || upstream.is_some() || rare {
+                    let host = host.map_or_else(|| self.ctx.host.to_string(), lossy);
+                    self.system(stamp, host, line, msg, oom, upstream, origin);
+                }
             }
             Line::ProxyRequest {
                 naive,
@@ -155,7 +166,8 @@ impl<'c> Collector<'c> {
             }
             Line::Unplaced => self.unplaced += 1,
             Line::Meta => {}
-            Line::App { .. } => self.app(line, last_stamp, origin),
+            Line::App { .. } if rare => self.app(line, last_stamp, origin),
+            Line::App { .. } => {}
         }
     }
 
@@ -184,7 +196,7 @@ impl<'c> Collector<'c> {
         host: String,
         line: &[u8],
         msg: &[u8],
-        oom: Option<OomMessage>,
+        oom: Option<Box<OomMessage>>,
         upstream: Option<(crate::format::nginx_error::UpstreamKind, String)>,
         origin: Origin,
     ) {

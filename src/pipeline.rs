@@ -21,6 +21,7 @@ pub use crate::config::ScanOptions;
 use crate::envelope::{self, Envelope};
 use crate::event::{Origin, Request, Stamp};
 use crate::format::registry::Blocks;
+use crate::format::triggers::Marks;
 use crate::format::{access, Format, Line, LineParser, Route, YearRule};
 use crate::lanes;
 use crate::merge::{InOrder, Merge};
@@ -409,7 +410,9 @@ fn access_lines(
                 Some((g, Line::Request(r))) => (r, None, Some(g)),
                 Some((_, other)) => {
                     t.parsed += 1;
-                    mixed.collector().line(other, line, block.at(n - 1), None);
+                    mixed
+                        .collector()
+                        .line(other, line, block.at(n - 1), None, true);
                     return;
                 }
                 None => {
@@ -473,8 +476,13 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
     let mut last_stamp: Option<Stamp> = None;
     let wrapped = ctx.wrapping.is_some();
     let mut prev_ok = true;
+    let mut marks = Marks::new(ctx.opts.signals.scanner(), block.data);
     for (n, line) in chunk::lines(block.data).enumerate() {
         t.lines += 1;
+        let rare = marks.may_hold(line);
+        if let Some(p) = parser.as_mut() {
+            p.rare = rare;
+        }
         if wrapped && line == envelope::JOINED {
             t.count_joined(prev_ok);
             continue;
@@ -496,7 +504,8 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
         };
         prev_ok = true;
         t.parsed += 1;
-        if format == ctx.format
+        if rare
+            && format == ctx.format
             && matches!(parsed, Line::System { .. } | Line::App { .. })
             && access::looks_like_request(line)
         {
@@ -513,7 +522,7 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
         }
         match parsed {
             Line::Request(r) if format != ctx.format => collector.request(&r, line, format),
-            parsed => collector.line(parsed, line, block.at(n), last_stamp),
+            parsed => collector.line(parsed, line, block.at(n), last_stamp, rare),
         }
     }
     if let Some(s) = last_stamp {

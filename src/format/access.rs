@@ -407,12 +407,15 @@ mod specs {
 
 pub use specs::{COMBINED, COMBINED_EXTRA, COMMON, MAIN};
 
+/// What every line [`looks_like_request`] takes for a request holds.
+pub const REQUEST_TRIGGER: &[u8] = b" HTTP/";
+
 /// Whether a line read by a format that counts no requests looks like an
 /// HTTP access record after all: a method and a target before ` HTTP/n`,
 /// and a status (100–599) after it — the sign of an access log in a layout
 /// logburst does not know, misread as a system or application log.
 pub fn looks_like_request(line: &[u8]) -> bool {
-    let Some(p) = memchr::memmem::find(line, b" HTTP/") else {
+    let Some(p) = memchr::memmem::find(line, REQUEST_TRIGGER) else {
         return false;
     };
     let before = &line[..p];

@@ -74,7 +74,7 @@ pub static SPEC: Spec = Spec {
             },
             host: None,
             msg,
-            oom: oom::parse(msg),
+            oom: oom::parse(msg).map(Box::new),
             upstream: None,
         })
     },

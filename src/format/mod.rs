@@ -21,6 +21,7 @@ pub mod route;
 pub mod s3;
 pub mod signals;
 pub mod syslog;
+pub mod triggers;
 pub mod w3c;
 
 use std::borrow::Cow;
@@ -47,7 +48,7 @@ pub enum Line<'a> {
         host: Option<&'a [u8]>,
         /// The message, after the framing (stamp, host, tag).
         msg: &'a [u8],
-        oom: Option<OomMessage>,
+        oom: Option<Box<OomMessage>>,
         /// An upstream failure or killed worker (nginx error log).
         upstream: Option<(nginx_error::UpstreamKind, String)>,
     },
@@ -249,6 +250,11 @@ pub struct LineParser {
     /// What the format took from its input's head, and may update as it
     /// reads (W3C's layout after a new `#Fields:`).
     pub(crate) seed: Option<Seed>,
+    /// The frame of the last system line, for the lines that repeat it.
+    pub(crate) repeat: syslog::Repeat,
+    /// Whether the next line may hold a rare event (an OOM-killer line):
+    /// false when a block search ([`triggers`]) found none in it.
+    pub rare: bool,
 }
 
 impl LineParser {
@@ -259,6 +265,8 @@ impl LineParser {
             clf: ClfCache::default(),
             customs: None,
             seed: None,
+            repeat: syslog::Repeat::default(),
+            rare: true,
         }
     }
 

@@ -20,6 +20,17 @@ pub struct OomMessage {
     pub victim: Victim,
 }
 
+const KILLED: &[u8] = b"Killed process ";
+const SUMMARY: &[u8] = b"oom-kill:";
+const INVOKED: &[u8] = b" invoked oom-killer";
+const REAPER: &[u8] = b"oom_reaper: reaped process ";
+const CANDIDATE: &[u8] = b"ill process ";
+
+/// Every line [`parse`] reads holds one of these: each way through it
+/// starts by finding its own. A block search for them
+/// ([`super::triggers`]) tells which lines need reading.
+pub const TRIGGERS: &[&[u8]] = &[KILLED, SUMMARY, INVOKED, REAPER, CANDIDATE];
+
 fn find(h: &[u8], n: &[u8]) -> Option<usize> {
     memmem::find(h, n)
 }
@@ -68,13 +79,13 @@ pub fn parse(msg: &[u8]) -> Option<OomMessage> {
     if find(msg, b"ill").is_none() && find(msg, b"oom").is_none() {
         return None;
     }
-    if let Some(p) = find(msg, b"Killed process ") {
+    if let Some(p) = find(msg, KILLED) {
         return killed(msg, p);
     }
-    if let Some(p) = find(msg, b"oom-kill:") {
-        return summary(&msg[p + b"oom-kill:".len()..]);
+    if let Some(p) = find(msg, SUMMARY) {
+        return summary(&msg[p + SUMMARY.len()..]);
     }
-    if let Some(p) = find(msg, b" invoked oom-killer") {
+    if let Some(p) = find(msg, INVOKED) {
         return Some(OomMessage {
             kind: OomLineKind::Invoked,
             victim: Victim {
@@ -84,10 +95,10 @@ pub fn parse(msg: &[u8]) -> Option<OomMessage> {
             },
         });
     }
-    if let Some(p) = find(msg, b"oom_reaper: reaped process ") {
-        let rest = &msg[p + b"oom_reaper: reaped process ".len()..];
+    if let Some(p) = find(msg, REAPER) {
+        let rest = &msg[p + REAPER.len()..];
         let (pid, n) = leading_u64(rest)?;
-        let open = p + b"oom_reaper: reaped process ".len() + n + 1;
+        let open = p + REAPER.len() + n + 1;
         return Some(OomMessage {
             kind: OomLineKind::Reaper,
             victim: Victim {
@@ -107,7 +118,7 @@ pub fn parse(msg: &[u8]) -> Option<OomMessage> {
 /// and the RHEL variants `Killed process N, UID n, (comm) …` and
 /// `Killed process N (comm), UID n, …`.
 fn killed(msg: &[u8], p: usize) -> Option<OomMessage> {
-    let start = p + b"Killed process ".len();
+    let start = p + KILLED.len();
     let (pid, n) = leading_u64(&msg[start..])?;
     let open = start + n + memchr::memchr(b'(', &msg[start + n..])?;
     Some(OomMessage {
@@ -157,12 +168,12 @@ fn text_long(b: &[u8]) -> String {
 /// (comm) score S and children.` (2.6.2x). Not `… sharing same memory`,
 /// which follows a kill already counted.
 fn candidate(msg: &[u8]) -> Option<OomMessage> {
-    let p = find(msg, b"ill process ")?;
+    let p = find(msg, CANDIDATE)?;
     if p == 0 || !matches!(msg[p - 1], b'K' | b'k') || find(msg, b"sharing same memory").is_some() {
         return None;
     }
     find(msg, b" score ")?;
-    let start = p + b"ill process ".len();
+    let start = p + CANDIDATE.len();
     let (pid, n) = leading_u64(&msg[start..])?;
     let open = start + n + 1;
     if msg.get(open) != Some(&b'(') {

@@ -144,6 +144,7 @@ pub struct Signals {
 struct Compiled {
     set: RegexSet,
     each: Vec<Regex>,
+    scanner: Option<super::triggers::Scanner>,
 }
 
 /// Patterns match bytes, ASCII classes: logs are not UTF-8.
@@ -184,7 +185,14 @@ impl Signals {
                 .iter()
                 .map(|(_, p)| build(p).expect("patterns checked in Signals::new"))
                 .collect(),
+            scanner: super::triggers::Scanner::new(self.pairs.iter().map(|(_, p)| p.as_str())),
         })
+    }
+
+    /// The block search for these signals and the fixed triggers; `None`
+    /// when every line must be read in full.
+    pub fn scanner(&self) -> Option<&super::triggers::Scanner> {
+        self.compiled().scanner.as_ref()
     }
 
     /// The first signal of the table the text holds.

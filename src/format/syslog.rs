@@ -278,6 +278,73 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
     }
 }
 
+/// [`parse_frame`] with a memory: the lines of a busy log repeat the line
+/// before them through their tag (`Feb  2 07:00:12 web-01 kernel: `), and
+/// such a line has the same stamp, host and flavor, and its message after
+/// the same point. Its frame is then taken without parsing the stamp.
+///
+/// Kept only for the flavors whose frame those bytes decide alone (BSD,
+/// journal and RFC 3339 stamps with a host and a `tag: `), so
+/// `Repeat::frame` answers what `parse_frame` does for every line.
+#[derive(Debug, Default)]
+pub struct Repeat {
+    /// The bytes through the tag's `: `; empty when nothing is kept.
+    prefix: Vec<u8>,
+    host: (usize, usize),
+    stamp: Option<Stamp>,
+    flavor: Option<Flavor>,
+}
+
+impl Repeat {
+    /// The frame of `line`, as [`parse_frame`] reads it.
+    #[inline]
+    pub fn frame<'a>(&mut self, line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
+        if let (Some(stamp), Some(flavor)) = (self.stamp, self.flavor) {
+            if line.starts_with(&self.prefix) {
+                return Some(Frame {
+                    stamp,
+                    host: Some(&line[self.host.0..self.host.1]),
+                    msg: strip_uptime(&line[self.prefix.len()..]),
+                    flavor,
+                });
+            }
+        }
+        let fr = parse_frame(line, years)?;
+        self.learn(line, &fr);
+        Some(fr)
+    }
+
+    fn learn(&mut self, line: &[u8], fr: &Frame) {
+        self.stamp = None;
+        if !matches!(
+            fr.flavor,
+            Flavor::Rfc3164 | Flavor::Journal | Flavor::Rfc3339
+        ) {
+            return;
+        }
+        let Some(host) = fr.host else {
+            return;
+        };
+        let start = host.as_ptr() as usize - line.as_ptr() as usize;
+        let end = start + host.len();
+        if line.get(end) != Some(&b' ') {
+            return;
+        }
+        let rest = &line[end + 1..];
+        let Some(c) = memchr::memmem::find(rest, b": ") else {
+            return;
+        };
+        if rest[..c].contains(&b' ') {
+            return;
+        }
+        self.prefix.clear();
+        self.prefix.extend_from_slice(&line[..end + 1 + c + 2]);
+        self.host = (start, end);
+        self.stamp = Some(fr.stamp);
+        self.flavor = Some(fr.flavor);
+    }
+}
+
 /// `TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]` after `<PRI>1 `.
 fn rfc5424(b: &[u8]) -> Option<Frame<'_>> {
     let (ts, rest) = token(b)?;
@@ -338,7 +405,7 @@ mod specs {
     use crate::event::Stamp;
 
     fn parse<'a>(p: &mut LineParser, line: &'a [u8]) -> Option<Line<'a>> {
-        let Some(fr) = parse_frame(line, &p.years) else {
+        let Some(fr) = p.repeat.frame(line, &p.years) else {
             return uptime_line(line).map(|_| Line::Unplaced);
         };
         if let Some(h) = proxies::haproxy(fr.msg) {
@@ -359,7 +426,11 @@ mod specs {
             stamp: fr.stamp,
             host: fr.host,
             msg: fr.msg,
-            oom: oom::parse(fr.msg),
+            oom: if p.rare {
+                oom::parse(fr.msg).map(Box::new)
+            } else {
+                None
+            },
             upstream: None,
         })
     }
@@ -580,5 +651,39 @@ mod tests {
             assert!(parse_frame(l.as_bytes(), &YEARS).is_none(), "{l}");
         }
         assert_eq!(strip_uptime(b"[  123.456789][ T1234] msg"), b"msg");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// The frame cache answers what `parse_frame` does, whatever the
+        /// lines before: stamps, hosts and tags that repeat or change in
+        /// one byte, odd spacing, tags with spaces, no tag, uptimes.
+        #[test]
+        fn repeat_frames_as_parse_frame(
+            picks in proptest::collection::vec(
+                (0usize..9, 0usize..5, 0usize..3, 0usize..7, 0usize..7), 1..24)
+        ) {
+            const STAMPS: [&str; 9] = [
+                "Feb  2 07:00:12", "Feb  2 07:00:13", "Feb 02 07:00:12.123456",
+                "<13>Feb  2 07:00:12", "2023-02-02T07:00:12.5+01:00",
+                "2023-02-02T07:00:12.5+01:0", "2023-02-02T07:00:12,123456+00:00",
+                "[  518.050606]", "Feb  2 07:00:12 2023",
+            ];
+            const HOSTS: [&str; 5] = ["web-01", "web-02", "web-0", "[x]", ""];
+            const SEPS: [&str; 3] = [" ", "  ", ""];
+            const TAGS: [&str; 7] =
+                ["kernel: ", "kernel:", "app[12]: ", "a b: ", "kernel", "k: k: ", ": "];
+            const MSGS: [&str; 7] = [
+                "[ 1.0] Out of memory: Killed process 1 (a)", "x: y", "", "[UFW BLOCK] IN=",
+                ": z", "[  518.050606] [ T12] m", "kernel: again",
+            ];
+            let mut cache = Repeat::default();
+            for (a, b, c, d, e) in picks {
+                let line = format!("{} {}{}{}{}", STAMPS[a], HOSTS[b], SEPS[c], TAGS[d], MSGS[e]);
+                let l = line.as_bytes();
+                proptest::prop_assert_eq!(cache.frame(l, &YEARS), parse_frame(l, &YEARS), "{}", line);
+            }
+        }
     }
 }

@@ -434,3 +434,64 @@ proptest! {
         prop_assert_eq!(&one, &read(3, block / 2 + 100));
     }
 }
+
+/// Lines of the system and application fixtures, each picked any number of
+/// times, in any order, some with a trigger word or a request appended.
+fn system_log() -> impl Strategy<Value = (String, Vec<(usize, usize)>)> {
+    let files = [
+        "oom-kern.log",
+        "journal-services.log",
+        "journal-short-precise.log",
+        "syslog-rfc3339.log",
+        "rfc5424.log",
+        "dmesg-T.log",
+        "app-java.log",
+        "app-python.log",
+        "logread.log",
+        "nginx-stdout-mixed.log",
+    ];
+    (
+        prop::sample::select(files.to_vec()).prop_map(String::from),
+        prop::collection::vec((0usize..1000, 0usize..6), 1..300),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// The block pre-filter (one search for the trigger words, full reading
+    /// only of the lines it marks) changes nothing: the same analysis as a
+    /// run whose signal is anchored, which reads every line in full.
+    #[test]
+    fn prefiltered_system_logs_read_as_every_line_read(
+        (file, picks) in system_log(),
+        block in 4096usize..16384,
+    ) {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats").join(&file);
+        let src = std::fs::read_to_string(fixture).unwrap();
+        let pool: Vec<&str> = src.lines().collect();
+        const TAILS: [&str; 6] =
+            ["", " pool exhausted", " pool\texhausted", " GET /x HTTP/1.1 503", " Killed process 9 (x)", " OOMKilled"];
+        let mut text = String::new();
+        for (line, tail) in picks {
+            text.push_str(pool[line % pool.len()]);
+            text.push_str(TAILS[tail]);
+            text.push('\n');
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(&file);
+        std::fs::write(&p, &text).unwrap();
+        let run = |pattern: &str, threads, block| {
+            let c = Config {
+                signals: vec![("pool".to_string(), pattern.to_string())],
+                ..config(vec![spec("h", &p)], Params::default(), threads, block)
+            };
+            json_of(&analyze(&c).unwrap())
+        };
+        // Blocks longer than any line (a longer line is skipped, and
+        // said so, whatever the filter).
+        let every_line = run(r"(?:^|)pool\s+exhausted", 1, block);
+        prop_assert_eq!(&run(r"pool\s+exhausted", 1, block), &every_line);
+        prop_assert_eq!(&run(r"pool\s+exhausted", 2, block), &every_line);
+    }
+}

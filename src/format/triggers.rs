@@ -1,0 +1,276 @@
+//! What makes a system or application line worth reading past its frame:
+//! a word an OOM-killer line must hold ([`oom::TRIGGERS`]), a signal's
+//! pattern, or ` HTTP/` ([`access::REQUEST_TRIGGER`], a request logged
+//! where none belongs). One
+//! multi-pattern search over a whole block finds the few lines that hold
+//! one; the others, nearly all of a kernel log, are framed and counted
+//! without the per-line searches.
+//!
+//! Exact by construction: a line a per-line search would match holds a
+//! match of the block search that starts in it (see [`Scanner::rare`]).
+//! The block search gives the same answers as the per-line one only where
+//! a pattern's assertions see the same thing in both. Word boundaries do
+//! (a message starts after a space or `]` and ends at its line's end, both
+//! non-word), line and text anchors do not: a run with a `--signal` that
+//! uses `^` or `$` reads every line in full.
+
+use aho_corasick::packed;
+use regex_automata::meta::Regex;
+use regex_automata::Input;
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::Hir;
+
+use super::{access, oom};
+
+/// The run's block search.
+#[derive(Debug)]
+pub struct Scanner {
+    hits: Hits,
+}
+
+/// How a block is searched: for the literals every match of a pattern
+/// starts with (one Teddy pass, as fast as memory), or, when a pattern has
+/// none, for the patterns themselves.
+#[derive(Debug)]
+enum Hits {
+    Literals(packed::Searcher),
+    Patterns(Regex),
+}
+
+/// Literals are cut to this many bytes, and those that share their first
+/// [`LITERAL_SHARED`] bytes to what they share (`child 0` … `child 9`,
+/// from `child \d+`, become `child `; `oom-kill` and `oom_reap`, `oom`): the search only needs where a line
+/// may hold a match, and fewer literals keep Teddy on its faster, slim
+/// form (at most 32).
+const LITERAL_BYTES: usize = 8;
+const LITERAL_SHARED: usize = 3;
+
+impl Scanner {
+    /// The search for the signal patterns `signals` and the fixed
+    /// triggers; `None` when a pattern asserts a position the block search
+    /// cannot reproduce (an anchor), or does not compile.
+    pub fn new<'p>(signals: impl Iterator<Item = &'p str>) -> Option<Scanner> {
+        let hirs = patterns(signals)?;
+        if let Some(lits) = prefixes(&hirs) {
+            let mut b = packed::Config::new().builder();
+            if let Some(s) = b.extend(&lits).build() {
+                return Some(Scanner {
+                    hits: Hits::Literals(s),
+                });
+            }
+        }
+        let config = regex_automata::util::syntax::Config::new()
+            .unicode(false)
+            .utf8(false);
+        let re = Regex::builder()
+            .syntax(config)
+            .build_many_from_hir(&hirs)
+            .ok()?;
+        Some(Scanner {
+            hits: Hits::Patterns(re),
+        })
+    }
+
+    fn find(&self, data: &[u8], from: usize) -> Option<usize> {
+        match &self.hits {
+            Hits::Literals(s) => s
+                .find_in(data, aho_corasick::Span::from(from..data.len()))
+                .map(|m| m.start()),
+            Hits::Patterns(re) => re.find(Input::new(data).range(from..)).map(|m| m.start()),
+        }
+    }
+
+    /// Offsets in `data` of hits, at most one a line, such that every
+    /// line holding a match of a pattern of its own (searched alone, or
+    /// any part of it) holds one of them. Ascending.
+    ///
+    /// Why: searching on from the start of a line `L`, the leftmost hit
+    /// (a match, or a literal every match starts with) starts no later
+    /// than `L`'s own match; if it starts in an earlier line, that line is
+    /// marked and the search goes on from the next line's start, still at
+    /// or before `L`.
+    pub fn rare(&self, data: &[u8]) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < data.len() {
+            let Some(start) = self.find(data, pos) else {
+                break;
+            };
+            out.push(start);
+            pos = match memchr::memchr(b'\n', &data[start..]) {
+                Some(nl) => start + nl + 1,
+                None => data.len(),
+            };
+        }
+        out
+    }
+}
+
+/// The signal patterns `signals` and the fixed triggers, parsed; `None`
+/// when one does not parse or asserts an anchor.
+fn patterns<'p>(signals: impl Iterator<Item = &'p str>) -> Option<Vec<Hir>> {
+    let mut parser = regex_syntax::ParserBuilder::new();
+    parser.unicode(false).utf8(false);
+    let mut hirs = Vec::new();
+    for p in signals {
+        let hir = parser.build().parse(p).ok()?;
+        if hir.properties().look_set().contains_anchor() {
+            return None;
+        }
+        hirs.push(hir);
+    }
+    let fixed = oom::TRIGGERS
+        .iter()
+        .copied()
+        .chain(std::iter::once(access::REQUEST_TRIGGER));
+    hirs.extend(fixed.map(Hir::literal));
+    Some(hirs)
+}
+
+/// Literals every match of every pattern starts with, cut to
+/// [`LITERAL_BYTES`], none a prefix of another; `None` when a pattern has
+/// no such finite set or may match the empty string.
+fn prefixes(hirs: &[Hir]) -> Option<Vec<Vec<u8>>> {
+    let mut x = Extractor::new();
+    x.kind(ExtractKind::Prefix);
+    let mut lits: Vec<Vec<u8>> = Vec::new();
+    for h in hirs {
+        let seq = x.extract(h);
+        for l in seq.literals()? {
+            let b = l.as_bytes();
+            if b.is_empty() {
+                return None;
+            }
+            lits.push(b[..b.len().min(LITERAL_BYTES)].to_vec());
+        }
+    }
+    lits.sort();
+    lits.dedup();
+    let mut shared: Vec<Vec<u8>> = Vec::new();
+    for l in lits {
+        match shared.last_mut() {
+            Some(k) if k.len() >= LITERAL_SHARED && l.starts_with(&k[..LITERAL_SHARED]) => {
+                let common = k.iter().zip(&l).take_while(|(a, b)| a == b).count();
+                k.truncate(common);
+            }
+            _ => shared.push(l),
+        }
+    }
+    // A literal another starts with covers it: sorted, a prefix comes
+    // just before the literals it covers.
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    for l in shared {
+        if !kept.last().is_some_and(|k| l.starts_with(k)) {
+            kept.push(l);
+        }
+    }
+    Some(kept)
+}
+
+/// Walks the lines of a block in order and says, for each, whether it may
+/// hold a rare event.
+pub struct Marks {
+    base: usize,
+    marks: Option<Vec<usize>>,
+    next: usize,
+}
+
+impl Marks {
+    /// The marks of `data` by `scanner`; with none, every line may.
+    pub fn new(scanner: Option<&Scanner>, data: &[u8]) -> Marks {
+        Marks {
+            base: data.as_ptr() as usize,
+            marks: scanner.map(|s| s.rare(data)),
+            next: 0,
+        }
+    }
+
+    /// Whether `line`, the next line of the block (a slice of it, without
+    /// its newline), may hold a rare event.
+    pub fn may_hold(&mut self, line: &[u8]) -> bool {
+        let Some(marks) = &self.marks else {
+            return true;
+        };
+        let start = (line.as_ptr() as usize).wrapping_sub(self.base);
+        let end = start + line.len();
+        while marks.get(self.next).is_some_and(|m| *m < start) {
+            self.next += 1;
+        }
+        marks.get(self.next).is_some_and(|m| *m <= end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::signals::BUILTIN;
+    use super::*;
+
+    fn scanner(extra: &[&str]) -> Option<Scanner> {
+        Scanner::new(extra.iter().copied().chain(BUILTIN.iter().map(|(_, p)| *p)))
+    }
+
+    fn marked(s: &Scanner, data: &str) -> Vec<bool> {
+        let mut m = Marks::new(Some(s), data.as_bytes());
+        crate::chunk::lines(data.as_bytes())
+            .map(|l| m.may_hold(l))
+            .collect()
+    }
+
+    #[test]
+    fn marks_the_lines_that_hold_a_trigger() {
+        let s = scanner(&[]).unwrap();
+        let data = "Feb  2 07:00:12 web-01 kernel: [1.0] [UFW BLOCK] IN=eth0\n\
+                    Feb  2 07:00:13 web-01 kernel: [1.1] Out of memory: Killed process 4242 (java)\n\
+                    Feb  2 07:00:13 web-01 kernel: [1.2] eth0: link up\n\
+                    Feb  2 07:00:14 web-01 app[12]: java.lang.OutOfMemoryError: Java heap space\n\
+                    Feb  2 07:00:14 web-01 app[12]: GET /x HTTP/1.1 200\n\
+                    last line without newline: std::bad_alloc";
+        assert_eq!(marked(&s, data), [false, true, false, true, true, true]);
+    }
+
+    #[test]
+    fn a_match_across_lines_does_not_hide_the_next_line() {
+        // `\s+` may run over the newline; the search goes on from the
+        // next line anyway.
+        let s = scanner(&[r"pool\s+exhausted"]).unwrap();
+        let data = "a pool\nexhausted pool exhausted\nquiet\n";
+        assert_eq!(marked(&s, data), [true, true, false]);
+    }
+
+    #[test]
+    fn patterns_without_prefix_literals_are_searched_as_patterns() {
+        let s = scanner(&[r"[a-z]+ exhausted"]).unwrap();
+        assert!(matches!(s.hits, Hits::Patterns(_)));
+        assert_eq!(marked(&s, "x\npool exhausted\ny\n"), [false, true, false]);
+        assert!(matches!(scanner(&[]).unwrap().hits, Hits::Literals(_)));
+    }
+
+    #[test]
+    fn the_builtin_literals_fit_slim_teddy() {
+        let hirs = patterns(BUILTIN.iter().map(|(_, p)| *p)).unwrap();
+        let lits = prefixes(&hirs).unwrap();
+        assert!(
+            lits.len() <= 32,
+            "{} literals: {:?}",
+            lits.len(),
+            lits.iter()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .collect::<Vec<_>>()
+        );
+        assert!(lits.contains(&b"child ".to_vec()));
+        assert!(lits.contains(&b" HTTP/".to_vec()));
+        // Every builtin's sample still starts with one of them.
+        for w in ["Killed process 1 (x)", "DAMN ! worker 3", "OOMKilled"] {
+            assert!(lits.iter().any(|l| w.as_bytes().starts_with(l)), "{w}");
+        }
+    }
+
+    #[test]
+    fn anchors_turn_the_block_search_off() {
+        assert!(scanner(&["^panic"]).is_none());
+        assert!(scanner(&[r"done$"]).is_none());
+        assert!(scanner(&[r"\bpanic\b"]).is_some());
+        let mut all = Marks::new(None, b"x\ny\n");
+        assert!(all.may_hold(b"x") && all.may_hold(b"y"));
+    }
+}
