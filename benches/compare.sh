@@ -2,7 +2,7 @@
 # logburst side by side with the tools an SRE would use instead, on the same
 # deterministic nginx combined log, from a warm page cache.
 #
-#   benches/compare.sh [--size MIB] [--dir DIR] [--runs N] [--big]
+#   benches/compare.sh [--size MIB] [--dir DIR] [--runs N] [--big] [--kern-only]
 #
 #   --size MIB  size of the generated log (default 1024, i.e. 1 GiB)
 #   --dir DIR   where the data goes (default /tmp/logburst-bench); it is kept
@@ -10,6 +10,8 @@
 #   --runs N    timed runs per command, best kept (default 3; GoAccess once)
 #   --big       also stream 10x the size through logburst from the generator
 #               (standard input) to show peak RSS does not grow with input
+#   --kern-only only the kernel-log table (syslog-framed kern.log of the
+#               same size with nine OOM kills, benches/gen_kern.py)
 #
 # Prints a Markdown table (the README shows the latest one) and the ratios
 # the throughput issue asks for. Installs goaccess, ripgrep, mawk and time
@@ -17,14 +19,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-size=1024 dir=/tmp/logburst-bench runs=3 big=0
+size=1024 dir=/tmp/logburst-bench runs=3 big=0 kern_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --big) big=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --kern-only) kern_only=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -48,29 +51,31 @@ cargo build --release --quiet
 lb=$PWD/target/release/logburst
 mkdir -p "$dir"
 log=$dir/access-${size}m.log
-if [ ! -s "$log" ]; then
-  echo "generating $log ($size MiB)..." >&2
-  python3 benches/gen_access.py "$log.tmp" "$size" && mv "$log.tmp" "$log"
+if [ "$kern_only" = 0 ]; then
+  if [ ! -s "$log" ]; then
+    echo "generating $log ($size MiB)..." >&2
+    python3 benches/gen_access.py "$log.tmp" "$size" && mv "$log.tmp" "$log"
+  fi
+  if [ ! -s "$log.gz" ]; then
+    echo "compressing (gzip -6, what logrotate uses)..." >&2
+    gzip -6 -c "$log" >"$log.gz.tmp" && mv "$log.gz.tmp" "$log.gz"
+  fi
+  # Four rotated archives: the same log cut in four at line boundaries.
+  parts=$dir/parts-${size}m
+  if [ ! -s "$parts/access.log.4.gz" ]; then
+    rm -rf "$parts" && mkdir -p "$parts"
+    split -n l/4 -d -a 1 "$log" "$parts/p"
+    for i in 0 1 2 3; do gzip -6 "$parts/p$i" && mv "$parts/p$i.gz" "$parts/access.log.$((4 - i)).gz"; done
+  fi
+  # The log stands for an archive or a rotated file, not one being written:
+  # dated ten minutes back, so that --mmap auto (the default) maps it as it
+  # would those. A file modified within the last minute is read; the
+  # "--mmap never" row shows that.
+  touch -d '10 minutes ago' "$log"
+  bytes=$(stat -L -c %s "$log")
+  gz_bytes=$(stat -L -c %s "$log.gz")
+  cat "$log" "$log.gz" "$parts"/*.gz >/dev/null # warm the page cache
 fi
-if [ ! -s "$log.gz" ]; then
-  echo "compressing (gzip -6, what logrotate uses)..." >&2
-  gzip -6 -c "$log" >"$log.gz.tmp" && mv "$log.gz.tmp" "$log.gz"
-fi
-# Four rotated archives: the same log cut in four at line boundaries.
-parts=$dir/parts-${size}m
-if [ ! -s "$parts/access.log.4.gz" ]; then
-  rm -rf "$parts" && mkdir -p "$parts"
-  split -n l/4 -d -a 1 "$log" "$parts/p"
-  for i in 0 1 2 3; do gzip -6 "$parts/p$i" && mv "$parts/p$i.gz" "$parts/access.log.$((4 - i)).gz"; done
-fi
-# The log stands for an archive or a rotated file, not one being written:
-# dated ten minutes back, so that --mmap auto (the default) maps it as it
-# would those. A file modified within the last minute is read; the
-# "--mmap never" row shows that.
-touch -d '10 minutes ago' "$log"
-bytes=$(stat -L -c %s "$log")
-gz_bytes=$(stat -L -c %s "$log.gz")
-cat "$log" "$log.gz" "$parts"/*.gz >/dev/null # warm the page cache
 
 # best NAME RUNS CMD...: runs CMD, keeps the fastest wall time (s) and the
 # peak RSS (MB) of that run in $best_s and $best_mb.
@@ -100,6 +105,38 @@ row() { # KEY NAME RUNS CMD...
     "$(awk -v b="$bytes" -v s="$best_s" 'BEGIN { printf "%.0f", b / s / 1e6 }')" "$best_mb"
 }
 
+# The kernel-log table: wc, rg and mawk against logburst on a syslog-framed
+# kern.log with nine OOM kills (full dumps) among ordinary kernel lines.
+kern_table() {
+  local klog=$dir/kern-${size}m.log
+  if [ ! -s "$klog" ]; then
+    echo "generating $klog ($size MiB)..." >&2
+    python3 benches/gen_kern.py "$klog.tmp" "$size" 9 && mv "$klog.tmp" "$klog"
+  fi
+  touch -d '10 minutes ago' "$klog"
+  cat "$klog" >/dev/null
+  bytes=$(stat -L -c %s "$klog")
+  echo
+  echo "$(numfmt --to=iec --round=nearest "$bytes")B syslog-framed kern.log ($(wc -l <"$klog") lines, 9 OOM kills), $(nproc) cores, page cache warm; best of $runs."
+  echo
+  echo '| command | seconds | MB/s | peak RSS (MB) |'
+  echo '|---|---:|---:|---:|'
+  row kwc 'wc -l' "$runs" wc -l "$klog"
+  row krg "rg -c 'Killed process'" "$runs" rg -c 'Killed process' "$klog"
+  row kawk 'mawk: kills per minute' "$runs" mawk '/Killed process/ { c[substr($0, 1, 12)]++ } END { for (k in c) print k, c[k] }' "$klog"
+  row klb1 'logburst -j1' "$runs" "$lb" -q -j1 -o json "$klog"
+  row klb "logburst ($(nproc) cores)" "$runs" "$lb" -q -o json "$klog"
+  echo
+  echo "- logburst throughput / wc -l throughput: $(ratio "${secs[kwc]}" "${secs[klb]}") (target >= 0.5)"
+  echo "- mawk time / logburst time: $(ratio "${secs[kawk]}" "${secs[klb]}")x (target >= 3)"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+if [ "$kern_only" = 1 ]; then
+  kern_table
+  exit 0
+fi
+
 cores=$(nproc)
 echo
 echo "$(numfmt --to=iec --round=nearest "$bytes")B combined log ($(wc -l <"$log") lines, last modified 10 minutes ago), $cores cores, page cache warm; best of $runs."
@@ -119,7 +156,6 @@ row lbgz 'logburst file.gz' "$runs" "$lb" -q -o json "$log.gz"
 row lbparts1 'logburst -j1 on 4 .gz parts' "$runs" "$lb" -q -j1 -o json "$parts"
 row lbparts "logburst on 4 .gz parts ($cores cores)" "$runs" "$lb" -q -o json "$parts"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
 echo "- logburst throughput / wc -l throughput: $(ratio "${secs[wc]}" "${secs[lb]}") (target >= 0.5)"
 echo "- GoAccess time / logburst time: $(ratio "${secs[goaccess]}" "${secs[lb]}")x (target >= 10)"
@@ -142,6 +178,8 @@ parse_s=$(awk -F'|' -v c="$cores" '$2 ~ /block parser $/ && $3 + 0 == c { printf
 echo
 echo "- rg -c time / time $cores threads take to touch every cache line of the file: $(ratio "${secs[rg]}" "$touch_s")"
 echo "- rg -c time / time of the block parser alone on $cores threads: $(ratio "${secs[rg]}" "$parse_s")"
+
+kern_table
 
 if [ "$big" = 1 ]; then
   echo "timing: 10x streamed through stdin" >&2
