@@ -84,11 +84,12 @@ impl Scanner {
     /// line holding a match of a pattern of its own (searched alone, or
     /// any part of it) holds one of them. Ascending.
     ///
-    /// Why: searching on from the start of a line `L`, the leftmost hit
-    /// (a match, or a literal every match starts with) starts no later
-    /// than `L`'s own match; if it starts in an earlier line, that line is
-    /// marked and the search goes on from the next line's start, still at
-    /// or before `L`.
+    /// Why: `L`'s own match gives a hit that starts in `L` (the match,
+    /// a literal every match starts with, or a fixed trigger without its
+    /// leading space, which is no newline). Searching on from the start of
+    /// `L`, the leftmost hit starts no later than that; if it starts in an
+    /// earlier line, that line is marked and the search goes on from the
+    /// next line's start, still at or before `L`.
     pub fn rare(&self, data: &[u8]) -> Vec<usize> {
         let mut out = Vec::new();
         let mut pos = 0;
@@ -123,7 +124,10 @@ fn patterns<'p>(signals: impl Iterator<Item = &'p str>) -> Option<Vec<Hir>> {
         .iter()
         .copied()
         .chain(std::iter::once(access::REQUEST_TRIGGER));
-    hirs.extend(fixed.map(Hir::literal));
+    // Without their leading space (` invoked oom-killer`, ` HTTP/`): the
+    // hit is then a byte into the same line, and Teddy's fingerprint is
+    // `inv`, not ` in`, which half the words of a kernel log start.
+    hirs.extend(fixed.map(|t| Hir::literal(t.trim_ascii_start())));
     Some(hirs)
 }
 
@@ -258,7 +262,9 @@ mod tests {
                 .collect::<Vec<_>>()
         );
         assert!(lits.contains(&b"child ".to_vec()));
-        assert!(lits.contains(&b" HTTP/".to_vec()));
+        assert!(lits.contains(&b"HTTP/".to_vec()));
+        // No fingerprint starts with a space.
+        assert!(lits.iter().all(|l| l[0] != b' '), "{lits:?}");
         // Every builtin's sample still starts with one of them.
         for w in ["Killed process 1 (x)", "DAMN ! worker 3", "OOMKilled"] {
             assert!(lits.iter().any(|l| w.as_bytes().starts_with(l)), "{w}");
