@@ -288,18 +288,18 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
 /// `Repeat::frame` answers what `parse_frame` does for every line.
 #[derive(Debug, Default)]
 pub struct Repeat {
-    /// The bytes through the tag's `: `; empty when nothing is kept.
+    /// The bytes through the tag's `: ` of the line kept.
     prefix: Vec<u8>,
     host: (usize, usize),
-    stamp: Option<Stamp>,
-    flavor: Option<Flavor>,
+    /// The kept line's stamp and flavor; `None` when no line is kept.
+    kept: Option<(Stamp, Flavor)>,
 }
 
 impl Repeat {
     /// The frame of `line`, as [`parse_frame`] reads it.
     #[inline]
     pub fn frame<'a>(&mut self, line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
-        if let (Some(stamp), Some(flavor)) = (self.stamp, self.flavor) {
+        if let Some((stamp, flavor)) = self.kept {
             if line.starts_with(&self.prefix) {
                 return Some(Frame {
                     stamp,
@@ -315,7 +315,7 @@ impl Repeat {
     }
 
     fn learn(&mut self, line: &[u8], fr: &Frame) {
-        self.stamp = None;
+        self.kept = None;
         if !matches!(
             fr.flavor,
             Flavor::Rfc3164 | Flavor::Journal | Flavor::Rfc3339
@@ -340,8 +340,7 @@ impl Repeat {
         self.prefix.clear();
         self.prefix.extend_from_slice(&line[..end + 1 + c + 2]);
         self.host = (start, end);
-        self.stamp = Some(fr.stamp);
-        self.flavor = Some(fr.flavor);
+        self.kept = Some((fr.stamp, fr.flavor));
     }
 }
 
