@@ -1,36 +1,93 @@
 #!/usr/bin/env python3
-"""Writes a deterministic nginx combined access log of about SIZE bytes.
+"""Writes a deterministic access log of about SIZE bytes.
 
-    gen_access.py OUT [SIZE_MIB]     (default 1024; OUT "-" for stdout)
+    gen_access.py OUT [SIZE_MIB] [--json]   (default 1024; OUT "-" for stdout)
 
 About 55 requests a second from 2023-02-01 00:00 +03:00 on, 0.3 % 5xx
 scattered, and one 12-minute outage (mostly 502) in the afternoon of the
 first day, so that the benchmarked job finds an incident like a real one.
+
+The traffic is shaped like a real shop's rather than a parser's best case:
+40,000 paths, a quarter of them with query strings (some long tracking
+ones), 22 user agents from curl to a 200-byte in-app browser, six methods,
+referers with paths; about a tenth of the request lines end past byte 128.
+
+Default: nginx combined. --json: nginx `log_format ... escape=json` with
+the fields most such templates carry, `"key": "value"` spacing.
 """
 import random
 import sys
 
+AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36 Edg/119.0.2151.97",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBDV/iPhone14,5;FBMD/iPhone;FBSN/iOS;FBSV/16.6;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5]",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.43 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.71 Safari/537.36",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "okhttp/4.12.0",
+    "Dalvik/2.1.0 (Linux; U; Android 12; SM-A525F Build/SP1A.210812.016)",
+    "ShopApp/5.12.1 (com.example.shop; build:5121; iOS 17.1.1) Alamofire/5.8.0",
+    "curl/8.5.0",
+    "python-requests/2.31.0",
+    "Go-http-client/1.1",
+    "kube-probe/1.28",
+]
+METHODS = ["GET"] * 85 + ["POST"] * 9 + ["HEAD"] * 2 + ["PUT", "DELETE", "OPTIONS", "PATCH"]
+
+
+def paths(rng):
+    out = []
+    words = "red blue shoes shirt dress summer sale kids men women running trail leather wool".split()
+    for _ in range(40000):
+        k = rng.random()
+        if k < 0.35:
+            p = f"/api/v2/products/{rng.randrange(10**6)}"
+        elif k < 0.5:
+            p = f"/static/js/chunk.{rng.randrange(16**8):08x}.js"
+        elif k < 0.6:
+            p = f"/images/catalog/{rng.randrange(10**5)}/{rng.randrange(16**12):012x}_{rng.choice([320, 640, 1280])}.webp"
+        elif k < 0.75:
+            p = f"/{rng.choice(words)}/{rng.choice(words)}-{rng.choice(words)}-{rng.randrange(10**5)}.html"
+        else:
+            p = f"/api/v2/{rng.choice(['cart', 'checkout', 'users', 'orders', 'search'])}/{rng.randrange(10**7)}"
+        q = rng.random()
+        if q < 0.15:
+            p += f"?q={rng.choice(words)}+{rng.choice(words)}&page={rng.randrange(1, 30)}"
+        elif q < 0.25:
+            p += (f"?utm_source={rng.choice(['google', 'newsletter', 'facebook'])}&utm_medium=cpc"
+                  f"&utm_campaign={rng.choice(words)}_{rng.randrange(2020, 2024)}"
+                  f"&gclid={rng.randrange(16**24):024x}{rng.randrange(16**16):016x}")
+        out.append(p)
+    return out + ["/", "/healthz", "/api/v2/cart", "/api/v2/checkout"]
+
+
 def main():
-    out = sys.argv[1]
-    size = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    json = "--json" in sys.argv[1:]
+    out = args[0]
+    size = int(args[1]) if len(args) > 1 else 1024
     target = size << 20
     rng = random.Random(1024)
     ips = [f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}" for _ in range(5000)]
     ips += [f"2001:db8:{rng.randrange(0x10000):x}::{rng.randrange(1, 0xffff):x}" for _ in range(500)]
-    paths = [f"/api/v2/products/{rng.randrange(100000)}" for _ in range(2000)] + \
-            [f"/static/js/chunk.{rng.randrange(16**8):08x}.js" for _ in range(200)] + \
-            ["/", "/api/v2/cart", "/api/v2/checkout", "/healthz", "/search?q=red+shoes&page=2"]
-    agents = ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-              "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
-              "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
-              "okhttp/4.12.0", "curl/8.5.0", "Googlebot/2.1 (+http://www.google.com/bot.html)"]
-    refs = ["-", "https://shop.example.com/", "https://www.google.com/"]
+    all_paths = paths(rng)
+    refs = ["-"] * 6 + ["https://shop.example.com/", "https://www.google.com/", "https://shop.example.com/cart",
+                        "https://shop.example.com/women/summer-sale-1234.html", "android-app://com.google.android.gm/"]
     months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
     days_in = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     outage = (14 * 3600 + 5 * 60, 14 * 3600 + 17 * 60)  # day 1, 14:05-14:17 local
     written = 0
     sec = 0
-    stamp_cache = {}
     f = sys.stdout if out == "-" else open(out, "w", buffering=1 << 22)
     with f:
         while written < target:
@@ -39,7 +96,9 @@ def main():
             mon, day = 1, 1 + d  # February 2023, rolling into March
             if day > days_in[mon]:
                 mon, day = 2, day - days_in[mon]
-            stamp = f"{day:02d}/{months[mon]}/2023:{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d} +0300"
+            hms = f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+            stamp = f"{day:02d}/{months[mon]}/2023:{hms} +0300"
+            iso = f"2023-{mon + 1:02d}-{day:02d}T{hms}+03:00"
             in_outage = d == 0 and outage[0] <= s < outage[1]
             lines = []
             for _ in range(n):
@@ -54,11 +113,23 @@ def main():
                     status = 304
                 else:
                     status = 200
-                lines.append(f'{rng.choice(ips)} - - [{stamp}] "GET {rng.choice(paths)} HTTP/1.1" {status} {rng.randrange(200, 60000)} "{rng.choice(refs)}" "{rng.choice(agents)}"\n')
+                ip, method, path = rng.choice(ips), rng.choice(METHODS), rng.choice(all_paths)
+                size_b, ref, agent = rng.randrange(200, 60000), rng.choice(refs), rng.choice(AGENTS)
+                if json:
+                    rt = rng.randrange(1, 3000) / 1000
+                    up = "-" if status == 502 and r < 0.35 else f"10.0.{rng.randrange(4)}.{rng.randrange(2, 20)}:8080"
+                    lines.append(
+                        f'{{"time": "{iso}", "remote_addr": "{ip}", "request": "{method} {path} HTTP/1.1", '
+                        f'"status": "{status}", "body_bytes_sent": "{size_b}", "request_time": "{rt:.3f}", '
+                        f'"http_referer": "{"" if ref == "-" else ref}", "http_user_agent": "{agent}", '
+                        f'"upstream_addr": "{up}", "host": "shop.example.com"}}\n')
+                else:
+                    lines.append(f'{ip} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size_b} "{ref}" "{agent}"\n')
             chunk = "".join(lines)
             f.write(chunk)
             written += len(chunk)
             sec += 1
+
 
 if __name__ == "__main__":
     main()

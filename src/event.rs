@@ -68,6 +68,11 @@ pub struct Request {
 /// for a list (`0.1, 0.2`, nginx's tries of several upstreams) their sum.
 /// `None` for `-`, empty or anything else.
 pub fn millis_of_seconds(s: &[u8]) -> Option<u32> {
+    plain_millis(s).or_else(|| float_millis(s))
+}
+
+/// [`millis_of_seconds`] by summing floating-point seconds.
+fn float_millis(s: &[u8]) -> Option<u32> {
     let mut total = 0.0f64;
     let mut any = false;
     for part in s.split(|c| *c == b',' || *c == b':') {
@@ -83,6 +88,26 @@ pub fn millis_of_seconds(s: &[u8]) -> Option<u32> {
         any = true;
     }
     any.then(|| (total * 1000.0).round().min(u32::MAX as f64) as u32)
+}
+
+/// [`millis_of_seconds`] of the common case, without floating point: up
+/// to nine digits of seconds and up to three of a fraction (nginx writes
+/// three), where the sum and rounding above come to the same integer.
+fn plain_millis(s: &[u8]) -> Option<u32> {
+    let (secs, frac) = match memchr::memchr(b'.', s) {
+        Some(dot) => (&s[..dot], &s[dot + 1..]),
+        None => (s, &b""[..]),
+    };
+    let digits = |d: &[u8]| d.iter().all(u8::is_ascii_digit);
+    if secs.is_empty() || secs.len() > 9 || frac.len() > 3 || !digits(secs) || !digits(frac) {
+        return None;
+    }
+    if s.len() == secs.len() + 1 && frac.is_empty() {
+        return None; // `1.`: left to the parser that says what it is.
+    }
+    let value = |d: &[u8]| d.iter().fold(0u64, |v, c| v * 10 + u64::from(c - b'0'));
+    let ms = value(secs) * 1000 + value(frac) * [1000, 100, 10, 1][frac.len()];
+    Some(ms.min(u64::from(u32::MAX)) as u32)
 }
 
 impl Request {
@@ -196,4 +221,37 @@ pub struct OomKill {
     /// names, when one of the inputs is that container's log: the kill is
     /// then that container's as well as its node's.
     pub container: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_millis_are_the_float_sum_rounded() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        for _ in 0..200_000 {
+            let width = 1 + next(9) as u32;
+            let secs = next(10u64.pow(width));
+            let places = next(4) as usize;
+            let frac = next(10u64.pow(places as u32));
+            let text = match places {
+                0 => secs.to_string(),
+                p => format!("{secs}.{frac:0p$}"),
+            };
+            let b = text.as_bytes();
+            assert_eq!(plain_millis(b), float_millis(b), "{text}");
+        }
+        for odd in ["", ".5", "1.", "1.2345", "-1", "1e3", "0x1", "1234567890.1"] {
+            assert_eq!(plain_millis(odd.as_bytes()), None, "{odd}");
+        }
+        assert_eq!(millis_of_seconds(b"0.1, 0.2"), Some(300));
+        assert_eq!(millis_of_seconds(b"1.5"), Some(1500));
+    }
 }

@@ -191,13 +191,20 @@ pub fn year_month_day_slashed(b: &[u8]) -> Option<i64> {
     )
 }
 
-/// A one-entry cache in front of [`parse_clf`]: access logs write the same
-/// second on many consecutive lines, so most lines cost one 26-byte compare.
+/// A one-entry cache in front of [`parse_clf`], and one in front of any
+/// other stamp parser ([`ClfCache::text`]): access logs write the same
+/// second on many consecutive lines, so most lines cost one compare.
 #[derive(Default)]
 pub struct ClfCache {
     key: [u8; 26],
     value: Option<(i64, OffsetSecs)>,
+    text: [u8; TEXT_MAX],
+    text_len: usize,
+    text_value: Option<(i64, OffsetSecs)>,
 }
+
+/// The longest stamp [`ClfCache::text`] keeps.
+const TEXT_MAX: usize = 32;
 
 impl ClfCache {
     #[inline]
@@ -210,6 +217,25 @@ impl ClfCache {
         self.key.copy_from_slice(b);
         self.value = Some(v);
         Some(v)
+    }
+
+    /// `parse(b)`, from the cache when `b` is the stamp text parsed last.
+    #[inline]
+    pub fn text(
+        &mut self,
+        b: &[u8],
+        parse: impl FnOnce(&[u8]) -> Option<(i64, OffsetSecs)>,
+    ) -> Option<(i64, OffsetSecs)> {
+        if self.text_value.is_some() && self.text_len == b.len() && self.text[..b.len()] == *b {
+            return self.text_value;
+        }
+        let v = parse(b);
+        if let (Some(v), Some(slot)) = (v, self.text.get_mut(..b.len())) {
+            slot.copy_from_slice(b);
+            self.text_len = b.len();
+            self.text_value = Some(v);
+        }
+        v
     }
 }
 

@@ -116,7 +116,7 @@ impl SeriesBuilder {
 /// allocation per line).
 #[derive(Default)]
 pub struct RouteBuilders {
-    index: [std::collections::HashMap<Vec<u8>, usize>; 3],
+    index: [std::collections::HashMap<Vec<u8>, usize, xxhash_rust::xxh3::Xxh3DefaultBuilder>; 3],
     builders: Vec<(Route<'static>, SeriesBuilder)>,
     last: usize,
 }

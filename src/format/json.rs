@@ -33,7 +33,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use super::nginx_error::UpstreamKind;
 use super::{Route, RouteKind};
 use crate::event::{Request, NOT_COUNTED};
-use crate::time::{self, OffsetSecs};
+use crate::time::{self, ClfCache, OffsetSecs};
 
 const STATUS_KEYS: &[&str] = &[
     "status",
@@ -68,8 +68,8 @@ const TIME_KEYS: &[&str] = &[
 ];
 
 /// A scalar as found in the object: what a status or time can be.
-#[derive(Debug)]
-enum Scalar<'a> {
+#[derive(Debug, PartialEq)]
+pub(super) enum Scalar<'a> {
     Int(i64),
     Float(f64),
     Str(Cow<'a, str>),
@@ -121,16 +121,16 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
 }
 
 /// What one object held of interest.
-#[derive(Debug, Default)]
-struct Found<'a> {
-    status: Option<Scalar<'a>>,
-    time: Option<Scalar<'a>>,
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Found<'a> {
+    pub(super) status: Option<Scalar<'a>>,
+    pub(super) time: Option<Scalar<'a>>,
     /// A duration and how many of it make a millisecond.
-    latency: Option<(Scalar<'a>, f64)>,
+    pub(super) latency: Option<(Scalar<'a>, f64)>,
     /// The best route named so far, and its rank in [`ROUTE_KEYS`].
-    route: Option<(usize, Cow<'a, str>)>,
+    pub(super) route: Option<(usize, Cow<'a, str>)>,
     /// Cloudflare's `RequestSource` was not `eyeball`.
-    subrequest: bool,
+    pub(super) subrequest: bool,
 }
 
 /// Where loggers name the upstream, backend or virtual host, best first:
@@ -166,8 +166,153 @@ const LATENCY_KEYS: &[(&str, f64)] = &[
     ("properties.timeTaken", 1000.0),
 ];
 
+/// Objects whose members are read through the dotted path.
+const NESTED: &[&str] = &[
+    "http",
+    "http.response",
+    "httpRequest",
+    "resource",
+    "resource.labels",
+    "properties",
+];
+
+/// What a key is to the reader. The key lists are disjoint (a test says
+/// so), so a key has one role whatever was found before it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Role {
+    /// An object read through this dotted path.
+    Nested(&'static str),
+    /// Cloudflare's `RequestSource`.
+    Source,
+    Status,
+    Time,
+    /// A route key and its rank in [`ROUTE_KEYS`].
+    Route(usize),
+    /// A duration key and how many of it make a millisecond.
+    Latency(f64),
+    Other,
+}
+
+/// The role of `key` in the object at `path` (`""` for the line itself,
+/// else a [`NESTED`] name): `httpRequest.status` is `status` under
+/// `httpRequest`, or the dotted key at the top.
+pub(super) fn role(path: &str, key: &str) -> Role {
+    if path.is_empty() {
+        return top_role(key.as_bytes(), key.as_bytes());
+    }
+    // Lengths first: most names differ in length.
+    let is = |name: &str| {
+        name.len() == path.len() + 1 + key.len()
+            && name.as_bytes()[path.len()] == b'.'
+            && name.ends_with(key)
+            && name.starts_with(path)
+    };
+    roles()
+        .find(|(name, _)| is(name))
+        .map_or(Role::Other, |(_, r)| r)
+}
+
+/// Every named key and its role, in the reader's order.
+fn roles() -> impl Iterator<Item = (&'static str, Role)> {
+    let nested = NESTED.iter().map(|&n| (n, Role::Nested(n)));
+    let status = STATUS_KEYS.iter().map(|&k| (k, Role::Status));
+    let time = TIME_KEYS.iter().map(|&k| (k, Role::Time));
+    let route = (ROUTE_KEYS.iter().enumerate()).map(|(i, (k, _))| (*k, Role::Route(i)));
+    let latency = LATENCY_KEYS.iter().map(|&(k, u)| (k, Role::Latency(u)));
+    nested
+        .chain([("RequestSource", Role::Source)])
+        .chain(status)
+        .chain(time)
+        .chain(route)
+        .chain(latency)
+}
+
+/// The role of a key of the line's own object. `ahead` is the text from
+/// the key's first byte on (the key, or the line past it): its first
+/// eight bytes are read as one word when it has them. The names are
+/// bucketed by length and compared by their first eight bytes as a word,
+/// so a key costs a table look-up and an integer comparison or two.
+pub(super) fn top_role(key: &[u8], ahead: &[u8]) -> Role {
+    /// A name's first two words ([`word`]), the name, its role.
+    type Named = ([u64; 2], &'static [u8], Role);
+    static BY_LEN: std::sync::LazyLock<Vec<Vec<Named>>> = std::sync::LazyLock::new(|| {
+        let mut by_len: Vec<Vec<Named>> = Vec::new();
+        for (name, r) in roles() {
+            let name = name.as_bytes();
+            if by_len.len() <= name.len() {
+                by_len.resize(name.len() + 1, Vec::new());
+            }
+            let words = [word(name, name, 0), word(name, name, 8)];
+            by_len[name.len()].push((words, name, r));
+        }
+        by_len
+    });
+    let Some(named) = BY_LEN.get(key.len()).filter(|b| !b.is_empty()) else {
+        return Role::Other;
+    };
+    let words = [word(key, ahead, 0), word(key, ahead, 8)];
+    named
+        .iter()
+        .find(|(w, name, _)| *w == words && (key.len() <= 16 || key[16..] == name[16..]))
+        .map_or(Role::Other, |(_, _, r)| *r)
+}
+
+/// Bytes `at..at + 8` of `key` (fewer, zero-padded, past its end) as a
+/// little-endian word, loaded from `ahead` (which starts with `key`) when
+/// it holds them.
+#[inline]
+fn word(key: &[u8], ahead: &[u8], at: usize) -> u64 {
+    let n = key.len().saturating_sub(at).min(8);
+    if n == 0 {
+        return 0;
+    }
+    let w = match ahead.get(at..).and_then(|a| a.first_chunk::<8>()) {
+        Some(c) => u64::from_le_bytes(*c),
+        None => key[at..at + n]
+            .iter()
+            .rev()
+            .fold(0, |w, &b| (w << 8) | u64::from(b)),
+    };
+    if n == 8 {
+        w
+    } else {
+        w & ((1u64 << (8 * n)) - 1)
+    }
+}
+
+impl<'a> Found<'a> {
+    /// Whether a value under `role` would change what was found: the
+    /// first status, time and duration win, a route only over a worse one.
+    pub(super) fn wants(&self, role: Role) -> bool {
+        match role {
+            Role::Source => true,
+            Role::Status => self.status.is_none(),
+            Role::Time => self.time.is_none(),
+            Role::Route(rank) => self.route.as_ref().is_none_or(|(had, _)| rank < *had),
+            Role::Latency(_) => self.latency.is_none(),
+            Role::Nested(_) | Role::Other => false,
+        }
+    }
+
+    /// Keeps `v`, read under a role [`Found::wants`].
+    pub(super) fn take(&mut self, role: Role, v: Scalar<'a>) {
+        match (role, v) {
+            (Role::Source, Scalar::Str(source)) => self.subrequest = source != "eyeball",
+            (Role::Status, v) => self.status = Some(v),
+            // A null time (a Kubernetes event's eventTime) is none: the
+            // next time key may have one.
+            (Role::Time, Scalar::Other) => {}
+            (Role::Time, v) => self.time = Some(v),
+            // A route is text; another scalar (or an object) is no name.
+            (Role::Route(rank), Scalar::Str(name)) => self.route = Some((rank, name)),
+            (Role::Latency(unit), v) => self.latency = Some((v, unit)),
+            _ => {}
+        }
+    }
+}
+
 /// Visits an object (the line, or a nested `http` / `response` object),
-/// keeping the first status and time keys seen. `path` is the nesting:
+/// keeping what [`Found::wants`]. `path` is the nesting:
 /// `http.response.status_code` is looked up through it.
 struct ObjectVisitor<'f, 'a> {
     found: &'f mut Found<'a>,
@@ -188,64 +333,16 @@ impl<'de, 'f> Visitor<'de> for ObjectVisitor<'f, 'de> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
         while let Some(key) = m.next_key::<Cow<'de, str>>()? {
-            // The key's dotted name (`httpRequest.status`), compared
-            // without building it.
-            let path = self.path;
-            let key: &str = &key;
-            let is = |name: &str| {
-                if path.is_empty() {
-                    name == key
-                } else {
-                    // Lengths first: most names differ in length.
-                    name.len() == path.len() + 1 + key.len()
-                        && name.as_bytes()[path.len()] == b'.'
-                        && name.ends_with(key)
-                        && name.starts_with(path)
-                }
-            };
-            const NESTED: &[&str] = &[
-                "http",
-                "http.response",
-                "httpRequest",
-                "resource",
-                "resource.labels",
-                "properties",
-            ];
-            let nested = NESTED.iter().copied().find(|n| is(n));
-            if let Some(path) = nested {
-                m.next_value_seed(ObjectVisitor {
+            match role(self.path, &key) {
+                Role::Nested(path) => m.next_value_seed(ObjectVisitor {
                     found: self.found,
                     path,
-                })?;
-            } else if is("RequestSource") {
-                if let Scalar::Str(source) = m.next_value()? {
-                    self.found.subrequest = source != "eyeball";
+                })?,
+                r if self.found.wants(r) => {
+                    let v = m.next_value()?;
+                    self.found.take(r, v);
                 }
-            } else if self.found.status.is_none() && STATUS_KEYS.iter().any(|k| is(k)) {
-                self.found.status = Some(m.next_value()?);
-            } else if self.found.time.is_none() && TIME_KEYS.iter().any(|k| is(k)) {
-                // A null time (a Kubernetes event's eventTime) is none:
-                // the next time key may have one.
-                let v: Scalar = m.next_value()?;
-                if !matches!(v, Scalar::Other) {
-                    self.found.time = Some(v);
-                }
-            } else if let Some(rank) = ROUTE_KEYS
-                .iter()
-                .position(|(k, _)| is(k))
-                .filter(|r| self.found.route.as_ref().is_none_or(|(had, _)| r < had))
-            {
-                // A route is text; another scalar (or an object) is no name.
-                if let Scalar::Str(name) = m.next_value()? {
-                    self.found.route = Some((rank, name));
-                }
-            } else if let (None, Some((_, unit))) = (
-                &self.found.latency,
-                LATENCY_KEYS.iter().find(|(k, _)| is(k)),
-            ) {
-                self.found.latency = Some((m.next_value()?, *unit));
-            } else {
-                m.next_value::<IgnoredAny>()?;
+                _ => drop(m.next_value::<IgnoredAny>()?),
             }
         }
         Ok(())
@@ -279,26 +376,32 @@ fn epoch(v: f64) -> Option<i64> {
     Some(secs.floor() as i64)
 }
 
-fn time_of(s: &Scalar) -> Option<(i64, OffsetSecs)> {
+/// The time a time key holds; a string's is cached (consecutive lines
+/// mostly share their second).
+fn time_of(s: &Scalar, cache: &mut ClfCache) -> Option<(i64, OffsetSecs)> {
     match s {
         Scalar::Int(i) => Some((epoch(*i as f64)?, 0)),
         Scalar::Float(f) => Some((epoch(*f)?, 0)),
-        Scalar::Str(t) => {
-            let b = t.trim().as_bytes();
-            if let Some((st, used)) = time::parse_iso(b) {
-                if used == b.len() {
-                    let off = st.offset.unwrap_or(0);
-                    return Some((st.naive - off as i64, off));
-                }
-            }
-            if let Some(v) = time::parse_clf(b) {
-                return Some(v);
-            }
-            let n: f64 = t.trim().parse().ok()?;
-            Some((epoch(n)?, 0))
-        }
+        Scalar::Str(t) => cache.text(t.as_bytes(), |_| text_time(t)),
         Scalar::Other => None,
     }
+}
+
+/// The time a string holds: RFC 3339, nginx's `$time_local`, or epoch
+/// seconds (or milli-, micro-, nanoseconds).
+fn text_time(t: &str) -> Option<(i64, OffsetSecs)> {
+    let b = t.trim().as_bytes();
+    if let Some((st, used)) = time::parse_iso(b) {
+        if used == b.len() {
+            let off = st.offset.unwrap_or(0);
+            return Some((st.naive - off as i64, off));
+        }
+    }
+    if let Some(v) = time::parse_clf(b) {
+        return Some(v);
+    }
+    let n: f64 = t.trim().parse().ok()?;
+    Some((epoch(n)?, 0))
 }
 
 /// The time and status fields of one JSON object line, when it is one.
@@ -307,6 +410,12 @@ fn fields(line: &[u8]) -> Option<Found<'_>> {
     if line.first() != Some(&b'{') {
         return None;
     }
+    super::json_scan::fields(line).or_else(|| fields_by_serde(line))
+}
+
+/// [`fields`] by a full parse: for the lines the scan leaves (nested
+/// objects, escapes in the values read, uncommon numbers, invalid JSON).
+pub(super) fn fields_by_serde(line: &[u8]) -> Option<Found<'_>> {
     let mut found = Found::default();
     let mut de = serde_json::Deserializer::from_slice(line);
     de::DeserializeSeed::deserialize(
@@ -323,20 +432,27 @@ fn fields(line: &[u8]) -> Option<Found<'_>> {
 
 /// Reads the status and time of one JSON line.
 pub fn parse(line: &[u8]) -> Option<Request> {
-    parse_routed(line).map(|(r, _)| r)
+    parse_routed(line, &mut ClfCache::default()).map(|(r, _)| r)
 }
 
 /// Reads the status, time and route of one JSON line.
-pub fn parse_routed(line: &[u8]) -> Option<(Request, Option<Route<'_>>)> {
-    let found = fields(line)?;
-    let route = found.route.as_ref().and_then(|(rank, name)| {
-        let r = Route::new(ROUTE_KEYS[*rank].1, name.as_bytes())?;
-        Some(Route {
-            kind: r.kind,
-            name: Cow::Owned(r.name.into_owned()),
-        })
-    });
-    let (utc, offset) = time_of(found.time.as_ref()?)?;
+pub fn parse_routed<'a>(
+    line: &'a [u8],
+    cache: &mut ClfCache,
+) -> Option<(Request, Option<Route<'a>>)> {
+    let mut found = fields(line)?;
+    // A name read from the line stays borrowed; an unescaped one is owned.
+    let route = match found.route.take() {
+        Some((rank, Cow::Borrowed(name))) => Route::new(ROUTE_KEYS[rank].1, name.as_bytes()),
+        Some((rank, Cow::Owned(name))) => {
+            Route::new(ROUTE_KEYS[rank].1, name.as_bytes()).map(|r| Route {
+                kind: r.kind,
+                name: Cow::Owned(r.name.into_owned()),
+            })
+        }
+        None => None,
+    };
+    let (utc, offset) = time_of(found.time.as_ref()?, cache)?;
     let latency_ms = found.latency.as_ref().and_then(|(v, unit)| {
         let ms = match v {
             Scalar::Int(i) => *i as f64 * unit,
@@ -481,7 +597,8 @@ pub fn evidence(line: &[u8]) -> Option<(String, UpstreamKind)> {
 /// `Some(None)` for an object without a time field.
 pub fn time(line: &[u8]) -> Option<Option<(i64, OffsetSecs)>> {
     let found = fields(line)?;
-    Some(found.time.as_ref().and_then(time_of))
+    let cache = &mut ClfCache::default();
+    Some(found.time.as_ref().and_then(|t| time_of(t, cache)))
 }
 
 /// JSON-lines access logs in the registry.
@@ -490,7 +607,7 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
     aliases: &[],
     about: "JSON lines access log: nginx escape=json, Caddy, Traefik, Envoy…",
     requests: true,
-    blocks: super::registry::Blocks::Requests(|l, _| parse_routed(l)),
+    blocks: super::registry::Blocks::Requests(parse_routed),
     parse: |_, l| parse(l).map(super::Line::Request),
     detail: |_, l| {
         let (c, p) = detail(l);
@@ -518,7 +635,10 @@ mod tests {
 
     #[test]
     fn routes_by_the_best_key() {
-        let route = |l: &str| parse_routed(l.as_bytes()).and_then(|(_, r)| r.map(|r| r.key()));
+        let route = |l: &str| {
+            parse_routed(l.as_bytes(), &mut ClfCache::default())
+                .and_then(|(_, r)| r.map(|r| r.key()))
+        };
         let t = r#""time":"2023-02-02T07:00:22Z","status":502"#;
         assert_eq!(
             route(&format!(
@@ -649,7 +769,7 @@ mod tests {
     #[test]
     fn clouds_status_time_and_evidence() {
         let gcp = br#"{"httpRequest":{"status":502,"latency":"1.5s","remoteIp":"198.51.100.4","requestUrl":"https://s/x"},"jsonPayload":{"statusDetails":"backend_timeout"},"resource":{"labels":{"backend_service_name":"web","url_map_name":"shop-map"}},"timestamp":"2023-02-02T07:00:13Z"}"#;
-        let (r, route) = parse_routed(gcp).unwrap();
+        let (r, route) = parse_routed(gcp, &mut ClfCache::default()).unwrap();
         assert_eq!((r.status, r.latency_ms), (502, Some(1500)));
         assert_eq!(&route.unwrap().name[..], b"web");
         assert_eq!(

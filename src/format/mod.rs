@@ -10,6 +10,7 @@ pub mod apache_error;
 pub mod app;
 pub mod aws_lb;
 pub mod json;
+mod json_scan;
 pub mod logread;
 pub mod marks;
 pub mod nginx;

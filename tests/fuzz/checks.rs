@@ -323,7 +323,7 @@ pub fn json(data: &[u8]) {
         if let Some((upstream, _)) = json::evidence(line) {
             assert!(upstream.chars().count() <= 160, "{upstream}");
         }
-        if let Some((r, route)) = json::parse_routed(line) {
+        if let Some((r, route)) = json::parse_routed(line, &mut ClfCache::default()) {
             route_is_clean(route);
             // A status, or a CDN subrequest read but not counted.
             assert!(
