@@ -3,6 +3,7 @@
 # deterministic nginx combined log, from a warm page cache.
 #
 #   benches/compare.sh [--size MIB] [--dir DIR] [--runs N] [--big] [--kern-only]
+#                      [--json-only]
 #
 #   --size MIB  size of the generated log (default 1024, i.e. 1 GiB)
 #   --dir DIR   where the data goes (default /tmp/logburst-bench); it is kept
@@ -12,6 +13,8 @@
 #               (standard input) to show peak RSS does not grow with input
 #   --kern-only only the kernel-log table (syslog-framed kern.log of the
 #               same size with nine OOM kills, benches/gen_kern.py)
+#   --json-only only the JSON-lines table (nginx escape=json lines of the
+#               same traffic, benches/gen_access.py --json)
 #
 # Prints a Markdown table (the README shows the latest one) and the ratios
 # the throughput issue asks for. Installs goaccess, ripgrep, mawk and time
@@ -19,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-size=1024 dir=/tmp/logburst-bench runs=3 big=0 kern_only=0
+size=1024 dir=/tmp/logburst-bench runs=3 big=0 kern_only=0 json_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=$2; shift 2 ;;
@@ -27,7 +30,8 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --big) big=1; shift ;;
     --kern-only) kern_only=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --json-only) json_only=1; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -51,7 +55,7 @@ cargo build --release --quiet
 lb=$PWD/target/release/logburst
 mkdir -p "$dir"
 log=$dir/access-${size}m.log
-if [ "$kern_only" = 0 ]; then
+if [ "$kern_only" = 0 ] && [ "$json_only" = 0 ]; then
   if [ ! -s "$log" ]; then
     echo "generating $log ($size MiB)..." >&2
     python3 benches/gen_access.py "$log.tmp" "$size" && mv "$log.tmp" "$log"
@@ -131,9 +135,39 @@ kern_table() {
   echo "- mawk time / logburst time: $(ratio "${secs[kawk]}" "${secs[klb]}")x (target >= 3)"
 }
 
+# The JSON-lines table: the same traffic as nginx escape=json lines, and
+# the tools' equivalents of the combined-log rows.
+json_table() {
+  local jlog=$dir/json-${size}m.log
+  if [ ! -s "$jlog" ]; then
+    echo "generating $jlog ($size MiB)..." >&2
+    python3 benches/gen_access.py "$jlog.tmp" "$size" --json && mv "$jlog.tmp" "$jlog"
+  fi
+  touch -d '10 minutes ago' "$jlog"
+  cat "$jlog" >/dev/null
+  bytes=$(stat -L -c %s "$jlog")
+  echo
+  echo "$(numfmt --to=iec --round=nearest "$bytes")B of nginx escape=json lines ($(wc -l <"$jlog") lines), $(nproc) cores, page cache warm; best of $runs."
+  echo
+  echo '| command | seconds | MB/s | peak RSS (MB) |'
+  echo '|---|---:|---:|---:|'
+  row jwc 'wc -l' "$runs" wc -l "$jlog"
+  row jrg "rg -c '\"status\": \"5'" "$runs" rg -c '"status": "5' "$jlog"
+  row jawk 'mawk: 5xx per minute' "$runs" mawk -F'"status": "' 'substr($2, 1, 1) == "5" { c[substr($0, 11, 16)]++ } END { for (k in c) print k, c[k] }' "$jlog"
+  row jlb1 'logburst -j1' "$runs" "$lb" -q -j1 -o json "$jlog"
+  row jlb "logburst ($(nproc) cores)" "$runs" "$lb" -q -o json "$jlog"
+  echo
+  echo "- logburst throughput / wc -l throughput: $(ratio "${secs[jwc]}" "${secs[jlb]}") (target >= 0.5)"
+  echo "- mawk time / logburst time: $(ratio "${secs[jawk]}" "${secs[jlb]}")x (target >= 5)"
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 if [ "$kern_only" = 1 ]; then
   kern_table
+  exit 0
+fi
+if [ "$json_only" = 1 ]; then
+  json_table
   exit 0
 fi
 
@@ -180,6 +214,7 @@ echo "- rg -c time / time $cores threads take to touch every cache line of the f
 echo "- rg -c time / time of the block parser alone on $cores threads: $(ratio "${secs[rg]}" "$parse_s")"
 
 kern_table
+json_table
 
 if [ "$big" = 1 ]; then
   echo "timing: 10x streamed through stdin" >&2

@@ -288,7 +288,7 @@ fn parse_text(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
                 b,
                 by_line(|l, c| f.parse_fields(l, c).map(|(r, x)| (r, x.route()))),
             ),
-            None => other_lines(block, ctx, t, b),
+            None => other_lines(block, ctx, t, b, false),
         },
         Some(f) => match f.spec().map(|s| s.blocks) {
             Some(Blocks::Clf) => {
@@ -296,9 +296,10 @@ fn parse_text(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
                 access_lines(block, ctx, t, b, Clf { routes })
             }
             Some(Blocks::Requests(parse)) => access_lines(block, ctx, t, b, by_line(parse)),
-            Some(Blocks::Lines) | None => other_lines(block, ctx, t, b),
+            Some(Blocks::Framed) => other_lines(block, ctx, t, b, true),
+            Some(Blocks::Lines) | None => other_lines(block, ctx, t, b, false),
         },
-        None => other_lines(block, ctx, t, b),
+        None => other_lines(block, ctx, t, b, false),
     }
 }
 
@@ -466,8 +467,11 @@ fn access_lines(
 
 /// Every other format (and input of no known format): lines parsed through
 /// [`LineParser`] and accounted for here, what they add up to decided by
-/// the [`Collector`].
-fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
+/// the [`Collector`]. `rare_first`: the format's parser reads
+/// [`LineParser::rare`] (the syslog family: [`Blocks::Framed`]), so the
+/// block search is asked about each line before its parse; otherwise only
+/// about the system and application lines, after it.
+fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, rare_first: bool) {
     let mut parser = ctx.format.map(|f| {
         LineParser::with_customs(f, ctx.years, ctx.opts.customs.clone()).seeded(ctx.seed.clone())
     });
@@ -479,13 +483,13 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
     let mut marks = Marks::new(ctx.opts.signals.scanner(), block.data);
     for (n, line) in chunk::lines(block.data).enumerate() {
         t.lines += 1;
-        let rare = marks.may_hold(line);
-        if let Some(p) = parser.as_mut() {
-            p.rare = rare;
-        }
         if wrapped && line == envelope::JOINED {
             t.count_joined(prev_ok);
             continue;
+        }
+        let asked = rare_first.then(|| marks.may_hold(line));
+        if let (Some(p), Some(rare)) = (parser.as_mut(), asked) {
+            p.rare = rare;
         }
         let parsed = parser
             .as_mut()
@@ -504,6 +508,13 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
         };
         prev_ok = true;
         t.parsed += 1;
+        // Only system and application lines read it.
+        let rare = match asked {
+            Some(rare) => rare,
+            None => {
+                matches!(parsed, Line::System { .. } | Line::App { .. }) && marks.may_hold(line)
+            }
+        };
         if rare
             && format == ctx.format
             && matches!(parsed, Line::System { .. } | Line::App { .. })

@@ -41,6 +41,10 @@ pub enum Blocks {
     Requests(RoutedParser),
     /// Lines of any kind ([`Line`]), through [`Spec::parse`].
     Lines,
+    /// Lines through [`Spec::parse`], which reads [`LineParser::rare`]
+    /// (the syslog family: the OOM parse is skipped on lines the block
+    /// search clears), so the search is asked before each parse.
+    Framed,
 }
 
 /// What a line says about a format, for detection.

@@ -493,7 +493,7 @@ mod specs {
             aliases,
             about,
             requests: false,
-            blocks: Blocks::Lines,
+            blocks: Blocks::Framed,
             parse,
             detail: no_detail,
             sniff: if sniffs { Some((60, sniff)) } else { None },

@@ -1,13 +1,14 @@
 //! What makes a system or application line worth reading past its frame:
 //! a word an OOM-killer line must hold ([`oom::TRIGGERS`]), a signal's
 //! pattern, or ` HTTP/` ([`access::REQUEST_TRIGGER`], a request logged
-//! where none belongs). One
-//! multi-pattern search over a whole block finds the few lines that hold
-//! one; the others, nearly all of a kernel log, are framed and counted
-//! without the per-line searches.
+//! where none belongs). A multi-pattern search over the block, run on
+//! from the lines asked about, finds the few lines that hold one; the
+//! others, nearly all of a kernel log, are framed and counted without the
+//! per-line searches, and the lines of formats that are never system or
+//! application lines are not searched at all.
 //!
 //! Exact by construction: a line a per-line search would match holds a
-//! match of the block search that starts in it (see [`Scanner::rare`]).
+//! match of the block search that starts in it (see [`Marks`]).
 //! The block search gives the same answers as the per-line one only where
 //! a pattern's assertions see the same thing in both. Word boundaries do
 //! (a message starts after a space or `]` and ends at its line's end, both
@@ -79,32 +80,6 @@ impl Scanner {
             Hits::Patterns(re) => re.find(Input::new(data).range(from..)).map(|m| m.start()),
         }
     }
-
-    /// Offsets in `data` of hits, at most one a line, such that every
-    /// line holding a match of a pattern of its own (searched alone, or
-    /// any part of it) holds one of them. Ascending.
-    ///
-    /// Why: `L`'s own match gives a hit that starts in `L` (the match,
-    /// a literal every match starts with, or a fixed trigger without its
-    /// leading space, which is no newline). Searching on from the start of
-    /// `L`, the leftmost hit starts no later than that; if it starts in an
-    /// earlier line, that line is marked and the search goes on from the
-    /// next line's start, still at or before `L`.
-    pub fn rare(&self, data: &[u8]) -> Vec<usize> {
-        let mut out = Vec::new();
-        let mut pos = 0;
-        while pos < data.len() {
-            let Some(start) = self.find(data, pos) else {
-                break;
-            };
-            out.push(start);
-            pos = match memchr::memchr(b'\n', &data[start..]) {
-                Some(nl) => start + nl + 1,
-                None => data.len(),
-            };
-        }
-        out
-    }
 }
 
 /// The signal patterns `signals` and the fixed triggers, parsed; `None`
@@ -171,36 +146,55 @@ fn prefixes(hirs: &[Hir]) -> Option<Vec<Vec<u8>>> {
     Some(kept)
 }
 
-/// Walks the lines of a block in order and says, for each, whether it may
-/// hold a rare event.
-pub struct Marks {
-    base: usize,
-    marks: Option<Vec<usize>>,
-    next: usize,
+/// Walks the lines of a block in order and says, for the lines asked
+/// about, whether each may hold a rare event: every line holding a match
+/// of a pattern of its own (searched alone, or any part of it) may.
+///
+/// The block is searched lazily, from the start of the first line asked
+/// about, and the hit kept until a later line is asked about, so lines
+/// never asked (a W3C block's requests) cost nothing, and a kern.log block
+/// costs one search per hit. Why it is exact: `L`'s own match gives a hit
+/// that starts in `L` (the match, a literal every match starts with, or a
+/// fixed trigger without its leading space, which is no newline). The
+/// kept hit is the leftmost at or after a line start at or before `L`'s,
+/// so no hit starts between that start and it: if it starts before `L`,
+/// the search goes on from `L`'s start; after `L`'s end, `L` holds none.
+pub struct Marks<'s, 'd> {
+    scanner: Option<&'s Scanner>,
+    data: &'d [u8],
+    /// Where the last search found its leftmost hit (`usize::MAX`: none
+    /// to the block's end), and whether there was one.
+    hit: usize,
+    searched: bool,
 }
 
-impl Marks {
-    /// The marks of `data` by `scanner`; with none, every line may.
-    pub fn new(scanner: Option<&Scanner>, data: &[u8]) -> Marks {
+impl<'s, 'd> Marks<'s, 'd> {
+    /// Marks over `data` by `scanner`; with none, every line may hold one.
+    pub fn new(scanner: Option<&'s Scanner>, data: &'d [u8]) -> Marks<'s, 'd> {
         Marks {
-            base: data.as_ptr() as usize,
-            marks: scanner.map(|s| s.rare(data)),
-            next: 0,
+            scanner,
+            data,
+            hit: 0,
+            searched: false,
         }
     }
 
-    /// Whether `line`, the next line of the block (a slice of it, without
-    /// its newline), may hold a rare event.
+    /// Whether `line`, a line of the block after those asked about before
+    /// (a slice of it, without its newline), may hold a rare event.
     pub fn may_hold(&mut self, line: &[u8]) -> bool {
-        let Some(marks) = &self.marks else {
+        let Some(scanner) = self.scanner else {
             return true;
         };
-        let start = (line.as_ptr() as usize).wrapping_sub(self.base);
-        let end = start + line.len();
-        while marks.get(self.next).is_some_and(|m| *m < start) {
-            self.next += 1;
+        let start = (line.as_ptr() as usize).wrapping_sub(self.data.as_ptr() as usize);
+        if start > self.data.len() {
+            return true; // Not a line of this block: say it may.
         }
-        marks.get(self.next).is_some_and(|m| *m <= end)
+        let end = start + line.len();
+        if !self.searched || self.hit < start {
+            self.hit = scanner.find(self.data, start).unwrap_or(usize::MAX);
+            self.searched = true;
+        }
+        self.hit <= end
     }
 }
 
