@@ -267,6 +267,13 @@ pub struct Args {
     #[arg(long, hide = true, default_value_t = DEFAULT_BLOCK_SIZE)]
     pub block_size: usize,
 
+    /// `logburst merge`: a pre-aggregated series to analyse with the
+    /// summaries, as an SQL engine's GROUP BY writes it: CSV with a header,
+    /// host,time,requests,errors and optional status_NNN columns, per second
+    /// or per minute; '-' reads standard input (see README, Scale-out).
+    #[arg(long, value_name = "FILE")]
+    pub series: Vec<std::path::PathBuf>,
+
     /// `logburst merge`: the paths are summaries.
     #[arg(skip)]
     pub merge: bool,
@@ -565,6 +572,8 @@ impl Args {
         if merge {
             argv.remove(1);
             cmd = merge_command(cmd);
+        } else {
+            cmd = cmd.mut_arg("series", |a| a.hide(true));
         }
         let matches = cmd.get_matches_from(argv);
         let mut args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
@@ -581,10 +590,11 @@ fn merge_command(cmd: clap::Command) -> clap::Command {
         .bin_name("logburst merge")
         .about("Finds the fleet's incidents in summaries written by --save-summary")
         .long_about(MERGE_ABOUT)
-        .after_help("Examples:\n  logburst merge web-*.json.zst\n  logburst merge --output markdown --reported-at '2023-02-02 07:08' summaries/*.json")
+        .after_help("Examples:\n  logburst merge web-*.json.zst\n  logburst merge --output markdown --reported-at '2023-02-02 07:08' summaries/*.json\n  logburst --save-summary - /var/log/nginx | ssh ops logburst merge - other-hosts/*.json\n  duckdb -csv -c \"$(cat per-second.sql)\" | logburst merge --series -")
         .mut_arg("paths", |a| {
             a.value_name("SUMMARY")
-                .help("Summaries written by --save-summary (JSON; .zst and .gz compressed)")
+                .required(false)
+                .help("Summaries written by --save-summary (JSON; .zst and .gz compressed); '-' reads one from standard input")
         });
     for id in READ_ONLY {
         cmd = cmd.mut_arg(id, |a| a.hide(true));

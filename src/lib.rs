@@ -82,6 +82,7 @@ mod place;
 mod progress;
 mod report;
 mod run;
+mod series_csv;
 #[allow(missing_docs)]
 mod sketch;
 #[allow(missing_docs)]
@@ -106,6 +107,7 @@ pub use progress::{Progress, ProgressHook};
 pub use report::model::{self, Analysis};
 pub use report::Output;
 pub use run::{analyze, check_output, finish, read};
+pub use series_csv::read as read_series;
 pub use source::{InputSpec, MapPolicy};
 pub use state::{run as run_incremental, Pending};
 pub use summary::Summary;
@@ -143,6 +145,7 @@ pub mod internals {
     }
     door!(
         bucket, chunk, collect, config, detect, envelope, escape, event, explain, format, mapped,
-        merge, pipeline, place, progress, report, run, sketch, source, state, summary, time
+        merge, pipeline, place, progress, report, run, series_csv, sketch, source, state, summary,
+        time
     );
 }

@@ -68,8 +68,38 @@ pub fn read_limited(
             kind_of(&m)
         )));
     }
-    let mut r = io::BufReader::new(File::open(path)?);
-    let head = io::BufRead::fill_buf(&mut r)?;
+    let r = io::BufReader::new(File::open(path)?);
+    let name = path.display().to_string();
+    limited(r, &name, what, limit, flag, Some(m.len()))
+}
+
+/// [`read_limited`] of standard input (a pipe: `logburst merge -`).
+pub fn read_limited_stdin(
+    what: &str,
+    limit: u64,
+    flag: Option<&str>,
+) -> std::result::Result<Vec<u8>, ReadError> {
+    limited(
+        io::stdin().lock(),
+        "standard input",
+        what,
+        limit,
+        flag,
+        None,
+    )
+}
+
+/// [`read_limited`] of an open reader named `name`, `len` bytes long on
+/// disk when known.
+fn limited(
+    mut r: impl io::BufRead,
+    name: &str,
+    what: &str,
+    limit: u64,
+    flag: Option<&str>,
+    len: Option<u64>,
+) -> std::result::Result<Vec<u8>, ReadError> {
+    let head = r.fill_buf()?;
     let mut out = Vec::new();
     let cap = limit.saturating_add(1);
     if head.starts_with(&[0x1f, 0x8b]) {
@@ -88,10 +118,9 @@ pub fn read_limited(
             format!("; if it is one, give {f} with a larger size")
         });
         return Err(ReadError::Refused(format!(
-            "{}: more than {} MiB{}: larger than a {what} logburst reads{advice}",
-            path.display(),
+            "{name}: more than {} MiB{}: larger than a {what} logburst reads{advice}",
             limit >> 20,
-            if m.len() < limit {
+            if len.is_some_and(|l| l < limit) {
                 " once decompressed"
             } else {
                 ""

@@ -41,7 +41,18 @@ fn merge(args: &cli::Args, config: &logburst::Config) -> anyhow::Result<logburst
             given.join(", ")
         );
     }
-    let merged = Summary::merge_files(&args.paths, args.max_summary_size)?;
+    if args.paths.is_empty() && args.series.is_empty() {
+        anyhow::bail!("merge: give the summaries to merge, or --series FILE");
+    }
+    let stdin = args.paths.iter().filter(|p| *p == "-").count()
+        + args.series.iter().filter(|p| p.as_os_str() == "-").count();
+    if stdin > 1 {
+        anyhow::bail!("merge: standard input (-) given twice: it holds one summary or series");
+    }
+    let mut merged = Summary::merge_files(&args.paths, args.max_summary_size)?;
+    for path in &args.series {
+        merged = merged.merge(logburst::read_series(path, args.max_summary_size)?)?;
+    }
     Ok(logburst::finish(merged, config)?)
 }
 
@@ -67,6 +78,9 @@ fn analyse(
         logburst::check_output(config, p, "--prom")?;
     }
     let mut pending = None;
+    if !args.merge && !args.series.is_empty() {
+        anyhow::bail!("--series is read by `logburst merge --series FILE`");
+    }
     let analysis = if args.merge {
         merge(args, config)?
     } else if let Some(path) = &args.state {

@@ -91,6 +91,10 @@ pub struct InputSummary {
     /// copies of it that were not read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A pre-aggregated series (`merge --series`): rows of counts, read
+    /// without a log format.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub series: bool,
 }
 
 impl InputSummary {
@@ -110,6 +114,7 @@ impl InputSummary {
                 consumed: scan.consumed,
                 history: false,
                 notes: input.notes.iter().cloned().chain(scan.notes).collect(),
+                series: false,
             },
             scan.buckets,
         )
@@ -234,6 +239,12 @@ impl Summary {
     /// refused: their lines would be counted twice.
     /// Each is read up to `limit` bytes (decompressed).
     pub fn merge_files(paths: &[impl AsRef<Path>], limit: u64) -> Result<Summary> {
+        let stdin = paths.iter().filter(|p| p.as_ref() == Path::new("-"));
+        if stdin.count() > 1 {
+            return Err(Error::Refused(
+                "merge: standard input (-) given twice: it holds one summary".into(),
+            ));
+        }
         let mut merged = Summary::default();
         let mut owner: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (n, p) in paths.iter().enumerate() {
@@ -255,13 +266,19 @@ impl Summary {
         Ok(merged)
     }
 
-    /// Reads a summary written by [`Summary::save`].
+    /// Reads a summary written by [`Summary::save`]; `-` is standard input
+    /// (`logburst --save-summary - … | logburst merge -`).
     pub fn load(path: &Path, limit: u64) -> Result<Summary> {
-        let text = crate::limits::read_limited(path, "summary", limit, Some("--max-summary-size"))
-            .map_err(|e| match e {
-                crate::limits::ReadError::Io(e) => Error::io("read summary", path, e),
-                crate::limits::ReadError::Refused(why) => Error::Refused(why),
-            })?;
+        let flag = Some("--max-summary-size");
+        let text = if path == Path::new("-") {
+            crate::limits::read_limited_stdin("summary", limit, flag)
+        } else {
+            crate::limits::read_limited(path, "summary", limit, flag)
+        };
+        let text = text.map_err(|e| match e {
+            crate::limits::ReadError::Io(e) => Error::io("read summary", path, e),
+            crate::limits::ReadError::Refused(why) => Error::Refused(why),
+        })?;
         Summary::from_json(&text).map_err(|why| Error::Summary {
             path: path.into(),
             why,

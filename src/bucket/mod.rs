@@ -67,25 +67,6 @@ impl Series {
         }
     }
 
-    /// Counts a whole second at once: `requests` requests of which
-    /// `errors` were 5xx (counted as 500), written in UTC. For simulations
-    /// of traffic at the series level (the detection benchmarks), where
-    /// adding a request at a time would dominate the run.
-    pub fn add_second(&mut self, t: i64, requests: u32, errors: u32) {
-        let errors = errors.min(requests);
-        if requests == 0 {
-            return;
-        }
-        let (h, s) = (t.div_euclid(HOUR), t.rem_euclid(HOUR) as usize);
-        self.hours.entry(h).or_default().add(s, requests, errors);
-        self.requests += u64::from(requests);
-        self.errors += u64::from(errors);
-        if errors > 0 {
-            *self.status.entry((t, 500)).or_insert(0) += errors;
-        }
-        *self.offsets.entry(0).or_insert(0) += u64::from(requests);
-    }
-
     /// The series moved by `-delta` seconds, written with `offset` (a
     /// fixed zone): see [`Series::placed`].
     pub fn shifted(

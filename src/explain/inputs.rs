@@ -70,7 +70,9 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
     let last = t.last.map(|s| placement.stamp(input, s, host));
     let mut warnings = scan.notes.clone();
     warnings.extend(tz_contradicted(t.first, first, host, placement));
-    let mut understood = scan.open_error.is_none() && (t.lines == 0 || scan.format.is_some());
+    // A series' rows are read without a format.
+    let read_as = scan.format.is_some() || scan.series;
+    let mut understood = scan.open_error.is_none() && (t.lines == 0 || read_as);
     let mut error = scan.open_error.clone();
     if let Some(e) = &t.read_error {
         if t.lines == 0 {
@@ -97,7 +99,7 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
     }
     if scan.open_error.is_none() && t.lines == 0 && t.read_error.is_none() {
         warnings.push("empty input: no lines".to_string());
-    } else if scan.format.is_none() && error.is_none() {
+    } else if !read_as && error.is_none() {
         warnings.push(format!(
             "format not recognised from the first lines{}; every line counted as malformed (force one with --log-format)",
             if t.malformed_bytes_look_binary() { " (looks binary)" } else { "" }
@@ -119,7 +121,7 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
     // Lines that stop matching the detected format (a format changed in
     // the middle of a file, a different log appended): more than a stray
     // cut line or two.
-    if scan.format.is_some() && t.malformed > 3 && t.malformed * 100 > t.lines {
+    if read_as && t.malformed > 3 && t.malformed * 100 > t.lines {
         let first = t.samples.first().map_or(String::new(), |s| {
             format!(", the first at line {}", s.line_number)
         });

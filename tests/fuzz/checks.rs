@@ -396,6 +396,7 @@ pub fn envelope(data: &[u8]) {
 pub fn summary(data: &[u8]) {
     use logburst::internals::summary::Summary;
     let _ = logburst::internals::state::State::from_json(data);
+    series(data);
     let Ok(s) = Summary::from_json(data) else {
         return;
     };
@@ -411,6 +412,29 @@ pub fn summary(data: &[u8]) {
         let a = logburst::internals::run::finish(s, &config).unwrap();
         outputs_are_safe(&a);
     }
+}
+
+/// The same bytes as a pre-aggregated series (`merge --series`): every
+/// row read or counted malformed, the counts within bounds, the summary
+/// it gives written and read back whole and analysed safely.
+fn series(data: &[u8]) {
+    use logburst::internals::summary::Summary;
+    let Ok(s) = logburst::internals::series_csv::from_csv(data, "fuzz.csv".into()) else {
+        return;
+    };
+    let t = &s.inputs[0].tally;
+    assert_eq!(t.lines, t.parsed + t.malformed);
+    for series in s.buckets.series.values() {
+        assert!(series.errors <= series.requests);
+    }
+    let again = serde_json::to_vec(&s).unwrap();
+    assert_eq!(Summary::from_json(&again).unwrap(), s);
+    let config = Config {
+        overview: true,
+        ..Config::default()
+    };
+    let a = logburst::internals::run::finish(s, &config).unwrap();
+    outputs_are_safe(&a);
 }
 
 /// The W3C extended reader on arbitrary input: its layout taken from a

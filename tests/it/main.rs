@@ -33,4 +33,5 @@ mod placing;
 mod properties;
 mod signals;
 mod snapshots;
+mod sql_series;
 mod summaries;

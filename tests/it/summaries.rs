@@ -175,11 +175,12 @@ fn merge_is_a_command_of_its_own() {
         assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
         assert!(
             r.stdout
-                .contains("Usage: logburst merge [OPTIONS] <SUMMARY>..."),
+                .contains("Usage: logburst merge [OPTIONS] [SUMMARY]..."),
             "{}",
             r.stdout
         );
         assert!(r.stdout.contains("--save-summary"), "{}", r.stdout);
+        assert!(r.stdout.contains("--series <FILE>"), "{}", r.stdout);
         // The options that only apply while logs are read are not offered.
         assert!(!r.stdout.contains("--log-format <NAME>"), "{}", r.stdout);
         assert!(!r.stdout.contains("--mmap <WHEN>"), "{}", r.stdout);
@@ -192,11 +193,20 @@ fn merge_is_a_command_of_its_own() {
         "{}",
         r.stdout
     );
+    assert!(!r.stdout.contains("--series"), "{}", r.stdout);
     // Errors name the command the user typed.
-    let r = logburst(&["merge"]);
+    let r = logburst(&["merge", "--no-such-flag"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("Usage: logburst merge"), "{}", r.stderr);
     assert!(!r.stderr.contains("--merge"), "{}", r.stderr);
+    let r = logburst(&["merge"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("merge: give the summaries to merge, or --series FILE"),
+        "{}",
+        r.stderr
+    );
     // Cron mode is for logs: refused with the reason, not run on summaries.
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");

@@ -1,5 +1,6 @@
-//! Summaries and cron states read from disk (JSON): never a panic, and what
-//! is accepted analyses and round-trips.
+//! Summaries and cron states read from disk (JSON), and series CSV
+//! (`merge --series`): never a panic, and what is accepted analyses and
+//! round-trips.
 #![no_main]
 
 #[path = "../checks.rs"]
