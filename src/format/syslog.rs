@@ -161,13 +161,21 @@ pub fn tag_of<'a>(line: &'a [u8], msg: &[u8]) -> Option<&'a [u8]> {
     (!word.is_empty()).then_some(word)
 }
 
-/// Removes `[  518.050606] ` and a following `[ T1234] ` / `[C1] `.
+/// Removes `[  518.050606] ` and a following printk caller id, `[ T1234] `
+/// (a thread) or `[    C1] ` (a CPU); not a message's own bracketed word
+/// (`[UFW BLOCK] IN=eth0 …` keeps it).
 pub fn strip_uptime(msg: &[u8]) -> &[u8] {
     let mut m = msg;
     if let Some(rest) = bracket(m, |c| c.is_ascii_digit() || c == b'.' || c == b' ') {
         m = rest;
         if let Some(rest) = bracket(m, |c| c.is_ascii_alphanumeric() || c == b' ') {
-            m = rest;
+            let id = m[1..].trim_ascii_start();
+            let caller = matches!(id.first(), Some(b'T' | b'C'))
+                && id[1..].iter().take_while(|c| c.is_ascii_digit()).count() > 0
+                && id[1..].iter().find(|c| !c.is_ascii_digit()) == Some(&b']');
+            if caller {
+                m = rest;
+            }
         }
     }
     m
@@ -650,6 +658,13 @@ mod tests {
             assert!(parse_frame(l.as_bytes(), &YEARS).is_none(), "{l}");
         }
         assert_eq!(strip_uptime(b"[  123.456789][ T1234] msg"), b"msg");
+        assert_eq!(strip_uptime(b"[    0.000000][    C0] msg"), b"msg");
+        assert_eq!(
+            strip_uptime(b"[  12.5] [UFW BLOCK] IN=eth0"),
+            b"[UFW BLOCK] IN=eth0"
+        );
+        assert_eq!(strip_uptime(b"[  12.5] [T] x"), b"[T] x");
+        assert_eq!(strip_uptime(b"[  12.5] [T12a] x"), b"[T12a] x");
     }
 
     proptest::proptest! {
