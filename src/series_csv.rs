@@ -23,7 +23,6 @@
 //! range) is counted malformed and the first few are kept, as a log's
 //! lines are; the totals of the rows read are exact.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::bucket::{BucketSet, MAX_HOSTS};
@@ -34,15 +33,15 @@ use crate::source::HostFrom;
 use crate::summary::{InputSummary, Summary};
 use crate::time::{self, OffsetSecs};
 
-/// One row read: a host (its index), a second, its counts and offset.
-struct Row {
-    host: usize,
+/// One row read: a host, a second, its counts, offset and the counts of
+/// its `status_NNN` columns.
+struct Row<'r> {
+    host: &'r str,
     t: i64,
     requests: u32,
     errors: u32,
     offset: OffsetSecs,
-    /// Its `status_NNN` counts, in `Rows::statuses`.
-    statuses: std::ops::Range<usize>,
+    statuses: Vec<(u16, u32)>,
 }
 
 /// The series CSV at `path` (`-`: standard input) as a summary, read up to
@@ -114,66 +113,41 @@ impl Columns {
     }
 }
 
-/// The rows of a series, read.
-#[derive(Default)]
-struct Rows {
-    hosts: Vec<String>,
-    index: BTreeMap<String, usize>,
-    rows: Vec<Row>,
-    statuses: Vec<(u16, u32)>,
-}
-
-impl Rows {
-    /// Reads one record; `None` when it does not read.
-    fn take(&mut self, r: &csv::ByteRecord, c: &Columns) -> Option<()> {
-        let count = |i: usize| -> Option<u32> {
-            let f = std::str::from_utf8(r.get(i)?).ok()?.trim();
-            // An SQL engine may write a count as `12.0`.
-            let f = f.strip_suffix(".0").unwrap_or(f);
-            f.parse().ok()
-        };
-        let host = std::str::from_utf8(r.get(c.host)?).ok()?.trim();
-        if host.is_empty() {
-            return None;
-        }
-        let (t, offset) = stamp(r.get(c.time)?.trim_ascii())?;
-        let (requests, errors) = (count(c.requests)?, count(c.errors)?);
-        if errors > requests {
-            return None;
-        }
-        let from = self.statuses.len();
-        let mut attributed = 0u64;
-        for &(i, status) in &c.statuses {
-            // An empty status cell is none of that status.
-            let n = match r.get(i)?.trim_ascii() {
-                b"" => 0,
-                _ => count(i)?,
-            };
-            attributed += u64::from(n);
-            self.statuses.push((status, n));
-        }
-        if attributed > u64::from(errors) {
-            self.statuses.truncate(from);
-            return None;
-        }
-        let host = match self.index.get(host) {
-            Some(&h) => h,
-            None => {
-                self.hosts.push(host.to_string());
-                self.index.insert(host.to_string(), self.hosts.len() - 1);
-                self.hosts.len() - 1
-            }
-        };
-        self.rows.push(Row {
-            host,
-            t,
-            requests,
-            errors,
-            offset,
-            statuses: from..self.statuses.len(),
-        });
-        Some(())
+/// Reads one record; `None` when it does not read.
+fn row<'r>(r: &'r csv::ByteRecord, c: &Columns) -> Option<Row<'r>> {
+    let count = |i: usize| -> Option<u32> {
+        let f = std::str::from_utf8(r.get(i)?).ok()?.trim();
+        // An SQL engine may write a count as `12.0`.
+        let f = f.strip_suffix(".0").unwrap_or(f);
+        f.parse().ok()
+    };
+    let host = std::str::from_utf8(r.get(c.host)?).ok()?.trim();
+    if host.is_empty() {
+        return None;
     }
+    let (t, offset) = stamp(r.get(c.time)?.trim_ascii())?;
+    let (requests, errors) = (count(c.requests)?, count(c.errors)?);
+    if errors > requests {
+        return None;
+    }
+    let mut statuses = Vec::with_capacity(c.statuses.len());
+    for &(i, status) in &c.statuses {
+        // An empty status cell is none of that status.
+        let n = match r.get(i)?.trim_ascii() {
+            b"" => 0,
+            _ => count(i)?,
+        };
+        statuses.push((status, n));
+    }
+    let attributed: u64 = statuses.iter().map(|(_, n)| u64::from(*n)).sum();
+    (attributed <= u64::from(errors)).then_some(Row {
+        host,
+        t,
+        requests,
+        errors,
+        offset,
+        statuses,
+    })
 }
 
 /// A time as SQL engines write it: RFC 3339 or `YYYY-MM-DD HH:MM:SS`
@@ -192,47 +166,118 @@ fn stamp(b: &[u8]) -> Option<(i64, OffsetSecs)> {
     s.plausible().then_some((t, offset))
 }
 
-/// Reads a series CSV; `display` names it in the report.
+/// Reads a series CSV; `display` names it in the report. Two passes over
+/// the text: the first finds the resolution, the second counts the rows
+/// into the series, folding the hosts past [`MAX_HOSTS`] as they come, so
+/// memory holds the series, not the rows.
 pub fn from_csv(text: &[u8], display: String) -> std::result::Result<Summary, String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(text);
-    let header = reader
+    let reader = || {
+        csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(text)
+    };
+    let mut first = reader();
+    let header = first
         .byte_headers()
         .map_err(|e| format!("not a series: {e}"))?
         .clone();
     let columns = Columns::of(&header)?;
-    let mut rows = Rows::default();
-    let mut tally = Tally::default();
     let mut record = csv::ByteRecord::new();
-    loop {
-        let line = reader.position().line();
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) if rows.take(&record, &columns).is_some() => tally.parsed += 1,
-            // A record the CSV reader refuses (bad UTF-8 in a quoted
-            // field is not among them: fields are bytes) is one more
-            // malformed row; the reader goes on at the next line.
-            read => {
-                tally.malformed += 1;
-                if tally.samples.len() < MAX_SAMPLES {
-                    let text = match read {
-                        Ok(_) => record_text(&record),
-                        Err(e) => e.to_string(),
-                    };
-                    tally.samples.push(Sample {
-                        block: 0,
-                        line: 0,
-                        line_number: line,
-                        text,
-                    });
-                }
+    let (mut any, mut per_minute) = (false, true);
+    while let Ok(true) = first.read_byte_record(&mut record) {
+        if let Some(r) = row(&record, &columns) {
+            any = true;
+            if r.t.rem_euclid(60) != 0 {
+                per_minute = false;
+                break;
             }
         }
-        tally.lines += 1;
     }
-    Ok(summary(rows, tally, display))
+    let per_minute = any && per_minute;
+    let mut reader = reader();
+    let mut tally = Tally::default();
+    let mut buckets = BucketSet::default();
+    let mut hosts = Hosts::default();
+    loop {
+        let line = reader.position().line();
+        let read = reader.read_byte_record(&mut record);
+        let taken = match &read {
+            Ok(false) => break,
+            Ok(true) => row(&record, &columns),
+            Err(_) => None,
+        };
+        tally.lines += 1;
+        let Some(r) = taken else {
+            tally.malformed += 1;
+            if tally.samples.len() < MAX_SAMPLES {
+                // A record the CSV reader refuses, or a row that does not
+                // read: one more malformed row, and the reader goes on.
+                let text = match read {
+                    Ok(_) => record_text(&record),
+                    Err(e) => e.to_string(),
+                };
+                tally.samples.push(Sample {
+                    block: 0,
+                    line: 0,
+                    line_number: line,
+                    text,
+                });
+            }
+            continue;
+        };
+        tally.parsed += 1;
+        hosts.saw(r.host);
+        count_row(&mut buckets, &r, per_minute, &mut tally);
+        if buckets.series.len() > 2 * MAX_HOSTS {
+            buckets.cap_hosts(MAX_HOSTS);
+        }
+    }
+    buckets.drop_empty_series();
+    buckets.cap_hosts(MAX_HOSTS);
+    Ok(summary(buckets, tally, hosts, per_minute, display))
+}
+
+/// The host an input is shown under: the one host its rows name, or how
+/// many (counted up to the first two: more is "several").
+#[derive(Default)]
+struct Hosts {
+    first: Option<String>,
+    more: bool,
+}
+
+impl Hosts {
+    fn saw(&mut self, host: &str) {
+        match &self.first {
+            None => self.first = Some(host.to_string()),
+            Some(f) if f != host => self.more = true,
+            Some(_) => {}
+        }
+    }
+}
+
+/// Counts one row into its host's series: at its second, or spread over
+/// its minute; and its stamps into the input's first and last.
+fn count_row(buckets: &mut BucketSet, r: &Row, per_minute: bool, tally: &mut Tally) {
+    let series = buckets.series_mut(r.host);
+    if per_minute {
+        for (k, (requests, errors, known)) in spread(r.requests, r.errors, &r.statuses) {
+            series.add_counts(r.t + k, requests, errors, &known, r.offset);
+        }
+    } else {
+        series.add_counts(r.t, r.requests, r.errors, &r.statuses, r.offset);
+    }
+    let stamp = |utc| Stamp::Zoned {
+        utc,
+        offset: r.offset,
+    };
+    let (first, last) = (stamp(r.t), stamp(r.t + if per_minute { 59 } else { 0 }));
+    if tally.first.is_none_or(|f| first.sort_key() < f.sort_key()) {
+        tally.first = Some(first);
+    }
+    if tally.last.is_none_or(|l| last.sort_key() > l.sort_key()) {
+        tally.last = Some(last);
+    }
 }
 
 /// A record as a line of text, for a malformed row's sample.
@@ -244,38 +289,14 @@ fn record_text(r: &csv::ByteRecord) -> String {
     fields.join(",")
 }
 
-/// The summary of the rows read: a series per host, spread from minutes
-/// to seconds when every time is on a minute boundary.
-fn summary(rows: Rows, mut tally: Tally, display: String) -> Summary {
-    let per_minute = !rows.rows.is_empty() && rows.rows.iter().all(|r| r.t.rem_euclid(60) == 0);
-    let mut buckets = BucketSet::default();
-    for r in &rows.rows {
-        let series = buckets.series_mut(&rows.hosts[r.host]);
-        let statuses = &rows.statuses[r.statuses.clone()];
-        if per_minute {
-            for (k, (requests, errors, known)) in spread(r.requests, r.errors, statuses) {
-                series.add_counts(r.t + k, requests, errors, &known, r.offset);
-            }
-        } else {
-            series.add_counts(r.t, r.requests, r.errors, statuses, r.offset);
-        }
-        let stamp = Stamp::Zoned {
-            utc: r.t,
-            offset: r.offset,
-        };
-        if tally.first.is_none_or(|f| stamp.sort_key() < f.sort_key()) {
-            tally.first = Some(stamp);
-        }
-        let end = Stamp::Zoned {
-            utc: r.t + if per_minute { 59 } else { 0 },
-            offset: r.offset,
-        };
-        if tally.last.is_none_or(|l| end.sort_key() > l.sort_key()) {
-            tally.last = Some(end);
-        }
-    }
-    buckets.drop_empty_series();
-    buckets.cap_hosts(MAX_HOSTS);
+/// The summary of a series read: one input, its rows' accounting.
+fn summary(
+    buckets: BucketSet,
+    tally: Tally,
+    hosts: Hosts,
+    per_minute: bool,
+    display: String,
+) -> Summary {
     let resolution = if per_minute { "minute" } else { "second" };
     let mut notes = Vec::new();
     if per_minute {
@@ -285,9 +306,10 @@ fn summary(rows: Rows, mut tally: Tally, display: String) -> Summary {
                 .to_string(),
         );
     }
-    let host = match rows.hosts.as_slice() {
-        [one] => one.clone(),
-        many => format!("{} hosts", many.len()),
+    let host = match (hosts.first, hosts.more) {
+        (Some(one), false) => one,
+        (Some(_), true) => "several hosts".to_string(),
+        (None, _) => "no host".to_string(),
     };
     let input = InputSummary {
         display,
@@ -346,6 +368,27 @@ fn spread(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bucket::OTHER_HOSTS;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn hosts_past_the_cap_fold_as_they_come() {
+        let n = 2 * MAX_HOSTS + 2500;
+        let mut csv = String::from("host,time,requests,errors\n");
+        for i in 0..n {
+            csv.push_str(&format!("h{i:06},{},3,1\n", 1_675_321_213 + i % 7));
+        }
+        let s = from_csv(csv.as_bytes(), "many.csv".into()).unwrap();
+        assert_eq!(s.buckets.series.len(), MAX_HOSTS + 1);
+        let total: u64 = s.buckets.series.values().map(|x| x.requests).sum();
+        let errors: u64 = s.buckets.series.values().map(|x| x.errors).sum();
+        assert_eq!((total, errors), (3 * n as u64, n as u64));
+        assert_eq!(
+            s.buckets.series[OTHER_HOSTS].requests,
+            3 * (n - MAX_HOSTS) as u64
+        );
+        assert_eq!(s.inputs[0].tally.parsed, n as u64);
+    }
 
     #[test]
     fn minutes_spread_to_the_same_sums() {
@@ -392,7 +435,7 @@ mod tests {
         assert_eq!((t.lines, t.parsed, t.malformed), (8, 3, 5));
         assert_eq!(t.samples[0].line_number, 5);
         assert_eq!(s.inputs[0].format_name, "series per second (CSV)");
-        assert_eq!(s.inputs[0].host, "2 hosts");
+        assert_eq!(s.inputs[0].host, "several hosts");
         let web01 = &s.buckets.series["web-01"];
         assert_eq!((web01.requests, web01.errors), (14, 4));
         let mut c = BTreeMap::new();

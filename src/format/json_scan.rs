@@ -1,8 +1,10 @@
-//! The JSON access line read without a parser: one pass over the object's
-//! own members, strings skipped eight bytes at a time, keys looked up by
-//! [`role`], only the values wanted converted. nginx `escape=json`
-//! templates, Traefik, Envoy and the cloud exports with flat objects are
-//! read here.
+//! The JSON access line read without a parser: by the [`Shape`] of the
+//! line before it when it has it (the bytes between the values compared,
+//! the values scanned), else one pass over the object's own members, keys
+//! looked up by [`top_role`]; strings are taken through 64-byte windows of
+//! bit masks, and only the values wanted are converted. nginx
+//! `escape=json` templates, Traefik, Envoy and the cloud exports with flat
+//! objects are read here.
 //!
 //! It answers only where the full parse ([`super::json`]'s serde visitor)
 //! would answer the same, and otherwise gives up (`None`) and leaves the
