@@ -9,7 +9,8 @@
 -- Download the result as CSV, then: logburst merge --series result.csv
 SELECT
     elb AS host,
-    to_unixtime(date_trunc('second', from_iso8601_timestamp(time))) AS time,
+    -- to_unixtime gives a double: cast, or the CSV says 1.675321213E9.
+    CAST(to_unixtime(date_trunc('second', from_iso8601_timestamp(time))) AS BIGINT) AS time,
     count(*) AS requests,
     count_if(elb_status_code BETWEEN 500 AND 599) AS errors,
     count_if(elb_status_code = 500) AS status_500,
