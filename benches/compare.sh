@@ -109,22 +109,33 @@ row() { # KEY NAME RUNS CMD...
     "$(awk -v b="$bytes" -v s="$best_s" 'BEGIN { printf "%.0f", b / s / 1e6 }')" "$best_mb"
 }
 
+# table_log LOG WHAT EXTRA GENERATOR ARGS...: writes LOG with GENERATOR (a
+# script in benches/, given LOG.tmp, the size and ARGS) unless it is there,
+# dates it ten minutes back and warms the page cache, sets $bytes, and
+# prints the table's title (WHAT describes the file, EXTRA follows its line
+# count) and header.
+table_log() {
+  local log=$1 what=$2 extra=$3 gen=$4
+  shift 4
+  if [ ! -s "$log" ]; then
+    echo "generating $log ($size MiB)..." >&2
+    python3 "benches/$gen" "$log.tmp" "$size" "$@" && mv "$log.tmp" "$log"
+  fi
+  touch -d '10 minutes ago' "$log"
+  cat "$log" >/dev/null
+  bytes=$(stat -L -c %s "$log")
+  echo
+  echo "$(numfmt --to=iec --round=nearest "$bytes")B $what ($(wc -l <"$log") lines$extra), $(nproc) cores, page cache warm; best of $runs."
+  echo
+  echo '| command | seconds | MB/s | peak RSS (MB) |'
+  echo '|---|---:|---:|---:|'
+}
+
 # The kernel-log table: wc, rg and mawk against logburst on a syslog-framed
 # kern.log with nine OOM kills (full dumps) among ordinary kernel lines.
 kern_table() {
   local klog=$dir/kern-${size}m.log
-  if [ ! -s "$klog" ]; then
-    echo "generating $klog ($size MiB)..." >&2
-    python3 benches/gen_kern.py "$klog.tmp" "$size" 9 && mv "$klog.tmp" "$klog"
-  fi
-  touch -d '10 minutes ago' "$klog"
-  cat "$klog" >/dev/null
-  bytes=$(stat -L -c %s "$klog")
-  echo
-  echo "$(numfmt --to=iec --round=nearest "$bytes")B syslog-framed kern.log ($(wc -l <"$klog") lines, 9 OOM kills), $(nproc) cores, page cache warm; best of $runs."
-  echo
-  echo '| command | seconds | MB/s | peak RSS (MB) |'
-  echo '|---|---:|---:|---:|'
+  table_log "$klog" 'syslog-framed kern.log' ', 9 OOM kills' gen_kern.py 9
   row kwc 'wc -l' "$runs" wc -l "$klog"
   row krg "rg -c 'Killed process'" "$runs" rg -c 'Killed process' "$klog"
   row kawk 'mawk: kills per minute' "$runs" mawk '/Killed process/ { c[substr($0, 1, 12)]++ } END { for (k in c) print k, c[k] }' "$klog"
@@ -139,18 +150,7 @@ kern_table() {
 # the tools' equivalents of the combined-log rows.
 json_table() {
   local jlog=$dir/json-${size}m.log
-  if [ ! -s "$jlog" ]; then
-    echo "generating $jlog ($size MiB)..." >&2
-    python3 benches/gen_access.py "$jlog.tmp" "$size" --json && mv "$jlog.tmp" "$jlog"
-  fi
-  touch -d '10 minutes ago' "$jlog"
-  cat "$jlog" >/dev/null
-  bytes=$(stat -L -c %s "$jlog")
-  echo
-  echo "$(numfmt --to=iec --round=nearest "$bytes")B of nginx escape=json lines ($(wc -l <"$jlog") lines), $(nproc) cores, page cache warm; best of $runs."
-  echo
-  echo '| command | seconds | MB/s | peak RSS (MB) |'
-  echo '|---|---:|---:|---:|'
+  table_log "$jlog" 'of nginx escape=json lines' '' gen_access.py --json
   row jwc 'wc -l' "$runs" wc -l "$jlog"
   row jrg "rg -c '\"status\": \"5'" "$runs" rg -c '"status": "5' "$jlog"
   row jawk 'mawk: 5xx per minute' "$runs" mawk -F'"status": "' 'substr($2, 1, 1) == "5" { c[substr($0, 11, 16)]++ } END { for (k in c) print k, c[k] }' "$jlog"

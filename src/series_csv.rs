@@ -47,16 +47,7 @@ struct Row<'r> {
 /// The series CSV at `path` (`-`: standard input) as a summary, read up to
 /// `limit` bytes (decompressed: gzip and zstd are sniffed).
 pub fn read(path: &Path, limit: u64) -> Result<Summary> {
-    let flag = Some("--max-summary-size");
-    let text = if path == Path::new("-") {
-        crate::limits::read_limited_stdin("series", limit, flag)
-    } else {
-        crate::limits::read_limited(path, "series", limit, flag)
-    };
-    let text = text.map_err(|e| match e {
-        crate::limits::ReadError::Io(e) => Error::io("read series", path, e),
-        crate::limits::ReadError::Refused(why) => Error::Refused(why),
-    })?;
+    let text = crate::summary::read_merged(path, "series", limit)?;
     let display = match path == Path::new("-") {
         true => "standard input".to_string(),
         false => path.display().to_string(),

@@ -269,16 +269,7 @@ impl Summary {
     /// Reads a summary written by [`Summary::save`]; `-` is standard input
     /// (`logburst --save-summary - … | logburst merge -`).
     pub fn load(path: &Path, limit: u64) -> Result<Summary> {
-        let flag = Some("--max-summary-size");
-        let text = if path == Path::new("-") {
-            crate::limits::read_limited_stdin("summary", limit, flag)
-        } else {
-            crate::limits::read_limited(path, "summary", limit, flag)
-        };
-        let text = text.map_err(|e| match e {
-            crate::limits::ReadError::Io(e) => Error::io("read summary", path, e),
-            crate::limits::ReadError::Refused(why) => Error::Refused(why),
-        })?;
+        let text = read_merged(path, "summary", limit)?;
         Summary::from_json(&text).map_err(|why| Error::Summary {
             path: path.into(),
             why,
@@ -344,6 +335,22 @@ impl Summary {
         }
         Ok(())
     }
+}
+
+/// What `merge` reads at `path` (a `what`: summary or series), up to
+/// `limit` bytes decompressed (`--max-summary-size`); `-` is standard
+/// input.
+pub(crate) fn read_merged(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>> {
+    let flag = Some("--max-summary-size");
+    let text = if path == Path::new("-") {
+        crate::limits::read_limited_stdin(what, limit, flag)
+    } else {
+        crate::limits::read_limited(path, what, limit, flag)
+    };
+    text.map_err(|e| match e {
+        crate::limits::ReadError::Io(e) => Error::io(&format!("read {what}"), path, e),
+        crate::limits::ReadError::Refused(why) => Error::Refused(why),
+    })
 }
 
 #[cfg(test)]

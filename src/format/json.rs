@@ -634,6 +634,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn key_lists_are_disjoint() {
+        // `Role` gives a key one role whatever was found before it, so
+        // the readers' first-wins rules hold only if no name is in two
+        // lists (or twice in one).
+        let mut seen = std::collections::BTreeMap::new();
+        for (name, role) in roles() {
+            assert!(
+                seen.insert(name, role).is_none(),
+                "{name} is {role:?} and {:?}",
+                seen[name]
+            );
+        }
+    }
+
+    #[test]
     fn routes_by_the_best_key() {
         let route = |l: &str| {
             parse_routed(l.as_bytes(), &mut ClfCache::default())
