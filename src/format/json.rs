@@ -554,7 +554,14 @@ pub fn evidence(line: &[u8]) -> Option<(String, UpstreamKind)> {
     let v: serde_json::Value = serde_json::from_slice(line.trim_ascii()).ok()?;
     let at = |path: &str| path.split('.').try_fold(&v, |at, k| at.get(k));
     let text = |path: &str| at(path).and_then(|x| x.as_str());
-    let name = |n: &str| n.chars().take(120).collect::<String>();
+    // Two names in one line of evidence: each cut so that the line stays
+    // within 160 characters; control characters dropped.
+    let name = |n: &str| {
+        n.chars()
+            .filter(|c| !c.is_control())
+            .take(70)
+            .collect::<String>()
+    };
     // Google: the status details, the load balancer by its forwarding rule.
     if let Some(details) = text("jsonPayload.statusDetails") {
         if details != "response_sent_by_backend" && !details.is_empty() {
@@ -819,6 +826,14 @@ mod tests {
             Some("front door e.azurefd.net (OriginTimeout)".into())
         );
         assert_eq!(evidence(br#"{"status":502,"time":1}"#), None);
+        // Long names (found by the fuzz target): the line stays short.
+        let (long, tail) = ("x".repeat(300), "\\u001b[31m".repeat(50));
+        let gcp = format!(
+            r#"{{"jsonPayload":{{"statusDetails":"{tail}{long}"}},"resource":{{"labels":{{"forwarding_rule_name":"{long}"}}}}}}"#
+        );
+        let (u, _) = evidence(gcp.as_bytes()).unwrap();
+        assert!(u.chars().count() <= 160, "{u}");
+        assert!(!u.contains('\u{1b}'), "{u}");
     }
 
     #[test]

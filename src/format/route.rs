@@ -76,15 +76,22 @@ impl<'a> Route<'a> {
         out.push_str(self.kind.word());
         out.push(' ');
         let start = out.len();
-        for c in text.chars().filter(|c| !c.is_control()) {
+        // Lower-casing may lengthen a character (`İ` is `i` and a
+        // combining dot): the cut is on what is pushed.
+        let lower = self.kind == RouteKind::Vhost;
+        let chars = text.chars().filter(|c| !c.is_control());
+        for c in chars.flat_map(|c| {
+            let (one, many) = if lower {
+                (None, Some(c.to_lowercase()))
+            } else {
+                (Some(c), None)
+            };
+            one.into_iter().chain(many.into_iter().flatten())
+        }) {
             if out.len() - start + c.len_utf8() > ROUTE_NAME_MAX {
                 break;
             }
-            if self.kind == RouteKind::Vhost {
-                out.extend(c.to_lowercase());
-            } else {
-                out.push(c);
-            }
+            out.push(c);
         }
         out
     }
@@ -117,6 +124,16 @@ mod tests {
 
     fn key(kind: RouteKind, raw: &str) -> Option<String> {
         Route::new(kind, raw.as_bytes()).map(|r| r.key())
+    }
+
+    #[test]
+    fn a_lower_cased_name_is_cut_at_the_limit_too() {
+        // `İ` (two bytes) lower-cases to three: `i` and a combining dot.
+        let k = key(RouteKind::Vhost, &"İ".repeat(200)).unwrap();
+        assert!(k.len() <= "vhost ".len() + ROUTE_NAME_MAX, "{}", k.len());
+        assert!(k.starts_with("vhost i\u{307}"));
+        let k = key(RouteKind::Backend, &"İ".repeat(200)).unwrap();
+        assert_eq!(k.len(), "backend ".len() + ROUTE_NAME_MAX);
     }
 
     #[test]
