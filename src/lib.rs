@@ -80,6 +80,7 @@ mod pipeline;
 #[allow(missing_docs)]
 mod place;
 mod progress;
+mod remote;
 mod report;
 mod run;
 mod series_csv;
@@ -145,7 +146,7 @@ pub mod internals {
     }
     door!(
         bucket, chunk, collect, config, detect, envelope, escape, event, explain, format, mapped,
-        merge, pipeline, place, progress, report, run, series_csv, sketch, source, state, summary,
-        time
+        merge, pipeline, place, progress, remote, report, run, series_csv, sketch, source, state,
+        summary, time
     );
 }

@@ -29,13 +29,17 @@ use crate::report::model::Analysis;
 use crate::source::{self, Input};
 use crate::summary::{Fresh, InputSummary, Summary};
 
-/// Bytes on disk of all inputs; `None` when one is standard input.
+/// Bytes on disk (or in object storage, as listed) of all inputs; `None`
+/// when one is standard input.
 fn total_size(inputs: &[Input]) -> Option<u64> {
     inputs.iter().try_fold(0u64, |acc, i| {
-        let len = i
-            .path
-            .as_ref()
-            .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))?;
+        let len = match &i.object {
+            Some(o) => o.size,
+            None => i
+                .path
+                .as_ref()
+                .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))?,
+        };
         Some(acc + len)
     })
 }

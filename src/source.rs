@@ -77,6 +77,9 @@ pub struct Input {
     /// What reading decided about it (other paths that were the same
     /// file, copies of it not read), for the report.
     pub notes: Vec<String>,
+    /// An object in object storage (`path` then holds its URL, for the
+    /// name-based choices a path gets).
+    pub object: Option<Arc<crate::remote::Object>>,
 }
 
 /// The part of an input an incremental run reads: the content bytes
@@ -127,6 +130,36 @@ fn make_input(path: Option<PathBuf>, label: &Option<String>) -> Input {
         host_from,
         resume: None,
         notes: Vec::new(),
+        object: None,
+    }
+}
+
+/// An input of an object the listing of `url` found; named as a file at
+/// `bucket/key` would be.
+fn object_input(object: crate::remote::Object, label: &Option<String>) -> Input {
+    let (host, host_from) = match label {
+        Some(l) => (l.clone(), HostFrom::Label),
+        None => match crate::hosts::host_from_path(Path::new(&object.path)) {
+            Some(h) => (h, HostFrom::Path),
+            None => (
+                object
+                    .path
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+                HostFrom::Path,
+            ),
+        },
+    };
+    Input {
+        path: Some(PathBuf::from(&object.url)),
+        display: object.url.clone(),
+        host,
+        host_from,
+        resume: None,
+        notes: Vec::new(),
+        object: Some(Arc::new(object)),
     }
 }
 
@@ -166,6 +199,20 @@ pub fn expand(specs: &[InputSpec]) -> (Vec<Input>, Vec<InputError>) {
             inputs.push(make_input(None, &spec.label));
             continue;
         };
+        if let Some(url) = path.to_str().filter(|p| crate::remote::is_url(p)) {
+            match crate::remote::list(url) {
+                Ok(objects) => {
+                    let before = inputs.len();
+                    inputs.extend(objects.into_iter().map(|o| object_input(o, &spec.label)));
+                    inputs[before..].sort_by_cached_key(|i| i.path.as_deref().map(rotation_key));
+                }
+                Err(message) => errors.push(InputError {
+                    path: url.to_string(),
+                    message,
+                }),
+            }
+            continue;
+        }
         match std::fs::metadata(path) {
             Err(e) => errors.push(InputError {
                 path: path.display().to_string(),
@@ -426,6 +473,38 @@ pub fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// The decompressor of `compression` over `buffered`.
+fn decoder(
+    buffered: BufReader<Counting<Box<dyn Read + Send>>>,
+    compression: Compression,
+    memory: u64,
+) -> io::Result<Box<dyn Read + Send>> {
+    Ok(match compression {
+        Compression::None => Box::new(buffered),
+        // Rotated logs and some shippers concatenate gzip members: read all.
+        Compression::Gzip => Box::new(Capped(flate2::bufread::MultiGzDecoder::new(buffered))),
+        Compression::Zstd => {
+            let mut z = zstd::stream::read::Decoder::with_buffer(buffered)?;
+            z.window_log_max(window_log(memory))?;
+            Box::new(Limited(Capped(z), memory, "zstd -d --long=31"))
+        }
+        // Like gzip, bzip2 and xz files may hold several streams back to back.
+        Compression::Bzip2 => Box::new(Capped(bzip2::bufread::MultiBzDecoder::new(buffered))),
+        Compression::Xz => {
+            let stream = liblzma::stream::Stream::new_stream_decoder(
+                memory.max(1 << 20),
+                liblzma::stream::CONCATENATED,
+            )
+            .map_err(io::Error::other)?;
+            Box::new(Limited(
+                Capped(liblzma::bufread::XzDecoder::new_stream(buffered, stream)),
+                memory,
+                "xz -d",
+            ))
+        }
+    })
+}
+
 /// Opens an input and sniffs its compression from the first bytes.
 ///
 /// A decoder may use `memory` bytes (xz's memory limit; zstd's window, the
@@ -435,6 +514,14 @@ pub fn open(input: &Input, policy: MapPolicy, memory: u64) -> io::Result<Opened>
     let raw_read = Arc::new(AtomicU64::new(0));
     let mut seeked = false;
     let (raw, modified, size): (Box<dyn Read + Send>, SystemTime, Option<u64>) = match &input.path {
+        _ if input.object.is_some() => {
+            let object = input.object.as_deref().expect("checked");
+            (
+                crate::remote::reader(object, 0)?,
+                object.modified,
+                Some(object.size),
+            )
+        }
         None => (Box::new(io::stdin()), SystemTime::now(), None),
         Some(p) => {
             let f = File::open(p)?;
@@ -485,30 +572,7 @@ pub fn open(input: &Input, policy: MapPolicy, memory: u64) -> io::Result<Opened>
         sniff(buffered.fill_buf()?)
     };
     let resume = input.resume.as_ref();
-    let reader: Box<dyn Read + Send> = match compression {
-        Compression::None => Box::new(buffered),
-        // Rotated logs and some shippers concatenate gzip members: read all.
-        Compression::Gzip => Box::new(Capped(flate2::bufread::MultiGzDecoder::new(buffered))),
-        Compression::Zstd => {
-            let mut z = zstd::stream::read::Decoder::with_buffer(buffered)?;
-            z.window_log_max(window_log(memory))?;
-            Box::new(Limited(Capped(z), memory, "zstd -d --long=31"))
-        }
-        // Like gzip, bzip2 and xz files may hold several streams back to back.
-        Compression::Bzip2 => Box::new(Capped(bzip2::bufread::MultiBzDecoder::new(buffered))),
-        Compression::Xz => {
-            let stream = liblzma::stream::Stream::new_stream_decoder(
-                memory.max(1 << 20),
-                liblzma::stream::CONCATENATED,
-            )
-            .map_err(io::Error::other)?;
-            Box::new(Limited(
-                Capped(liblzma::bufread::XzDecoder::new_stream(buffered, stream)),
-                memory,
-                "xz -d",
-            ))
-        }
-    };
+    let reader = decoder(buffered, compression, memory)?;
     let mut reader = reader;
     if let Some(r) = resume {
         if !seeked {

@@ -21,10 +21,8 @@
 //! by [`Incremental::commit`], which the caller calls once the report is out.
 
 use std::collections::BTreeSet;
-use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
@@ -35,12 +33,14 @@ use crate::format::Format;
 use crate::persist::{check_schema, damaged, is_temp_of, write_atomically};
 use crate::report::model::Analysis;
 use crate::run;
-use crate::source::{self, Compression, Input, MapPolicy, Resume};
+use crate::source::{self, Input, Resume};
 use crate::summary::Fresh;
 use crate::summary::Summary;
 
+mod found;
 mod guard;
 mod seen;
+use found::{complete_end, fnv1a, ids, known_by_inode, match_state, object_unchanged, Found};
 use guard::{foreign_or_damaged, Lock};
 use seen::mark_incidents;
 pub use seen::Seen;
@@ -172,106 +172,6 @@ impl State {
     }
 }
 
-/// FNV-1a, 64 bits: stable across versions and platforms, unlike std's
-/// hasher.
-fn fnv1a(data: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in data {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
-/// What the planning found out about one file on disk.
-#[derive(Clone, Debug)]
-struct Found {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime: i64,
-    settled: bool,
-    compressed: bool,
-    /// The first content bytes (up to [`FINGERPRINT`]).
-    head: Vec<u8>,
-}
-
-impl Found {
-    fn of(input: &Input) -> Option<Found> {
-        let path = input.path.as_ref()?;
-        let m = std::fs::metadata(path).ok()?;
-        if !m.is_file() {
-            return None;
-        }
-        let (dev, ino) = ids(&m);
-        let modified = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        let mtime = modified
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        let settled = SystemTime::now()
-            .duration_since(modified)
-            .is_ok_and(|age| age.as_secs() >= SETTLED_SECS);
-        let opened = source::open(input, MapPolicy::Never, source::DECODER_MEMORY).ok()?;
-        let mut head = vec![0u8; FINGERPRINT];
-        let n = match opened.body {
-            source::Body::Stream(mut r) => source::read_up_to(&mut r, &mut head).unwrap_or(0),
-            source::Body::Mapped(..) => 0,
-        };
-        head.truncate(n);
-        Some(Found {
-            dev,
-            ino,
-            size: m.len(),
-            mtime,
-            settled,
-            compressed: opened.compression != Compression::None,
-            head,
-        })
-    }
-
-    /// Whether this file starts with the bytes `f` fingerprinted.
-    fn starts_like(&self, f: &FileState) -> bool {
-        let n = f.fp_len as usize;
-        n <= self.head.len() && fnv1a(&self.head[..n]) == f.fp_hash
-    }
-}
-
-#[cfg(unix)]
-fn ids(m: &std::fs::Metadata) -> (u64, u64) {
-    use std::os::unix::fs::MetadataExt;
-    (m.dev(), m.ino())
-}
-
-#[cfg(not(unix))]
-fn ids(_: &std::fs::Metadata) -> (u64, u64) {
-    (0, 0)
-}
-
-/// The offset just past the last newline in `skip..size` of a plain file,
-/// or `size` when the file has settled (its last line is complete), or
-/// `skip` when no line is complete yet.
-fn complete_end(path: &Path, skip: u64, size: u64, settled: bool) -> io::Result<u64> {
-    if settled || size <= skip {
-        return Ok(size.max(skip));
-    }
-    let mut f = File::open(path)?;
-    let mut buf = vec![0u8; 1 << 16];
-    let mut hi = size;
-    // Give up looking after 64 MiB without a newline: such a line is cut
-    // (and counted malformed) rather than waited for forever.
-    while hi > skip && size - hi < 1 << 26 {
-        let lo = hi.saturating_sub(buf.len() as u64).max(skip);
-        let n = (hi - lo) as usize;
-        io::Seek::seek(&mut f, io::SeekFrom::Start(lo))?;
-        f.read_exact(&mut buf[..n])?;
-        if let Some(i) = memchr::memrchr(b'\n', &buf[..n]) {
-            return Ok(lo + i as u64 + 1);
-        }
-        hi = lo;
-    }
-    Ok(if hi > skip { size } else { skip })
-}
-
 /// What a run will read of one input, and how to update its file state.
 struct Planned {
     input: Input,
@@ -288,41 +188,6 @@ struct Plan {
     notes: Vec<String>,
 }
 
-/// The state of the file at `input`'s path, by device and inode.
-fn known_by_inode(input: &Input, state: &State) -> Option<usize> {
-    let id = ids(&std::fs::metadata(input.path.as_ref()?).ok()?);
-    state.files.iter().position(|f| (f.dev, f.ino) == id)
-}
-
-/// Which file state `found` continues, if any (by inode while its first
-/// bytes are the same, else by content: a rotated copy), and which one
-/// has its inode.
-fn match_state(found: &Found, state: &State, used: &mut [bool]) -> (Option<usize>, Option<usize>) {
-    let by_inode = state
-        .files
-        .iter()
-        .position(|f| (f.dev, f.ino) == (found.dev, found.ino));
-    let by_content = || {
-        state
-            .files
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.offset > 0 && found.starts_like(f))
-            .max_by_key(|(_, f)| (f.fp_len, f.offset))
-            .map(|(i, _)| i)
-    };
-    let known = match by_inode {
-        Some(i) if found.starts_like(&state.files[i]) => Some(i),
-        // Same inode, other first bytes: truncated and rewritten.
-        Some(i) => {
-            used[i] = true;
-            None
-        }
-        None => by_content(),
-    };
-    (by_inode, known)
-}
-
 fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
     let mut read = Vec::new();
     let mut unchanged = Vec::new();
@@ -331,6 +196,10 @@ fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
     for mut input in inputs {
         if input.path.is_none() {
             return Err(Error::StdinWithState);
+        }
+        if let Some(f) = object_unchanged(&input, state, &mut used) {
+            unchanged.push(f);
+            continue;
         }
         let Some(found) = Found::of(&input) else {
             // Unreadable: the scan reports why. A file known by its inode
@@ -353,7 +222,8 @@ fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
                 used[i] = true;
                 let f = &state.files[i];
                 let same_file = by_inode == Some(i);
-                if same_file && found.compressed && f.size == found.size && f.mtime == found.mtime {
+                let whole = found.compressed || found.object;
+                if same_file && whole && f.size == found.size && f.mtime == found.mtime {
                     unchanged.push(FileState {
                         path: input.display.clone(),
                         ..f.clone()
@@ -370,7 +240,7 @@ fn plan(inputs: Vec<Input>, state: &State) -> Result<Plan> {
             }
             None => (0, 0, None),
         };
-        let end = if found.compressed {
+        let end = if found.compressed || found.object {
             None
         } else {
             let path = input.path.as_deref().expect("checked above");

@@ -28,6 +28,7 @@ mod layout;
 mod markdown;
 mod nginx_formats;
 mod noise;
+mod object_storage;
 mod once;
 mod placing;
 mod properties;

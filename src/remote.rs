@@ -1,0 +1,347 @@
+//! Object storage inputs: `s3://bucket/prefix`, `gs://…`, `az://…` (and
+//! `https://` for one object) wherever a path is accepted.
+//!
+//! A URL is listed like a directory is walked (recursively, hidden names
+//! skipped, rotated files oldest first); an object is streamed, never held
+//! whole: a task on a small tokio runtime fetches its body and hands the
+//! chunks to the pipeline's (blocking) reader through a bounded channel,
+//! so each open object has a few chunks in flight and the pipeline's
+//! readers fetch several objects at once. The read asks for the ETag the
+//! listing saw: an object replaced or deleted since is an error, not a
+//! mix of two versions. Credentials and endpoints come from each cloud's
+//! environment (`AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`,
+//! `GOOGLE_APPLICATION_CREDENTIALS`, `AZURE_STORAGE_ACCOUNT_NAME`, …), as
+//! the `object_store` crate reads them.
+
+use std::fmt;
+use std::io::{self, Read};
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
+
+use futures_util::StreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{GetOptions, ObjectStore, ObjectStoreExt};
+
+/// Chunks of a body in flight between the fetching task and the reader
+/// (a chunk is what the HTTP client hands over, 8–64 KiB).
+const IN_FLIGHT: usize = 32;
+
+/// The URL schemes read as object storage.
+const SCHEMES: [&str; 8] = [
+    "s3://", "s3a://", "gs://", "az://", "abfs://", "abfss://", "azure://", "https://",
+];
+
+/// Whether a command-line path is an object storage URL (`http://` too:
+/// a local endpoint).
+pub fn is_url(arg: &str) -> bool {
+    let lower = arg.get(..8).unwrap_or(arg).to_ascii_lowercase();
+    SCHEMES.iter().any(|s| lower.starts_with(s)) || lower.starts_with("http://")
+}
+
+/// One object to read, as the listing saw it.
+pub struct Object {
+    /// `s3://bucket/key`, as shown in reports.
+    pub url: String,
+    /// `bucket/key`: what host naming reads, as it reads a path.
+    pub path: String,
+    /// Bytes, as listed.
+    pub size: u64,
+    /// The version the listing saw; the read asks for it.
+    pub etag: Option<String>,
+    /// Last modified: the reference for placing year-less lines.
+    pub modified: SystemTime,
+    store: Arc<dyn ObjectStore>,
+    location: ObjectPath,
+}
+
+impl fmt::Debug for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Object")
+            .field("url", &self.url)
+            .field("size", &self.size)
+            .field("etag", &self.etag)
+            .finish()
+    }
+}
+
+impl PartialEq for Object {
+    fn eq(&self, other: &Object) -> bool {
+        (&self.url, self.size, &self.etag) == (&other.url, other.size, &other.etag)
+    }
+}
+
+impl Eq for Object {}
+
+/// The runtime that drives every request (two worker threads: the work
+/// is waiting on the network).
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("logburst-fetch")
+            .enable_all()
+            .build()
+            .expect("a tokio runtime (threads and a timer) can be built")
+    })
+}
+
+/// The store a URL names and the key (or prefix) in it.
+/// `settings`: S3 settings over the environment's, by the names of its
+/// variables in lower case (`aws_endpoint_url`, …).
+fn store_of(
+    url: &str,
+    settings: &[(&str, &str)],
+) -> Result<(Arc<dyn ObjectStore>, ObjectPath, String), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    let (scheme, key) = object_store::ObjectStoreScheme::parse(&parsed)
+        .map_err(|e| format!("not an object storage URL: {e}"))?;
+    let built: object_store::Result<Arc<dyn ObjectStore>> = match scheme {
+        object_store::ObjectStoreScheme::AmazonS3 => {
+            let mut b = object_store::aws::AmazonS3Builder::from_env();
+            for (k, v) in settings {
+                let key = k.parse().map_err(|_| format!("no S3 setting {k}"))?;
+                b = b.with_config(key, *v);
+            }
+            b.with_url(url).build().map(|s| Arc::new(s) as _)
+        }
+        object_store::ObjectStoreScheme::GoogleCloudStorage => {
+            object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                .with_url(url)
+                .build()
+                .map(|s| Arc::new(s) as _)
+        }
+        object_store::ObjectStoreScheme::MicrosoftAzure => {
+            object_store::azure::MicrosoftAzureBuilder::from_env()
+                .with_url(url)
+                .build()
+                .map(|s| Arc::new(s) as _)
+        }
+        object_store::ObjectStoreScheme::Http => {
+            // The store is the server; the key is the URL's path.
+            let root = format!("{}://{}", parsed.scheme(), parsed.authority());
+            let plain = parsed.scheme() == "http";
+            object_store::http::HttpBuilder::new()
+                .with_url(root)
+                .with_client_options(object_store::ClientOptions::new().with_allow_http(plain))
+                .build()
+                .map(|s| Arc::new(s) as _)
+        }
+        _ => return Err("not an object storage URL (s3://, gs://, az://, https://)".into()),
+    };
+    let store = built.map_err(|e| describe(&e))?;
+    let key = ObjectPath::parse(key).map_err(|e| format!("not a valid key: {e}"))?;
+    // `bucket/` before the key, for host naming (`s3://logs/web-1/x.gz`
+    // names `web-1` as `/logs/web-1/x.gz` would).
+    let container = match parsed.host_str() {
+        Some(h) if !matches!(scheme, object_store::ObjectStoreScheme::Http) => h.to_string(),
+        _ => String::new(),
+    };
+    Ok((store, key, container))
+}
+
+/// An object storage error in words a user can act on.
+fn describe(e: &object_store::Error) -> String {
+    use object_store::Error as E;
+    let detail = e.to_string();
+    let has = |words: &[&str]| words.iter().any(|w| detail.contains(w));
+    match e {
+        E::NotFound { .. } if has(&["NoSuchBucket"]) => "no such bucket".into(),
+        E::NotFound { .. } => "no such object".into(),
+        E::PermissionDenied { .. } => {
+            "access denied (the credentials may not read it)".into()
+        }
+        E::Unauthenticated { .. } => "the credentials were refused".into(),
+        E::Precondition { .. } => {
+            "the object changed after it was listed (its ETag no longer matches): run again"
+                .into()
+        }
+        _ if has(&["NoSuchBucket"]) => "no such bucket".into(),
+        _ if has(&["InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId"]) => {
+            "the credentials were refused".into()
+        }
+        _ if has(&["AccessDenied"]) => "access denied (the credentials may not read it)".into(),
+        // No key in the environment: the client asked the instance
+        // metadata service, which is not there.
+        _ if has(&["169.254.169.254", "metadata.google.internal"]) => {
+            "no credentials: set the cloud's (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; GOOGLE_APPLICATION_CREDENTIALS; AZURE_STORAGE_ACCOUNT_KEY), or run where an instance role gives them".into()
+        }
+        _ if has(&["builder error"]) && has(&["http://"]) => {
+            "the endpoint is plain http: set AWS_ALLOW_HTTP=true to allow it".into()
+        }
+        _ if has(&["error sending request"]) => {
+            "cannot reach the endpoint (connection refused or no route)".into()
+        }
+        _ => detail
+            .trim_start_matches("Generic ")
+            .split_once(" error: ")
+            .map_or(detail.clone(), |(_, rest)| rest.to_string()),
+    }
+}
+
+/// The objects a URL names: the object itself, or every object under it
+/// as a prefix (`/`-separated, like a directory), hidden names skipped,
+/// in key order. Errors name the cause.
+pub fn list(url: &str) -> Result<Vec<Object>, String> {
+    list_with(url, &[])
+}
+
+/// [`list`] with S3 settings over the environment's (`aws_endpoint_url`,
+/// `aws_allow_http`, …).
+pub fn list_with(url: &str, settings: &[(&str, &str)]) -> Result<Vec<Object>, String> {
+    let (store, key, container) = store_of(url, settings)?;
+    let scheme = &url[..url.find("://").map_or(0, |i| i + 3)];
+    let base = match url[scheme.len()..].find('/') {
+        Some(i) => &url[..scheme.len() + i],
+        None => url,
+    };
+    let object = |meta: object_store::ObjectMeta| Object {
+        url: format!("{base}/{}", meta.location),
+        path: if container.is_empty() {
+            meta.location.to_string()
+        } else {
+            format!("{container}/{}", meta.location)
+        },
+        size: meta.size,
+        etag: meta.e_tag,
+        modified: SystemTime::from(meta.last_modified),
+        store: store.clone(),
+        location: meta.location,
+    };
+    runtime().block_on(async {
+        // The key itself first: a prefix is listed only when no object
+        // has its name.
+        if !key.as_ref().is_empty() && !url.ends_with('/') {
+            match store.head(&key).await {
+                Ok(meta) => return Ok(vec![object(meta)]),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(describe(&e)),
+            }
+        }
+        let prefix = (!key.as_ref().is_empty()).then_some(&key);
+        let mut listing = store.list(prefix);
+        let mut found = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(|e| describe(&e))?;
+            let hidden = meta
+                .location
+                .parts()
+                .skip(key.parts().count())
+                .any(|p| p.as_ref().starts_with('.'));
+            if !hidden {
+                found.push(object(meta));
+            }
+        }
+        if found.is_empty() {
+            return Err("no objects under this prefix".to_string());
+        }
+        found.sort_by(|a, b| a.location.cmp(&b.location));
+        Ok(found)
+    })
+}
+
+/// Streams an object's body from byte `from`: a reader the pipeline reads
+/// as it reads a file. The body is fetched by a task on the runtime, at
+/// most `IN_FLIGHT` (32) chunks ahead of the reader; a body that ends short
+/// of the listed size is an error (a truncated transfer is not the end of
+/// the log).
+pub fn reader(object: &Object, from: u64) -> io::Result<Box<dyn Read + Send>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<bytes::Bytes>>(IN_FLIGHT);
+    let (store, location) = (object.store.clone(), object.location.clone());
+    let options = GetOptions {
+        if_match: object.etag.clone(),
+        range: (from > 0).then_some(object_store::GetRange::Offset(from)),
+        ..GetOptions::default()
+    };
+    let expected = object.size.saturating_sub(from);
+    runtime().spawn(async move {
+        let body = match store.get_opts(&location, options).await {
+            Ok(got) => got,
+            Err(e) => {
+                let _ = tx.send(Err(io::Error::other(describe(&e)))).await;
+                return;
+            }
+        };
+        let mut stream = body.into_stream();
+        let mut got = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let item = chunk.map_err(|e| io::Error::other(describe(&e)));
+            if let Ok(c) = &item {
+                got += c.len() as u64;
+            }
+            let failed = item.is_err();
+            // The reader went away (the run stopped reading): stop.
+            if tx.send(item).await.is_err() || failed {
+                return;
+            }
+        }
+        if got != expected {
+            let short = format!("the transfer ended after {got} of {expected} bytes");
+            let _ = tx.send(Err(io::Error::other(short))).await;
+        }
+    });
+    Ok(Box::new(Body {
+        rx,
+        chunk: bytes::Bytes::new(),
+        done: false,
+    }))
+}
+
+/// The reading end of an object's body.
+struct Body {
+    rx: tokio::sync::mpsc::Receiver<io::Result<bytes::Bytes>>,
+    chunk: bytes::Bytes,
+    done: bool,
+}
+
+impl Read for Body {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.chunk.is_empty() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.rx.blocking_recv() {
+                Some(Ok(c)) => self.chunk = c,
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                None => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk.split_to(n));
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_told_from_paths() {
+        for url in [
+            "s3://b/k",
+            "S3://b",
+            "gs://b/p/",
+            "az://c/x",
+            "https://h/x",
+            "http://127.0.0.1:9000/b",
+        ] {
+            assert!(is_url(url), "{url}");
+        }
+        for path in ["/var/log/nginx", "s3", "web-1=s3.log", "./https", "-"] {
+            assert!(!is_url(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn bad_urls_say_why() {
+        assert!(list("s3://").unwrap_err().contains("URL"));
+        assert!(list("ftp://x/y").is_err());
+    }
+}

@@ -1,0 +1,299 @@
+//! Object storage inputs against a real S3 API on loopback: moto's server
+//! (`moto[server]` from PyPI, in the virtual environment `.ci/run` makes;
+//! `$LOGBURST_PYTHON` names its Python). The fixtures uploaded and read by
+//! `s3://` give the JSON a local run gives, byte for byte but for the
+//! paths; the bad cases say what went wrong and the other inputs are
+//! still analysed.
+
+use crate::common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{root, Run};
+
+/// The binary with `env` as its only AWS settings (none inherited from
+/// the environment the tests run in).
+fn logburst_env_only(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_logburst"));
+    c.args(args).current_dir(root()).stdin(Stdio::null());
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AWS_")) {
+        c.env_remove(k);
+    }
+    let o = c.envs(env.iter().copied()).output().expect("run logburst");
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// A moto S3 server on a free loopback port, stopped when dropped.
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Moto {
+    /// `None` (said on stderr) where moto is not installed.
+    fn start() -> Option<Moto> {
+        let python = std::env::var("LOGBURST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let has = Command::new(&python)
+            .args(["-c", "import moto.server"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !has {
+            eprintln!("moto[server] is not installed for {python}: object storage tests skipped");
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&python)
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while ureq::get(&moto.url).call().is_err() {
+            assert!(Instant::now() < deadline, "moto did not answer in 60 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(moto)
+    }
+
+    /// Creates a bucket (moto takes an unsigned request for it).
+    fn bucket(&self, name: &str) {
+        let url = format!("{}/{name}", self.url);
+        let r = ureq::put(&url).send(&[][..]);
+        assert_eq!(r.map(|r| r.status().as_u16()).ok(), Some(200), "PUT {url}");
+    }
+
+    /// The bucket as a client with the users' settings sees it, to put
+    /// and delete objects (signed, as a shipper would).
+    fn store(&self, bucket: &str) -> object_store::aws::AmazonS3 {
+        let mut b = object_store::aws::AmazonS3Builder::new().with_bucket_name(bucket);
+        for (k, v) in self.env() {
+            b = b.with_config(k.to_ascii_lowercase().parse().unwrap(), v);
+        }
+        b.build().unwrap()
+    }
+
+    fn put(&self, bucket: &str, key: &str, body: &[u8]) {
+        use object_store::ObjectStoreExt;
+        let store = self.store(bucket);
+        let payload = object_store::PutPayload::from(body.to_vec());
+        block_on(store.put(&key.into(), payload)).unwrap_or_else(|e| panic!("put {key}: {e}"));
+    }
+
+    fn delete(&self, bucket: &str, key: &str) {
+        use object_store::ObjectStoreExt;
+        block_on(self.store(bucket).delete(&key.into())).unwrap();
+    }
+
+    /// The environment a user sets for a local endpoint.
+    fn env(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.url.as_str()),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+        ]
+    }
+
+    /// Uploads every file of `fixtures/DIR` to `bucket/DIR/…`.
+    fn upload(&self, bucket: &str, dir: &str) {
+        for e in walkdir::WalkDir::new(root().join("fixtures").join(dir)) {
+            let e = e.unwrap();
+            if e.file_type().is_file() {
+                let rel = e.path().strip_prefix(root().join("fixtures")).unwrap();
+                let key = rel.display().to_string();
+                self.put(bucket, &key, &std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The fleet (plain logs, three hosts) and the demo (a rotated `.gz`
+/// among them) read from `s3://` give the local run's JSON.
+#[test]
+fn s3_prefixes_read_as_the_same_directories() {
+    let Some(moto) = Moto::start() else { return };
+    moto.bucket("logs");
+    moto.upload("logs", "fleet");
+    moto.upload("logs", "demo");
+    for dir in ["fleet", "demo"] {
+        let remote = logburst_env_only(&["-o", "json", &format!("s3://logs/{dir}")], &moto.env());
+        assert_eq!(remote.code, 0, "{}", remote.stderr);
+        let local = logburst_env_only(&["-o", "json", &format!("fixtures/{dir}")], &[]);
+        assert_eq!(
+            remote.stdout.replace("s3://logs/", "fixtures/"),
+            local.stdout
+        );
+        assert!(!remote.json()["incidents"].as_array().unwrap().is_empty());
+    }
+    // One object by its key, with the host a label gives.
+    let one = logburst_env_only(
+        &["-o", "json", "web-09=s3://logs/demo/web-01/access.log.1.gz"],
+        &moto.env(),
+    );
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    let input = &one.json()["inputs"][0];
+    assert_eq!(input["host"], "web-09");
+    assert_eq!(input["compression"], "gzip");
+    assert!(input["lines"].as_u64().unwrap() > 1000);
+}
+
+/// A missing bucket, an empty prefix, refused and missing credentials:
+/// each named with its URL and cause, the local input still analysed.
+#[test]
+fn s3_errors_name_the_url_and_the_cause() {
+    let Some(moto) = Moto::start() else { return };
+    moto.bucket("logs");
+    moto.upload("logs", "fleet");
+    let run = |url: &str, env: &[(&str, &str)]| {
+        let r = logburst_env_only(&["-o", "json", url, "fixtures/fleet/web-03"], env);
+        let json = r.json();
+        let inputs = json["inputs"].as_array().unwrap().clone();
+        assert_eq!(inputs.len(), 2, "{}", r.stdout);
+        let local = inputs
+            .iter()
+            .find(|i| i["path"] == "fixtures/fleet/web-03/access.log");
+        let lines = local.and_then(|i| i["lines"].as_u64());
+        assert!(lines > Some(0), "the local input is read: {}", r.stdout);
+        assert!(r.stderr.contains(url), "{}", r.stderr);
+        let remote = inputs.iter().find(|i| i["path"] == url).unwrap();
+        remote["error"].as_str().unwrap_or_default().to_string()
+    };
+    let env = moto.env();
+    assert_eq!(run("s3://nobucket/fleet", &env), "no such bucket");
+    assert_eq!(
+        run("s3://logs/fleet/web-09", &env),
+        "no objects under this prefix"
+    );
+    let plain: Vec<_> = env
+        .iter()
+        .filter(|(k, _)| *k != "AWS_ALLOW_HTTP")
+        .copied()
+        .collect();
+    assert!(run("s3://logs/fleet", &plain).contains("AWS_ALLOW_HTTP=true"));
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut elsewhere = env.clone();
+    elsewhere[0] = ("AWS_ENDPOINT_URL", &dead);
+    assert!(run("s3://logs/fleet", &elsewhere).contains("cannot reach the endpoint"));
+}
+
+/// An object deleted between the listing and the read is an error, not
+/// an empty log; `--state` reads a new object only once.
+#[test]
+fn s3_objects_gone_or_known() {
+    let Some(moto) = Moto::start() else { return };
+    moto.bucket("logs");
+    moto.upload("logs", "fleet");
+    // The library's listing, then the deletion, then the read.
+    let settings: Vec<(String, &str)> = moto
+        .env()
+        .into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .collect();
+    let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let objects = logburst::internals::remote::list_with("s3://logs/fleet/web-01", &settings);
+    let objects = objects.unwrap();
+    assert_eq!(objects.len(), 1);
+    moto.delete("logs", "fleet/web-01/access.log");
+    let mut body = logburst::internals::remote::reader(&objects[0], 0).unwrap();
+    let err = body.read_to_end(&mut Vec::new()).unwrap_err();
+    assert!(
+        err.to_string().contains("no such object") || err.to_string().contains("changed"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state = state.to_str().unwrap();
+    let env = moto.env();
+    let requests = |r: &common::Run| r.json()["totals"]["requests"].as_u64().unwrap();
+    let first = logburst_env_only(&["-o", "json", "--state", state, "s3://logs/fleet"], &env);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let again = logburst_env_only(&["-o", "json", "--state", state, "s3://logs/fleet"], &env);
+    assert_eq!(requests(&again), 0, "nothing new: {}", again.stdout);
+    let web01 = std::fs::read(root().join("fixtures/fleet/web-01/access.log")).unwrap();
+    moto.put("logs", "fleet/web-04/access.log", &web01);
+    let third = logburst_env_only(&["-o", "json", "--state", state, "s3://logs/fleet"], &env);
+    let local = logburst_env_only(&["-o", "json", "fixtures/fleet/web-01"], &[]);
+    assert_eq!(
+        requests(&third),
+        requests(&local),
+        "only the new object: {}",
+        third.stdout
+    );
+}
+
+/// A transfer that ends short of the object's size is an error, not the
+/// end of the log: an HTTP server that promises more than it sends.
+#[test]
+fn a_truncated_transfer_is_an_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = std::fs::read(root().join("fixtures/fleet/web-03/access.log")).unwrap();
+    let server = std::thread::spawn(move || {
+        // HEAD (the listing), then GET.
+        for _ in 0..2 {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut req = [0u8; 4096];
+            let n = s.read(&mut req).unwrap();
+            let head = req.starts_with(b"HEAD");
+            let _ = String::from_utf8_lossy(&req[..n]);
+            let header = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: \"v1\"\r\nLast-Modified: Thu, 02 Feb 2023 07:00:00 GMT\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            s.write_all(header.as_bytes()).unwrap();
+            if !head {
+                let _ = s.write_all(&body[..body.len() / 2]);
+            }
+        }
+    });
+    let url = format!("http://{addr}/web-03/access.log");
+    let r = logburst_env_only(&["-o", "json", &url], &[]);
+    server.join().unwrap();
+    let json = r.json();
+    let input = &json["inputs"][0];
+    let error = input["error"].as_str().unwrap_or_default();
+    assert!(!error.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains(&url), "{}", r.stderr);
+}
