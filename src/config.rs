@@ -124,6 +124,16 @@ impl Default for Config {
 }
 
 impl Config {
+    /// `--since` / `--until` in UTC seconds as far as known before the logs
+    /// are read (a naive time, by itself: the day's slack a listing is
+    /// pruned with covers any zone), for pruning object listings.
+    pub fn listing_span(&self) -> (Option<i64>, Option<i64>) {
+        (
+            self.since.or(self.since_local),
+            self.until.or(self.until_local),
+        )
+    }
+
     /// Checks what the stages need of the configuration: positive windows.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let p = &self.params;

@@ -19,6 +19,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use futures_util::StreamExt;
+
+mod keys;
 use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, ObjectStore, ObjectStoreExt};
 
@@ -179,16 +181,31 @@ fn describe(e: &object_store::Error) -> String {
     }
 }
 
+/// What a listing found.
+#[derive(Debug)]
+pub struct Listing {
+    /// In key order.
+    pub objects: Vec<Object>,
+    /// What `--since` / `--until` left out, for the report's notes.
+    pub pruned: Option<String>,
+}
+
 /// The objects a URL names: the object itself, or every object under it
 /// as a prefix (`/`-separated, like a directory), hidden names skipped,
 /// in key order. Errors name the cause.
 pub fn list(url: &str) -> Result<Vec<Object>, String> {
-    list_with(url, &[])
+    list_with(url, &[], (None, None)).map(|l| l.objects)
 }
 
 /// [`list`] with S3 settings over the environment's (`aws_endpoint_url`,
-/// `aws_allow_http`, …).
-pub fn list_with(url: &str, settings: &[(&str, &str)]) -> Result<Vec<Object>, String> {
+/// `aws_allow_http`, …), keeping only the objects whose keys' dates may
+/// hold lines in `span` (`--since`, `--until`, UTC seconds): a load
+/// balancer prefix is listed day by day, other dated keys filtered.
+pub fn list_with(
+    url: &str,
+    settings: &[(&str, &str)],
+    span: (Option<i64>, Option<i64>),
+) -> Result<Listing, String> {
     let (store, key, container) = store_of(url, settings)?;
     let scheme = &url[..url.find("://").map_or(0, |i| i + 3)];
     let base = match url[scheme.len()..].find('/') {
@@ -213,30 +230,67 @@ pub fn list_with(url: &str, settings: &[(&str, &str)]) -> Result<Vec<Object>, St
         // has its name.
         if !key.as_ref().is_empty() && !url.ends_with('/') {
             match store.head(&key).await {
-                Ok(meta) => return Ok(vec![object(meta)]),
+                Ok(meta) => {
+                    return Ok(Listing {
+                        objects: vec![object(meta)],
+                        pruned: None,
+                    })
+                }
                 Err(object_store::Error::NotFound { .. }) => {}
                 Err(e) => return Err(describe(&e)),
             }
         }
-        let prefix = (!key.as_ref().is_empty()).then_some(&key);
-        let mut listing = store.list(prefix);
-        let mut found = Vec::new();
-        while let Some(meta) = listing.next().await {
-            let meta = meta.map_err(|e| describe(&e))?;
-            let hidden = meta
-                .location
-                .parts()
-                .skip(key.parts().count())
-                .any(|p| p.as_ref().starts_with('.'));
-            if !hidden {
-                found.push(object(meta));
+        let (since, until) = span;
+        let now = chrono::Utc::now().timestamp();
+        let days = since.and_then(|s| keys::day_prefixes(key.as_ref(), s, until.unwrap_or(now)));
+        let prefixes: Vec<Option<ObjectPath>> = match &days {
+            Some(days) => days.iter().map(|d| Some(ObjectPath::from(d.as_str()))).collect(),
+            None => vec![(!key.as_ref().is_empty()).then(|| key.clone())],
+        };
+        let (mut found, mut outside) = (Vec::new(), 0usize);
+        for prefix in &prefixes {
+            let mut listing = store.list(prefix.as_ref());
+            while let Some(meta) = listing.next().await {
+                let meta = meta.map_err(|e| describe(&e))?;
+                let hidden = meta
+                    .location
+                    .parts()
+                    .skip(key.parts().count())
+                    .any(|p| p.as_ref().starts_with('.'));
+                let dated = keys::key_span(meta.location.as_ref());
+                if dated.is_some_and(|d| !keys::may_hold(d, since, until)) {
+                    outside += 1;
+                } else if !hidden {
+                    found.push(object(meta));
+                }
             }
         }
+        let within = if since.is_some() || until.is_some() {
+            " within --since/--until"
+        } else {
+            ""
+        };
         if found.is_empty() {
-            return Err("no objects under this prefix".to_string());
+            return Err(format!("no objects under this prefix{within}"));
         }
         found.sort_by(|a, b| a.location.cmp(&b.location));
-        Ok(found)
+        let mut pruned = Vec::new();
+        if let Some(days) = &days {
+            pruned.push(format!(
+                "only the {} day folders of --since/--until (a day's slack either side) listed",
+                days.len()
+            ));
+        }
+        if outside > 0 {
+            pruned.push(format!(
+                "{outside} objects whose keys' dates lie outside --since/--until (a day's slack either side) not fetched"
+            ));
+        }
+        let pruned = (!pruned.is_empty()).then(|| format!("{url}: {}", pruned.join("; ")));
+        Ok(Listing {
+            objects: found,
+            pruned,
+        })
     })
 }
 

@@ -56,7 +56,7 @@ pub fn read(config: &Config) -> Result<Summary> {
     if config.inputs.is_empty() {
         return Err(Error::NoInputs);
     }
-    let (inputs, errors) = source::expand(&config.inputs);
+    let (inputs, errors) = source::expand(&config.inputs, config.listing_span());
     // An incremental run knows files by inode and content already; a run
     // over an archive must not count a rotated copy twice.
     let inputs = once::copies(once::same_files(inputs));
@@ -176,7 +176,19 @@ pub fn check_output(config: &Config, path: &std::path::Path, flag: &str) -> Resu
         )));
     }
     let id = crate::once::file_id(path);
-    let (inputs, _) = source::expand(&config.inputs);
+    // Objects are not written over by a local path: not listed here.
+    let local: Vec<_> = config
+        .inputs
+        .iter()
+        .filter(|s| {
+            !s.path
+                .as_ref()
+                .and_then(|p| p.to_str())
+                .is_some_and(crate::remote::is_url)
+        })
+        .cloned()
+        .collect();
+    let (inputs, _) = source::expand(&local, (None, None));
     for input in &inputs {
         let Some(p) = &input.path else { continue };
         if id.is_some() && crate::once::file_id(p) == id {

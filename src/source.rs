@@ -190,8 +190,13 @@ fn rotation_key(p: &Path) -> (PathBuf, String, std::cmp::Reverse<u64>) {
 }
 
 /// Expands the command-line paths into inputs: a directory gives every file
-/// below it (hidden files and directories skipped), rotated files oldest first.
-pub fn expand(specs: &[InputSpec]) -> (Vec<Input>, Vec<InputError>) {
+/// below it (hidden files and directories skipped), rotated files oldest
+/// first; an object storage URL, its objects, leaving out those whose
+/// keys' dates lie outside `span` (`--since`, `--until`).
+pub fn expand(
+    specs: &[InputSpec],
+    span: (Option<i64>, Option<i64>),
+) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     for spec in specs {
@@ -200,11 +205,13 @@ pub fn expand(specs: &[InputSpec]) -> (Vec<Input>, Vec<InputError>) {
             continue;
         };
         if let Some(url) = path.to_str().filter(|p| crate::remote::is_url(p)) {
-            match crate::remote::list(url) {
-                Ok(objects) => {
+            match crate::remote::list_with(url, &[], span) {
+                Ok(listing) => {
                     let before = inputs.len();
-                    inputs.extend(objects.into_iter().map(|o| object_input(o, &spec.label)));
+                    let objects = listing.objects.into_iter();
+                    inputs.extend(objects.map(|o| object_input(o, &spec.label)));
                     inputs[before..].sort_by_cached_key(|i| i.path.as_deref().map(rotation_key));
+                    inputs[before].notes.extend(listing.pruned);
                 }
                 Err(message) => errors.push(InputError {
                     path: url.to_string(),

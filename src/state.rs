@@ -349,7 +349,7 @@ pub fn run(config: &Config, path: &Path, reset: bool) -> Result<(Analysis, Pendi
     } else {
         State::load(path, config.max_summary_size)?
     };
-    let (inputs, errors) = source::expand(&config.inputs);
+    let (inputs, errors) = source::expand(&config.inputs, config.listing_span());
     let mut inputs = crate::once::same_files(inputs);
     // The state, its lock and its temporary file may sit among the logs.
     let own = |p: &Path| -> Option<(u64, u64)> { std::fs::metadata(p).ok().map(|m| ids(&m)) };

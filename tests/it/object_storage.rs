@@ -231,8 +231,9 @@ fn s3_objects_gone_or_known() {
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .collect();
     let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let objects = logburst::internals::remote::list_with("s3://logs/fleet/web-01", &settings);
-    let objects = objects.unwrap();
+    let listing =
+        logburst::internals::remote::list_with("s3://logs/fleet/web-01", &settings, (None, None));
+    let objects = listing.unwrap().objects;
     assert_eq!(objects.len(), 1);
     moto.delete("logs", "fleet/web-01/access.log");
     let mut body = logburst::internals::remote::reader(&objects[0], 0).unwrap();
@@ -296,4 +297,77 @@ fn a_truncated_transfer_is_an_error() {
     let error = input["error"].as_str().unwrap_or_default();
     assert!(!error.is_empty(), "{}", r.stdout);
     assert!(r.stderr.contains(&url), "{}", r.stderr);
+}
+
+/// `--since` / `--until` prune a load balancer prefix to the days of the
+/// span (a day's slack either side), and CloudFront's flat keys by their
+/// hour; the report says what was left out.
+#[test]
+fn since_and_until_prune_dated_keys() {
+    let Some(moto) = Moto::start() else { return };
+    moto.bucket("logs");
+    let alb = std::fs::read(root().join("fixtures/formats/aws-alb.log")).unwrap();
+    let base = "AWSLogs/123456789012/elasticloadbalancing/eu-west-1";
+    // Each object other lines (the same content twice is read once).
+    let alb = String::from_utf8(alb).unwrap();
+    for (k, (m, d)) in [(1, 15), (2, 1), (2, 2), (2, 3), (3, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        let body = alb.replacen("T04:00:20", &format!("T04:00:2{k}"), 1);
+        let key = format!(
+            "{base}/2023/{m:02}/{d:02}/123456789012_elasticloadbalancing_eu-west-1_app.shop-lb.50dc6c495c0c9188_2023{m:02}{d:02}T0700Z_10.0.0.9_x.log"
+        );
+        moto.put("logs", &key, body.as_bytes());
+    }
+    let cf = std::fs::read(root().join("fixtures/formats/cloudfront.log")).unwrap();
+    for hour in ["2019-12-04-21", "2019-12-01-03", "2019-12-09-00"] {
+        moto.put("logs", &format!("cf/E2EXAMPLE12345.{hour}.a1b2c3.gz"), &cf);
+    }
+    let read = |args: &[&str]| {
+        let r = logburst_env_only(args, &moto.env());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let json = r.json();
+        let paths: Vec<String> = json["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                i["path"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        (paths, json["notes"].to_string() + &r.stderr)
+    };
+    let span = [
+        "--since",
+        "2023-02-02T06:00:00Z",
+        "--until",
+        "2023-02-02T09:00:00Z",
+    ];
+    let url = format!("s3://logs/{base}/");
+    let (paths, notes) = read(&[&["-o", "json"][..], &span, &[url.as_str()]].concat());
+    assert_eq!(paths.len(), 3, "{paths:?}");
+    assert!(paths.iter().all(|p| p.contains("_202302")), "{paths:?}");
+    assert!(notes.contains("only the 3 day folders"), "{notes}");
+    // Without a span, every day.
+    let (all, _) = read(&["-o", "json", &url]);
+    assert_eq!(all.len(), 5);
+    let span = [
+        "--since",
+        "2019-12-04T20:00:00Z",
+        "--until",
+        "2019-12-04T22:00:00Z",
+    ];
+    let (paths, notes) = read(&[&["-o", "json"][..], &span, &["s3://logs/cf"]].concat());
+    assert_eq!(paths, ["E2EXAMPLE12345.2019-12-04-21.a1b2c3.gz"]);
+    assert!(
+        notes.contains("2 objects whose keys' dates lie outside"),
+        "{notes}"
+    );
 }
