@@ -25,7 +25,14 @@ pub fn same_files(inputs: Vec<Input>) -> Vec<Input> {
     let mut seen: HashMap<FileId, usize> = HashMap::new();
     let mut kept: Vec<Input> = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let id = input.path.as_deref().and_then(file_id);
+        // An object is itself by its URL (dev 0 is no device).
+        let id = match &input.object {
+            Some(o) => Some(FileId {
+                dev: 0,
+                ino: xxhash_rust::xxh3::xxh3_64(o.url.as_bytes()),
+            }),
+            None => input.path.as_deref().and_then(file_id),
+        };
         match id.and_then(|id| seen.get(&id).copied()) {
             Some(k) => {
                 let note = format!("also given as {}: the same file, read once", input.display);

@@ -164,6 +164,22 @@ fn s3_prefixes_read_as_the_same_directories() {
         );
         assert!(!remote.json()["incidents"].as_array().unwrap().is_empty());
     }
+    // An object given twice (by its prefix and by its key) is read once.
+    let twice = logburst_env_only(
+        &[
+            "-o",
+            "json",
+            "s3://logs/fleet",
+            "s3://logs/fleet/web-01/access.log",
+        ],
+        &moto.env(),
+    );
+    assert_eq!(twice.json()["inputs"].as_array().unwrap().len(), 4);
+    assert!(
+        twice.stdout.contains("the same file, read once"),
+        "{}",
+        twice.stdout
+    );
     // One object by its key, with the host a label gives.
     let one = logburst_env_only(
         &["-o", "json", "web-09=s3://logs/demo/web-01/access.log.1.gz"],
