@@ -92,7 +92,8 @@ pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
     let status = match elb_status {
         // A TCP listener's entry (Classic): no HTTP status.
         b"-" => 0,
-        s if s.len() == 3 && s.iter().all(u8::is_ascii_digit) => {
+        // Three digits from 100: `000`-`099` are no HTTP status (fuzz find).
+        s if s.len() == 3 && s.iter().all(u8::is_ascii_digit) && s[0] != b'0' => {
             std::str::from_utf8(s).ok()?.parse().ok()?
         }
         _ => return None,
@@ -200,6 +201,10 @@ mod tests {
         assert_eq!(e.request.latency_ms, Some(1));
         let tcp = br#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 0.000041 - - 82 305 "- - - " "-" - -"#;
         assert_eq!(parse(tcp).unwrap().request.status, 0);
+        let odd = String::from_utf8(tcp.to_vec()).unwrap();
+        let odd = odd.replacen(" - - ", " 012 - ", 1);
+        assert!(odd != String::from_utf8(tcp.to_vec()).unwrap());
+        assert!(parse(odd.as_bytes()).is_none(), "012 is no status");
     }
 
     #[test]
