@@ -19,10 +19,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use futures_util::StreamExt;
-
-mod keys;
 use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, ObjectStore, ObjectStoreExt};
+
+mod keys;
 
 /// Chunks of a body in flight between the fetching task and the reader
 /// (a chunk is what the HTTP client hands over, 8–64 KiB).
@@ -148,7 +148,7 @@ fn describe(e: &object_store::Error) -> String {
     let detail = e.to_string();
     let has = |words: &[&str]| words.iter().any(|w| detail.contains(w));
     match e {
-        E::NotFound { .. } if has(&["NoSuchBucket"]) => "no such bucket".into(),
+        _ if has(&["NoSuchBucket"]) => "no such bucket".into(),
         E::NotFound { .. } => "no such object".into(),
         E::PermissionDenied { .. } => {
             "access denied (the credentials may not read it)".into()
@@ -158,7 +158,6 @@ fn describe(e: &object_store::Error) -> String {
             "the object changed after it was listed (its ETag no longer matches): run again"
                 .into()
         }
-        _ if has(&["NoSuchBucket"]) => "no such bucket".into(),
         _ if has(&["InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId"]) => {
             "the credentials were refused".into()
         }
@@ -192,15 +191,11 @@ pub struct Listing {
 
 /// The objects a URL names: the object itself, or every object under it
 /// as a prefix (`/`-separated, like a directory), hidden names skipped,
-/// in key order. Errors name the cause.
-pub fn list(url: &str) -> Result<Vec<Object>, String> {
-    list_with(url, &[], (None, None)).map(|l| l.objects)
-}
-
-/// [`list`] with S3 settings over the environment's (`aws_endpoint_url`,
-/// `aws_allow_http`, …), keeping only the objects whose keys' dates may
-/// hold lines in `span` (`--since`, `--until`, UTC seconds): a load
-/// balancer prefix is listed day by day, other dated keys filtered.
+/// in key order; errors name the cause. `settings` are S3 settings over
+/// the environment's (`aws_endpoint_url`, `aws_allow_http`, …). Only the
+/// objects whose keys' dates may hold lines in `span` (`--since`,
+/// `--until`, UTC seconds) are kept: a load balancer prefix is listed day
+/// by day, other dated keys filtered.
 pub fn list_with(
     url: &str,
     settings: &[(&str, &str)],
@@ -294,20 +289,20 @@ pub fn list_with(
     })
 }
 
-/// Streams an object's body from byte `from`: a reader the pipeline reads
-/// as it reads a file. The body is fetched by a task on the runtime, at
+/// Streams an object's body: a reader the pipeline reads as it reads a
+/// file (an incremental run skips what it read after decompressing, as
+/// for a compressed file). The body is fetched by a task on the runtime, at
 /// most `IN_FLIGHT` (32) chunks ahead of the reader; a body that ends short
 /// of the listed size is an error (a truncated transfer is not the end of
 /// the log).
-pub fn reader(object: &Object, from: u64) -> io::Result<Box<dyn Read + Send>> {
+pub fn reader(object: &Object) -> io::Result<Box<dyn Read + Send>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<bytes::Bytes>>(IN_FLIGHT);
     let (store, location) = (object.store.clone(), object.location.clone());
     let options = GetOptions {
         if_match: object.etag.clone(),
-        range: (from > 0).then_some(object_store::GetRange::Offset(from)),
         ..GetOptions::default()
     };
-    let expected = object.size.saturating_sub(from);
+    let expected = object.size;
     runtime().spawn(async move {
         let body = match store.get_opts(&location, options).await {
             Ok(got) => got,
@@ -395,7 +390,8 @@ mod tests {
 
     #[test]
     fn bad_urls_say_why() {
-        assert!(list("s3://").unwrap_err().contains("URL"));
-        assert!(list("ftp://x/y").is_err());
+        let none = (None, None);
+        assert!(list_with("s3://", &[], none).unwrap_err().contains("URL"));
+        assert!(list_with("ftp://x/y", &[], none).is_err());
     }
 }

@@ -180,12 +180,7 @@ pub fn check_output(config: &Config, path: &std::path::Path, flag: &str) -> Resu
     let local: Vec<_> = config
         .inputs
         .iter()
-        .filter(|s| {
-            !s.path
-                .as_ref()
-                .and_then(|p| p.to_str())
-                .is_some_and(crate::remote::is_url)
-        })
+        .filter(|s| s.url().is_none())
         .cloned()
         .collect();
     let (inputs, _) = source::expand(&local, (None, None));

@@ -28,6 +28,14 @@ pub struct InputSpec {
 
 #[warn(missing_docs)]
 impl InputSpec {
+    /// The object storage URL this names, if it names one.
+    pub fn url(&self) -> Option<&str> {
+        self.path
+            .as_ref()?
+            .to_str()
+            .filter(|p| crate::remote::is_url(p))
+    }
+
     /// Reads `PATH`, `-`, or `LABEL=PATH`. An argument that exists as a path
     /// is a path even when it holds `=`.
     pub fn parse(arg: &str) -> InputSpec {
@@ -204,7 +212,7 @@ pub fn expand(
             inputs.push(make_input(None, &spec.label));
             continue;
         };
-        if let Some(url) = path.to_str().filter(|p| crate::remote::is_url(p)) {
+        if let Some(url) = spec.url() {
             match crate::remote::list_with(url, &[], span) {
                 Ok(listing) => {
                     let before = inputs.len();
@@ -520,52 +528,50 @@ fn decoder(
 pub fn open(input: &Input, policy: MapPolicy, memory: u64) -> io::Result<Opened> {
     let raw_read = Arc::new(AtomicU64::new(0));
     let mut seeked = false;
-    let (raw, modified, size): (Box<dyn Read + Send>, SystemTime, Option<u64>) = match &input.path {
-        _ if input.object.is_some() => {
-            let object = input.object.as_deref().expect("checked");
-            (
-                crate::remote::reader(object, 0)?,
+    let (raw, modified, size): (Box<dyn Read + Send>, SystemTime, Option<u64>) =
+        match (&input.object, &input.path) {
+            (Some(object), _) => (
+                crate::remote::reader(object)?,
                 object.modified,
                 Some(object.size),
-            )
-        }
-        None => (Box::new(io::stdin()), SystemTime::now(), None),
-        Some(p) => {
-            let f = File::open(p)?;
-            let m = f.metadata()?;
-            if m.is_dir() {
-                return Err(io::Error::other("is a directory"));
+            ),
+            (None, None) => (Box::new(io::stdin()), SystemTime::now(), None),
+            (None, Some(p)) => {
+                let f = File::open(p)?;
+                let m = f.metadata()?;
+                if m.is_dir() {
+                    return Err(io::Error::other("is a directory"));
+                }
+                let modified = m.modified().unwrap_or_else(|_| SystemTime::now());
+                let policy = if input.resume.is_some() {
+                    MapPolicy::Never
+                } else {
+                    policy
+                };
+                if let Some(map) = try_map(&f, &m, policy) {
+                    let shown = crate::escape::terminal(&input.display);
+                    let registration = mapped::register(&map, &shown);
+                    return Ok(Opened {
+                        body: Body::Mapped(map, registration),
+                        compression: Compression::None,
+                        modified,
+                        size: Some(m.len()),
+                        content_read: raw_read.clone(),
+                        raw_read,
+                    });
+                }
+                let mut f = f;
+                if let Some(r) = &input.resume {
+                    // A plain file is taken up again by seeking past what was
+                    // read; a compressed one is decompressed from its start.
+                    let mut magic = [0u8; 8];
+                    let n = read_up_to(&mut f, &mut magic)?;
+                    seeked = sniff(&magic[..n]) == Compression::None;
+                    f.seek(io::SeekFrom::Start(if seeked { r.skip } else { 0 }))?;
+                }
+                (Box::new(f), modified, Some(m.len()))
             }
-            let modified = m.modified().unwrap_or_else(|_| SystemTime::now());
-            let policy = if input.resume.is_some() {
-                MapPolicy::Never
-            } else {
-                policy
-            };
-            if let Some(map) = try_map(&f, &m, policy) {
-                let shown = crate::escape::terminal(&input.display);
-                let registration = mapped::register(&map, &shown);
-                return Ok(Opened {
-                    body: Body::Mapped(map, registration),
-                    compression: Compression::None,
-                    modified,
-                    size: Some(m.len()),
-                    content_read: raw_read.clone(),
-                    raw_read,
-                });
-            }
-            let mut f = f;
-            if let Some(r) = &input.resume {
-                // A plain file is taken up again by seeking past what was
-                // read; a compressed one is decompressed from its start.
-                let mut magic = [0u8; 8];
-                let n = read_up_to(&mut f, &mut magic)?;
-                seeked = sniff(&magic[..n]) == Compression::None;
-                f.seek(io::SeekFrom::Start(if seeked { r.skip } else { 0 }))?;
-            }
-            (Box::new(f), modified, Some(m.len()))
-        }
-    };
+        };
     let mut buffered = BufReader::with_capacity(
         READ_BUFFER,
         Counting {

@@ -154,3 +154,15 @@ pub fn burst_access(seconds: u32, burst: std::ops::Range<u32>) -> String {
     }
     access
 }
+
+/// A Python that imports `module`: `$LOGBURST_PYTHON` (`.ci/run` sets it
+/// to its virtual environment), else `python3`; `None` where the module is
+/// missing.
+pub fn python_with(module: &str) -> Option<String> {
+    let python = std::env::var("LOGBURST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(python)
+}

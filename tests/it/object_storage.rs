@@ -39,15 +39,10 @@ struct Moto {
 impl Moto {
     /// `None` (said on stderr) where moto is not installed.
     fn start() -> Option<Moto> {
-        let python = std::env::var("LOGBURST_PYTHON").unwrap_or_else(|_| "python3".into());
-        let has = Command::new(&python)
-            .args(["-c", "import moto.server"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !has {
-            eprintln!("moto[server] is not installed for {python}: object storage tests skipped");
+        let Some(python) = common::python_with("moto.server") else {
+            eprintln!("moto[server] is not installed: object storage tests skipped");
             return None;
-        }
+        };
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -252,7 +247,7 @@ fn s3_objects_gone_or_known() {
     let objects = listing.unwrap().objects;
     assert_eq!(objects.len(), 1);
     moto.delete("logs", "fleet/web-01/access.log");
-    let mut body = logburst::internals::remote::reader(&objects[0], 0).unwrap();
+    let mut body = logburst::internals::remote::reader(&objects[0]).unwrap();
     let err = body.read_to_end(&mut Vec::new()).unwrap_err();
     assert!(
         err.to_string().contains("no such object") || err.to_string().contains("changed"),

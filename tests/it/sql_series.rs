@@ -115,17 +115,6 @@ fn merge_refuses_what_it_cannot_read() {
     );
 }
 
-/// A Python with DuckDB: `$LOGBURST_PYTHON` (`.ci/run` sets it to its
-/// virtual environment), else `python3`; `None` where DuckDB is missing.
-fn duckdb_python() -> Option<String> {
-    let python = std::env::var("LOGBURST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = Command::new(&python)
-        .args(["-c", "import duckdb"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then_some(python)
-}
-
 /// Runs the repository's DuckDB query over `fixtures/fleet`, truncating to
 /// `unit`, into `out`.
 fn duckdb_series(python: &str, unit: &str, out: &Path) {
@@ -176,7 +165,7 @@ fn incidents(j: &Value) -> Vec<(String, Value, [i64; 3], Value, Value, Value)> {
 /// the OOM kill that caused the burst comes from the host's own summary).
 #[test]
 fn duckdb_series_find_the_incidents_the_logs_give() {
-    let Some(python) = duckdb_python() else {
+    let Some(python) = common::python_with("duckdb") else {
         eprintln!(
             "sql_series: skipped: no Python with DuckDB (pip install duckdb; .ci/run installs it)"
         );
