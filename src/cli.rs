@@ -260,6 +260,15 @@ pub struct Args {
     #[arg(long, requires = "state")]
     pub reset_state: bool,
 
+    /// Print the inputs a run would read, one JSON object a line (path,
+    /// host, bytes, notes: what the listing left out, copies read once;
+    /// path and error for one that cannot be read), and exit without
+    /// reading them: directories walked, prefixes listed and pruned by
+    /// --since/--until, copies found (for a batch engine's driver, see
+    /// README, Scale-out).
+    #[arg(long, conflicts_with_all = ["save_summary", "state"])]
+    pub list_inputs: bool,
+
     #[command(flatten)]
     pub alerts: crate::alerting::AlertArgs,
 
@@ -417,7 +426,7 @@ impl Args {
     /// The flags that only matter while logs are read, given to `merge`.
     pub fn read_only_flags(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
-        let flags: [(&'static str, bool); 9] = [
+        let flags: [(&'static str, bool); 10] = [
             ("--log-format", self.log_format.is_some()),
             ("--nginx-log-format", !self.nginx_log_format.is_empty()),
             ("--nginx-conf", !self.nginx_conf.is_empty()),
@@ -427,6 +436,7 @@ impl Args {
             ("--save-summary", self.save_summary.is_some()),
             ("--mmap", self.mmap != MmapArg::Auto),
             ("--state", self.state.is_some()),
+            ("--list-inputs", self.list_inputs),
         ];
         for (name, set) in flags {
             if set {
@@ -530,7 +540,7 @@ the options that only matter while logs are read (--log-format,
 --save-summary, --state) belong to the runs that write the summaries.";
 
 /// Options that only apply while logs are read, hidden from `merge`.
-const READ_ONLY: [&str; 10] = [
+const READ_ONLY: [&str; 11] = [
     "log_format",
     "nginx_log_format",
     "nginx_conf",
@@ -541,6 +551,7 @@ const READ_ONLY: [&str; 10] = [
     "mmap",
     "state",
     "reset_state",
+    "list_inputs",
 ];
 
 impl Args {

@@ -107,7 +107,7 @@ pub use mapped::find as mapped_input;
 pub use progress::{Progress, ProgressHook};
 pub use report::model::{self, Analysis};
 pub use report::Output;
-pub use run::{analyze, check_output, finish, read};
+pub use run::{analyze, check_output, finish, list as list_inputs, read, Listed, Listing};
 pub use series_csv::read as read_series;
 pub use source::{InputSpec, MapPolicy};
 pub use state::{run as run_incremental, Pending};

@@ -31,6 +31,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--list-inputs`: one JSON object a line for each input a run would
+/// read, then one (`path`, `error`) for each that cannot be, exit 2.
+fn list_inputs(config: &logburst::Config) -> anyhow::Result<ExitCode> {
+    let logburst::Listing {
+        inputs: listed,
+        unreadable: errors,
+    } = logburst::list_inputs(config)?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for l in &listed {
+        serde_json::to_writer(&mut out, l)?;
+        out.write_all(b"\n")?;
+    }
+    // The inputs that cannot be read, too: a driver hands them out like
+    // the others, so that the merged report names them as a run's does.
+    for (path, why) in &errors {
+        serde_json::to_writer(&mut out, &serde_json::json!({"path": path, "error": why}))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    for (path, why) in &errors {
+        eprintln!(
+            "logburst: cannot read {}: {}",
+            logburst::escape_terminal(path),
+            logburst::escape_terminal(why)
+        );
+    }
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
 /// `logburst merge`: the analysis of the summaries given.
 fn merge(args: &cli::Args, config: &logburst::Config) -> anyhow::Result<logburst::Analysis> {
     let given = args.read_only_flags();
@@ -105,6 +138,9 @@ fn run(args: &cli::Args) -> anyhow::Result<ExitCode> {
         for w in warnings {
             eprintln!("logburst: warning: {}", logburst::escape_terminal(&w));
         }
+    }
+    if args.list_inputs {
+        return list_inputs(&config);
     }
     config.progress = bar::hook(args.quiet);
     let started = std::time::Instant::now();

@@ -44,6 +44,56 @@ fn total_size(inputs: &[Input]) -> Option<u64> {
     })
 }
 
+/// One input a run would read, as [`list`] finds it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Listed {
+    /// Its path or object URL; `-` for standard input.
+    pub path: String,
+    /// The host its requests count for (lines that name their own host
+    /// keep theirs).
+    pub host: String,
+    /// Bytes on disk, or as the object listing gave them; `None` for
+    /// standard input.
+    pub bytes: Option<u64>,
+    /// What finding it decided (keys the listing left out, other paths
+    /// that were the same file, copies of it read once here): the notes a
+    /// run's report gives this input.
+    pub notes: Vec<String>,
+}
+
+/// What [`list`] finds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// The inputs [`read`] would read, in its order.
+    pub inputs: Vec<Listed>,
+    /// Those that cannot be read: (path, why).
+    pub unreadable: Vec<(String, String)>,
+}
+
+/// The inputs [`read`] would read and those that cannot be: directories
+/// walked, prefixes listed and pruned, copies found from their heads.
+/// Nothing else is read.
+pub fn list(config: &Config) -> Result<Listing> {
+    if config.inputs.is_empty() {
+        return Err(Error::NoInputs);
+    }
+    let (inputs, errors) = source::expand(&config.inputs, config.listing_span());
+    let listed = once::copies(once::same_files(inputs))
+        .into_iter()
+        .map(|i| Listed {
+            bytes: total_size(std::slice::from_ref(&i)),
+            path: i.path.map_or_else(|| "-".into(), |_| i.display),
+            host: i.host,
+            notes: i.notes,
+        })
+        .collect();
+    let unreadable = errors.into_iter().map(|e| (e.path, e.message)).collect();
+    Ok(Listing {
+        inputs: listed,
+        unreadable,
+    })
+}
+
 /// Runs the whole analysis.
 pub fn analyze(config: &Config) -> Result<Analysis> {
     let summary = read(config)?;

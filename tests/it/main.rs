@@ -34,5 +34,6 @@ mod placing;
 mod properties;
 mod signals;
 mod snapshots;
+mod spark;
 mod sql_series;
 mod summaries;

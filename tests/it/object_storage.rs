@@ -16,7 +16,7 @@ use common::{root, Run};
 
 /// The binary with `env` as its only AWS settings (none inherited from
 /// the environment the tests run in).
-fn logburst_env_only(args: &[&str], env: &[(&str, &str)]) -> Run {
+pub(crate) fn logburst_env_only(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut c = Command::new(env!("CARGO_BIN_EXE_logburst"));
     c.args(args).current_dir(root()).stdin(Stdio::null());
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AWS_")) {
@@ -31,14 +31,14 @@ fn logburst_env_only(args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 /// A moto S3 server on a free loopback port, stopped when dropped.
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
     url: String,
 }
 
 impl Moto {
     /// `None` (said on stderr) where moto is not installed.
-    fn start() -> Option<Moto> {
+    pub(crate) fn start() -> Option<Moto> {
         let Some(python) = common::python_with("moto.server") else {
             eprintln!("moto[server] is not installed: object storage tests skipped");
             return None;
@@ -74,7 +74,7 @@ impl Moto {
     }
 
     /// Creates a bucket (moto takes an unsigned request for it).
-    fn bucket(&self, name: &str) {
+    pub(crate) fn bucket(&self, name: &str) {
         let url = format!("{}/{name}", self.url);
         let r = ureq::put(&url).send(&[][..]);
         assert_eq!(r.map(|r| r.status().as_u16()).ok(), Some(200), "PUT {url}");
@@ -90,7 +90,7 @@ impl Moto {
         b.build().unwrap()
     }
 
-    fn put(&self, bucket: &str, key: &str, body: &[u8]) {
+    pub(crate) fn put(&self, bucket: &str, key: &str, body: &[u8]) {
         use object_store::ObjectStoreExt;
         let store = self.store(bucket);
         let payload = object_store::PutPayload::from(body.to_vec());
@@ -103,7 +103,7 @@ impl Moto {
     }
 
     /// The environment a user sets for a local endpoint.
-    fn env(&self) -> Vec<(&str, &str)> {
+    pub(crate) fn env(&self) -> Vec<(&str, &str)> {
         vec![
             ("AWS_ENDPOINT_URL", self.url.as_str()),
             ("AWS_ALLOW_HTTP", "true"),
@@ -114,7 +114,7 @@ impl Moto {
     }
 
     /// Uploads every file of `fixtures/DIR` to `bucket/DIR/…`.
-    fn upload(&self, bucket: &str, dir: &str) {
+    pub(crate) fn upload(&self, bucket: &str, dir: &str) {
         for e in walkdir::WalkDir::new(root().join("fixtures").join(dir)) {
             let e = e.unwrap();
             if e.file_type().is_file() {

@@ -107,6 +107,61 @@ fn a_rotated_copy_is_not_counted_again() {
     assert_eq!(j["inputs"].as_array().unwrap().len(), 2);
 }
 
+/// `--list-inputs` names what a run reads, in its order, with the same
+/// hosts and notes, and the inputs it cannot read; it reads nothing.
+#[test]
+fn the_listing_is_what_a_run_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["web-01/access.log", "web-02/access.log", "web-02/kern.log"] {
+        let bytes = std::fs::read(root().join("fixtures/fleet").join(f)).unwrap();
+        write(dir.path(), f, &bytes);
+    }
+    let web01 = std::fs::read(root().join("fixtures/fleet/web-01/access.log")).unwrap();
+    write(dir.path(), "web-01/access.log.1", &web01);
+    let d = dir.path().to_str().unwrap();
+    let missing = format!("{d}/web-09/access.log");
+    let run = logburst(&["-q", "-o", "json", d, &missing]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let listing = logburst(&["-q", "--list-inputs", d, &missing]);
+    assert_eq!(listing.code, 2, "{}", listing.stderr);
+    assert!(
+        listing.stderr.contains("web-09/access.log"),
+        "{}",
+        listing.stderr
+    );
+    let rows: Vec<Value> = listing
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (errors, listed): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.get("error").is_some());
+    assert_eq!(errors.len(), 1, "{}", listing.stdout);
+    assert_eq!(errors[0]["path"], missing.as_str());
+    let j = run.json();
+    let inputs = j["inputs"].as_array().unwrap();
+    assert_eq!(
+        listed.len(),
+        3,
+        "the copy is listed once: {}",
+        listing.stdout
+    );
+    for (l, i) in listed.iter().zip(inputs) {
+        assert_eq!(l["path"], i["path"]);
+        assert_eq!(l["host"], i["host"]);
+        assert_eq!(l["notes"], i["warnings"], "{}", l["path"]);
+        let size = std::fs::metadata(l["path"].as_str().unwrap())
+            .unwrap()
+            .len();
+        assert_eq!(l["bytes"], size);
+    }
+    assert!(listed
+        .iter()
+        .any(|l| l["notes"].to_string().contains("holds the same content")));
+    // The listing is a reading option: merge refuses it.
+    let merge = logburst(&["merge", "--list-inputs", "x.json"]);
+    assert_eq!(merge.code, 2, "{}", merge.stderr);
+}
+
 #[test]
 fn standard_input_twice_is_refused() {
     let r = logburst_stdin(&["-", "web-02=-"], b"x\n");
