@@ -11,7 +11,8 @@
 //! mix of two versions. Credentials and endpoints come from each cloud's
 //! environment (`AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`,
 //! `GOOGLE_APPLICATION_CREDENTIALS`, `AZURE_STORAGE_ACCOUNT_NAME`, …), as
-//! the `object_store` crate reads them.
+//! the `object_store` crate reads them, and for S3 from the AWS profile
+//! files where the environment leaves them unset.
 
 use std::fmt;
 use std::io::{self, Read};
@@ -23,6 +24,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, ObjectStore, ObjectStoreExt};
 
 mod keys;
+mod profile;
 
 /// Chunks of a body in flight between the fetching task and the reader
 /// (a chunk is what the HTTP client hands over, 8–64 KiB).
@@ -101,6 +103,11 @@ fn store_of(
     let built: object_store::Result<Arc<dyn ObjectStore>> = match scheme {
         object_store::ObjectStoreScheme::AmazonS3 => {
             let mut b = object_store::aws::AmazonS3Builder::from_env();
+            let get = |k: &str| std::env::var(k).ok();
+            for (k, v) in profile::settings(&get)? {
+                let key = k.parse().map_err(|_| format!("no S3 setting {k}"))?;
+                b = b.with_config(key, v);
+            }
             for (k, v) in settings {
                 let key = k.parse().map_err(|_| format!("no S3 setting {k}"))?;
                 b = b.with_config(key, *v);
@@ -165,7 +172,7 @@ fn describe(e: &object_store::Error) -> String {
         // No key in the environment: the client asked the instance
         // metadata service, which is not there.
         _ if has(&["169.254.169.254", "metadata.google.internal"]) => {
-            "no credentials: set the cloud's (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; GOOGLE_APPLICATION_CREDENTIALS; AZURE_STORAGE_ACCOUNT_KEY), or run where an instance role gives them".into()
+            "no credentials: set the cloud's (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials; GOOGLE_APPLICATION_CREDENTIALS; AZURE_STORAGE_ACCOUNT_KEY), or run where an instance role gives them".into()
         }
         _ if has(&["builder error"]) && has(&["http://"]) => {
             "the endpoint is plain http: set AWS_ALLOW_HTTP=true to allow it".into()
@@ -232,6 +239,15 @@ pub fn list_with(
                     })
                 }
                 Err(object_store::Error::NotFound { .. }) => {}
+                // A HEAD's 403 has no body to say why: a listing's does
+                // (keys refused, or only this object denied).
+                Err(e @ object_store::Error::PermissionDenied { .. }) => {
+                    let why = store.list(Some(&key)).next().await;
+                    return Err(describe(match &why {
+                        Some(Err(listing)) => listing,
+                        _ => &e,
+                    }));
+                }
                 Err(e) => return Err(describe(&e)),
             }
         }

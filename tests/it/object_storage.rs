@@ -22,6 +22,12 @@ pub(crate) fn logburst_env_only(args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AWS_")) {
         c.env_remove(k);
     }
+    // Nor the AWS profile files of whoever runs the tests.
+    c.env(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "/nonexistent/aws/credentials",
+    )
+    .env("AWS_CONFIG_FILE", "/nonexistent/aws/config");
     let o = c.envs(env.iter().copied()).output().expect("run logburst");
     Run {
         code: o.status.code().unwrap_or(-1),
@@ -39,6 +45,12 @@ pub(crate) struct Moto {
 impl Moto {
     /// `None` (said on stderr) where moto is not installed.
     pub(crate) fn start() -> Option<Moto> {
+        Self::start_with(&[])
+    }
+
+    /// moto with `env` in its environment (`INITIAL_NO_AUTH_ACTION_COUNT`
+    /// turns its signature checks on).
+    fn start_with(env: &[(&str, &str)]) -> Option<Moto> {
         let Some(python) = common::python_with("moto.server") else {
             eprintln!("moto[server] is not installed: object storage tests skipped");
             return None;
@@ -57,6 +69,7 @@ impl Moto {
                 "-p",
                 &port.to_string(),
             ])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -66,7 +79,11 @@ impl Moto {
             url: format!("http://127.0.0.1:{port}"),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
-        while ureq::get(&moto.url).call().is_err() {
+        // Any HTTP answer will do (403 where signatures are checked).
+        while matches!(
+            ureq::get(&moto.url).call(),
+            Err(e) if !matches!(e, ureq::Error::StatusCode(_))
+        ) {
             assert!(Instant::now() < deadline, "moto did not answer in 60 s");
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -226,6 +243,95 @@ fn s3_errors_name_the_url_and_the_cause() {
     let mut elsewhere = env.clone();
     elsewhere[0] = ("AWS_ENDPOINT_URL", &dead);
     assert!(run("s3://logs/fleet", &elsewhere).contains("cannot reach the endpoint"));
+}
+
+/// Keys the server does not know are refused, named as such, whether the
+/// URL is a prefix (a listing's 403 says why) or a key (a HEAD's 403 has
+/// no body: the listing is asked why); the local input is still read.
+#[test]
+fn s3_wrong_credentials_are_refused() {
+    // Signatures checked from the first request on: "testing" is no key
+    // moto's IAM holds.
+    let Some(moto) = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]) else {
+        return;
+    };
+    let urls = ["s3://logs/fleet/web-01/access.log", "s3://logs/fleet/"];
+    let mut args = vec!["-o", "json"];
+    args.extend(urls);
+    args.push("fixtures/fleet/web-03");
+    let r = logburst_env_only(&args, &moto.env());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let json = r.json();
+    for url in urls {
+        let input = json["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["path"] == url)
+            .unwrap_or_else(|| panic!("{url}: {}", r.stdout));
+        assert_eq!(input["error"], "the credentials were refused", "{url}");
+        assert!(
+            r.stderr
+                .contains(&format!("{url}: the credentials were refused")),
+            "{}",
+            r.stderr
+        );
+    }
+    assert!(
+        json["totals"]["requests"].as_u64() > Some(0),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Keys, region and endpoint from an AWS profile (`AWS_PROFILE`, the
+/// credentials and config files) read as the same variables would; a
+/// profile that is not there is an error naming it.
+#[test]
+fn s3_credentials_from_an_aws_profile() {
+    let Some(moto) = Moto::start() else { return };
+    moto.bucket("logs");
+    moto.upload("logs", "fleet");
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    let config = dir.path().join("config");
+    std::fs::write(
+        &credentials,
+        "[default]\naws_access_key_id = other\n\n[logs]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "[profile logs]\nregion = us-east-1\nendpoint_url = {}\n",
+            moto.url
+        ),
+    )
+    .unwrap();
+    let args = ["-q", "-o", "json", "s3://logs/fleet/"];
+    let by_env = logburst_env_only(&args, &moto.env());
+    assert_eq!(by_env.code, 0, "{}", by_env.stderr);
+    let files = [
+        ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+        ("AWS_ALLOW_HTTP", "true"),
+    ];
+    let mut env = files.to_vec();
+    env.push(("AWS_PROFILE", "logs"));
+    let by_profile = logburst_env_only(&args, &env);
+    assert_eq!(by_profile.code, 0, "{}", by_profile.stderr);
+    assert!(by_profile.stdout == by_env.stdout, "{}", by_profile.stdout);
+    let mut env = files.to_vec();
+    env.push(("AWS_PROFILE", "nope"));
+    let missing = logburst_env_only(&args, &env);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .contains("s3://logs/fleet/: AWS_PROFILE=nope: no such profile"),
+        "{}",
+        missing.stderr
+    );
 }
 
 /// An object deleted between the listing and the read is an error, not
