@@ -44,8 +44,11 @@ fn recipe(python: &str, moto: &Moto, span: &[&str], urls: &[&str]) -> (i32, Stri
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AWS_")) {
         c.env_remove(k);
     }
-    c.env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws/credentials")
-        .env("AWS_CONFIG_FILE", "/nonexistent/aws/config");
+    c.env(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "/nonexistent/aws/credentials",
+    )
+    .env("AWS_CONFIG_FILE", "/nonexistent/aws/config");
     let o = c.envs(moto.env()).output().expect("run the Spark recipe");
     let report = std::fs::read_to_string(&out).unwrap_or_default();
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
