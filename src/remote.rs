@@ -156,7 +156,20 @@ fn describe(e: &object_store::Error) -> String {
     let has = |words: &[&str]| words.iter().any(|w| detail.contains(w));
     match e {
         _ if has(&["NoSuchBucket"]) => "no such bucket".into(),
+        _ if has(&["ContainerNotFound"]) => "no such container".into(),
         E::NotFound { .. } => "no such object".into(),
+        // S3's and Azure's codes for a key they do not know or a
+        // signature that does not match (some arrive as a 403).
+        _ if has(&[
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "InvalidClientTokenId",
+            "AuthenticationFailed",
+            "failed to authenticate the request",
+        ]) =>
+        {
+            "the credentials were refused".into()
+        }
         E::PermissionDenied { .. } => {
             "access denied (the credentials may not read it)".into()
         }
@@ -164,9 +177,6 @@ fn describe(e: &object_store::Error) -> String {
         E::Precondition { .. } => {
             "the object changed after it was listed (its ETag no longer matches): run again"
                 .into()
-        }
-        _ if has(&["InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId"]) => {
-            "the credentials were refused".into()
         }
         _ if has(&["AccessDenied"]) => "access denied (the credentials may not read it)".into(),
         // No key in the environment: the client asked the instance
@@ -180,11 +190,29 @@ fn describe(e: &object_store::Error) -> String {
         _ if has(&["error sending request"]) => {
             "cannot reach the endpoint (connection refused or no route)".into()
         }
-        _ => detail
-            .trim_start_matches("Generic ")
-            .split_once(" error: ")
-            .map_or(detail.clone(), |(_, rest)| rest.to_string()),
+        _ => server_answer(&detail).unwrap_or_else(|| {
+            detail
+                .trim_start_matches("Generic ")
+                .split_once(" error: ")
+                .map_or(detail.clone(), |(_, rest)| rest.to_string())
+        }),
     }
+}
+
+/// A server's error answer in one line: its status and the error code
+/// of its XML body (`the server answered 409 Conflict: LeaseIdMissing`),
+/// not the request's URL, retries and the body's every line.
+fn server_answer(detail: &str) -> Option<String> {
+    let status = detail.split_once("status code: ")?.1;
+    let status = status.split_once(':').map_or(status, |(s, _)| s).trim();
+    let code = detail
+        .split_once("<Code>")
+        .and_then(|(_, rest)| rest.split_once("</Code>"))
+        .map(|(code, _)| code.trim());
+    Some(match code {
+        Some(code) => format!("the server answered {status}: {code}"),
+        None => format!("the server answered {status}"),
+    })
 }
 
 /// What a listing found.
@@ -409,5 +437,20 @@ mod tests {
         let none = (None, None);
         assert!(list_with("s3://", &[], none).unwrap_err().contains("URL"));
         assert!(list_with("ftp://x/y", &[], none).is_err());
+    }
+
+    #[test]
+    fn a_server_answer_is_one_line() {
+        let azure = "Error performing list request: Error performing GET http://127.0.0.1:1/a/b?comp=list in 10ms - Server returned non-2xx status code: 409 Conflict: <?xml version=\"1.0\"?>\n<Error>\n  <Code>LeaseIdMissing</Code>\n  <Message>There is a lease.\nRequestId:1</Message>\n</Error>";
+        assert_eq!(
+            server_answer(azure).as_deref(),
+            Some("the server answered 409 Conflict: LeaseIdMissing")
+        );
+        let bare = "Error performing HEAD http://h/b/k in 3s, after 10 retries - Server returned non-2xx status code: 501 Not Implemented: ";
+        assert_eq!(
+            server_answer(bare).as_deref(),
+            Some("the server answered 501 Not Implemented")
+        );
+        assert_eq!(server_answer("connection reset"), None);
     }
 }

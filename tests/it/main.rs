@@ -13,6 +13,7 @@ mod common;
 
 mod alerts;
 mod archives;
+mod azure;
 mod bad_input;
 mod breadth;
 mod containers;

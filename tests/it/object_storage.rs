@@ -14,12 +14,16 @@ use std::time::{Duration, Instant};
 
 use common::{root, Run};
 
-/// The binary with `env` as its only AWS settings (none inherited from
-/// the environment the tests run in).
+/// The binary with `env` as its only AWS and Azure settings (none
+/// inherited from the environment the tests run in).
 pub(crate) fn logburst_env_only(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut c = Command::new(env!("CARGO_BIN_EXE_logburst"));
     c.args(args).current_dir(root()).stdin(Stdio::null());
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AWS_")) {
+    for (k, _) in std::env::vars().filter(|(k, _)| {
+        ["AWS_", "AZURE_", "AZURITE_"]
+            .iter()
+            .any(|p| k.starts_with(p))
+    }) {
         c.env_remove(k);
     }
     // Nor the AWS profile files of whoever runs the tests.
@@ -166,16 +170,7 @@ fn s3_prefixes_read_as_the_same_directories() {
     moto.bucket("logs");
     moto.upload("logs", "fleet");
     moto.upload("logs", "demo");
-    for dir in ["fleet", "demo"] {
-        let remote = logburst_env_only(&["-o", "json", &format!("s3://logs/{dir}")], &moto.env());
-        assert_eq!(remote.code, 0, "{}", remote.stderr);
-        let local = logburst_env_only(&["-o", "json", &format!("fixtures/{dir}")], &[]);
-        assert_eq!(
-            remote.stdout.replace("s3://logs/", "fixtures/"),
-            local.stdout
-        );
-        assert!(!remote.json()["incidents"].as_array().unwrap().is_empty());
-    }
+    read_as_the_fixtures("s3://logs", &moto.env());
     // An object given twice (by its prefix and by its key) is read once.
     let twice = logburst_env_only(
         &[
@@ -192,11 +187,24 @@ fn s3_prefixes_read_as_the_same_directories() {
         "{}",
         twice.stdout
     );
-    // One object by its key, with the host a label gives.
-    let one = logburst_env_only(
-        &["-o", "json", "web-09=s3://logs/demo/web-01/access.log.1.gz"],
-        &moto.env(),
-    );
+}
+
+/// `BASE/fleet` and `BASE/demo` (the fixtures uploaded under `BASE`) give
+/// the JSON of the local directories but for the paths, and one object by
+/// its key is read with the host its label gives.
+pub(crate) fn read_as_the_fixtures(base: &str, env: &[(&str, &str)]) {
+    for dir in ["fleet", "demo"] {
+        let remote = logburst_env_only(&["-o", "json", &format!("{base}/{dir}")], env);
+        assert_eq!(remote.code, 0, "{}", remote.stderr);
+        let local = logburst_env_only(&["-o", "json", &format!("fixtures/{dir}")], &[]);
+        assert_eq!(
+            remote.stdout.replace(&format!("{base}/"), "fixtures/"),
+            local.stdout
+        );
+        assert!(!remote.json()["incidents"].as_array().unwrap().is_empty());
+    }
+    let label = format!("web-09={base}/demo/web-01/access.log.1.gz");
+    let one = logburst_env_only(&["-o", "json", &label], env);
     assert_eq!(one.code, 0, "{}", one.stderr);
     let input = &one.json()["inputs"][0];
     assert_eq!(input["host"], "web-09");
