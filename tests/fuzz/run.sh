@@ -5,6 +5,7 @@
 #   tests/fuzz/run.sh access -max_total_time=60
 #   tests/fuzz/run.sh pipeline -runs=10000000
 #   tests/fuzz/run.sh all -max_total_time=30     # every target in turn
+#   FUZZ_JOBS=2 tests/fuzz/run.sh all -max_total_time=30   # two at a time
 #
 # Targets: access, json, system, oom, stamps, nginx, nginx_error, app, pipeline, summary, w3c, envelope (see fuzz_targets/).
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain is
@@ -18,8 +19,29 @@ root=$(cd "$here/../.." && pwd)
 target=${1:?usage: run.sh TARGET [libFuzzer options...]}
 shift
 targets=(access json system oom stamps nginx nginx_error app pipeline summary w3c envelope)
-if [ "$target" = all ]; then
+if [ "$target" = all ] && [ "${FUZZ_JOBS:-1}" -le 1 ]; then
   for t in "${targets[@]}"; do "$0" "$t" "$@"; done
+  exit 0
+fi
+if [ "$target" = all ]; then
+  # FUZZ_JOBS targets at a time (one core each): build once, run each
+  # into its own log, print the logs when all are done, the failed last.
+  (cd "$here" && RUSTC_BOOTSTRAP=1 cargo fuzz build --fuzz-dir "$here")
+  logs=$(mktemp -d)
+  trap 'rm -rf "$logs"' EXIT
+  running=0
+  for t in "${targets[@]}"; do
+    if [ "$running" -ge "$FUZZ_JOBS" ]; then wait -n || true; running=$((running - 1)); fi
+    { "$0" "$t" "$@" >"$logs/$t.log" 2>&1; echo $? >"$logs/$t.status"; } &
+    running=$((running + 1))
+  done
+  wait
+  failed=()
+  for t in "${targets[@]}"; do
+    if [ "$(cat "$logs/$t.status")" = 0 ]; then cat "$logs/$t.log"; else failed+=("$t"); fi
+  done
+  for t in "${failed[@]}"; do cat "$logs/$t.log"; done
+  if [ "${#failed[@]}" -gt 0 ]; then echo "run.sh: failed: ${failed[*]}"; exit 1; fi
   exit 0
 fi
 
