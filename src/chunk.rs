@@ -127,7 +127,7 @@ const RELEASE_ALIGN: usize = 2 << 20;
 /// every huge page that straddles two blocks mapped: measured on a 1 GiB
 /// log cached in large folios, 409 MB resident on one thread, against
 /// 16 MB rounding out.
-fn release(map: &Mmap, start: usize, end: usize) {
+pub(crate) fn release(map: &Mmap, start: usize, end: usize) {
     let from = start / RELEASE_ALIGN * RELEASE_ALIGN;
     let to = end
         .div_ceil(RELEASE_ALIGN)

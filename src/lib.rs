@@ -50,6 +50,7 @@ mod config;
 pub mod deliver;
 #[allow(missing_docs)]
 mod detect;
+mod document;
 #[allow(missing_docs)]
 mod envelope;
 mod error;
@@ -145,8 +146,8 @@ pub mod internals {
         )*};
     }
     door!(
-        bucket, chunk, collect, config, detect, envelope, escape, event, explain, format, mapped,
-        merge, pipeline, place, progress, remote, report, run, series_csv, sketch, source, state,
-        summary, time
+        bucket, chunk, collect, config, detect, document, envelope, escape, event, explain, format,
+        mapped, merge, pipeline, place, progress, remote, report, run, series_csv, sketch, source,
+        state, summary, time
     );
 }

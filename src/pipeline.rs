@@ -619,8 +619,9 @@ pub fn scan(
     if let Some(p) = progress {
         p.reading(&input.display);
     }
-    let opened = match source::open(input, opts.mmap, opts.decoder_memory) {
-        Ok(o) => o,
+    let (opened, document) = match source::open(input, opts.mmap, opts.decoder_memory) {
+        // A JSON document (kubectl, gcloud): the JSON lines of its elements.
+        Ok(o) => crate::document::unwrap(o),
         Err(e) => {
             return Scan {
                 open_error: Some(source::describe_io(&e)),
@@ -661,6 +662,8 @@ pub fn scan(
         };
     }
     let compression = opened.compression;
+    // A document's later bytes are not its lines.
+    let later = || (!document).then(|| later_samples(input, compression));
     let Chosen {
         format,
         seed,
@@ -669,7 +672,7 @@ pub fn scan(
         services,
         lanes,
     } = choose_format(opts, input, &head_blocks, &years, &|| {
-        later_samples(input, compression)
+        later().unwrap_or_default()
     });
     let process = process_name(input);
     let host = compose_host(input, &services);
@@ -685,10 +688,8 @@ pub fn scan(
         lanes,
     };
     let raw = opened.raw_read;
-    let (tally, buckets) = parse_all(head_blocks, reader, &ctx, &raw, progress);
-    let mut buckets = buckets;
+    let (mut tally, mut buckets) = parse_all(head_blocks, reader, &ctx, &raw, progress);
     buckets.resolve_signals(&tally.last_stamps);
-    let mut tally = tally;
     let first_line = input.resume.as_ref().map_or(0, |r| r.first_line);
     let block_starts: Vec<u64> = tally
         .block_starts()
@@ -709,7 +710,10 @@ pub fn scan(
         open_error: None,
         block_starts,
         consumed: opened.content_read.load(Ordering::Relaxed),
-        notes: note.into_iter().collect(),
+        notes: note
+            .into_iter()
+            .chain(document.then(|| crate::document::NOTE.to_string()))
+            .collect(),
         envelope: wrapping.map(|w| w.envelope),
     }
 }

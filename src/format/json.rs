@@ -11,8 +11,9 @@
 //! `time`, `timestamp`, `@timestamp`, `ts` (Caddy), `time_iso8601`,
 //! `time_local`, `msec`, `StartUTC` (Traefik), `start_time` (Envoy),
 //! `EdgeStartTimestamp` (Cloudflare), `firstTimestamp`, `lastTimestamp`,
-//! `eventTime` (Kubernetes events, `kubectl get events -o json | jq -c
-//! '.items[]'`), `datetime`, `date`; a null time is skipped.
+//! `eventTime` (Kubernetes events; `kubectl get events -o json` is read
+//! item by item, `src/document.rs`), `datetime`, `date`; a null time is
+//! skipped.
 //!
 //! The clouds' own words for a failure their edge answered are evidence
 //! ([`evidence`]): Google's `jsonPayload.statusDetails` other than

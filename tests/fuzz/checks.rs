@@ -334,6 +334,32 @@ pub fn json(data: &[u8]) {
             assert_eq!(line.trim_ascii().first(), Some(&b'{'));
         }
     }
+    json_document(data);
+}
+
+/// The JSON-document reader: whatever the bytes, lines within the bound;
+/// for a valid JSON array, one line per element, each that element.
+fn json_document(data: &[u8]) {
+    use logburst::internals::document::{Lines, MAX_ELEMENT};
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut Lines::new(data), &mut out).unwrap();
+    assert!(out.is_empty() || out.ends_with(b"\n"));
+    let lines: Vec<&[u8]> = out[..out.len().saturating_sub(1)]
+        .split(|c| *c == b'\n')
+        .filter(|_| !out.is_empty())
+        .collect();
+    assert!(lines
+        .iter()
+        .all(|l| !l.is_empty() && l.len() <= MAX_ELEMENT));
+    if let Ok(items) = serde_json::from_slice::<Vec<serde_json::Value>>(data) {
+        assert_eq!(lines.len(), items.len(), "{out:?}");
+        for (line, item) in lines.iter().zip(&items) {
+            assert_eq!(
+                &serde_json::from_slice::<serde_json::Value>(line).unwrap(),
+                item
+            );
+        }
+    }
 }
 
 /// The nginx error-log parser on arbitrary lines.

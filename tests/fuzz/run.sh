@@ -59,6 +59,9 @@ if [ ! -d "$corpus" ] || [ -z "$(ls -A "$corpus")" ]; then
   [ "$target" = pipeline ] && cp "$root"/fixtures/demo/*/access.log.1.gz "$corpus/"
   if [ "$target" = json ]; then
     printf '%s\n' '{"ts":1675310422.5,"status":503,"request":{"uri":"/"}}' '{"@timestamp":"2023-02-02T04:00:22Z","http":{"response":{"status_code":502}}}' '{"time_local":"02/Feb/2023:07:00:22 +0300","status":"200"}' >"$corpus/seed"
+    # JSON documents: an indented array and a kubectl List, read as lines.
+    printf '[\n  {"status": 502, "time": "2023-02-02T04:00:22Z", "a": [1, {"b": "]"}]},\n  "x", 3\n]\n' >"$corpus/array"
+    cp "$root"/fixtures/formats/kubectl-events.json "$corpus/list"
   fi
   if [ "$target" = nginx ]; then
     # A format line followed by lines it wrote, and a configuration.

@@ -450,6 +450,9 @@ fn every_format_fixture_detected_and_counted() {
         ("docker-json-nginx.log",     "main",            6, 1, 3, 1, 0, 1),
         ("docker-t-nginx.log",        "main",            3, 0, 3, 1, 0, 0),
         ("envoy.log",                 "envoy",           4, 0, 4, 2, 0, 0),
+        // The same entries as `gcloud logging read --format=json` prints
+        // them: one indented array, read element by element.
+        ("gcp-lb-gcloud.json",        "json",            3, 0, 3, 2, 0, 1),
         ("gcp-lb.jsonl",              "json",            3, 0, 3, 2, 0, 1),
         ("haproxy.log",               "syslog",          6, 0, 4, 2, 0, 0),
         ("iis-w3c.log",               "w3c",            15, 0, 7, 3, 0, 0),
@@ -461,6 +464,9 @@ fn every_format_fixture_detected_and_counted() {
         // kubectl get events -o json | jq -c '.items[]': an OOMKilling
         // event is a memory signal at its first timestamp (eventTime null).
         ("k8s-events.jsonl",          "app",             2, 0, 0, 0, 0, 1),
+        // The same events as `kubectl get events -o json` prints them:
+        // a List, indented by four, keys sorted; its items are the lines.
+        ("kubectl-events.json",       "app",             2, 0, 0, 0, 0, 1),
         ("logread.log",               "logread",         4, 0, 0, 0, 1, 0),
         ("nginx-error.log",           "nginx-error",    12, 0, 0, 0, 0, 9),
         // The official image's stdout: entrypoint chatter (malformed),
@@ -864,4 +870,65 @@ fn gcp_failed_to_pick_backend_is_the_probable_cause() {
         "{:#}",
         inc[0]
     );
+}
+
+/// Every JSON-lines fixture, written as the JSON documents tools print
+/// (a kubectl `List` indented by four; an indented array as gcloud
+/// prints; the array gzipped), gives the report its lines give, but for
+/// the note that says it was read as a document.
+#[test]
+fn json_documents_read_as_their_lines() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    for fixture in [
+        "app.jsonl",
+        "azure-frontdoor.jsonl",
+        "caddy.log",
+        "cloudflare-logpush.jsonl",
+        "gcp-lb.jsonl",
+        "k8s-events.jsonl",
+        "traefik.json",
+    ] {
+        let text = std::fs::read_to_string(root().join("fixtures/formats").join(fixture)).unwrap();
+        let items: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let list = serde_json::json!({"apiVersion": "v1", "items": items, "kind": "List"});
+        let mut list_text = Vec::new();
+        let four = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let mut ser = serde_json::Serializer::with_formatter(&mut list_text, four);
+        serde::Serialize::serialize(&list, &mut ser).unwrap();
+        let array = serde_json::to_string_pretty(&items).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(array.as_bytes()).unwrap();
+        // The same path under each directory: host and process alike.
+        let at = |bytes: &[u8]| {
+            let d = tempfile::tempdir_in(dir.path()).unwrap();
+            let p = common::write(d.path(), "web-01/events.log", bytes);
+            (d, p.to_str().unwrap().to_string())
+        };
+        let (_kept, lines_copy) = at(text.as_bytes());
+        let want = json_of(&["--tz", "+00:00", &lines_copy]);
+        assert!(want["inputs"][0]["lines"].as_u64() > Some(0), "{fixture}");
+        for (name, bytes) in [
+            ("list", list_text),
+            ("array", array.into_bytes()),
+            ("array-gz", gz.finish().unwrap()),
+        ] {
+            let (_kept, doc) = at(&bytes);
+            let got = json_of(&["--tz", "+00:00", &doc]).to_string();
+            let mut got: Value = serde_json::from_str(&got.replace(&doc, &lines_copy)).unwrap();
+            let input = &mut got["inputs"][0];
+            let warnings = input["warnings"].as_array_mut().unwrap();
+            let note = warnings.iter().position(|w| {
+                w.as_str()
+                    .is_some_and(|w| w.starts_with("read as one JSON document"))
+            });
+            assert!(note.is_some(), "{fixture} as {name}: {input}");
+            warnings.remove(note.unwrap());
+            input["compression"] = want["inputs"][0]["compression"].clone();
+            assert_eq!(got, want, "{fixture} as {name}");
+        }
+    }
 }
