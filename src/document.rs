@@ -29,8 +29,9 @@ pub const MAX_ELEMENT: usize = 1 << 20;
 const CHUNK: usize = 64 << 10;
 
 /// Whether content that begins with `head` is a JSON document rather than
-/// JSON lines: an array of objects (`[` then `{` or `]`), or an object
-/// whose first line holds only its opening brace.
+/// JSON lines: an array of objects (`[` then `{` or `]`), an object whose
+/// first line holds only its opening brace, or a Kubernetes list on one
+/// line (`kubectl … -o json | jq -c .`: `{"apiVersion":…,"items":[…`).
 pub fn looks_like(head: &[u8]) -> bool {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let mut bytes = head.iter().skip_while(|b| b.is_ascii_whitespace());
@@ -38,7 +39,9 @@ pub fn looks_like(head: &[u8]) -> bool {
         Some(b'[') => matches!(bytes.find(|b| !b.is_ascii_whitespace()), Some(b'{' | b']')),
         Some(b'{') => {
             let rest: Vec<u8> = bytes.take_while(|&&b| b != b'\n').copied().collect();
-            rest.iter().all(u8::is_ascii_whitespace) && head.contains(&b'\n')
+            let list = (rest.starts_with(b"\"apiVersion\":") || rest.starts_with(b"\"kind\":"))
+                && memchr::memmem::find(&rest, b"\"items\":[").is_some();
+            list || (rest.iter().all(u8::is_ascii_whitespace) && head.contains(&b'\n'))
         }
         _ => false,
     }
@@ -346,6 +349,16 @@ mod tests {
         assert!(!looks_like(b"{\"status\":502}\n{\"status\":200}\n"));
         assert!(!looks_like(b"[Wed Oct 11 14:32:52 2000] [error] x\n"));
         assert!(!looks_like(b"[2023-02-02 07:00:13] app.ERROR: x\n"));
+        assert!(looks_like(
+            b"{\"apiVersion\":\"v1\",\"items\":[{\"reason\":\"BackOff\"}],\"kind\":\"List\"}\n"
+        ));
+        // A typed object that is no list, an event with items of its own.
+        assert!(!looks_like(
+            b"{\"apiVersion\":\"audit.k8s.io/v1\",\"kind\":\"Event\"}\n"
+        ));
+        assert!(!looks_like(
+            b"{\"time\":\"2023-02-02T07:00:00Z\",\"items\":[1]}\n"
+        ));
         assert!(!looks_like(b"{"));
         assert!(!looks_like(b""));
     }
@@ -371,6 +384,9 @@ mod tests {
         // `items` field but no type is one line.
         let doc = "{\n \"a\": 1\n}\n{\n \"items\": [1]\n}\n";
         assert_eq!(lines(doc), "{\"a\":1}\n{\"items\":[1]}\n");
+        // A list on one line.
+        let doc = "{\"kind\":\"List\",\"items\":[{\"a\":1},{\"b\":2}],\"metadata\":{}}\n";
+        assert_eq!(lines(doc), "{\"a\":1}\n{\"b\":2}\n");
         // Scalars in an array, junk after the document, a cut document.
         assert_eq!(
             lines("[1, \"x\", null]\nnot json\n"),

@@ -873,8 +873,8 @@ fn gcp_failed_to_pick_backend_is_the_probable_cause() {
 }
 
 /// Every JSON-lines fixture, written as the JSON documents tools print
-/// (a kubectl `List` indented by four; an indented array as gcloud
-/// prints; the array gzipped), gives the report its lines give, but for
+/// (a kubectl `List` indented by four, and on one line; an indented array
+/// as gcloud prints; the array gzipped), gives the report its lines give, but for
 /// the note that says it was read as a document.
 #[test]
 fn json_documents_read_as_their_lines() {
@@ -912,6 +912,7 @@ fn json_documents_read_as_their_lines() {
         let want = json_of(&["--tz", "+00:00", &lines_copy]);
         assert!(want["inputs"][0]["lines"].as_u64() > Some(0), "{fixture}");
         for (name, bytes) in [
+            ("list-one-line", serde_json::to_vec(&list).unwrap()),
             ("list", list_text),
             ("array", array.into_bytes()),
             ("array-gz", gz.finish().unwrap()),
