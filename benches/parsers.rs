@@ -13,6 +13,7 @@ const YEARS: YearRule = YearRule {
     fixed: Some(2023),
     reference: (2023, 2),
     boot: None,
+    written: None,
 };
 
 fn parsers(c: &mut Criterion) {

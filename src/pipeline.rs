@@ -548,11 +548,10 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, r
     *b = collector.finish();
 }
 
-fn year_reference(modified: SystemTime) -> (i64, u32) {
-    let secs = modified
+fn unix_secs(modified: SystemTime) -> i64 {
+    modified
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    crate::time::year_month_of(secs)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Parses every block on the pool, merging in file order; bytes read from
@@ -629,10 +628,12 @@ pub fn scan(
             }
         }
     };
+    let written = unix_secs(opened.modified);
     let years = YearRule {
         fixed: opts.year,
-        reference: year_reference(opened.modified),
+        reference: crate::time::year_month_of(written),
         boot: opts.boot_time,
+        written: Some(written),
     };
     // Declared before the reader so that it outlives every block.
     let mut _registration = None;

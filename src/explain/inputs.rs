@@ -177,11 +177,21 @@ fn reading_notes(t: &Tally, format_name: &str) -> Vec<String> {
         .into_iter()
         .flatten()
         .collect();
-    if t.unplaced > 0 {
+    let kubectl = format_name == crate::format::kubectl::SPEC.name;
+    if t.unplaced > 0 && kubectl {
+        let rows = match t.unplaced {
+            1 => "1 row has".to_string(),
+            n => format!("{n} rows have"),
+        };
+        notes.push(format!("{rows} no age (<unknown>) and were skipped"));
+    } else if t.unplaced > 0 {
         notes.push(format!(
             "{} lines carry only the kernel's uptime ([  518.050606]) and were skipped; give --boot-time (the boot instant, e.g. from `uptime -s` on that host) to place them",
             t.unplaced
         ));
+    }
+    if kubectl && t.parsed > 0 {
+        notes.push(crate::format::kubectl::NOTE.into());
     }
     notes
 }

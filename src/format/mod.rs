@@ -11,6 +11,7 @@ pub mod app;
 pub mod aws_lb;
 pub mod json;
 mod json_scan;
+pub mod kubectl;
 pub mod logread;
 pub mod marks;
 pub mod nginx;
@@ -307,6 +308,7 @@ mod tests {
         fixed: None,
         reference: (2023, 3),
         boot: None,
+        written: None,
     };
 
     #[test]

@@ -17,7 +17,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::nginx_error::UpstreamKind;
 use super::{
-    access, apache_error, app, aws_lb, json, logread, nginx, nginx_error, proxies, s3, syslog, w3c,
+    access, apache_error, app, aws_lb, json, kubectl, logread, nginx, nginx_error, proxies, s3,
+    syslog, w3c,
 };
 use super::{Detail, Line, LineParser, Route, YearRule};
 use crate::event::Request;
@@ -162,6 +163,7 @@ registry! {
     Logread => logread::SPEC,
     AwsLb => aws_lb::SPEC,
     S3Access => s3::SPEC,
+    KubectlEvents => kubectl::SPEC,
 }
 
 impl Format {

@@ -39,6 +39,10 @@ pub struct YearRule {
     /// `--boot-time`: the UTC instant the kernel's uptime stamps count
     /// from (raw `dmesg`); `None` leaves such lines unplaced.
     pub boot: Option<i64>,
+    /// The UTC instant the input was written (its modification time, now
+    /// for standard input): what ages count back from (`kubectl get
+    /// events`); `None` leaves such lines unplaced.
+    pub written: Option<i64>,
 }
 
 impl YearRule {
@@ -564,6 +568,7 @@ mod tests {
         fixed: None,
         reference: (2023, 3),
         boot: None,
+        written: None,
     };
 
     fn f(s: &str) -> Frame<'_> {

@@ -258,6 +258,7 @@ mod tests {
         fixed: None,
         reference: (2023, 3),
         boot: None,
+        written: None,
     };
 
     /// IIS 10's default field set, as the IIS documentation lists it.

@@ -39,6 +39,7 @@ pub fn access(data: &[u8]) {
         fixed: None,
         reference: (2023, 2),
         boot: None,
+        written: None,
     };
     for line in data.split(|c| *c == b'\n') {
         if let Some(a) = access::parse_line(line) {
@@ -113,10 +114,21 @@ pub fn system(data: &[u8]) {
         fixed: None,
         reference: (2023, 2),
         boot: None,
+        written: Some(1_675_321_200),
     };
     let _ = format::detect(data, &years);
     for line in data.split(|c| *c == b'\n') {
         let _ = syslog::strip_uptime(line);
+        // kubectl's event table: an age is at most a century, its unit
+        // one of kubectl's, the message a part of the row.
+        use logburst::internals::format::kubectl;
+        if let Some((age, msg)) = kubectl::parse_row(line) {
+            assert!(msg.len() < line.len());
+            if let Some((secs, unit)) = age {
+                assert!((0..=100 * 365 * 86_400).contains(&secs));
+                assert!([1, 60, 3600, 86_400, 365 * 86_400].contains(&unit));
+            }
+        }
         if let Some(f) = syslog::parse_frame(line, &years) {
             assert!(f.msg.len() <= line.len());
         }
@@ -138,6 +150,7 @@ pub fn system(data: &[u8]) {
             Format::Dmesg,
             Format::ApacheError,
             Format::Logread,
+            Format::KubectlEvents,
         ] {
             let mut p = LineParser::new(member, years);
             if let Some(Line::System { host: Some(h), .. }) = p.parse(line) {
@@ -473,6 +486,7 @@ pub fn w3c(data: &[u8]) {
         fixed: None,
         reference: (2023, 2),
         boot: None,
+        written: None,
     };
     let seed = registry::seeds(data).remove(&Format::W3c);
     let _ = format::detect(data, &years);

@@ -467,6 +467,10 @@ fn every_format_fixture_detected_and_counted() {
         // The same events as `kubectl get events -o json` prints them:
         // a List, indented by four, keys sorted; its items are the lines.
         ("kubectl-events.json",       "app",             2, 0, 0, 0, 0, 1),
+        // `kubectl get events -A` as a table (src/format/kubectl.rs): the
+        // kubelet's SystemOOM and node-problem-detector's OOMKilling are
+        // signals; the <unknown> age is left unplaced.
+        ("kubectl-events.txt",        "kubectl-events",  6, 0, 0, 0, 0, 2),
         ("logread.log",               "logread",         4, 0, 0, 0, 1, 0),
         ("nginx-error.log",           "nginx-error",    12, 0, 0, 0, 0, 9),
         // The official image's stdout: entrypoint chatter (malformed),
@@ -932,4 +936,40 @@ fn json_documents_read_as_their_lines() {
             assert_eq!(got, want, "{fixture} as {name}");
         }
     }
+}
+
+/// `kubectl get events` as a table: each row placed at the file's
+/// modification time minus its age, said so in the notes; from standard
+/// input, counted back from now.
+#[test]
+fn kubectl_event_ages_count_back_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read(root().join("fixtures/formats/kubectl-events.txt")).unwrap();
+    let p = common::write(dir.path(), "node-1/events.txt", &text);
+    let written = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_675_321_800);
+    std::fs::File::options()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_modified(written)
+        .unwrap();
+    // 2023-02-02T07:10:00Z: 12m, 6m40s and 6m32s before it.
+    let j = json_of(&[p.to_str().unwrap()]);
+    let input = &j["inputs"][0];
+    assert_eq!(input["first"], "2023-02-02T06:58:00+00:00");
+    assert_eq!(input["last"], "2023-02-02T07:03:28+00:00");
+    let signal = &j["incidents"][0]["signals"][0];
+    assert_eq!(signal["first"], "2023-02-02T07:03:20+00:00", "{signal}");
+    let warnings = input["warnings"].to_string();
+    assert!(warnings.contains("counted back from when the file was written"));
+    assert!(warnings.contains("1 row has no age"));
+    // From standard input: counted back from now, minutes ago.
+    let r = logburst_stdin(&["-o", "json", "-"], &text);
+    let last = r.json()["inputs"][0]["last"].as_str().unwrap().to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let last = chrono::DateTime::parse_from_rfc3339(&last).unwrap().timestamp();
+    assert!((now - 400..=now - 390).contains(&last), "{last} vs {now}");
 }
