@@ -970,6 +970,8 @@ fn kubectl_event_ages_count_back_from_the_file() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let last = chrono::DateTime::parse_from_rfc3339(&last).unwrap().timestamp();
+    let last = chrono::DateTime::parse_from_rfc3339(&last)
+        .unwrap()
+        .timestamp();
     assert!((now - 400..=now - 390).contains(&last), "{last} vs {now}");
 }
