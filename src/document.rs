@@ -138,8 +138,6 @@ pub struct Lines<R> {
     out: Vec<u8>,
     out_pos: usize,
     element: Vec<u8>,
-    /// The element has more bytes than were kept.
-    cut: bool,
     mode: Mode,
     depth: u32,
     in_string: bool,
@@ -161,7 +159,6 @@ impl<R: Read> Lines<R> {
             out: Vec::new(),
             out_pos: 0,
             element: Vec::new(),
-            cut: false,
             mode: Mode::Top,
             depth: 0,
             in_string: false,
@@ -182,8 +179,6 @@ impl<R: Read> Lines<R> {
         let b = if matches!(b, b'\n' | b'\r') { b' ' } else { b };
         if self.element.len() < MAX_ELEMENT {
             self.element.push(b);
-        } else {
-            self.cut = true;
         }
     }
 
@@ -194,7 +189,6 @@ impl<R: Read> Lines<R> {
             self.out.push(b'\n');
         }
         self.element.clear();
-        self.cut = false;
     }
 
     /// One byte of the document.
@@ -284,7 +278,6 @@ impl<R: Read> Lines<R> {
             b'[' if top_object && self.after_colon && self.typed && self.key == b"items" => {
                 // A list: its elements are the lines, the rest dropped.
                 self.element.clear();
-                self.cut = false;
                 (self.mode, self.depth) = (Mode::Items(2), 2);
                 return true;
             }

@@ -2,6 +2,7 @@
 //! a reader needs to trust (or not) what it gave.
 
 use crate::event::Stamp;
+use crate::format::registry::Spec;
 use crate::pipeline::Tally;
 use crate::place::Placement;
 use crate::report::model::{InputReport, MalformedLine};
@@ -105,7 +106,11 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
             if t.malformed_bytes_look_binary() { " (looks binary)" } else { "" }
         ));
     }
-    warnings.extend(reading_notes(t, &format_name));
+    warnings.extend(reading_notes(
+        t,
+        scan.format.and_then(|f| f.spec()),
+        &format_name,
+    ));
     // A format that counts no requests, over lines that look like HTTP
     // requests: an access log in a layout logburst does not know.
     if t.request_shaped > 0
@@ -172,26 +177,19 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
 
 /// What reading found about the lines themselves: a mixed stream,
 /// lines read but not counted, lines with no instant.
-fn reading_notes(t: &Tally, format_name: &str) -> Vec<String> {
+fn reading_notes(t: &Tally, spec: Option<&Spec>, format_name: &str) -> Vec<String> {
     let mut notes: Vec<String> = [mixed_note(t, format_name), not_counted_note(t)]
         .into_iter()
         .flatten()
         .collect();
-    let kubectl = format_name == crate::format::kubectl::SPEC.name;
-    if t.unplaced > 0 && kubectl {
-        let rows = match t.unplaced {
-            1 => "1 row has".to_string(),
-            n => format!("{n} rows have"),
-        };
-        notes.push(format!("{rows} no age (<unknown>) and were skipped"));
-    } else if t.unplaced > 0 {
-        notes.push(format!(
-            "{} lines carry only the kernel's uptime ([  518.050606]) and were skipped; give --boot-time (the boot instant, e.g. from `uptime -s` on that host) to place them",
-            t.unplaced
-        ));
+    if t.unplaced > 0 {
+        notes.push(match spec.and_then(|s| s.unplaced) {
+            Some(words) => words(t.unplaced),
+            None => format!("{} lines have no instant and were skipped", t.unplaced),
+        });
     }
-    if kubectl && t.parsed > 0 {
-        notes.push(crate::format::kubectl::NOTE.into());
+    if let Some(caveat) = spec.and_then(|s| s.caveat).filter(|_| t.parsed > 0) {
+        notes.push(caveat.into());
     }
     notes
 }

@@ -376,6 +376,8 @@ mod specs {
             lenient: None,
             seed: None,
             evidence: None,
+            caveat: None,
+            unplaced: None,
         }
     }
 

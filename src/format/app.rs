@@ -107,6 +107,8 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
     lenient: Some(has_stamp),
     seed: None,
     evidence: None,
+    caveat: None,
+    unplaced: None,
 };
 
 #[cfg(test)]

@@ -162,6 +162,8 @@ pub static SPEC: Spec = Spec {
     lenient: None,
     seed: None,
     evidence: Some(evidence),
+    caveat: None,
+    unplaced: None,
 };
 
 #[cfg(test)]

@@ -625,6 +625,8 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
     lenient: None,
     seed: None,
     evidence: Some(evidence),
+    caveat: None,
+    unplaced: None,
 };
 
 /// A line opening with `{` is JSON's to claim: read, or nobody's.

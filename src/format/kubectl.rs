@@ -136,6 +136,11 @@ pub static SPEC: Spec = Spec {
     lenient: None,
     seed: None,
     evidence: None,
+    caveat: Some(NOTE),
+    unplaced: Some(|n| match n {
+        1 => "1 row has no age (<unknown>) and was skipped".into(),
+        n => format!("{n} rows have no age (<unknown>) and were skipped"),
+    }),
 };
 
 #[cfg(test)]

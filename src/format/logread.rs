@@ -86,6 +86,8 @@ pub static SPEC: Spec = Spec {
     lenient: None,
     seed: None,
     evidence: None,
+    caveat: None,
+    unplaced: None,
 };
 
 #[cfg(test)]

@@ -270,6 +270,8 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
     lenient: None,
     seed: None,
     evidence: None,
+    caveat: None,
+    unplaced: None,
 };
 
 #[cfg(test)]

@@ -202,6 +202,8 @@ pub static ENVOY: super::registry::Spec = super::registry::Spec {
     lenient: None,
     seed: None,
     evidence: None,
+    caveat: None,
+    unplaced: None,
 };
 
 /// HAProxy's HTTP log (no syslog header) in the registry: its accept date
@@ -234,6 +236,8 @@ pub static HAPROXY: super::registry::Spec = super::registry::Spec {
     lenient: None,
     seed: None,
     evidence: None,
+    caveat: None,
+    unplaced: None,
 };
 
 #[cfg(test)]

@@ -106,6 +106,12 @@ pub struct Spec {
     /// lines of failed requests only, as an upstream failure of the named
     /// upstream.
     pub evidence: Option<Evidence>,
+    /// What every report of an input read in this format says of its
+    /// numbers (kubectl's ages counted back from the file's time).
+    pub caveat: Option<&'static str>,
+    /// What the lines it reads but cannot place in time are, in words,
+    /// given their count.
+    pub unplaced: Option<fn(u64) -> String>,
 }
 
 /// No request details: formats without requests.

@@ -494,6 +494,11 @@ mod specs {
         LEVELS.contains(&w)
     }
 
+    /// Raw `dmesg` lines without `--boot-time`, in words.
+    const UNPLACED: Option<fn(u64) -> String> = Some(|n| {
+        format!("{n} lines carry only the kernel's uptime ([  518.050606]) and were skipped; give --boot-time (the boot instant, e.g. from `uptime -s` on that host) to place them")
+    });
+
     const fn member(
         name: &'static str,
         aliases: &'static [&'static str],
@@ -512,6 +517,8 @@ mod specs {
             lenient: None,
             seed: None,
             evidence: None,
+            caveat: None,
+            unplaced: UNPLACED,
         }
     }
 

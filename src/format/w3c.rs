@@ -231,6 +231,8 @@ pub static SPEC: Spec = Spec {
     lenient: None,
     seed: Some(seed),
     evidence: Some(evidence),
+    caveat: None,
+    unplaced: None,
 };
 
 #[cfg(test)]

@@ -8,11 +8,10 @@
 //! XML listing API that `gs://` uses, so `gs://` has no such test.)
 
 use crate::common;
-use crate::object_storage::{logburst_env_only, read_as_the_fixtures};
+use crate::object_storage::{logburst_env_only, read_as_the_fixtures, wait_for_http};
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use common::root;
 
@@ -53,15 +52,8 @@ impl Azurite {
             child,
             url: format!("http://127.0.0.1:{port}"),
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
         // Any HTTP answer will do (unsigned requests are refused).
-        while matches!(
-            ureq::get(&azurite.url).call(),
-            Err(e) if !matches!(e, ureq::Error::StatusCode(_))
-        ) {
-            assert!(Instant::now() < deadline, "Azurite did not answer in 60 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_http(&azurite.url, "Azurite");
         Some(azurite)
     }
 

@@ -82,15 +82,8 @@ impl Moto {
             child,
             url: format!("http://127.0.0.1:{port}"),
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
         // Any HTTP answer will do (403 where signatures are checked).
-        while matches!(
-            ureq::get(&moto.url).call(),
-            Err(e) if !matches!(e, ureq::Error::StatusCode(_))
-        ) {
-            assert!(Instant::now() < deadline, "moto did not answer in 60 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_http(&moto.url, "moto");
         Some(moto)
     }
 
@@ -144,6 +137,18 @@ impl Moto {
                 self.put(bucket, &key, &std::fs::read(e.path()).unwrap());
             }
         }
+    }
+}
+
+/// Waits up to 60 s for a server at `url` to give any HTTP answer.
+pub(crate) fn wait_for_http(url: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while matches!(
+        ureq::get(url).call(),
+        Err(e) if !matches!(e, ureq::Error::StatusCode(_))
+    ) {
+        assert!(Instant::now() < deadline, "{what} did not answer in 60 s");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
