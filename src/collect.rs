@@ -6,12 +6,14 @@
 
 use std::collections::HashMap;
 
-use crate::bucket::{BucketSet, LocalBuilder, SeriesBuilder, SignalKey, UpstreamKey};
+use crate::bucket::{
+    BucketSet, LocalBuilder, RouteBuilders, SeriesBuilder, SignalKey, UpstreamKey,
+};
 use crate::config::ScanOptions;
 use crate::escape::{line_sample, SAMPLE_BYTES};
 use crate::event::{OomLine, Origin, Request, Stamp};
 use crate::format::oom::OomMessage;
-use crate::format::{proxies, syslog, Detail, Format, Line, Seed, YearRule};
+use crate::format::{proxies, syslog, Detail, Format, Line, Route, Seed, YearRule};
 use crate::merge::Merge;
 
 /// What the lines of a block belong to.
@@ -74,6 +76,12 @@ pub struct Collector<'c> {
     /// and the map keeps room for twice as many entries as it holds.
     proxy_zoned: HashMap<Vec<u8>, Box<SeriesBuilder>>,
     proxy_local: HashMap<Vec<u8>, Box<LocalBuilder>>,
+    /// The routes of requests in UTC (W3C's virtual hosts, HAProxy's
+    /// backends in a zoned frame).
+    routes: RouteBuilders,
+    /// The routes of HAProxy's local-time requests, per host (their zone
+    /// is the host's) and route (its kind's byte, then its name).
+    local_routes: HashMap<Vec<u8>, HashMap<Vec<u8>, Box<LocalBuilder>>>,
     buckets: BucketSet,
     /// The first host a system line named: (block, line, host).
     pub named_host: Option<(u32, u32, String)>,
@@ -104,6 +112,8 @@ impl<'c> Collector<'c> {
             requests: SeriesBuilder::default(),
             proxy_zoned: HashMap::new(),
             proxy_local: HashMap::new(),
+            routes: RouteBuilders::default(),
+            local_routes: HashMap::new(),
             buckets: BucketSet::default(),
             named_host: None,
             unplaced: 0,
@@ -111,13 +121,15 @@ impl<'c> Collector<'c> {
         }
     }
 
-    /// Takes line `n` of the block, `line`, parsed as `parsed`;
-    /// `last_stamp` is the last stamp seen in the block up to it; `rare`:
-    /// whether it may hold a signal (false when the block search found
-    /// none in it, see [`crate::format::triggers`]).
+    /// Takes line `n` of the block, `line`, parsed as `parsed` in
+    /// `format` (the input's, or another of a mixed stream); `last_stamp`
+    /// is the last stamp seen in the block up to it; `rare`: whether it
+    /// may hold a signal (false when the block search found none in it,
+    /// see [`crate::format::triggers`]).
     pub fn line(
         &mut self,
         parsed: Line,
+        format: Option<Format>,
         line: &[u8],
         n: u32,
         last_stamp: Option<Stamp>,
@@ -129,7 +141,13 @@ impl<'c> Collector<'c> {
             line: n,
         };
         match parsed {
-            Line::Request(r) => self.request(&r, line, self.ctx.format),
+            Line::Request(r) => self.request(&r, line, format),
+            Line::Routed(r, route) => {
+                if self.count(&r, line, format) {
+                    let error = self.ctx.opts.errors.contains(r.status);
+                    self.routes.add(&route, &r, error);
+                }
+            }
             Line::System {
                 stamp,
                 host,
@@ -155,6 +173,7 @@ impl<'c> Collector<'c> {
                 host,
                 msg,
                 latency_ms,
+                route,
             } => {
                 let r = Request {
                     utc: naive - offset.unwrap_or(0) as i64,
@@ -162,7 +181,7 @@ impl<'c> Collector<'c> {
                     status,
                     latency_ms,
                 };
-                self.proxy(&r, offset.is_some(), host, msg);
+                self.proxy(&r, offset.is_some(), host, msg, route);
             }
             Line::Unplaced => self.unplaced += 1,
             Line::Meta => {}
@@ -173,19 +192,26 @@ impl<'c> Collector<'c> {
 
     /// A request of the input's host, its line of format `format`.
     pub fn request(&mut self, r: &Request, line: &[u8], format: Option<Format>) {
+        self.count(r, line, format);
+    }
+
+    /// [`Collector::request`]; whether it was counted (not a CDN's
+    /// subrequest, within the run's bounds).
+    fn count(&mut self, r: &Request, line: &[u8], format: Option<Format>) -> bool {
         let opts = self.ctx.opts;
         if r.status == crate::event::NOT_COUNTED {
             self.not_counted += 1;
-            return;
+            return false;
         }
         if opts.outside(r.utc) {
-            return;
+            return false;
         }
         let error = opts.errors.contains(r.status);
         self.requests.add(r, error);
         if let (true, Some(f)) = (error, format) {
             failed_request(self.ctx, &mut self.requests, &mut self.buckets, f, r, line);
         }
+        true
     }
 
     /// A system line: an upstream failure, an OOM-killer line or a signal.
@@ -239,7 +265,14 @@ impl<'c> Collector<'c> {
     /// input's); `zoned` when its time is UTC, else it is counted in local
     /// seconds and placed (and bounded by `--since`/`--until`) once the
     /// host's zone is known.
-    fn proxy(&mut self, r: &Request, zoned: bool, host: Option<&[u8]>, msg: &[u8]) {
+    fn proxy(
+        &mut self,
+        r: &Request,
+        zoned: bool,
+        host: Option<&[u8]>,
+        msg: &[u8],
+        route: Option<Route>,
+    ) {
         let host = host.unwrap_or(self.ctx.host.as_bytes());
         let detail = || {
             proxies::haproxy_detail(msg)
@@ -255,11 +288,20 @@ impl<'c> Collector<'c> {
             if error {
                 series.add_detail(r.utc, &detail());
             }
+            if let Some(route) = route {
+                self.routes.add(&route, r, error);
+            }
         } else {
             let series = builder(&mut self.proxy_local, host);
             series.add(r, error);
             if error {
                 series.add_detail(r.utc, &detail());
+            }
+            if let Some(route) = route {
+                let mut key = Vec::with_capacity(route.name.len() + 1);
+                key.push(route.kind as u8);
+                key.extend_from_slice(&route.name);
+                builder(builder(&mut self.local_routes, host), &key).add(r, error);
             }
         }
     }
@@ -295,9 +337,20 @@ impl<'c> Collector<'c> {
             let key = (self.ctx.input, lossy(&host));
             b.local_series.entry(key).or_default().merge((*sb).finish());
         }
+        for (host, routes) in self.local_routes {
+            for (key, sb) in routes {
+                let route = Route {
+                    kind: crate::format::RouteKind::ALL[usize::from(key[0])],
+                    name: std::borrow::Cow::Borrowed(&key[1..]),
+                };
+                let key = (self.ctx.input, lossy(&host), route.key());
+                crate::merge::merge_entry(&mut b.local_routes, key, (*sb).finish());
+            }
+        }
         if !self.requests.is_empty() {
             b.series_mut(self.ctx.host).merge(self.requests.finish());
         }
+        self.routes.finish(&mut b);
         b
     }
 }

@@ -409,11 +409,10 @@ fn access_lines(
             Some((r, route)) => (r, route, ctx.format),
             None => match mixed.parse(line) {
                 Some((g, Line::Request(r))) => (r, None, Some(g)),
-                Some((_, other)) => {
+                Some((g, other)) => {
                     t.parsed += 1;
-                    mixed
-                        .collector()
-                        .line(other, line, block.at(n - 1), None, true);
+                    let at = block.at(n - 1);
+                    mixed.collector().line(other, Some(g), line, at, None, true);
                     return;
                 }
                 None => {
@@ -531,10 +530,7 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, r
             }
             last_stamp = Some(stamp);
         }
-        match parsed {
-            Line::Request(r) if format != ctx.format => collector.request(&r, line, format),
-            parsed => collector.line(parsed, line, block.at(n), last_stamp, rare),
-        }
+        collector.line(parsed, format, line, block.at(n), last_stamp, rare);
     }
     if let Some(s) = last_stamp {
         t.last_stamps.push((block.index, s));

@@ -292,47 +292,68 @@ impl<'c> Placement<'c> {
         };
         p.bounds(buckets);
         for ((input, host), series) in std::mem::take(&mut buckets.local_series) {
-            let Some(first) = series.first_second() else {
+            let source = &inputs[input as usize];
+            let Some((shifted, zone)) =
+                p.place_local(series, &host, &source.display, source.history)
+            else {
                 continue;
             };
-            let stamp = Stamp::Local {
-                naive: first,
-                year_inferred: false,
-            };
-            let (_, zf, _) = p.placer.place(stamp, &host);
-            let source = &inputs[input as usize];
-            if let (Some(zf), false) = (zf, source.history) {
-                p.notes
-                    .insert(zone_note(&source.display, &zf, &p.placer, &host));
-            }
-            let (zone, _) = p.placer.zone_for(&host);
-            let falls = series.falls;
-            let (first, second) = series.passes();
-            let place = |pass: usize| {
-                move |n: i64| match zone.places(n) {
-                    (a, Some(b)) => (if pass == 0 { a } else { b }, true),
-                    (a, None) => (a, false),
-                }
-            };
-            let offset_at = |utc| zone.offset_at(utc);
-            let (mut shifted, before) = first.placed(&place(0), &offset_at, p.since, p.until);
-            let (again, after) = second.placed(&place(1), &offset_at, p.since, p.until);
-            shifted.merge(again);
-            if before + after > 0 && !source.history {
-                p.notes.insert(fold_note(
-                    &source.display,
-                    &zone.name(),
-                    before,
-                    after,
-                    falls,
-                ));
-            }
             if !source.history {
                 p.local.add(&host, shifted.requests, shifted.errors);
+                if let Some(zf) = zone {
+                    p.notes
+                        .insert(zone_note(&source.display, &zf, &p.placer, &host));
+                }
             }
             buckets.series_mut(&host).merge(shifted);
         }
+        // Their routes, placed the same way; their folding notes and zone
+        // are the host's, said above.
+        for ((input, host, route), series) in std::mem::take(&mut buckets.local_routes) {
+            let display = &inputs[input as usize].display;
+            if let Some((shifted, _)) = p.place_local(series, &host, display, true) {
+                crate::merge::merge_entry(&mut buckets.routes, route, shifted);
+            }
+        }
+        buckets.cap_routes(config.max_hosts);
         p
+    }
+
+    /// A local-time series of `host` read from the input shown as
+    /// `display`, placed in the host's zone (each second with the offset
+    /// in force at it; a clock going back noted unless `quiet`), with
+    /// where the zone came from; `None` when it holds no second.
+    fn place_local(
+        &mut self,
+        series: crate::bucket::LocalSeries,
+        host: &str,
+        display: &str,
+        quiet: bool,
+    ) -> Option<(crate::bucket::Series, Option<ZoneFrom>)> {
+        let first = series.first_second()?;
+        let stamp = Stamp::Local {
+            naive: first,
+            year_inferred: false,
+        };
+        let (_, zf, _) = self.placer.place(stamp, host);
+        let (zone, _) = self.placer.zone_for(host);
+        let falls = series.falls;
+        let (first, second) = series.passes();
+        let place = |pass: usize| {
+            move |n: i64| match zone.places(n) {
+                (a, Some(b)) => (if pass == 0 { a } else { b }, true),
+                (a, None) => (a, false),
+            }
+        };
+        let offset_at = |utc| zone.offset_at(utc);
+        let (mut shifted, before) = first.placed(&place(0), &offset_at, self.since, self.until);
+        let (again, after) = second.placed(&place(1), &offset_at, self.since, self.until);
+        shifted.merge(again);
+        if before + after > 0 && !quiet {
+            self.notes
+                .insert(fold_note(display, &zone.name(), before, after, falls));
+        }
+        Some((shifted, zf))
     }
 
     /// Places a zone-less `--since`/`--until` in the logs' zone (echoed in

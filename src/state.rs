@@ -489,6 +489,10 @@ fn trim(mut s: Summary, horizon: Option<i64>, gap_lead: i64) -> Summary {
             series.trim_before(h - 14 * 3600);
         }
         b.local_series.retain(|_, s| s.requests() > 0);
+        for series in b.local_routes.values_mut() {
+            series.trim_before(h - 14 * 3600);
+        }
+        b.local_routes.retain(|_, s| s.requests() > 0);
         let rare = h - RARE_SLACK;
         b.oom.retain(|l| l.stamp.sort_key() >= rare);
         b.upstream.retain(|k, _| k.stamp.sort_key() >= rare);

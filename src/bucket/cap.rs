@@ -21,6 +21,16 @@ fn fold_from<'a>(names: impl Iterator<Item = &'a str>, max: usize, other: &str) 
     names.filter(|n| *n != other).nth(max).map(str::to_string)
 }
 
+/// `name`, or `other` when it is at or past `from` (the cap's first
+/// folded name).
+fn past(name: String, from: &str, other: &str) -> String {
+    if name.as_str() >= from && name != other {
+        other.to_string()
+    } else {
+        name
+    }
+}
+
 impl BucketSet {
     /// Keeps a series for the `max` smallest host names (in sorted order)
     /// and counts the others' requests in [`OTHER_HOSTS`]: totals stay
@@ -42,24 +52,44 @@ impl BucketSet {
         }
         let names: std::collections::BTreeSet<&str> =
             self.local_series.keys().map(|(_, h)| h.as_str()).collect();
-        if let Some(from) = fold_from(names.into_iter(), max, OTHER_HOSTS) {
-            let all = std::mem::take(&mut self.local_series);
-            for ((input, host), s) in all {
-                let host = if host.as_str() >= from.as_str() && host != OTHER_HOSTS {
-                    OTHER_HOSTS.to_string()
-                } else {
-                    host
-                };
+        let hosts_from = fold_from(names.into_iter(), max, OTHER_HOSTS);
+        if let Some(from) = &hosts_from {
+            for ((input, host), s) in std::mem::take(&mut self.local_series) {
+                let host = past(host, from, OTHER_HOSTS);
                 merge_entry(&mut self.local_series, (input, host), s);
             }
-            self.note_folded(from);
+            self.note_folded(from.clone());
+        }
+        // A local route's host is named as its series' is (the host names
+        // its zone); its name is folded as the routes are.
+        let names: std::collections::BTreeSet<&str> = self
+            .local_routes
+            .keys()
+            .map(|(_, _, r)| r.as_str())
+            .collect();
+        let routes_from = fold_from(names.into_iter(), max, OTHER_ROUTES);
+        if hosts_from.is_some() || routes_from.is_some() {
+            for ((input, host, route), s) in std::mem::take(&mut self.local_routes) {
+                let host = match &hosts_from {
+                    Some(from) => past(host, from, OTHER_HOSTS),
+                    None => host,
+                };
+                let route = match &routes_from {
+                    Some(from) => past(route, from, OTHER_ROUTES),
+                    None => route,
+                };
+                merge_entry(&mut self.local_routes, (input, host, route), s);
+            }
+        }
+        if let Some(from) = routes_from {
+            self.note_folded_routes(from);
         }
         self.cap_routes(max);
     }
 
     /// Folds the routes past `max` into [`OTHER_ROUTES`], as
     /// [`BucketSet::cap_hosts`] does the hosts.
-    fn cap_routes(&mut self, max: usize) {
+    pub fn cap_routes(&mut self, max: usize) {
         let names = self.routes.keys().map(String::as_str);
         if let Some(from) = fold_from(names, max, OTHER_ROUTES) {
             let mut rest = self.routes.split_off(&from);
@@ -116,5 +146,67 @@ mod tests {
         assert_eq!(whole.routes[OTHER_ROUTES].requests, 9);
         assert_eq!(whole.folded_routes.as_deref(), Some("vhost c"));
         assert_eq!(a.folded_routes.as_deref(), Some("vhost c"));
+    }
+
+    /// Local-time routes (HAProxy's backends) fold by route name as the
+    /// routes do and by host as the local series do, in any grouping.
+    #[test]
+    fn local_routes_fold_past_the_cap() {
+        let part = |items: &[(&str, &str)]| {
+            let mut b = BucketSet::default();
+            for (host, route) in items {
+                let r = Request {
+                    utc: 1000,
+                    offset: 0,
+                    status: 502,
+                    latency_ms: None,
+                };
+                let local = || {
+                    let mut lb = LocalBuilder::default();
+                    lb.add(&r, true);
+                    lb.finish()
+                };
+                let key = (0, host.to_string(), format!("upstream {route}"));
+                b.local_series
+                    .entry((0, host.to_string()))
+                    .or_default()
+                    .merge(local());
+                b.local_routes.entry(key).or_default().merge(local());
+            }
+            b
+        };
+        let all = [
+            ("h1", "a"),
+            ("h3", "d"),
+            ("h2", "e"),
+            ("h1", "b"),
+            ("h4", "c"),
+        ];
+        let mut a = part(&all[..3]);
+        a.cap_hosts(2);
+        let mut b = part(&all[3..]);
+        b.cap_hosts(2);
+        a.merge(b);
+        a.cap_hosts(2);
+        let mut whole = part(&all);
+        whole.cap_hosts(2);
+        assert_eq!(a.local_routes, whole.local_routes);
+        let keys: Vec<(&str, &str)> = whole
+            .local_routes
+            .keys()
+            .map(|(_, h, r)| (h.as_str(), r.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                (OTHER_HOSTS, OTHER_ROUTES),
+                ("h1", "upstream a"),
+                ("h1", "upstream b"),
+                ("h2", OTHER_ROUTES)
+            ]
+        );
+        let total: u64 = whole.local_routes.values().map(LocalSeries::requests).sum();
+        assert_eq!(total, 5);
+        assert_eq!(whole.folded_routes.as_deref(), Some("upstream c"));
     }
 }

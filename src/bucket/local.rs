@@ -106,6 +106,10 @@ impl LocalSeries {
         self.head.requests + self.first.requests + self.second.requests
     }
 
+    pub fn errors(&self) -> u64 {
+        self.head.errors + self.first.errors + self.second.errors
+    }
+
     /// Drops every second before `t` (see [`Series::trim_before`]).
     pub fn trim_before(&mut self, t: i64) {
         for s in [&mut self.head, &mut self.first, &mut self.second] {

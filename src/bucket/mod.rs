@@ -430,6 +430,11 @@ pub struct BucketSet {
     /// (input, host), counted in naive seconds until placed in a zone.
     #[serde(with = "pairs")]
     pub local_series: BTreeMap<(u32, String), LocalSeries>,
+    /// The routes of those requests (HAProxy's backends), per (input,
+    /// host, route's series name): placed in the host's zone with the
+    /// host's series, then counted in [`BucketSet::routes`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "pairs")]
+    pub local_routes: BTreeMap<(u32, String, String), LocalSeries>,
     /// The first host name (in sorted order) whose requests were counted
     /// in [`OTHER_HOSTS`] because the run holds more hosts than its cap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -622,6 +627,10 @@ impl BucketSet {
             .into_iter()
             .map(|((i, h), s)| ((f(i), h), s))
             .collect();
+        self.local_routes = std::mem::take(&mut self.local_routes)
+            .into_iter()
+            .map(|((i, h, r), s)| ((f(i), h, r), s))
+            .collect();
     }
 
     /// The highest input number any event names.
@@ -639,7 +648,11 @@ impl BucketSet {
             .iter()
             .flat_map(|(k, c)| [k.input, c.first.input]);
         let local = self.local_series.keys().map(|(i, _)| *i);
-        oom.chain(upstream).chain(signals).chain(local)
+        let local_routes = self.local_routes.keys().map(|(i, _, _)| *i);
+        oom.chain(upstream)
+            .chain(signals)
+            .chain(local)
+            .chain(local_routes)
     }
 
     /// What the 5xx of `hosts` hit over the minutes overlapping `a..=b`:
@@ -679,6 +692,7 @@ impl Merge for BucketSet {
         }
         merge_maps(&mut self.upstream, other.upstream);
         merge_maps(&mut self.local_series, other.local_series);
+        merge_maps(&mut self.local_routes, other.local_routes);
         merge_maps(&mut self.signals, other.signals);
         merge_maps(&mut self.routes, other.routes);
         if let Some(f) = other.folded {

@@ -75,7 +75,13 @@ pub enum Line<'a> {
         /// The HAProxy message, after any syslog framing.
         msg: &'a [u8],
         latency_ms: Option<u32>,
+        /// The backend that took it.
+        route: Option<Route<'a>>,
     },
+    /// A request of the input's host, in UTC, with the route its line
+    /// names (W3C's `cs-host`): counted as [`Line::Request`] is, and on
+    /// the route's series too.
+    Routed(Request, Route<'a>),
 }
 
 /// Who sent a request and which path it asked for: read again from the
@@ -221,7 +227,7 @@ impl Line<'_> {
     /// The line's own stamp; `None` for an application line without one.
     pub fn stamp(&self) -> Option<Stamp> {
         match self {
-            Line::Request(r) => Some(Stamp::Zoned {
+            Line::Request(r) | Line::Routed(r, _) => Some(Stamp::Zoned {
                 utc: r.utc,
                 offset: r.offset,
             }),

@@ -108,17 +108,28 @@ pub fn haproxy_detail(msg: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 /// An HAProxy HTTP log message: the accept date as local naive seconds,
-/// and the status.
+/// the status, and the backend that took the request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HaproxyLine {
+pub struct HaproxyLine<'a> {
     pub naive: i64,
     pub status: u16,
     /// The last timer (Ta, or Tt before 1.5): the request's whole time.
     pub latency_ms: Option<u32>,
+    /// The backend of `backend/server` (the frontend's name when the
+    /// frontend answered itself; `None` when the log writes none).
+    pub backend: Option<&'a [u8]>,
+}
+
+impl<'a> HaproxyLine<'a> {
+    /// The backend as a route: a pool of servers, like an ingress
+    /// upstream.
+    pub fn route(&self) -> Option<super::Route<'a>> {
+        super::Route::new(super::RouteKind::Upstream, self.backend?)
+    }
 }
 
 /// Parses an HAProxy `option httplog` message (without its syslog header).
-pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine> {
+pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine<'_>> {
     // client_ip:port
     let sp = memchr(b' ', msg)?;
     let client = &msg[..sp];
@@ -133,10 +144,9 @@ pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine> {
     // frontend backend/server timers status bytes …
     let mut words = fields.split(|c| *c == b' ').filter(|w| !w.is_empty());
     let _frontend = words.next()?;
-    let backend = words.next()?;
-    if !backend.contains(&b'/') {
-        return None;
-    }
+    let backend_server = words.next()?;
+    let slash = memchr(b'/', backend_server)?;
+    let backend = &backend_server[..slash];
     let timers = words.next()?;
     if !timers.contains(&b'/') {
         return None;
@@ -160,6 +170,7 @@ pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine> {
         latency_ms,
         // -1: the connection was aborted before a response; not an error.
         status: status.max(0) as u16,
+        backend: (!backend.is_empty() && backend != b"-").then_some(backend),
     })
 }
 
@@ -222,6 +233,7 @@ pub static HAPROXY: super::registry::Spec = super::registry::Spec {
             host: None,
             msg: line,
             latency_ms: h.latency_ms,
+            route: h.route(),
         })
     },
     detail: |_, l| {
@@ -291,10 +303,15 @@ mod tests {
                 naive: 1_675_321_222,
                 status: 503,
                 latency_ms: Some(109),
+                backend: Some(&b"static"[..]),
             }
         );
+        assert_eq!(
+            h.route().map(|r| r.key()).as_deref(),
+            Some("upstream static")
+        );
         let h = haproxy(br#"[2001:db8::1]:443 [02/Feb/2023:07:00:22.655] fe~ be/<NOSRV> -1/-1/-1/-1/0 -1 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>""#).unwrap();
-        assert_eq!(h.status, 0);
+        assert_eq!((h.status, h.backend), (0, Some(&b"be"[..])));
         assert_eq!(
             haproxy_detail(br#"10.0.1.2:33317 [02/Feb/2023:07:00:22.655] http-in static/srv1 10/0/30/69/109 503 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1""#),
             Some((&b"10.0.1.2"[..], &b"GET /index.html HTTP/1.1"[..]))

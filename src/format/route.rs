@@ -21,6 +21,9 @@ pub enum RouteKind {
 }
 
 impl RouteKind {
+    /// Every kind, in the order of their discriminants.
+    pub const ALL: [RouteKind; 3] = [RouteKind::Upstream, RouteKind::Backend, RouteKind::Vhost];
+
     pub fn word(self) -> &'static str {
         match self {
             RouteKind::Upstream => "upstream",

@@ -431,6 +431,7 @@ mod specs {
                 host: fr.host,
                 msg: fr.msg,
                 latency_ms: h.latency_ms,
+                route: h.route(),
             });
         }
         Some(Line::System {

@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use super::registry::{Blocks, Format, Seed, SniffCtx, Sniffed, Spec};
-use super::{Detail, Line, LineParser};
+use super::{Detail, Line, LineParser, Route, RouteKind};
 use crate::event::{millis_of_seconds, Request};
 use crate::time;
 
@@ -36,6 +36,9 @@ pub struct Layout {
     stem: Option<usize>,
     uri: Option<usize>,
     taken: Option<usize>,
+    /// The `Host` header asked for: IIS's `cs-host`, CloudFront's
+    /// `x-host-header` (its `cs(Host)` is the distribution's own name).
+    vhost: Option<usize>,
 }
 
 /// Directives a W3C log writes (`#Version: 1.0`, `#Fields: …`).
@@ -77,6 +80,7 @@ pub fn layout(line: &[u8]) -> Option<Layout> {
         stem: at(b"cs-uri-stem"),
         uri: at(b"cs-uri"),
         taken: at(b"time-taken"),
+        vhost: at(b"cs-host").or_else(|| at(b"x-host-header")),
     })
 }
 
@@ -121,8 +125,8 @@ fn taken_ms(b: &[u8]) -> Option<u32> {
     std::str::from_utf8(b).ok()?.parse().ok()
 }
 
-/// A request line read with `layout`.
-fn request(layout: &Layout, line: &[u8]) -> Option<Request> {
+/// A request line read with `layout`, and the virtual host it names.
+fn request<'a>(layout: &Layout, line: &'a [u8]) -> Option<(Request, Option<Route<'a>>)> {
     let mut v = [&b""[..]; 64];
     let mut n = 0;
     for f in fields(line) {
@@ -141,12 +145,18 @@ fn request(layout: &Layout, line: &[u8]) -> Option<Request> {
     if !(100..=599).contains(&status) {
         return None;
     }
-    Some(Request {
+    let request = Request {
         utc,
         offset: 0,
         status,
         latency_ms: layout.taken.and_then(|i| taken_ms(v[i])),
-    })
+    };
+    Some((
+        request,
+        layout
+            .vhost
+            .and_then(|i| Route::new(RouteKind::Vhost, v[i])),
+    ))
 }
 
 fn current(seed: Option<&Seed>) -> Option<&Layout> {
@@ -164,7 +174,10 @@ fn parse<'a>(p: &mut LineParser, line: &'a [u8]) -> Option<Line<'a>> {
             .any(|d| line.starts_with(d))
             .then_some(Line::Meta);
     }
-    request(current(p.seed.as_ref())?, line).map(Line::Request)
+    Some(match request(current(p.seed.as_ref())?, line)? {
+        (r, Some(route)) => Line::Routed(r, route),
+        (r, None) => Line::Request(r),
+    })
 }
 
 fn detail<'a>(seed: Option<&Seed>, line: &'a [u8]) -> Detail<'a> {

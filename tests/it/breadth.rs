@@ -288,3 +288,123 @@ fn a_failing_upstream_behind_a_busy_ingress_is_its_own_incident() {
     let r = logburst(&["-o", "json", p.to_str().unwrap()]);
     assert_eq!(r.json()["incidents"], serde_json::json!([]), "{}", r.stdout);
 }
+
+/// One front (a proxy or web server) in front of two routes, for an hour
+/// from 07:00:00: the busy one takes 40 requests a second and fails 2 %
+/// of them all along; the small one takes one every 2 s and fails whole
+/// from 07:40 for 5 min. `line(sec, k, route, status)` writes request `k`
+/// of second `sec`; `route` is 0 (busy) or 1 (small).
+fn shared_front(line: impl Fn(u32, u32, usize, u16) -> String) -> String {
+    let mut log = String::new();
+    for sec in 0..3600u32 {
+        for k in 0..40u32 {
+            let status = if (sec * 40 + k) % 50 == 0 { 503 } else { 200 };
+            log.push_str(&line(sec, k, 0, status));
+        }
+        if sec % 2 == 0 {
+            let status = if (2400..2700).contains(&sec) {
+                502
+            } else {
+                200
+            };
+            log.push_str(&line(sec, 40, 1, status));
+        }
+    }
+    log
+}
+
+/// The single incident of `json`, which must be on `route` alone, from
+/// 07:40:00 (in the log's zone, `+00:00`), found within 30 s, with the
+/// route's own 150 requests, every one failed.
+fn the_route_fails_alone(j: &serde_json::Value, route: &str) {
+    let incidents = j["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{j}");
+    let inc = &incidents[0];
+    assert_eq!(inc["routes"], serde_json::json!([route]), "{inc}");
+    assert_eq!(inc["start"], "2023-02-02T07:40:00+00:00", "{inc}");
+    assert!(
+        inc["detection_lag_seconds"].as_i64().unwrap() <= 30,
+        "{inc}"
+    );
+    assert_eq!(
+        (inc["requests"].as_u64(), inc["errors"].as_u64()),
+        (Some(150), Some(150)),
+        "{inc}"
+    );
+}
+
+/// HAProxy names the backend of each request (`option httplog`'s
+/// `backend_name/server_name`, HAProxy's configuration manual §8.2.3):
+/// a failing backend behind a busy frontend is its own series, in the
+/// host's zone like the host's requests, raw or in syslog framing.
+#[test]
+fn a_failing_haproxy_backend_is_its_own_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = ["shop/web1", "search/<NOSRV>"];
+    let message = |sec: u32, k: u32, b: usize, status: u16| {
+        let (m, s) = (sec / 60, sec % 60);
+        format!(
+            "10.2.{}.{k}:4{k:04} [02/Feb/2023:07:{m:02}:{s:02}.{k:03}] http-in {} 0/0/1/{k}/{} {status} 120 - - ---- 9/9/0/0/0 0/0 \"GET /cart HTTP/1.1\"",
+            sec % 250,
+            backends[b],
+            k + 1,
+        )
+    };
+    let raw = shared_front(|sec, k, b, status| message(sec, k, b, status) + "\n");
+    let framed = shared_front(|sec, k, b, status| {
+        let (m, s) = (sec / 60, sec % 60);
+        format!(
+            "Feb  2 07:{m:02}:{s:02} lb-1 haproxy[4242]: {}\n",
+            message(sec, k, b, status)
+        )
+    });
+    for (name, log, format) in [("raw", raw, "haproxy"), ("syslog", framed, "syslog")] {
+        let p = write(dir.path(), &format!("{name}/haproxy.log"), log.as_bytes());
+        let r = logburst(&["-o", "json", "--tz", "UTC", p.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let j = r.json();
+        assert_eq!(j["inputs"][0]["format"], format, "{j}");
+        the_route_fails_alone(&j, "upstream search");
+    }
+    // In the host's zone: the same log in Berlin's (UTC+1 in February)
+    // starts an hour earlier in UTC and is shown in the log's own time.
+    let p = dir.path().join("raw/haproxy.log");
+    let r = logburst(&["-o", "json", "--tz", "Europe/Berlin", p.to_str().unwrap()]);
+    let j = r.json();
+    assert_eq!(
+        j["incidents"][0]["start"], "2023-02-02T07:40:00+01:00",
+        "{j}"
+    );
+    assert_eq!(
+        j["incidents"][0]["routes"],
+        serde_json::json!(["upstream search"])
+    );
+}
+
+/// IIS writes the `Host` header asked for as `cs-host` when it is
+/// selected (Microsoft's W3C logging field list): one failing site on a
+/// shared server is its own series.
+#[test]
+fn a_failing_iis_site_is_its_own_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let sites = ["www.example.com", "API.example.com"];
+    let mut log = String::from(
+        "#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Date: 2023-02-02 07:00:00\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs-host sc-status sc-substatus sc-win32-status time-taken\n",
+    );
+    log.push_str(&shared_front(|sec, k, b, status| {
+        let (m, s) = (sec / 60, sec % 60);
+        format!(
+            "2023-02-02 07:{m:02}:{s:02} 10.0.0.4 GET /cart - 443 - 10.2.{}.{k} Mozilla/5.0 {} {status} 0 0 {}\n",
+            sec % 250,
+            sites[b],
+            k + 3
+        )
+    }));
+    let p = write(dir.path(), "W3SVC1/u_ex230202.log", log.as_bytes());
+    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["inputs"][0]["format"], "w3c", "{j}");
+    // Host names are case-insensitive: the series is named lower-case.
+    the_route_fails_alone(&j, "vhost api.example.com");
+}

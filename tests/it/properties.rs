@@ -435,6 +435,79 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// HAProxy's backends, read from raw lines in local time (one file)
+    /// and from syslog-framed ones of three hosts (another): each backend's local series holds
+    /// exactly its lines, under the host whose zone places them, whatever
+    /// the block size and thread count.
+    #[test]
+    fn haproxy_backend_series_count_every_line_once(
+        mut lines in prop::collection::vec((0i64..900, 0usize..3, any::<bool>(), prop::sample::select(vec![200u16, 502, -1i16 as u16])), 1..300),
+        block in 200usize..2048,
+    ) {
+        let backends = ["shop", "search", "Auth"];
+        // In time order: a clock going back is a repeated hour, whose
+        // passes are settled only once the blocks are merged.
+        lines.sort_by_key(|l| l.0);
+        let dir = tempfile::tempdir().unwrap();
+        let (mut raw, mut text) = (String::new(), String::new());
+        let mut want: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+        for (t, b, framed, status) in &lines {
+            let stamp = clf(T0 + t, 0);
+            let stamp = &stamp[..stamp.len() - 6];
+            let status = *status as i16;
+            let msg = format!(
+                "10.0.0.1:5000 [{stamp}.123] fe {}/s1 0/0/1/2/3 {status} 10 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"",
+                backends[*b]
+            );
+            let host = if *framed {
+                let secs = (T0 + t) % 86_400;
+                text.push_str(&format!(
+                    "Feb  2 {:02}:{:02}:{:02} lb-{b} haproxy[1]: {msg}\n",
+                    secs / 3600,
+                    secs / 60 % 60,
+                    secs % 60
+                ));
+                format!("lb-{b}")
+            } else {
+                raw.push_str(&msg);
+                raw.push('\n');
+                "edge".to_string()
+            };
+            let e = want.entry((host, format!("upstream {}", backends[*b]))).or_default();
+            e.0 += 1;
+            e.1 += u64::from(status >= 500);
+        }
+        let (p, q) = (dir.path().join("haproxy.log"), dir.path().join("syslog"));
+        std::fs::write(&p, &raw).unwrap();
+        std::fs::write(&q, &text).unwrap();
+        let read = |threads, block| {
+            let c = config(vec![spec("edge", &p), spec("lbs", &q)], Params::default(), threads, block);
+            logburst::internals::run::read(&c).unwrap().buckets
+        };
+        let one = read(1, 1 << 20);
+        let mut got: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+        for ((_, host, route), s) in &one.local_routes {
+            let e = got.entry((host.clone(), route.clone())).or_default();
+            e.0 += s.requests();
+            e.1 += s.errors();
+        }
+        prop_assert_eq!(&got, &want);
+        // Equal as placement takes them: lines of a first pass (whether
+        // settled in a block or by the merge) and of a second.
+        let passes = |b: logburst::internals::bucket::BucketSet| {
+            let series: Vec<_> = b.local_series.into_iter().map(|(k, s)| (k, s.passes())).collect();
+            let routes: Vec<_> = b.local_routes.into_iter().map(|(k, s)| (k, s.passes())).collect();
+            (series, routes)
+        };
+        let one = passes(one);
+        prop_assert_eq!(&one, &passes(read(2, block)));
+        prop_assert_eq!(&one, &passes(read(3, block / 2 + 100)));
+    }
+}
+
 /// Lines of the system and application fixtures, each picked any number of
 /// times, in any order, some with a trigger word or a request appended.
 fn system_log() -> impl Strategy<Value = (String, Vec<(usize, usize)>)> {
