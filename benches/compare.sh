@@ -3,7 +3,7 @@
 # deterministic nginx combined log, from a warm page cache.
 #
 #   benches/compare.sh [--size MIB] [--dir DIR] [--runs N] [--big] [--kern-only]
-#                      [--json-only]
+#                      [--json-only] [--cloudfront-only]
 #
 #   --size MIB  size of the generated log (default 1024, i.e. 1 GiB)
 #   --dir DIR   where the data goes (default /tmp/logburst-bench); it is kept
@@ -15,6 +15,8 @@
 #               same size with nine OOM kills, benches/gen_kern.py)
 #   --json-only only the JSON-lines table (nginx escape=json lines of the
 #               same traffic, benches/gen_access.py --json)
+#   --cloudfront-only only the CloudFront table (a standard log of the same
+#               traffic, benches/gen_access.py --cloudfront)
 #
 # Prints a Markdown table (the README shows the latest one) and the ratios
 # the throughput issue asks for. Installs goaccess, ripgrep, mawk and time
@@ -22,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-size=1024 dir=/tmp/logburst-bench runs=3 big=0 kern_only=0 json_only=0
+size=1024 dir=/tmp/logburst-bench runs=3 big=0 kern_only=0 json_only=0 cf_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=$2; shift 2 ;;
@@ -31,7 +33,8 @@ while [ $# -gt 0 ]; do
     --big) big=1; shift ;;
     --kern-only) kern_only=1; shift ;;
     --json-only) json_only=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --cloudfront-only) cf_only=1; shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -55,7 +58,7 @@ cargo build --release --quiet
 lb=$PWD/target/release/logburst
 mkdir -p "$dir"
 log=$dir/access-${size}m.log
-if [ "$kern_only" = 0 ] && [ "$json_only" = 0 ]; then
+if [ "$kern_only" = 0 ] && [ "$json_only" = 0 ] && [ "$cf_only" = 0 ]; then
   if [ ! -s "$log" ]; then
     echo "generating $log ($size MiB)..." >&2
     python3 benches/gen_access.py "$log.tmp" "$size" && mv "$log.tmp" "$log"
@@ -161,7 +164,26 @@ json_table() {
   echo "- mawk time / logburst time: $(ratio "${secs[jawk]}" "${secs[jlb]}")x (target >= 5)"
 }
 
+# The CloudFront table: the same traffic as a CloudFront standard log
+# (tab-separated W3C fields), and the tools' equivalents.
+cf_table() {
+  local clog=$dir/cloudfront-${size}m.log
+  table_log "$clog" 'CloudFront standard log' '' gen_access.py --cloudfront
+  row cwc 'wc -l' "$runs" wc -l "$clog"
+  row crg "rg -c '\\t5[0-9][0-9]\\t'" "$runs" rg -c '\t5[0-9][0-9]\t' "$clog"
+  row cawk 'mawk: 5xx per minute' "$runs" mawk -F'\t' '$9 ~ /^5/ { c[$1 " " substr($2, 1, 5)]++ } END { for (k in c) print k, c[k] }' "$clog"
+  row clb1 'logburst -j1' "$runs" "$lb" -q -j1 -o json "$clog"
+  row clb "logburst ($(nproc) cores)" "$runs" "$lb" -q -o json "$clog"
+  echo
+  echo "- logburst throughput / wc -l throughput: $(ratio "${secs[cwc]}" "${secs[clb]}") (target >= 0.4)"
+  echo "- mawk time / logburst time: $(ratio "${secs[cawk]}" "${secs[clb]}")x (target >= 5)"
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+if [ "$cf_only" = 1 ]; then
+  cf_table
+  exit 0
+fi
 if [ "$kern_only" = 1 ]; then
   kern_table
   exit 0

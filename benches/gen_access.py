@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a deterministic access log of about SIZE bytes.
 
-    gen_access.py OUT [SIZE_MIB] [--json]   (default 1024; OUT "-" for stdout)
+    gen_access.py OUT [SIZE_MIB] [--json | --cloudfront]   (default 1024; OUT "-" for stdout)
 
 About 55 requests a second from 2023-02-01 00:00 +03:00 on, 0.3 % 5xx
 scattered, and one 12-minute outage (mostly 502) in the afternoon of the
@@ -14,6 +14,9 @@ referers with paths; about a tenth of the request lines end past byte 128.
 
 Default: nginx combined. --json: nginx `log_format ... escape=json` with
 the fields most such templates carry, `"key": "value"` spacing.
+--cloudfront: an Amazon CloudFront standard log (tab-separated, the 33
+fields of AWS's "Standard log file fields" page, `#Version`/`#Fields`
+header, times in UTC from 2023-02-01 00:00).
 """
 import random
 import sys
@@ -74,6 +77,7 @@ def paths(rng):
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     json = "--json" in sys.argv[1:]
+    cloudfront = "--cloudfront" in sys.argv[1:]
     out = args[0]
     size = int(args[1]) if len(args) > 1 else 1024
     target = size << 20
@@ -90,6 +94,13 @@ def main():
     sec = 0
     f = sys.stdout if out == "-" else open(out, "w", buffering=1 << 22)
     with f:
+        if cloudfront:
+            f.write("#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) "
+                    "cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type "
+                    "x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol "
+                    "ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields "
+                    "c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len "
+                    "sc-range-start sc-range-end\n")
         while written < target:
             n = 45 + rng.randrange(21)
             d, s = divmod(sec, 86400)
@@ -123,6 +134,17 @@ def main():
                         f'"status": "{status}", "body_bytes_sent": "{size_b}", "request_time": "{rt:.3f}", '
                         f'"http_referer": "{"" if ref == "-" else ref}", "http_user_agent": "{agent}", '
                         f'"upstream_addr": "{up}", "host": "shop.example.com"}}\n')
+                elif cloudfront:
+                    rt = rng.randrange(1, 3000) / 1000
+                    stem, _, query = path.partition("?")
+                    result = "Error" if status >= 500 else rng.choice(["Hit", "Miss", "RefreshHit"])
+                    detailed = "OriginConnectError" if status == 502 and r < 0.35 else result
+                    lines.append(
+                        f"2023-{mon + 1:02d}-{day:02d}\t{hms}\tFRA56-P{rng.randrange(1, 9)}\t{size_b}\t{ip}\t{method}\t"
+                        f"d111111abcdef8.cloudfront.net\t{stem}\t{status}\t{ref}\t{agent.replace(' ', '%20')}\t"
+                        f"{query or '-'}\t-\t{result}\t{rng.getrandbits(224):056x}\tshop.example.com\thttps\t"
+                        f"{rng.randrange(60, 900)}\t{rt:.3f}\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\t{result}\tHTTP/2.0\t"
+                        f"-\t-\t{rng.randrange(1024, 65536)}\t{rt:.3f}\t{detailed}\ttext/html\t{size_b}\t-\t-\n")
                 else:
                     lines.append(f'{ip} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size_b} "{ref}" "{agent}"\n')
             chunk = "".join(lines)

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use super::registry::{Blocks, Format, Seed, SniffCtx, Sniffed, Spec};
 use super::{Detail, Line, LineParser, Route, RouteKind};
 use crate::event::{millis_of_seconds, Request};
-use crate::time;
+use crate::time::{self, ClfCache};
 
 /// Where the fields logburst reads are, in a `#Fields:` layout.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +39,22 @@ pub struct Layout {
     /// The `Host` header asked for: IIS's `cs-host`, CloudFront's
     /// `x-host-header` (its `cs(Host)` is the distribution's own name).
     vhost: Option<usize>,
+    /// Per field, the [`Slot`] a request's read keeps it in, if any.
+    slots: [u8; MAX_FIELDS],
 }
+
+/// The fields a request is read from, as [`split`] keeps them.
+#[derive(Clone, Copy)]
+enum Slot {
+    Date,
+    Time,
+    Status,
+    Taken,
+    Vhost,
+}
+
+/// No slot: the field is not read.
+const UNREAD: u8 = u8::MAX;
 
 /// Directives a W3C log writes (`#Version: 1.0`, `#Fields: …`).
 const DIRECTIVES: &[&[u8]] = &[
@@ -66,12 +81,98 @@ fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// The most fields a line may hold (IIS and CloudFront write up to 33).
+const MAX_FIELDS: usize = 64;
+
+/// How many fields `line` holds, keeping where those `slots` names (a
+/// [`Slot`] per field index, [`UNREAD`] for the others) start and end in
+/// `at`: the fields [`fields`] gives, found with bit masks of the
+/// separators 64 bytes at a time (a line of 33 fields would otherwise
+/// start a vector search 34 times for a few bytes each).
+fn split(line: &[u8], slots: &[u8; MAX_FIELDS], at: &mut [(usize, usize); SLOTS]) -> usize {
+    let mut n = 0;
+    let mut keep = |n: &mut usize, field: (usize, usize)| {
+        if let Some(slot) = slots.get(*n).and_then(|&s| at.get_mut(usize::from(s))) {
+            *slot = field;
+        }
+        *n += 1;
+    };
+    // Bit 0: the byte before the window was a separator; the line starts
+    // after one.
+    let mut sep_before = 1u64;
+    let mut start = 0;
+    let mut chunks = line.chunks_exact(64);
+    let mut base = 0;
+    let mut window = |sep: u64, base: usize, n: &mut usize, start: &mut usize| {
+        let prev = (sep << 1) | sep_before;
+        sep_before = sep >> 63;
+        let (mut starts, mut ends) = (!sep & prev, sep & !prev);
+        // A field's start comes before its end: take them in turn.
+        while starts | ends != 0 {
+            let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
+            if s < e {
+                *start = base + s as usize;
+                starts &= starts - 1;
+            } else {
+                keep(n, (*start, (base + e as usize).min(line.len())));
+                ends &= ends - 1;
+            }
+        }
+    };
+    for chunk in chunks.by_ref() {
+        window(
+            separators(chunk.try_into().expect("64 bytes")),
+            base,
+            &mut n,
+            &mut start,
+        );
+        base += 64;
+    }
+    // The last bytes, padded with separators: a field open at the end is
+    // closed there.
+    let mut last = [b' '; 64];
+    let rest = chunks.remainder();
+    last[..rest.len()].copy_from_slice(rest);
+    window(separators(&last), base, &mut n, &mut start);
+    n
+}
+
+/// How many fields [`split`] keeps.
+const SLOTS: usize = 5;
+
+/// Bit k set where byte k is a space or a tab.
+#[cfg(target_arch = "x86_64")]
+fn separators(w: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::*;
+    let mut m = 0u64;
+    for (k, part) in w.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is in every x86-64 processor; the load reads the 16
+        // bytes of `part`, unaligned.
+        let bits = unsafe {
+            let v = _mm_loadu_si128(part.as_ptr().cast());
+            let space = _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8));
+            let tab = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\t' as i8));
+            _mm_movemask_epi8(_mm_or_si128(space, tab))
+        };
+        m |= u64::from(bits as u16) << (16 * k);
+    }
+    m
+}
+
+/// Bit k set where byte k is a space or a tab.
+#[cfg(not(target_arch = "x86_64"))]
+fn separators(w: &[u8; 64]) -> u64 {
+    w.iter()
+        .enumerate()
+        .fold(0, |m, (k, b)| m | u64::from(matches!(b, b' ' | b'\t')) << k)
+}
+
 /// The layout a `#Fields:` line declares; `None` unless it names a date,
 /// a time and a status.
 pub fn layout(line: &[u8]) -> Option<Layout> {
     let names: Vec<&[u8]> = fields(line.strip_prefix(b"#Fields:")?).collect();
     let at = |n: &[u8]| names.iter().position(|f| f.eq_ignore_ascii_case(n));
-    Some(Layout {
+    let mut layout = Layout {
         width: names.len(),
         date: at(b"date")?,
         time: at(b"time")?,
@@ -81,7 +182,24 @@ pub fn layout(line: &[u8]) -> Option<Layout> {
         uri: at(b"cs-uri"),
         taken: at(b"time-taken"),
         vhost: at(b"cs-host").or_else(|| at(b"x-host-header")),
-    })
+        slots: [UNREAD; MAX_FIELDS],
+    };
+    if layout.width > MAX_FIELDS {
+        return None;
+    }
+    let read = [
+        (Some(layout.date), Slot::Date),
+        (Some(layout.time), Slot::Time),
+        (Some(layout.status), Slot::Status),
+        (layout.taken, Slot::Taken),
+        (layout.vhost, Slot::Vhost),
+    ];
+    for (i, slot) in read {
+        if let Some(i) = i {
+            layout.slots[i] = slot as u8;
+        }
+    }
+    Some(layout)
 }
 
 fn seed(head: &[u8]) -> Option<Seed> {
@@ -126,18 +244,29 @@ fn taken_ms(b: &[u8]) -> Option<u32> {
 }
 
 /// A request line read with `layout`, and the virtual host it names.
-fn request<'a>(layout: &Layout, line: &'a [u8]) -> Option<(Request, Option<Route<'a>>)> {
-    let mut v = [&b""[..]; 64];
-    let mut n = 0;
-    for f in fields(line) {
-        *v.get_mut(n)? = f;
-        n += 1;
-    }
-    if n != layout.width {
+fn request<'a>(
+    layout: &Layout,
+    line: &'a [u8],
+    cache: &mut ClfCache,
+) -> Option<(Request, Option<Route<'a>>)> {
+    let mut at = [(0, 0); SLOTS];
+    if split(line, &layout.slots, &mut at) != layout.width {
         return None;
     }
-    let utc = instant(v[layout.date], v[layout.time])?;
-    let status = v[layout.status];
+    let v = |slot: Slot| &line[at[slot as usize].0..at[slot as usize].1];
+    let (date, clock) = (v(Slot::Date), v(Slot::Time));
+    // Lines of a second share their stamp: from the cache when `date`
+    // and `clock` are the bytes it holds (next to each other in IIS's and
+    // CloudFront's layouts: one slice of the line).
+    let utc = if layout.date < layout.time {
+        let both = &line[at[Slot::Date as usize].0..at[Slot::Time as usize].1];
+        let (date_len, clock_len) = (date.len(), clock.len());
+        let read = |b: &[u8]| Some((instant(&b[..date_len], &b[b.len() - clock_len..])?, 0));
+        cache.text(both, read)?.0
+    } else {
+        instant(date, clock)?
+    };
+    let status = v(Slot::Status);
     if status.len() != 3 {
         return None;
     }
@@ -149,13 +278,13 @@ fn request<'a>(layout: &Layout, line: &'a [u8]) -> Option<(Request, Option<Route
         utc,
         offset: 0,
         status,
-        latency_ms: layout.taken.and_then(|i| taken_ms(v[i])),
+        latency_ms: layout.taken.and_then(|_| taken_ms(v(Slot::Taken))),
     };
     Some((
         request,
         layout
             .vhost
-            .and_then(|i| Route::new(RouteKind::Vhost, v[i])),
+            .and_then(|_| Route::new(RouteKind::Vhost, v(Slot::Vhost))),
     ))
 }
 
@@ -174,10 +303,12 @@ fn parse<'a>(p: &mut LineParser, line: &'a [u8]) -> Option<Line<'a>> {
             .any(|d| line.starts_with(d))
             .then_some(Line::Meta);
     }
-    Some(match request(current(p.seed.as_ref())?, line)? {
-        (r, Some(route)) => Line::Routed(r, route),
-        (r, None) => Line::Request(r),
-    })
+    Some(
+        match request(current(p.seed.as_ref())?, line, &mut p.clf)? {
+            (r, Some(route)) => Line::Routed(r, route),
+            (r, None) => Line::Request(r),
+        },
+    )
 }
 
 fn detail<'a>(seed: Option<&Seed>, line: &'a [u8]) -> Detail<'a> {
@@ -201,7 +332,7 @@ fn sniff(ctx: &mut SniffCtx, line: &[u8]) -> Sniffed {
         return Sniffed::Pass;
     }
     match current(ctx.seeds.get(&Format::W3c)) {
-        Some(l) if request(l, line).is_some() => Sniffed::Is(Format::W3c),
+        Some(l) if request(l, line, &mut ctx.clf).is_some() => Sniffed::Is(Format::W3c),
         _ => Sniffed::Pass,
     }
 }
@@ -336,6 +467,58 @@ mod tests {
         match p.parse(b"04:00:22 2023-02-02 503 0.250") {
             Some(Line::Request(r)) => assert_eq!((r.status, r.latency_ms), (503, Some(250))),
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// `split`'s count, and the fields it keeps at `picks` (one per
+    /// slot), against [`fields`].
+    fn splits_as_fields(line: &[u8], picks: [usize; SLOTS]) -> Result<(), String> {
+        let want: Vec<&[u8]> = fields(line).collect();
+        let mut slots = [UNREAD; MAX_FIELDS];
+        for (slot, &i) in picks.iter().enumerate() {
+            slots[i] = slot as u8;
+        }
+        let mut at = [(usize::MAX, 0); SLOTS];
+        let n = split(line, &slots, &mut at);
+        if n != want.len() {
+            return Err(format!("{n} fields, not {}", want.len()));
+        }
+        for (slot, &i) in picks.iter().enumerate() {
+            let got = (at[slot].0 != usize::MAX).then(|| &line[at[slot].0..at[slot].1]);
+            if got != want.get(i).copied() {
+                return Err(format!("field {i}: {got:?}, not {:?}", want.get(i)));
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn split_at_window_edges() {
+        for line in [
+            "a".repeat(64),
+            format!("{} b", "a".repeat(62)),
+            format!("{}\tb", "a".repeat(63)),
+            format!("{} ", "a".repeat(127)),
+            format!("x {}", "a".repeat(128)),
+            "  ".into(),
+            String::new(),
+        ] {
+            splits_as_fields(line.as_bytes(), [0, 1, 2, 3, 4])
+                .unwrap_or_else(|e| panic!("{line:?}: {e}"));
+        }
+    }
+
+    proptest::proptest! {
+        /// The masks split a line as the separators do, fields of any
+        /// length across 64-byte windows, any fields kept.
+        #[test]
+        fn split_finds_the_fields(
+            line in proptest::collection::vec(proptest::sample::select(vec![b'a', b' ', b'\t', b'-', 0xc3]), 0..400),
+            picks in proptest::sample::subsequence((0..MAX_FIELDS).collect::<Vec<_>>(), SLOTS),
+            order in proptest::sample::select(vec![[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 1, 3]]),
+        ) {
+            let picks: [usize; SLOTS] = std::array::from_fn(|k| picks[order[k]]);
+            proptest::prop_assert_eq!(splits_as_fields(&line, picks), Ok(()));
         }
     }
 }

@@ -493,9 +493,12 @@ pub fn w3c(data: &[u8]) {
     let mut p = LineParser::new(Format::W3c, years).seeded(seed.clone());
     for line in data.split(|c| *c == b'\n') {
         let _ = w3c::layout(line);
-        if let Some(Line::Request(r)) = p.parse(line) {
+        if let Some(Line::Request(r) | Line::Routed(r, _)) = p.parse(line) {
             assert!((100..=599).contains(&r.status));
             assert_eq!(r.offset, 0);
+        }
+        if let Some(Line::Routed(_, route)) = p.parse(line) {
+            assert!(!route.name.is_empty() && route.key().len() <= 8 + 4 * 120);
         }
         detail_is_clean(&format::Detail::of(Format::W3c, &[], seed.as_ref(), line));
     }
