@@ -14,7 +14,9 @@
 //! time; now for standard input) minus its age, so its time is only as
 //! good as that instant and the rounding (the true age is up to one unit
 //! of its last part more). The input's notes say so. The message (from the
-//! reason on) is searched for signals, as a system line's is.
+//! reason on) is searched for signals, as a system line's is; an event
+//! about a node (`node/node-1`) is that node's, the host its kernel log
+//! names, so that its OOM kill and the node's join.
 
 use super::registry::{no_detail, Blocks, Format, Sniffed, Spec};
 use super::Line;
@@ -95,6 +97,16 @@ pub fn parse_row(line: &[u8]) -> Option<(Option<Age>, &[u8])> {
     None
 }
 
+/// The node an event is about (`OBJECT` `node/node-1`: the node's
+/// kubelet, node-problem-detector's OOMKilling): its name, the host its
+/// own logs name; `None` for other objects (a pod's event stays with the
+/// file's host). `rest` is the row from its reason on.
+fn node(rest: &[u8]) -> Option<&[u8]> {
+    let (c, _) = cells(rest, 2)?;
+    c[1].strip_prefix(b"node/")
+        .filter(|n| !n.is_empty() && !n.contains(&b' '))
+}
+
 /// The header line kubectl prints first.
 pub fn is_header(line: &[u8]) -> bool {
     let line = line.strip_prefix(b"NAMESPACE").unwrap_or(line).trim_ascii();
@@ -117,7 +129,7 @@ pub static SPEC: Spec = Spec {
         Some(match utc {
             Some(utc) => Line::System {
                 stamp: Stamp::Zoned { utc, offset: 0 },
-                host: None,
+                host: node(msg),
                 msg,
                 oom: None,
                 upstream: None,
@@ -176,9 +188,12 @@ mod tests {
         let (a, msg) = parse_row(row).unwrap();
         assert_eq!(a, Some((2820, 60)));
         assert!(msg.starts_with(b"OOMKilling   node/node-1   Memory"));
+        assert_eq!(node(msg), Some(&b"node-1"[..]));
         let row =
             b"shop        2m (x3 over 10m)   Warning   BackOff   pod/web-7c9   Back-off restarting";
-        assert_eq!(parse_row(row).unwrap().0, Some((120, 60)));
+        let (a, msg) = parse_row(row).unwrap();
+        assert_eq!((a, node(msg)), (Some((120, 60)), None));
+        assert_eq!(node(b"Starting   node/   x"), None);
         let row =
             b"default     <unknown>   Normal    Scheduled   pod/web-1   Successfully assigned";
         assert_eq!(parse_row(row).unwrap().0, None);

@@ -945,7 +945,7 @@ fn json_documents_read_as_their_lines() {
 fn kubectl_event_ages_count_back_from_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read(root().join("fixtures/formats/kubectl-events.txt")).unwrap();
-    let p = common::write(dir.path(), "node-1/events.txt", &text);
+    let p = common::write(dir.path(), "ops/events.txt", &text);
     let written = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_675_321_800);
     std::fs::File::options()
         .write(true)
@@ -960,6 +960,8 @@ fn kubectl_event_ages_count_back_from_the_file() {
     assert_eq!(input["last"], "2023-02-02T07:03:28+00:00");
     let signal = &j["incidents"][0]["signals"][0];
     assert_eq!(signal["first"], "2023-02-02T07:03:20+00:00", "{signal}");
+    // The node's events are the node's, not the file's host's.
+    assert_eq!(signal["host"], "node-1", "{signal}");
     let warnings = input["warnings"].to_string();
     assert!(warnings.contains("counted back from when the file was written"));
     assert!(warnings.contains("1 row has no age"));
