@@ -201,10 +201,31 @@ impl Series {
     /// every minute with a request.
     pub fn per_minute(&self) -> BTreeMap<i64, MinuteCounts> {
         let mut out: BTreeMap<i64, MinuteCounts> = BTreeMap::new();
+        // Seconds come in time order: a minute is summed apart and put in
+        // the map once (any order would still sum right).
+        let mut flush = |minute: i64, r: u64, e: u64| {
+            let m = out.entry(minute).or_default();
+            m.requests += r;
+            m.errors += e;
+        };
+        let mut current: Option<(i64, u64, u64)> = None;
         for (t, r, e) in self.seconds() {
-            let m = out.entry(t.div_euclid(60) * 60).or_default();
-            m.requests += u64::from(r);
-            m.errors += u64::from(e);
+            let minute = t.div_euclid(60) * 60;
+            match &mut current {
+                Some((m, cr, ce)) if *m == minute => {
+                    *cr += u64::from(r);
+                    *ce += u64::from(e);
+                }
+                _ => {
+                    if let Some((m, cr, ce)) = current {
+                        flush(m, cr, ce);
+                    }
+                    current = Some((minute, u64::from(r), u64::from(e)));
+                }
+            }
+        }
+        if let Some((m, cr, ce)) = current {
+            flush(m, cr, ce);
         }
         for ((t, status), n) in &self.status {
             let m = out.entry(t.div_euclid(60) * 60).or_default();
