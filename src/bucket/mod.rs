@@ -203,29 +203,19 @@ impl Series {
         let mut out: BTreeMap<i64, MinuteCounts> = BTreeMap::new();
         // Seconds come in time order: a minute is summed apart and put in
         // the map once (any order would still sum right).
-        let mut flush = |minute: i64, r: u64, e: u64| {
-            let m = out.entry(minute).or_default();
-            m.requests += r;
-            m.errors += e;
-        };
-        let mut current: Option<(i64, u64, u64)> = None;
+        let mut sums: Vec<(i64, u64, u64)> = Vec::new();
         for (t, r, e) in self.seconds() {
             let minute = t.div_euclid(60) * 60;
-            match &mut current {
-                Some((m, cr, ce)) if *m == minute => {
-                    *cr += u64::from(r);
-                    *ce += u64::from(e);
+            match sums.last_mut() {
+                Some(last) if last.0 == minute => {
+                    (last.1, last.2) = (last.1 + u64::from(r), last.2 + u64::from(e))
                 }
-                _ => {
-                    if let Some((m, cr, ce)) = current {
-                        flush(m, cr, ce);
-                    }
-                    current = Some((minute, u64::from(r), u64::from(e)));
-                }
+                _ => sums.push((minute, u64::from(r), u64::from(e))),
             }
         }
-        if let Some((m, cr, ce)) = current {
-            flush(m, cr, ce);
+        for (minute, r, e) in sums {
+            let m = out.entry(minute).or_default();
+            (m.requests, m.errors) = (m.requests + r, m.errors + e);
         }
         for ((t, status), n) in &self.status {
             let m = out.entry(t.div_euclid(60) * 60).or_default();
