@@ -306,15 +306,18 @@ impl<'c> Collector<'c> {
         }
     }
 
-    /// An application line: a signal, if it holds one, at the last stamp
+    /// An application line: a signal, if it holds one (the input's
+    /// host's, or the node's a Kubernetes event names), at the last stamp
     /// before it (or, before the block's first stamp, at the last stamp
     /// of an earlier block, found once all blocks are in).
     fn app(&mut self, line: &[u8], last_stamp: Option<Stamp>, origin: Origin) {
         if let Some(found) = self.ctx.opts.signals.find(line) {
+            // A Kubernetes event about a node is the node's.
+            let host = crate::format::kubectl::json_node(line);
             self.buckets.add_signal(
                 SignalKey {
                     input: self.ctx.input,
-                    host: self.ctx.host.to_string(),
+                    host: host.unwrap_or_else(|| self.ctx.host.to_string()),
                     name: found.name.to_string(),
                     process: self.ctx.process.to_string(),
                     stamp: last_stamp,

@@ -16,7 +16,8 @@
 //! of its last part more). The input's notes say so. The message (from the
 //! reason on) is searched for signals, as a system line's is; an event
 //! about a node (`node/node-1`) is that node's, the host its kernel log
-//! names, so that its OOM kill and the node's join.
+//! names, so that its OOM kill and the node's join; so is one read as a
+//! JSON line (`kubectl get events -o json`, [`json_node`]).
 
 use super::registry::{no_detail, Blocks, Format, Sniffed, Spec};
 use super::Line;
@@ -105,6 +106,25 @@ fn node(rest: &[u8]) -> Option<&[u8]> {
     let (c, _) = cells(rest, 2)?;
     c[1].strip_prefix(b"node/")
         .filter(|n| !n.is_empty() && !n.contains(&b' '))
+}
+
+/// The node a Kubernetes event read as a JSON line is about
+/// (`involvedObject` of core/v1 events, `regarding` of events.k8s.io/v1,
+/// of kind `Node`): its name, as the table's `node/NAME` gives it. Read
+/// only for lines that hold a signal.
+pub fn json_node(line: &[u8]) -> Option<String> {
+    if line.first() != Some(&b'{') {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
+    let name = ["involvedObject", "regarding"].iter().find_map(|k| {
+        let object = v.get(k)?;
+        (object.get("kind")?.as_str()? == "Node").then_some(())?;
+        object.get("name")?.as_str()
+    })?;
+    // A Kubernetes node name: a DNS subdomain.
+    let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+    (!name.is_empty() && name.len() <= 253 && name.chars().all(valid)).then(|| name.to_string())
 }
 
 /// The header line kubectl prints first.
@@ -208,5 +228,31 @@ mod tests {
         assert!(parse_row(b"47m   Info   X   pod/a   m").is_none());
         assert!(parse_row(b"47m   Warning").is_none());
         assert!(parse_row(b"today   Warning   X   pod/a   m").is_none());
+    }
+
+    #[test]
+    fn json_events_name_their_node() {
+        let node = |s: &str| json_node(s.as_bytes());
+        assert_eq!(
+            node(r#"{"involvedObject":{"kind":"Node","name":"node-1"},"reason":"OOMKilling"}"#),
+            Some("node-1".into())
+        );
+        assert_eq!(
+            node(r#"{"regarding":{"kind":"Node","name":"ip-10-0-1-5.ec2.internal"}}"#),
+            Some("ip-10-0-1-5.ec2.internal".into())
+        );
+        assert_eq!(
+            node(r#"{"involvedObject":{"kind":"Pod","name":"web-0"}}"#),
+            None
+        );
+        assert_eq!(
+            node(r#"{"involvedObject":{"kind":"Node","name":"a b\u001b[31m"}}"#),
+            None
+        );
+        assert_eq!(
+            node(r#"{"involvedObject":{"kind":"Node","name":""}}"#),
+            None
+        );
+        assert_eq!(node("Feb  2 07:00:13 node-1 kernel: x"), None);
     }
 }

@@ -938,6 +938,30 @@ fn json_documents_read_as_their_lines() {
     }
 }
 
+/// `kubectl get events -o json`: the kernel monitor's OOMKilling event
+/// about `node-1` is node-1's signal, not the file's host's (`ops`).
+#[test]
+fn kubectl_json_events_about_a_node_are_the_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read(root().join("fixtures/formats/kubectl-events.json")).unwrap();
+    let p = common::write(dir.path(), "ops/events.json", &text);
+    let j = json_of(&[p.to_str().unwrap()]);
+    let signals: Vec<(String, String)> = j["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["signals"].as_array().cloned().unwrap_or_default())
+        .map(|s| {
+            (
+                s["host"].as_str().unwrap().to_string(),
+                s["name"].to_string(),
+            )
+        })
+        .collect();
+    assert!(!signals.is_empty(), "{j}");
+    assert!(signals.iter().all(|(h, _)| h == "node-1"), "{signals:?}");
+}
+
 /// `kubectl get events` as a table: each row placed at the file's
 /// modification time minus its age, said so in the notes; from standard
 /// input, counted back from now.
