@@ -37,6 +37,18 @@ pub const BASELINE_BLIP_ERRORS: u64 = 10;
 /// The day before bounds the share's wandering when it holds this many
 /// minutes of normal traffic (the hour's fifty bound it only loosely).
 pub const BASELINE_DAY_MINUTES: usize = 180;
+/// The sustained window: a burst too mild to stand out of one minute's
+/// wandering (a share of 10 % that wanders ±30 % a minute hides a rise to
+/// 30 % in any one minute) stands out of five minutes' average. A second
+/// is also bad when the five minutes before it are, judged as one window,
+/// and its own minute is still at the bad share (so that the five
+/// minutes do not hold a burst past its end).
+pub const BASELINE_SUSTAINED: i64 = 5 * 60;
+/// How many independent minutes of wandering the sustained window is
+/// taken to hold: not five, since a share that wanders often stays up for
+/// a few minutes (a slow backend, a crawler's run); two and a half halves
+/// the narrowing that five independent minutes would give.
+pub const SUSTAINED_MINUTES: f64 = 2.5;
 /// A bad share is at least this many times the normal share…
 pub const BASELINE_FACTOR: f64 = 2.0;
 /// …and at least this much above it (a rise from 0.1 % to 0.5 % on a busy
@@ -98,6 +110,9 @@ pub(super) struct Normal {
     /// The wandering the beta-binomial allows, as a squared coefficient of
     /// variation of the share (0: none).
     cv2: f64,
+    /// Whether it comes from the recent minutes (not the first hour's
+    /// median, which reads low on a quiet series).
+    recent: bool,
 }
 
 pub(super) struct Baseline {
@@ -246,12 +261,37 @@ impl Baseline {
         }
     }
 
+    /// Whether `r` requests with `e` 5xx at second `t` fail at the bad share
+    /// (the effect size alone, without the test of chance).
+    pub(super) fn at_bad_share(&mut self, t: i64, r: u64, e: u64) -> bool {
+        let m = self.share(t).min(BASELINE_CEILING);
+        r > 0 && e as f64 >= bar(m) * r as f64
+    }
+
     /// Whether a window of `r` requests and `e` 5xx at second `t` is well
     /// above normal: its share at least [`BASELINE_FACTOR`] times the normal
     /// share and [`BASELINE_MARGIN`] above it, and at most a
-    /// level's chance of as many 5xx under the normal.
-    pub(super) fn bad(&mut self, t: i64, r: u64, e: u64) -> bool {
+    /// level's chance of as many 5xx under the normal. The window holds
+    /// `minutes` independent minutes' worth of the share's wandering (1 for
+    /// the rule's window, [`SUSTAINED_MINUTES`] for the sustained one): the
+    /// wandering of their average is that of one minute over `minutes`.
+    pub(super) fn bad(&mut self, t: i64, r: u64, e: u64, minutes: f64) -> bool {
         let mut normal = self.normal(t);
+        if minutes > 1.0 && !normal.recent {
+            // The first hour's median share reads low on a quiet series
+            // (most of its minutes have no 5xx): fine for one minute,
+            // which needs --min-errors in it, not for five.
+            return false;
+        }
+        if minutes > 1.0 {
+            // Narrowed, the wandering no longer dwarfs how well the share
+            // is known: the beta's spread is the sum of both.
+            normal.cv2 /= minutes;
+            normal.log_spread /= minutes;
+            let known = 1.0 / (normal.requests as f64 + 1.0);
+            let wander = normal.cv2 * normal.share / (1.0 - normal.share).max(1e-12);
+            normal.nu = (1.0 / (known + wander) - 1.0).max(1.0);
+        }
         if normal.share > BASELINE_CEILING {
             // Failing this much is never normal, and neither is the spread
             // measured around it: judged against the ceiling, binomially.
@@ -264,8 +304,7 @@ impl Baseline {
             };
         }
         let m = normal.share;
-        let bar = (m * BASELINE_FACTOR).max(m + BASELINE_MARGIN);
-        if (e as f64) < bar * r as f64 {
+        if (e as f64) < bar(m) * r as f64 {
             return false;
         }
         let expected = r as f64 * m;
@@ -287,6 +326,12 @@ impl Baseline {
         let wander = normal.cv2.min(CV2_UNSEEN).ln_1p();
         wander <= 0.0 || lognormal_tail_at_most(r, e, m, wander, self.alpha)
     }
+}
+
+/// The bad share over a normal share `m`: [`BASELINE_FACTOR`] times it
+/// and [`BASELINE_MARGIN`] above it.
+fn bar(m: f64) -> f64 {
+    (m * BASELINE_FACTOR).max(m + BASELINE_MARGIN)
 }
 
 /// The normal of a run of minutes `(requests, 5xx)`: the pooled share, or
@@ -324,6 +369,7 @@ fn normal_of(minutes: &[(u64, u64)], center: Option<f64>) -> Normal {
         nu: concentration(r, share, cv2),
         log_spread: log_spread(minutes, share, robust),
         cv2,
+        recent: true,
     }
 }
 
@@ -410,6 +456,7 @@ fn initial_normal(minutes: &[(i64, u64, u64)]) -> Normal {
             nu: 1.0,
             log_spread: 0.0,
             cv2: 0.0,
+            recent: false,
         };
     };
     let hour: Vec<(u64, u64)> = minutes
@@ -429,6 +476,7 @@ fn initial_normal(minutes: &[(i64, u64, u64)]) -> Normal {
         nu: (requests / 2.0 + 1.0).min(spread.nu).max(1.0),
         log_spread: spread.log_spread,
         cv2: spread.cv2,
+        recent: false,
     }
 }
 

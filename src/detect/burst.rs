@@ -4,7 +4,7 @@
 
 use super::baseline::Baseline;
 use super::*;
-use super::{BASELINE_BLIP, BASELINE_BLIP_ERRORS};
+use super::{BASELINE_BLIP, BASELINE_BLIP_ERRORS, BASELINE_SUSTAINED, SUSTAINED_MINUTES};
 
 /// A run of consecutive bad seconds in one series.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -29,15 +29,22 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
     };
     let mut baseline =
         (p.detector == Detector::Baseline).then(|| Baseline::new(series, p.alarm_every));
-    let (mut lead, mut trail) = (series.cursor(), series.cursor());
-    let (mut e, mut r) = (0u64, 0u64);
+    // The baseline rule also judges the sustained window (its sums are
+    // the window's when there is none).
+    let long = if baseline.is_some() {
+        BASELINE_SUSTAINED.max(p.window)
+    } else {
+        p.window
+    };
+    let (mut lead, mut trail, mut trail_long) = (series.cursor(), series.cursor(), series.cursor());
+    let (mut e, mut r, mut e_long, mut r_long) = (0u64, 0u64, 0u64, 0u64);
     let mut open: Option<Run> = None;
     let mut t = first;
-    while t <= last + p.window {
-        if e == 0 && r == 0 {
-            // The window is empty: jump to the next second with a request.
-            // Nothing lies in (t−1−W, t) or before that jump target, so the
-            // window sums stay right.
+    while t <= last + long {
+        if e_long == 0 && r_long == 0 {
+            // Both windows are empty: jump to the next second with a
+            // request. Nothing lies in (t−1−W, t) or before that jump
+            // target, so the window sums stay right.
             match series.next_request_at_or_after(t) {
                 Some(n) => t = n,
                 None => break,
@@ -45,23 +52,42 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
         }
         let (rq, er) = lead.get(t);
         let (rq_out, er_out) = trail.get(t - p.window);
+        let (rl_out, el_out) = trail_long.get(t - long);
         r = r + rq as u64 - rq_out as u64;
         e = e + er as u64 - er_out as u64;
-        let bad = e >= p.min_errors
-            && e > 0
-            && match &mut baseline {
-                None => (e as f64) >= p.min_ratio * r as f64,
-                Some(b) => {
-                    // A window bad as it stands is not normal, a blip's
-                    // included: its minutes leave the normal, else one
-                    // deploy's blip would make the next 50 minutes' normal
-                    // spread so wide that an outage in them is missed.
-                    b.bad(t, r, e) && {
+        r_long = r_long + rq as u64 - rl_out as u64;
+        e_long = e_long + er as u64 - el_out as u64;
+        let bad = match &mut baseline {
+            None => e >= p.min_errors && e > 0 && (e as f64) >= p.min_ratio * r as f64,
+            // A window bad as it stands is not normal, a blip's included:
+            // its minutes leave the normal, else one deploy's blip would
+            // make the next 50 minutes' normal spread so wide that an
+            // outage in them is missed.
+            Some(b) => {
+                (e >= p.min_errors
+                    && e > 0
+                    && b.bad(t, r, e, 1.0)
+                    && {
                         b.leave_out(t - p.window + 1, t);
-                        outlasts_a_blip(series, b, t, p)
-                    }
-                }
-            };
+                        outlasts_a_blip(series, b, t, p.window, 1.0, p)
+                    })
+                    // The sustained window once the series fills it; its
+                    // minutes leave the normal only when it is bad past a
+                    // blip (a window that long is rarely a blip's, and
+                    // leaving out every one with a few 5xx on a quiet host
+                    // would leave the normal with none).
+                    || (long > p.window
+                        && t - long >= first
+                        && e_long >= p.min_errors
+                        && b.at_bad_share(t, r, e)
+                        && b.bad(t, r_long, e_long, SUSTAINED_MINUTES)
+                        && outlasts_a_blip(series, b, t, long, SUSTAINED_MINUTES, p)
+                        && {
+                            b.leave_out(t - long + 1, t);
+                            true
+                        })
+            }
+        };
         if bad {
             let ratio = e as f64 / r as f64;
             match &mut open {
@@ -92,12 +118,21 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
     runs
 }
 
-/// Whether the window ending at `t` is more than a deploy's blip: when its
-/// [`BASELINE_BLIP`] busiest seconds alone hold [`BASELINE_BLIP_ERRORS`] 5xx and
-/// more of its 5xx beyond the normal share than the rest of it, it must
-/// still be bad without them. Asked only of windows bad as they are.
-fn outlasts_a_blip(series: &Series, b: &mut Baseline, t: i64, p: &Params) -> bool {
-    let mut seconds: Vec<(u32, u32)> = (t - p.window + 1..=t).map(|s| series.at(s)).collect();
+/// Whether the window of `len` seconds ending at `t` (holding `minutes`
+/// of wandering, see [`Baseline::bad`]) is more than a deploy's blip: when
+/// its [`BASELINE_BLIP`] busiest seconds alone hold [`BASELINE_BLIP_ERRORS`]
+/// 5xx (the sustained window: any) and more of its 5xx beyond the normal
+/// share than the rest of it, it must still be bad without them. Asked
+/// only of windows bad as they are.
+fn outlasts_a_blip(
+    series: &Series,
+    b: &mut Baseline,
+    t: i64,
+    len: i64,
+    minutes: f64,
+    p: &Params,
+) -> bool {
+    let mut seconds: Vec<(u32, u32)> = (t - len + 1..=t).map(|s| series.at(s)).collect();
     seconds.sort_unstable_by_key(|(_, e)| std::cmp::Reverse(*e));
     let sum = |s: &[(u32, u32)]| {
         s.iter().fold((0u64, 0u64), |(r, e), (rs, es)| {
@@ -110,10 +145,13 @@ fn outlasts_a_blip(series: &Series, b: &mut Baseline, t: i64, p: &Params) -> boo
     // 5xx beyond the normal share, in the busiest seconds and in the rest.
     let m = b.share(t);
     let excess = |r: u64, e: u64| e as f64 - r as f64 * m;
-    if busy_e < BASELINE_BLIP_ERRORS || excess(busy_r, busy_e) <= excess(r, e) {
+    // The sustained window is for bursts too mild for one minute: one that
+    // its busiest seconds make is not one, however few their 5xx.
+    let sustained = minutes > 1.0;
+    if (busy_e < BASELINE_BLIP_ERRORS && !sustained) || excess(busy_r, busy_e) <= excess(r, e) {
         return true;
     }
-    e >= p.min_errors && b.bad(t, r, e)
+    e >= p.min_errors && b.bad(t, r, e, minutes)
 }
 
 /// 5xx bursts of `series`: the hosts' (named by `hosts`), then the
