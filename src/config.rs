@@ -184,6 +184,9 @@ pub struct ScanOptions {
     pub max_hosts: usize,
     /// What one decoder may use: `--decoder-memory` over the threads.
     pub decoder_memory: u64,
+    /// Large local gzip files are decoded on the run's cores (none with
+    /// one thread).
+    pub gzip: Option<crate::source::ParallelGzip>,
 }
 
 impl ScanOptions {

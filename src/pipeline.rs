@@ -614,16 +614,17 @@ pub fn scan(
     if let Some(p) = progress {
         p.reading(&input.display);
     }
-    let (opened, document) = match source::open(input, opts.mmap, opts.decoder_memory) {
-        // A JSON document (kubectl, gcloud): the JSON lines of its elements.
-        Ok(o) => crate::document::unwrap(o),
-        Err(e) => {
-            return Scan {
-                open_error: Some(source::describe_io(&e)),
-                ..Scan::default()
+    let (opened, document) =
+        match source::open_with(input, opts.mmap, opts.decoder_memory, opts.gzip.as_ref()) {
+            // A JSON document (kubectl, gcloud): the JSON lines of its elements.
+            Ok(o) => crate::document::unwrap(o),
+            Err(e) => {
+                return Scan {
+                    open_error: Some(source::describe_io(&e)),
+                    ..Scan::default()
+                }
             }
-        }
-    };
+        };
     let written = unix_secs(opened.modified);
     let years = YearRule {
         fixed: opts.year,

@@ -168,6 +168,7 @@ fn read_in_pool(
         errors: config.errors.unwrap_or_default(),
         max_hosts: config.max_hosts,
         decoder_memory: config.decoder_memory / threads.max(1) as u64,
+        gzip: crate::source::ParallelGzip::new(threads),
     };
     let progress = config.progress.as_ref().map(|h| &*h.0);
     if let Some(p) = progress {

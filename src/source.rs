@@ -5,6 +5,9 @@
 //! Nothing here holds a file in memory: `open` returns a reader that the
 //! `chunk` stage cuts into blocks.
 
+mod gzip;
+pub use gzip::ParallelGzip;
+
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
@@ -526,6 +529,16 @@ fn decoder(
 /// largest power of two within it): an archive that needs more is refused
 /// with a message that says how to allow it.
 pub fn open(input: &Input, policy: MapPolicy, memory: u64) -> io::Result<Opened> {
+    open_with(input, policy, memory, None)
+}
+
+/// [`open`], with large local gzip files decoded on `gzip`'s cores.
+pub fn open_with(
+    input: &Input,
+    policy: MapPolicy,
+    memory: u64,
+    gzip: Option<&ParallelGzip>,
+) -> io::Result<Opened> {
     let raw_read = Arc::new(AtomicU64::new(0));
     let mut seeked = false;
     let (raw, modified, size): (Box<dyn Read + Send>, SystemTime, Option<u64>) =
@@ -561,6 +574,11 @@ pub fn open(input: &Input, policy: MapPolicy, memory: u64) -> io::Result<Opened>
                     });
                 }
                 let mut f = f;
+                if let (Some(gz), None) = (gzip, &input.resume) {
+                    if let Some(opened) = gz.try_open(&mut f, p, &m, modified, &raw_read)? {
+                        return Ok(opened);
+                    }
+                }
                 if let Some(r) = &input.resume {
                     // A plain file is taken up again by seeking past what was
                     // read; a compressed one is decompressed from its start.

@@ -1,0 +1,423 @@
+//! One large gzip file decoded on several cores.
+//!
+//! A rotated day of a busy host is one gzip member of several GB, and
+//! inflating it on one core is the slowest part of a run over it (about
+//! 300 MB of content a second, against over a GB a second parsed). Such a
+//! file is decoded by `rapidgzip-core`: it guesses deflate block
+//! boundaries across the file, decodes from each on its own core with
+//! back-references into the unknown window kept as markers, and resolves
+//! them once the window before is known — output byte for byte the
+//! sequential decoder's, with every member's CRC checked.
+//!
+//! Damage is where the two could part: the parallel decoder reports it
+//! for a whole chunk, the sequential one at the byte. So at the first
+//! error the sequential decoder takes over — from the start of the file,
+//! its output up to what was already handed on dropped — and the run sees
+//! what it always saw: every byte before the damage, then the same error.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::{read_up_to, sniff, Body, Compression, Opened};
+use super::{Capped, Counting, DECODE_STEP, READ_BUFFER};
+
+/// Compressed files smaller than this are decoded on one core: they take
+/// under a tenth of a second that way.
+pub const PARALLEL_MIN: u64 = 16 << 20;
+
+/// Content bytes a decoding worker produces at a time. With `threads + 1`
+/// of them awaiting the reader and markers of two bytes a symbol while
+/// a window is unknown, this keeps a run within its memory bound.
+const CHUNK: usize = 2 << 20;
+
+/// The gzip decoders of a run: one that inflates on a core of its own
+/// (beside the parsing threads; the sequential decoder inflates in the
+/// reading thread, under the lock the parsers take blocks through), and
+/// for BGZF files (`bgzip`, `htslib`), whose members say where the next
+/// begins, one that inflates members on all the run's cores. Their
+/// speculative decoding of one ordinary member is not used: measured on
+/// two cores it took 2.6 times the CPU of inflating in order and three
+/// times the memory, for no gain.
+#[derive(Clone, Debug)]
+pub struct ParallelGzip {
+    single: rapidgzip_core::Decoder,
+    blocked: rapidgzip_core::Decoder,
+    /// Files smaller than this (compressed) are left to the reading thread.
+    min: u64,
+}
+
+impl ParallelGzip {
+    /// The decoders of a run on `threads` cores, or `None` for one core
+    /// (where a thread of its own only takes turns with the parser).
+    pub fn new(threads: usize) -> Option<ParallelGzip> {
+        if threads < 2 {
+            return None;
+        }
+        let pool = rapidgzip_core::DecoderPool::builder()
+            .workers(threads)
+            .build()
+            .ok()?;
+        let build = |threads: usize| {
+            rapidgzip_core::Decoder::builder()
+                .decoder_threads(threads)
+                .in_flight_chunks(threads + 1)
+                .decoded_chunk_size(CHUNK)
+                .decoder_pool(pool.clone())
+                .build()
+                .ok()
+        };
+        Some(ParallelGzip {
+            single: build(1)?,
+            blocked: build(threads)?,
+            min: PARALLEL_MIN,
+        })
+    }
+
+    /// Opens file `f` (at `path`, `meta` its metadata) to be inflated off
+    /// the reading thread when it is a gzip file large enough; leaves it
+    /// at its start otherwise.
+    pub(super) fn try_open(
+        &self,
+        f: &mut File,
+        path: &Path,
+        meta: &std::fs::Metadata,
+        modified: SystemTime,
+        raw_read: &Arc<AtomicU64>,
+    ) -> io::Result<Option<Opened>> {
+        let mut head = [0u8; 16];
+        let n = read_up_to(f, &mut head)?;
+        f.seek(io::SeekFrom::Start(0))?;
+        if sniff(&head[..n]) != Compression::Gzip {
+            return Ok(None);
+        }
+        let Some(reader) = self.open(path, meta.len(), &head[..n], raw_read) else {
+            return Ok(None);
+        };
+        let content_read = Arc::new(AtomicU64::new(0));
+        Ok(Some(Opened {
+            body: Body::Stream(Box::new(Counting {
+                inner: reader,
+                count: content_read.clone(),
+            })),
+            compression: Compression::Gzip,
+            modified,
+            size: Some(meta.len()),
+            raw_read: raw_read.clone(),
+            content_read,
+        }))
+    }
+
+    /// The content of gzip file `path` (`len` bytes on disk; `head` its
+    /// first bytes), decoded off the reading thread, or `None` when it is
+    /// too small to gain from it or the decoder refuses it (then the
+    /// caller decodes it in the reading thread, which says what is wrong
+    /// with it).
+    pub(super) fn open(
+        &self,
+        path: &Path,
+        len: u64,
+        head: &[u8],
+        raw_read: &Arc<AtomicU64>,
+    ) -> Option<Box<dyn Read + Send>> {
+        if len < self.min {
+            return None;
+        }
+        let source = Counted {
+            file: File::open(path).ok()?,
+            furthest: raw_read.clone(),
+        };
+        let decoder = if is_bgzf(head) {
+            &self.blocked
+        } else {
+            &self.single
+        };
+        let inner = decoder.reader(source).ok()?;
+        Some(Box::new(Parallel {
+            inner: Some(inner),
+            path: path.to_path_buf(),
+            delivered: 0,
+            held: Vec::new(),
+            from: 0,
+            done: false,
+            sequential: None,
+            raw_read: raw_read.clone(),
+        }))
+    }
+}
+
+/// Whether a gzip file starts with a BGZF member: the extra field (FLG
+/// bit 2) holding the subfield `BC` (the SAM/BAM specification, §4.1).
+fn is_bgzf(head: &[u8]) -> bool {
+    head.len() >= 14 && head[..4] == [0x1f, 0x8b, 8, 4] && head[12..14] == *b"BC"
+}
+
+/// The file as the parallel decoder reads it, positionally: for progress,
+/// the furthest byte read so far (speculative reads ahead count once).
+struct Counted {
+    file: File,
+    furthest: Arc<AtomicU64>,
+}
+
+impl rapidgzip_core::ReadAt for Counted {
+    fn len(&self) -> io::Result<u64> {
+        rapidgzip_core::ReadAt::len(&self.file)
+    }
+
+    fn read_at(&self, offset: u64, buffer: &mut [u8]) -> io::Result<usize> {
+        let n = rapidgzip_core::ReadAt::read_at(&self.file, offset, buffer)?;
+        self.furthest
+            .fetch_max(offset.saturating_add(n as u64), Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Content held back from the parallel decoder: where a file is damaged,
+/// the sequential decoder stops up to one read (`DECODE_STEP`) before the
+/// damage, the parallel one at it; holding back more than that keeps
+/// what was handed on within what the sequential decoder gives (nothing
+/// decoded just before the damage is handed on that it would not give),
+/// so that it can take over at that byte. (How much less depends on
+/// where the sequential decoder's reads begin: up to this and a read.)
+const HELD_BACK: usize = 2 * DECODE_STEP;
+
+/// The parallel decoder's output until its first error, then the
+/// sequential decoder's from the same content offset.
+struct Parallel {
+    inner: Option<rapidgzip_core::DecoderReader>,
+    path: PathBuf,
+    /// Content bytes handed on so far.
+    delivered: u64,
+    /// Decoded and not yet handed on: `held[from..]`.
+    held: Vec<u8>,
+    from: usize,
+    /// The parallel decoder reached the end of the file, every check
+    /// passed: what is held is handed on whole.
+    done: bool,
+    sequential: Option<Box<dyn Read + Send>>,
+    raw_read: Arc<AtomicU64>,
+}
+
+impl Parallel {
+    /// The sequential decoder over the file, past what was handed on.
+    fn take_over(&mut self) -> io::Result<Box<dyn Read + Send>> {
+        // Progress counts again from the start, as the file is read again.
+        self.raw_read.store(0, Ordering::Relaxed);
+        let file = File::open(&self.path)?;
+        let buffered = BufReader::with_capacity(
+            READ_BUFFER,
+            Counting {
+                inner: Box::new(file) as Box<dyn Read + Send>,
+                count: self.raw_read.clone(),
+            },
+        );
+        let mut sequential: Box<dyn Read + Send> =
+            Box::new(Capped(flate2::bufread::MultiGzDecoder::new(buffered)));
+        // The sequential decoder's own error, if it meets damage before.
+        let skipped = io::copy(&mut (&mut sequential).take(self.delivered), &mut io::sink())?;
+        if skipped < self.delivered {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the file changed while it was read: {} bytes of content decoded, then {skipped}",
+                    self.delivered
+                ),
+            ));
+        }
+        Ok(sequential)
+    }
+
+    /// Reads more from the parallel decoder into `held`; false at its end.
+    fn refill(&mut self, inner: &mut rapidgzip_core::DecoderReader) -> io::Result<bool> {
+        if self.from > 0 {
+            self.held.drain(..self.from);
+            self.from = 0;
+        }
+        let len = self.held.len();
+        self.held.resize(len + HELD_BACK, 0);
+        let n = loop {
+            match inner.read(&mut self.held[len..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => break r,
+            }
+        };
+        self.held.truncate(len + *n.as_ref().unwrap_or(&0));
+        n.map(|n| n > 0)
+    }
+}
+
+impl Read for Parallel {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if let Some(s) = &mut self.sequential {
+                return s.read(buf);
+            }
+            let ready =
+                (self.held.len() - self.from).saturating_sub(if self.done { 0 } else { HELD_BACK });
+            if ready > 0 || self.done {
+                let n = ready.min(buf.len());
+                buf[..n].copy_from_slice(&self.held[self.from..self.from + n]);
+                self.from += n;
+                self.delivered += n as u64;
+                return Ok(n);
+            }
+            let Some(mut inner) = self.inner.take() else {
+                return Ok(0);
+            };
+            match self.refill(&mut inner) {
+                Ok(more) => {
+                    self.done = !more;
+                    if more {
+                        self.inner = Some(inner);
+                    }
+                }
+                Err(_) => {
+                    // Damaged or truncated: the sequential decoder says
+                    // where, and keeps every byte before it.
+                    drop(inner);
+                    self.held = Vec::new();
+                    self.from = 0;
+                    self.sequential = Some(self.take_over()?);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Lines that compress about as well as an access log's, `n` of them.
+    fn content(n: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            writeln!(
+                out,
+                "10.{}.{}.{} - - [02/Feb/2023:07:{:02}:{:02} +0000] \"GET /item/{} HTTP/1.1\" {} {}",
+                x % 256,
+                (x >> 8) % 256,
+                (x >> 16) % 256,
+                i / 60 % 60,
+                i % 60,
+                x % 40_000,
+                if x.is_multiple_of(97) { 502 } else { 200 },
+                x % 9_000
+            )
+            .unwrap();
+        }
+        out
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(data).unwrap();
+        z.finish().unwrap()
+    }
+
+    /// What the sequential decoder gives for `file`: its bytes, and the
+    /// kind of error it ended with, if any.
+    fn sequential(file: &[u8]) -> (Vec<u8>, Option<io::ErrorKind>) {
+        read_all(Capped(flate2::bufread::MultiGzDecoder::new(file)))
+    }
+
+    fn read_all(mut r: impl Read) -> (Vec<u8>, Option<io::ErrorKind>) {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => return (out, None),
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) => return (out, Some(e.kind())),
+            }
+        }
+    }
+
+    /// What the parallel reader gives for `file`, and how far progress
+    /// went.
+    fn parallel(file: &[u8]) -> (Vec<u8>, Option<io::ErrorKind>, u64) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log.gz");
+        std::fs::write(&path, file).unwrap();
+        let gz = ParallelGzip {
+            min: 0,
+            ..ParallelGzip::new(2).unwrap()
+        };
+        let raw = Arc::new(AtomicU64::new(0));
+        let reader = gz.open(&path, file.len() as u64, file, &raw).unwrap();
+        let (out, err) = read_all(reader);
+        (out, err, raw.load(Ordering::Relaxed))
+    }
+
+    #[test]
+    fn a_large_member_decodes_as_the_sequential_decoder_does() {
+        // About 4 MiB compressed: several of the decoder's 1 MiB chunks.
+        let text = content(150_000);
+        let mut file = gzip(&text);
+        assert!(file.len() > 3 << 20, "{}", file.len());
+        let (out, err, raw) = parallel(&file);
+        assert_eq!(err, None);
+        assert!(out == text, "{} bytes of {}", out.len(), text.len());
+        assert_eq!(raw, file.len() as u64);
+        // Members back to back (`cat a.gz b.gz`), as one stream.
+        file.extend(gzip(b"one more line\n"));
+        let (out, err, _) = parallel(&file);
+        assert_eq!(err, None);
+        assert_eq!(out.len(), text.len() + 14);
+    }
+
+    #[test]
+    fn damage_ends_where_the_sequential_decoder_ends() {
+        let file = gzip(&content(150_000));
+        let mut damaged = Vec::new();
+        // Truncated mid-stream, a byte flipped in the middle, and junk
+        // or zeros after the last member.
+        damaged.push(file[..file.len() * 2 / 3].to_vec());
+        let mut flipped = file.clone();
+        let mid = flipped.len() / 2;
+        for b in &mut flipped[mid..mid + 64] {
+            *b ^= 0x5a;
+        }
+        damaged.push(flipped);
+        let mut junk = file.clone();
+        junk.extend_from_slice(b"not gzip at all");
+        damaged.push(junk);
+        let mut zeros = file.clone();
+        zeros.extend_from_slice(&[0u8; 512]);
+        damaged.push(zeros);
+        for (i, d) in damaged.iter().enumerate() {
+            let (want, want_err) = sequential(d);
+            let (got, got_err, _) = parallel(d);
+            assert_eq!(got_err, want_err, "case {i}");
+            // What it hands on is what the sequential decoder gives, up to
+            // a little less before damage: the sequential decoder loses
+            // the part of its last read before the damage, and where that
+            // read began depends on how it was called.
+            assert!(
+                want.starts_with(&got) && want.len() - got.len() <= HELD_BACK + DECODE_STEP,
+                "case {i}: {} bytes, the sequential decoder {}",
+                got.len(),
+                want.len()
+            );
+            assert!(got.len() > 1 << 20 || i > 1, "case {i}: {}", got.len());
+        }
+    }
+
+    #[test]
+    fn one_core_or_a_small_file_is_left_to_the_sequential_decoder() {
+        assert!(ParallelGzip::new(1).is_none());
+        let gz = ParallelGzip::new(2).unwrap();
+        let raw = Arc::new(AtomicU64::new(0));
+        assert!(gz
+            .open(Path::new("/nonexistent"), PARALLEL_MIN - 1, &[], &raw)
+            .is_none());
+    }
+}
