@@ -3,7 +3,7 @@
 # deterministic nginx combined log, from a warm page cache.
 #
 #   benches/compare.sh [--size MIB] [--dir DIR] [--runs N] [--big] [--kern-only]
-#                      [--json-only] [--cloudfront-only]
+#                      [--json-only] [--cloudfront-only] [--gzip-only]
 #
 #   --size MIB  size of the generated log (default 1024, i.e. 1 GiB)
 #   --dir DIR   where the data goes (default /tmp/logburst-bench); it is kept
@@ -17,6 +17,9 @@
 #               same traffic, benches/gen_access.py --json)
 #   --cloudfront-only only the CloudFront table (a standard log of the same
 #               traffic, benches/gen_access.py --cloudfront)
+#   --gzip-only only the one-big-archive table: the combined log as one
+#               gzip -6 member and as BGZF (bgzip), logburst on one and on
+#               all cores against gzip -dc and pigz -dc
 #
 # Prints a Markdown table (the README shows the latest one) and the ratios
 # the throughput issue asks for. Installs goaccess, ripgrep, mawk and time
@@ -24,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-size=1024 dir=/tmp/logburst-bench runs=3 big=0 kern_only=0 json_only=0 cf_only=0
+size=1024 dir=/tmp/logburst-bench runs=3 big=0 kern_only=0 json_only=0 cf_only=0 gz_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=$2; shift 2 ;;
@@ -34,7 +37,8 @@ while [ $# -gt 0 ]; do
     --kern-only) kern_only=1; shift ;;
     --json-only) json_only=1; shift ;;
     --cloudfront-only) cf_only=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --gzip-only) gz_only=1; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +48,8 @@ command -v goaccess >/dev/null || need+=(goaccess)
 command -v rg >/dev/null || need+=(ripgrep)
 command -v mawk >/dev/null || need+=(mawk)
 [ -x /usr/bin/time ] || need+=(time)
+command -v pigz >/dev/null || need+=(pigz)
+command -v bgzip >/dev/null || need+=(tabix)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 ||
@@ -179,7 +185,36 @@ cf_table() {
   echo "- mawk time / logburst time: $(ratio "${secs[cawk]}" "${secs[clb]}")x (target >= 5)"
 }
 
+# The one-big-archive table: one rotated day as one gzip member (what
+# logrotate writes) and as BGZF (bgzip: members that say where the next
+# begins), on one core and on all.
+gz_table() {
+  if [ ! -s "$log.bgz" ]; then
+    echo "compressing (bgzip)..." >&2
+    bgzip -c "$log" >"$log.bgz.tmp" && mv "$log.bgz.tmp" "$log.bgz"
+  fi
+  cat "$log.gz" "$log.bgz" >/dev/null
+  echo
+  echo "$(numfmt --to=iec --round=nearest "$bytes")B combined log as one archive, $(nproc) cores, page cache warm; best of $runs."
+  echo
+  echo '| command | seconds | MB/s | peak RSS (MB) |'
+  echo '|---|---:|---:|---:|'
+  row zgunzip 'gzip -dc file.gz' "$runs" gzip -dc "$log.gz"
+  row zpigz 'pigz -dc file.gz' "$runs" pigz -dc "$log.gz"
+  row zlb1 'logburst -j1 file.gz' "$runs" "$lb" -q -j1 -o json "$log.gz"
+  row zlb "logburst file.gz ($(nproc) cores)" "$runs" "$lb" -q -o json "$log.gz"
+  row zblb1 'logburst -j1 file.bgz (BGZF)' "$runs" "$lb" -q -j1 -o json "$log.bgz"
+  row zblb "logburst file.bgz ($(nproc) cores)" "$runs" "$lb" -q -o json "$log.bgz"
+  echo
+  echo "- one gzip member, speed-up from 1 to $(nproc) cores: $(ratio "${secs[zlb1]}" "${secs[zlb]}")x (target >= 1.6); pigz -dc time / logburst time: $(ratio "${secs[zpigz]}" "${secs[zlb]}")x (target > 1)"
+  echo "- BGZF, speed-up from 1 to $(nproc) cores: $(ratio "${secs[zblb1]}" "${secs[zblb]}")x (target >= 1.8)"
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+if [ "$gz_only" = 1 ]; then
+  gz_table
+  exit 0
+fi
 if [ "$cf_only" = 1 ]; then
   cf_table
   exit 0

@@ -882,7 +882,7 @@ fn the_oracle_knows_the_share_not_its_wobble() {
 }
 
 /// A burst too mild for one minute's wandering: a host at 200 req/s whose
-/// 10 % share wobbles ±30 % a minute (σ = 0.3), then 8 minutes at 3.5
+/// 10 % share wobbles ±30 % a minute (σ = 0.3), then 8 minutes at four
 /// times its share. No one minute of it is beyond the wobble at the
 /// one-a-year level (that takes about 4.6 times); five minutes are. Found by
 /// the sustained window within its five minutes, and over when the burst
@@ -902,7 +902,7 @@ fn a_mild_burst_over_a_wobbling_share_is_found_by_five_minutes() {
                 factor = wobble.sample(&mut rng);
             }
             let share = if (onset..end).contains(&t) {
-                0.35
+                0.4
             } else {
                 0.1 * factor
             };
