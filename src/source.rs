@@ -491,6 +491,14 @@ pub fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// `raw` buffered for reading, each byte read from it counted in `count`.
+fn counted(
+    raw: Box<dyn Read + Send>,
+    count: Arc<AtomicU64>,
+) -> BufReader<Counting<Box<dyn Read + Send>>> {
+    BufReader::with_capacity(READ_BUFFER, Counting { inner: raw, count })
+}
+
 /// The decompressor of `compression` over `buffered`.
 fn decoder(
     buffered: BufReader<Counting<Box<dyn Read + Send>>>,
@@ -590,13 +598,7 @@ pub fn open_with(
                 (Box::new(f), modified, Some(m.len()))
             }
         };
-    let mut buffered = BufReader::with_capacity(
-        READ_BUFFER,
-        Counting {
-            inner: raw,
-            count: raw_read.clone(),
-        },
-    );
+    let mut buffered = counted(raw, raw_read.clone());
     let compression = if seeked {
         Compression::None
     } else {

@@ -122,6 +122,25 @@ pub(super) struct Normal {
     recent: bool,
 }
 
+impl Normal {
+    /// The normal a window is judged against: failing more than
+    /// [`BASELINE_CEILING`] is never normal, and neither is the spread
+    /// measured around such a share, so it is judged against the ceiling,
+    /// binomially.
+    fn judged(self) -> Normal {
+        if self.share <= BASELINE_CEILING {
+            return self;
+        }
+        Normal {
+            share: BASELINE_CEILING,
+            nu: f64::INFINITY,
+            log_spread: 0.0,
+            cv2: 0.0,
+            ..self
+        }
+    }
+}
+
 pub(super) struct Baseline {
     /// The level: the chance a healthy window may have of looking bad.
     alpha: f64,
@@ -276,8 +295,7 @@ impl Baseline {
     /// Whether `r` requests with `e` 5xx at second `t` fail at the bad share
     /// (the effect size alone, without the test of chance).
     pub(super) fn at_bad_share(&mut self, t: i64, r: u64, e: u64) -> bool {
-        let m = self.share(t).min(BASELINE_CEILING);
-        r > 0 && e as f64 >= bar(m) * r as f64
+        reaches_bar(r, e, self.normal(t).judged().share)
     }
 
     /// Whether a window of `r` requests and `e` 5xx at second `t` is well
@@ -309,19 +327,9 @@ impl Baseline {
             let wander = normal.cv2 * normal.share / (1.0 - normal.share).max(1e-12);
             normal.nu = (1.0 / (known + wander) - 1.0).max(1.0);
         }
-        if normal.share > BASELINE_CEILING {
-            // Failing this much is never normal, and neither is the spread
-            // measured around it: judged against the ceiling, binomially.
-            normal = Normal {
-                share: BASELINE_CEILING,
-                nu: f64::INFINITY,
-                log_spread: 0.0,
-                cv2: 0.0,
-                ..normal
-            };
-        }
+        let normal = normal.judged();
         let m = normal.share;
-        if (e as f64) < bar(m) * r as f64 {
+        if !reaches_bar(r, e, m) {
             return false;
         }
         let expected = r as f64 * m;
@@ -349,6 +357,12 @@ impl Baseline {
 /// and [`BASELINE_MARGIN`] above it.
 fn bar(m: f64) -> f64 {
     (m * BASELINE_FACTOR).max(m + BASELINE_MARGIN)
+}
+
+/// Whether `r` requests with `e` 5xx fail at the bad share over a normal
+/// share `m` (the effect size alone, without the test of chance).
+fn reaches_bar(r: u64, e: u64, m: f64) -> bool {
+    r > 0 && e as f64 >= bar(m) * r as f64
 }
 
 /// The normal of a run of minutes `(requests, 5xx)`: the pooled share, or

@@ -16,14 +16,14 @@
 //! what it always saw: every byte before the damage, then the same error.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek};
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{read_up_to, sniff, Body, Compression, Opened};
-use super::{Capped, Counting, DECODE_STEP, READ_BUFFER};
+use super::{counted, decoder, read_up_to, sniff, Body, Compression, Opened};
+use super::{Counting, DECODE_STEP};
 
 /// Compressed files smaller than this are decoded on one core: they take
 /// under a tenth of a second that way.
@@ -207,15 +207,9 @@ impl Parallel {
         // Progress counts again from the start, as the file is read again.
         self.raw_read.store(0, Ordering::Relaxed);
         let file = File::open(&self.path)?;
-        let buffered = BufReader::with_capacity(
-            READ_BUFFER,
-            Counting {
-                inner: Box::new(file) as Box<dyn Read + Send>,
-                count: self.raw_read.clone(),
-            },
-        );
-        let mut sequential: Box<dyn Read + Send> =
-            Box::new(Capped(flate2::bufread::MultiGzDecoder::new(buffered)));
+        // The same decoder as the one-core path, so the two cannot drift apart.
+        let buffered = counted(Box::new(file), self.raw_read.clone());
+        let mut sequential = decoder(buffered, Compression::Gzip, 0)?;
         // The sequential decoder's own error, if it meets damage before.
         let skipped = io::copy(&mut (&mut sequential).take(self.delivered), &mut io::sink())?;
         if skipped < self.delivered {
@@ -323,10 +317,12 @@ mod tests {
         z.finish().unwrap()
     }
 
-    /// What the sequential decoder gives for `file`: its bytes, and the
-    /// kind of error it ended with, if any.
+    /// What the one-core path's decoder gives for `file`: its bytes, and
+    /// the kind of error it ended with, if any.
     fn sequential(file: &[u8]) -> (Vec<u8>, Option<io::ErrorKind>) {
-        read_all(Capped(flate2::bufread::MultiGzDecoder::new(file)))
+        let raw = Box::new(io::Cursor::new(file.to_vec()));
+        let buffered = counted(raw, Arc::new(AtomicU64::new(0)));
+        read_all(decoder(buffered, Compression::Gzip, 0).unwrap())
     }
 
     fn read_all(mut r: impl Read) -> (Vec<u8>, Option<io::ErrorKind>) {
