@@ -123,6 +123,21 @@ pub(super) struct Normal {
 }
 
 impl Normal {
+    /// The normal of the average of `minutes` independent minutes: the
+    /// wandering narrowed, it no longer dwarfs how well the share is
+    /// known, so the beta's spread is the sum of both.
+    fn narrowed(self, minutes: f64) -> Normal {
+        let cv2 = self.cv2 / minutes;
+        let known = 1.0 / (self.requests as f64 + 1.0);
+        let wander = cv2 * self.share / (1.0 - self.share).max(1e-12);
+        Normal {
+            cv2,
+            log_spread: self.log_spread / minutes,
+            nu: (1.0 / (known + wander) - 1.0).max(1.0),
+            ..self
+        }
+    }
+
     /// The normal a window is judged against: failing more than
     /// [`BASELINE_CEILING`] is never normal, and neither is the spread
     /// measured around such a share, so it is judged against the ceiling,
@@ -306,27 +321,18 @@ impl Baseline {
     /// the rule's window, [`SUSTAINED_MINUTES`] for the sustained one): the
     /// wandering of their average is that of one minute over `minutes`.
     pub(super) fn bad(&mut self, t: i64, r: u64, e: u64, minutes: f64) -> bool {
-        let mut normal = self.normal(t);
-        let (alpha, z) = if minutes > 1.0 {
-            (self.alpha_long, self.z_long)
+        let normal = self.normal(t);
+        let (normal, alpha, z) = if minutes > 1.0 {
+            if !normal.recent {
+                // The first hour's median share reads low on a quiet series
+                // (most of its minutes have no 5xx): fine for one minute,
+                // which needs --min-errors in it, not for five.
+                return false;
+            }
+            (normal.narrowed(minutes), self.alpha_long, self.z_long)
         } else {
-            (self.alpha, self.z)
+            (normal, self.alpha, self.z)
         };
-        if minutes > 1.0 && !normal.recent {
-            // The first hour's median share reads low on a quiet series
-            // (most of its minutes have no 5xx): fine for one minute,
-            // which needs --min-errors in it, not for five.
-            return false;
-        }
-        if minutes > 1.0 {
-            // Narrowed, the wandering no longer dwarfs how well the share
-            // is known: the beta's spread is the sum of both.
-            normal.cv2 /= minutes;
-            normal.log_spread /= minutes;
-            let known = 1.0 / (normal.requests as f64 + 1.0);
-            let wander = normal.cv2 * normal.share / (1.0 - normal.share).max(1e-12);
-            normal.nu = (1.0 / (known + wander) - 1.0).max(1.0);
-        }
         let normal = normal.judged();
         let m = normal.share;
         if !reaches_bar(r, e, m) {
