@@ -61,6 +61,10 @@ pub const BASELINE_FACTOR: f64 = 2.0;
 /// …and at least this much above it (a rise from 0.1 % to 0.5 % on a busy
 /// host is sure, and trivial).
 pub const BASELINE_MARGIN: f64 = 0.01;
+/// A share that climbs through the hour is carried to the window by its
+/// trend, but never past this many times the hour's pooled share (a
+/// slope fitted to fifty noisy minutes is not trusted further).
+pub const BASELINE_TREND: f64 = 1.25;
 /// On a busy series whose minutes' shares wander more than counting
 /// explains, a bad share is also as many standard deviations of the log
 /// share above the normal as the normal quantile of the level (4.62 at
@@ -258,15 +262,17 @@ impl Baseline {
             self.index(minute - BASELINE_FROM),
             self.index(minute - BASELINE_TO),
         );
-        let recent: Vec<(u64, u64)> = self.minutes[from..to]
+        let kept: Vec<(i64, u64, u64)> = self.minutes[from..to]
             .iter()
             .filter(|m| !self.bad.contains(&m.0))
-            .map(|m| (m.1, m.2))
+            .copied()
             .collect();
-        if recent.len() < BASELINE_MIN_MINUTES {
+        if kept.len() < BASELINE_MIN_MINUTES {
             return self.initial;
         }
+        let recent: Vec<(u64, u64)> = kept.iter().map(|m| (m.1, m.2)).collect();
         let mut normal = normal_of(&recent, None);
+        normal.share = climbed(&kept, normal.share, minute - BASELINE_TO);
         // The long normal: the day before, bad minutes left out.
         let long_from = self.index(minute - BASELINE_LONG);
         let (mut r, mut e, mut q) = (
@@ -357,6 +363,35 @@ impl Baseline {
         let wander = normal.cv2.min(CV2_UNSEEN).ln_1p();
         wander <= 0.0 || lognormal_tail_at_most(r, e, m, wander, alpha)
     }
+}
+
+/// The share `share` pooled over `minutes` (minute, requests, 5xx),
+/// carried to minute `end` by its trend through them (least squares of
+/// the minutes' shares on time, weighted by their requests): a share that
+/// drifts up through the hour is judged at where it has got to, not at
+/// its hour's average. Only upward, and at most [`BASELINE_TREND`] times
+/// `share`: a falling share is not trusted to keep falling (an outage
+/// would be judged against a normal below the truth).
+fn climbed(minutes: &[(i64, u64, u64)], share: f64, end: i64) -> f64 {
+    let r: f64 = minutes.iter().map(|m| m.1 as f64).sum();
+    if r <= 0.0 {
+        return share;
+    }
+    let t_mean = minutes.iter().map(|m| m.0 as f64 * m.1 as f64).sum::<f64>() / r;
+    let y_mean = minutes.iter().map(|m| m.2 as f64).sum::<f64>() / r;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for &(t, ri, ei) in minutes {
+        let (w, dt) = (ri as f64, t as f64 - t_mean);
+        if ri > 0 {
+            sxy += w * dt * (ei as f64 / w - y_mean);
+            sxx += w * dt * dt;
+        }
+    }
+    if sxx <= 0.0 || sxy <= 0.0 {
+        return share;
+    }
+    let carried = share + sxy / sxx * (end as f64 - t_mean);
+    carried.clamp(share, share * BASELINE_TREND)
 }
 
 /// The bad share over a normal share `m`: [`BASELINE_FACTOR`] times it
@@ -767,6 +802,29 @@ mod tests {
     fn the_normal_quantile_of_the_default_level() {
         assert!((normal_quantile(BASELINE_ALPHA) - 4.62).abs() < 0.01);
         assert!((normal_quantile(0.025) - 1.96).abs() < 0.001);
+    }
+
+    #[test]
+    fn a_climbing_share_is_followed_a_little_and_only_up() {
+        // Fifty minutes of 1,000 requests from 1 % to 2 %: carried ten
+        // minutes on, capped at 1.25 times the pooled 1.5 %.
+        let up: Vec<(i64, u64, u64)> = (0..50).map(|i| (i * 60, 1000, 10 + i as u64 / 5)).collect();
+        let pooled = 0.0145;
+        let c = climbed(&up, pooled, 60 * 60);
+        assert!((c - pooled * BASELINE_TREND).abs() < 1e-12, "{c}");
+        // A gentle climb is carried by its slope, not to the cap.
+        let gentle: Vec<(i64, u64, u64)> = (0..50)
+            .map(|i| (i * 60, 1000, 10 + i as u64 / 25))
+            .collect();
+        let g = climbed(&gentle, 0.0105, 60 * 60);
+        assert!(g > 0.0105 && g < 0.0105 * BASELINE_TREND, "{g}");
+        // Falling or flat: the pooled share stands.
+        let down: Vec<(i64, u64, u64)> =
+            (0..50).map(|i| (i * 60, 1000, 20 - i as u64 / 5)).collect();
+        assert_eq!(climbed(&down, 0.0155, 60 * 60), 0.0155);
+        let flat: Vec<(i64, u64, u64)> = (0..50).map(|i| (i * 60, 1000, 10)).collect();
+        assert_eq!(climbed(&flat, 0.01, 60 * 60), 0.01);
+        assert_eq!(climbed(&[], 0.01, 60), 0.01);
     }
 
     #[test]

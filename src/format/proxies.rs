@@ -133,7 +133,9 @@ pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine<'_>> {
     // client_ip:port
     let sp = memchr(b' ', msg)?;
     let client = &msg[..sp];
-    if !client.contains(&b':') || client.is_empty() {
+    // It ends in the port: a syslog tag (`kernel:`, `eth0:`) is turned
+    // away here, before the rest of the line is read.
+    if !client.contains(&b':') || !client.last().is_some_and(u8::is_ascii_digit) {
         return None;
     }
     let rest = msg[sp + 1..].strip_prefix(b"[")?;
