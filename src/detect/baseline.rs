@@ -12,6 +12,7 @@
 //! than what those minutes can tell of the share (a share estimated from
 //! 6,000 requests is not known to better than that).
 
+use super::tail::{lognormal_tail_at_most, normal_quantile, scanned, tail_at_most};
 use super::*;
 
 /// The recent normal comes from the minutes from [`BASELINE_FROM`] to
@@ -65,24 +66,6 @@ pub const BASELINE_MARGIN: f64 = 0.01;
 /// trend, but never past this many times the hour's pooled share (a
 /// slope fitted to fifty noisy minutes is not trusted further).
 pub const BASELINE_TREND: f64 = 1.25;
-/// On a busy series whose minutes' shares wander more than counting
-/// explains, a bad share is also as many standard deviations of the log
-/// share above the normal as the normal quantile of the level (4.62 at
-/// [`BASELINE_ALPHA`]). (A share that wanders log-normally has a heavier
-/// upper tail than the beta-binomial's.)
-pub fn normal_quantile(alpha: f64) -> f64 {
-    // P(Z ≥ z) = erfc(z / √2) / 2 falls with z: bisect.
-    let (mut lo, mut hi) = (0.0f64, 40.0f64);
-    for _ in 0..100 {
-        let mid = (lo + hi) / 2.0;
-        if libm::erfc(mid / std::f64::consts::SQRT_2) / 2.0 > alpha {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    hi
-}
 /// How much a share may be taken to wander between minutes (as a squared
 /// coefficient of variation: ±50 %) without the minutes showing it, when
 /// they are too few or too sparse to rule it out.
@@ -96,10 +79,11 @@ pub const BASELINE_CEILING: f64 = 0.15;
 /// A window is bad only when a healthy series would show as many 5xx
 /// with at most this chance: one minute in a year of minutes (the default
 /// of `--false-alarm-every`, [`Params::alarm_every`]: the chance is one
-/// minute in that span). Windows slide by the second, so neighbouring
-/// windows share most of their requests and do not add independent
-/// chances; `tests/it/noise.rs` measures what this level gives in false
-/// incidents per host-day.
+/// minute in that span). Windows slide by the second, so some window of
+/// a minute reaches a count more often than one window does: the
+/// counting tail is held to the level over the scan factor (`scanned`);
+/// `tests/it/noise.rs` measures what this level gives in false incidents
+/// per host-day.
 pub const BASELINE_ALPHA: f64 = 1.0 / (365.0 * 24.0 * 60.0);
 
 /// The normal a window is judged against: 5xx are beta-binomial with
@@ -161,8 +145,12 @@ impl Normal {
 }
 
 pub(super) struct Baseline {
-    /// The level: the chance a healthy window may have of looking bad.
+    /// The level: the chance a healthy minute may have of holding a
+    /// window that looks bad.
     alpha: f64,
+    /// The rule's window and the sustained window, in seconds.
+    window: i64,
+    long: i64,
     /// Its normal quantile.
     z: f64,
     /// The sustained window's level and its normal quantile.
@@ -184,7 +172,7 @@ pub(super) struct Baseline {
 }
 
 impl Baseline {
-    pub(super) fn new(series: &Series, alarm_every: i64) -> Baseline {
+    pub(super) fn new(series: &Series, alarm_every: i64, window: i64) -> Baseline {
         let alpha = 60.0 / alarm_every.max(60) as f64;
         let minutes: Vec<(i64, u64, u64)> = series
             .per_minute()
@@ -203,6 +191,8 @@ impl Baseline {
         let initial = initial_normal(&minutes);
         Baseline {
             alpha,
+            window: window.max(1),
+            long: BASELINE_SUSTAINED.max(window),
             z: normal_quantile(alpha),
             alpha_long: alpha / SUSTAINED_LEVEL,
             z_long: normal_quantile(alpha / SUSTAINED_LEVEL),
@@ -328,16 +318,21 @@ impl Baseline {
     /// wandering of their average is that of one minute over `minutes`.
     pub(super) fn bad(&mut self, t: i64, r: u64, e: u64, minutes: f64) -> bool {
         let normal = self.normal(t);
-        let (normal, alpha, z) = if minutes > 1.0 {
+        let (normal, alpha, z, len) = if minutes > 1.0 {
             if !normal.recent {
                 // The first hour's median share reads low on a quiet series
                 // (most of its minutes have no 5xx): fine for one minute,
                 // which needs --min-errors in it, not for five.
                 return false;
             }
-            (normal.narrowed(minutes), self.alpha_long, self.z_long)
+            (
+                normal.narrowed(minutes),
+                self.alpha_long,
+                self.z_long,
+                self.long,
+            )
         } else {
-            (normal, self.alpha, self.z)
+            (normal, self.alpha, self.z, self.window)
         };
         let normal = normal.judged();
         let m = normal.share;
@@ -351,7 +346,17 @@ impl Baseline {
                 return false;
             }
         }
-        if !tail_at_most(r, e, m, normal.nu, alpha) {
+        // The windows of a minute count at the minute's share: where the
+        // share wanders, at what it most likely was given this window
+        // (the beta's posterior mean), so that a tail the wandering makes
+        // is not scaled as if it were counting's.
+        let drawn = if normal.nu.is_finite() {
+            (normal.nu * m + e as f64) / (normal.nu + r as f64)
+        } else {
+            m
+        };
+        let scan = scanned(e, r as f64 * drawn, len);
+        if !tail_at_most(r, e, m, normal.nu, alpha / scan) {
             return false;
         }
         // A share that wanders log-normally has a heavier upper tail than
@@ -552,135 +557,6 @@ fn initial_normal(minutes: &[(i64, u64, u64)]) -> Normal {
     }
 }
 
-/// Whether P(X ≥ e) ≤ `alpha` for X beta-binomial over `r` trials with
-/// mean share `p` and concentration `nu` (binomial when `nu` is infinite
-/// or very large). Sums the upper tail term by term from `e`, stopping as
-/// soon as the answer is known.
-pub(super) fn tail_at_most(r: u64, e: u64, p: f64, nu: f64, alpha: f64) -> bool {
-    if e == 0 {
-        return false;
-    }
-    if e > r {
-        return true;
-    }
-    let p = p.clamp(1e-12, 1.0 - 1e-12);
-    let (rf, ef) = (r as f64, e as f64);
-    let binomial = !nu.is_finite() || nu > 1e12;
-    let (a, b) = (nu * p, nu * (1.0 - p));
-    let ln_choose = libm::lgamma(rf + 1.0) - libm::lgamma(ef + 1.0) - libm::lgamma(rf - ef + 1.0);
-    let mut ln_term = if binomial {
-        ln_choose + ef * p.ln() + (rf - ef) * (1.0 - p).ln()
-    } else {
-        ln_choose + ln_beta(ef + a, rf - ef + b) - ln_beta(a, b)
-    };
-    let ln_alpha = alpha.ln();
-    let mut ln_sum = f64::NEG_INFINITY;
-    let mut k = ef;
-    loop {
-        ln_sum = log_add(ln_sum, ln_term);
-        if ln_sum > ln_alpha {
-            return false;
-        }
-        if k >= rf {
-            return true;
-        }
-        // The next term, from the ratio of successive terms.
-        let ratio = if binomial {
-            (rf - k) / (k + 1.0) * p / (1.0 - p)
-        } else {
-            (rf - k) * (k + a) / ((k + 1.0) * (rf - k - 1.0 + b))
-        };
-        ln_term += ratio.ln();
-        k += 1.0;
-        // Once the terms fall geometrically, what is left is bounded by
-        // a geometric series: stop when even that cannot reach alpha.
-        if ratio < 1.0 {
-            let rest = ln_term - (1.0 - ratio).ln();
-            if log_add(ln_sum, rest) <= ln_alpha {
-                return true;
-            }
-        }
-    }
-}
-
-/// Whether P(X ≥ e) ≤ `alpha` for X binomial over `r` trials with a
-/// share `p·exp(σZ − σ²/2)` (mean `p`), Z standard normal, σ² = `s2`: the
-/// log-normal wandering of a share. The part of Z where the share reaches
-/// e/r counts whole (an upper bound: the answer errs towards no alarm);
-/// below it the binomial tail is integrated over Z (steps of 0.02).
-pub(super) fn lognormal_tail_at_most(r: u64, e: u64, p: f64, s2: f64, alpha: f64) -> bool {
-    if e == 0 || p <= 0.0 {
-        return e > 0;
-    }
-    if e > r {
-        return true;
-    }
-    let sigma = s2.sqrt();
-    let share_at = |z: f64| p * (sigma * z - s2 / 2.0).exp();
-    let q = e as f64 / r as f64;
-    let z_star = ((q / p).ln() + s2 / 2.0) / sigma;
-    let mut total = libm::erfc(z_star / std::f64::consts::SQRT_2) / 2.0;
-    if total > alpha {
-        return false;
-    }
-    const STEP: f64 = 0.02;
-    let density = |z: f64| (-z * z / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
-    // Past Z = 8 the density adds under 1e-15.
-    let mut z = z_star.min(8.0);
-    while z > -8.0 {
-        let part = density(z) * binomial_tail(r, e, share_at(z).min(1.0));
-        total += part * STEP;
-        if total > alpha {
-            return false;
-        }
-        // Below Z = 0 density and tail both fall as Z does: once a step
-        // adds nothing, the at most 400 steps left cannot reach alpha.
-        if z < 0.0 && part * STEP * 400.0 < alpha * 1e-3 {
-            break;
-        }
-        z -= STEP;
-    }
-    true
-}
-
-/// P(X ≥ e) for X binomial over `r` trials with share `p`, summed from `e`
-/// until the rest is under a millionth of the sum.
-fn binomial_tail(r: u64, e: u64, p: f64) -> f64 {
-    if p >= 1.0 {
-        return 1.0;
-    }
-    let (rf, ef) = (r as f64, e as f64);
-    let ln_choose = libm::lgamma(rf + 1.0) - libm::lgamma(ef + 1.0) - libm::lgamma(rf - ef + 1.0);
-    let mut ln_term = ln_choose + ef * p.ln() + (rf - ef) * (1.0 - p).ln();
-    let mut ln_sum = f64::NEG_INFINITY;
-    let mut k = ef;
-    loop {
-        ln_sum = log_add(ln_sum, ln_term);
-        if k >= rf {
-            break;
-        }
-        let ratio = (rf - k) / (k + 1.0) * p / (1.0 - p);
-        ln_term += ratio.ln();
-        k += 1.0;
-        if ratio < 1.0 && ln_term - (1.0 - ratio).ln() < ln_sum - 13.8 {
-            break;
-        }
-    }
-    ln_sum.exp().min(1.0)
-}
-
-fn ln_beta(x: f64, y: f64) -> f64 {
-    libm::lgamma(x) + libm::lgamma(y) - libm::lgamma(x + y)
-}
-
-fn log_add(a: f64, b: f64) -> f64 {
-    if a == f64::NEG_INFINITY {
-        return b;
-    }
-    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
-    hi + (lo - hi).exp().ln_1p()
-}
-
 /// The variance of normal deviations `devs` (from their centre) read from
 /// their median absolute value, which a minority of outliers does not move.
 fn robust_variance(devs: impl Iterator<Item = f64>) -> f64 {
@@ -705,105 +581,6 @@ pub(super) fn median(v: &mut [f64]) -> f64 {
 mod tests {
     use super::*;
 
-    /// P(X ≥ e) summed naively, in f64, for small cases.
-    fn naive_binomial_tail(r: u64, e: u64, p: f64) -> f64 {
-        (e..=r)
-            .map(|k| {
-                let c = libm::lgamma(r as f64 + 1.0)
-                    - libm::lgamma(k as f64 + 1.0)
-                    - libm::lgamma((r - k) as f64 + 1.0);
-                (c + k as f64 * p.ln() + (r - k) as f64 * (1.0 - p).ln()).exp()
-            })
-            .sum()
-    }
-
-    #[test]
-    fn the_binomial_tail_decides_as_the_naive_sum() {
-        for (r, p) in [(120u64, 0.02), (600, 0.01), (30, 0.3), (2000, 0.001)] {
-            for e in 1..=r.min(80) {
-                let tail = naive_binomial_tail(r, e, p);
-                for alpha in [1e-2, 1e-4, 1.9e-6, 1e-9] {
-                    // Away from the boundary the two agree exactly.
-                    if (tail / alpha - 1.0).abs() < 1e-6 {
-                        continue;
-                    }
-                    assert_eq!(
-                        tail_at_most(r, e, p, f64::INFINITY, alpha),
-                        tail <= alpha,
-                        "r {r} e {e} p {p} alpha {alpha}: tail {tail}"
-                    );
-                }
-            }
-        }
-    }
-
-    /// The beta-binomial with a huge concentration is the binomial; with a
-    /// small one its tail is heavier.
-    #[test]
-    fn overdispersion_widens_the_tail() {
-        let (r, p) = (600, 0.01);
-        let e = (1..=r)
-            .find(|e| tail_at_most(r, *e, p, f64::INFINITY, 1.9e-6))
-            .unwrap();
-        assert_eq!(
-            (1..=r)
-                .find(|e| tail_at_most(r, *e, p, 1e11, 1.9e-6))
-                .unwrap(),
-            e
-        );
-        let wide = (1..=r)
-            .find(|e| tail_at_most(r, *e, p, 200.0, 1.9e-6))
-            .unwrap();
-        assert!(wide > e + 3, "{wide} vs {e}");
-    }
-
-    /// The benchmark's overdispersed false incidents at 2 req/s and a 10 %
-    /// share (38 of 119 and 40 of 120, shares wandering by σ 0.3 a
-    /// minute) are not bad under the log-normal wandering; a burst of 80
-    /// of 120 is, and a share that does not wander is judged binomially.
-    #[test]
-    fn lognormal_wandering_widens_the_tail() {
-        let s2 = 0.3f64 * 0.3;
-        for (r, e) in [(119, 38), (120, 40)] {
-            assert!(!lognormal_tail_at_most(r, e, 0.1, s2, BASELINE_ALPHA));
-        }
-        assert!(lognormal_tail_at_most(120, 80, 0.1, s2, BASELINE_ALPHA));
-        // Small spread: close to the binomial's answer.
-        let binomial = (1..=120)
-            .find(|e| tail_at_most(120, *e, 0.1, f64::INFINITY, BASELINE_ALPHA))
-            .unwrap();
-        let narrow = (1..=120)
-            .find(|e| lognormal_tail_at_most(120, *e, 0.1, 1e-6, BASELINE_ALPHA))
-            .unwrap();
-        assert!(
-            (binomial..=binomial + 1).contains(&narrow),
-            "{narrow} vs {binomial}"
-        );
-        // The tail itself against a naive sum.
-        for (r, e, p) in [(120u64, 30u64, 0.1), (600, 20, 0.01), (50, 1, 0.2)] {
-            let naive = naive_binomial_tail(r, e, p);
-            assert!((binomial_tail(r, e, p) / naive - 1.0).abs() < 1e-5);
-        }
-    }
-
-    /// The false incidents: 10 of 122 at a 2 % normal share, 18 of
-    /// 571 at 1 %: likely enough in a day of windows, not bad.
-    #[test]
-    fn the_reported_false_alarms_are_not_bad() {
-        assert!(!tail_at_most(122, 10, 0.02, f64::INFINITY, BASELINE_ALPHA));
-        assert!(!tail_at_most(571, 18, 0.01, f64::INFINITY, BASELINE_ALPHA));
-        // A real burst: 30 of 122 at 2 %.
-        assert!(tail_at_most(122, 30, 0.02, f64::INFINITY, BASELINE_ALPHA));
-    }
-
-    /// A constant share is estimated without bias (the median of minute
-    /// shares put a true 1 % at 0.8 %).
-    #[test]
-    fn the_normal_quantile_of_the_default_level() {
-        assert!((normal_quantile(BASELINE_ALPHA) - 4.62).abs() < 0.01);
-        assert!((normal_quantile(0.025) - 1.96).abs() < 0.001);
-    }
-
     #[test]
     fn a_climbing_share_is_followed_a_little_and_only_up() {
         // Fifty minutes of 1,000 requests from 1 % to 2 %: carried ten
@@ -827,6 +604,8 @@ mod tests {
         assert_eq!(climbed(&[], 0.01, 60), 0.01);
     }
 
+    /// A constant share is estimated without bias (the median of minute
+    /// shares put a true 1 % at 0.8 %).
     #[test]
     fn a_constant_share_is_estimated_without_bias() {
         // 50 minutes of 100 requests, 1 % failing, spread as chance would.

@@ -28,7 +28,7 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
         return runs;
     };
     let mut baseline =
-        (p.detector == Detector::Baseline).then(|| Baseline::new(series, p.alarm_every));
+        (p.detector == Detector::Baseline).then(|| Baseline::new(series, p.alarm_every, p.window));
     // The baseline rule also judges the sustained window (its sums are
     // the window's when there is none).
     let long = if baseline.is_some() {

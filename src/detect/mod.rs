@@ -94,6 +94,7 @@ mod gap;
 mod latency;
 mod oom;
 pub mod slo;
+mod tail;
 
 pub use baseline::{
     BASELINE_ALPHA, BASELINE_BLIP, BASELINE_BLIP_ERRORS, BASELINE_CEILING, BASELINE_FACTOR,

@@ -10,7 +10,8 @@
 //! noise_benchmark -- --ignored --nocapture`) draws fresh seeds on every
 //! run, prints them, and prints the table the README quotes;
 //! `LOGBURST_NOISE_DAYS` sets the host-days per cell (default 4) and
-//! `LOGBURST_NOISE_SEED` replays a run.
+//! `LOGBURST_NOISE_SEED` replays a run (`LOGBURST_NOISE_CELL=2:3`, one
+//! cell of it: volume in req/s and normal share in %).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -539,17 +540,25 @@ fn run_grid(
     seed: u64,
     params: &Params,
 ) -> BTreeMap<(Variant, usize, usize), Tally> {
+    // `LOGBURST_NOISE_CELL=volume:share%` (e.g. `2:3`) replays one cell
+    // of each kind, on the seed it has in the whole grid.
+    let only = std::env::var("LOGBURST_NOISE_CELL").ok();
     let mut cells = Vec::new();
     for &variant in variants {
         for (v, &volume) in VOLUMES.iter().enumerate() {
             for (b, &base) in BASES.iter().enumerate() {
+                let name = format!("{volume}:{}", base * 100.0);
+                if only.as_ref().is_some_and(|o| *o != name) {
+                    cells.push(((variant, v, b), None));
+                    continue;
+                }
                 cells.push((
                     (variant, v, b),
-                    Cell {
+                    Some(Cell {
                         volume,
                         base,
                         variant,
-                    },
+                    }),
                 ));
             }
         }
@@ -558,11 +567,12 @@ fn run_grid(
         let handles: Vec<_> = cells
             .iter()
             .enumerate()
-            .map(|(k, (key, cell))| {
+            .filter_map(|(k, (key, cell))| Some((k, key, (*cell)?)))
+            .map(|(k, key, cell)| {
                 let seed = seed.wrapping_add(k as u64);
                 (
                     *key,
-                    scope.spawn(move || run_cell(*cell, days, seed, params)),
+                    scope.spawn(move || run_cell(cell, days, seed, params)),
                 )
             })
             .collect();
@@ -622,39 +632,42 @@ fn summarise(grid: &BTreeMap<(Variant, usize, usize), Tally>) -> Summary {
         out_of_reach: 0,
         table: String::new(),
     };
-    let mut variant = None;
-    for ((v, vi, bi), t) in grid {
-        if variant != Some(*v) {
-            variant = Some(*v);
-            let _ = writeln!(
-                s.table,
-                "\n{}: false incidents per 100 host-days (volume × normal 5xx share)",
-                v.name()
-            );
-            let _ = write!(s.table, "{:>10}", "req/s");
-            for b in BASES {
-                let _ = write!(s.table, "{:>9}", format!("{}%", b * 100.0));
+    let mut variants: Vec<Variant> = grid.keys().map(|k| k.0).collect();
+    variants.dedup();
+    for v in variants {
+        let _ = writeln!(
+            s.table,
+            "\n{}: false incidents per 100 host-days (volume × normal 5xx share)",
+            v.name()
+        );
+        let _ = write!(s.table, "{:>10}", "req/s");
+        for b in BASES {
+            let _ = write!(s.table, "{:>9}", format!("{}%", b * 100.0));
+        }
+        let _ = writeln!(s.table);
+        for (vi, volume) in VOLUMES.iter().enumerate() {
+            let _ = write!(s.table, "{volume:>10}");
+            for bi in 0..BASES.len() {
+                // A cell left out (`LOGBURST_NOISE_CELL`) reads as a dot.
+                let Some(t) = grid.get(&(v, vi, bi)) else {
+                    let _ = write!(s.table, "{:>9}", "·");
+                    continue;
+                };
+                let rate = 100.0 * t.false_incidents as f64 / t.host_days.max(1) as f64;
+                let _ = write!(s.table, "{:>9}", format!("{rate:.1}"));
+                s.worst_cell_rate = s.worst_cell_rate.max(rate);
+                s.host_days += t.host_days;
+                s.false_incidents += t.false_incidents;
+                s.outages += t.outages;
+                s.found += t.found;
+                s.sharp_lags.extend(&t.sharp_lags);
+                s.sharp += t.sharp;
+                s.late += t.late;
+                s.beyond += t.beyond;
+                s.out_of_reach += t.out_of_reach;
             }
             let _ = writeln!(s.table);
         }
-        if *bi == 0 {
-            let _ = write!(s.table, "{:>10}", VOLUMES[*vi]);
-        }
-        let rate = 100.0 * t.false_incidents as f64 / t.host_days.max(1) as f64;
-        let _ = write!(s.table, "{:>9}", format!("{rate:.1}"));
-        if *bi == BASES.len() - 1 {
-            let _ = writeln!(s.table);
-        }
-        s.worst_cell_rate = s.worst_cell_rate.max(rate);
-        s.host_days += t.host_days;
-        s.false_incidents += t.false_incidents;
-        s.outages += t.outages;
-        s.found += t.found;
-        s.sharp_lags.extend(&t.sharp_lags);
-        s.sharp += t.sharp;
-        s.late += t.late;
-        s.beyond += t.beyond;
-        s.out_of_reach += t.out_of_reach;
     }
     let examples = listed(grid, |t| &t.examples);
     let late = listed(grid, |t| &t.late_examples);

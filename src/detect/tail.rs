@@ -1,0 +1,306 @@
+//! Tail probabilities of 5xx counts: whether a window's count is at
+//! most a level's chance under a binomial, a beta-binomial or a
+//! log-normally wandering share, how much more often some window of a
+//! minute sliding by the second reaches it (the scan factor), and the
+//! normal quantile of a level.
+
+#[cfg(doc)]
+use super::BASELINE_ALPHA;
+
+/// On a busy series whose minutes' shares wander more than counting
+/// explains, a bad share is also as many standard deviations of the log
+/// share above the normal as the normal quantile of the level (4.62 at
+/// [`BASELINE_ALPHA`]). (A share that wanders log-normally has a heavier
+/// upper tail than the beta-binomial's.)
+pub(super) fn normal_quantile(alpha: f64) -> f64 {
+    // P(Z ≥ z) = erfc(z / √2) / 2 falls with z: bisect.
+    let (mut lo, mut hi) = (0.0f64, 40.0f64);
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if libm::erfc(mid / std::f64::consts::SQRT_2) / 2.0 > alpha {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
+}
+/// How many times one window's chance of `e` 5xx where `expected` are
+/// normal the chance is that some window of `len` seconds sliding by the
+/// second through a minute holds as many (Alm's approximation of the
+/// Poisson scan statistic: the windows starting in the minute add about
+/// (e − ψ)(e + 1 − ψ)/(e + 1) · 60/len of one window's tail, ψ the
+/// expected count). The level is a minute's chance, so the counting tail
+/// is held to the level over this. A share that wanders is drawn per
+/// minute, not per window, so the wandering's tests are not.
+pub(super) fn scanned(e: u64, expected: f64, len: i64) -> f64 {
+    let (k, psi) = (e as f64, expected);
+    if k <= psi {
+        return 1.0;
+    }
+    1.0 + (k - psi) * (k + 1.0 - psi) / (k + 1.0) * 60.0 / len.max(1) as f64
+}
+
+/// Whether P(X ≥ e) ≤ `alpha` for X beta-binomial over `r` trials with
+/// mean share `p` and concentration `nu` (binomial when `nu` is infinite
+/// or very large). Sums the upper tail term by term from `e`, stopping as
+/// soon as the answer is known.
+pub(super) fn tail_at_most(r: u64, e: u64, p: f64, nu: f64, alpha: f64) -> bool {
+    if e == 0 {
+        return false;
+    }
+    if e > r {
+        return true;
+    }
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    let (rf, ef) = (r as f64, e as f64);
+    let binomial = !nu.is_finite() || nu > 1e12;
+    let (a, b) = (nu * p, nu * (1.0 - p));
+    let ln_choose = libm::lgamma(rf + 1.0) - libm::lgamma(ef + 1.0) - libm::lgamma(rf - ef + 1.0);
+    let mut ln_term = if binomial {
+        ln_choose + ef * p.ln() + (rf - ef) * (1.0 - p).ln()
+    } else {
+        ln_choose + ln_beta(ef + a, rf - ef + b) - ln_beta(a, b)
+    };
+    let ln_alpha = alpha.ln();
+    let mut ln_sum = f64::NEG_INFINITY;
+    let mut k = ef;
+    loop {
+        ln_sum = log_add(ln_sum, ln_term);
+        if ln_sum > ln_alpha {
+            return false;
+        }
+        if k >= rf {
+            return true;
+        }
+        // The next term, from the ratio of successive terms.
+        let ratio = if binomial {
+            (rf - k) / (k + 1.0) * p / (1.0 - p)
+        } else {
+            (rf - k) * (k + a) / ((k + 1.0) * (rf - k - 1.0 + b))
+        };
+        ln_term += ratio.ln();
+        k += 1.0;
+        // Once the terms fall geometrically, what is left is bounded by
+        // a geometric series: stop when even that cannot reach alpha.
+        if ratio < 1.0 {
+            let rest = ln_term - (1.0 - ratio).ln();
+            if log_add(ln_sum, rest) <= ln_alpha {
+                return true;
+            }
+        }
+    }
+}
+
+/// Whether P(X ≥ e) ≤ `alpha` for X binomial over `r` trials with a
+/// share `p·exp(σZ − σ²/2)` (mean `p`), Z standard normal, σ² = `s2`: the
+/// log-normal wandering of a share. The part of Z where the share reaches
+/// e/r counts whole (an upper bound: the answer errs towards no alarm);
+/// below it the binomial tail is integrated over Z (steps of 0.02).
+pub(super) fn lognormal_tail_at_most(r: u64, e: u64, p: f64, s2: f64, alpha: f64) -> bool {
+    if e == 0 || p <= 0.0 {
+        return e > 0;
+    }
+    if e > r {
+        return true;
+    }
+    let sigma = s2.sqrt();
+    let share_at = |z: f64| p * (sigma * z - s2 / 2.0).exp();
+    let q = e as f64 / r as f64;
+    let z_star = ((q / p).ln() + s2 / 2.0) / sigma;
+    let mut total = libm::erfc(z_star / std::f64::consts::SQRT_2) / 2.0;
+    if total > alpha {
+        return false;
+    }
+    const STEP: f64 = 0.02;
+    let density = |z: f64| (-z * z / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    // Past Z = 8 the density adds under 1e-15.
+    let mut z = z_star.min(8.0);
+    while z > -8.0 {
+        let part = density(z) * binomial_tail(r, e, share_at(z).min(1.0));
+        total += part * STEP;
+        if total > alpha {
+            return false;
+        }
+        // Below Z = 0 density and tail both fall as Z does: once a step
+        // adds nothing, the at most 400 steps left cannot reach alpha.
+        if z < 0.0 && part * STEP * 400.0 < alpha * 1e-3 {
+            break;
+        }
+        z -= STEP;
+    }
+    true
+}
+
+/// P(X ≥ e) for X binomial over `r` trials with share `p`, summed from `e`
+/// until the rest is under a millionth of the sum.
+fn binomial_tail(r: u64, e: u64, p: f64) -> f64 {
+    if p >= 1.0 {
+        return 1.0;
+    }
+    let (rf, ef) = (r as f64, e as f64);
+    let ln_choose = libm::lgamma(rf + 1.0) - libm::lgamma(ef + 1.0) - libm::lgamma(rf - ef + 1.0);
+    let mut ln_term = ln_choose + ef * p.ln() + (rf - ef) * (1.0 - p).ln();
+    let mut ln_sum = f64::NEG_INFINITY;
+    let mut k = ef;
+    loop {
+        ln_sum = log_add(ln_sum, ln_term);
+        if k >= rf {
+            break;
+        }
+        let ratio = (rf - k) / (k + 1.0) * p / (1.0 - p);
+        ln_term += ratio.ln();
+        k += 1.0;
+        if ratio < 1.0 && ln_term - (1.0 - ratio).ln() < ln_sum - 13.8 {
+            break;
+        }
+    }
+    ln_sum.exp().min(1.0)
+}
+
+fn ln_beta(x: f64, y: f64) -> f64 {
+    libm::lgamma(x) + libm::lgamma(y) - libm::lgamma(x + y)
+}
+
+fn log_add(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY {
+        return b;
+    }
+    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+    hi + (lo - hi).exp().ln_1p()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::BASELINE_ALPHA;
+
+    /// P(X ≥ e) summed naively, in f64, for small cases.
+    fn naive_binomial_tail(r: u64, e: u64, p: f64) -> f64 {
+        (e..=r)
+            .map(|k| {
+                let c = libm::lgamma(r as f64 + 1.0)
+                    - libm::lgamma(k as f64 + 1.0)
+                    - libm::lgamma((r - k) as f64 + 1.0);
+                (c + k as f64 * p.ln() + (r - k) as f64 * (1.0 - p).ln()).exp()
+            })
+            .sum()
+    }
+
+    #[test]
+    fn the_binomial_tail_decides_as_the_naive_sum() {
+        for (r, p) in [(120u64, 0.02), (600, 0.01), (30, 0.3), (2000, 0.001)] {
+            for e in 1..=r.min(80) {
+                let tail = naive_binomial_tail(r, e, p);
+                for alpha in [1e-2, 1e-4, 1.9e-6, 1e-9] {
+                    // Away from the boundary the two agree exactly.
+                    if (tail / alpha - 1.0).abs() < 1e-6 {
+                        continue;
+                    }
+                    assert_eq!(
+                        tail_at_most(r, e, p, f64::INFINITY, alpha),
+                        tail <= alpha,
+                        "r {r} e {e} p {p} alpha {alpha}: tail {tail}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The beta-binomial with a huge concentration is the binomial; with a
+    /// small one its tail is heavier.
+    #[test]
+    fn overdispersion_widens_the_tail() {
+        let (r, p) = (600, 0.01);
+        let e = (1..=r)
+            .find(|e| tail_at_most(r, *e, p, f64::INFINITY, 1.9e-6))
+            .unwrap();
+        assert_eq!(
+            (1..=r)
+                .find(|e| tail_at_most(r, *e, p, 1e11, 1.9e-6))
+                .unwrap(),
+            e
+        );
+        let wide = (1..=r)
+            .find(|e| tail_at_most(r, *e, p, 200.0, 1.9e-6))
+            .unwrap();
+        assert!(wide > e + 3, "{wide} vs {e}");
+    }
+
+    /// Some window of a minute reaches a count as often as the scan
+    /// factor says (simulated: 5 expected a minute, one per second at
+    /// most, 12 or more in a window sliding by the second), far more often
+    /// than one window does.
+    #[test]
+    fn the_scan_factor_counts_the_windows_of_a_minute() {
+        let (minutes, k, p) = (20_000usize, 12u64, 5.0 / 60.0);
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut prefix = vec![0u64];
+        for _ in 0..60 * (minutes + 1) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let hit = ((state >> 11) as f64 / (1u64 << 53) as f64) < p;
+            prefix.push(prefix.last().unwrap() + u64::from(hit));
+        }
+        let reached = (0..minutes)
+            .filter(|j| (60 * j + 60..60 * j + 120).any(|t| prefix[t] - prefix[t - 60] >= k))
+            .count() as f64
+            / minutes as f64;
+        let one = binomial_tail(60, k, p);
+        let predicted = one * scanned(k, 5.0, 60);
+        assert!(reached > 3.0 * one, "{reached} vs {one}");
+        assert!(
+            (reached / predicted - 1.0).abs() < 0.3,
+            "{reached} vs {predicted}"
+        );
+        // Below the expected count, and for a window five times as long.
+        assert_eq!(scanned(4, 5.0, 60), 1.0);
+        assert!((scanned(12, 5.0, 300) - (1.0 + 56.0 / 13.0 / 5.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_normal_quantile_of_the_default_level() {
+        assert!((normal_quantile(BASELINE_ALPHA) - 4.62).abs() < 0.01);
+        assert!((normal_quantile(0.025) - 1.96).abs() < 0.001);
+    }
+
+    /// The benchmark's overdispersed false incidents at 2 req/s and a 10 %
+    /// share (38 of 119 and 40 of 120, shares wandering by σ 0.3 a
+    /// minute) are not bad under the log-normal wandering; a burst of 80
+    /// of 120 is, and a share that does not wander is judged binomially.
+    #[test]
+    fn lognormal_wandering_widens_the_tail() {
+        let s2 = 0.3f64 * 0.3;
+        for (r, e) in [(119, 38), (120, 40)] {
+            assert!(!lognormal_tail_at_most(r, e, 0.1, s2, BASELINE_ALPHA));
+        }
+        assert!(lognormal_tail_at_most(120, 80, 0.1, s2, BASELINE_ALPHA));
+        // Small spread: close to the binomial's answer.
+        let binomial = (1..=120)
+            .find(|e| tail_at_most(120, *e, 0.1, f64::INFINITY, BASELINE_ALPHA))
+            .unwrap();
+        let narrow = (1..=120)
+            .find(|e| lognormal_tail_at_most(120, *e, 0.1, 1e-6, BASELINE_ALPHA))
+            .unwrap();
+        assert!(
+            (binomial..=binomial + 1).contains(&narrow),
+            "{narrow} vs {binomial}"
+        );
+        // The tail itself against a naive sum.
+        for (r, e, p) in [(120u64, 30u64, 0.1), (600, 20, 0.01), (50, 1, 0.2)] {
+            let naive = naive_binomial_tail(r, e, p);
+            assert!((binomial_tail(r, e, p) / naive - 1.0).abs() < 1e-5);
+        }
+    }
+
+    /// The false incidents: 10 of 122 at a 2 % normal share, 18 of
+    /// 571 at 1 %: likely enough in a day of windows, not bad.
+    #[test]
+    fn the_reported_false_alarms_are_not_bad() {
+        assert!(!tail_at_most(122, 10, 0.02, f64::INFINITY, BASELINE_ALPHA));
+        assert!(!tail_at_most(571, 18, 0.01, f64::INFINITY, BASELINE_ALPHA));
+        // A real burst: 30 of 122 at 2 %.
+        assert!(tail_at_most(122, 30, 0.02, f64::INFINITY, BASELINE_ALPHA));
+    }
+}
