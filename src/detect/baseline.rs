@@ -191,7 +191,7 @@ impl Baseline {
         let initial = initial_normal(&minutes);
         Baseline {
             alpha,
-            window: window.max(1),
+            window,
             long: BASELINE_SUSTAINED.max(window),
             z: normal_quantile(alpha),
             alpha_long: alpha / SUSTAINED_LEVEL,

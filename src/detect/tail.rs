@@ -7,11 +7,11 @@
 #[cfg(doc)]
 use super::BASELINE_ALPHA;
 
-/// On a busy series whose minutes' shares wander more than counting
-/// explains, a bad share is also as many standard deviations of the log
-/// share above the normal as the normal quantile of the level (4.62 at
-/// [`BASELINE_ALPHA`]). (A share that wanders log-normally has a heavier
-/// upper tail than the beta-binomial's.)
+/// The normal quantile of a level: z with P(Z ≥ z) = `alpha` (4.62 at
+/// [`BASELINE_ALPHA`]). On a busy series whose minutes' shares wander more
+/// than counting explains, a bad share is also that many standard
+/// deviations of the log share above the normal (a share that wanders
+/// log-normally has a heavier upper tail than the beta-binomial's).
 pub(super) fn normal_quantile(alpha: f64) -> f64 {
     // P(Z ≥ z) = erfc(z / √2) / 2 falls with z: bisect.
     let (mut lo, mut hi) = (0.0f64, 40.0f64);
@@ -25,6 +25,7 @@ pub(super) fn normal_quantile(alpha: f64) -> f64 {
     }
     hi
 }
+
 /// How many times one window's chance of `e` 5xx where `expected` are
 /// normal the chance is that some window of `len` seconds sliding by the
 /// second through a minute holds as many (Alm's approximation of the

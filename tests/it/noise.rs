@@ -548,20 +548,21 @@ fn run_grid(
         for (v, &volume) in VOLUMES.iter().enumerate() {
             for (b, &base) in BASES.iter().enumerate() {
                 let name = format!("{volume}:{}", base * 100.0);
-                if only.as_ref().is_some_and(|o| *o != name) {
-                    cells.push(((variant, v, b), None));
-                    continue;
-                }
-                cells.push((
-                    (variant, v, b),
-                    Some(Cell {
-                        volume,
-                        base,
-                        variant,
-                    }),
-                ));
+                let cell = Cell {
+                    volume,
+                    base,
+                    variant,
+                };
+                let picked = only.as_ref().is_none_or(|o| *o == name);
+                cells.push(((variant, v, b), picked.then_some(cell)));
             }
         }
+    }
+    if let Some(o) = &only {
+        assert!(
+            cells.iter().any(|c| c.1.is_some()),
+            "LOGBURST_NOISE_CELL={o} names no cell of the grid (volume:share%, e.g. 2:3 or 0.2:0.1)"
+        );
     }
     std::thread::scope(|scope| {
         let handles: Vec<_> = cells
