@@ -28,13 +28,11 @@ pub const BASELINE_MIN_MINUTES: usize = 20;
 /// the long one, so that a slow burn that creeps up over hours is not
 /// absorbed into its own normal: it alerts once it reaches twice that.
 pub const BASELINE_LONG: i64 = 24 * 60 * 60;
-/// A window's busiest seconds (by 5xx) left out before it is judged: a
-/// deploy's blip of a few seconds is not an incident; a burst must outlast
-/// it.
+/// The length of a blip: a window's busiest run of this many seconds (two
+/// separate runs at most, by 5xx beyond the normal share) is left out
+/// before it is judged: a deploy's blip of a few seconds is not an
+/// incident; a burst must outlast it.
 pub const BASELINE_BLIP: usize = 5;
-/// A blip holds at least this many 5xx in those seconds (fewer are a
-/// burst's first seconds on a quiet host, not a blip).
-pub const BASELINE_BLIP_ERRORS: u64 = 10;
 /// The day before bounds the share's wandering when it holds this many
 /// minutes of normal traffic (the hour's fifty bound it only loosely).
 pub const BASELINE_DAY_MINUTES: usize = 180;

@@ -4,7 +4,7 @@
 
 use super::baseline::Baseline;
 use super::*;
-use super::{BASELINE_BLIP, BASELINE_BLIP_ERRORS, BASELINE_SUSTAINED, SUSTAINED_MINUTES};
+use super::{BASELINE_BLIP, BASELINE_SUSTAINED, SUSTAINED_MINUTES};
 
 /// A run of consecutive bad seconds in one series.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -119,11 +119,12 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
 }
 
 /// Whether the window of `len` seconds ending at `t` (holding `minutes`
-/// of wandering, see [`Baseline::bad`]) is more than a deploy's blip: when
-/// its [`BASELINE_BLIP`] busiest seconds alone hold [`BASELINE_BLIP_ERRORS`]
-/// 5xx (the sustained window: any) and more of its 5xx beyond the normal
-/// share than the rest of it, it must still be bad without them. Asked
-/// only of windows bad as they are.
+/// of wandering, see [`Baseline::bad`]) is more than deploys' blips: when
+/// its blips (see [`blips`]: one run of [`BASELINE_BLIP`] seconds, or two
+/// with a calm second between — a rolling deploy restarts more than one
+/// backend in a minute) hold more 5xx beyond the normal share than the
+/// rest of it, it must still be bad without them. Asked only of windows
+/// bad as they are.
 fn outlasts_a_blip(
     series: &Series,
     b: &mut Baseline,
@@ -132,26 +133,70 @@ fn outlasts_a_blip(
     minutes: f64,
     p: &Params,
 ) -> bool {
-    let mut seconds: Vec<(u32, u32)> = (t - len + 1..=t).map(|s| series.at(s)).collect();
-    seconds.sort_unstable_by_key(|(_, e)| std::cmp::Reverse(*e));
+    let seconds: Vec<(u32, u32)> = (t - len + 1..=t).map(|s| series.at(s)).collect();
     let sum = |s: &[(u32, u32)]| {
         s.iter().fold((0u64, 0u64), |(r, e), (rs, es)| {
             (r + u64::from(*rs), e + u64::from(*es))
         })
     };
-    let cut = BASELINE_BLIP.min(seconds.len());
-    let (busy_r, busy_e) = sum(&seconds[..cut]);
-    let (r, e) = sum(&seconds[cut..]);
-    // 5xx beyond the normal share, in the busiest seconds and in the rest.
+    // 5xx beyond the normal share.
     let m = b.share(t);
-    let excess = |r: u64, e: u64| e as f64 - r as f64 * m;
-    // The sustained window is for bursts too mild for one minute: one that
-    // its busiest seconds make is not one, however few their 5xx.
-    let sustained = minutes > 1.0;
-    if (busy_e < BASELINE_BLIP_ERRORS && !sustained) || excess(busy_r, busy_e) <= excess(r, e) {
+    let excess = |(r, e): (u64, u64)| e as f64 - r as f64 * m;
+    let runs = blips(&seconds, BASELINE_BLIP, |s| excess(sum(s)));
+    let (mut busy, mut rest) = ((0, 0), sum(&seconds));
+    for at in runs.into_iter().flatten() {
+        let (r, e) = sum(&seconds[at..(at + BASELINE_BLIP).min(seconds.len())]);
+        busy = (busy.0 + r, busy.1 + e);
+        rest = (rest.0 - r, rest.1 - e);
+    }
+    if excess(busy) <= excess(rest) {
         return true;
     }
-    e >= p.min_errors && b.bad(t, r, e, minutes)
+    rest.1 >= p.min_errors && b.bad(t, rest.0, rest.1, minutes)
+}
+
+/// Where the blips of `seconds` start: the run of `k` seconds (fewer when
+/// the window is shorter) whose `weight` is highest, and a second one when
+/// the best pair of runs weighs more than the best one alone, each weighs
+/// more than nothing, and a calm second (one that weighs nothing) lies
+/// between them — two blips are separate events; without the calm, two
+/// runs side by side are one burst that has outlasted a blip.
+fn blips(
+    seconds: &[(u32, u32)],
+    k: usize,
+    weight: impl Fn(&[(u32, u32)]) -> f64,
+) -> [Option<usize>; 2] {
+    if seconds.is_empty() {
+        return [None, None];
+    }
+    let k = k.clamp(1, seconds.len());
+    let w: Vec<f64> = (0..=seconds.len() - k)
+        .map(|i| weight(&seconds[i..i + k]))
+        .collect();
+    let best_single = (0..w.len()).max_by(|&a, &b| w[a].total_cmp(&w[b]));
+    let mut pair: Option<(usize, usize)> = None;
+    // The best run ending at or before the latest calm second before j,
+    // and how far the runs it was chosen from reach.
+    let (mut before, mut upto): (Option<usize>, usize) = (None, 0);
+    for j in k + 1..w.len() {
+        if weight(&seconds[j - 1..j]) <= 0.0 {
+            // Runs starting at i ≤ j − 1 − k end before the calm second.
+            while upto + k < j {
+                if before.is_none_or(|b| w[upto] > w[b]) {
+                    before = Some(upto);
+                }
+                upto += 1;
+            }
+        }
+        let Some(i) = before else { continue };
+        if w[i] > 0.0 && w[j] > 0.0 && pair.is_none_or(|(a, c)| w[i] + w[j] > w[a] + w[c]) {
+            pair = Some((i, j));
+        }
+    }
+    match (best_single, pair) {
+        (Some(s), Some((i, j))) if w[i] + w[j] > w[s] => [Some(i), Some(j)],
+        (s, _) => [s, None],
+    }
 }
 
 /// 5xx bursts of `series`: the hosts' (named by `hosts`), then the
@@ -321,4 +366,46 @@ pub(super) fn slo_bursts(
             inc
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::blips;
+
+    fn weight(s: &[(u32, u32)]) -> f64 {
+        s.iter()
+            .map(|&(r, e)| f64::from(e) - 0.01 * f64::from(r))
+            .sum()
+    }
+
+    #[test]
+    fn blips_are_one_run_or_two_separate_ones() {
+        let mut seconds = vec![(100u32, 1u32); 60];
+        // Nothing stands out: the best single run, no second one.
+        assert!(blips(&seconds, 5, weight)[1].is_none());
+        for s in &mut seconds[10..14] {
+            s.1 = 100;
+        }
+        assert_eq!(
+            blips(&seconds, 5, weight)[0].map(|i| (10..=14).contains(&(i + 4))),
+            Some(true)
+        );
+        assert!(blips(&seconds, 5, weight)[1].is_none());
+        for s in &mut seconds[40..43] {
+            s.1 = 80;
+        }
+        let [a, b] = blips(&seconds, 5, weight);
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(a + 5 <= b, "{a} {b}");
+        assert!(a <= 10 && a + 5 >= 14 && b <= 40 && b + 5 >= 43, "{a} {b}");
+        // A burst of 12 s without a calm second is one run, not two blips.
+        let mut burst = vec![(100u32, 1u32); 60];
+        for s in &mut burst[30..42] {
+            s.1 = 60;
+        }
+        assert_eq!(blips(&burst, 5, weight)[1], None);
+        // A window shorter than a blip is one run of all of it.
+        assert_eq!(blips(&seconds[..3], 5, weight), [Some(0), None]);
+        assert_eq!(blips(&[], 5, weight), [None, None]);
+    }
 }

@@ -97,9 +97,9 @@ pub mod slo;
 mod tail;
 
 pub use baseline::{
-    BASELINE_ALPHA, BASELINE_BLIP, BASELINE_BLIP_ERRORS, BASELINE_CEILING, BASELINE_FACTOR,
-    BASELINE_FROM, BASELINE_LONG, BASELINE_MARGIN, BASELINE_MIN_MINUTES, BASELINE_SUSTAINED,
-    BASELINE_TO, SUSTAINED_LEVEL, SUSTAINED_MINUTES,
+    BASELINE_ALPHA, BASELINE_BLIP, BASELINE_CEILING, BASELINE_FACTOR, BASELINE_FROM, BASELINE_LONG,
+    BASELINE_MARGIN, BASELINE_MIN_MINUTES, BASELINE_SUSTAINED, BASELINE_TO, SUSTAINED_LEVEL,
+    SUSTAINED_MINUTES,
 };
 pub use gap::GAP_MIN_EXPECTED;
 pub use latency::{LATENCY_FACTOR, LATENCY_FLOOR_MS, LATENCY_MIN_REQUESTS};
@@ -453,6 +453,31 @@ mod tests {
         assert!(detect(&quiet, &[], &Params::default()).is_empty());
     }
 
+    /// A rolling deploy's two blips (4 s and 3 s of every request
+    /// failing, 40 s apart) are no incident; an outage that flaps (5 s
+    /// failing of every 10) is one, found within its first minute.
+    #[test]
+    fn two_blips_in_a_minute_are_no_incident_but_a_flapping_outage_is() {
+        let mut two = BucketSet::default();
+        busy(&mut two, |t, _| {
+            (5400..5404).contains(&t) || (5440..5443).contains(&t)
+        });
+        let found = detect(&two, &[], &Params::default());
+        assert!(found.is_empty(), "{found:?}");
+        let onset = 6600;
+        let mut flapping = BucketSet::default();
+        busy(&mut flapping, |t, _| {
+            (onset..onset + 600).contains(&t) && (t - onset) % 10 < 5
+        });
+        let found = detect(&flapping, &[], &Params::default());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            (onset..onset + 60).contains(&found[0].detected),
+            "{:?}",
+            found[0]
+        );
+    }
+
     /// A log of four minutes, two of them an outage: its own minutes are
     /// no normal (their median is the outage's), and the ceiling still
     /// lets it alert — judged binomially, not with the spread measured
@@ -481,7 +506,10 @@ mod tests {
         let i = &inc[0];
         assert_eq!(i.kind, Kind::ErrorBurst);
         assert_eq!(i.start, 1000);
-        assert_eq!(i.detected, 1009); // the 10th error
+        // The 11th error: at the 10th, the busiest 5 s (a blip's length)
+        // hold as many 5xx beyond the normal as the rest of the window,
+        // and without them it holds too few.
+        assert_eq!(i.detected, 1010);
         assert_eq!(i.end, 1299);
         assert_eq!(i.peak, Some(1059)); // first second with a window of only errors
         assert!((i.peak_error_ratio - 1.0).abs() < 1e-9);

@@ -330,7 +330,7 @@ fn promtool_accepts_the_textfile() {
     );
     assert!(text.contains("logburst_incidents{kind=\"error-burst\",status=\"found\"} 1\n"));
     assert!(
-        text.contains("logburst_last_detection_lag_seconds 18\n"),
+        text.contains("logburst_last_detection_lag_seconds 21\n"),
         "{text}"
     );
     // No temporary file left beside it for the collector to read.
@@ -393,7 +393,7 @@ fn webhooks_post_the_incident_with_a_header_from_the_environment() {
     assert_eq!(body["open"], false);
     assert_eq!(body["incident"]["kind"], "error-burst");
     assert_eq!(body["incident"]["hosts"], serde_json::json!(["web-01"]));
-    assert_eq!(body["incident"]["detection_lag_seconds"], 18);
+    assert_eq!(body["incident"]["detection_lag_seconds"], 21);
 
     let r = logburst(&[
         "-q",

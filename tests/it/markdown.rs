@@ -35,11 +35,11 @@ fn the_demo_draft_has_every_section_and_its_evidence() {
         "OOM kill of python3 (pid 4242, anon-rss 3.6 GB) on web-01 at 07:00:13, 9 s before the first 5xx; probably a memory leak: python3 was killed 4 times in 12 min 49 s at about 3.6 GB each, the intervals shortening from 4 min 38 s to 3 min 24 s — to be confirmed",
         "206 distinct clients affected",
         "**Top paths hit** (5xx): /api/products (151), / (125), /api/cart (125), /api/products/{id} (125), /api/cart/items/{id} (123).",
-        "| 07:00:40 | detected |",
+        "| 07:00:43 | detected |",
         "demo/web-01/kern.log:33)",
         "python3 was killed 4 times on web-01 between 07:00:13 and 07:13:02",
-        "would have fired at 07:00:40, 18 s after onset",
-        "The logs showed it 7 min 38 s before the first customer report.",
+        "would have fired at 07:00:43, 21 s after onset",
+        "The logs showed it 7 min 35 s before the first customer report.",
     ] {
         assert!(md.contains(fact), "{fact} missing:\n{md}");
     }

@@ -148,7 +148,16 @@ fn custom_formats_find_the_demo_outage() {
         TIMED,
         &format!("web-01={}", timed.display()),
     ]);
-    assert_eq!(outcome(&one), base);
+    // The same outage: onset, recovery, requests and 5xx. It may be found
+    // sooner, never later: the custom log also names the upstreams, and
+    // the second one serves only the failed requests' retries, so its
+    // series (all 5xx) alerts at its 10th, before the host's window
+    // holds 10 5xx beyond its busiest 5 s.
+    let (inc, req, err) = outcome(&one);
+    assert_eq!((req, err), (base.1, base.2));
+    assert_eq!(inc.len(), 1);
+    assert_eq!((inc[0].0, inc[0].2), (base.0[0].0, base.0[0].2));
+    assert!(inc[0].1 <= base.0[0].1, "{inc:?} vs {base:?}");
 
     // Through an nginx.conf: access_log names the file's format.
     let conf = format!(
@@ -381,12 +390,16 @@ fn three_front_ends_give_the_same_incident() {
         j["notes"]
     );
     // Both logs hold the outage: twice the requests, the same onset and
-    // recovery, detected within seconds of the single log (each second's
-    // 5xx come in pairs: its first seconds look more like a deploy's blip).
+    // recovery, detected within seconds of the single log (sooner: the
+    // custom log's second upstream sees only the failed requests' retries,
+    // see above).
     let (inc, req, err) = outcome(&j);
     assert_eq!((req, err), (base.1 * 2, base.2 * 2));
     assert_eq!((inc[0].0, inc[0].2), (base.0[0].0, base.0[0].2));
-    assert!((inc[0].1 - base.0[0].1).abs() <= 10, "{inc:?} vs {base:?}");
+    assert!(
+        (0..=20).contains(&(base.0[0].1 - inc[0].1)),
+        "{inc:?} vs {base:?}"
+    );
     // Alone, with the zone given: exactly the stock log's incident.
     let j = run(&[
         "-o",

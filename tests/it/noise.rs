@@ -514,10 +514,12 @@ fn score_day(
                     .iter()
                     .fold((0, 0), |(n, e), s| (n + s.n, e + s.e));
                 tally.late_examples.push(format!(
-                    "+{:.0} % for {} s at {:.1} req/s: {} (first minute: {e} 5xx of {n}{})",
+                    "+{:.0} % for {} s at {:.1} req/s from {}+{}s: {} (first minute: {e} 5xx of {n}{})",
                     o.share * 100.0,
                     o.len,
                     rate_at(cell, o.onset),
+                    (o.onset - T0) / DAY,
+                    (o.onset - T0) % DAY,
                     lag.map_or("missed".into(), |l| format!("{l} s")),
                     if beyond { ", beyond reach" } else { "" }
                 ));
