@@ -241,6 +241,13 @@ impl Baseline {
         n
     }
 
+    /// The minutes `from..to` (indices) that held no bad window.
+    fn kept(&self, from: usize, to: usize) -> impl Iterator<Item = &(i64, u64, u64)> {
+        self.minutes[from..to]
+            .iter()
+            .filter(|m| !self.bad.contains(&m.0))
+    }
+
     fn index(&self, minute: i64) -> usize {
         self.minutes.partition_point(|m| m.0 < minute)
     }
@@ -250,11 +257,7 @@ impl Baseline {
             self.index(minute - BASELINE_FROM),
             self.index(minute - BASELINE_TO),
         );
-        let kept: Vec<(i64, u64, u64)> = self.minutes[from..to]
-            .iter()
-            .filter(|m| !self.bad.contains(&m.0))
-            .copied()
-            .collect();
+        let kept: Vec<(i64, u64, u64)> = self.kept(from, to).copied().collect();
         if kept.len() < BASELINE_MIN_MINUTES {
             return self.initial;
         }
@@ -296,11 +299,7 @@ impl Baseline {
             // Likewise the log spread, once the day holds enough busy
             // minutes to measure it.
             if normal.log_spread > 0.0 {
-                let day: Vec<(u64, u64)> = self.minutes[long_from..to]
-                    .iter()
-                    .filter(|m| !self.bad.contains(&m.0))
-                    .map(|m| (m.1, m.2))
-                    .collect();
+                let day: Vec<(u64, u64)> = self.kept(long_from, to).map(|m| (m.1, m.2)).collect();
                 if let Some(spread) = measured_log_spread(&day, long, false, BASELINE_DAY_MINUTES) {
                     normal.log_spread = normal.log_spread.min(spread);
                 }
