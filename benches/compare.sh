@@ -4,6 +4,7 @@
 #
 #   benches/compare.sh [--size MIB] [--dir DIR] [--runs N] [--big] [--kern-only]
 #                      [--json-only] [--cloudfront-only] [--gzip-only]
+#                      [--proxies-only]
 #
 #   --size MIB  size of the generated log (default 1024, i.e. 1 GiB)
 #   --dir DIR   where the data goes (default /tmp/logburst-bench); it is kept
@@ -17,6 +18,9 @@
 #               same traffic, benches/gen_access.py --json)
 #   --cloudfront-only only the CloudFront table (a standard log of the same
 #               traffic, benches/gen_access.py --cloudfront)
+#   --proxies-only only the Envoy, HAProxy and custom nginx log_format
+#               tables (the same traffic, benches/gen_access.py --envoy,
+#               --haproxy: syslog-framed, --nginx-custom)
 #   --gzip-only only the one-big-archive table: the combined log as one
 #               gzip -6 member and as BGZF (bgzip), logburst on one and on
 #               all cores against gzip -dc and pigz -dc
@@ -27,7 +31,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-size=1024 dir=/tmp/logburst-bench runs=3 big=0 kern_only=0 json_only=0 cf_only=0 gz_only=0
+size=1024 dir=/tmp/logburst-bench runs=3 big=0 kern_only=0 json_only=0 cf_only=0 gz_only=0 px_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=$2; shift 2 ;;
@@ -38,7 +42,8 @@ while [ $# -gt 0 ]; do
     --json-only) json_only=1; shift ;;
     --cloudfront-only) cf_only=1; shift ;;
     --gzip-only) gz_only=1; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --proxies-only) px_only=1; shift ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -64,7 +69,7 @@ cargo build --release --quiet
 lb=$PWD/target/release/logburst
 mkdir -p "$dir"
 log=$dir/access-${size}m.log
-if [ "$kern_only" = 0 ] && [ "$json_only" = 0 ] && [ "$cf_only" = 0 ]; then
+if [ "$kern_only" = 0 ] && [ "$json_only" = 0 ] && [ "$cf_only" = 0 ] && [ "$px_only" = 0 ]; then
   if [ ! -s "$log" ]; then
     echo "generating $log ($size MiB)..." >&2
     python3 benches/gen_access.py "$log.tmp" "$size" && mv "$log.tmp" "$log"
@@ -185,6 +190,42 @@ cf_table() {
   echo "- mawk time / logburst time: $(ratio "${secs[cawk]}" "${secs[clb]}")x (target >= 5)"
 }
 
+# lb_rows KEY LOG WC_TARGET MAWK_TARGET [ARGS...]: what every format's table
+# ends with, after its wc (KEYwc), rg and mawk (KEYawk) rows: logburst on
+# one core and on all (with ARGS), and the ratios against the targets.
+lb_rows() {
+  local k=$1 f=$2 wct=$3 awkt=$4
+  shift 4
+  row "${k}lb1" 'logburst -j1' "$runs" "$lb" -q -j1 -o json "$@" "$f"
+  row "${k}lb" "logburst ($(nproc) cores)" "$runs" "$lb" -q -o json "$@" "$f"
+  echo
+  echo "- logburst throughput / wc -l throughput: $(ratio "${secs[${k}wc]}" "${secs[${k}lb]}") (target >= $wct)"
+  echo "- mawk time / logburst time: $(ratio "${secs[${k}awk]}" "${secs[${k}lb]}")x (target >= $awkt)"
+}
+
+# The proxies' tables: the same traffic as Envoy's default access log,
+# HAProxy's httplog in syslog framing, and a custom nginx log_format.
+px_tables() {
+  local elog=$dir/envoy-${size}m.log hlog=$dir/haproxy-${size}m.log nlog=$dir/nginx-custom-${size}m.log
+  table_log "$elog" 'Envoy default access log' '' gen_access.py --envoy
+  row ewc 'wc -l' "$runs" wc -l "$elog"
+  row erg "rg -c '\" 5[0-9][0-9] '" "$runs" rg -c '" 5[0-9][0-9] ' "$elog"
+  row eawk 'mawk: 5xx per minute' "$runs" mawk '$5 ~ /^5/ { c[substr($1, 2, 16)]++ } END { for (k in c) print k, c[k] }' "$elog"
+  lb_rows e "$elog" 0.4 5
+  table_log "$hlog" 'HAProxy httplog (syslog-framed)' '' gen_access.py --haproxy
+  row hwc 'wc -l' "$runs" wc -l "$hlog"
+  row hrg "rg -c ' 5[0-9][0-9] [0-9]'" "$runs" rg -c ' 5[0-9][0-9] [0-9]' "$hlog"
+  row hawk 'mawk: 5xx per minute' "$runs" mawk '$11 ~ /^5/ { c[substr($7, 2, 17)]++ } END { for (k in c) print k, c[k] }' "$hlog"
+  lb_rows h "$hlog" 0.4 5
+  local fmt
+  fmt=$(python3 -c 'import sys; sys.path.insert(0, "benches"); import gen_access; print(gen_access.NGINX_CUSTOM)')
+  table_log "$nlog" 'custom nginx log_format' '' gen_access.py --nginx-custom
+  row nwc 'wc -l' "$runs" wc -l "$nlog"
+  row nrg "rg -c '\" 5[0-9][0-9] '" "$runs" rg -c '" 5[0-9][0-9] ' "$nlog"
+  row nawk 'mawk: 5xx per minute' "$runs" mawk '$9 ~ /^5/ { c[substr($4, 2, 17)]++ } END { for (k in c) print k, c[k] }' "$nlog"
+  lb_rows n "$nlog" 0.4 5 --nginx-log-format "$fmt"
+}
+
 # The one-big-archive table: one rotated day as one gzip member (what
 # logrotate writes) and as BGZF (bgzip: members that say where the next
 # begins), on one core and on all.
@@ -213,6 +254,10 @@ gz_table() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 if [ "$gz_only" = 1 ]; then
   gz_table
+  exit 0
+fi
+if [ "$px_only" = 1 ]; then
+  px_tables
   exit 0
 fi
 if [ "$cf_only" = 1 ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes a deterministic access log of about SIZE bytes.
 
-    gen_access.py OUT [SIZE_MIB] [--json | --cloudfront]   (default 1024; OUT "-" for stdout)
+    gen_access.py OUT [SIZE_MIB] [--json | --cloudfront | --envoy | --haproxy | --nginx-custom]
+    (default 1024; OUT "-" for stdout)
 
 About 55 requests a second from 2023-02-01 00:00 +03:00 on, 0.3 % 5xx
 scattered, and one 12-minute outage (mostly 502) in the afternoon of the
@@ -17,6 +18,12 @@ the fields most such templates carry, `"key": "value"` spacing.
 --cloudfront: an Amazon CloudFront standard log (tab-separated, the 33
 fields of AWS's "Standard log file fields" page, `#Version`/`#Fields`
 header, times in UTC from 2023-02-01 00:00).
+--envoy: Envoy's default access-log format (times in UTC, durations in ms,
+upstream host, request id).
+--haproxy: HAProxy `option httplog` lines inside syslog framing (RFC 3164,
+`haproxy[pid]:` tag), as rsyslog writes them to haproxy.log.
+--nginx-custom: the custom nginx `log_format` NGINX_CUSTOM below (timings,
+upstream and host), read with `--nginx-log-format`.
 """
 import random
 import sys
@@ -45,7 +52,18 @@ AGENTS = [
     "Go-http-client/1.1",
     "kube-probe/1.28",
 ]
+# The --nginx-custom template (benches/compare.sh passes it to logburst).
+NGINX_CUSTOM = ('$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+                '"$http_referer" "$http_user_agent" rt=$request_time uct="$upstream_connect_time" '
+                'urt="$upstream_response_time" ua="$upstream_addr" host=$host')
 METHODS = ["GET"] * 85 + ["POST"] * 9 + ["HEAD"] * 2 + ["PUT", "DELETE", "OPTIONS", "PATCH"]
+
+
+def took(rng):
+    """A request's time in ms: log-normal, median 40 ms, p99 about 330 ms,
+    as a healthy service's (a uniform 0-3 s made every bench log a latency
+    incident)."""
+    return max(1, min(60000, round(rng.lognormvariate(3.7, 0.9))))
 
 
 def paths(rng):
@@ -78,6 +96,9 @@ def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     json = "--json" in sys.argv[1:]
     cloudfront = "--cloudfront" in sys.argv[1:]
+    envoy = "--envoy" in sys.argv[1:]
+    haproxy = "--haproxy" in sys.argv[1:]
+    custom = "--nginx-custom" in sys.argv[1:]
     out = args[0]
     size = int(args[1]) if len(args) > 1 else 1024
     target = size << 20
@@ -110,6 +131,15 @@ def main():
             hms = f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
             stamp = f"{day:02d}/{months[mon]}/2023:{hms} +0300"
             iso = f"2023-{mon + 1:02d}-{day:02d}T{hms}+03:00"
+            # Envoy writes UTC; the log's local day starts at 21:00 UTC
+            # the day before, kept as the same instants.
+            u = sec - 3 * 3600
+            ud, us = divmod(u, 86400)
+            umon, uday = (0, 31) if ud < 0 else (1, 1 + ud)
+            if uday > days_in[umon] and umon == 1:
+                umon, uday = 2, uday - days_in[1]
+            uhms = f"{us // 3600:02d}:{us // 60 % 60:02d}:{us % 60:02d}"
+            sys_stamp = f"{months[mon]} {day:2d} {hms}"
             in_outage = d == 0 and outage[0] <= s < outage[1]
             lines = []
             for _ in range(n):
@@ -127,7 +157,7 @@ def main():
                 ip, method, path = rng.choice(ips), rng.choice(METHODS), rng.choice(all_paths)
                 size_b, ref, agent = rng.randrange(200, 60000), rng.choice(refs), rng.choice(AGENTS)
                 if json:
-                    rt = rng.randrange(1, 3000) / 1000
+                    rt = took(rng) / 1000
                     up = "-" if status == 502 and r < 0.35 else f"10.0.{rng.randrange(4)}.{rng.randrange(2, 20)}:8080"
                     lines.append(
                         f'{{"time": "{iso}", "remote_addr": "{ip}", "request": "{method} {path} HTTP/1.1", '
@@ -135,7 +165,7 @@ def main():
                         f'"http_referer": "{"" if ref == "-" else ref}", "http_user_agent": "{agent}", '
                         f'"upstream_addr": "{up}", "host": "shop.example.com"}}\n')
                 elif cloudfront:
-                    rt = rng.randrange(1, 3000) / 1000
+                    rt = took(rng) / 1000
                     stem, _, query = path.partition("?")
                     result = "Error" if status >= 500 else rng.choice(["Hit", "Miss", "RefreshHit"])
                     detailed = "OriginConnectError" if status == 502 and r < 0.35 else result
@@ -145,6 +175,31 @@ def main():
                         f"{query or '-'}\t-\t{result}\t{rng.getrandbits(224):056x}\tshop.example.com\thttps\t"
                         f"{rng.randrange(60, 900)}\t{rt:.3f}\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\t{result}\tHTTP/2.0\t"
                         f"-\t-\t{rng.randrange(1024, 65536)}\t{rt:.3f}\t{detailed}\ttext/html\t{size_b}\t-\t-\n")
+                elif envoy:
+                    dur = took(rng)
+                    up = "-" if status == 502 and r < 0.35 else f"10.0.{rng.randrange(4)}.{rng.randrange(2, 20)}:8080"
+                    flags = "UF" if up == "-" else "-"
+                    lines.append(
+                        f'[2023-{umon + 1:02d}-{uday:02d}T{uhms}.{rng.randrange(1000):03d}Z] "{method} {path} HTTP/1.1" '
+                        f'{status} {flags} {rng.randrange(0, 900)} {size_b} {dur} {max(dur - 2, 0)} "{ip}" "{agent}" '
+                        f'"{rng.getrandbits(128):032x}" "shop.example.com" "{up}"\n')
+                elif haproxy:
+                    tr, tw, tc, trs = rng.randrange(0, 20), rng.randrange(0, 3), rng.randrange(0, 5), took(rng)
+                    srv = "<NOSRV>" if status == 502 and r < 0.35 else f"app{rng.randrange(1, 9)}"
+                    lines.append(
+                        f'{sys_stamp} lb-01 haproxy[2211]: {ip}:{rng.randrange(1024, 65536)} '
+                        f'[{stamp[:20]}.{rng.randrange(1000):03d}] https-in~ shop/{srv} '
+                        f'{tr}/{tw}/{tc}/{trs}/{tr + tw + tc + trs} {status} {size_b} - - ---- '
+                        f'{rng.randrange(1, 900)}/{rng.randrange(1, 900)}/{rng.randrange(0, 50)}/{rng.randrange(0, 20)}/0 0/0 '
+                        f'"{method} {path} HTTP/1.1"\n')
+                elif custom:
+                    rt = took(rng) / 1000
+                    up = "-" if status == 502 and r < 0.35 else f"10.0.{rng.randrange(4)}.{rng.randrange(2, 20)}:8080"
+                    uct = "-" if up == "-" else f"{rng.randrange(0, 20) / 1000:.3f}"
+                    urt = "-" if up == "-" else f"{max(rt - 0.001, 0):.3f}"
+                    lines.append(
+                        f'{ip} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size_b} "{ref}" "{agent}" '
+                        f'rt={rt:.3f} uct="{uct}" urt="{urt}" ua="{up}" host=shop.example.com\n')
                 else:
                     lines.append(f'{ip} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size_b} "{ref}" "{agent}"\n')
             chunk = "".join(lines)

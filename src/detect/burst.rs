@@ -16,6 +16,9 @@ pub(super) struct Run {
     peak_ratio: f64,
     /// The series' normal share when the run began (baseline detector).
     baseline: Option<f64>,
+    /// The first second of the window that made its first second bad
+    /// (the sustained window's reaches five minutes back).
+    from: i64,
 }
 
 /// The runs of bad seconds of one series: seconds t whose window (t−W, t]
@@ -57,42 +60,18 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
         e = e + er as u64 - er_out as u64;
         r_long = r_long + rq as u64 - rl_out as u64;
         e_long = e_long + er as u64 - el_out as u64;
+        // The first second of the window that makes `t` bad, if one does.
         let bad = match &mut baseline {
-            None => e >= p.min_errors && e > 0 && (e as f64) >= p.min_ratio * r as f64,
-            // A window bad as it stands is not normal, a blip's included:
-            // its minutes leave the normal, else one deploy's blip would
-            // make the next 50 minutes' normal spread so wide that an
-            // outage in them is missed.
-            Some(b) => {
-                (e >= p.min_errors
-                    && e > 0
-                    && b.bad(t, r, e, 1.0)
-                    && {
-                        b.leave_out(t - p.window + 1, t);
-                        outlasts_a_blip(series, b, t, p.window, 1.0, p)
-                    })
-                    // The sustained window once the series fills it; its
-                    // minutes leave the normal only when it is bad past a
-                    // blip (a window that long is rarely a blip's, and
-                    // leaving out every one with a few 5xx on a quiet host
-                    // would leave the normal with none).
-                    || (long > p.window
-                        && t - long >= first
-                        && e_long >= p.min_errors
-                        && b.at_bad_share(t, r, e)
-                        && b.bad(t, r_long, e_long, SUSTAINED_MINUTES)
-                        && outlasts_a_blip(series, b, t, long, SUSTAINED_MINUTES, p)
-                        && {
-                            b.leave_out(t - long + 1, t);
-                            true
-                        })
-            }
+            None => (e >= p.min_errors && e > 0 && (e as f64) >= p.min_ratio * r as f64)
+                .then_some(t - p.window + 1),
+            Some(b) => judge(series, b, t, (r, e), (r_long, e_long), first, p),
         };
-        if bad {
+        if let Some(from) = bad {
             let ratio = e as f64 / r as f64;
             match &mut open {
                 Some(run) => {
                     run.end = t;
+                    run.from = run.from.min(from);
                     if ratio > run.peak_ratio {
                         run.peak_ratio = ratio;
                         run.peak = t;
@@ -106,6 +85,7 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
                         peak: t,
                         peak_ratio: ratio,
                         baseline: baseline.as_mut().map(|b| b.observed(t)),
+                        from,
                     })
                 }
             }
@@ -116,6 +96,46 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
     }
     runs.extend(open);
     runs
+}
+
+/// Whether second `t` of `series` is bad by the baseline rule, given its
+/// window's requests and 5xx `(r, e)` and the sustained window's `long`
+/// ([`BASELINE_SUSTAINED`]); the first second of the window that makes it
+/// bad, if one does. Windows bad as they stand leave the normal.
+fn judge(
+    series: &Series,
+    b: &mut Baseline,
+    t: i64,
+    (r, e): (u64, u64),
+    (r_long, e_long): (u64, u64),
+    first: i64,
+    p: &Params,
+) -> Option<i64> {
+    let long = BASELINE_SUSTAINED.max(p.window);
+    // A window bad as it stands is not normal, a blip's included: its
+    // minutes leave the normal, else one deploy's blip would make the next
+    // 50 minutes' normal spread so wide that an outage in them is missed.
+    if e >= p.min_errors && e > 0 && b.bad(t, r, e, 1.0) && {
+        b.leave_out(t - p.window + 1, t);
+        outlasts_a_blip(series, b, t, p.window, 1.0, p)
+    } {
+        return Some(t - p.window + 1);
+    }
+    // The sustained window once the series fills it; its minutes leave
+    // the normal only when it is bad past a blip (a window that long is
+    // rarely a blip's, and leaving out every one with a few 5xx on a quiet
+    // host would leave the normal with none).
+    (long > p.window
+        && t - long >= first
+        && e_long >= p.min_errors
+        && b.at_bad_share(t, r, e)
+        && b.bad(t, r_long, e_long, SUSTAINED_MINUTES)
+        && outlasts_a_blip(series, b, t, long, SUSTAINED_MINUTES, p)
+        && {
+            b.leave_out(t - long + 1, t);
+            true
+        })
+    .then_some(t - long + 1)
 }
 
 /// Whether the window of `len` seconds ending at `t` (holding `minutes`
@@ -281,6 +301,7 @@ pub(super) fn error_bursts(
             }
 
             let mut inc = Incident::new(Kind::ErrorBurst, start, detected, end);
+            inc.evidence_from = g.iter().map(|r| r.from).min().unwrap_or(start).min(start);
             inc.rule = p.detector;
             inc.baseline_share = g
                 .iter()
@@ -290,10 +311,8 @@ pub(super) fn error_bursts(
             // The worst window is known by its last second, which may lie
             // after the burst's last 5xx: shown at its last 5xx instead, so
             // the peak lies within start and end.
-            let peak_series = series[peak_run.series];
-            let peak = peak_series
-                .last_error_in(peak_run.peak - w + 1, peak_run.peak)
-                .unwrap_or(peak_run.peak);
+            let peak = series[peak_run.series].last_error_in(peak_run.peak - w + 1, peak_run.peak);
+            let peak = peak.unwrap_or(peak_run.peak);
             inc.peak = Some(peak.clamp(start, end));
             inc.peak_error_ratio = peak_run.peak_ratio;
             inc.service_only = !hosts_fired && route_set.is_empty();

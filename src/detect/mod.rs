@@ -171,6 +171,11 @@ pub struct Incident {
     pub start: i64,
     pub detected: i64,
     pub peak: Option<i64>,
+    /// Error bursts: the first second of the windows that made it (at or
+    /// before `start`: the sustained window's reach five minutes back,
+    /// where a storm may have made it); how wide it was is judged from
+    /// there. Other kinds: `start`.
+    pub evidence_from: i64,
     pub end: i64,
     pub peak_error_ratio: f64,
     /// Requests and 5xx of the incident's hosts over `start..=end`.
@@ -235,6 +240,7 @@ impl Incident {
             start,
             detected,
             peak: None,
+            evidence_from: start,
             end,
             peak_error_ratio: 0.0,
             requests: 0,
@@ -320,14 +326,16 @@ pub struct Breadth {
     pub busiest_share: f64,
 }
 
-/// The breadth of burst `i` on its hosts over its minutes, against
-/// `min_clients`; `None` when the logs name no clients.
+/// The breadth of burst `i` on its hosts over its minutes and those of
+/// the windows that made it, against `min_clients`; `None` when the logs
+/// name no clients.
 fn breadth(buckets: &BucketSet, i: &Incident, min_clients: u64) -> Option<Breadth> {
-    let tally = buckets.tally(&i.hosts, i.start, i.end);
+    let from = i.evidence_from.min(i.start);
+    let tally = buckets.tally(&i.hosts, from, i.end);
     if tally.clients.is_empty() {
         return None;
     }
-    let (a, z) = (i.start.div_euclid(60) * 60, i.end.div_euclid(60) * 60 + 59);
+    let (a, z) = (from.div_euclid(60) * 60, i.end.div_euclid(60) * 60 + 59);
     let (requests, errors) = i
         .hosts
         .iter()

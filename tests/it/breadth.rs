@@ -408,3 +408,77 @@ fn a_failing_iis_site_is_its_own_incident() {
     // Host names are case-insensitive: the series is named lower-case.
     the_route_fails_alone(&j, "vhost api.example.com");
 }
+
+/// A storm that only the five-minute window sees is judged by that
+/// window. A quiet host (a request every 5 s, 10 % failing at random);
+/// one client retries 65 times in 25 s, which a minute alone does not
+/// tell from a share that wanders (too few minutes to rule it out); three
+/// minutes later a minute fails at about a third by chance, over many
+/// clients. The five minutes together are bad, and the burst is reported
+/// from that minute, after the storm: how wide it was is judged over the
+/// five, where the storm's client holds most of the 5xx beyond the
+/// normal share, so `--min-clients 2` leaves it out (it was kept when
+/// judged over the reported minutes only: a false incident of the noise
+/// benchmark's retry storms).
+#[test]
+fn a_storm_only_the_sustained_window_sees_is_narrow() {
+    let seed: u64 = std::env::var("LB_STORM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(STORM_SEED);
+    let mut x = seed | 1;
+    let mut random = move || {
+        // xorshift64*: the traffic is fixed by the seed.
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut log = String::new();
+    let line = |log: &mut String, sec: u32, client: &str, status: u16| {
+        let (h, m, s) = (7 + sec / 3600, sec / 60 % 60, sec % 60);
+        log.push_str(&format!(
+            "{client} - - [02/Feb/2023:{h:02}:{m:02}:{s:02} +0300] \"GET /api/items HTTP/1.1\" {status} 10 \"-\" \"t\"\n"
+        ));
+    };
+    let (storm, storm_len, retries) = (4800u32, 25u32, 65u32);
+    for sec in 0..100 * 60u32 {
+        if sec % 5 == 0 {
+            let late = (storm + 190..storm + 250).contains(&sec) && sec / 5 % 3 == 0;
+            let fails = random() < 0.1 || late;
+            let client = format!("10.0.{}.{}", sec / 5 / 250 % 250, sec / 5 % 250);
+            line(&mut log, sec, &client, if fails { 502 } else { 200 });
+        }
+        if (storm..storm + storm_len).contains(&sec) {
+            let due = |s: u32| retries * (s - storm) / storm_len;
+            for _ in due(sec)..due(sec + 1) {
+                line(&mut log, sec, "10.9.9.9", 503);
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "web-01/access.log", log.as_bytes());
+    let p = p.to_str().unwrap();
+    let j = logburst(&["-o", "json", p]).json();
+    let incidents = j["incidents"].as_array().unwrap();
+    // The scenario: one burst, reported from after the storm's end
+    // (08:20:25).
+    assert_eq!(incidents.len(), 1, "seed {seed}: {j}");
+    let start = incidents[0]["start"].as_str().unwrap();
+    assert!(
+        start > "2023-02-02T08:20:25+03:00",
+        "seed {seed}: reported from {start}, the storm is in it"
+    );
+    let j = logburst(&["-o", "json", "--min-clients", "2", p]).json();
+    assert!(j["incidents"].as_array().unwrap().is_empty(), "{j}");
+    assert!(
+        j["notes"].to_string().contains("went to one client"),
+        "{}",
+        j["notes"]
+    );
+}
+
+/// A seed whose chance failures make the scenario above (found by trying
+/// seeds with `LB_STORM_SEED`; most give a burst the minute sees, which
+/// holds the storm).
+const STORM_SEED: u64 = 10;

@@ -809,7 +809,8 @@ fn noise_benchmark() {
 /// ≤ 1 per 100 host-days (at 20 host-days a cell one false incident reads
 /// as 5): `LOGBURST_NOISE_VARIANT` (a kind's name's first word, e.g.
 /// `overdispersed`, or `all`), `LOGBURST_NOISE_DAYS` (default 200), fresh seed
-/// printed (`LOGBURST_NOISE_SEED` replays it). `cargo test --release
+/// printed (`LOGBURST_NOISE_SEED` replays it), `LOGBURST_NOISE_EVERY` the
+/// level in days (default the rule's). `cargo test --release
 /// --test it noise_variant -- --ignored --nocapture`.
 #[test]
 #[ignore = "a benchmark: run with --ignored --nocapture in release"]
@@ -832,12 +833,20 @@ fn noise_variant() {
         .collect();
     assert!(!picked.is_empty(), "no kind named {name}");
     println!("noise variant {name}: seed {seed} (LOGBURST_NOISE_SEED={seed} replays it), {days} host-days per cell");
+    // `LOGBURST_NOISE_EVERY`: the level in days (`--false-alarm-every`).
+    let every = var("LOGBURST_NOISE_EVERY")
+        .and_then(|d| d.parse::<i64>().ok())
+        .map_or(DEFAULT.alarm_every, |d| d * 86_400);
+    println!("level: one false alarm per {} days", every / 86_400);
     let mut grid = BTreeMap::new();
     for v in picked {
-        let params = if v == Variant::Retries {
-            NARROW
-        } else {
-            DEFAULT
+        let params = Params {
+            alarm_every: every,
+            ..if v == Variant::Retries {
+                NARROW
+            } else {
+                DEFAULT
+            }
         };
         grid.extend(run_grid(&[v], days, seed, &params));
     }
