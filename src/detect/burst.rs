@@ -2,6 +2,8 @@
 //! rule), grouped by the cooldown into incidents; and SLO mode's burn-rate
 //! alerts.
 
+use rayon::prelude::*;
+
 use super::baseline::Baseline;
 use super::*;
 use super::{BASELINE_BLIP, BASELINE_SUSTAINED, SUSTAINED_MINUTES};
@@ -229,10 +231,12 @@ pub(super) fn error_bursts(
     p: &Params,
 ) -> Vec<Incident> {
     let routes_from = series.len() - routes.len();
+    // Each series alone, on the pool (a fleet's hosts and routes are
+    // hundreds of series); collected in series order.
     let mut runs: Vec<Run> = series
-        .iter()
+        .par_iter()
         .enumerate()
-        .flat_map(|(i, s)| bad_runs(s, i, p))
+        .flat_map_iter(|(i, s)| bad_runs(s, i, p))
         .collect();
     runs.sort_by_key(|r| (r.start, r.series));
 
