@@ -66,6 +66,12 @@ def took(rng):
     return max(1, min(60000, round(rng.lognormvariate(3.7, 0.9))))
 
 
+def upstream(rng, status, r):
+    """The backend that answered: none for a third of the outage's 502s
+    (no backend left), else one of 80."""
+    return "-" if status == 502 and r < 0.35 else f"10.0.{rng.randrange(4)}.{rng.randrange(2, 20)}:8080"
+
+
 def paths(rng):
     out = []
     words = "red blue shoes shirt dress summer sale kids men women running trail leather wool".split()
@@ -158,7 +164,7 @@ def main():
                 size_b, ref, agent = rng.randrange(200, 60000), rng.choice(refs), rng.choice(AGENTS)
                 if json:
                     rt = took(rng) / 1000
-                    up = "-" if status == 502 and r < 0.35 else f"10.0.{rng.randrange(4)}.{rng.randrange(2, 20)}:8080"
+                    up = upstream(rng, status, r)
                     lines.append(
                         f'{{"time": "{iso}", "remote_addr": "{ip}", "request": "{method} {path} HTTP/1.1", '
                         f'"status": "{status}", "body_bytes_sent": "{size_b}", "request_time": "{rt:.3f}", '
@@ -177,7 +183,7 @@ def main():
                         f"-\t-\t{rng.randrange(1024, 65536)}\t{rt:.3f}\t{detailed}\ttext/html\t{size_b}\t-\t-\n")
                 elif envoy:
                     dur = took(rng)
-                    up = "-" if status == 502 and r < 0.35 else f"10.0.{rng.randrange(4)}.{rng.randrange(2, 20)}:8080"
+                    up = upstream(rng, status, r)
                     flags = "UF" if up == "-" else "-"
                     lines.append(
                         f'[2023-{umon + 1:02d}-{uday:02d}T{uhms}.{rng.randrange(1000):03d}Z] "{method} {path} HTTP/1.1" '
@@ -194,7 +200,7 @@ def main():
                         f'"{method} {path} HTTP/1.1"\n')
                 elif custom:
                     rt = took(rng) / 1000
-                    up = "-" if status == 502 and r < 0.35 else f"10.0.{rng.randrange(4)}.{rng.randrange(2, 20)}:8080"
+                    up = upstream(rng, status, r)
                     uct = "-" if up == "-" else f"{rng.randrange(0, 20) / 1000:.3f}"
                     urt = "-" if up == "-" else f"{max(rt - 0.001, 0):.3f}"
                     lines.append(

@@ -18,8 +18,8 @@ pub(super) struct Run {
     peak_ratio: f64,
     /// The series' normal share when the run began (baseline detector).
     baseline: Option<f64>,
-    /// The first second of the window that made its first second bad
-    /// (the sustained window's reaches five minutes back).
+    /// The earliest first second of the windows that made its seconds
+    /// bad (the sustained window's reaches five minutes back).
     from: i64,
 }
 
@@ -100,10 +100,11 @@ pub(super) fn bad_runs(series: &Series, index: usize, p: &Params) -> Vec<Run> {
     runs
 }
 
-/// Whether second `t` of `series` is bad by the baseline rule, given its
-/// window's requests and 5xx `(r, e)` and the sustained window's `long`
-/// ([`BASELINE_SUSTAINED`]); the first second of the window that makes it
-/// bad, if one does. Windows bad as they stand leave the normal.
+/// Whether second `t` of `series` is bad by the baseline rule, given the
+/// requests and 5xx of its window, `(r, e)`, and of the sustained window
+/// ([`BASELINE_SUSTAINED`]) ending at it, `(r_long, e_long)`: the first
+/// second of the window that makes it bad, if one does. Windows bad as
+/// they stand leave the normal.
 fn judge(
     series: &Series,
     b: &mut Baseline,

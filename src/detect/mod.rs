@@ -330,7 +330,7 @@ pub struct Breadth {
 /// the windows that made it, against `min_clients`; `None` when the logs
 /// name no clients.
 fn breadth(buckets: &BucketSet, i: &Incident, min_clients: u64) -> Option<Breadth> {
-    let from = i.evidence_from.min(i.start);
+    let from = i.evidence_from;
     let tally = buckets.tally(&i.hosts, from, i.end);
     if tally.clients.is_empty() {
         return None;

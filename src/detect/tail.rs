@@ -275,10 +275,6 @@ mod tests {
         assert!((normal_quantile(0.025) - 1.96).abs() < 0.001);
     }
 
-    /// The benchmark's overdispersed false incidents at 2 req/s and a 10 %
-    /// share (38 of 119 and 40 of 120, shares wandering by σ 0.3 a
-    /// minute) are not bad under the log-normal wandering; a burst of 80
-    /// of 120 is, and a share that does not wander is judged binomially.
     /// The integral step by step to Z = −8, without the early exits.
     fn lognormal_tail_slowly(r: u64, e: u64, p: f64, s2: f64) -> f64 {
         let sigma = s2.sqrt();
@@ -315,6 +311,10 @@ mod tests {
         }
     }
 
+    /// The benchmark's overdispersed false incidents at 2 req/s and a 10 %
+    /// share (38 of 119 and 40 of 120, shares wandering by σ 0.3 a
+    /// minute) are not bad under the log-normal wandering; a burst of 80
+    /// of 120 is, and a share that does not wander is judged binomially.
     #[test]
     fn lognormal_wandering_widens_the_tail() {
         let s2 = 0.3f64 * 0.3;
