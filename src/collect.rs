@@ -4,10 +4,8 @@
 //! names, in UTC or in local seconds), OOM-killer lines, upstream failures
 //! and signals as rare events — and hands one [`BucketSet`] back.
 
-use std::collections::HashMap;
-
 use crate::bucket::{
-    BucketSet, LocalBuilder, RouteBuilders, SeriesBuilder, SignalKey, UpstreamKey,
+    BucketSet, HostBuilders, LocalBuilder, RouteBuilders, SeriesBuilder, SignalKey, UpstreamKey,
 };
 use crate::config::ScanOptions;
 use crate::escape::{line_sample, SAMPLE_BYTES};
@@ -72,16 +70,15 @@ pub struct Collector<'c> {
     /// Requests of an input all belong to its host: counted here and
     /// handed over once, not one map look-up per line.
     requests: SeriesBuilder,
-    /// Boxed: a block of syslog lines can name tens of thousands of hosts,
-    /// and the map keeps room for twice as many entries as it holds.
-    proxy_zoned: HashMap<Vec<u8>, Box<SeriesBuilder>>,
-    proxy_local: HashMap<Vec<u8>, Box<LocalBuilder>>,
+    /// The hosts a proxy's lines name, in UTC and in local seconds.
+    proxy_zoned: HostBuilders<SeriesBuilder>,
+    proxy_local: HostBuilders<LocalBuilder>,
     /// The routes of requests in UTC (W3C's virtual hosts, HAProxy's
     /// backends in a zoned frame).
     routes: RouteBuilders,
     /// The routes of HAProxy's local-time requests, per host (their zone
-    /// is the host's) and route (its kind's byte, then its name).
-    local_routes: HashMap<Vec<u8>, HashMap<Vec<u8>, Box<LocalBuilder>>>,
+    /// is the host's) and route.
+    local_routes: HostBuilders<RouteBuilders<LocalBuilder>>,
     buckets: BucketSet,
     /// The first host a system line named: (block, line, host).
     pub named_host: Option<(u32, u32, String)>,
@@ -89,15 +86,6 @@ pub struct Collector<'c> {
     pub unplaced: u64,
     /// Requests read but not counted (a CDN's own subrequests).
     pub not_counted: u64,
-}
-
-/// The series builder of a host named by a line, without allocating for
-/// the host once it is known.
-fn builder<'m, B: Default>(map: &'m mut HashMap<Vec<u8>, B>, host: &[u8]) -> &'m mut B {
-    if !map.contains_key(host) {
-        map.insert(host.to_vec(), B::default());
-    }
-    map.get_mut(host).expect("just inserted")
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -110,10 +98,10 @@ impl<'c> Collector<'c> {
             ctx,
             block,
             requests: SeriesBuilder::default(),
-            proxy_zoned: HashMap::new(),
-            proxy_local: HashMap::new(),
+            proxy_zoned: HostBuilders::default(),
+            proxy_local: HostBuilders::default(),
             routes: RouteBuilders::default(),
-            local_routes: HashMap::new(),
+            local_routes: HostBuilders::default(),
             buckets: BucketSet::default(),
             named_host: None,
             unplaced: 0,
@@ -283,7 +271,7 @@ impl<'c> Collector<'c> {
             if self.ctx.opts.outside(r.utc) {
                 return;
             }
-            let series = builder(&mut self.proxy_zoned, host);
+            let series = self.proxy_zoned.get(host);
             series.add(r, error);
             if error {
                 series.add_detail(r.utc, &detail());
@@ -292,16 +280,13 @@ impl<'c> Collector<'c> {
                 self.routes.add(&route, r, error);
             }
         } else {
-            let series = builder(&mut self.proxy_local, host);
+            let series = self.proxy_local.get(host);
             series.add(r, error);
             if error {
                 series.add_detail(r.utc, &detail());
             }
             if let Some(route) = route {
-                let mut key = Vec::with_capacity(route.name.len() + 1);
-                key.push(route.kind as u8);
-                key.extend_from_slice(&route.name);
-                builder(builder(&mut self.local_routes, host), &key).add(r, error);
+                self.local_routes.get(host).add(&route, r, error);
             }
         }
     }
@@ -332,22 +317,18 @@ impl<'c> Collector<'c> {
     /// The block's buckets.
     pub fn finish(self) -> BucketSet {
         let mut b = self.buckets;
-        for (host, sb) in self.proxy_zoned {
+        for (host, sb) in self.proxy_zoned.into_hosts() {
             b.series_mut(&String::from_utf8_lossy(&host))
-                .merge((*sb).finish());
+                .merge(sb.finish());
         }
-        for (host, sb) in self.proxy_local {
+        for (host, sb) in self.proxy_local.into_hosts() {
             let key = (self.ctx.input, lossy(&host));
-            b.local_series.entry(key).or_default().merge((*sb).finish());
+            b.local_series.entry(key).or_default().merge(sb.finish());
         }
-        for (host, routes) in self.local_routes {
-            for (key, sb) in routes {
-                let route = Route {
-                    kind: crate::format::RouteKind::ALL[usize::from(key[0])],
-                    name: std::borrow::Cow::Borrowed(&key[1..]),
-                };
+        for (host, routes) in self.local_routes.into_hosts() {
+            for (route, sb) in routes.into_routes() {
                 let key = (self.ctx.input, lossy(&host), route.key());
-                crate::merge::merge_entry(&mut b.local_routes, key, (*sb).finish());
+                crate::merge::merge_entry(&mut b.local_routes, key, sb.finish());
             }
         }
         if !self.requests.is_empty() {

@@ -466,11 +466,11 @@ fn access_lines(
 
 /// Every other format (and input of no known format): lines parsed through
 /// [`LineParser`] and accounted for here, what they add up to decided by
-/// the [`Collector`]. `rare_first`: the format's parser reads
-/// [`LineParser::rare`] (the syslog family: [`Blocks::Framed`]), so the
-/// block search is asked about each line before its parse; otherwise only
-/// about the system and application lines, after it.
-fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, rare_first: bool) {
+/// the [`Collector`]. The block search is asked about the system and
+/// application lines only (they alone read it), after their parse;
+/// `framed`: the format's parser reads [`LineParser::rare`] (the syslog
+/// family: [`Blocks::Framed`]), so a marked line is parsed again with it.
+fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, framed: bool) {
     let mut parser = ctx.format.map(|f| {
         LineParser::with_customs(f, ctx.years, ctx.opts.customs.clone()).seeded(ctx.seed.clone())
     });
@@ -486,9 +486,9 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, r
             t.count_joined(prev_ok);
             continue;
         }
-        let asked = rare_first.then(|| marks.may_hold(line));
-        if let (Some(p), Some(rare)) = (parser.as_mut(), asked) {
-            p.rare = rare;
+        // A proxy's request (it holds ` HTTP/`, a trigger) costs no search.
+        if let (Some(p), true) = (parser.as_mut(), framed) {
+            p.rare = false;
         }
         let parsed = parser
             .as_mut()
@@ -507,12 +507,14 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, r
         };
         prev_ok = true;
         t.parsed += 1;
-        // Only system and application lines read it.
-        let rare = match asked {
-            Some(rare) => rare,
-            None => {
-                matches!(parsed, Line::System { .. } | Line::App { .. }) && marks.may_hold(line)
+        let rare = matches!(parsed, Line::System { .. } | Line::App { .. }) && marks.may_hold(line);
+        let parsed = match (parser.as_mut(), framed && rare && format == ctx.format) {
+            // Again, reading the event (the frame cache answers as before).
+            (Some(p), true) => {
+                p.rare = true;
+                p.parse(line).unwrap_or(parsed)
             }
+            _ => parsed,
         };
         if rare
             && format == ctx.format

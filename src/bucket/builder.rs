@@ -109,29 +109,106 @@ impl SeriesBuilder {
     }
 }
 
+/// What a host's or route's builder counts, request by request.
+pub trait Builds: Default {
+    /// Counts a request; `error` when its status is one the run counts.
+    fn add(&mut self, r: &Request, error: bool);
+}
+
+impl Builds for SeriesBuilder {
+    #[inline(always)]
+    fn add(&mut self, r: &Request, error: bool) {
+        SeriesBuilder::add(self, r, error);
+    }
+}
+
+impl Builds for super::local::LocalBuilder {
+    #[inline(always)]
+    fn add(&mut self, r: &Request, error: bool) {
+        super::local::LocalBuilder::add(self, r, error);
+    }
+}
+
+/// A map keyed by names log lines hold (hosts, routes): SipHash with a
+/// random key, so no log can choose names that collide.
+type NameIndex = std::collections::HashMap<Vec<u8>, usize>;
+
+/// The builders of the hosts a block's lines name (a proxy's syslog
+/// frame). Consecutive lines nearly always name the host the line before
+/// did, so it is compared first; the others are looked up by the borrowed
+/// name (no allocation per line). Boxed: a block of syslog lines can name
+/// tens of thousands of hosts, and the list keeps room for up to twice as
+/// many as it holds.
+pub struct HostBuilders<B> {
+    index: NameIndex,
+    builders: Vec<(Vec<u8>, Box<B>)>,
+    last: usize,
+}
+
+impl<B> Default for HostBuilders<B> {
+    fn default() -> Self {
+        HostBuilders {
+            index: NameIndex::default(),
+            builders: Vec::new(),
+            last: 0,
+        }
+    }
+}
+
+impl<B: Default> HostBuilders<B> {
+    /// The builder of `host`, made empty the first time it is named.
+    #[inline]
+    pub fn get(&mut self, host: &[u8]) -> &mut B {
+        match self.builders.get(self.last) {
+            Some((had, _)) if had[..] == *host => {}
+            _ => {
+                self.last = match self.index.get(host) {
+                    Some(&i) => i,
+                    None => self.insert(host),
+                }
+            }
+        }
+        &mut self.builders[self.last].1
+    }
+
+    #[cold]
+    fn insert(&mut self, host: &[u8]) -> usize {
+        let i = self.builders.len();
+        self.index.insert(host.to_vec(), i);
+        self.builders.push((host.to_vec(), Box::default()));
+        i
+    }
+
+    /// Each host with its builder, in the order they were first named.
+    pub fn into_hosts(self) -> impl Iterator<Item = (Vec<u8>, B)> {
+        self.builders.into_iter().map(|(h, b)| (h, *b))
+    }
+}
+
 /// The series of the routes a block's requests name, each built as a
 /// host's is. Consecutive requests often share a route, so the last one
 /// is tried first; the others are found by a scan while a block has named
 /// few, else through a small cache of recent names (a slot per cheap
 /// fingerprint, the name compared), else in a map per kind (looked up by
 /// the borrowed name: no allocation per line).
-pub struct RouteBuilders {
-    index: [std::collections::HashMap<Vec<u8>, usize, xxhash_rust::xxh3::Xxh3DefaultBuilder>; 3],
-    builders: Vec<(Route<'static>, SeriesBuilder)>,
+pub struct RouteBuilders<B = SeriesBuilder> {
+    index: [NameIndex; 3],
+    builders: Vec<(Route<'static>, B)>,
     last: usize,
     /// Per slot, the index of a builder whose name has that slot's
     /// fingerprint, plus one (0: empty). A hit is checked against the
-    /// name, so colliding names only miss.
-    recent: Box<[u32; RECENT]>,
+    /// name, so colliding names only miss. Made once a block names more
+    /// than [`SCAN`] routes (a host's local routes each have theirs).
+    recent: Option<Box<[u32; RECENT]>>,
 }
 
-impl Default for RouteBuilders {
+impl<B> Default for RouteBuilders<B> {
     fn default() -> Self {
         RouteBuilders {
             index: Default::default(),
             builders: Vec::new(),
             last: 0,
-            recent: Box::new([0; RECENT]),
+            recent: None,
         }
     }
 }
@@ -159,12 +236,11 @@ fn slot(route: &Route) -> usize {
 /// Routes a block names before look-ups go through the map.
 const SCAN: usize = 8;
 
-impl RouteBuilders {
+impl<B: Builds> RouteBuilders<B> {
     /// Counts request `r` (an error when `error`) on `route`.
     #[inline]
     pub fn add(&mut self, route: &Route, r: &Request, error: bool) {
-        let same =
-            |(had, _): &(Route, SeriesBuilder)| had.kind == route.kind && had.name == route.name;
+        let same = |(had, _): &(Route, B)| had.kind == route.kind && had.name == route.name;
         let i = match self.builders.get(self.last) {
             Some(b) if same(b) => self.last,
             _ if self.builders.len() <= SCAN => match self.builders.iter().position(same) {
@@ -173,14 +249,17 @@ impl RouteBuilders {
             },
             _ => {
                 let k = slot(route);
-                match (self.recent[k] as usize).checked_sub(1) {
+                let recent = self.recent.get_or_insert_with(|| Box::new([0; RECENT]));
+                match (recent[k] as usize).checked_sub(1) {
                     Some(i) if same(&self.builders[i]) => i,
                     _ => {
                         let i = match self.index[route.kind as usize].get(&*route.name) {
                             Some(i) => *i,
                             None => self.insert(route),
                         };
-                        self.recent[k] = i as u32 + 1;
+                        if let Some(recent) = self.recent.as_mut() {
+                            recent[k] = i as u32 + 1;
+                        }
                         i
                     }
                 }
@@ -199,13 +278,20 @@ impl RouteBuilders {
             kind: route.kind,
             name: std::borrow::Cow::Owned(name),
         };
-        self.builders.push((owned, SeriesBuilder::default()));
+        self.builders.push((owned, B::default()));
         i
     }
 
+    /// Each route with its builder.
+    pub fn into_routes(self) -> impl Iterator<Item = (Route<'static>, B)> {
+        self.builders.into_iter()
+    }
+}
+
+impl RouteBuilders {
     /// Puts every route's series into `b`.
     pub fn finish(self, b: &mut BucketSet) {
-        for (route, builder) in self.builders {
+        for (route, builder) in self.into_routes() {
             merge_entry(&mut b.routes, route.key(), builder.finish());
         }
     }
@@ -290,5 +376,25 @@ mod tests {
             .collect();
         assert!(want.len() > RECENT, "{}", want.len());
         assert_eq!(got, want);
+    }
+
+    /// Hosts named in runs and interleaved: each keeps its own builder,
+    /// and they come back in the order first named.
+    #[test]
+    fn hosts_keep_their_builders() {
+        let mut hosts = HostBuilders::<u64>::default();
+        let mut want = std::collections::HashMap::new();
+        for k in 0..5_000u32 {
+            let host = format!("h{}", if k % 3 == 0 { k % 400 } else { k / 50 });
+            *hosts.get(host.as_bytes()) += 1;
+            *want.entry(host.into_bytes()).or_insert(0u64) += 1;
+        }
+        let got: Vec<(Vec<u8>, u64)> = hosts.into_hosts().collect();
+        assert_eq!(got.len(), want.len());
+        assert_eq!(got[0].0, b"h0");
+        assert_eq!(got[1].0, b"h3");
+        for (h, n) in got {
+            assert_eq!(want[&h], n, "{}", String::from_utf8_lossy(&h));
+        }
     }
 }

@@ -25,7 +25,7 @@ mod latency;
 mod local;
 mod wire;
 
-pub use builder::{RouteBuilders, SeriesBuilder};
+pub use builder::{HostBuilders, RouteBuilders, SeriesBuilder};
 pub use cap::{MAX_HOSTS, OTHER_HOSTS, OTHER_ROUTES};
 pub use hour::{Dense, Hour};
 pub use latency::{LatencyHist, LATENCY_BUCKETS};
