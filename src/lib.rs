@@ -94,6 +94,8 @@ mod state;
 #[allow(missing_docs)]
 mod summary;
 #[allow(missing_docs)]
+mod tally;
+#[allow(missing_docs)]
 mod time;
 
 // The library's surface: what a program that runs logburst needs.

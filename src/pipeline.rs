@@ -28,120 +28,9 @@ use crate::merge::{InOrder, Merge};
 use crate::mixed::Mixed;
 use crate::progress::Progress;
 use crate::source::{self, Body, Compression, Input};
+use crate::tally::malformed;
+pub use crate::tally::{Sample, Tally, MAX_SAMPLES};
 use crate::time::ClfCache;
-
-/// How many malformed lines are kept per input to show the user.
-pub const MAX_SAMPLES: usize = 5;
-/// A malformed line kept for the report.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-pub struct Sample {
-    pub block: u32,
-    pub line: u32,
-    /// Absolute 1-based line number, filled in once all blocks are counted.
-    pub line_number: u64,
-    pub text: String,
-}
-
-/// The line accounting of (part of) an input. A monoid, like the buckets.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Tally {
-    pub lines: u64,
-    pub parsed: u64,
-    pub malformed: u64,
-    /// (block index, lines in it): turns block-local line numbers into
-    /// absolute ones.
-    pub blocks: Vec<(u32, u64)>,
-    pub samples: Vec<Sample>,
-    pub first: Option<Stamp>,
-    pub last: Option<Stamp>,
-    /// The first host a system line named, for placing local stamps.
-    pub named_host: Option<(u32, u32, String)>,
-    pub read_error: Option<String>,
-    /// (block index, last stamp in it): gives application lines that
-    /// open a block the time of the stamped line before them.
-    pub last_stamps: Vec<(u32, Stamp)>,
-    /// Lines parsed but with no instant to place them at (raw dmesg
-    /// uptime stamps without `--boot-time`).
-    pub unplaced: u64,
-    /// Lines read as system or application lines that look like HTTP
-    /// access records (see [`access::looks_like_request`]): the sign of a
-    /// misread access log.
-    #[serde(default)]
-    pub request_shaped: u64,
-    /// Lines of a mixed stream read by another web-server format than the
-    /// input's (a mixed stream), per format.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub read_as: Vec<(Format, u64)>,
-    /// Lines read but not counted as requests: a CDN's own subrequests
-    /// (see [`crate::event::NOT_COUNTED`]).
-    #[serde(default)]
-    pub not_counted: u64,
-}
-
-fn min_stamp(a: Option<Stamp>, b: Option<Stamp>) -> Option<Stamp> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(if y.sort_key() < x.sort_key() { y } else { x }),
-        (x, y) => x.or(y),
-    }
-}
-
-fn max_stamp(a: Option<Stamp>, b: Option<Stamp>) -> Option<Stamp> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(if y.sort_key() > x.sort_key() { y } else { x }),
-        (x, y) => x.or(y),
-    }
-}
-
-/// The accounting of two stretches of one input: counts add, blocks and
-/// samples interleave in order, stamps widen.
-impl Merge for Tally {
-    fn merge(&mut self, o: Tally) {
-        self.lines += o.lines;
-        self.parsed += o.parsed;
-        self.malformed += o.malformed;
-        self.blocks.extend(o.blocks);
-        self.blocks.sort_unstable();
-        self.samples.extend(o.samples);
-        self.samples.sort();
-        self.samples.truncate(MAX_SAMPLES);
-        self.first = min_stamp(self.first, o.first);
-        self.last = max_stamp(self.last, o.last);
-        self.named_host = match (self.named_host.take(), o.named_host) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.read_error = self.read_error.take().or(o.read_error);
-        self.last_stamps.extend(o.last_stamps);
-        self.unplaced += o.unplaced;
-        self.request_shaped += o.request_shaped;
-        crate::mixed::add_counts(&mut self.read_as, o.read_as);
-        self.not_counted += o.not_counted;
-        self.last_stamps.sort_unstable();
-    }
-}
-
-impl Tally {
-    /// A record an envelope joined to the line before it: parsed or
-    /// malformed as that line was.
-    fn count_joined(&mut self, prev_ok: bool) {
-        if prev_ok {
-            self.parsed += 1;
-        } else {
-            self.malformed += 1;
-        }
-    }
-
-    /// Absolute line number of the start of each block (0-based), by index.
-    pub fn block_starts(&self) -> Vec<u64> {
-        let mut starts = Vec::with_capacity(self.blocks.len());
-        let mut acc = 0;
-        for (_, n) in &self.blocks {
-            starts.push(acc);
-            acc += n;
-        }
-        starts
-    }
-}
 
 /// The result of reading one input.
 #[derive(Debug, Default)]
@@ -174,12 +63,6 @@ impl Scan {
     pub fn line_of(&self, origin: Origin) -> u64 {
         line_number(&self.block_starts, origin.block, origin.line)
     }
-}
-
-/// Shows a malformed line safely: lossy UTF-8, control characters escaped,
-/// cut to a readable length.
-pub fn printable(line: &[u8]) -> String {
-    crate::escape::line_sample(line, crate::escape::SAMPLE_BYTES)
 }
 
 /// A block's lines as their format reads them: out of their envelope,
@@ -300,24 +183,6 @@ fn parse_text(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet) {
             Some(Blocks::Lines) | None => other_lines(block, ctx, t, b, false),
         },
         None => other_lines(block, ctx, t, b, false),
-    }
-}
-
-/// Counts a line that did not parse, keeping the first few to show.
-#[cold]
-fn malformed(t: &mut Tally, block: u32, n: u32, line: &[u8]) {
-    t.malformed += 1;
-    if t.samples.len() < MAX_SAMPLES {
-        t.samples.push(Sample {
-            block,
-            line: n,
-            line_number: 0,
-            text: if line.is_empty() {
-                "(empty line)".into()
-            } else {
-                printable(line)
-            },
-        });
     }
 }
 
@@ -486,6 +351,17 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, f
             t.count_joined(prev_ok);
             continue;
         }
+        // A system line that repeats the frame of the one before, through
+        // its tag, is only counted when it holds no trigger (most of a
+        // kernel log): the same stamp, and its host already named.
+        let repeated = framed.then(|| parser.as_ref()?.repeated(line)).flatten();
+        if let Some(s) = repeated.filter(|_| collector.named_host.is_some()) {
+            if !marks.may_hold(line) {
+                (t.parsed, prev_ok, last_stamp) = (t.parsed + 1, true, Some(s));
+                t.saw(s);
+                continue;
+            }
+        }
         // A proxy's request (it holds ` HTTP/`, a trigger) costs no search.
         if let (Some(p), true) = (parser.as_mut(), framed) {
             p.rare = false;
@@ -524,12 +400,7 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, f
             t.request_shaped += 1;
         }
         if let Some(stamp) = parsed.stamp() {
-            if t.first.is_none_or(|f| stamp.sort_key() < f.sort_key()) {
-                t.first = Some(stamp);
-            }
-            if t.last.is_none_or(|l| stamp.sort_key() > l.sort_key()) {
-                t.last = Some(stamp);
-            }
+            t.saw(stamp);
             last_stamp = Some(stamp);
         }
         collector.line(parsed, format, line, block.at(n), last_stamp, rare);
@@ -715,95 +586,5 @@ pub fn scan(
             .chain(document.then(|| crate::document::NOTE.to_string()))
             .collect(),
         envelope: wrapping.map(|w| w.envelope),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn arb_tally() -> impl Strategy<Value = Tally> {
-        let stamp = prop_oneof![
-            (-1000i64..1000, -2i32..3).prop_map(|(utc, h)| Stamp::Zoned {
-                utc,
-                offset: h * 3600
-            }),
-            (-1000i64..1000, any::<bool>()).prop_map(|(naive, year_inferred)| Stamp::Local {
-                naive,
-                year_inferred
-            }),
-        ];
-        (
-            (0u64..100, 0u64..100, 0u64..100, 0u64..5),
-            prop::collection::btree_map(0u32..20, 1u64..50, 0..4),
-            prop::collection::vec((0u32..20, 0u32..9, "[a-c]{0,2}"), 0..8),
-            (
-                prop::option::of(stamp.clone()),
-                prop::option::of(stamp.clone()),
-            ),
-            prop::option::of((0u32..3, 0u32..3, "[a-b]")),
-            prop::option::of("[xy]"),
-            prop::collection::btree_map(0u32..20, stamp, 0..4),
-        )
-            .prop_map(
-                |(
-                    (lines, parsed, malformed, unplaced),
-                    blocks,
-                    samples,
-                    (first, last),
-                    named_host,
-                    read_error,
-                    last_stamps,
-                )| {
-                    let mut samples: Vec<Sample> = samples
-                        .into_iter()
-                        .map(|(block, line, text)| Sample {
-                            block,
-                            line,
-                            line_number: 0,
-                            text,
-                        })
-                        .collect();
-                    samples.sort();
-                    samples.truncate(MAX_SAMPLES);
-                    Tally {
-                        lines,
-                        parsed,
-                        malformed,
-                        blocks: blocks.into_iter().collect(),
-                        samples,
-                        first,
-                        last,
-                        named_host,
-                        read_error,
-                        last_stamps: last_stamps.into_iter().collect(),
-                        unplaced,
-                        request_shaped: lines / 3,
-                        not_counted: unplaced / 2,
-                        read_as: if parsed % 2 == 0 {
-                            Vec::new()
-                        } else {
-                            vec![(Format::NginxError, parsed / 2 + 1)]
-                        },
-                    }
-                },
-            )
-    }
-
-    proptest! {
-        // The accounting of an input's stretches combines in any grouping
-        // (not in any order: the first read error and the first of equal
-        // stamps are kept).
-        #[test]
-        fn tallies_merge_as_a_monoid(a in arb_tally(), b in arb_tally(), c in arb_tally()) {
-            crate::merge::laws(a, b, c)?;
-        }
-    }
-
-    #[test]
-    fn printable_escapes_controls() {
-        assert_eq!(printable(b"a\x1b[2Jb"), "a\\x1B[2Jb");
-        assert_eq!(printable(b"\xff"), "\u{fffd}");
     }
 }

@@ -48,7 +48,9 @@ pub enum Line<'a> {
     System {
         stamp: Stamp,
         host: Option<&'a [u8]>,
-        /// The message, after the framing (stamp, host, tag).
+        /// The message, after the framing (stamp, host, tag); a kernel
+        /// line's keeps its printk uptime when the parser was told the line
+        /// holds no rare event ([`LineParser::rare`]).
         msg: &'a [u8],
         oom: Option<Box<OomMessage>>,
         /// An upstream failure or killed worker (nginx error log).
@@ -290,6 +292,16 @@ impl LineParser {
     pub fn seeded(mut self, seed: Option<Seed>) -> Self {
         self.seed = seed;
         self
+    }
+
+    /// The stamp of a system line that repeats the frame of the last one
+    /// parsed through its tag and is no proxy's request (see
+    /// [`syslog::Repeat::repeated`]); `None` when that cannot be told
+    /// without parsing it.
+    #[inline]
+    pub fn repeated(&self, line: &[u8]) -> Option<Stamp> {
+        self.repeat
+            .repeated(line.strip_suffix(b"\r").unwrap_or(line))
     }
 
     /// Parses one line (no newline; a trailing `\r` is ignored).

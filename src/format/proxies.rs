@@ -135,7 +135,7 @@ pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine<'_>> {
     let client = &msg[..sp];
     // It ends in the port: a syslog tag (`kernel:`, `eth0:`) is turned
     // away here, before the rest of the line is read.
-    if !client.contains(&b':') || !client.last().is_some_and(u8::is_ascii_digit) {
+    if !client.last().is_some_and(u8::is_ascii_digit) || !client.contains(&b':') {
         return None;
     }
     let rest = msg[sp + 1..].strip_prefix(b"[")?;

@@ -13,6 +13,7 @@
 //! caller's [`YearRule`]; zone-less stamps stay local until the run knows the
 //! host's zone.
 
+use super::proxies;
 use crate::event::Stamp;
 use crate::time::{self, BsdStamp};
 
@@ -63,9 +64,18 @@ pub struct Frame<'a> {
     pub stamp: Stamp,
     /// The host the line names; `None` for dmesg, which names none.
     pub host: Option<&'a [u8]>,
-    /// The message, without tag and kernel uptime prefix.
-    pub msg: &'a [u8],
+    /// The message after the tag, a kernel uptime prefix still on it
+    /// (see [`Frame::msg`]).
+    pub body: &'a [u8],
     pub flavor: Flavor,
+}
+
+impl<'a> Frame<'a> {
+    /// The message, without tag and kernel uptime prefix: stripped when
+    /// asked for, since most lines of a kernel log are only counted.
+    pub fn msg(&self) -> &'a [u8] {
+        strip_uptime(self.body)
+    }
 }
 
 fn iso_stamp(s: &time::IsoStamp) -> Stamp {
@@ -130,8 +140,9 @@ pub fn uptime_line(line: &[u8]) -> Option<(i64, &[u8])> {
     Some((secs, msg.strip_prefix(b" ").unwrap_or(msg)))
 }
 
-/// The host and message of a `journalctl -o short-monotonic` line after
-/// its uptime: `web-01 kernel: msg`, `web-01 systemd[1]: msg`. Only those
+/// The host and message (a printk prefix still on it, see [`Frame::msg`])
+/// of a `journalctl -o short-monotonic` line after its uptime:
+/// `web-01 kernel: msg`, `web-01 systemd[1]: msg`. Only those
 /// two shapes of tag, so that a raw dmesg message (`usb 1-1: new device`,
 /// `EXT4-fs (sda1): mounted`) is not taken for one.
 fn monotonic_host(msg: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -145,8 +156,7 @@ fn monotonic_host(msg: &[u8]) -> Option<(&[u8], &[u8])> {
             open > 0 && !pid.is_empty() && pid.iter().all(u8::is_ascii_digit)
         })
     });
-    ((tag == b"kernel" || pid_tag) && hostname(host))
-        .then(|| (host, strip_uptime(&rest[tag_end + 1..])))
+    ((tag == b"kernel" || pid_tag) && hostname(host)).then(|| (host, &rest[tag_end + 1..]))
 }
 
 /// The tag (program name, without `[pid]`) of a framed line whose message
@@ -222,12 +232,12 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
                 let utc = years.boot? + secs;
                 let (host, msg) = match monotonic_host(msg) {
                     Some((host, rest)) => (Some(host), rest),
-                    None => (None, strip_uptime(msg)),
+                    None => (None, msg),
                 };
                 return Some(Frame {
                     stamp: Stamp::Zoned { utc, offset: 0 },
                     host,
-                    msg,
+                    body: msg,
                     flavor: Flavor::Dmesg,
                 });
             }
@@ -242,7 +252,7 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
                     year_inferred: false,
                 },
                 host: None,
-                msg: strip_uptime(msg),
+                body: msg,
                 flavor: Flavor::Dmesg,
             })
         }
@@ -260,7 +270,7 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
                 return Some(Frame {
                     stamp: iso_stamp(&iso),
                     host: None,
-                    msg: strip_uptime(rest),
+                    body: rest,
                     flavor: Flavor::Dmesg,
                 });
             }
@@ -268,7 +278,7 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
             Some(Frame {
                 stamp: iso_stamp(&iso),
                 host: Some(host),
-                msg: strip_uptime(after_tag(rest)),
+                body: after_tag(rest),
                 flavor: Flavor::Rfc3339,
             })
         }
@@ -279,7 +289,7 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
             Some(Frame {
                 stamp: years.place(&bsd)?,
                 host: Some(host),
-                msg: strip_uptime(after_tag(rest)),
+                body: after_tag(rest),
                 flavor: if bsd.zero_padded || bsd.has_fraction {
                     Flavor::Journal
                 } else {
@@ -316,7 +326,7 @@ impl Repeat {
                 return Some(Frame {
                     stamp,
                     host: Some(&line[self.host.0..self.host.1]),
-                    msg: strip_uptime(&line[self.prefix.len()..]),
+                    body: &line[self.prefix.len()..],
                     flavor,
                 });
             }
@@ -324,6 +334,16 @@ impl Repeat {
         let fr = parse_frame(line, years)?;
         self.learn(line, &fr);
         Some(fr)
+    }
+
+    /// The kept stamp when `line` repeats the kept line through its tag,
+    /// in range, and its body is no HAProxy request: the line
+    /// [`specs`]' parser reads as a system line with that stamp and host.
+    #[inline]
+    pub fn repeated(&self, line: &[u8]) -> Option<Stamp> {
+        let (stamp, _) = self.kept?;
+        let body = line.strip_prefix(&self.prefix[..])?;
+        (stamp.in_range() && proxies::haproxy(body).is_none()).then_some(stamp)
     }
 
     fn learn(&mut self, line: &[u8], fr: &Frame) {
@@ -377,7 +397,7 @@ fn rfc5424(b: &[u8]) -> Option<Frame<'_>> {
     Some(Frame {
         stamp,
         host: (host != b"-").then_some(host),
-        msg: strip_uptime(msg),
+        body: msg,
         flavor: Flavor::Rfc5424,
     })
 }
@@ -419,7 +439,10 @@ mod specs {
         let Some(fr) = p.repeat.frame(line, &p.years) else {
             return uptime_line(line).map(|_| Line::Unplaced);
         };
-        if let Some(h) = proxies::haproxy(fr.msg) {
+        // The body, not the message: a printk uptime (`[  518.05] `) holds
+        // no `ip:port`, so a body with one is no HAProxy line either way,
+        // and the others are their message.
+        if let Some(h) = proxies::haproxy(fr.body) {
             let offset = match fr.stamp {
                 Stamp::Zoned { offset, .. } => Some(offset),
                 Stamp::Local { .. } => None,
@@ -429,7 +452,7 @@ mod specs {
                 offset,
                 status: h.status,
                 host: fr.host,
-                msg: fr.msg,
+                msg: fr.body,
                 latency_ms: h.latency_ms,
                 route: h.route(),
             });
@@ -437,9 +460,11 @@ mod specs {
         Some(Line::System {
             stamp: fr.stamp,
             host: fr.host,
-            msg: fr.msg,
+            // Stripped only when asked for rare events: the other lines
+            // of a kernel log are only counted (`Line::System::msg`).
+            msg: if p.rare { fr.msg() } else { fr.body },
             oom: if p.rare {
-                oom::parse(fr.msg).map(Box::new)
+                oom::parse(fr.msg()).map(Box::new)
             } else {
                 None
             },
@@ -567,7 +592,7 @@ mod tests {
             );
         }
         assert_eq!(
-            monotonic_host(b"web-01 kernel: [ 5.1] x").map(|(_, m)| m),
+            monotonic_host(b"web-01 kernel: [ 5.1] x").map(|(_, m)| strip_uptime(m)),
             Some(&b"x"[..])
         );
     }
@@ -594,7 +619,7 @@ mod tests {
     fn rfc3164_kern_log_with_uptime() {
         let fr = f("May 15 23:09:30 ubuntu-s-1vcpu kernel: [  518.061172] Out of memory: Killed process 15925 ((resolved))");
         assert_eq!(fr.host, Some(&b"ubuntu-s-1vcpu"[..]));
-        assert!(fr.msg.starts_with(b"Out of memory"));
+        assert!(fr.msg().starts_with(b"Out of memory"));
         assert_eq!(fr.flavor, Flavor::Rfc3164);
         // May is after the reference month (March 2023): last year.
         assert_eq!(time::rfc3339(naive(&fr), 0), "2022-05-15T23:09:30+00:00");
@@ -608,7 +633,7 @@ mod tests {
             }
         ));
         let fr = f("<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8");
-        assert_eq!(fr.msg, b"'su root' failed for lonvick on /dev/pts/8");
+        assert_eq!(fr.msg(), b"'su root' failed for lonvick on /dev/pts/8");
     }
 
     #[test]
@@ -617,7 +642,7 @@ mod tests {
         assert_eq!(fr.flavor, Flavor::Journal);
         let fr = f("Aug 30 06:58:55.050705 node-7 kernel: oom-kill:constraint=CONSTRAINT_MEMCG,task=x,pid=1,uid=0");
         assert_eq!(fr.flavor, Flavor::Journal);
-        assert!(fr.msg.starts_with(b"oom-kill:"));
+        assert!(fr.msg().starts_with(b"oom-kill:"));
         let fr = f("2023-09-08T17:20:30+0200 host systemd[1]: Started foo.");
         assert_eq!(fr.flavor, Flavor::Rfc3339);
         assert_eq!(
@@ -627,7 +652,7 @@ mod tests {
                 offset: 7200
             }
         );
-        assert_eq!(fr.msg, b"Started foo.");
+        assert_eq!(fr.msg(), b"Started foo.");
         let fr = f("2023-09-08T17:20:30.5+02:00 fe80::1%eth0 kernel: x");
         assert_eq!(fr.host, Some(&b"fe80::1%eth0"[..]));
         // An application's own lines are not syslog: no `T`, or a thread
@@ -646,17 +671,17 @@ mod tests {
         let fr = f("<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \u{feff}'su root' failed");
         assert_eq!(fr.flavor, Flavor::Rfc5424);
         assert_eq!(fr.host, Some(&b"mymachine.example.com"[..]));
-        assert_eq!(fr.msg, b"'su root' failed");
+        assert_eq!(fr.msg(), b"'su root' failed");
         let fr = f(
             r#"<3>1 2023-02-02T07:00:13+03:00 web-01 kernel - - [meta x="a\]b"] Killed process 1 (a)"#,
         );
-        assert_eq!(fr.msg, b"Killed process 1 (a)");
+        assert_eq!(fr.msg(), b"Killed process 1 (a)");
         let fr = f("[Thu Dec  7 00:05:15 2017] Killed process 28438 (java) total-vm:1kB");
         assert_eq!((fr.flavor, fr.host), (Flavor::Dmesg, None));
         assert_eq!(time::rfc3339(naive(&fr), 0), "2017-12-07T00:05:15+00:00");
         let fr = f("2024-02-02T07:00:12,345678+01:00 Out of memory: Killed process 5 (x)");
         assert_eq!((fr.flavor, fr.host), (Flavor::Dmesg, None));
-        assert!(fr.msg.starts_with(b"Out of memory"));
+        assert!(fr.msg().starts_with(b"Out of memory"));
     }
 
     #[test]
@@ -685,11 +710,12 @@ mod tests {
 
         /// The frame cache answers what `parse_frame` does, whatever the
         /// lines before: stamps, hosts and tags that repeat or change in
-        /// one byte, odd spacing, tags with spaces, no tag, uptimes.
+        /// one byte, odd spacing, tags with spaces, no tag, uptimes, an
+        /// HAProxy request; and a line it says repeats is a system line.
         #[test]
         fn repeat_frames_as_parse_frame(
             picks in proptest::collection::vec(
-                (0usize..9, 0usize..5, 0usize..3, 0usize..7, 0usize..7), 1..24)
+                (0usize..9, 0usize..5, 0usize..3, 0usize..7, 0usize..8), 1..24)
         ) {
             const STAMPS: [&str; 9] = [
                 "Feb  2 07:00:12", "Feb  2 07:00:13", "Feb 02 07:00:12.123456",
@@ -701,15 +727,25 @@ mod tests {
             const SEPS: [&str; 3] = [" ", "  ", ""];
             const TAGS: [&str; 7] =
                 ["kernel: ", "kernel:", "app[12]: ", "a b: ", "kernel", "k: k: ", ": "];
-            const MSGS: [&str; 7] = [
+            const MSGS: [&str; 8] = [
                 "[ 1.0] Out of memory: Killed process 1 (a)", "x: y", "", "[UFW BLOCK] IN=",
                 ": z", "[  518.050606] [ T12] m", "kernel: again",
+                "10.0.0.1:5000 [06/Feb/2009:12:14:14.655] fe be/s 1/0/3/6/10 503 27 - - ---- 1/1/1/1/0 0/0 \"GET / HTTP/1.1\"",
             ];
             let mut cache = Repeat::default();
             for (a, b, c, d, e) in picks {
                 let line = format!("{} {}{}{}{}", STAMPS[a], HOSTS[b], SEPS[c], TAGS[d], MSGS[e]);
                 let l = line.as_bytes();
-                proptest::prop_assert_eq!(cache.frame(l, &YEARS), parse_frame(l, &YEARS), "{}", line);
+                // A line said to repeat is a system line of the kept stamp.
+                let repeated = cache.repeated(l);
+                let fr = cache.frame(l, &YEARS);
+                proptest::prop_assert_eq!(fr.clone(), parse_frame(l, &YEARS), "{}", line);
+                if let Some(s) = repeated {
+                    let fr = fr.unwrap();
+                    proptest::prop_assert_eq!(fr.stamp, s, "{}", line);
+                    proptest::prop_assert!(fr.host.is_some() && s.in_range(), "{}", line);
+                    proptest::prop_assert!(proxies::haproxy(fr.body).is_none(), "{}", line);
+                }
             }
         }
     }

@@ -130,7 +130,7 @@ pub fn system(data: &[u8]) {
             }
         }
         if let Some(f) = syslog::parse_frame(line, &years) {
-            assert!(f.msg.len() <= line.len());
+            assert!(f.msg().len() <= f.body.len() && f.body.len() <= line.len());
         }
         // The Apache error log and OpenWrt logread: a message is a part of
         // the line after its stamp, the stamp a real instant.
