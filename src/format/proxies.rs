@@ -128,20 +128,36 @@ impl<'a> HaproxyLine<'a> {
     }
 }
 
-/// Parses an HAProxy `option httplog` message (without its syslog header).
-pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine<'_>> {
-    // client_ip:port
-    let sp = memchr(b' ', msg)?;
-    let client = &msg[..sp];
-    // It ends in the port: a syslog tag (`kernel:`, `eth0:`) is turned
-    // away here, before the rest of the line is read.
-    if !client.last().is_some_and(u8::is_ascii_digit) || !client.contains(&b':') {
+/// Whether `msg` may be an HAProxy request: its first word ends in a
+/// digit (a port) and ` [` follows it. [`haproxy`] reads none where this
+/// is false, in a few compares (a kernel line's first word is `[  518.05]`).
+#[inline]
+pub fn may_be_haproxy(msg: &[u8]) -> bool {
+    memchr(b' ', msg)
+        .is_some_and(|sp| sp > 0 && msg[sp - 1].is_ascii_digit() && msg.get(sp + 1) == Some(&b'['))
+}
+
+/// Parses an HAProxy `option httplog` message (without its syslog header),
+/// its accept date's second through `dates` (the lines of one second
+/// repeat it).
+pub fn haproxy<'a>(msg: &'a [u8], dates: &mut time::ClfCache) -> Option<HaproxyLine<'a>> {
+    if !may_be_haproxy(msg) {
         return None;
     }
-    let rest = msg[sp + 1..].strip_prefix(b"[")?;
+    // client_ip:port: it ends in the port, a syslog tag (`kernel:`,
+    // `eth0:`) is turned away above.
+    let sp = memchr(b' ', msg)?;
+    if !msg[..sp].contains(&b':') {
+        return None;
+    }
+    let rest = &msg[sp + 2..];
     let close = memchr(b']', rest)?;
-    // 06/Feb/2009:12:14:14.655
-    let naive = time::day_month_year(&rest[..close], b'/', b':')?;
+    // 06/Feb/2009:12:14:14.655: the second is the first 20 bytes.
+    let date = &rest[..close];
+    let secs = date.get(..20).unwrap_or(date);
+    let (naive, _) = dates.text(secs, |b| {
+        time::day_month_year(b, b'/', b':').map(|n| (n, 0))
+    })?;
     let fields = &rest[close + 1..];
     // frontend backend/server timers status bytes …
     let mut words = fields.split(|c| *c == b' ').filter(|w| !w.is_empty());
@@ -157,22 +173,39 @@ pub fn haproxy(msg: &[u8]) -> Option<HaproxyLine<'_>> {
     if status.len() != 3 && status != b"-1" {
         return None;
     }
-    let status: i32 = std::str::from_utf8(status).ok()?.parse().ok()?;
+    let status = match status.split_first()? {
+        (b'-', d) => -(digits(d)? as i32),
+        (b'+', d) => digits(d)? as i32,
+        _ => digits(status)? as i32,
+    };
     let bytes = words.next()?;
     if !bytes.iter().all(|c| c.is_ascii_digit() || *c == b'+') {
         return None;
     }
-    let latency_ms = timers
-        .rsplit(|c| *c == b'/')
-        .next()
-        .map(|t| t.strip_prefix(b"+").unwrap_or(t))
-        .and_then(|t| std::str::from_utf8(t).ok()?.parse().ok());
+    // The last timer, as `u32::from_str` reads it after one `+` is cut.
+    let latency_ms = timers.rsplit(|c| *c == b'/').next().and_then(|t| {
+        let t = t.strip_prefix(b"+").unwrap_or(t);
+        let t = t.strip_prefix(b"+").unwrap_or(t);
+        u32::try_from(digits(t)?).ok()
+    });
     Some(HaproxyLine {
         naive,
         latency_ms,
         // -1: the connection was aborted before a response; not an error.
         status: status.max(0) as u16,
         backend: (!backend.is_empty() && backend != b"-").then_some(backend),
+    })
+}
+
+/// The value of `b`, ASCII digits only (one at least), as `u64::from_str`
+/// reads them; `None` for anything else or past `u64::MAX`.
+fn digits(b: &[u8]) -> Option<u64> {
+    if b.is_empty() {
+        return None;
+    }
+    b.iter().try_fold(0u64, |n, c| {
+        let d = c.checked_sub(b'0').filter(|d| *d < 10)?;
+        n.checked_mul(10)?.checked_add(u64::from(d))
     })
 }
 
@@ -227,8 +260,8 @@ pub static HAPROXY: super::registry::Spec = super::registry::Spec {
     about: "HAProxy HTTP log (option httplog) without syslog header; with one it is read as syslog",
     requests: true,
     blocks: super::registry::Blocks::Lines,
-    parse: |_, line| {
-        haproxy(line).map(|h| super::Line::ProxyRequest {
+    parse: |p, line| {
+        haproxy(line, &mut p.clf).map(|h| super::Line::ProxyRequest {
             naive: h.naive,
             offset: None,
             status: h.status,
@@ -243,9 +276,11 @@ pub static HAPROXY: super::registry::Spec = super::registry::Spec {
             super::Detail::new(Some(c), Some(r))
         })
     },
-    sniff: Some((20, |_, l| match haproxy(l) {
-        Some(_) => super::registry::Sniffed::Is(super::registry::Format::Haproxy),
-        None => super::registry::Sniffed::Pass,
+    sniff: Some((20, |_, l| {
+        match haproxy(l, &mut time::ClfCache::default()) {
+            Some(_) => super::registry::Sniffed::Is(super::registry::Format::Haproxy),
+            None => super::registry::Sniffed::Pass,
+        }
     })),
     lenient: None,
     seed: None,
@@ -257,6 +292,54 @@ pub static HAPROXY: super::registry::Spec = super::registry::Spec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn haproxy_(msg: &[u8]) -> Option<HaproxyLine<'_>> {
+        haproxy(msg, &mut time::ClfCache::default())
+    }
+
+    /// Status and last timer read as `i32`/`u32::from_str` would (the
+    /// status when it is three bytes or `-1`, the timer after one `+`).
+    #[test]
+    fn haproxy_numbers_read_as_from_str() {
+        let statuses = ["200", "503", "-1", "+12", "-12", "1a2", "12", "0x1"];
+        let timers = [
+            "109",
+            "+109",
+            "++5",
+            "+",
+            "-5",
+            "",
+            "000000000000000000001",
+            "4294967296",
+        ];
+        for st in statuses {
+            for tt in timers {
+                let msg = format!("10.0.0.1:5 [02/Feb/2023:07:00:22.655] fe be/s 1/2/{tt} {st} 27 - - ---- \"GET / HTTP/1.1\"");
+                let want_status = (st.len() == 3 || st == "-1")
+                    .then(|| st.parse::<i32>().ok())
+                    .flatten()
+                    .map(|s| s.max(0) as u16);
+                let got = haproxy_(msg.as_bytes());
+                assert_eq!(got.map(|h| h.status), want_status, "{msg}");
+                if let Some(h) = got {
+                    let t = tt.strip_prefix('+').unwrap_or(tt);
+                    assert_eq!(h.latency_ms, t.parse::<u32>().ok(), "{msg}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn haproxy_dates_through_the_cache() {
+        let mut dates = time::ClfCache::default();
+        let line = |d: &str| format!("10.0.0.1:5 [{d}] fe be/s 1/2/3 200 27");
+        let mut naive = |d: &str| haproxy(line(d).as_bytes(), &mut dates).map(|h| h.naive);
+        let a = naive("02/Feb/2023:07:00:22.655").unwrap();
+        assert_eq!(naive("02/Feb/2023:07:00:22.999"), Some(a));
+        assert_eq!(naive("02/Feb/2023:07:00:23.001"), Some(a + 1));
+        assert_eq!(naive("02/Feb/2023:07:00:2"), None);
+        assert_eq!(naive("02/Feb/2023:07:00:22"), Some(a));
+    }
 
     #[test]
     fn envoy_default_format() {
@@ -298,7 +381,7 @@ mod tests {
 
     #[test]
     fn haproxy_httplog() {
-        let h = haproxy(br#"10.0.1.2:33317 [02/Feb/2023:07:00:22.655] http-in static/srv1 10/0/30/69/109 503 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1""#).unwrap();
+        let h = haproxy_(br#"10.0.1.2:33317 [02/Feb/2023:07:00:22.655] http-in static/srv1 10/0/30/69/109 503 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1""#).unwrap();
         assert_eq!(
             h,
             HaproxyLine {
@@ -312,7 +395,7 @@ mod tests {
             h.route().map(|r| r.key()).as_deref(),
             Some("upstream static")
         );
-        let h = haproxy(br#"[2001:db8::1]:443 [02/Feb/2023:07:00:22.655] fe~ be/<NOSRV> -1/-1/-1/-1/0 -1 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>""#).unwrap();
+        let h = haproxy_(br#"[2001:db8::1]:443 [02/Feb/2023:07:00:22.655] fe~ be/<NOSRV> -1/-1/-1/-1/0 -1 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>""#).unwrap();
         assert_eq!((h.status, h.backend), (0, Some(&b"be"[..])));
         assert_eq!(
             haproxy_detail(br#"10.0.1.2:33317 [02/Feb/2023:07:00:22.655] http-in static/srv1 10/0/30/69/109 503 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1""#),
@@ -322,10 +405,10 @@ mod tests {
             haproxy_detail(br#"[2001:db8::1]:443 [02/Feb/2023:07:00:22.655] fe~ be/<NOSRV> -1/-1/-1/-1/0 -1 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>""#),
             Some((&b"2001:db8::1"[..], &b"<BADREQ>"[..]))
         );
-        assert!(haproxy(b"Proxy http-in started.").is_none());
-        assert!(
-            haproxy(b"10.0.1.2:33317 [02/Feb/2023:07:00:22.655] http-in 10/0/30/69/109 200 1")
-                .is_none()
-        );
+        assert!(haproxy_(b"Proxy http-in started.").is_none());
+        assert!(haproxy_(
+            b"10.0.1.2:33317 [02/Feb/2023:07:00:22.655] http-in 10/0/30/69/109 200 1"
+        )
+        .is_none());
     }
 }

@@ -343,7 +343,7 @@ impl Repeat {
     pub fn repeated(&self, line: &[u8]) -> Option<Stamp> {
         let (stamp, _) = self.kept?;
         let body = line.strip_prefix(&self.prefix[..])?;
-        (stamp.in_range() && proxies::haproxy(body).is_none()).then_some(stamp)
+        (stamp.in_range() && !proxies::may_be_haproxy(body)).then_some(stamp)
     }
 
     fn learn(&mut self, line: &[u8], fr: &Frame) {
@@ -442,7 +442,7 @@ mod specs {
         // The body, not the message: a printk uptime (`[  518.05] `) holds
         // no `ip:port`, so a body with one is no HAProxy line either way,
         // and the others are their message.
-        if let Some(h) = proxies::haproxy(fr.body) {
+        if let Some(h) = proxies::haproxy(fr.body, &mut p.clf) {
             let offset = match fr.stamp {
                 Stamp::Zoned { offset, .. } => Some(offset),
                 Stamp::Local { .. } => None,
@@ -744,7 +744,7 @@ mod tests {
                     let fr = fr.unwrap();
                     proptest::prop_assert_eq!(fr.stamp, s, "{}", line);
                     proptest::prop_assert!(fr.host.is_some() && s.in_range(), "{}", line);
-                    proptest::prop_assert!(proxies::haproxy(fr.body).is_none(), "{}", line);
+                    proptest::prop_assert!(proxies::haproxy(fr.body, &mut Default::default()).is_none(), "{}", line);
                 }
             }
         }

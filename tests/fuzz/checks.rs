@@ -14,13 +14,18 @@ use logburst::{analyze, render, Config};
 /// The access-log parsers (every CLF-family flavour) on arbitrary lines.
 pub fn access(data: &[u8]) {
     use logburst::internals::format::proxies;
+    // One date cache over all lines answers as a fresh one per line.
+    let mut dates = logburst::internals::time::ClfCache::default();
     for line in data.split(|c| *c == b'\n') {
         if let Some(r) = proxies::envoy(line) {
             assert!(r.status == 0 || (100..=999).contains(&r.status));
         }
-        if let Some(h) = proxies::haproxy(line) {
+        let h = proxies::haproxy(line, &mut dates);
+        assert_eq!(h, proxies::haproxy(line, &mut Default::default()));
+        if let Some(h) = h {
             assert!(h.status <= 999);
         }
+        assert!(proxies::may_be_haproxy(line) || h.is_none());
         route_is_clean(proxies::envoy_route(line));
         if let Some(e) = logburst::internals::format::aws_lb::parse(line) {
             assert!(e.request.status == 0 || (100..=999).contains(&e.request.status));
