@@ -337,8 +337,9 @@ impl Repeat {
     }
 
     /// The kept stamp when `line` repeats the kept line through its tag,
-    /// in range, and its body is no HAProxy request: the line
-    /// [`specs`]' parser reads as a system line with that stamp and host.
+    /// in range, and its body cannot be an HAProxy request
+    /// ([`proxies::may_be_haproxy`]): a line [`specs`]' parser reads as a
+    /// system line with that stamp and host.
     #[inline]
     pub fn repeated(&self, line: &[u8]) -> Option<Stamp> {
         let (stamp, _) = self.kept?;
@@ -439,9 +440,9 @@ mod specs {
         let Some(fr) = p.repeat.frame(line, &p.years) else {
             return uptime_line(line).map(|_| Line::Unplaced);
         };
-        // The body, not the message: a printk uptime (`[  518.05] `) holds
-        // no `ip:port`, so a body with one is no HAProxy line either way,
-        // and the others are their message.
+        // The body, not the message: a body that starts with a printk
+        // uptime (`[  518.05] `) is read as a system line (HAProxy writes
+        // none), and any other body is its message.
         if let Some(h) = proxies::haproxy(fr.body, &mut p.clf) {
             let offset = match fr.stamp {
                 Stamp::Zoned { offset, .. } => Some(offset),
