@@ -133,20 +133,24 @@ impl<'a> HaproxyLine<'a> {
 /// is false, in a few compares (a kernel line's first word is `[  518.05]`).
 #[inline]
 pub fn may_be_haproxy(msg: &[u8]) -> bool {
+    client_end(msg).is_some()
+}
+
+/// Where the first word of `msg` ends, when it ends in a digit and ` [`
+/// follows it.
+#[inline]
+fn client_end(msg: &[u8]) -> Option<usize> {
     memchr(b' ', msg)
-        .is_some_and(|sp| sp > 0 && msg[sp - 1].is_ascii_digit() && msg.get(sp + 1) == Some(&b'['))
+        .filter(|&sp| sp > 0 && msg[sp - 1].is_ascii_digit() && msg.get(sp + 1) == Some(&b'['))
 }
 
 /// Parses an HAProxy `option httplog` message (without its syslog header),
 /// its accept date's second through `dates` (the lines of one second
 /// repeat it).
 pub fn haproxy<'a>(msg: &'a [u8], dates: &mut time::ClfCache) -> Option<HaproxyLine<'a>> {
-    if !may_be_haproxy(msg) {
-        return None;
-    }
-    // client_ip:port: it ends in the port, a syslog tag (`kernel:`,
-    // `eth0:`) is turned away above.
-    let sp = memchr(b' ', msg)?;
+    // client_ip:port: it ends in the port, so a syslog tag (`kernel:`,
+    // `eth0:`) is turned away here.
+    let sp = client_end(msg)?;
     if !msg[..sp].contains(&b':') {
         return None;
     }
