@@ -11,7 +11,7 @@ const KERN_KILL: &[u8] = b"Feb  2 07:00:13 web-01 kernel: [3034412.118273] Out o
 const KERN_NOISE: &[u8] = b"Feb  2 06:12:44 web-01 kernel: [3031525.218273] [UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:8a:1c:3e SRC=45.12.3.9 DST=10.0.0.11 LEN=44 PROTO=TCP SPT=51234 DPT=22 SYN URGP=0";
 const YEARS: YearRule = YearRule {
     fixed: Some(2023),
-    reference: (2023, 2),
+    reference: (2023, 2, 28),
     boot: None,
     written: None,
 };

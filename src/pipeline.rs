@@ -501,7 +501,7 @@ pub fn scan(
     let written = unix_secs(opened.modified);
     let years = YearRule {
         fixed: opts.year,
-        reference: crate::time::year_month_of(written),
+        reference: crate::time::date_of(written),
         boot: opts.boot_time,
         written: Some(written),
     };

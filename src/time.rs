@@ -377,16 +377,26 @@ pub fn bsd_in_year(s: &BsdStamp, year: i64) -> Option<i64> {
     Some(days_from_civil(year, s.month, s.day) * 86_400 + s.secs_of_day as i64)
 }
 
-/// The year a year-less line belongs to, given a reference (year, month) the
-/// file is known to have been written up to (its modification time): a line
-/// whose month lies after the reference month was written the year before
-/// (a December line in a file last written in January).
-pub fn infer_year(line_month: u32, reference: (i64, u32)) -> i64 {
-    if line_month > reference.1 {
-        reference.0 - 1
+/// The year a year-less line belongs to, given the reference date
+/// (year, month, day, UTC) the file is known to have been written up to (its
+/// modification time): a line dated more than a day after the reference in
+/// the reference's year was written the year before — a December line in a
+/// file last written in January, and a 10 December line in a file last
+/// written on 6 December. The day's grace is for zones east of UTC, whose
+/// local date runs up to 14 hours ahead of the modification time's.
+pub fn infer_year(month: u32, day: u32, reference: (i64, u32, u32)) -> i64 {
+    let (year, ref_month, ref_day) = reference;
+    let line = days_from_civil(year, month, day.min(days_in_month(year, month)));
+    if line > days_from_civil(year, ref_month, ref_day) + 1 {
+        year - 1
     } else {
-        reference.0
+        year
     }
+}
+
+/// The civil (year, month, day) of a naive time.
+pub fn date_of(naive: i64) -> (i64, u32, u32) {
+    civil_from_days(naive.div_euclid(86_400))
 }
 
 /// The civil year and month of a naive time.
@@ -746,8 +756,19 @@ mod tests {
     #[test]
     fn year_across_new_year() {
         // A December line in a file last written in January is from last year.
-        assert_eq!(infer_year(12, (2024, 1)), 2023);
-        assert_eq!(infer_year(1, (2024, 1)), 2024);
+        assert_eq!(infer_year(12, 31, (2024, 1, 5)), 2023);
+        assert_eq!(infer_year(1, 5, (2024, 1, 5)), 2024);
+        // Days after the file was last written: the year before, not the
+        // future (loghub's OpenSSH sample, 10 December, read on 6 December).
+        assert_eq!(infer_year(12, 10, (2026, 12, 6)), 2025);
+        // The day after is a zone east of UTC, not last year; across a
+        // month's end too.
+        assert_eq!(infer_year(12, 7, (2026, 12, 6)), 2026);
+        assert_eq!(infer_year(2, 1, (2026, 1, 31)), 2026);
+        assert_eq!(infer_year(2, 2, (2026, 1, 31)), 2025);
+        // 29 February, in a year that has none, compares as the 28th (the
+        // stamp is then not placed: bsd_in_year).
+        assert_eq!(infer_year(2, 29, (2026, 2, 27)), 2026);
     }
 
     #[test]

@@ -324,7 +324,7 @@ mod tests {
 
     const YEARS: YearRule = YearRule {
         fixed: None,
-        reference: (2023, 3),
+        reference: (2023, 3, 31),
         boot: None,
         written: None,
     };

@@ -34,9 +34,9 @@ pub enum Flavor {
 pub struct YearRule {
     /// `--year`.
     pub fixed: Option<i64>,
-    /// (year, month) up to which the file is known to have been written: its
-    /// modification time, or now for standard input.
-    pub reference: (i64, u32),
+    /// (year, month, day, UTC) up to which the file is known to have been
+    /// written: its modification time, or now for standard input.
+    pub reference: (i64, u32, u32),
     /// `--boot-time`: the UTC instant the kernel's uptime stamps count
     /// from (raw `dmesg`); `None` leaves such lines unplaced.
     pub boot: Option<i64>,
@@ -50,7 +50,7 @@ impl YearRule {
     fn place(&self, s: &BsdStamp) -> Option<Stamp> {
         let year = self
             .fixed
-            .unwrap_or_else(|| time::infer_year(s.month, self.reference));
+            .unwrap_or_else(|| time::infer_year(s.month, s.day, self.reference));
         Some(Stamp::Local {
             naive: time::bsd_in_year(s, year)?,
             year_inferred: self.fixed.is_none(),
@@ -600,7 +600,7 @@ mod tests {
 
     const YEARS: YearRule = YearRule {
         fixed: None,
-        reference: (2023, 3),
+        reference: (2023, 3, 31),
         boot: None,
         written: None,
     };

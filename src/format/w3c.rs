@@ -402,7 +402,7 @@ mod tests {
 
     const YEARS: YearRule = YearRule {
         fixed: None,
-        reference: (2023, 3),
+        reference: (2023, 3, 31),
         boot: None,
         written: None,
     };

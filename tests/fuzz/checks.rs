@@ -42,7 +42,7 @@ pub fn access(data: &[u8]) {
     }
     let years = YearRule {
         fixed: None,
-        reference: (2023, 2),
+        reference: (2023, 2, 28),
         boot: None,
         written: None,
     };
@@ -117,7 +117,7 @@ fn detail_is_clean(d: &format::Detail) {
 pub fn system(data: &[u8]) {
     let years = YearRule {
         fixed: None,
-        reference: (2023, 2),
+        reference: (2023, 2, 28),
         boot: None,
         written: Some(1_675_321_200),
     };
@@ -489,7 +489,7 @@ pub fn w3c(data: &[u8]) {
     use logburst::internals::format::{registry, w3c};
     let years = YearRule {
         fixed: None,
-        reference: (2023, 2),
+        reference: (2023, 2, 28),
         boot: None,
         written: None,
     };

@@ -160,6 +160,42 @@ fn a_year_comes_only_from_the_same_host() {
     );
 }
 
+/// A year-less line dated days after the file was last written is from the
+/// year before, not the future (loghub's real OpenSSH sample, 10 December,
+/// was placed four days ahead when read on 6 December); the day after is a
+/// zone east of UTC and keeps the year.
+#[test]
+fn a_year_less_line_is_never_days_in_the_future() {
+    let dir = tempfile::tempdir().unwrap();
+    let kern = write(
+        dir.path(),
+        "redis-01/kern.log",
+        b"Jun  2 01:00:00 redis-01 kernel: Out of memory: Killed process 811 (redis-server) total-vm:1kB, anon-rss:2kB\n\
+Jun  5 10:00:00 redis-01 kernel: Out of memory: Killed process 812 (redis-server) total-vm:1kB, anon-rss:2kB\n",
+    );
+    let f = std::fs::File::options().write(true).open(&kern).unwrap();
+    // 2014-06-01 00:00 UTC.
+    f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_401_580_800))
+        .unwrap();
+    drop(f);
+    let j = json(&["-o", "json", "--tz", "+00:00", dir.path().to_str().unwrap()]);
+    let times: Vec<String> = j["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["oom_kills"].as_array().unwrap().iter())
+        .map(|k| k["time"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        times.contains(&"2013-06-05T10:00:00+00:00".to_string()),
+        "{j}"
+    );
+    assert!(
+        times.contains(&"2014-06-02T01:00:00+00:00".to_string()),
+        "{j}"
+    );
+}
+
 /// An incident spanning days shows dates in its timeline and chart, and a
 /// duration past 48 h in days.
 #[test]
