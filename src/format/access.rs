@@ -442,6 +442,17 @@ pub fn looks_like_request(line: &[u8]) -> bool {
     let rest = &after[version..];
     let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
     let rest = rest.trim_ascii_start();
+    // A labelled status: Python eventlet's WSGI log, which every OpenStack
+    // API service writes (`"GET /v2/… HTTP/1.1" status: 200 len: 1893`),
+    // or `status=200`.
+    let rest = match rest.strip_prefix(b"status") {
+        Some(r) => r
+            .strip_prefix(b":")
+            .or_else(|| r.strip_prefix(b"="))
+            .unwrap_or(r)
+            .trim_ascii_start(),
+        None => rest,
+    };
     let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
     digits == 3
         && (b'1'..=b'5').contains(&rest[0])
@@ -546,6 +557,9 @@ mod tests {
             &b"2023-02-02T07:00:01+03:00 shop.example \"GET /api/x HTTP/1.1\" 502 512 rt=0.1"[..],
             b"10.0.0.1 - - [x] \"POST http://a/b HTTP/2.0\" 404 1",
             b"[notice] GET /index.html HTTP/1.0 200",
+            // loghub's real OpenStack nova-api sample (eventlet's WSGI log).
+            b"2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096-447d-96ea-a692162415ae 113d3a99c3da401fbd62cc2caa5b96d2 54fadb412c4e40cdbaed9335e4c35a9e - - -] 10.11.10.1 \"GET /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers/detail HTTP/1.1\" status: 200 len: 1893 time: 0.2477829",
+            b"ts=1 msg=\"GET /a HTTP/1.1\" status=503",
         ] {
             assert!(looks_like_request(yes), "{}", String::from_utf8_lossy(yes));
         }
@@ -555,6 +569,8 @@ mod tests {
             b"get /x HTTP/1.1 200",
             b"GET /x HTTP/1.1 20",
             b"GET /x HTTP/1.1 600 1",
+            b"GET /x HTTP/1.1 status: 2000",
+            b"GET /x HTTP/1.1 statuses 200",
         ] {
             assert!(!looks_like_request(no), "{}", String::from_utf8_lossy(no));
         }

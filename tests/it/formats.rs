@@ -477,6 +477,10 @@ fn every_format_fixture_detected_and_counted() {
         // error and access lines interleaved, each read by its format.
         ("nginx-stdout-mixed.log",    "nginx-error",    21, 6, 6, 2, 0, 2),
         ("oom-kern.log",              "syslog",         18, 0, 0, 0, 6, 0),
+        // Real lines of loghub's OpenStack sample (nova-api's eventlet WSGI
+        // requests among nova-compute's): an application log whose
+        // requests logburst does not count, and says so (below).
+        ("openstack-wsgi.log",        "app",             6, 0, 0, 0, 0, 0),
         ("rfc5424.log",               "rfc5424",         3, 0, 0, 0, 1, 0),
         // AWS's documented entries and field order; a 503 SlowDown.
         ("s3-access.log",             "s3-access",       3, 0, 3, 1, 0, 0),
@@ -525,6 +529,20 @@ fn every_format_fixture_detected_and_counted() {
         );
         assert_eq!(got, want, "{file}");
     }
+}
+
+/// Real OpenStack API lines (loghub's nova sample): eventlet's WSGI log
+/// labels its status (`status: 200`). Read as an application log, its
+/// requests are not counted, so the input is not understood and says why,
+/// rather than "0 requests, no incident".
+#[test]
+fn labelled_status_requests_are_not_trusted_as_no_requests() {
+    let r = logburst(&["-o", "json", "fixtures/formats/openstack-wsgi.log"]);
+    let i = &r.json()["inputs"][0];
+    assert_eq!(i["understood"], false, "{i}");
+    let w = i["warnings"].to_string();
+    assert!(w.contains("4 of 6 lines look like HTTP requests"), "{w}");
+    assert!(r.stderr.contains("look like HTTP requests"), "{}", r.stderr);
 }
 
 /// An access log in a layout logburst does not know (the README's own
