@@ -62,6 +62,55 @@ fn tz_contradicted(
     ))
 }
 
+/// What the lines read say against the format they were read as, in
+/// `warnings`: whether the input's figures are then not to be trusted.
+fn doubts(
+    scan: &InputSummary,
+    read_as: bool,
+    format_name: &str,
+    warnings: &mut Vec<String>,
+) -> bool {
+    let t = &scan.tally;
+    let mut doubted = false;
+    // A format that counts no requests, over lines that look like HTTP
+    // requests: an access log in a layout logburst does not know.
+    if t.request_shaped > 0
+        && t.request_shaped * 10 >= t.parsed
+        && !scan.format.is_some_and(|f| f.is_access())
+    {
+        doubted = true;
+        warnings.push(format!(
+            "{} of {} lines look like HTTP requests (a method, a path, a status) but were read as {}, which counts no requests: probably an access log in a layout logburst does not know; give its layout with --nginx-log-format '<its log_format>' or choose one with --log-format",
+            t.request_shaped, t.parsed, format_name
+        ));
+    }
+    // Nothing was read with a time: a format found from its header (W3C's
+    // `#Fields:`) whose every other line failed, or a forced format that
+    // fits no line. "0 requests, no incident" would be an answer about
+    // nothing (lnav's sample of Incapsula's W3C export, its values quoted,
+    // came out so).
+    let nothing = read_as && t.malformed > 0 && t.first.is_none() && t.unplaced == 0;
+    doubted |= nothing;
+    if nothing && t.parsed > 0 {
+        warnings.push(format!(
+            "no line was read as {format_name}: {} of {} lines did not parse and the rest carry no time (headers, directives): a layout logburst does not read, or another format (--log-format forces one)",
+            t.malformed, t.lines
+        ));
+    } else if nothing || (read_as && t.malformed > 3 && t.malformed * 100 > t.lines) {
+        // Lines that stop matching the detected format (a format changed
+        // in the middle of a file, a different log appended): more than a
+        // stray cut line or two.
+        let first = t.samples.first().map_or(String::new(), |s| {
+            format!(", the first at line {}", s.line_number)
+        });
+        warnings.push(format!(
+            "{} of {} lines did not parse as {}{first}",
+            t.malformed, t.lines, format_name
+        ));
+    }
+    doubted
+}
+
 fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
     let scan = input;
     let t = &scan.tally;
@@ -111,29 +160,8 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
         scan.format.and_then(|f| f.spec()),
         &format_name,
     ));
-    // A format that counts no requests, over lines that look like HTTP
-    // requests: an access log in a layout logburst does not know.
-    if t.request_shaped > 0
-        && t.request_shaped * 10 >= t.parsed
-        && !scan.format.is_some_and(|f| f.is_access())
-    {
+    if doubts(input, read_as, &format_name, &mut warnings) {
         understood = false;
-        warnings.push(format!(
-            "{} of {} lines look like HTTP requests (a method, a path, a status) but were read as {}, which counts no requests: probably an access log in a layout logburst does not know; give its layout with --nginx-log-format '<its log_format>' or choose one with --log-format",
-            t.request_shaped, t.parsed, format_name
-        ));
-    }
-    // Lines that stop matching the detected format (a format changed in
-    // the middle of a file, a different log appended): more than a stray
-    // cut line or two.
-    if read_as && t.malformed > 3 && t.malformed * 100 > t.lines {
-        let first = t.samples.first().map_or(String::new(), |s| {
-            format!(", the first at line {}", s.line_number)
-        });
-        warnings.push(format!(
-            "{} of {} lines did not parse as {}{first}",
-            t.malformed, t.lines, format_name
-        ));
     }
     if input.host_from == HostFrom::Machine && scan.format.is_some_and(|f| f.is_access()) {
         placement.notes.insert(format!(

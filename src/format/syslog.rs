@@ -265,8 +265,11 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
             }
             let (iso, used) = time::parse_iso(body)?;
             let rest = body.get(used..)?.strip_prefix(b" ")?;
-            if iso.comma_fraction {
-                // dmesg --time-format iso writes no host.
+            // dmesg --time-format iso writes no host, and always its
+            // zone (util-linux: `2023-02-02T07:00:12,345678+01:00`); a
+            // comma fraction without a zone is Log4j's or Logback's
+            // `2025-01-24T07:00:30,139 INFO [main] …`, an application's.
+            if iso.comma_fraction && iso.offset.is_some() {
                 return Some(Frame {
                     stamp: iso_stamp(&iso),
                     host: None,
@@ -683,6 +686,14 @@ mod tests {
         let fr = f("2024-02-02T07:00:12,345678+01:00 Out of memory: Killed process 5 (x)");
         assert_eq!((fr.flavor, fr.host), (Flavor::Dmesg, None));
         assert!(fr.msg().starts_with(b"Out of memory"));
+        // lnav's test sample of a Spring Boot (Logback) log: no zone, so
+        // not dmesg (detection then takes it for an application's log:
+        // tests/it/formats.rs).
+        let java = b"2025-01-24T07:00:30,227 INFO [main                     ] FarmApplication          : Starting FarmApplication v3.0.7";
+        assert_ne!(
+            parse_frame(java, &YEARS).map(|f| f.flavor),
+            Some(Flavor::Dmesg)
+        );
     }
 
     #[test]

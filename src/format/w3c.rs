@@ -81,6 +81,47 @@ fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// Where each field of `line` starts and ends, a quoted one's inside its
+/// quotes: the W3C draft writes a string value in double quotes (a quote
+/// inside doubled), and IIS's Advanced Logging Module and Imperva
+/// Incapsula's export quote theirs (`"2017-06-28" "07:26:35" … "200"`,
+/// `"Mozilla/5.0 (Linux; …)"`). A quote left open runs to the line's end.
+fn quoted_fields(line: &[u8]) -> Vec<(usize, usize)> {
+    let sep = |b: u8| b == b' ' || b == b'\t';
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        if sep(line[i]) {
+            i += 1;
+            continue;
+        }
+        if line[i] == b'"' {
+            let start = i + 1;
+            let mut j = start;
+            let end = loop {
+                match memchr::memchr(b'"', &line[j..]) {
+                    Some(k) if line.get(j + k + 1) == Some(&b'"') => j += k + 2,
+                    Some(k) => break j + k,
+                    None => break line.len(),
+                }
+            };
+            out.push((start, end));
+            // Anything glued after the closing quote belongs to no field.
+            i = end + 1;
+            while i < line.len() && !sep(line[i]) {
+                i += 1;
+            }
+        } else {
+            let start = i;
+            while i < line.len() && !sep(line[i]) {
+                i += 1;
+            }
+            out.push((start, i));
+        }
+    }
+    out
+}
+
 /// The most fields a line may hold (IIS and CloudFront write up to 33).
 const MAX_FIELDS: usize = 64;
 
@@ -90,6 +131,15 @@ const MAX_FIELDS: usize = 64;
 /// separators 64 bytes at a time (a line of 33 fields would otherwise
 /// start a vector search 34 times for a few bytes each).
 fn split(line: &[u8], slots: &[u8; MAX_FIELDS], at: &mut [(usize, usize); SLOTS]) -> usize {
+    if memchr::memchr(b'"', line).is_some() {
+        let all = quoted_fields(line);
+        for (i, &field) in all.iter().enumerate() {
+            if let Some(slot) = slots.get(i).and_then(|&s| at.get_mut(usize::from(s))) {
+                *slot = field;
+            }
+        }
+        return all.len();
+    }
     let mut n = 0;
     let mut keep = |n: &mut usize, field: (usize, usize)| {
         if let Some(slot) = slots.get(*n).and_then(|&s| at.get_mut(usize::from(s))) {
@@ -315,7 +365,10 @@ fn detail<'a>(seed: Option<&Seed>, line: &'a [u8]) -> Detail<'a> {
     let Some(l) = current(seed) else {
         return Detail::default();
     };
-    let v: Vec<&[u8]> = fields(line).collect();
+    let v: Vec<&[u8]> = quoted_fields(line)
+        .into_iter()
+        .map(|(a, b)| &line[a..b])
+        .collect();
     if v.len() != l.width {
         return Detail::default();
     }
@@ -468,6 +521,52 @@ mod tests {
             Some(Line::Request(r)) => assert_eq!((r.status, r.latency_ms), (503, Some(250))),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// lnav's test sample of Imperva Incapsula's W3C export: every value
+    /// quoted, a user agent with spaces, an empty `""`; IIS's Advanced
+    /// Logging Module quotes some values and doubles a quote inside one.
+    #[test]
+    fn quoted_values_are_fields() {
+        let layout =
+            "#Fields: date time cs-vid c-ip cs(User-Agent) s-suid cs-uri sc-status cs-method";
+        let mut p = LineParser::new(Format::W3c, YEARS).seeded(seed(layout.as_bytes()));
+        let line = br#""2017-06-28" "07:26:35" "a1f3" "123.123.123.123" "Mozilla/5.0 (Windows NT 6.1; Win64; x64) Chrome/58.0" "" "www.example.com/page.php" "503" "GET""#;
+        match p.parse(line) {
+            Some(Line::Request(r)) => {
+                assert_eq!(r.status, 503);
+                assert_eq!(time::rfc3339(r.utc, 0), "2017-06-28T07:26:35+00:00");
+            }
+            other => panic!("{other:?}"),
+        }
+        let d = detail(p.seed.as_ref(), line);
+        assert_eq!(d.client.as_deref(), Some(&b"123.123.123.123"[..]));
+        // A row whose status is empty is not a request.
+        let empty = br#""2017-06-26" "18:21:17" "daf5" "125.125.125.125" "Firefox x" "" "www.example.com/rss" "" "GET""#;
+        assert_eq!(p.parse(empty), None);
+        let got = |l: &[u8]| -> Vec<Vec<u8>> {
+            quoted_fields(l)
+                .into_iter()
+                .map(|(a, b)| l[a..b].to_vec())
+                .collect()
+        };
+        assert_eq!(
+            got(br#"404 " ""garbage"" w/ spaces " 0"#),
+            vec![
+                b"404".to_vec(),
+                br#" ""garbage"" w/ spaces "#.to_vec(),
+                b"0".to_vec()
+            ]
+        );
+        assert_eq!(
+            got(br#"a "open to the end"#),
+            vec![b"a".to_vec(), b"open to the end".to_vec()]
+        );
+        assert_eq!(got(br#""x"y z"#), vec![b"x".to_vec(), b"z".to_vec()]);
+        // Without a quote, as the vector split reads it.
+        let plain = b"2023-02-02 04:00:22 10.0.0.5\tGET  /a";
+        let want: Vec<Vec<u8>> = fields(plain).map(<[u8]>::to_vec).collect();
+        assert_eq!(got(plain), want);
     }
 
     /// `split`'s count, and the fields it keeps at `picks` (one per

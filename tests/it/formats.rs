@@ -228,6 +228,8 @@ fn forced_format_counts_what_does_not_fit() {
     assert!(j["inputs"][0]["warnings"]
         .to_string()
         .contains("18 of 18 lines did not parse as combined"));
+    // Nothing was read: the figures are no answer.
+    assert_eq!(j["inputs"][0]["understood"], false);
 }
 
 #[test]
@@ -456,6 +458,10 @@ fn every_format_fixture_detected_and_counted() {
         ("gcp-lb.jsonl",              "json",            3, 0, 3, 2, 0, 1),
         ("haproxy.log",               "syslog",          6, 0, 4, 2, 0, 0),
         ("iis-w3c.log",               "w3c",            15, 0, 7, 3, 0, 0),
+        // lnav's sample of Imperva Incapsula's W3C export: every value
+        // quoted; the second row has no status (a connection the edge
+        // closed) and is malformed.
+        ("incapsula-w3c.log",         "w3c",             6, 1, 1, 0, 0, 0),
         // journalctl under LANG=ru_RU: the month in Russian (апр).
         ("journal-localized.log",     "journal",         4, 0, 0, 0, 1, 2),
         ("journal-services.log",      "syslog-rfc3339",  7, 0, 0, 0, 0, 6),
@@ -529,6 +535,61 @@ fn every_format_fixture_detected_and_counted() {
         );
         assert_eq!(got, want, "{file}");
     }
+}
+
+/// A format found from its header whose data lines all fail (lnav's
+/// sample of a W3C log with more values than its `#Fields:` names) read
+/// nothing with a time: not understood, said so, rather than "0
+/// requests, no incident".
+#[test]
+fn a_header_whose_lines_all_fail_is_not_an_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "u_ex150113.log",
+        b"#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query\n\
+2015-01-13 00:32:17 100.79.192.81 GET /robots.txt - 80 - 157.55.39.146 Mozilla/5.0+(compatible;+bingbot/2.0) - 404 0 2 1405 242 283\n",
+    );
+    let r = logburst(&["-o", "json", f.to_str().unwrap()]);
+    let i = &r.json()["inputs"][0];
+    assert_eq!(i["format"], "w3c", "{i}");
+    assert_eq!(i["understood"], false, "{i}");
+    // Its `#Fields:` names no status, so that line is malformed too.
+    let w = i["warnings"].to_string();
+    assert!(w.contains("2 of 2 lines did not parse as w3c"), "{i}");
+    // A layout that reads, over rows that do not fit it.
+    let f = write(
+        dir.path(),
+        "u_ex150114.log",
+        b"#Version: 1.0\n#Fields: date time cs-method cs-uri-stem sc-status\n\
+2015-01-14 00:32:17 GET /robots.txt 404 0 2 1405\n2015-01-14 00:32:18 GET / 200 0 2 1405\n",
+    );
+    let r = logburst(&["-o", "json", f.to_str().unwrap()]);
+    let i = &r.json()["inputs"][0];
+    assert_eq!(i["parsed"], 2, "{i}");
+    assert_eq!(i["understood"], false, "{i}");
+    let w = i["warnings"].to_string();
+    assert!(w.contains("no line was read as w3c: 2 of 4 lines"), "{i}");
+    assert!(r.stderr.contains("no line was read as w3c"), "{}", r.stderr);
+}
+
+/// A Logback/Log4j line (`2025-01-24T07:00:30,139 INFO [main] …`, lnav's
+/// Spring Boot sample) has a comma fraction but no zone: an
+/// application's log, not `dmesg --time-format iso`, which always writes
+/// its zone.
+#[test]
+fn a_java_log_with_a_comma_fraction_is_not_dmesg() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "farm.log",
+        b"2025-01-24T07:00:30,139 INFO [background-preinit       ] Version                  : HV000001: Hibernate Validator 8.0.1.Final\n\
+2025-01-24T07:00:30,227 INFO [main                     ] FarmApplication          : Starting FarmApplication v3.0.7 using Java 21.0.5 with PID 1\n\
+2025-01-24T07:00:42,838 INFO [main                     ] FarmApplication          : Started FarmApplication in 13.531 seconds\n",
+    );
+    let j = json_of(&[f.to_str().unwrap()]);
+    assert_eq!(j["inputs"][0]["format"], "app", "{j}");
+    assert_eq!(j["inputs"][0]["malformed"], 0, "{j}");
 }
 
 /// Real OpenStack API lines (loghub's nova sample): eventlet's WSGI log
