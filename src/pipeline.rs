@@ -392,10 +392,16 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, f
             }
             _ => parsed,
         };
-        if rare
-            && format == ctx.format
-            && matches!(parsed, Line::System { .. } | Line::App { .. })
-            && access::looks_like_request(line)
+        if format == ctx.format
+            && (matches!(
+                parsed,
+                Line::App {
+                    request_shaped: true,
+                    ..
+                }
+            ) || (rare
+                && matches!(parsed, Line::System { .. } | Line::App { .. })
+                && access::looks_like_request(line)))
         {
             t.request_shaped += 1;
         }

@@ -80,7 +80,7 @@ fn doubts(
     {
         doubted = true;
         warnings.push(format!(
-            "{} of {} lines look like HTTP requests (a method, a path, a status) but were read as {}, which counts no requests: probably an access log in a layout logburst does not know; give its layout with --nginx-log-format '<its log_format>' or choose one with --log-format",
+            "{} of {} lines look like HTTP requests (a method, a path, a status; or JSON with a status field and a time) but were read as {}, which counts no requests: probably an access log in a layout logburst does not know, or access entries among an application's lines; give its layout with --nginx-log-format '<its log_format>' or choose one with --log-format",
             t.request_shaped, t.parsed, format_name
         ));
     }

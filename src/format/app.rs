@@ -10,10 +10,13 @@ use crate::time::{self, OffsetSecs};
 
 use super::json;
 
-/// What an application line holds: its stamp, or none for a continuation.
+/// What an application line holds: its stamp, or none for a continuation,
+/// and whether it is a JSON object with an HTTP status and a time (an
+/// access entry logburst does not count in an application's log).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AppLine {
     pub stamp: Option<Stamp>,
+    pub request_shaped: bool,
 }
 
 fn stamp_of(naive: i64, offset: Option<OffsetSecs>) -> Stamp {
@@ -72,14 +75,16 @@ pub fn leading_stamp(line: &[u8]) -> Option<Stamp> {
 /// stamp is `None` for one without its own.
 pub fn parse(line: &[u8]) -> AppLine {
     if line.first() == Some(&b'{') {
-        if let Some(t) = json::time(line) {
+        if let Some((t, status)) = json::time(line) {
             return AppLine {
                 stamp: t.map(|(utc, offset)| Stamp::Zoned { utc, offset }),
+                request_shaped: status && t.is_some(),
             };
         }
     }
     AppLine {
         stamp: leading_stamp(line),
+        request_shaped: false,
     }
 }
 
@@ -98,8 +103,10 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
     requests: false,
     blocks: super::registry::Blocks::Lines,
     parse: |_, line| {
+        let p = parse(line);
         Some(super::Line::App {
-            stamp: parse(line).stamp,
+            stamp: p.stamp,
+            request_shaped: p.request_shaped,
         })
     },
     detail: super::registry::no_detail,

@@ -601,12 +601,17 @@ pub fn evidence(line: &[u8]) -> Option<(String, UpstreamKind)> {
     })
 }
 
-/// The time of a JSON object line (any JSON logger's), when it has one:
-/// `Some(None)` for an object without a time field.
-pub fn time(line: &[u8]) -> Option<Option<(i64, OffsetSecs)>> {
+/// The time of a JSON object line (any JSON logger's), when it has one
+/// (`None` inside for an object without a time field), and whether it
+/// also holds an HTTP status where an access log writes one: an access
+/// entry among an application's lines (Caddy's `http.log.access` on the
+/// same stdout as its own log).
+pub fn time(line: &[u8]) -> Option<(Option<(i64, OffsetSecs)>, bool)> {
     let found = fields(line)?;
     let cache = &mut ClfCache::default();
-    Some(found.time.as_ref().and_then(|t| time_of(t, cache)))
+    let time = found.time.as_ref().and_then(|t| time_of(t, cache));
+    let status = found.status.as_ref().and_then(status_of).is_some();
+    Some((time, status))
 }
 
 /// JSON-lines access logs in the registry.
@@ -842,7 +847,17 @@ mod tests {
     #[test]
     fn a_null_time_gives_way_to_the_next() {
         let event = br#"{"count":1,"eventTime":null,"firstTimestamp":"2023-02-02T07:00:13Z","reason":"OOMKilling"}"#;
-        assert_eq!(time(event), Some(Some((1_675_321_213, 0))));
+        assert_eq!(time(event), Some((Some((1_675_321_213, 0)), false)));
+    }
+
+    /// Caddy's own log and its access entries on one stdout (lnav's
+    /// sample): only the access entry holds a status.
+    #[test]
+    fn an_access_entry_among_an_applications_lines() {
+        let own = br#"{"level":"info","ts":1761019822.3154097,"msg":"using config from file","file":"/etc/caddy/Caddyfile"}"#;
+        assert!(matches!(time(own), Some((Some(_), false))));
+        let access = br#"{"level":"info","ts":1761019828.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"172.19.0.1","method":"GET","host":"localhost","uri":"/"},"duration":0.000421,"size":0,"status":502}"#;
+        assert!(matches!(time(access), Some((Some(_), true))));
     }
 
     #[test]

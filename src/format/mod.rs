@@ -59,6 +59,9 @@ pub enum Line<'a> {
     /// An application log line; continuation lines have no stamp.
     App {
         stamp: Option<Stamp>,
+        /// A JSON object with an HTTP status and a time: an access entry
+        /// that is not counted here (see [`app::AppLine`]).
+        request_shaped: bool,
     },
     /// A line of a known kind with no instant to place it at: a raw dmesg
     /// uptime stamp without `--boot-time`.
@@ -234,7 +237,7 @@ impl Line<'_> {
                 offset: r.offset,
             }),
             Line::System { stamp, .. } => Some(*stamp),
-            Line::App { stamp } => *stamp,
+            Line::App { stamp, .. } => *stamp,
             Line::Unplaced | Line::Meta => None,
             Line::ProxyRequest { naive, offset, .. } => Some(match offset {
                 Some(off) => Stamp::Zoned {

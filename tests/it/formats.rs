@@ -573,6 +573,33 @@ fn a_header_whose_lines_all_fail_is_not_an_answer() {
     assert!(r.stderr.contains("no line was read as w3c"), "{}", r.stderr);
 }
 
+/// Caddy's own log and its access entries on one stdout (lnav's sample,
+/// trimmed): read as an application's log, its requests are not counted,
+/// so the input is not understood and says why.
+#[test]
+fn access_entries_among_an_applications_json_lines_are_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "caddy.log",
+        br#"{"level":"info","ts":1761019822.3152757,"msg":"maxprocs: Leaving GOMAXPROCS=12: CPU quota undefined"}
+{"level":"info","ts":1761019822.3154097,"msg":"using config from file","file":"/etc/caddy/Caddyfile"}
+{"level":"info","ts":1761019822.31575,"msg":"adapted config to JSON","adapter":"caddyfile"}
+{"level":"info","ts":1761019828.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"172.19.0.1","proto":"HTTP/1.1","method":"GET","host":"localhost","uri":"/"},"bytes_read":0,"duration":0.000421,"size":0,"status":502}
+"#,
+    );
+    let r = logburst(&["-o", "json", f.to_str().unwrap()]);
+    let i = &r.json()["inputs"][0];
+    assert_eq!(i["format"], "app", "{i}");
+    assert_eq!(i["understood"], false, "{i}");
+    assert!(
+        i["warnings"]
+            .to_string()
+            .contains("1 of 4 lines look like HTTP requests"),
+        "{i}"
+    );
+}
+
 /// A Logback/Log4j line (`2025-01-24T07:00:30,139 INFO [main] …`, lnav's
 /// Spring Boot sample) has a comma fraction but no zone: an
 /// application's log, not `dmesg --time-format iso`, which always writes
