@@ -487,7 +487,15 @@ fn detect_lines(
         .values()
         .find(|m| total(m) == best)
         .is_some_and(|m| m.keys().all(|f| web(*f)));
-    let enough = best * 2 >= lines.len() || (best_is_web && web_votes * 2 >= lines.len());
+    // Lines that open with a blank continue the message before them (the
+    // tab-indented lines of macOS's syslogd, a stack trace's `\tat …`): no
+    // format claims them as lines of their own, so they do not count
+    // against the one that reads the lines they continue.
+    let counted = lines
+        .iter()
+        .filter(|l| !matches!(l.first(), Some(b' ' | b'\t')))
+        .count();
+    let enough = best * 2 >= counted || (best_is_web && web_votes * 2 >= counted);
     if best == 0 || !enough {
         return lenient(lines);
     }
@@ -567,5 +575,31 @@ mod tests {
             }
         }
         assert_eq!(Format::from_name("bogus"), None);
+    }
+
+    /// macOS's syslogd indents a message's further lines with a tab
+    /// (lnav's sample): nine of seventeen lines, which do not count
+    /// against the syslog lines they continue.
+    #[test]
+    fn indented_continuations_do_not_outvote_their_lines() {
+        let years = YearRule {
+            fixed: None,
+            reference: (2023, 9, 1),
+            boot: None,
+            written: None,
+        };
+        let notice = "Aug 16 00:32:15 Tims-Air syslogd[314]: Configuration Notice:\n\
+\tASL Module \"com.apple.install\" claims selected messages.\n\
+\tThose messages may not appear in standard system log files or in the ASL database.\n";
+        let head = format!(
+            "Aug 16 00:10:45 Tims-Air syslogd[314]: ASL Sender Statistics\n{}",
+            notice.repeat(4)
+        );
+        assert_eq!(detect(head.as_bytes(), &years), Some(Format::Syslog));
+        // Blank-led lines alone decide nothing.
+        assert_eq!(
+            detect(b"\tat a.b(C.java:1)\n\tat d.e(F.java:2)\n", &years),
+            None
+        );
     }
 }
