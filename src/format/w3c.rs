@@ -41,6 +41,16 @@ pub struct Layout {
     vhost: Option<usize>,
     /// Per field, the [`Slot`] a request's read keeps it in, if any.
     slots: [u8; MAX_FIELDS],
+    /// `#GMT-Offset: -0800` (Oracle Web Cache's directive): `date` and
+    /// `time` are local at this offset, not UTC as the W3C draft has them.
+    offset: time::OffsetSecs,
+}
+
+/// The offset of a `#GMT-Offset:` directive (`-0800`, `+05:30`).
+fn gmt_offset(line: &[u8]) -> Option<time::OffsetSecs> {
+    let v = line.strip_prefix(b"#GMT-Offset:")?.trim_ascii();
+    let (off, used) = time::parse_offset(v)?;
+    (used == v.len()).then_some(off)
 }
 
 /// The fields a request is read from, as [`split`] keeps them.
@@ -249,6 +259,7 @@ pub fn layout(line: &[u8]) -> Option<Layout> {
         taken: at(b"time-taken"),
         vhost: at(b"cs-host").or_else(|| at(b"x-host-header")),
         slots: [UNREAD; MAX_FIELDS],
+        offset: 0,
     };
     if layout.width > MAX_FIELDS {
         return None;
@@ -269,11 +280,14 @@ pub fn layout(line: &[u8]) -> Option<Layout> {
 }
 
 fn seed(head: &[u8]) -> Option<Seed> {
-    let l = head
-        .split(|c| *c == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .find(|l| l.starts_with(b"#Fields:"))?;
-    Some(Arc::new(layout(l)?))
+    let lines = || {
+        head.split(|c| *c == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+    };
+    let l = lines().find(|l| l.starts_with(b"#Fields:"))?;
+    let mut layout = layout(l)?;
+    layout.offset = lines().find_map(gmt_offset).unwrap_or(0);
+    Some(Arc::new(layout))
 }
 
 /// `2023-02-02` and `07:00:22` (or `07:00:22.123`) as UTC seconds.
@@ -332,6 +346,7 @@ fn request<'a>(
     } else {
         instant(date, clock)?
     };
+    let utc = utc - i64::from(layout.offset);
     let status = v(Slot::Status);
     if status.len() != 3 {
         return None;
@@ -342,7 +357,7 @@ fn request<'a>(
     }
     let request = Request {
         utc,
-        offset: 0,
+        offset: layout.offset,
         status,
         latency_ms: layout.taken.and_then(|_| taken_ms(v(Slot::Taken))),
     };
@@ -360,8 +375,21 @@ fn current(seed: Option<&Seed>) -> Option<&Layout> {
 
 fn parse<'a>(p: &mut LineParser, line: &'a [u8]) -> Option<Line<'a>> {
     if line.starts_with(b"#") {
+        let now = current(p.seed.as_ref());
         if line.starts_with(b"#Fields:") {
-            p.seed = Some(Arc::new(layout(line)?));
+            // A new layout keeps the offset the file declared.
+            let mut l = layout(line)?;
+            l.offset = now.map_or(0, |n| n.offset);
+            p.seed = Some(Arc::new(l));
+            return Some(Line::Meta);
+        }
+        if let Some(offset) = gmt_offset(line) {
+            if let Some(n) = now {
+                p.seed = Some(Arc::new(Layout {
+                    offset,
+                    ..n.clone()
+                }));
+            }
             return Some(Line::Meta);
         }
         return DIRECTIVES
@@ -583,6 +611,38 @@ mod tests {
         let plain = b"2023-02-02 04:00:22 10.0.0.5\tGET  /a";
         let want: Vec<Vec<u8>> = fields(plain).map(<[u8]>::to_vec).collect();
         assert_eq!(got(plain), want);
+    }
+
+    /// lnav's sample of Oracle9iAS Web Cache's log: `#GMT-Offset: -0800`
+    /// before `#Fields:` makes its dates and times local; a later offset
+    /// changes the layout's, and a new `#Fields:` keeps it.
+    #[test]
+    fn a_gmt_offset_directive_makes_times_local() {
+        let head = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/formats/oracle-webcache-w3c.log"
+        ))
+        .unwrap();
+        let mut p = LineParser::new(Format::W3c, YEARS).seeded(seed(&head));
+        let mut requests = Vec::new();
+        for l in head.split(|c| *c == b'\n').filter(|l| !l.is_empty()) {
+            if let Some(Line::Request(r)) = p.parse(l) {
+                requests.push(r);
+            }
+        }
+        assert_eq!(requests.len(), 1);
+        let r = &requests[0];
+        assert_eq!((r.status, r.offset), (200, -8 * 3600));
+        assert_eq!(time::rfc3339(r.utc, r.offset), "2001-10-31T00:00:18-08:00");
+        assert_eq!(p.parse(b"#GMT-Offset: +0530"), Some(Line::Meta));
+        assert_eq!(p.parse(b"#Fields: date time sc-status"), Some(Line::Meta));
+        match p.parse(b"2001-10-31 00:00:18 503") {
+            Some(Line::Request(r)) => {
+                assert_eq!(time::rfc3339(r.utc, 0), "2001-10-30T18:30:18+00:00")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(gmt_offset(b"#GMT-Offset: -0800 x"), None);
     }
 
     /// `split`'s count, and the fields it keeps at `picks` (one per

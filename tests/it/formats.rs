@@ -487,6 +487,9 @@ fn every_format_fixture_detected_and_counted() {
         // requests among nova-compute's): an application log whose
         // requests logburst does not count, and says so (below).
         ("openstack-wsgi.log",        "app",             6, 0, 0, 0, 0, 0),
+        // lnav's sample of Oracle9iAS Web Cache: `#GMT-Offset: -0800`
+        // (local times), quoted cookies and user agents.
+        ("oracle-webcache-w3c.log",   "w3c",             7, 0, 1, 0, 0, 0),
         ("rfc5424.log",               "rfc5424",         3, 0, 0, 0, 1, 0),
         // AWS's documented entries and field order; a 503 SlowDown.
         ("s3-access.log",             "s3-access",       3, 0, 3, 1, 0, 0),
