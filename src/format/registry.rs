@@ -577,9 +577,9 @@ mod tests {
         assert_eq!(Format::from_name("bogus"), None);
     }
 
-    /// macOS's syslogd indents a message's further lines with a tab
-    /// (lnav's sample): nine of seventeen lines, which do not count
-    /// against the syslog lines they continue.
+    /// macOS's syslogd indents a message's further lines with a tab (ten
+    /// of the seventeen lines of lnav's sample; eight of thirteen here),
+    /// which do not count against the syslog lines they continue.
     #[test]
     fn indented_continuations_do_not_outvote_their_lines() {
         let years = YearRule {

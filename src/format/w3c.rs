@@ -191,6 +191,29 @@ fn split(line: &[u8], slots: &[u8; MAX_FIELDS], at: &mut [(usize, usize); SLOTS]
     n
 }
 
+/// A line holding a double quote whose quoted reading does not fit the
+/// layout, cut at every blank as before quotes were read: an IIS user
+/// agent or query that merely opens with a stray `"` (IIS quotes no
+/// value). `None` for a line without a quote, which [`split`] already
+/// cut so.
+fn plain_split(
+    line: &[u8],
+    slots: &[u8; MAX_FIELDS],
+    at: &mut [(usize, usize); SLOTS],
+) -> Option<usize> {
+    memchr::memchr(b'"', line)?;
+    let base = line.as_ptr() as usize;
+    let mut n = 0;
+    for f in fields(line) {
+        if let Some(slot) = slots.get(n).and_then(|&s| at.get_mut(usize::from(s))) {
+            let start = f.as_ptr() as usize - base;
+            *slot = (start, start + f.len());
+        }
+        n += 1;
+    }
+    Some(n)
+}
+
 /// [`split`] of a line holding a double quote: by [`quoted_fields`].
 #[cold]
 fn split_quoted(line: &[u8], slots: &[u8; MAX_FIELDS], at: &mut [(usize, usize); SLOTS]) -> usize {
@@ -330,7 +353,9 @@ fn request<'a>(
     cache: &mut ClfCache,
 ) -> Option<(Request, Option<Route<'a>>)> {
     let mut at = [(0, 0); SLOTS];
-    if split(line, &layout.slots, &mut at) != layout.width {
+    if split(line, &layout.slots, &mut at) != layout.width
+        && plain_split(line, &layout.slots, &mut at) != Some(layout.width)
+    {
         return None;
     }
     let v = |slot: Slot| &line[at[slot as usize].0..at[slot as usize].1];
@@ -409,10 +434,13 @@ fn detail<'a>(seed: Option<&Seed>, line: &'a [u8]) -> Detail<'a> {
     let Some(l) = current(seed) else {
         return Detail::default();
     };
-    let v: Vec<&[u8]> = quoted_fields(line)
+    let mut v: Vec<&[u8]> = quoted_fields(line)
         .into_iter()
         .map(|(a, b)| &line[a..b])
         .collect();
+    if v.len() != l.width {
+        v = fields(line).collect();
+    }
     if v.len() != l.width {
         return Detail::default();
     }
@@ -607,6 +635,14 @@ mod tests {
             vec![b"a".to_vec(), b"open to the end".to_vec()]
         );
         assert_eq!(got(br#""x"y z"#), vec![b"x".to_vec(), b"z".to_vec()]);
+        // An IIS user agent that opens with a stray quote (IIS quotes no
+        // value): the quoted reading does not fit, the plain one does.
+        let mut iis = LineParser::new(Format::W3c, YEARS)
+            .seeded(seed(b"#Fields: date time cs(User-Agent) sc-status"));
+        match iis.parse(br#"2023-02-02 04:00:22 "Mozilla/5.0+(x) 502"#) {
+            Some(Line::Request(r)) => assert_eq!(r.status, 502),
+            other => panic!("{other:?}"),
+        }
         // Without a quote, as the vector split reads it.
         let plain = b"2023-02-02 04:00:22 10.0.0.5\tGET  /a";
         let want: Vec<Vec<u8>> = fields(plain).map(<[u8]>::to_vec).collect();
