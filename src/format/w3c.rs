@@ -78,17 +78,35 @@ const DIRECTIVES: &[&[u8]] = &[
 ];
 
 fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    plain_fields(line).map(move |(a, b)| &line[a..b])
+}
+
+/// Where each of [`fields`] starts and ends: cut at every blank.
+fn plain_fields(line: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
     // The separators found by memchr's vectorised search, not byte by byte.
     let mut start = 0;
     let mut seps = memchr::memchr2_iter(b' ', b'\t', line).chain(std::iter::once(line.len()));
     std::iter::from_fn(move || loop {
         let end = seps.next()?;
-        let f = &line[start..end];
+        let f = (start, end);
         start = end + 1;
-        if !f.is_empty() {
+        if f.0 < f.1 {
             return Some(f);
         }
     })
+}
+
+/// The fields of a line holding a double quote, for a layout of `width`:
+/// its quoted reading ([`quoted_fields`]) when that fits, else cut at
+/// every blank as before quotes were read — an IIS user agent or query
+/// that merely opens with a stray `"` (IIS quotes no value).
+fn quoted_or_plain(line: &[u8], width: usize) -> Vec<(usize, usize)> {
+    let quoted = quoted_fields(line);
+    if quoted.len() == width {
+        quoted
+    } else {
+        plain_fields(line).collect()
+    }
 }
 
 /// Where each field of `line` starts and ends, a quoted one's inside its
@@ -139,8 +157,14 @@ const MAX_FIELDS: usize = 64;
 /// [`Slot`] per field index, [`UNREAD`] for the others) start and end in
 /// `at`: the fields [`fields`] gives, found with bit masks of the
 /// separators 64 bytes at a time (a line of 33 fields would otherwise
-/// start a vector search 34 times for a few bytes each).
-fn split(line: &[u8], slots: &[u8; MAX_FIELDS], at: &mut [(usize, usize); SLOTS]) -> usize {
+/// start a vector search 34 times for a few bytes each); a line holding a
+/// double quote, by [`quoted_or_plain`] for a layout of `width`.
+fn split(
+    line: &[u8],
+    width: usize,
+    slots: &[u8; MAX_FIELDS],
+    at: &mut [(usize, usize); SLOTS],
+) -> usize {
     let mut n = 0;
     let mut keep = |n: &mut usize, field: (usize, usize)| {
         if let Some(slot) = slots.get(*n).and_then(|&s| at.get_mut(usize::from(s))) {
@@ -173,7 +197,7 @@ fn split(line: &[u8], slots: &[u8; MAX_FIELDS], at: &mut [(usize, usize); SLOTS]
     for chunk in chunks.by_ref() {
         let (sep, quote) = separators(chunk.try_into().expect("64 bytes"));
         if quote != 0 {
-            return split_quoted(line, slots, at);
+            return split_quoted(line, width, slots, at);
         }
         window(sep, base, &mut n, &mut start);
         base += 64;
@@ -185,39 +209,21 @@ fn split(line: &[u8], slots: &[u8; MAX_FIELDS], at: &mut [(usize, usize); SLOTS]
     last[..rest.len()].copy_from_slice(rest);
     let (sep, quote) = separators(&last);
     if quote != 0 {
-        return split_quoted(line, slots, at);
+        return split_quoted(line, width, slots, at);
     }
     window(sep, base, &mut n, &mut start);
     n
 }
 
-/// A line holding a double quote whose quoted reading does not fit the
-/// layout, cut at every blank as before quotes were read: an IIS user
-/// agent or query that merely opens with a stray `"` (IIS quotes no
-/// value). `None` for a line without a quote, which [`split`] already
-/// cut so.
-fn plain_split(
+/// [`split`] of a line holding a double quote: by [`quoted_or_plain`].
+#[cold]
+fn split_quoted(
     line: &[u8],
+    width: usize,
     slots: &[u8; MAX_FIELDS],
     at: &mut [(usize, usize); SLOTS],
-) -> Option<usize> {
-    memchr::memchr(b'"', line)?;
-    let base = line.as_ptr() as usize;
-    let mut n = 0;
-    for f in fields(line) {
-        if let Some(slot) = slots.get(n).and_then(|&s| at.get_mut(usize::from(s))) {
-            let start = f.as_ptr() as usize - base;
-            *slot = (start, start + f.len());
-        }
-        n += 1;
-    }
-    Some(n)
-}
-
-/// [`split`] of a line holding a double quote: by [`quoted_fields`].
-#[cold]
-fn split_quoted(line: &[u8], slots: &[u8; MAX_FIELDS], at: &mut [(usize, usize); SLOTS]) -> usize {
-    let all = quoted_fields(line);
+) -> usize {
+    let all = quoted_or_plain(line, width);
     for (i, &field) in all.iter().enumerate() {
         if let Some(slot) = slots.get(i).and_then(|&s| at.get_mut(usize::from(s))) {
             *slot = field;
@@ -353,9 +359,7 @@ fn request<'a>(
     cache: &mut ClfCache,
 ) -> Option<(Request, Option<Route<'a>>)> {
     let mut at = [(0, 0); SLOTS];
-    if split(line, &layout.slots, &mut at) != layout.width
-        && plain_split(line, &layout.slots, &mut at) != Some(layout.width)
-    {
+    if split(line, layout.width, &layout.slots, &mut at) != layout.width {
         return None;
     }
     let v = |slot: Slot| &line[at[slot as usize].0..at[slot as usize].1];
@@ -434,13 +438,10 @@ fn detail<'a>(seed: Option<&Seed>, line: &'a [u8]) -> Detail<'a> {
     let Some(l) = current(seed) else {
         return Detail::default();
     };
-    let mut v: Vec<&[u8]> = quoted_fields(line)
+    let v: Vec<&[u8]> = quoted_or_plain(line, l.width)
         .into_iter()
         .map(|(a, b)| &line[a..b])
         .collect();
-    if v.len() != l.width {
-        v = fields(line).collect();
-    }
     if v.len() != l.width {
         return Detail::default();
     }
@@ -683,7 +684,8 @@ mod tests {
 
     /// `split`'s count, and the fields it keeps at `picks` (one per
     /// slot), against [`quoted_fields`] (which is [`fields`] on a line
-    /// without a quote: `quoted_values_are_fields`).
+    /// without a quote: `quoted_values_are_fields`), for a layout its
+    /// quoted reading fits.
     fn splits_as_fields(line: &[u8], picks: [usize; SLOTS]) -> Result<(), String> {
         let want: Vec<&[u8]> = quoted_fields(line)
             .into_iter()
@@ -694,7 +696,7 @@ mod tests {
             slots[i] = slot as u8;
         }
         let mut at = [(usize::MAX, 0); SLOTS];
-        let n = split(line, &slots, &mut at);
+        let n = split(line, want.len(), &slots, &mut at);
         if n != want.len() {
             return Err(format!("{n} fields, not {}", want.len()));
         }
@@ -742,6 +744,13 @@ mod tests {
             };
             let picks: [usize; SLOTS] = std::array::from_fn(|k| picks[order[k]]);
             proptest::prop_assert_eq!(splits_as_fields(&line, picks), Ok(()));
+            // A layout the quoted reading does not fit: a line with a quote
+            // is cut at every blank.
+            let quoted = quoted_fields(&line).len();
+            let mut at = [(0, 0); SLOTS];
+            let n = split(&line, quoted + 1, &[UNREAD; MAX_FIELDS], &mut at);
+            let plain = if line.contains(&b'"') { plain_fields(&line).count() } else { quoted };
+            proptest::prop_assert_eq!(n, plain);
         }
     }
 }
