@@ -553,13 +553,9 @@ fn a_header_whose_lines_all_fail_is_not_an_answer() {
         b"#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query\n\
 2015-01-13 00:32:17 100.79.192.81 GET /robots.txt - 80 - 157.55.39.146 Mozilla/5.0+(compatible;+bingbot/2.0) - 404 0 2 1405 242 283\n",
     );
-    let r = logburst(&["-o", "json", f.to_str().unwrap()]);
-    let i = &r.json()["inputs"][0];
-    assert_eq!(i["format"], "w3c", "{i}");
-    assert_eq!(i["understood"], false, "{i}");
     // Its `#Fields:` names no status, so that line is malformed too.
-    let w = i["warnings"].to_string();
-    assert!(w.contains("2 of 2 lines did not parse as w3c"), "{i}");
+    let i = untrusted(f.to_str().unwrap(), "2 of 2 lines did not parse as w3c");
+    assert_eq!(i["format"], "w3c", "{i}");
     // A layout that reads, over rows that do not fit it.
     let f = write(
         dir.path(),
@@ -567,13 +563,19 @@ fn a_header_whose_lines_all_fail_is_not_an_answer() {
         b"#Version: 1.0\n#Fields: date time cs-method cs-uri-stem sc-status\n\
 2015-01-14 00:32:17 GET /robots.txt 404 0 2 1405\n2015-01-14 00:32:18 GET / 200 0 2 1405\n",
     );
-    let r = logburst(&["-o", "json", f.to_str().unwrap()]);
-    let i = &r.json()["inputs"][0];
+    let i = untrusted(f.to_str().unwrap(), "no line was read as w3c: 2 of 4 lines");
     assert_eq!(i["parsed"], 2, "{i}");
+}
+
+/// The input of `path` as `-o json` reports it, after checking that it is
+/// not understood and says `says` in its warnings and on stderr.
+fn untrusted(path: &str, says: &str) -> Value {
+    let r = logburst(&["-o", "json", path]);
+    let i = r.json()["inputs"][0].clone();
     assert_eq!(i["understood"], false, "{i}");
-    let w = i["warnings"].to_string();
-    assert!(w.contains("no line was read as w3c: 2 of 4 lines"), "{i}");
-    assert!(r.stderr.contains("no line was read as w3c"), "{}", r.stderr);
+    assert!(i["warnings"].to_string().contains(says), "{i}");
+    assert!(r.stderr.contains(says), "{}", r.stderr);
+    i
 }
 
 /// Caddy's own log and its access entries on one stdout (lnav's sample,
@@ -591,16 +593,8 @@ fn access_entries_among_an_applications_json_lines_are_not_ignored() {
 {"level":"info","ts":1761019828.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"172.19.0.1","proto":"HTTP/1.1","method":"GET","host":"localhost","uri":"/"},"bytes_read":0,"duration":0.000421,"size":0,"status":502}
 "#,
     );
-    let r = logburst(&["-o", "json", f.to_str().unwrap()]);
-    let i = &r.json()["inputs"][0];
+    let i = untrusted(f.to_str().unwrap(), "1 of 4 lines look like HTTP requests");
     assert_eq!(i["format"], "app", "{i}");
-    assert_eq!(i["understood"], false, "{i}");
-    assert!(
-        i["warnings"]
-            .to_string()
-            .contains("1 of 4 lines look like HTTP requests"),
-        "{i}"
-    );
 }
 
 /// A Logback/Log4j line (`2025-01-24T07:00:30,139 INFO [main] …`, lnav's
@@ -628,12 +622,10 @@ fn a_java_log_with_a_comma_fraction_is_not_dmesg() {
 /// rather than "0 requests, no incident".
 #[test]
 fn labelled_status_requests_are_not_trusted_as_no_requests() {
-    let r = logburst(&["-o", "json", "fixtures/formats/openstack-wsgi.log"]);
-    let i = &r.json()["inputs"][0];
-    assert_eq!(i["understood"], false, "{i}");
-    let w = i["warnings"].to_string();
-    assert!(w.contains("4 of 6 lines look like HTTP requests"), "{w}");
-    assert!(r.stderr.contains("look like HTTP requests"), "{}", r.stderr);
+    untrusted(
+        "fixtures/formats/openstack-wsgi.log",
+        "4 of 6 lines look like HTTP requests",
+    );
 }
 
 /// An access log in a layout logburst does not know (the README's own
