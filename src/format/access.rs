@@ -414,8 +414,11 @@ pub const REQUEST_TRIGGER: &[u8] = b" HTTP/";
 
 /// Whether a line read by a format that counts no requests looks like an
 /// HTTP access record after all: a method and a target before ` HTTP/n`,
-/// and a status (100–599) after it — the sign of an access log in a layout
-/// logburst does not know, misread as a system or application log.
+/// and a status (100–599) after it, or before it when the quoted request
+/// ends the line (HAProxy's httplog and the layouts built on it) — the
+/// sign of an access log in a layout logburst does not know, misread as a
+/// system or application log. The request may sit in a JSON string, its
+/// quotes escaped (an access line as a collector's `message`).
 pub fn looks_like_request(line: &[u8]) -> bool {
     let Some(p) = memchr::memmem::find(line, REQUEST_TRIGGER) else {
         return false;
@@ -440,7 +443,21 @@ pub fn looks_like_request(line: &[u8]) -> bool {
         .take_while(|c| c.is_ascii_digit() || **c == b'.')
         .count();
     let rest = &after[version..];
-    let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
+    let rest = rest.strip_prefix(b"\\").unwrap_or(rest);
+    let Some(rest) = rest.strip_prefix(b"\"") else {
+        return status_after(rest);
+    };
+    // The quoted request closes the line: the status came before it.
+    if rest.trim_ascii().is_empty() {
+        return before[..sp]
+            .split(|c| *c == b' ')
+            .any(|w| w.len() == 3 && is_status(w));
+    }
+    status_after(rest)
+}
+
+/// Whether a status (100–599) opens `rest`, alone or labelled.
+fn status_after(rest: &[u8]) -> bool {
     let rest = rest.trim_ascii_start();
     // A labelled status: Python eventlet's WSGI log, which every OpenStack
     // API service writes (`"GET /v2/… HTTP/1.1" status: 200 len: 1893`),
@@ -453,10 +470,14 @@ pub fn looks_like_request(line: &[u8]) -> bool {
             .trim_ascii_start(),
         None => rest,
     };
-    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
-    digits == 3
-        && (b'1'..=b'5').contains(&rest[0])
+    rest.len() >= 3
+        && is_status(&rest[..3])
         && rest.get(3).is_none_or(|c| !c.is_ascii_alphanumeric())
+}
+
+/// Whether `w` (three bytes) is an HTTP status, 100–599.
+fn is_status(w: &[u8]) -> bool {
+    w.iter().all(u8::is_ascii_digit) && (b'1'..=b'5').contains(&w[0])
 }
 
 #[cfg(test)]
@@ -560,6 +581,11 @@ mod tests {
             // loghub's real OpenStack nova-api sample (eventlet's WSGI log).
             b"2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096-447d-96ea-a692162415ae 113d3a99c3da401fbd62cc2caa5b96d2 54fadb412c4e40cdbaed9335e4c35a9e - - -] 10.11.10.1 \"GET /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers/detail HTTP/1.1\" status: 200 len: 1893 time: 0.2477829",
             b"ts=1 msg=\"GET /a HTTP/1.1\" status=503",
+            // HAProxy's httplog with a captured header before the timers
+            // (Elastic Beats' haproxy module test log): the request last.
+            b"Jun 22 12:02:53 node2 haproxy[23034]: -:47625 [22/Jun/2021:12:02:53.473] www-https~ app/app-node2 app.domain.com 0/0/1/17/18 302 291 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"",
+            // An Envoy line as a collector's JSON `message` (the same).
+            br#"{"message":"ACCESS [2019-04-10T03:49:34.451Z] \"GET /httpbin/status/501 HTTP/1.1\" 501 - 0 0 180 179 \"172.17.0.3\"","stream":"stdout"}"#,
         ] {
             assert!(looks_like_request(yes), "{}", String::from_utf8_lossy(yes));
         }
@@ -571,6 +597,9 @@ mod tests {
             b"GET /x HTTP/1.1 600 1",
             b"GET /x HTTP/1.1 status: 2000",
             b"GET /x HTTP/1.1 statuses 200",
+            // A request closing the line with no status before it.
+            b"x 1/2/3 fetching \"GET /x HTTP/1.1\"",
+            b"x 2000 \"GET /x HTTP/1.1\"",
         ] {
             assert!(!looks_like_request(no), "{}", String::from_utf8_lossy(no));
         }

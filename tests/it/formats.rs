@@ -597,6 +597,45 @@ fn access_entries_among_an_applications_json_lines_are_not_ignored() {
     assert_eq!(i["format"], "app", "{i}");
 }
 
+/// HAProxy lines in a layout of its own (a captured host before the
+/// timers, the client a `-`; Elastic Beats' haproxy module test log): the
+/// one default httplog line among them is read, the other nine are not,
+/// and the syslog they were read as says so rather than report 1 request.
+#[test]
+fn haproxy_requests_in_a_custom_layout_are_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("Jul 30 09:03:52 localhost haproxy[32450]: 1.2.3.4:38862 [30/Jul/2018:09:03:52.726] incoming~ docs_microservice/docs 0/0/1/0/2 304 168 - - ---- 6/6/0/0/0 0/0 {docs.example.internal||} {|||} \"GET /component---src-pages-index-js-4b15624544f97cf0bb8f.js HTTP/1.1\"\n");
+    for (s, node, status, path) in [
+        ("12:02:53", "app-node2", 302, "/"),
+        ("12:03:01", "node16", 200, "/app/login/"),
+        ("12:03:01", "node7", 200, "/23rfsa/"),
+        ("12:02:59", "node16", 403, "/app/event/"),
+        ("12:03:08", "node7", 404, "/favicon.ico"),
+    ] {
+        text.push_str(&format!("Jun 22 {s} node2 haproxy[23034]: -:47625 [22/Jun/2021:{s}.473] www-https~ app/{node} app.domain.com 0/0/1/17/18 {status} 291 - - ---- 1/1/0/0/0 0/0 \"GET {path} HTTP/1.1\"\n"));
+    }
+    let f = write(dir.path(), "haproxy.log", text.as_bytes());
+    let i = untrusted(f.to_str().unwrap(), "5 of 6 lines look like HTTP requests");
+    assert_eq!(i["format"], "syslog", "{i}");
+}
+
+/// An Envoy access line as the `message` of a collector's JSON (Elastic
+/// Beats' envoyproxy test log, from Ambassador): not read, but not passed
+/// over either.
+#[test]
+fn an_access_line_inside_a_json_message_is_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "envoy.json",
+        br#"{"message":"ACCESS [2019-04-10T03:49:34.451Z] \"GET /httpbin/status/501 HTTP/1.1\" 501 - 0 0 180 179 \"172.17.0.3\" \"curl/7.59.0\" \"413bf460-bd56-4515-ada4-2a69c5e78e54\" \"httpbin.org\" \"52.71.234.219:80\"","stream":"stdout","time":"2019-02-12T18:37:43.139620629Z", "kubernetes": { "container": { "name": "ambassador" }}}
+{"message":"ACCESS [2019-04-06T06:20:05.972Z] \"- - -\" 0 UF,URX 0 0 0 - \"-\" \"-\" \"-\" \"-\" \"127.0.0.1:9200\"","stream":"stdout","time":"2019-02-12T18:37:43.139620629Z", "kubernetes": { "container": { "name": "ambassador" }}}
+"#,
+    );
+    let i = untrusted(f.to_str().unwrap(), "1 of 2 lines look like HTTP requests");
+    assert_eq!(i["format"], "app", "{i}");
+}
+
 /// A Logback/Log4j line (`2025-01-24T07:00:30,139 INFO [main] …`, lnav's
 /// Spring Boot sample) has a comma fraction but no zone: an
 /// application's log, not `dmesg --time-format iso`, which always writes
