@@ -6,13 +6,21 @@ use super::*;
 /// requests in the silence.
 pub const GAP_MIN_EXPECTED: f64 = 30.0;
 
+/// A traffic gap needs at least this many requests in the hour before it:
+/// a rate read off fewer is too unsure to stretch over a long silence (a
+/// handful of requests an hour, then none for days, is a log that does
+/// not cover those days as much as an outage; it used to be reported as
+/// one, with "about 245,323 requests expected").
+pub const GAP_MIN_BEFORE: u64 = 30;
+
 /// The share of the hour before a silence in which a window of `--gap`
 /// may lie silent, at or above which silence is the series' normal state
 /// and a silence is no gap.
 pub const GAP_BURSTY_SHARE: f64 = 0.5;
 
-/// Silences of ≥ `gap` in a host's requests whose preceding hour's rate
-/// predicts at least [`GAP_MIN_EXPECTED`] requests in them, unless the
+/// Silences of ≥ `gap` in a host's requests whose preceding hour holds at
+/// least [`GAP_MIN_BEFORE`] requests and predicts at least
+/// [`GAP_MIN_EXPECTED`] in them, unless the
 /// series was silent most of that hour (see [`silent_share`]); overlapping
 /// silences of several hosts are one incident.
 pub(super) fn traffic_gaps(series: &[&Series], hosts: &[&String], p: &Params) -> Vec<Incident> {
@@ -30,6 +38,7 @@ pub(super) fn traffic_gaps(series: &[&Series], hosts: &[&String], p: &Params) ->
                     let (hour_before, _) = s.sum(a - 3599, a);
                     let expected = hour_before as f64 * (t - a) as f64 / 3600.0;
                     if expected >= GAP_MIN_EXPECTED
+                        && hour_before >= GAP_MIN_BEFORE
                         && silent_share(&silences, a, p.gap) < GAP_BURSTY_SHARE
                     {
                         gaps.push((a, t, i, expected.round() as u64));
@@ -147,5 +156,25 @@ mod tests {
             b.series_mut("a").add_second(t, 1, 0);
         }
         assert_eq!(gaps_of(&b), vec![(4999, 5600), (6799, 7400)]);
+    }
+
+    /// Eleven requests in an hour, then none for two years (Elastic Beats'
+    /// ingress-nginx test log): the rate is read off too few requests to
+    /// stretch over the silence. Thirty in the hour are enough, over a
+    /// silence they predict thirty requests in.
+    #[test]
+    fn a_rate_of_a_handful_of_requests_predicts_no_gap() {
+        let mut b = crate::bucket::BucketSet::default();
+        for t in (0..11).map(|i| i * 300) {
+            b.series_mut("a").add_second(t, 1, 0);
+        }
+        b.series_mut("a").add_second(80_000_000, 1, 0);
+        assert_eq!(gaps_of(&b), vec![]);
+        let mut b = crate::bucket::BucketSet::default();
+        for t in (0..30).map(|i| i * 120) {
+            b.series_mut("a").add_second(t, 1, 0);
+        }
+        b.series_mut("a").add_second(3480 + 3600, 1, 0);
+        assert_eq!(gaps_of(&b), vec![(3480, 7080)]);
     }
 }

@@ -231,6 +231,33 @@ fn incidents_spanning_days_show_dates() {
     );
 }
 
+/// Elastic Beats' ingress-nginx test log: eleven requests in an hour of
+/// 2020, then two of 2022. A rate read off eleven requests predicts
+/// nothing over two years: no traffic gap (it was one of 929 days, "about
+/// 245,323 requests expected"), and the input is read in full.
+#[test]
+fn a_handful_of_requests_then_years_of_silence_is_no_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for (i, t) in [
+        "11:48:51", "11:49:15", "11:49:30", "11:49:43", "11:49:50", "11:50:09", "11:55:05",
+        "11:55:57", "11:56:54", "12:02:38", "12:02:42",
+    ]
+    .iter()
+    .enumerate()
+    {
+        log.push_str(&format!("192.168.64.1 - - [07/Feb/2020:{t} +0000] \"GET /products/{i} HTTP/1.1\" 200 59 \"-\" \"curl/7.54.0\"\n"));
+    }
+    log.push_str("2a02:cf40::4e36 - - [24/Aug/2022:18:05:41 +0000] \"GET /favicon.ico HTTP/2.0\" 502 552 \"-\" \"x\"\n");
+    log.push_str("2a02:cf40:: - - [24/Aug/2022:21:04:17 +0000] \"POST /_bulk HTTP/1.1\" 200 470 \"-\" \"x\"\n");
+    let p = write(dir.path(), "ingress.log", log.as_bytes());
+    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["incidents"], serde_json::json!([]), "{j}");
+    assert_eq!(j["totals"]["requests"], 13, "{j}");
+}
+
 /// A zone-less `--reported-at` is read in the logs' zone and echoed (it was
 /// read as UTC: "3 h 7 min before the first customer report" instead of
 /// 7 min 35 s).
