@@ -84,6 +84,8 @@ pub struct Collector<'c> {
     pub named_host: Option<(u32, u32, String)>,
     /// Lines with no instant to place them at.
     pub unplaced: u64,
+    /// Of those, OOM kill lines.
+    pub unplaced_kills: u64,
     /// Requests read but not counted (a CDN's own subrequests).
     pub not_counted: u64,
 }
@@ -105,6 +107,7 @@ impl<'c> Collector<'c> {
             buckets: BucketSet::default(),
             named_host: None,
             unplaced: 0,
+            unplaced_kills: 0,
             not_counted: 0,
         }
     }
@@ -171,7 +174,12 @@ impl<'c> Collector<'c> {
                 };
                 self.proxy(&r, offset.is_some(), host, msg, route);
             }
-            Line::Unplaced => self.unplaced += 1,
+            Line::Unplaced => {
+                self.unplaced += 1;
+                let kill = crate::format::oom::parse(line)
+                    .is_some_and(|m| m.kind == crate::event::OomLineKind::Killed);
+                self.unplaced_kills += u64::from(kill);
+            }
             Line::Meta => {}
             Line::App { .. } if rare => self.app(line, last_stamp, origin),
             Line::App { .. } => {}

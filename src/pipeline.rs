@@ -418,6 +418,7 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, f
         t.named_host = collector.named_host.take();
     }
     t.unplaced += collector.unplaced;
+    t.unplaced_kills += collector.unplaced_kills;
     t.not_counted += collector.not_counted;
     t.read_as = mixed.finish().1;
     *b = collector.finish();

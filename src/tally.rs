@@ -39,6 +39,10 @@ pub struct Tally {
     /// Lines parsed but with no instant to place them at (raw dmesg
     /// uptime stamps without `--boot-time`).
     pub unplaced: u64,
+    /// Of those, OOM kill lines (`Killed process …`): kills the report
+    /// cannot place, so its "no OOM kill" would not be the log's.
+    #[serde(default)]
+    pub unplaced_kills: u64,
     /// Lines read as system or application lines that look like HTTP
     /// access records (see [`crate::format::access::looks_like_request`]): the sign of a
     /// misread access log.
@@ -89,6 +93,7 @@ impl Merge for Tally {
         self.read_error = self.read_error.take().or(o.read_error);
         self.last_stamps.extend(o.last_stamps);
         self.unplaced += o.unplaced;
+        self.unplaced_kills += o.unplaced_kills;
         self.request_shaped += o.request_shaped;
         crate::mixed::add_counts(&mut self.read_as, o.read_as);
         self.not_counted += o.not_counted;
@@ -210,6 +215,7 @@ mod tests {
                         read_error,
                         last_stamps: last_stamps.into_iter().collect(),
                         unplaced,
+                        unplaced_kills: unplaced / 3,
                         request_shaped: lines / 3,
                         not_counted: unplaced / 2,
                         read_as: if parsed % 2 == 0 {

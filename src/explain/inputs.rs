@@ -84,6 +84,22 @@ fn doubts(
             t.request_shaped, t.parsed, format_name
         ));
     }
+    // OOM kills among the lines that could not be placed: the report's
+    // "no OOM kill" would deny what the log says (a raw `dmesg` read
+    // without --boot-time, from a Kubernetes issue's paste).
+    if t.unplaced_kills > 0 {
+        doubted = true;
+        let (n, them) = match t.unplaced_kills {
+            1 => ("1 OOM kill line".to_string(), "it"),
+            n => (
+                format!("{} OOM kill lines", crate::report::thousands(n)),
+                "them",
+            ),
+        };
+        warnings.push(format!(
+            "{n} among the lines skipped: not in the report's OOM kills and incidents, which have no instant to put {them} at"
+        ));
+    }
     // Nothing was read with a time: a format found from its header (W3C's
     // `#Fields:`) whose every other line failed, or a forced format that
     // fits no line. "0 requests, no incident" would be an answer about
