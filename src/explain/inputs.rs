@@ -86,9 +86,11 @@ fn doubts(
     }
     // OOM kills among the lines that could not be placed: the report's
     // "no OOM kill" would deny what the log says (a raw `dmesg` read
-    // without --boot-time, from a Kubernetes issue's paste).
+    // without --boot-time, from a Kubernetes issue's paste). When other
+    // lines were placed, the same kill may be among them (a paste of a raw
+    // line then the syslog it came from): said, not doubted.
     if t.unplaced_kills > 0 {
-        doubted = true;
+        doubted |= t.first.is_none();
         let (n, them) = match t.unplaced_kills {
             1 => ("1 OOM kill line".to_string(), "it"),
             n => (
@@ -97,7 +99,7 @@ fn doubts(
             ),
         };
         warnings.push(format!(
-            "{n} among the lines skipped: not in the report's OOM kills and incidents, which have no instant to put {them} at"
+            "{n} among the lines skipped: not in the report's OOM kills and incidents unless the same kill was also logged with a time, as there is no instant to put {them} at"
         ));
     }
     // Nothing was read with a time: a format found from its header (W3C's

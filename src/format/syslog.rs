@@ -526,7 +526,19 @@ mod specs {
 
     /// Raw `dmesg` lines without `--boot-time`, in words.
     const UNPLACED: Option<fn(u64) -> String> = Some(|n| {
-        format!("{n} lines carry only the kernel's uptime ([  518.050606]) and were skipped; give --boot-time (the boot instant, e.g. from `uptime -s` on that host) to place them")
+        let (lines, verbs, them) = match n {
+            1 => (
+                "1 line".to_string(),
+                "carries only the kernel's uptime ([  518.050606]) and was",
+                "it",
+            ),
+            _ => (
+                format!("{n} lines"),
+                "carry only the kernel's uptime ([  518.050606]) and were",
+                "them",
+            ),
+        };
+        format!("{lines} {verbs} skipped; give --boot-time (the boot instant, e.g. from `uptime -s` on that host) to place {them}")
     });
 
     const fn member(

@@ -294,6 +294,23 @@ fn raw_dmesg_needs_a_boot_time() {
         r.stdout
     );
     untrusted(path, "1 OOM kill line among the lines skipped");
+    // A raw line pasted above the syslog it came from (cipi-sh/cipi#190):
+    // the kill is read once, from the syslog line; the raw one is said,
+    // and the input stays understood.
+    let dir = tempfile::tempdir().unwrap();
+    let kill = "Out of memory: Killed process 1154 (php) total-vm:120284kB, anon-rss:19156kB, file-rss:3592kB, shmem-rss:0kB, UID:1002 pgtables:220kB oom_score_adj:0";
+    let mixed = format!("[ 2170.372798] {kill}\nApr  6 22:28:06 myserver1 kernel: [ 2170.372482] supervisord invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0\nApr  6 22:28:06 myserver1 kernel: [ 2170.372798] {kill}\n");
+    let f = write(dir.path(), "kern.log", mixed.as_bytes());
+    let r = logburst(&["-o", "json", "--year", "2021", f.to_str().unwrap()]);
+    let j = r.json();
+    assert_eq!(j["totals"]["oom_kills"], 1, "{j}");
+    assert_eq!(j["inputs"][0]["understood"], true, "{j}");
+    let w = j["inputs"][0]["warnings"].to_string();
+    assert!(w.contains("1 line carries only the kernel's uptime"), "{w}");
+    assert!(
+        w.contains("unless the same kill was also logged with a time"),
+        "{w}"
+    );
     // Booted at 05:00:00 +03:00: the kill 7213 s later is at 07:00:13.
     let j = json_of(&["--boot-time", "2023-02-02T05:00:00+03:00", path]);
     assert_eq!(j["inputs"][0]["warnings"], serde_json::json!([]));
