@@ -88,6 +88,8 @@ pub struct Collector<'c> {
     pub unplaced_kills: u64,
     /// Requests read but not counted (a CDN's own subrequests).
     pub not_counted: u64,
+    /// Requests that got no response (status 0), read but not counted.
+    pub no_response: u64,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -109,6 +111,7 @@ impl<'c> Collector<'c> {
             unplaced: 0,
             unplaced_kills: 0,
             not_counted: 0,
+            no_response: 0,
         }
     }
 
@@ -197,6 +200,10 @@ impl<'c> Collector<'c> {
         let opts = self.ctx.opts;
         if r.status == crate::event::NOT_COUNTED {
             self.not_counted += 1;
+            return false;
+        }
+        if r.status == crate::event::NO_RESPONSE {
+            self.no_response += 1;
             return false;
         }
         if opts.outside(r.utc) {

@@ -53,6 +53,12 @@ impl Stamp {
 /// it: statuses are three digits.
 pub const NOT_COUNTED: u16 = u16::MAX;
 
+/// The status of a request that got no response: status 0, as Traefik,
+/// Envoy and Caddy log one whose client went away first or whose
+/// connection was taken over (a WebSocket). Read, then left out of the
+/// requests, and counted apart: no log writes it for a response.
+pub const NO_RESPONSE: u16 = u16::MAX - 1;
+
 /// One HTTP response as an access log recorded it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Request {

@@ -292,6 +292,10 @@ fn access_lines(
             t.not_counted += 1;
             return;
         }
+        if r.status == crate::event::NO_RESPONSE {
+            t.no_response += 1;
+            return;
+        }
         if first.is_none_or(|f| r.utc < f.utc) {
             first = Some(r);
         }
@@ -321,6 +325,7 @@ fn access_lines(
     t.read_as = read;
     if let Some(c) = others {
         t.not_counted += c.not_counted;
+        t.no_response += c.no_response;
         b.merge(c.finish());
     }
     if !requests.is_empty() {
@@ -420,6 +425,7 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, f
     t.unplaced += collector.unplaced;
     t.unplaced_kills += collector.unplaced_kills;
     t.not_counted += collector.not_counted;
+    t.no_response += collector.no_response;
     t.read_as = mixed.finish().1;
     *b = collector.finish();
 }

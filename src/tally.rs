@@ -56,6 +56,10 @@ pub struct Tally {
     /// (see [`crate::event::NOT_COUNTED`]).
     #[serde(default)]
     pub not_counted: u64,
+    /// Requests read with status 0, which got no response
+    /// ([`crate::event::NO_RESPONSE`]): read, not counted.
+    #[serde(default)]
+    pub no_response: u64,
 }
 
 fn min_stamp(a: Option<Stamp>, b: Option<Stamp>) -> Option<Stamp> {
@@ -97,6 +101,7 @@ impl Merge for Tally {
         self.request_shaped += o.request_shaped;
         crate::mixed::add_counts(&mut self.read_as, o.read_as);
         self.not_counted += o.not_counted;
+        self.no_response += o.no_response;
         self.last_stamps.sort_unstable();
     }
 }
@@ -218,6 +223,7 @@ mod tests {
                         unplaced_kills: unplaced / 3,
                         request_shaped: lines / 3,
                         not_counted: unplaced / 2,
+                        no_response: malformed / 2,
                         read_as: if parsed % 2 == 0 {
                             Vec::new()
                         } else {

@@ -224,10 +224,14 @@ fn report(input: &InputSummary, placement: &mut Placement) -> InputReport {
 /// What reading found about the lines themselves: a mixed stream,
 /// lines read but not counted, lines with no instant.
 fn reading_notes(t: &Tally, spec: Option<&Spec>, format_name: &str) -> Vec<String> {
-    let mut notes: Vec<String> = [mixed_note(t, format_name), not_counted_note(t)]
-        .into_iter()
-        .flatten()
-        .collect();
+    let mut notes: Vec<String> = [
+        mixed_note(t, format_name),
+        not_counted_note(t),
+        no_response_note(t),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if t.unplaced > 0 {
         notes.push(match spec.and_then(|s| s.unplaced) {
             Some(words) => words(t.unplaced),
@@ -247,6 +251,17 @@ fn not_counted_note(t: &Tally) -> Option<String> {
             "{} lines are the CDN's own subrequests (Cloudflare RequestSource other than eyeball): read, not counted as requests",
             crate::report::thousands(t.not_counted)
         )
+    })
+}
+
+/// Requests logged with status 0, if any.
+fn no_response_note(t: &Tally) -> Option<String> {
+    (t.no_response > 0).then(|| {
+        let n = match t.no_response {
+            1 => "1 request".to_string(),
+            n => format!("{} requests", crate::report::thousands(n)),
+        };
+        format!("{n} got no response (status 0: the client went away first, or the connection was taken over, as a WebSocket's is): read, not counted as requests")
     })
 }
 

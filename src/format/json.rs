@@ -33,7 +33,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::nginx_error::UpstreamKind;
 use super::{Route, RouteKind};
-use crate::event::{Request, NOT_COUNTED};
+use crate::event::{Request, NOT_COUNTED, NO_RESPONSE};
 use crate::time::{self, ClfCache, OffsetSecs};
 
 const STATUS_KEYS: &[&str] = &[
@@ -467,7 +467,10 @@ pub fn parse_routed<'a>(
         };
         (ms.is_finite() && ms >= 0.0).then(|| ms.round().min(u32::MAX as f64) as u32)
     });
-    let status = status_of(found.status.as_ref()?)?;
+    let status = match found.status.as_ref()? {
+        Scalar::Int(0) => NO_RESPONSE,
+        s => status_of(s)?,
+    };
     let request = Request {
         utc,
         offset,
@@ -819,6 +822,14 @@ mod tests {
         let cf = br#"{"EdgeResponseStatus":504,"EdgeStartTimestamp":1675321213000000000,"OriginResponseStatus":0,"RequestSource":"edgeWorkerFetch","ClientRequestHost":"s"}"#;
         let r = parse(cf).unwrap();
         assert_eq!((r.utc, r.status), (1_675_321_213, NOT_COUNTED));
+        // Traefik's status 0 (a request that got no response, traefik/
+        // traefik#10504): read, not counted; a string "0" is no status.
+        let ws = br#"{"DownstreamStatus":0,"Duration":38786475932,"RequestPath":"/api/v1/relay/ws","StartUTC":"2022-11-01T10:19:52.1Z"}"#;
+        assert_eq!(parse(ws).unwrap().status, NO_RESPONSE);
+        assert_eq!(
+            parse(br#"{"status":"0","time":"2022-11-01T10:19:52Z"}"#),
+            None
+        );
         let eyeball = br#"{"EdgeResponseStatus":522,"EdgeStartTimestamp":"2023-02-02T07:00:13Z","OriginResponseStatus":0,"RequestSource":"eyeball","ClientRequestHost":"s"}"#;
         assert_eq!(parse(eyeball).unwrap().status, 522);
         assert_eq!(

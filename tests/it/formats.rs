@@ -663,6 +663,35 @@ fn an_access_line_inside_a_json_message_is_not_ignored() {
     assert_eq!(i["format"], "app", "{i}");
 }
 
+/// Traefik's JSON access log with status 0 (a request that got no
+/// response: its client left, or a WebSocket took the connection over;
+/// traefik/traefik#10504): read, not counted as a request and not
+/// malformed, and said.
+#[test]
+fn requests_with_status_0_are_read_not_counted_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "traefik.json",
+        br#"{"ClientAddr":"10.9.129.184:44700","DownstreamContentSize":2,"DownstreamStatus":200,"Duration":72393,"OriginStatus":200,"RequestHost":"10.9.129.184","RequestMethod":"GET","RequestPath":"/ping","RouterName":"ping@internal","StartUTC":"2022-11-01T10:19:51.640491727Z","level":"info","msg":"","time":"2022-11-01T10:19:51Z"}
+{"ClientAddr":"192.0.2.1:3808","DownstreamContentSize":0,"DownstreamStatus":0,"Duration":38786475932,"OriginStatus":0,"RequestHost":"tdc.example.com","RequestMethod":"GET","RequestPath":"/api/v1/relay/ws","StartUTC":"2022-11-01T10:19:52.1Z","time":"2022-11-01T10:19:52Z"}
+"#,
+    );
+    let r = logburst(&["-o", "json", f.to_str().unwrap()]);
+    let j = r.json();
+    let i = &j["inputs"][0];
+    assert_eq!(
+        (i["parsed"].as_u64(), i["malformed"].as_u64()),
+        (Some(2), Some(0)),
+        "{i}"
+    );
+    assert_eq!(j["totals"]["requests"], 1, "{j}");
+    assert_eq!(i["understood"], true, "{i}");
+    let says = "1 request got no response (status 0";
+    assert!(i["warnings"].to_string().contains(says), "{i}");
+    assert!(r.stderr.contains(says), "{}", r.stderr);
+}
+
 /// A Logback/Log4j line (`2025-01-24T07:00:30,139 INFO [main] …`, lnav's
 /// Spring Boot sample) has a comma fraction but no zone: an
 /// application's log, not `dmesg --time-format iso`, which always writes
