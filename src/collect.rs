@@ -276,6 +276,11 @@ impl<'c> Collector<'c> {
         msg: &[u8],
         route: Option<Route>,
     ) {
+        if r.status == crate::event::NO_RESPONSE {
+            // Aborted before a response (HAProxy's -1): read, not counted.
+            self.no_response += 1;
+            return;
+        }
         let host = host.unwrap_or(self.ctx.host.as_bytes());
         let detail = || {
             proxies::haproxy_detail(msg)

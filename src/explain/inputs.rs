@@ -261,7 +261,7 @@ fn no_response_note(t: &Tally) -> Option<String> {
             1 => "1 request".to_string(),
             n => format!("{} requests", crate::report::thousands(n)),
         };
-        format!("{n} got no response (status 0: the client went away first, or the connection was taken over, as a WebSocket's is): read, not counted as requests")
+        format!("{n} got no response (status 0, HAProxy's -1: the client went away first, or the connection was taken over, as a WebSocket's is): read, not counted as requests")
     })
 }
 

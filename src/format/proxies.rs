@@ -17,7 +17,7 @@
 
 use memchr::memchr;
 
-use crate::event::Request;
+use crate::event::{Request, NO_RESPONSE};
 use crate::time;
 
 /// Parses an Envoy default-format line.
@@ -57,7 +57,8 @@ pub fn envoy(line: &[u8]) -> Option<Request> {
         return Some(Request {
             utc: st.naive - offset as i64,
             offset,
-            status,
+            // 0: no response was sent (the client left first, `DC`).
+            status: if status == 0 { NO_RESPONSE } else { status },
             latency_ms,
         });
     }
@@ -195,8 +196,13 @@ pub fn haproxy<'a>(msg: &'a [u8], dates: &mut time::ClfCache) -> Option<HaproxyL
     Some(HaproxyLine {
         naive,
         latency_ms,
-        // -1: the connection was aborted before a response; not an error.
-        status: status.max(0) as u16,
+        // -1: the connection was aborted before a response: read, not
+        // counted as a request (not an error either).
+        status: if status <= 0 {
+            NO_RESPONSE
+        } else {
+            status as u16
+        },
         backend: (!backend.is_empty() && backend != b"-").then_some(backend),
     })
 }
@@ -322,7 +328,7 @@ mod tests {
                 let want_status = (st.len() == 3 || st == "-1")
                     .then(|| st.parse::<i32>().ok())
                     .flatten()
-                    .map(|s| s.max(0) as u16);
+                    .map(|s| if s <= 0 { NO_RESPONSE } else { s as u16 });
                 let got = haproxy_(msg.as_bytes());
                 assert_eq!(got.map(|h| h.status), want_status, "{msg}");
                 if let Some(h) = got {
@@ -365,7 +371,7 @@ mod tests {
             br#"[2023-02-02T04:00:22.310Z] "GET / HTTP/1.1" 0 DC 0 0 5 - "-" "curl" "id" "h" "-""#,
         )
         .unwrap();
-        assert_eq!(r.status, 0);
+        assert_eq!(r.status, NO_RESPONSE);
         let route = |l: &[u8]| envoy_route(l).map(|r| r.key());
         assert_eq!(
             route(br#"[2023-02-02T04:00:22.310Z] "POST /api/v1/locations HTTP/2" 503 UF,URX 154 0 226 - "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80""#).as_deref(),
@@ -400,7 +406,7 @@ mod tests {
             Some("upstream static")
         );
         let h = haproxy_(br#"[2001:db8::1]:443 [02/Feb/2023:07:00:22.655] fe~ be/<NOSRV> -1/-1/-1/-1/0 -1 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>""#).unwrap();
-        assert_eq!((h.status, h.backend), (0, Some(&b"be"[..])));
+        assert_eq!((h.status, h.backend), (NO_RESPONSE, Some(&b"be"[..])));
         assert_eq!(
             haproxy_detail(br#"10.0.1.2:33317 [02/Feb/2023:07:00:22.655] http-in static/srv1 10/0/30/69/109 503 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1""#),
             Some((&b"10.0.1.2"[..], &b"GET /index.html HTTP/1.1"[..]))
