@@ -167,9 +167,7 @@ fn split(
 ) -> usize {
     let mut n = 0;
     let mut keep = |n: &mut usize, field: (usize, usize)| {
-        if let Some(slot) = slots.get(*n).and_then(|&s| at.get_mut(usize::from(s))) {
-            *slot = field;
-        }
+        keep_slot(slots, at, *n, field);
         *n += 1;
     };
     // Bit 0: the byte before the window was a separator; the line starts
@@ -225,11 +223,22 @@ fn split_quoted(
 ) -> usize {
     let all = quoted_or_plain(line, width);
     for (i, &field) in all.iter().enumerate() {
-        if let Some(slot) = slots.get(i).and_then(|&s| at.get_mut(usize::from(s))) {
-            *slot = field;
-        }
+        keep_slot(slots, at, i, field);
     }
     all.len()
+}
+
+/// Keeps field `i` (its start and end) in `at` when `slots` names it.
+#[inline]
+fn keep_slot(
+    slots: &[u8; MAX_FIELDS],
+    at: &mut [(usize, usize); SLOTS],
+    i: usize,
+    field: (usize, usize),
+) {
+    if let Some(slot) = slots.get(i).and_then(|&s| at.get_mut(usize::from(s))) {
+        *slot = field;
+    }
 }
 
 /// How many fields [`split`] keeps.
