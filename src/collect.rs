@@ -194,16 +194,23 @@ impl<'c> Collector<'c> {
         self.count(r, line, format);
     }
 
+    /// Whether `r` is read but not counted as a request (a CDN's own
+    /// subrequest, or one that got no response, such as HAProxy's -1),
+    /// counting it as such.
+    fn left_out(&mut self, r: &Request) -> bool {
+        match r.status {
+            crate::event::NOT_COUNTED => self.not_counted += 1,
+            crate::event::NO_RESPONSE => self.no_response += 1,
+            _ => return false,
+        }
+        true
+    }
+
     /// [`Collector::request`]; whether it was counted (not a CDN's
     /// subrequest, within the run's bounds).
     fn count(&mut self, r: &Request, line: &[u8], format: Option<Format>) -> bool {
         let opts = self.ctx.opts;
-        if r.status == crate::event::NOT_COUNTED {
-            self.not_counted += 1;
-            return false;
-        }
-        if r.status == crate::event::NO_RESPONSE {
-            self.no_response += 1;
+        if self.left_out(r) {
             return false;
         }
         if opts.outside(r.utc) {
@@ -276,9 +283,7 @@ impl<'c> Collector<'c> {
         msg: &[u8],
         route: Option<Route>,
     ) {
-        if r.status == crate::event::NO_RESPONSE {
-            // Aborted before a response (HAProxy's -1): read, not counted.
-            self.no_response += 1;
+        if self.left_out(r) {
             return;
         }
         let host = host.unwrap_or(self.ctx.host.as_bytes());
