@@ -91,13 +91,8 @@ fn doubts(
     // line then the syslog it came from): said, not doubted.
     if t.unplaced_kills > 0 {
         doubted |= t.first.is_none();
-        let (n, them) = match t.unplaced_kills {
-            1 => ("1 OOM kill line".to_string(), "it"),
-            n => (
-                format!("{} OOM kill lines", crate::report::thousands(n)),
-                "them",
-            ),
-        };
+        let n = crate::report::plural(t.unplaced_kills, "OOM kill line", "OOM kill lines");
+        let them = if t.unplaced_kills == 1 { "it" } else { "them" };
         warnings.push(format!(
             "{n} among the lines skipped: not in the report's OOM kills and incidents unless the same kill was also logged with a time, as there is no instant to put {them} at"
         ));
@@ -257,10 +252,7 @@ fn not_counted_note(t: &Tally) -> Option<String> {
 /// Requests logged with status 0, if any.
 fn no_response_note(t: &Tally) -> Option<String> {
     (t.no_response > 0).then(|| {
-        let n = match t.no_response {
-            1 => "1 request".to_string(),
-            n => format!("{} requests", crate::report::thousands(n)),
-        };
+        let n = crate::report::plural(t.no_response, "request", "requests");
         format!("{n} got no response (status 0, HAProxy's -1: the client went away first, or the connection was taken over, as a WebSocket's is): read, not counted as requests")
     })
 }

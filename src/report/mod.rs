@@ -101,6 +101,11 @@ pub fn unsure(a: &Analysis) -> Option<String> {
 /// What the reports say when no path stands out among a burst's failures.
 pub const SCATTERED: &str = "spread over too many distinct paths for one to stand out";
 
+/// `1 request`, `12,345 requests`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 /// `12,345`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

@@ -6,13 +6,9 @@ use std::io::{self, Write};
 
 use super::facts::{self, Value};
 use super::model::{Analysis, IncidentReport, Status};
-use super::{path_errors, thousands};
+use super::{path_errors, plural, thousands};
 use crate::escape::terminal as safe;
 use crate::time;
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", thousands(n), if n == 1 { one } else { many })
-}
 
 /// How the terminal chart is drawn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
