@@ -53,11 +53,14 @@ impl Stamp {
 /// it: statuses are three digits.
 pub const NOT_COUNTED: u16 = u16::MAX;
 
-/// The status of a request that got no response: status 0, as Traefik,
-/// Envoy and Caddy log one whose client went away first or whose
-/// connection was taken over (a WebSocket). Read, then left out of the
-/// requests, and counted apart: no log writes it for a response.
-pub const NO_RESPONSE: u16 = u16::MAX - 1;
+/// The status of a request that got no response: status 0 (`000`), as
+/// Traefik, Envoy and Caddy log one whose client went away first or whose
+/// connection was taken over (a WebSocket), nginx one it set no status
+/// for, CloudFront one whose viewer closed the connection first; HAProxy's
+/// -1 and a Classic load balancer's `-` (a TCP listener's connection, no
+/// HTTP at all) are read as it too. Read, then left out of the requests,
+/// and counted apart: no response carries it.
+pub const NO_RESPONSE: u16 = 0;
 
 /// One HTTP response as an access log recorded it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -249,11 +249,12 @@ fn not_counted_note(t: &Tally) -> Option<String> {
     })
 }
 
-/// Requests logged with status 0, if any.
+/// Requests logged with no response ([`crate::event::NO_RESPONSE`]), if
+/// any.
 fn no_response_note(t: &Tally) -> Option<String> {
     (t.no_response > 0).then(|| {
         let n = crate::report::plural(t.no_response, "request", "requests");
-        format!("{n} got no response (status 0, HAProxy's -1: the client went away first, or the connection was taken over, as a WebSocket's is): read, not counted as requests")
+        format!("{n} got no response (status 0 or 000, HAProxy's -1, a Classic load balancer's - for a TCP connection: the client went away first, a WebSocket took the connection over, or it was not HTTP): read, not counted as requests")
     })
 }
 

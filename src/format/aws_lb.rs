@@ -24,7 +24,7 @@
 use super::nginx_error::UpstreamKind;
 use super::registry::{Blocks, Format, Sniffed, Spec};
 use super::{Detail, Line, Route, RouteKind};
-use crate::event::Request;
+use crate::event::{Request, NO_RESPONSE};
 use crate::time;
 
 /// The connection types an ALB entry opens with.
@@ -90,8 +90,8 @@ pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
     }
     let elb_status = field(&mut rest)?;
     let status = match elb_status {
-        // A TCP listener's entry (Classic): no HTTP status.
-        b"-" => 0,
+        // A TCP listener's entry (Classic): no HTTP status, no request.
+        b"-" | b"000" => NO_RESPONSE,
         // Three digits from 100: `000`-`099` are no HTTP status (fuzz find).
         s if s.len() == 3 && s.iter().all(u8::is_ascii_digit) && s[0] != b'0' => {
             std::str::from_utf8(s).ok()?.parse().ok()?
@@ -202,7 +202,7 @@ mod tests {
         assert_eq!((e.request.utc, e.request.status), (1_431_560_383, 200));
         assert_eq!(e.request.latency_ms, Some(1));
         let tcp = br#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 0.000041 - - 82 305 "- - - " "-" - -"#;
-        assert_eq!(parse(tcp).unwrap().request.status, 0);
+        assert_eq!(parse(tcp).unwrap().request.status, NO_RESPONSE);
         let odd = String::from_utf8(tcp.to_vec()).unwrap();
         let odd = odd.replacen(" - - ", " 012 - ", 1);
         assert!(odd != String::from_utf8(tcp.to_vec()).unwrap());

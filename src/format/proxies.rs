@@ -57,8 +57,9 @@ pub fn envoy(line: &[u8]) -> Option<Request> {
         return Some(Request {
             utc: st.naive - offset as i64,
             offset,
-            // 0: no response was sent (the client left first, `DC`).
-            status: if status == 0 { NO_RESPONSE } else { status },
+            // 0 (NO_RESPONSE): no response was sent (the client left
+            // first, `DC`).
+            status,
             latency_ms,
         });
     }

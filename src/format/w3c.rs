@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use super::registry::{Blocks, Format, Seed, SniffCtx, Sniffed, Spec};
 use super::{Detail, Line, LineParser, Route, RouteKind};
-use crate::event::{millis_of_seconds, Request};
+use crate::event::{millis_of_seconds, Request, NO_RESPONSE};
 use crate::time::{self, ClfCache};
 
 /// Where the fields logburst reads are, in a `#Fields:` layout.
@@ -390,7 +390,8 @@ fn request<'a>(
         return None;
     }
     let status: u16 = std::str::from_utf8(status).ok()?.parse().ok()?;
-    if !(100..=599).contains(&status) {
+    // `000`: CloudFront's viewer closed the connection before an answer.
+    if status != NO_RESPONSE && !(100..=599).contains(&status) {
         return None;
     }
     let request = Request {

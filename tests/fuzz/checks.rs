@@ -32,7 +32,10 @@ pub fn access(data: &[u8]) {
         assert!(proxies::may_be_haproxy(line) || h.is_none());
         route_is_clean(proxies::envoy_route(line));
         if let Some(e) = logburst::internals::format::aws_lb::parse(line) {
-            assert!(e.request.status == 0 || (100..=999).contains(&e.request.status));
+            assert!(
+                e.request.status == logburst::internals::event::NO_RESPONSE
+                    || (100..=999).contains(&e.request.status)
+            );
             assert!(!e.client.is_empty() && !e.target.is_empty());
         }
         if let Some(e) = logburst::internals::format::s3::parse(line) {
@@ -505,7 +508,11 @@ pub fn w3c(data: &[u8]) {
     for line in data.split(|c| *c == b'\n') {
         let _ = w3c::layout(line);
         if let Some(Line::Request(r) | Line::Routed(r, _)) = p.parse(line) {
-            assert!((100..=599).contains(&r.status));
+            // A status, or CloudFront's `000` (no response).
+            assert!(
+                (100..=599).contains(&r.status)
+                    || r.status == logburst::internals::event::NO_RESPONSE
+            );
             // UTC, or local at a `#GMT-Offset:` directive's offset.
             assert!(r.offset.abs() < 24 * 3600, "{}", r.offset);
         }

@@ -459,7 +459,7 @@ fn every_format_fixture_detected_and_counted() {
         // AWS's documented field order (src/format/aws_lb.rs names the pages).
         // The 503 the load balancer answered itself is evidence too.
         ("aws-alb.log",               "aws-lb",          3, 0, 3, 2, 0, 1),
-        ("aws-elb-classic.log",       "aws-lb",          3, 0, 3, 1, 0, 0),
+        ("aws-elb-classic.log",       "aws-lb",          3, 0, 2, 1, 0, 0),
         // Azure Front Door, Cloudflare Logpush and Google Cloud load
         // balancer entries, written from the vendors' documented fields:
         // the edge's own failures are evidence; Cloudflare's subrequest is
@@ -691,6 +691,52 @@ fn requests_with_status_0_are_read_not_counted_and_said() {
     let says = "1 request got no response (status 0";
     assert!(i["warnings"].to_string().contains(says), "{i}");
     assert!(r.stderr.contains(says), "{}", r.stderr);
+}
+
+/// The other ways a log says no response was sent: nginx's `000` (no
+/// status set; nginx's `$status` documentation), CloudFront's `000` (the
+/// viewer closed the connection first; AWS's standard log fields) and a
+/// Classic load balancer's TCP listener entry, whose status is `-` (lines
+/// from goaccess#821). Each is read, not counted, and said; before, the
+/// first and last were counted as successful requests and CloudFront's
+/// as malformed.
+#[test]
+fn every_no_response_status_is_read_not_counted_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let cf = std::fs::read_to_string(fixture("formats/cloudfront.log")).unwrap();
+    let row = cf
+        .lines()
+        .find(|l| l.contains("\t/index.html\t200\t"))
+        .unwrap();
+    let viewer_left = row.replace("\t/index.html\t200\t", "\t/index.html\t000\t");
+    let cf = format!("{cf}{viewer_left}\n");
+    let inputs = [
+        (
+            "nginx.log",
+            "10.0.0.1 - - [03/Nov/2024:06:09:29 +0000] \"GET / HTTP/1.1\" 200 559 \"-\" \"curl/8\"\n\
+             10.0.0.1 - - [03/Nov/2024:06:09:30 +0000] \"GET / HTTP/1.1\" 000 0 \"-\" \"curl/8\"\n"
+                .to_string(),
+            1,
+        ),
+        ("cloudfront.log", cf, 2),
+        (
+            "elb.log",
+            "2017-06-19T06:00:41.850756Z kkk 203.0.113.7:61620 199.18.0.105:443 0.000391 0.000009 0.000012 - - 688 5471 \"- - - \" \"-\" - -\n\
+             2017-06-19T06:00:42.850756Z kkk 203.0.113.7:61621 199.18.0.105:443 0.000391 0.000009 0.000012 404 404 688 5471 \"GET http://x:80/ HTTP/1.1\" \"-\" - -\n"
+                .to_string(),
+            1,
+        ),
+    ];
+    for (name, text, requests) in inputs {
+        let f = write(dir.path(), name, text.as_bytes());
+        let r = logburst(&["-o", "json", f.to_str().unwrap()]);
+        let j = r.json();
+        let i = &j["inputs"][0];
+        assert_eq!(i["malformed"].as_u64(), Some(0), "{name}: {i}");
+        assert_eq!(j["totals"]["requests"], requests, "{name}: {j}");
+        let says = "1 request got no response (status 0 or 000";
+        assert!(i["warnings"].to_string().contains(says), "{name}: {i}");
+    }
 }
 
 /// A Logback/Log4j line (`2025-01-24T07:00:30,139 INFO [main] …`, lnav's
