@@ -63,6 +63,13 @@ pub fn failed_request(
     }
 }
 
+/// A system line's message, and whether the kernel wrote it (its signals
+/// are then the user's own only: see [`crate::format::signals::Signals::find`]).
+struct Message<'a> {
+    text: &'a [u8],
+    kernel: bool,
+}
+
 /// One block's collection.
 pub struct Collector<'c> {
     ctx: &'c BlockCtx<'c>,
@@ -146,6 +153,7 @@ impl<'c> Collector<'c> {
                 stamp,
                 host,
                 msg,
+                kernel,
                 oom,
                 upstream,
             } => {
@@ -157,6 +165,7 @@ impl<'c> Collector<'c> {
                 // Most system lines are none of these: no host to copy.
                 if oom.is_some() || upstream.is_some() || rare {
                     let host = host.map_or_else(|| self.ctx.host.to_string(), lossy);
+                    let msg = Message { text: msg, kernel };
                     self.system(stamp, host, line, msg, oom, upstream, origin);
                 }
             }
@@ -231,7 +240,7 @@ impl<'c> Collector<'c> {
         stamp: Stamp,
         host: String,
         line: &[u8],
-        msg: &[u8],
+        msg: Message,
         oom: Option<Box<OomMessage>>,
         upstream: Option<(crate::format::nginx_error::UpstreamKind, String)>,
         origin: Origin,
@@ -253,9 +262,9 @@ impl<'c> Collector<'c> {
                 victim: m.victim,
                 origin,
             });
-        } else if let Some(found) = self.ctx.opts.signals.find(msg) {
+        } else if let Some(found) = self.ctx.opts.signals.find(msg.text, msg.kernel) {
             let process =
-                syslog::tag_of(line, msg).map_or_else(|| self.ctx.process.to_string(), lossy);
+                syslog::tag_of(line, msg.text).map_or_else(|| self.ctx.process.to_string(), lossy);
             self.buckets.add_signal(
                 SignalKey {
                     input: self.ctx.input,
@@ -321,7 +330,7 @@ impl<'c> Collector<'c> {
     /// before it (or, before the block's first stamp, at the last stamp
     /// of an earlier block, found once all blocks are in).
     fn app(&mut self, line: &[u8], last_stamp: Option<Stamp>, origin: Origin) {
-        if let Some(found) = self.ctx.opts.signals.find(line) {
+        if let Some(found) = self.ctx.opts.signals.find(line, false) {
             // A Kubernetes event about a node is the node's.
             let host = crate::format::kubectl::json_node(line);
             self.buckets.add_signal(

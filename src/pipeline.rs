@@ -347,6 +347,8 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, f
     let mut collector = Collector::new(ctx, block.index);
     let mut mixed = Mixed::new(ctx, block.index);
     let mut last_stamp: Option<Stamp> = None;
+    // The kept frame whose stamp is `last_stamp` (see `LineParser::kept`).
+    let mut seen: Option<u32> = None;
     let wrapped = ctx.wrapping.is_some();
     let mut prev_ok = true;
     let mut marks = Marks::new(ctx.opts.signals.scanner(), block.data);
@@ -356,20 +358,10 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, f
             t.count_joined(prev_ok);
             continue;
         }
-        // A system line that repeats the frame of the one before, through
-        // its tag, is only counted when it holds no trigger (most of a
-        // kernel log): the same stamp, and its host already named.
-        let repeated = framed.then(|| parser.as_ref()?.repeated(line)).flatten();
-        if let Some(s) = repeated.filter(|_| collector.named_host.is_some()) {
-            if !marks.may_hold(line) {
-                // `last_stamp` has been seen: the tally's first and last
-                // need no update (read and written through memory for
-                // every line of a kernel log, they cost a tenth of it).
-                if last_stamp != Some(s) {
-                    t.saw(s);
-                    last_stamp = Some(s);
-                }
-                (t.parsed, prev_ok) = (t.parsed + 1, true);
+        let repeats = framed && collector.named_host.is_some();
+        if let Some(p) = parser.as_ref().filter(|_| repeats) {
+            if counted_as_repeat(p, &mut marks, line, t, &mut last_stamp, &mut seen) {
+                prev_ok = true;
                 continue;
             }
         }
@@ -394,7 +386,11 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, f
         };
         prev_ok = true;
         t.parsed += 1;
-        let rare = matches!(parsed, Line::System { .. } | Line::App { .. }) && marks.may_hold(line);
+        let rare = match parsed {
+            Line::System { kernel, .. } => marks.may_hold(line, kernel),
+            Line::App { .. } => marks.may_hold(line, false),
+            _ => false,
+        };
         let parsed = match (parser.as_mut(), framed && rare && format == ctx.format) {
             // Again, reading the event (the frame cache answers as before).
             (Some(p), true) => {
@@ -418,7 +414,7 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, f
         }
         if let Some(stamp) = parsed.stamp() {
             t.saw(stamp);
-            last_stamp = Some(stamp);
+            (last_stamp, seen) = (Some(stamp), None);
         }
         collector.line(parsed, format, line, block.at(n), last_stamp, rare);
     }
@@ -434,6 +430,39 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, f
     t.no_response += collector.no_response;
     t.read_as = mixed.finish().1;
     *b = collector.finish();
+}
+
+/// Counts `line` when it is a system line that repeats the frame of the
+/// one before through its tag and holds no trigger (most of a kernel log:
+/// the same stamp, its host already named), without parsing it; whether
+/// it did. The stamp goes into the tally's first and last once per kept
+/// frame (`seen`, its generation), not per line: stamps read and written
+/// through memory for every line of a kernel log cost a tenth of it.
+#[inline]
+fn counted_as_repeat(
+    p: &LineParser,
+    marks: &mut Marks,
+    line: &[u8],
+    t: &mut Tally,
+    last_stamp: &mut Option<Stamp>,
+    seen: &mut Option<u32>,
+) -> bool {
+    let Some(kernel) = p.repeats(line) else {
+        return false;
+    };
+    if marks.may_hold(line, kernel) {
+        return false;
+    }
+    let (stamp, generation) = p.kept();
+    if *seen != Some(generation) {
+        if let Some(s) = stamp {
+            t.saw(s);
+            *last_stamp = Some(s);
+        }
+        *seen = Some(generation);
+    }
+    t.parsed += 1;
+    true
 }
 
 fn unix_secs(modified: SystemTime) -> i64 {

@@ -130,6 +130,7 @@ pub static SPEC: Spec = Spec {
             },
             host: None,
             msg,
+            kernel: false,
             oom: None,
             upstream: proxy_failure(msg),
         })

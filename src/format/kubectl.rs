@@ -151,6 +151,7 @@ pub static SPEC: Spec = Spec {
                 stamp: Stamp::Zoned { utc, offset: 0 },
                 host: node(msg),
                 msg,
+                kernel: false,
                 oom: None,
                 upstream: None,
             },

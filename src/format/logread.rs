@@ -74,6 +74,8 @@ pub static SPEC: Spec = Spec {
             },
             host: None,
             msg,
+            // `kern.err kernel: …`: the facility says who wrote it.
+            kernel: line.get(25..30) == Some(b"kern."),
             oom: oom::parse(msg).map(Box::new),
             upstream: None,
         })

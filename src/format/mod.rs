@@ -52,6 +52,10 @@ pub enum Line<'a> {
         /// line's keeps its printk uptime when the parser was told the line
         /// holds no rare event ([`LineParser::rare`]).
         msg: &'a [u8],
+        /// The kernel wrote it (tag `kernel`, a dmesg line): only the
+        /// kernel's own words are looked for in it (see
+        /// [`signals::Signals::find`]).
+        kernel: bool,
         oom: Option<Box<OomMessage>>,
         /// An upstream failure or killed worker (nginx error log).
         upstream: Option<(nginx_error::UpstreamKind, String)>,
@@ -297,14 +301,21 @@ impl LineParser {
         self
     }
 
-    /// The stamp of a system line that repeats the frame of the last one
-    /// parsed through its tag and is no proxy's request (see
-    /// [`syslog::Repeat::repeated`]); `None` when that cannot be told
-    /// without parsing it.
+    /// Whether a system line repeats the frame of the last one parsed
+    /// through its tag and is no proxy's request, and then whether the
+    /// kernel wrote it (see [`syslog::Repeat::repeats`]); `None` when that
+    /// cannot be told without parsing it.
     #[inline]
-    pub fn repeated(&self, line: &[u8]) -> Option<Stamp> {
+    pub fn repeats(&self, line: &[u8]) -> Option<bool> {
         self.repeat
-            .repeated(line.strip_suffix(b"\r").unwrap_or(line))
+            .repeats(line.strip_suffix(b"\r").unwrap_or(line))
+    }
+
+    /// The stamp such a line has, and a number that changes with it (see
+    /// [`syslog::Repeat::kept`]).
+    #[inline]
+    pub fn kept(&self) -> (Option<Stamp>, u32) {
+        self.repeat.kept()
     }
 
     /// Parses one line (no newline; a trailing `\r` is ignored).

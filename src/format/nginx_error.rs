@@ -258,6 +258,7 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
             },
             host: None,
             msg: line,
+            kernel: false,
             oom: None,
             upstream: e.event,
         })

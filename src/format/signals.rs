@@ -137,6 +137,8 @@ pub fn is_memory(name: &str) -> bool {
 #[derive(Debug)]
 pub struct Signals {
     pairs: Vec<(String, String)>,
+    /// How many of `pairs` are the user's (they come first).
+    own: usize,
     compiled: OnceLock<Compiled>,
 }
 
@@ -170,6 +172,7 @@ impl Signals {
         pairs.extend(BUILTIN.iter().map(|(n, p)| (n.to_string(), p.to_string())));
         Ok(Signals {
             pairs,
+            own: extra.len(),
             compiled: OnceLock::new(),
         })
     }
@@ -185,7 +188,13 @@ impl Signals {
                 .iter()
                 .map(|(_, p)| build(p).expect("patterns checked in Signals::new"))
                 .collect(),
-            scanner: super::triggers::Scanner::new(self.pairs.iter().map(|(_, p)| p.as_str())),
+            scanner: {
+                let (own, builtin) = self.pairs.split_at(self.own);
+                super::triggers::Scanner::new(
+                    own.iter().map(|(_, p)| p.as_str()),
+                    builtin.iter().map(|(_, p)| p.as_str()),
+                )
+            },
         })
     }
 
@@ -195,13 +204,20 @@ impl Signals {
         self.compiled().scanner.as_ref()
     }
 
-    /// The first signal of the table the text holds.
-    pub fn find<'s, 't>(&'s self, text: &'t [u8]) -> Option<Found<'t>>
+    /// The first signal of the table the text holds; in a kernel
+    /// message only the user's own: the built-in ones are programs'
+    /// words, which the kernel never writes.
+    pub fn find<'s, 't>(&'s self, text: &'t [u8], kernel: bool) -> Option<Found<'t>>
     where
         's: 't,
     {
         let c = self.compiled();
-        let i = c.set.matches(text).into_iter().next()?;
+        let i = c
+            .set
+            .matches(text)
+            .into_iter()
+            .next()
+            .filter(|&i| !kernel || i < self.own)?;
         let m = c.each[i].find(text)?;
         Some(Found {
             name: &self.pairs[i].0,
@@ -237,7 +253,7 @@ mod tests {
     use super::*;
 
     fn name(s: &Signals, line: &str) -> Option<String> {
-        s.find(line.as_bytes()).map(|f| f.name.to_string())
+        s.find(line.as_bytes(), false).map(|f| f.name.to_string())
     }
 
     #[test]
@@ -303,7 +319,9 @@ mod tests {
             Some("pool-exhausted")
         );
         assert_eq!(
-            s.find(b"fatal error: runtime: out of memory").unwrap().text,
+            s.find(b"fatal error: runtime: out of memory", false)
+                .unwrap()
+                .text,
             b"fatal error: runtime: out of memory"
         );
         assert!(Signals::new(&[("x".into(), "(".into())])

@@ -68,6 +68,9 @@ pub struct Frame<'a> {
     /// (see [`Frame::msg`]).
     pub body: &'a [u8],
     pub flavor: Flavor,
+    /// The kernel wrote it: its tag is `kernel` (`kernel[0]` on macOS),
+    /// or it is a dmesg line that names no other.
+    pub kernel: bool,
 }
 
 impl<'a> Frame<'a> {
@@ -105,6 +108,13 @@ fn hostname(h: &[u8]) -> bool {
     h.len() <= 255
         && h.iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b':' | b'%'))
+}
+
+/// Whether `TAG[PID]: msg` is the kernel's: `kernel: `, or macOS's
+/// `kernel[0]: `.
+fn kernel_tag(rest: &[u8]) -> bool {
+    rest.strip_prefix(b"kernel")
+        .is_some_and(|r| r.starts_with(b": ") || r.starts_with(b"[0]: "))
 }
 
 /// `TAG[PID]: msg` → `msg`. Lines without a tag keep their whole text.
@@ -230,15 +240,16 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
                 // Raw dmesg: "[  518.050606] msg", placed from --boot-time;
                 // journalctl -o short-monotonic names a host and a tag.
                 let utc = years.boot? + secs;
-                let (host, msg) = match monotonic_host(msg) {
-                    Some((host, rest)) => (Some(host), rest),
-                    None => (None, msg),
+                let (host, body, kernel) = match monotonic_host(msg) {
+                    Some((host, rest)) => (Some(host), rest, kernel_tag(&msg[host.len() + 1..])),
+                    None => (None, msg, true),
                 };
                 return Some(Frame {
                     stamp: Stamp::Zoned { utc, offset: 0 },
                     host,
-                    body: msg,
+                    body,
                     flavor: Flavor::Dmesg,
+                    kernel,
                 });
             }
             // dmesg -T: "[Thu Feb  2 07:00:12 2023] msg"
@@ -254,6 +265,7 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
                 host: None,
                 body: msg,
                 flavor: Flavor::Dmesg,
+                kernel: true,
             })
         }
         b'0'..=b'9' => {
@@ -275,6 +287,7 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
                     host: None,
                     body: rest,
                     flavor: Flavor::Dmesg,
+                    kernel: true,
                 });
             }
             let (host, rest) = token(rest).filter(|(h, _)| hostname(h))?;
@@ -283,6 +296,7 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
                 host: Some(host),
                 body: after_tag(rest),
                 flavor: Flavor::Rfc3339,
+                kernel: kernel_tag(rest),
             })
         }
         _ => {
@@ -298,6 +312,7 @@ pub fn parse_frame<'a>(line: &'a [u8], years: &YearRule) -> Option<Frame<'a>> {
                 } else {
                     Flavor::Rfc3164
                 },
+                kernel: kernel_tag(rest),
             })
         }
     }
@@ -318,6 +333,12 @@ pub struct Repeat {
     host: (usize, usize),
     /// The kept line's stamp and flavor; `None` when no line is kept.
     kept: Option<(Stamp, Flavor)>,
+    /// Whether the kept line's tag is the kernel's.
+    kernel: bool,
+    /// A line is kept and its stamp is in range: lines can repeat it.
+    repeatable: bool,
+    /// Changes whenever a line is kept.
+    generation: u32,
 }
 
 impl Repeat {
@@ -331,6 +352,7 @@ impl Repeat {
                     host: Some(&line[self.host.0..self.host.1]),
                     body: &line[self.prefix.len()..],
                     flavor,
+                    kernel: self.kernel,
                 });
             }
         }
@@ -339,19 +361,29 @@ impl Repeat {
         Some(fr)
     }
 
-    /// The kept stamp when `line` repeats the kept line through its tag,
+    /// When `line` repeats the kept line through its tag, whose stamp is
     /// in range, and its body cannot be an HAProxy request
-    /// ([`proxies::may_be_haproxy`]): a line [`specs`]' parser reads as a
-    /// system line with that stamp and host.
+    /// ([`proxies::may_be_haproxy`]): whether the kernel wrote it
+    /// ([`Frame::kernel`]). Such a line [`specs`]' parser reads as a system
+    /// line with the kept stamp ([`Repeat::kept`]) and host.
     #[inline]
-    pub fn repeated(&self, line: &[u8]) -> Option<Stamp> {
-        let (stamp, _) = self.kept?;
+    pub fn repeats(&self, line: &[u8]) -> Option<bool> {
+        if !self.repeatable {
+            return None;
+        }
         let body = line.strip_prefix(&self.prefix[..])?;
-        (stamp.in_range() && !proxies::may_be_haproxy(body)).then_some(stamp)
+        (!proxies::may_be_haproxy(body)).then_some(self.kernel)
+    }
+
+    /// The kept line's stamp, and a number that changes whenever a line
+    /// is kept (cheaper to compare than stamps, for every line).
+    pub fn kept(&self) -> (Option<Stamp>, u32) {
+        (self.kept.map(|(s, _)| s), self.generation)
     }
 
     fn learn(&mut self, line: &[u8], fr: &Frame) {
         self.kept = None;
+        self.repeatable = false;
         if !matches!(
             fr.flavor,
             Flavor::Rfc3164 | Flavor::Journal | Flavor::Rfc3339
@@ -377,6 +409,9 @@ impl Repeat {
         self.prefix.extend_from_slice(&line[..end + 1 + c + 2]);
         self.host = (start, end);
         self.kept = Some((fr.stamp, fr.flavor));
+        self.kernel = fr.kernel;
+        self.repeatable = fr.stamp.in_range();
+        self.generation = self.generation.wrapping_add(1);
     }
 }
 
@@ -393,7 +428,7 @@ fn rfc5424(b: &[u8]) -> Option<Frame<'_>> {
         iso_stamp(&iso)
     };
     let (host, rest) = token(rest)?;
-    let (_app, rest) = token(rest)?;
+    let (app, rest) = token(rest)?;
     let (_procid, rest) = token(rest)?;
     let (_msgid, rest) = token(rest)?;
     let msg = skip_structured_data(rest)?;
@@ -403,6 +438,7 @@ fn rfc5424(b: &[u8]) -> Option<Frame<'_>> {
         host: (host != b"-").then_some(host),
         body: msg,
         flavor: Flavor::Rfc5424,
+        kernel: app == b"kernel",
     })
 }
 
@@ -467,6 +503,7 @@ mod specs {
             // Stripped only when asked for rare events: the other lines
             // of a kernel log are only counted (`Line::System::msg`).
             msg: if p.rare { fr.msg() } else { fr.body },
+            kernel: fr.kernel,
             oom: if p.rare {
                 oom::parse(fr.msg()).map(Box::new)
             } else {
@@ -761,12 +798,12 @@ mod tests {
                 let line = format!("{} {}{}{}{}", STAMPS[a], HOSTS[b], SEPS[c], TAGS[d], MSGS[e]);
                 let l = line.as_bytes();
                 // A line said to repeat is a system line of the kept stamp.
-                let repeated = cache.repeated(l);
+                let repeated = cache.repeats(l).map(|k| (cache.kept().0.unwrap(), k));
                 let fr = cache.frame(l, &YEARS);
                 proptest::prop_assert_eq!(fr.clone(), parse_frame(l, &YEARS), "{}", line);
-                if let Some(s) = repeated {
+                if let Some((s, kernel)) = repeated {
                     let fr = fr.unwrap();
-                    proptest::prop_assert_eq!(fr.stamp, s, "{}", line);
+                    proptest::prop_assert_eq!((fr.stamp, fr.kernel), (s, kernel), "{}", line);
                     proptest::prop_assert!(fr.host.is_some() && s.in_range(), "{}", line);
                     proptest::prop_assert!(proxies::haproxy(fr.body, &mut Default::default()).is_none(), "{}", line);
                 }

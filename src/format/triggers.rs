@@ -23,10 +23,13 @@ use regex_syntax::hir::Hir;
 
 use super::{access, oom};
 
-/// The run's block search.
+/// The run's block search: one for every line, one for kernel messages,
+/// which the built-in signals (all written by programs, never by the
+/// kernel) are not searched in.
 #[derive(Debug)]
 pub struct Scanner {
     hits: Hits,
+    kernel: Hits,
 }
 
 /// How a block is searched: for the literals every match of a pattern
@@ -47,17 +50,31 @@ const LITERAL_BYTES: usize = 8;
 const LITERAL_SHARED: usize = 3;
 
 impl Scanner {
-    /// The search for the signal patterns `signals` and the fixed
-    /// triggers; `None` when a pattern asserts a position the block search
-    /// cannot reproduce (an anchor), or does not compile.
-    pub fn new<'p>(signals: impl Iterator<Item = &'p str>) -> Option<Scanner> {
-        let hirs = patterns(signals)?;
-        if let Some(lits) = prefixes(&hirs) {
+    /// The search for the signal patterns, the user's `own` and the
+    /// `builtin` ones, and the fixed triggers; `None` when a pattern
+    /// asserts a position the block search cannot reproduce (an anchor),
+    /// or does not compile.
+    pub fn new<'p>(
+        own: impl Iterator<Item = &'p str>,
+        builtin: impl Iterator<Item = &'p str>,
+    ) -> Option<Scanner> {
+        let own = patterns(own)?;
+        let builtin = patterns(builtin)?;
+        let kernel: Vec<Hir> = own.iter().cloned().chain(fixed()).collect();
+        let all: Vec<Hir> = own.into_iter().chain(builtin).chain(fixed()).collect();
+        Some(Scanner {
+            hits: Hits::new(&all)?,
+            kernel: Hits::new(&kernel)?,
+        })
+    }
+}
+
+impl Hits {
+    fn new(hirs: &[Hir]) -> Option<Hits> {
+        if let Some(lits) = prefixes(hirs) {
             let mut b = packed::Config::new().builder();
             if let Some(s) = b.extend(&lits).build() {
-                return Some(Scanner {
-                    hits: Hits::Literals(s),
-                });
+                return Some(Hits::Literals(s));
             }
         }
         let config = regex_automata::util::syntax::Config::new()
@@ -65,15 +82,13 @@ impl Scanner {
             .utf8(false);
         let re = Regex::builder()
             .syntax(config)
-            .build_many_from_hir(&hirs)
+            .build_many_from_hir(hirs)
             .ok()?;
-        Some(Scanner {
-            hits: Hits::Patterns(re),
-        })
+        Some(Hits::Patterns(re))
     }
 
     fn find(&self, data: &[u8], from: usize) -> Option<usize> {
-        match &self.hits {
+        match self {
             Hits::Literals(s) => s
                 .find_in(data, aho_corasick::Span::from(from..data.len()))
                 .map(|m| m.start()),
@@ -82,8 +97,8 @@ impl Scanner {
     }
 }
 
-/// The signal patterns `signals` and the fixed triggers, parsed; `None`
-/// when one does not parse or asserts an anchor.
+/// The patterns `signals`, parsed; `None` when one does not parse or
+/// asserts an anchor.
 fn patterns<'p>(signals: impl Iterator<Item = &'p str>) -> Option<Vec<Hir>> {
     let mut parser = regex_syntax::ParserBuilder::new();
     parser.unicode(false).utf8(false);
@@ -95,15 +110,20 @@ fn patterns<'p>(signals: impl Iterator<Item = &'p str>) -> Option<Vec<Hir>> {
         }
         hirs.push(hir);
     }
-    let fixed = oom::TRIGGERS
+    Some(hirs)
+}
+
+/// The fixed triggers, searched in every line: the OOM killer's words and
+/// a request's ` HTTP/`. Without their leading space (` invoked
+/// oom-killer`, ` HTTP/`): the hit is then a byte into the same line, and
+/// Teddy's fingerprint is `inv`, not ` in`, which half the words of a
+/// kernel log start.
+fn fixed() -> impl Iterator<Item = Hir> {
+    oom::TRIGGERS
         .iter()
         .copied()
-        .chain(std::iter::once(access::REQUEST_TRIGGER));
-    // Without their leading space (` invoked oom-killer`, ` HTTP/`): the
-    // hit is then a byte into the same line, and Teddy's fingerprint is
-    // `inv`, not ` in`, which half the words of a kernel log start.
-    hirs.extend(fixed.map(|t| Hir::literal(t.trim_ascii_start())));
-    Some(hirs)
+        .chain(std::iter::once(access::REQUEST_TRIGGER))
+        .map(|t| Hir::literal(t.trim_ascii_start()))
 }
 
 /// Literals every match of every pattern starts with, cut to
@@ -162,10 +182,30 @@ fn prefixes(hirs: &[Hir]) -> Option<Vec<Vec<u8>>> {
 pub struct Marks<'s, 'd> {
     scanner: Option<&'s Scanner>,
     data: &'d [u8],
-    /// Where the last search found its leftmost hit (`usize::MAX`: none
-    /// to the block's end), and whether there was one.
+    /// The search of every line, and that of kernel messages.
+    all: Cursor,
+    kernel: Cursor,
+}
+
+/// Where a search last found its leftmost hit (`usize::MAX`: none to the
+/// block's end), and whether it has run.
+#[derive(Default)]
+struct Cursor {
     hit: usize,
     searched: bool,
+}
+
+impl Cursor {
+    /// Whether the line `start..end` holds a hit of `hits`, searching on
+    /// from its start when the kept hit is before it.
+    #[inline]
+    fn holds(&mut self, hits: &Hits, data: &[u8], start: usize, end: usize) -> bool {
+        if !self.searched || self.hit < start {
+            self.hit = hits.find(data, start).unwrap_or(usize::MAX);
+            self.searched = true;
+        }
+        self.hit <= end
+    }
 }
 
 impl<'s, 'd> Marks<'s, 'd> {
@@ -174,14 +214,17 @@ impl<'s, 'd> Marks<'s, 'd> {
         Marks {
             scanner,
             data,
-            hit: 0,
-            searched: false,
+            all: Cursor::default(),
+            kernel: Cursor::default(),
         }
     }
 
     /// Whether `line`, a line of the block after those asked about before
-    /// (a slice of it, without its newline), may hold a rare event.
-    pub fn may_hold(&mut self, line: &[u8]) -> bool {
+    /// (a slice of it, without its newline), may hold a rare event; a
+    /// `kernel` message only of the kind the kernel writes (the fixed
+    /// triggers and the user's own signals). The lines asked about with
+    /// and without `kernel` are each in order.
+    pub fn may_hold(&mut self, line: &[u8], kernel: bool) -> bool {
         let Some(scanner) = self.scanner else {
             return true;
         };
@@ -190,11 +233,11 @@ impl<'s, 'd> Marks<'s, 'd> {
             return true; // Not a line of this block: say it may.
         }
         let end = start + line.len();
-        if !self.searched || self.hit < start {
-            self.hit = scanner.find(self.data, start).unwrap_or(usize::MAX);
-            self.searched = true;
+        if kernel {
+            self.kernel.holds(&scanner.kernel, self.data, start, end)
+        } else {
+            self.all.holds(&scanner.hits, self.data, start, end)
         }
-        self.hit <= end
     }
 }
 
@@ -204,13 +247,13 @@ mod tests {
     use super::*;
 
     fn scanner(extra: &[&str]) -> Option<Scanner> {
-        Scanner::new(extra.iter().copied().chain(BUILTIN.iter().map(|(_, p)| *p)))
+        Scanner::new(extra.iter().copied(), BUILTIN.iter().map(|(_, p)| *p))
     }
 
     fn marked(s: &Scanner, data: &str) -> Vec<bool> {
         let mut m = Marks::new(Some(s), data.as_bytes());
         crate::chunk::lines(data.as_bytes())
-            .map(|l| m.may_hold(l))
+            .map(|l| m.may_hold(l, false))
             .collect()
     }
 
@@ -224,6 +267,53 @@ mod tests {
                     Feb  2 07:00:14 web-01 app[12]: GET /x HTTP/1.1 200\n\
                     last line without newline: std::bad_alloc";
         assert_eq!(marked(&s, data), [false, true, false, true, true, true]);
+    }
+
+    #[test]
+    fn kernel_messages_are_searched_for_the_kernel_s_words_and_the_user_s_signals() {
+        let s = scanner(&["Oops"]).unwrap();
+        let data = "kernel: java.lang.OutOfMemoryError\n\
+                    app: java.lang.OutOfMemoryError\n\
+                    kernel: Out of memory: Killed process 1 (x)\n\
+                    kernel: Oops: 0002\n\
+                    kernel: eth0 up\n";
+        let lines: Vec<&[u8]> = crate::chunk::lines(data.as_bytes()).collect();
+        // Asked in any interleaving, each search answers for its lines.
+        let mut m = Marks::new(Some(&s), data.as_bytes());
+        let kernel = [true, false, true, true, true];
+        let got: Vec<bool> = lines
+            .iter()
+            .zip(kernel)
+            .map(|(l, k)| m.may_hold(l, k))
+            .collect();
+        assert_eq!(got, [false, true, true, true, false]);
+        // Every line holds a hit of the search of every line but the last.
+        assert_eq!(marked(&s, data), [true, true, true, true, false]);
+    }
+
+    proptest::proptest! {
+        /// Asked in any interleaving of kernel and other lines, each
+        /// line is marked exactly when it holds a literal of its search.
+        #[test]
+        fn marks_are_the_lines_own_hits(
+            picks in proptest::collection::vec((0usize..8, 0usize..8, proptest::bool::ANY), 1..40)
+        ) {
+            const WORDS: [&str; 8] = [
+                "kernel: ", "Killed process 1 (x)", "java.lang.OutOfMemoryError",
+                "eth0 up", "GET / HTTP/1.1", "Oops", "inv", "std::bad_alloc",
+            ];
+            let s = scanner(&["Oops"]).unwrap();
+            let data: String = picks
+                .iter()
+                .map(|(a, b, _)| format!("{} {}\n", WORDS[*a], WORDS[*b]))
+                .collect();
+            let mut m = Marks::new(Some(&s), data.as_bytes());
+            for (line, (_, _, kernel)) in crate::chunk::lines(data.as_bytes()).zip(&picks) {
+                let hits = if *kernel { &s.kernel } else { &s.hits };
+                let own = hits.find(line, 0).is_some();
+                proptest::prop_assert_eq!(m.may_hold(line, *kernel), own, "{:?}", line);
+            }
+        }
     }
 
     #[test]
@@ -245,7 +335,8 @@ mod tests {
 
     #[test]
     fn the_builtin_literals_fit_slim_teddy() {
-        let hirs = patterns(BUILTIN.iter().map(|(_, p)| *p)).unwrap();
+        let mut hirs = patterns(BUILTIN.iter().map(|(_, p)| *p)).unwrap();
+        hirs.extend(fixed());
         let lits = prefixes(&hirs).unwrap();
         assert!(
             lits.len() <= 32,
@@ -271,6 +362,6 @@ mod tests {
         assert!(scanner(&[r"done$"]).is_none());
         assert!(scanner(&[r"\bpanic\b"]).is_some());
         let mut all = Marks::new(None, b"x\ny\n");
-        assert!(all.may_hold(b"x") && all.may_hold(b"y"));
+        assert!(all.may_hold(b"x", false) && all.may_hold(b"y", true));
     }
 }

@@ -273,3 +273,45 @@ java.lang.OutOfMemoryError: Java heap space
         md.stdout
     );
 }
+
+/// The built-in signals are programs' words: a kernel message is searched
+/// only for the kernel's own (OOM kills) and the user's `--signal`s, by
+/// the block search and by the line's own alike, whatever the block size
+/// (the repeated-frame path and the parsed path see the same).
+#[test]
+fn kernel_messages_hold_only_the_kernel_s_and_the_user_s_signals() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for s in 0..40 {
+        let at = format!("Feb  2 07:00:{s:02} web-01");
+        log += &format!("{at} kernel: [ {s}.1] [UFW BLOCK] IN=eth0 SRC=10.0.0.{s}\n");
+        log += &format!("{at} kernel: [ {s}.2] java.lang.OutOfMemoryError: Java heap space\n");
+        if s % 10 == 3 {
+            log += &format!("{at} kernel: [ {s}.3] Oops: general protection fault\n");
+            log += &format!("{at} app[12]: java.lang.OutOfMemoryError: Java heap space\n");
+        }
+    }
+    let f = write(dir.path(), "syslog", log.as_bytes());
+    let path = f.to_str().unwrap();
+    let args = ["-o", "json", "--year", "2023", "--signal", "oops=Oops"];
+    let j = json_of(&[&args[..], &[path]].concat());
+    assert_eq!(j["totals"]["signals"], 8, "{}", j["totals"]);
+    let inc = &j["incidents"][0];
+    let got: Vec<(String, String, u64)> = signals_of(inc)
+        .into_iter()
+        .map(|(n, p, _, c)| (n, p, c))
+        .collect();
+    assert!(
+        got.contains(&("java-oom".into(), "app".into(), 4)),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().all(|(n, p, _)| n != "java-oom" || p == "app"),
+        "{got:?}"
+    );
+    for block in ["200", "333", "4096"] {
+        let k = json_of(&[&args[..], &["--block-size", block, "-j", "2", path]].concat());
+        assert_eq!(k["totals"], j["totals"], "block size {block}");
+        assert_eq!(k["incidents"], j["incidents"], "block size {block}");
+    }
+}
