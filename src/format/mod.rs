@@ -71,7 +71,8 @@ pub enum Line<'a> {
     /// uptime stamp without `--boot-time`.
     Unplaced,
     /// A line the format defines that carries no event (W3C's `#Fields:`
-    /// and other directives).
+    /// and other directives, the indented lines of a multi-line kernel or
+    /// journal message).
     Meta,
     /// A request whose time is local wall-clock seconds (HAProxy's accept
     /// date), with the zone when the framing gave one, and the host the

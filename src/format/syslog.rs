@@ -117,6 +117,14 @@ fn kernel_tag(rest: &[u8]) -> bool {
         .is_some_and(|r| r.starts_with(b": ") || r.starts_with(b"[0]: "))
 }
 
+/// A line of a multi-line message after its first: indented, as dmesg
+/// and journalctl print them (the kernel's `Mem-Info:` block of an OOM
+/// dump, `   active_file:9815 inactive_file:20182 …`). No frame starts
+/// with a blank; nothing is read from it.
+pub fn continuation(line: &[u8]) -> bool {
+    matches!(line.first(), Some(b' ' | b'\t')) && !line.trim_ascii().is_empty()
+}
+
 /// `TAG[PID]: msg` → `msg`. Lines without a tag keep their whole text.
 fn after_tag(rest: &[u8]) -> &[u8] {
     if let Some(c) = memchr::memmem::find(rest, b": ") {
@@ -477,6 +485,9 @@ mod specs {
 
     fn parse<'a>(p: &mut LineParser, line: &'a [u8]) -> Option<Line<'a>> {
         let Some(fr) = p.repeat.frame(line, &p.years) else {
+            if super::continuation(line) {
+                return Some(Line::Meta);
+            }
             return uptime_line(line).map(|_| Line::Unplaced);
         };
         // The body, not the message: a body that starts with a printk
@@ -623,6 +634,44 @@ pub use specs::{DMESG, JOURNAL, RFC3164, RFC3339, RFC5424};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multi_line_message_s_indented_lines_are_read_not_malformed() {
+        // raspberrypi/linux#3872: raw dmesg of an OOM dump.
+        let mut p = super::super::LineParser::new(super::super::Format::Dmesg, YEARS);
+        assert_eq!(
+            p.parse(b"                active_file:9815 inactive_file:20182 isolated_file:128"),
+            Some(super::super::Line::Meta)
+        );
+        let mut j = super::super::LineParser::new(super::super::Format::Journal, YEARS);
+        assert!(j
+            .parse(b"Feb 02 07:00:13 web-01 kernel: Mem-Info:")
+            .is_some());
+        assert_eq!(
+            j.parse(b"\t active_file:9815"),
+            Some(super::super::Line::Meta)
+        );
+        // A blank line is no message's.
+        assert_eq!(j.parse(b"   "), None);
+        assert!(!continuation(b"Feb  2 07:00:13 web-01 kernel: x"));
+        // Which the kernel flags, by flavor.
+        for (line, kernel) in [
+            (&b"Feb  2 07:00:13 web-01 kernel: x"[..], true),
+            (b"Jul  6 01:11:09 mac kernel[0]: x", true),
+            (b"Feb  2 07:00:13 web-01 kernelx: x", false),
+            (b"Feb  2 07:00:13 web-01 app[3]: kernel: x", false),
+            (b"2023-02-02T07:00:12+03:00 web-01 kernel: x", true),
+            (b"<3>1 2023-02-02T07:00:12Z web-01 kernel - - - x", true),
+            (
+                b"<3>1 2023-02-02T07:00:12Z web-01 app - - - kernel: x",
+                false,
+            ),
+            (b"[Thu Feb  2 07:00:12 2023] x", true),
+        ] {
+            let fr = parse_frame(line, &YEARS).unwrap();
+            assert_eq!(fr.kernel, kernel, "{}", String::from_utf8_lossy(line));
+        }
+    }
 
     #[test]
     fn short_monotonic_names_its_host_and_dmesg_does_not() {

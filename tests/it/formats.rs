@@ -693,6 +693,45 @@ fn requests_with_status_0_are_read_not_counted_and_said() {
     assert!(r.stderr.contains(says), "{}", r.stderr);
 }
 
+/// An OOM dump's `Mem-Info:` block, as raw dmesg prints it
+/// (raspberrypi/linux#3872): the indented lines are its message's, read,
+/// not malformed, and the input gets no "did not parse" warning.
+#[test]
+fn a_kernel_message_s_indented_lines_are_not_malformed() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "dmesg.txt",
+        b"[  505.051198] Mem-Info:
+[  505.052637] active_anon:239 inactive_anon:6756 isolated_anon:0
+                active_file:9815 inactive_file:20182 isolated_file:128
+                unevictable:3569 dirty:17048 writeback:2622
+                slab_reclaimable:3496 slab_unreclaimable:8712
+                mapped:5882 shmem:2558 pagetables:339
+                free:919956 free_pcp:23 free_cma:128398
+[  505.062633] Node 0 active_anon:956kB inactive_anon:27024kB active_file:60112kB
+[  505.070000] Out of memory: Killed process 1234 (python3) total-vm:100000kB, anon-rss:50000kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:200kB oom_score_adj:0
+",
+    );
+    let r = logburst(&[
+        "-o",
+        "json",
+        "--boot-time",
+        "2023-02-02T07:00:00Z",
+        f.to_str().unwrap(),
+    ]);
+    let j = r.json();
+    let i = &j["inputs"][0];
+    assert_eq!(i["format"], "dmesg", "{i}");
+    assert_eq!(
+        (i["lines"].as_u64(), i["malformed"].as_u64()),
+        (Some(9), Some(0)),
+        "{i}"
+    );
+    assert_eq!(i["warnings"], serde_json::json!([]), "{i}");
+    assert_eq!(j["totals"]["oom_kills"], 1, "{j}");
+}
+
 /// The other ways a log says no response was sent: nginx's `000` (no
 /// status set; nginx's `$status` documentation), CloudFront's `000` (the
 /// viewer closed the connection first; AWS's standard log fields) and a
