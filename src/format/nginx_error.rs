@@ -251,7 +251,19 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
     requests: false,
     blocks: super::registry::Blocks::Lines,
     parse: |_, line| {
-        parse_line(line).map(|e| super::Line::System {
+        let Some(e) = parse_line(line) else {
+            // A multi-line `FastCGI sent in stderr: "…` message goes on
+            // with one line for each line PHP wrote (Beats' nginx error
+            // test log): read as the message's, searched for signals at
+            // its time, like an application's traceback.
+            return line
+                .starts_with(b"PHP message: ")
+                .then_some(super::Line::App {
+                    stamp: None,
+                    request_shaped: false,
+                });
+        };
+        Some(super::Line::System {
             stamp: crate::event::Stamp::Local {
                 naive: e.naive,
                 year_inferred: false,
@@ -283,6 +295,31 @@ mod tests {
 
     fn ev(l: &str) -> Option<(UpstreamKind, String)> {
         parse_line(l.as_bytes()).unwrap().event
+    }
+
+    #[test]
+    fn a_fastcgi_message_s_later_lines_are_its_own() {
+        use super::super::{Format, LineParser, YearRule};
+        let years = YearRule {
+            fixed: None,
+            reference: (2023, 3, 31),
+            boot: None,
+            written: None,
+        };
+        let mut parser = LineParser::new(Format::NginxError, years);
+        let mut p = |l: &'static [u8]| parser.parse(l);
+        assert_eq!(
+            p(b"PHP message: PHP Warning:  Declaration of A::wrap() in /x.php on line 0"),
+            Some(super::super::Line::App {
+                stamp: None,
+                request_shaped: false
+            })
+        );
+        assert_eq!(p(b"GET / HTTP/1.1"), None);
+        assert!(matches!(
+            p(b"2023/02/02 07:00:04 [error] 1#1: *9 FastCGI sent in stderr: \"PHP message: x"),
+            Some(super::super::Line::System { .. })
+        ));
     }
 
     #[test]

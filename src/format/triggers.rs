@@ -179,6 +179,8 @@ fn prefixes(hirs: &[Hir]) -> Option<Vec<Vec<u8>>> {
 /// kept hit is the leftmost at or after a line start at or before `L`'s,
 /// so no hit starts between that start and it: if it starts before `L`,
 /// the search goes on from `L`'s start; after `L`'s end, `L` holds none.
+/// Kernel messages have a search of their own, with its own kept hit, and
+/// the same holds of the lines asked of each.
 pub struct Marks<'s, 'd> {
     scanner: Option<&'s Scanner>,
     data: &'d [u8],

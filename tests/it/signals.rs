@@ -315,3 +315,44 @@ fn kernel_messages_hold_only_the_kernel_s_and_the_user_s_signals() {
         assert_eq!(k["incidents"], j["incidents"], "block size {block}");
     }
 }
+
+/// nginx writes a PHP-FPM worker's stderr as one message over several
+/// lines (`FastCGI sent in stderr: "PHP message: …` then one `PHP message:`
+/// line for each line PHP wrote; Beats' nginx error test log). The later
+/// lines are the message's: read, not malformed, and searched for signals
+/// at its time. The memory limit below was missed before.
+#[test]
+fn an_nginx_error_s_fastcgi_lines_are_read_and_searched() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("web-01");
+    write_burst(&host);
+    write(
+        &host,
+        "error.log",
+        br#"2023/02/02 07:00:01 [error] 2058#2058: *18 FastCGI sent in stderr: "PHP message: PHP Warning:  Declaration of FEE_Field_Terms::wrap($content, $taxonomy) should be compatible with FEE_Field_Post::wrap($content, $post_id = 0) in /var/www/x/post.php on line 0
+PHP message: PHP Warning:  Declaration of FEE_Field_Tags::wrap($content, $before) should be compatible with FEE_Field_Terms::wrap($content, $taxonomy) in /var/www/x/post.php on line 0
+PHP message: PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted (tried to allocate 20480 bytes) in /var/www/x/wp-db.php on line 1889" while reading response header from upstream, client: 10.1.2.3, server: shop, request: "GET / HTTP/1.1", upstream: "fastcgi://unix:/run/php/php7.4-fpm.sock:", host: "shop.example"
+2023/02/02 07:00:05 [error] 2058#0: *3 open() "/usr/share/nginx/html/x" failed (2: No such file or directory), client: 127.0.0.1, server: localhost, request: "GET /x HTTP/1.1", host: "localhost"
+"#,
+    );
+    let j = json_of(&["-o", "json", dir.path().to_str().unwrap()]);
+    let e = input(&j, "error.log");
+    assert_eq!(e["format"], "nginx-error", "{e}");
+    assert_eq!(
+        (e["parsed"].as_u64(), e["malformed"].as_u64()),
+        (Some(4), Some(0)),
+        "{e}"
+    );
+    let got = signals_of(&j["incidents"][0]);
+    assert_eq!(
+        got,
+        vec![(
+            "php-memory-limit".to_string(),
+            "error".to_string(),
+            "2023-02-02T07:00:01+03:00".to_string(),
+            1
+        )],
+        "{}",
+        j["incidents"][0]
+    );
+}
