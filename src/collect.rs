@@ -9,7 +9,7 @@ use crate::bucket::{
 };
 use crate::config::ScanOptions;
 use crate::escape::{line_sample, SAMPLE_BYTES};
-use crate::event::{OomLine, Origin, Request, Stamp};
+use crate::event::{LeftOut, OomLine, Origin, Request, Stamp};
 use crate::format::oom::OomMessage;
 use crate::format::{proxies, syslog, Detail, Format, Line, Route, Seed, YearRule};
 use crate::merge::Merge;
@@ -93,10 +93,8 @@ pub struct Collector<'c> {
     pub unplaced: u64,
     /// Of those, OOM kill lines.
     pub unplaced_kills: u64,
-    /// Requests read but not counted (a CDN's own subrequests).
-    pub not_counted: u64,
-    /// Requests that got no response (status 0), read but not counted.
-    pub no_response: u64,
+    /// Requests read but not counted.
+    pub left_out: LeftOut,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -117,8 +115,7 @@ impl<'c> Collector<'c> {
             named_host: None,
             unplaced: 0,
             unplaced_kills: 0,
-            not_counted: 0,
-            no_response: 0,
+            left_out: LeftOut::default(),
         }
     }
 
@@ -203,23 +200,11 @@ impl<'c> Collector<'c> {
         self.count(r, line, format);
     }
 
-    /// Whether `r` is read but not counted as a request (a CDN's own
-    /// subrequest, or one that got no response, such as HAProxy's -1),
-    /// counting it as such.
-    fn left_out(&mut self, r: &Request) -> bool {
-        match r.status {
-            crate::event::NOT_COUNTED => self.not_counted += 1,
-            crate::event::NO_RESPONSE => self.no_response += 1,
-            _ => return false,
-        }
-        true
-    }
-
     /// [`Collector::request`]; whether it was counted (not a CDN's
     /// subrequest, within the run's bounds).
     fn count(&mut self, r: &Request, line: &[u8], format: Option<Format>) -> bool {
         let opts = self.ctx.opts;
-        if self.left_out(r) {
+        if self.left_out.take(r) {
             return false;
         }
         if opts.outside(r.utc) {
@@ -292,7 +277,7 @@ impl<'c> Collector<'c> {
         msg: &[u8],
         route: Option<Route>,
     ) {
-        if self.left_out(r) {
+        if self.left_out.take(r) {
             return;
         }
         let host = host.unwrap_or(self.ctx.host.as_bytes());

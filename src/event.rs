@@ -62,6 +62,28 @@ pub const NOT_COUNTED: u16 = u16::MAX;
 /// and counted apart: no response carries it.
 pub const NO_RESPONSE: u16 = 0;
 
+/// Requests a block read but left out of the counts, by why: a CDN's own
+/// subrequests ([`NOT_COUNTED`]) and requests that got no
+/// response ([`NO_RESPONSE`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LeftOut {
+    pub not_counted: u64,
+    pub no_response: u64,
+}
+
+impl LeftOut {
+    /// Whether `r` is read but not counted as a request, counting it as
+    /// such.
+    pub fn take(&mut self, r: &Request) -> bool {
+        match r.status {
+            NOT_COUNTED => self.not_counted += 1,
+            NO_RESPONSE => self.no_response += 1,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// One HTTP response as an access log recorded it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Request {

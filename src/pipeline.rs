@@ -19,7 +19,7 @@ use crate::chunk::{self, Block, BlockReader, MapReader};
 use crate::collect::{BlockCtx, Collector};
 pub use crate::config::ScanOptions;
 use crate::envelope::{self, Envelope};
-use crate::event::{Origin, Request, Stamp};
+use crate::event::{LeftOut, Origin, Request, Stamp};
 use crate::format::registry::Blocks;
 use crate::format::triggers::Marks;
 use crate::format::{access, Format, Line, LineParser, Route, YearRule};
@@ -262,6 +262,7 @@ fn access_lines(
     let mut n = 0;
     let wrapped = ctx.wrapping.is_some();
     let mut prev_ok = true;
+    let mut left = LeftOut::default();
     lines.each(block.data, |line, r| {
         n += 1;
         if wrapped && line == envelope::JOINED {
@@ -288,12 +289,7 @@ fn access_lines(
             },
         };
         t.parsed += 1;
-        if r.status == crate::event::NOT_COUNTED {
-            t.not_counted += 1;
-            return;
-        }
-        if r.status == crate::event::NO_RESPONSE {
-            t.no_response += 1;
+        if left.take(&r) {
             return;
         }
         if first.is_none_or(|f| r.utc < f.utc) {
@@ -315,6 +311,7 @@ fn access_lines(
         }
     });
     t.lines += n as u64;
+    t.add_left_out(left);
     let stamp = |r: Request| Stamp::Zoned {
         utc: r.utc,
         offset: r.offset,
@@ -324,8 +321,7 @@ fn access_lines(
     let (others, read) = mixed.finish();
     t.read_as = read;
     if let Some(c) = others {
-        t.not_counted += c.not_counted;
-        t.no_response += c.no_response;
+        t.add_left_out(c.left_out);
         b.merge(c.finish());
     }
     if !requests.is_empty() {
@@ -426,8 +422,7 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, f
     }
     t.unplaced += collector.unplaced;
     t.unplaced_kills += collector.unplaced_kills;
-    t.not_counted += collector.not_counted;
-    t.no_response += collector.no_response;
+    t.add_left_out(collector.left_out);
     t.read_as = mixed.finish().1;
     *b = collector.finish();
 }

@@ -2,7 +2,7 @@
 //! malformed, the first malformed ones to show, the first and last
 //! stamps. Blocks are counted apart and merged in file order.
 
-use crate::event::Stamp;
+use crate::event::{LeftOut, Stamp};
 use crate::format::Format;
 use crate::merge::Merge;
 
@@ -107,6 +107,12 @@ impl Merge for Tally {
 }
 
 impl Tally {
+    /// Adds what a block left out.
+    pub(crate) fn add_left_out(&mut self, l: LeftOut) {
+        self.not_counted += l.not_counted;
+        self.no_response += l.no_response;
+    }
+
     /// A line stamped `s` was read: the input's first and last widen.
     pub(crate) fn saw(&mut self, s: Stamp) {
         self.first = min_stamp(self.first, Some(s));
