@@ -46,6 +46,11 @@ const SEVERITIES: &[&[u8]] = &[
 /// A line's naive stamp and its message (after `facility.severity tag: `,
 /// the uptime prefix of kernel lines removed).
 pub fn parse_line(line: &[u8]) -> Option<(i64, &[u8])> {
+    parts(line).map(|(naive, _, msg)| (naive, msg))
+}
+
+/// [`parse_line`] with the line's facility (`kern`).
+fn parts(line: &[u8]) -> Option<(i64, &[u8], &[u8])> {
     let naive = time::parse_ctime(line.get(..24)?)?;
     let rest = line.get(24..)?.strip_prefix(b" ")?;
     let sp = memchr::memchr(b' ', rest)?;
@@ -56,7 +61,7 @@ pub fn parse_line(line: &[u8]) -> Option<(i64, &[u8])> {
     let msg = &rest[sp + 1..];
     // `tag: message`, `tag[pid]: message`.
     let body = memchr::memmem::find(msg, b": ").map_or(msg, |p| &msg[p + 2..]);
-    Some((naive, strip_uptime(body)))
+    Some((naive, fac, strip_uptime(body)))
 }
 
 /// OpenWrt / busybox `logread`.
@@ -67,7 +72,7 @@ pub static SPEC: Spec = Spec {
     requests: false,
     blocks: Blocks::Lines,
     parse: |_, line| {
-        parse_line(line).map(|(naive, msg)| Line::System {
+        parts(line).map(|(naive, facility, msg)| Line::System {
             stamp: Stamp::Local {
                 naive,
                 year_inferred: false,
@@ -75,7 +80,7 @@ pub static SPEC: Spec = Spec {
             host: None,
             msg,
             // `kern.err kernel: …`: the facility says who wrote it.
-            kernel: line.get(25..30) == Some(b"kern."),
+            kernel: facility == b"kern",
             oom: oom::parse(msg).map(Box::new),
             upstream: None,
         })
@@ -116,5 +121,15 @@ mod tests {
         // Not a facility, or no severity.
         assert!(parse_line(b"Thu Feb  2 07:00:14 2023 INFO app started").is_none());
         assert!(parse_line(b"Thu Feb  2 07:00:14 2023 kern kernel: x").is_none());
+        // The facility says whether the kernel wrote it.
+        let fac = |l: &[u8]| parts(l).map(|(_, f, _)| f.to_vec());
+        assert_eq!(
+            fac(b"Thu Feb  2 07:00:14 2023 kern.err kernel: x"),
+            Some(b"kern".to_vec())
+        );
+        assert_eq!(
+            fac(b"Thu Feb  2 07:00:14 2023 daemon.info d[1]: x"),
+            Some(b"daemon".to_vec())
+        );
     }
 }

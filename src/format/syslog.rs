@@ -121,7 +121,7 @@ fn kernel_tag(rest: &[u8]) -> bool {
 /// and journalctl print them (the kernel's `Mem-Info:` block of an OOM
 /// dump, `   active_file:9815 inactive_file:20182 …`). No frame starts
 /// with a blank; nothing is read from it.
-pub fn continuation(line: &[u8]) -> bool {
+fn continuation(line: &[u8]) -> bool {
     matches!(line.first(), Some(b' ' | b'\t')) && !line.trim_ascii().is_empty()
 }
 
