@@ -156,7 +156,9 @@ fn outlasts_a_blip(
     minutes: f64,
     p: &Params,
 ) -> bool {
-    let seconds: Vec<(u32, u32)> = (t - len + 1..=t).map(|s| series.at(s)).collect();
+    // Through a cursor: a window lies in one or two hours.
+    let mut at = series.cursor();
+    let seconds: Vec<(u32, u32)> = (t - len + 1..=t).map(|s| at.get(s)).collect();
     let sum = |s: &[(u32, u32)]| {
         s.iter().fold((0u64, 0u64), |(r, e), (rs, es)| {
             (r + u64::from(*rs), e + u64::from(*es))
