@@ -201,6 +201,10 @@ pub struct ClfCache {
     text: [u8; TEXT_MAX],
     text_len: usize,
     text_value: Option<(i64, OffsetSecs)>,
+    /// The `YYYY-MM-DDTHH:MM:` of the ISO stamp parsed last, and its
+    /// minute's instant ([`ClfCache::iso`]).
+    iso_key: [u8; 17],
+    iso_minute: Option<i64>,
 }
 
 /// The longest stamp [`ClfCache::text`] keeps.
@@ -217,6 +221,24 @@ impl ClfCache {
         self.key.copy_from_slice(b);
         self.value = Some(v);
         Some(v)
+    }
+
+    /// [`parse_iso`], the minute from the cache when it is the one of the
+    /// stamp parsed last (stamps with fractions differ on every line, but
+    /// a busy log writes the same minute for thousands of them).
+    #[inline]
+    pub fn iso(&mut self, b: &[u8]) -> Option<(IsoStamp, usize)> {
+        let key: &[u8; 17] = b.get(..17)?.try_into().ok()?;
+        let minute = match self.iso_minute {
+            Some(m) if self.iso_key == *key && b.len() >= 19 => m,
+            _ => {
+                let m = iso_minute(b)?;
+                self.iso_key = *key;
+                self.iso_minute = Some(m);
+                m
+            }
+        };
+        iso_from_seconds(b, minute)
     }
 
     /// `parse(b)`, from the cache when `b` is the stamp text parsed last.
@@ -268,14 +290,31 @@ pub struct IsoStamp {
 /// `YYYY-MM-DDTHH:MM:SS[.frac|,frac][Z|±HH:MM|±HHMM]` at the start of `b`
 /// (a space instead of `T` is accepted). Returns the stamp and bytes used.
 pub fn parse_iso(b: &[u8]) -> Option<(IsoStamp, usize)> {
+    let minute = iso_minute(b)?;
+    iso_from_seconds(b, minute)
+}
+
+/// The instant of the minute of an ISO stamp at the start of `b` (its
+/// `YYYY-MM-DDTHH:MM`), checked as [`civil_to_secs`] checks it.
+fn iso_minute(b: &[u8]) -> Option<i64> {
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b' ') {
         return None;
     }
     let y = num4(&b[0..4])? as i64;
     let mo = num2(&b[5..7])?;
     let d = num2(&b[8..10])?;
-    let (h, mi, s) = hms(&b[11..19])?;
-    let naive = civil_to_secs(y, mo, d, h, mi, s)?;
+    let (h, mi, _) = hms(&b[11..19])?;
+    civil_to_secs(y, mo, d, h, mi, 0)
+}
+
+/// [`parse_iso`] from the seconds on, the minute's instant known.
+#[inline]
+fn iso_from_seconds(b: &[u8], minute: i64) -> Option<(IsoStamp, usize)> {
+    let s = num2(&b[17..19])?;
+    if s > 60 {
+        return None;
+    }
+    let naive = minute + s as i64;
     let comma_fraction = b.get(19) == Some(&b',');
     let frac = fraction(&b[19..], b".,")?;
     let has_fraction = frac > 0;
@@ -828,5 +867,31 @@ mod tests {
         let b = parse_instant("2023-02-02T04:00:00Z", None).unwrap();
         assert_eq!(a, b);
         assert!(parse_instant("yesterday", None).is_err());
+    }
+
+    proptest::proptest! {
+        /// The cached ISO parse answers as the plain one, whatever came
+        /// before: stamps that share their minute, differ in one byte of
+        /// it, or are not stamps.
+        #[test]
+        fn the_iso_cache_answers_as_parse_iso(
+            stamps in proptest::collection::vec(
+                (0usize..4, 0u32..62, "[0-9:.,TZ+ -]{0,12}", 0usize..19, proptest::num::u8::ANY),
+                1..40,
+            ),
+        ) {
+            let mut cache = ClfCache::default();
+            for (minute, sec, tail, at, byte) in stamps {
+                let base = ["2023-02-01T23:59", "2023-02-02T00:00", "2024-02-29 12:30", "2023-02-30T00:00"][minute];
+                let mut b = format!("{base}:{sec:02}{tail}").into_bytes();
+                if byte % 4 == 0 {
+                    b[at] = byte;
+                }
+                if byte % 7 == 0 {
+                    b.truncate(at);
+                }
+                proptest::prop_assert_eq!(cache.iso(&b), parse_iso(&b), "{:?}", String::from_utf8_lossy(&b));
+            }
+        }
     }
 }

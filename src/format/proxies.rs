@@ -20,11 +20,12 @@ use memchr::memchr;
 use crate::event::{Request, NO_RESPONSE};
 use crate::time;
 
-/// Parses an Envoy default-format line.
-pub fn envoy(line: &[u8]) -> Option<Request> {
+/// Parses an Envoy default-format line (its stamps' minutes through
+/// `dates`).
+pub fn envoy(line: &[u8], dates: &mut time::ClfCache) -> Option<Request> {
     let rest = line.strip_prefix(b"[")?;
     let close = memchr(b']', rest)?;
-    let (st, used) = time::parse_iso(&rest[..close])?;
+    let (st, used) = dates.iso(&rest[..close])?;
     if used != close {
         return None;
     }
@@ -44,7 +45,8 @@ pub fn envoy(line: &[u8]) -> Option<Request> {
         if !(1..=3).contains(&n) || code.get(n) != Some(&b' ') {
             continue;
         }
-        let status: u16 = std::str::from_utf8(&code[..n]).ok()?.parse().ok()?;
+        // One to three digits: no overflow.
+        let status = digits(&code[..n])? as u16;
         if status != 0 && !(100..=999).contains(&status) {
             return None;
         }
@@ -53,7 +55,7 @@ pub fn envoy(line: &[u8]) -> Option<Request> {
             .split(|c| *c == b' ')
             .filter(|w| !w.is_empty())
             .nth(3)
-            .and_then(|d| std::str::from_utf8(d).ok()?.parse().ok());
+            .and_then(|d| u32::try_from(digits(d)?).ok());
         return Some(Request {
             utc: st.naive - offset as i64,
             offset,
@@ -245,14 +247,14 @@ pub static ENVOY: super::registry::Spec = super::registry::Spec {
     aliases: &[],
     about: "Envoy default access log",
     requests: true,
-    blocks: super::registry::Blocks::Requests(|l, _| Some((envoy(l)?, envoy_route(l)))),
-    parse: |_, l| envoy(l).map(super::Line::Request),
+    blocks: super::registry::Blocks::Requests(|l, c| Some((envoy(l, c)?, envoy_route(l)))),
+    parse: |p, l| envoy(l, &mut p.clf).map(super::Line::Request),
     detail: |_, l| {
         envoy_detail(l).map_or_else(super::Detail::default, |(c, r)| {
             super::Detail::new(c, Some(r))
         })
     },
-    sniff: Some((10, |_, l| match envoy(l) {
+    sniff: Some((10, |_, l| match envoy(l, &mut time::ClfCache::default()) {
         Some(_) => super::registry::Sniffed::Is(super::registry::Format::Envoy),
         None => super::registry::Sniffed::Pass,
     })),
@@ -304,6 +306,10 @@ pub static HAPROXY: super::registry::Spec = super::registry::Spec {
 mod tests {
     use super::*;
 
+    fn envoy_(line: &[u8]) -> Option<Request> {
+        envoy(line, &mut Default::default())
+    }
+
     fn haproxy_(msg: &[u8]) -> Option<HaproxyLine<'_>> {
         haproxy(msg, &mut time::ClfCache::default())
     }
@@ -354,7 +360,7 @@ mod tests {
 
     #[test]
     fn envoy_default_format() {
-        let r = envoy(br#"[2023-02-02T04:00:22.310Z] "POST /api/v1/locations HTTP/2" 503 UF,URX 154 0 226 - "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80""#).unwrap();
+        let r = envoy_(br#"[2023-02-02T04:00:22.310Z] "POST /api/v1/locations HTTP/2" 503 UF,URX 154 0 226 - "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80""#).unwrap();
         assert_eq!((r.utc, r.offset, r.status), (1_675_310_422, 0, 503));
         let (xff, req) = envoy_detail(br#"[2023-02-02T04:00:22.310Z] "POST /api/v1/locations HTTP/2" 503 UF,URX 154 0 226 - "10.0.35.28, 10.0.0.1" "nsq2http" "cc21d9b0" "locations" "tcp://10.0.2.1:80""#).unwrap();
         assert_eq!(
@@ -366,9 +372,9 @@ mod tests {
         );
         let (xff, req) = envoy_detail(br#"[2023-02-02T07:00:22.310+03:00] "GET /a"b HTTP/1.1" 503 - 0 10 3 2 "-" "curl" "id" "h" "10.0.0.1:80""#).unwrap();
         assert_eq!((xff, req), (None, &br#"GET /a"b HTTP/1.1"#[..]));
-        let r = envoy(br#"[2023-02-02T07:00:22.310+03:00] "GET /a" 200 b" HTTP/1.1" 200 - 0 10 3 2 "-" "curl" "id" "h" "10.0.0.1:80""#).unwrap();
+        let r = envoy_(br#"[2023-02-02T07:00:22.310+03:00] "GET /a" 200 b" HTTP/1.1" 200 - 0 10 3 2 "-" "curl" "id" "h" "10.0.0.1:80""#).unwrap();
         assert_eq!((r.utc, r.offset, r.status), (1_675_310_422, 10_800, 200));
-        let r = envoy(
+        let r = envoy_(
             br#"[2023-02-02T04:00:22.310Z] "GET / HTTP/1.1" 0 DC 0 0 5 - "-" "curl" "id" "h" "-""#,
         )
         .unwrap();
@@ -386,8 +392,8 @@ mod tests {
             route(br#"[2023-02-02T04:00:22.310Z] "GET / HTTP/1.1" 0 DC 0 0 5 - "-""#),
             None
         );
-        assert!(envoy(b"[2023-02-02T04:00:22Z] GET / 200").is_none());
-        assert!(envoy(b"[not a time] \"GET / HTTP/1.1\" 200 - 0 0 0 - \"-\"").is_none());
+        assert!(envoy_(b"[2023-02-02T04:00:22Z] GET / 200").is_none());
+        assert!(envoy_(b"[not a time] \"GET / HTTP/1.1\" 200 - 0 0 0 - \"-\"").is_none());
     }
 
     #[test]

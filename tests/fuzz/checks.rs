@@ -17,7 +17,9 @@ pub fn access(data: &[u8]) {
     // One date cache over all lines answers as a fresh one per line.
     let mut dates = logburst::internals::time::ClfCache::default();
     for line in data.split(|c| *c == b'\n') {
-        if let Some(r) = proxies::envoy(line) {
+        let envoy = proxies::envoy(line, &mut dates);
+        assert_eq!(envoy, proxies::envoy(line, &mut Default::default()));
+        if let Some(r) = envoy {
             // Status 0 (no response) is read as NO_RESPONSE.
             assert!(
                 r.status == logburst::internals::event::NO_RESPONSE
