@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::facts::{self, Value};
-use super::model::{Analysis, IncidentReport, Status};
+use super::model::{Analysis, IncidentReport, InputReport, Status};
 use super::{path_errors, plural, thousands};
 use crate::escape::terminal as safe;
 use crate::time;
@@ -180,16 +180,23 @@ fn inputs(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
     if a.inputs.is_empty() && a.incremental {
         return writeln!(out, "  nothing new written since the last run");
     }
-    let w = a
-        .inputs
-        .iter()
-        .map(|i| i.path.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 60);
+    let width = |cell: fn(&InputReport) -> Option<String>, least: usize| {
+        a.inputs
+            .iter()
+            .filter_map(|i| Some(safe(&cell(i)?).chars().count()))
+            .max()
+            .unwrap_or(least)
+            .clamp(least, 60)
+    };
+    let w = width(|i| Some(i.path.clone()), 4);
+    // A container's format (`docker-json/nginx:custom`) or host
+    // (`namespace/pod/container`) is often longer than the usual: the
+    // columns widen to the longest rather than push the rest of the row.
+    let fw = width(|i| i.error.is_none().then(|| i.shown_format()), 14);
+    let hw = width(|i| i.error.is_none().then(|| i.host.clone()), 12);
     writeln!(
         out,
-        "  {:<w$}  {:<14} {:<12} {:>10} {:>10} {:>9}  SPAN",
+        "  {:<w$}  {:<fw$} {:<hw$} {:>10} {:>10} {:>9}  SPAN",
         "PATH", "FORMAT", "HOST", "LINES", "PARSED", "MALFORMED"
     )?;
     for i in &a.inputs {
@@ -204,7 +211,7 @@ fn inputs(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
         };
         writeln!(
             out,
-            "  {path:<w$}  {:<14} {:<12} {:>10} {:>10} {:>9}  {span}",
+            "  {path:<w$}  {:<fw$} {:<hw$} {:>10} {:>10} {:>9}  {span}",
             safe(&i.shown_format()),
             safe(&i.host),
             thousands(i.lines),

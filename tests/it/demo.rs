@@ -383,3 +383,44 @@ fn help_readme_and_behaviour_agree() {
         assert_eq!(r.code, 0, "--log-format {name}: {}", r.stderr);
     }
 }
+
+/// The Inputs table widens its FORMAT and HOST columns to the longest
+/// value (a fleet's host names, a container's `namespace/pod/container`):
+/// every row's counts stay under their headings.
+#[test]
+fn long_host_names_keep_the_inputs_table_aligned() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = "checkout-api-canary-eu-west-1c-7f9d";
+    let kern: String = std::fs::read_to_string(root().join("fixtures/demo/web-01/kern.log"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            // `Feb  2 07:00:13 web-01 kernel: …`: the frame's host renamed.
+            let at = l.find(" web-01 ").expect("demo kern.log names web-01");
+            format!("{} {host} {}\n", &l[..at], &l[at + 8..])
+        })
+        .collect();
+    let kern_path = dir.path().join("kern.log");
+    std::fs::write(&kern_path, kern).unwrap();
+    let r = logburst(&[
+        kern_path.to_str().unwrap(),
+        "fixtures/demo/web-01/access.log",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let table: Vec<&str> = r
+        .stdout
+        .lines()
+        .skip_while(|l| *l != "Inputs")
+        .skip(1)
+        .take_while(|l| l.starts_with("  ") && !l.starts_with("    "))
+        .collect();
+    assert_eq!(table.len(), 3, "{}", r.stdout);
+    assert!(table[1..].iter().any(|l| l.contains(host)), "{}", r.stdout);
+    // Where LINES ends in the heading, each row's line count ends.
+    let end = table[0].find("LINES").unwrap() + "LINES".len();
+    for row in &table[1..] {
+        let chars: Vec<char> = row.chars().collect();
+        assert!(chars[end - 1].is_ascii_digit(), "{row}\n{}", table[0]);
+        assert_eq!(chars[end], ' ', "{row}\n{}", table[0]);
+    }
+}
