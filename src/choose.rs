@@ -239,16 +239,24 @@ pub fn later_samples(input: &Input, compression: Compression) -> Vec<Vec<u8>> {
     out
 }
 
-/// `app.log.2.gz` → `app`; `gunicorn-error.log` → `gunicorn-error`.
-pub fn process_name(input: &Input) -> String {
+/// `app.log.2.gz` → `app`; `gunicorn-error.log` → `gunicorn-error`. A web
+/// server's error log under its usual name (`error.log`, `error_log`) is
+/// the server's: `nginx`, `apache`, not `error`.
+pub fn process_name(input: &Input, format: Option<Format>) -> String {
     let name = input
         .path
         .as_ref()
         .and_then(|p| p.file_name())
         .map_or_else(|| "stdin".to_string(), |n| n.to_string_lossy().into_owned());
-    name.split('.')
+    let stem = name
+        .split('.')
         .next()
         .filter(|s| !s.is_empty())
         .unwrap_or(&name)
-        .to_string()
+        .to_string();
+    match (format, stem.as_str()) {
+        (Some(Format::NginxError), "error") => "nginx".into(),
+        (Some(Format::ApacheError), "error" | "error_log") => "apache".into(),
+        _ => stem,
+    }
 }

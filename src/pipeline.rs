@@ -588,7 +588,7 @@ pub fn scan(
     } = choose_format(opts, input, &head_blocks, &years, &|| {
         later().unwrap_or_default()
     });
-    let process = process_name(input);
+    let process = process_name(input, format);
     let host = compose_host(input, &services);
     let ctx = BlockCtx {
         input: index,

@@ -348,11 +348,34 @@ PHP message: PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted 
         got,
         vec![(
             "php-memory-limit".to_string(),
-            "error".to_string(),
+            // The server's error log under its usual name: nginx's.
+            "nginx".to_string(),
             "2023-02-02T07:00:01+03:00".to_string(),
             1
         )],
         "{}",
         j["incidents"][0]
+    );
+}
+
+/// Apache's error log under RHEL's name (`error_log`): a PHP memory limit
+/// in it is Apache's, not a process called `error_log`.
+#[test]
+fn an_apache_error_log_s_signals_are_apache_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("web-01");
+    write_burst(&host);
+    write(
+        &host,
+        "error_log",
+        b"[Thu Feb 02 07:00:01.123456 2023] [php:error] [pid 1234] [client 10.1.2.3:5555] PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted (tried to allocate 20480 bytes) in /var/www/x/wp-db.php on line 1889\n",
+    );
+    let j = json_of(&["-o", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(input(&j, "error_log")["format"], "apache-error", "{j}");
+    let got = signals_of(&j["incidents"][0]);
+    assert_eq!(got.len(), 1, "{}", j["incidents"][0]);
+    assert_eq!(
+        (got[0].0.as_str(), got[0].1.as_str()),
+        ("php-memory-limit", "apache")
     );
 }
