@@ -80,6 +80,39 @@ pub fn render(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         }
         incident(out, a, i)?;
     }
+    logs_read(out, a)
+}
+
+/// What the draft rests on, after it: inputs that could not be read, each
+/// input's warnings (one not understood holds what the draft cannot say)
+/// and the run's notes (a zone or year assumed, hosts past the cap), as
+/// the text and HTML reports and the JSON give them.
+fn logs_read(out: &mut dyn Write, a: &Analysis) -> io::Result<()> {
+    let errors = a.inputs.iter().filter_map(|i| Some((i, i.error.as_ref()?)));
+    let warnings = a
+        .inputs
+        .iter()
+        .flat_map(|i| i.warnings.iter().map(move |w| (i, w)));
+    let mut lines: Vec<String> = errors
+        .map(|(i, e)| format!("{}: could not be read: {}", escape(&i.path), escape(e)))
+        .chain(warnings.map(|(i, w)| format!("{}: {}", escape(&i.path), escape(w))))
+        .collect();
+    // With no incident the page already leads with it.
+    if let (false, Some(u)) = (a.incidents.is_empty(), super::unsure(a)) {
+        let mut u = escape(&u);
+        if let Some(first) = u.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        lines.insert(0, format!("**{u}.**"));
+    }
+    lines.extend(a.notes.iter().map(|n| escape(n)));
+    if lines.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n## About the logs read\n")?;
+    for l in lines {
+        writeln!(out, "- {l}")?;
+    }
     Ok(())
 }
 

@@ -184,3 +184,39 @@ fn log_content_adds_no_link_under_gfm() {
     );
     assert!(!html.contains("<a "), "a link in:\n{html}");
 }
+
+/// The draft says what it rests on: an input it did not understand (the
+/// evidence the draft lacks may be in it) and the run's assumptions, as
+/// the text report and the JSON do.
+#[test]
+fn the_draft_says_what_it_did_not_understand_and_assumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let weird = dir.path().join("weird.log");
+    std::fs::write(&weird, "hello world\nthis is not a log\n").unwrap();
+    let r = logburst(&["-o", "markdown", "fixtures/demo", weird.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (draft, about) = r
+        .stdout
+        .split_once("\n## About the logs read\n")
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(draft.contains("## Detection"), "{draft}");
+    assert!(
+        about.contains("**This covers only what logburst understood: 1 input was not understood"),
+        "{about}"
+    );
+    assert!(
+        about.contains("weird.log: format not recognised"),
+        "{about}"
+    );
+    assert!(
+        about.contains("kern.log: the log has no time zone"),
+        "{about}"
+    );
+    // What the JSON says, the draft says.
+    let j = logburst(&["-o", "json", "fixtures/demo", weird.to_str().unwrap()]).json();
+    for n in j["notes"].as_array().unwrap() {
+        let n = n.as_str().unwrap();
+        let tail = &n[n.len() - 20..];
+        assert!(about.contains(tail), "{n}\n{about}");
+    }
+}
