@@ -65,10 +65,22 @@ pub const NO_RESPONSE: u16 = 0;
 /// Requests a block read but left out of the counts, by why: a CDN's own
 /// subrequests ([`NOT_COUNTED`]) and requests that got no
 /// response ([`NO_RESPONSE`]).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LeftOut {
+    /// A CDN's own subrequests.
+    #[serde(default)]
     pub not_counted: u64,
+    /// Requests with status 0.
+    #[serde(default)]
     pub no_response: u64,
+}
+
+/// Counts add.
+impl crate::merge::Merge for LeftOut {
+    fn merge(&mut self, o: LeftOut) {
+        self.not_counted += o.not_counted;
+        self.no_response += o.no_response;
+    }
 }
 
 impl LeftOut {

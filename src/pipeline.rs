@@ -311,7 +311,7 @@ fn access_lines(
         }
     });
     t.lines += n as u64;
-    t.add_left_out(left);
+    t.left_out.merge(left);
     let stamp = |r: Request| Stamp::Zoned {
         utc: r.utc,
         offset: r.offset,
@@ -321,7 +321,7 @@ fn access_lines(
     let (others, read) = mixed.finish();
     t.read_as = read;
     if let Some(c) = others {
-        t.add_left_out(c.left_out);
+        t.left_out.merge(c.left_out);
         b.merge(c.finish());
     }
     if !requests.is_empty() {
@@ -422,7 +422,7 @@ fn other_lines(block: &Text, ctx: &BlockCtx, t: &mut Tally, b: &mut BucketSet, f
     }
     t.unplaced += collector.unplaced;
     t.unplaced_kills += collector.unplaced_kills;
-    t.add_left_out(collector.left_out);
+    t.left_out.merge(collector.left_out);
     t.read_as = mixed.finish().1;
     *b = collector.finish();
 }

@@ -52,14 +52,10 @@ pub struct Tally {
     /// input's (a mixed stream), per format.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub read_as: Vec<(Format, u64)>,
-    /// Lines read but not counted as requests: a CDN's own subrequests
-    /// (see [`crate::event::NOT_COUNTED`]).
-    #[serde(default)]
-    pub not_counted: u64,
-    /// Requests read with status 0, which got no response
-    /// ([`crate::event::NO_RESPONSE`]): read, not counted.
-    #[serde(default)]
-    pub no_response: u64,
+    /// Requests read but left out of the counts, by why (written as two
+    /// top-level counts, `not_counted` and `no_response`, as before).
+    #[serde(flatten)]
+    pub left_out: LeftOut,
 }
 
 fn min_stamp(a: Option<Stamp>, b: Option<Stamp>) -> Option<Stamp> {
@@ -100,19 +96,12 @@ impl Merge for Tally {
         self.unplaced_kills += o.unplaced_kills;
         self.request_shaped += o.request_shaped;
         crate::mixed::add_counts(&mut self.read_as, o.read_as);
-        self.not_counted += o.not_counted;
-        self.no_response += o.no_response;
+        self.left_out.merge(o.left_out);
         self.last_stamps.sort_unstable();
     }
 }
 
 impl Tally {
-    /// Adds what a block left out.
-    pub(crate) fn add_left_out(&mut self, l: LeftOut) {
-        self.not_counted += l.not_counted;
-        self.no_response += l.no_response;
-    }
-
     /// A line stamped `s` was read: the input's first and last widen.
     pub(crate) fn saw(&mut self, s: Stamp) {
         self.first = min_stamp(self.first, Some(s));
@@ -228,8 +217,10 @@ mod tests {
                         unplaced,
                         unplaced_kills: unplaced / 3,
                         request_shaped: lines / 3,
-                        not_counted: unplaced / 2,
-                        no_response: malformed / 2,
+                        left_out: LeftOut {
+                            not_counted: unplaced / 2,
+                            no_response: malformed / 2,
+                        },
                         read_as: if parsed % 2 == 0 {
                             Vec::new()
                         } else {
@@ -248,6 +239,27 @@ mod tests {
         fn tallies_merge_as_a_monoid(a in arb_tally(), b in arb_tally(), c in arb_tally()) {
             crate::merge::laws(a, b, c)?;
         }
+    }
+
+    // A state file's tally keeps the two left-out counts at the top
+    // level, as written before they were one field; a file older than
+    // them reads as none left out.
+    #[test]
+    fn left_out_counts_keep_their_place_in_the_state() {
+        let mut t = Tally::default();
+        t.left_out.not_counted = 7;
+        t.left_out.no_response = 3;
+        let v = serde_json::to_value(&t).unwrap();
+        assert_eq!(v["not_counted"], 7);
+        assert_eq!(v["no_response"], 3);
+        assert!(v.get("left_out").is_none(), "{v}");
+        assert_eq!(serde_json::from_value::<Tally>(v.clone()).unwrap(), t);
+        let mut old = v;
+        let o = old.as_object_mut().unwrap();
+        o.remove("not_counted");
+        o.remove("no_response");
+        let back: Tally = serde_json::from_value(old).unwrap();
+        assert_eq!(back.left_out, LeftOut::default());
     }
 
     #[test]

@@ -241,10 +241,10 @@ fn reading_notes(t: &Tally, spec: Option<&Spec>, format_name: &str) -> Vec<Strin
 
 /// Lines read but left out of the requests, if any.
 fn not_counted_note(t: &Tally) -> Option<String> {
-    (t.not_counted > 0).then(|| {
+    (t.left_out.not_counted > 0).then(|| {
         format!(
             "{} lines are the CDN's own subrequests (Cloudflare RequestSource other than eyeball): read, not counted as requests",
-            crate::report::thousands(t.not_counted)
+            crate::report::thousands(t.left_out.not_counted)
         )
     })
 }
@@ -252,8 +252,8 @@ fn not_counted_note(t: &Tally) -> Option<String> {
 /// Requests logged with no response ([`crate::event::NO_RESPONSE`]), if
 /// any.
 fn no_response_note(t: &Tally) -> Option<String> {
-    (t.no_response > 0).then(|| {
-        let n = crate::report::plural(t.no_response, "request", "requests");
+    (t.left_out.no_response > 0).then(|| {
+        let n = crate::report::plural(t.left_out.no_response, "request", "requests");
         format!("{n} got no response (status 0 or 000, HAProxy's -1, a Classic load balancer's - for a TCP connection: the client went away first, a WebSocket took the connection over, or it was not HTTP): read, not counted as requests")
     })
 }
