@@ -67,6 +67,8 @@ pub fn failed_request(
 /// are then the user's own only: see [`crate::format::signals::Signals::find`]).
 struct Message<'a> {
     text: &'a [u8],
+    /// The program, where the format names it apart from the framing.
+    process: Option<&'a [u8]>,
     kernel: bool,
 }
 
@@ -149,6 +151,7 @@ impl<'c> Collector<'c> {
             Line::System {
                 stamp,
                 host,
+                process,
                 msg,
                 kernel,
                 oom,
@@ -162,7 +165,11 @@ impl<'c> Collector<'c> {
                 // Most system lines are none of these: no host to copy.
                 if oom.is_some() || upstream.is_some() || rare {
                     let host = host.map_or_else(|| self.ctx.host.to_string(), lossy);
-                    let msg = Message { text: msg, kernel };
+                    let msg = Message {
+                        text: &msg,
+                        process,
+                        kernel,
+                    };
                     self.system(stamp, host, line, msg, oom, upstream, origin);
                 }
             }
@@ -248,8 +255,10 @@ impl<'c> Collector<'c> {
                 origin,
             });
         } else if let Some(found) = self.ctx.opts.signals.find(msg.text, msg.kernel) {
-            let process =
-                syslog::tag_of(line, msg.text).map_or_else(|| self.ctx.process.to_string(), lossy);
+            let process = msg
+                .process
+                .or_else(|| syslog::tag_of(line, msg.text))
+                .map_or_else(|| self.ctx.process.to_string(), lossy);
             self.buckets.add_signal(
                 SignalKey {
                     input: self.ctx.input,

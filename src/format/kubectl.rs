@@ -150,7 +150,8 @@ pub static SPEC: Spec = Spec {
             Some(utc) => Line::System {
                 stamp: Stamp::Zoned { utc, offset: 0 },
                 host: node(msg),
-                msg,
+                process: None,
+                msg: msg.into(),
                 kernel: false,
                 oom: None,
                 upstream: None,

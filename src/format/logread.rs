@@ -78,7 +78,8 @@ pub static SPEC: Spec = Spec {
                 year_inferred: false,
             },
             host: None,
-            msg,
+            process: None,
+            msg: msg.into(),
             // `kern.err kernel: …`: the facility says who wrote it.
             kernel: facility == b"kern",
             oom: oom::parse(msg).map(Box::new),

@@ -9,6 +9,7 @@ pub mod access;
 pub mod apache_error;
 pub mod app;
 pub mod aws_lb;
+pub mod journal_json;
 pub mod json;
 mod json_scan;
 pub mod kubectl;
@@ -48,10 +49,15 @@ pub enum Line<'a> {
     System {
         stamp: Stamp,
         host: Option<&'a [u8]>,
+        /// The program that wrote it, where the format names it apart
+        /// from the framing of the message (the journal's
+        /// `SYSLOG_IDENTIFIER`); else it is read from the framing.
+        process: Option<&'a [u8]>,
         /// The message, after the framing (stamp, host, tag); a kernel
         /// line's keeps its printk uptime when the parser was told the line
-        /// holds no rare event ([`LineParser::rare`]).
-        msg: &'a [u8],
+        /// holds no rare event ([`LineParser::rare`]). Owned where the
+        /// format escapes it (a JSON string with an escape).
+        msg: Cow<'a, [u8]>,
         /// The kernel wrote it (tag `kernel`, a dmesg line): only the
         /// kernel's own words are looked for in it (see
         /// [`signals::Signals::find`]).

@@ -17,8 +17,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::nginx_error::UpstreamKind;
 use super::{
-    access, apache_error, app, aws_lb, json, kubectl, logread, nginx, nginx_error, proxies, s3,
-    syslog, w3c,
+    access, apache_error, app, aws_lb, journal_json, json, kubectl, logread, nginx, nginx_error,
+    proxies, s3, syslog, w3c,
 };
 use super::{Detail, Line, LineParser, Route, YearRule};
 use crate::event::Request;
@@ -170,6 +170,7 @@ registry! {
     AwsLb => aws_lb::SPEC,
     S3Access => s3::SPEC,
     KubectlEvents => kubectl::SPEC,
+    JournalJson => journal_json::SPEC,
 }
 
 impl Format {

@@ -513,7 +513,8 @@ mod specs {
             host: fr.host,
             // Stripped only when asked for rare events: the other lines
             // of a kernel log are only counted (`Line::System::msg`).
-            msg: if p.rare { fr.msg() } else { fr.body },
+            process: None,
+            msg: if p.rare { fr.msg() } else { fr.body }.into(),
             kernel: fr.kernel,
             oom: if p.rare {
                 oom::parse(fr.msg()).map(Box::new)

@@ -165,10 +165,24 @@ pub fn system(data: &[u8]) {
             Format::ApacheError,
             Format::Logread,
             Format::KubectlEvents,
+            Format::JournalJson,
         ] {
             let mut p = LineParser::new(member, years);
             if let Some(Line::System { host: Some(h), .. }) = p.parse(line) {
                 assert!(!h.is_empty() && h.len() < line.len());
+            }
+        }
+        // The journal's JSON export: an entry is an object serde_json
+        // reads whole, its time a count of microseconds written in it, its
+        // names (read as written) parts of the line.
+        use logburst::internals::format::journal_json;
+        if let Some(e) = journal_json::parse(line) {
+            assert!(e.micros >= 0);
+            let _: serde_json::Value = serde_json::from_slice(line.trim_ascii()).unwrap();
+            let digits = e.micros.to_string();
+            assert!(line.windows(digits.len()).any(|w| w == digits.as_bytes()));
+            for name in [&e.host, &e.process].into_iter().flatten() {
+                assert!(!name.is_empty() && name.len() < line.len());
             }
         }
     }

@@ -491,6 +491,11 @@ fn every_format_fixture_detected_and_counted() {
         // closed) and is malformed.
         ("incapsula-w3c.log",         "w3c",             6, 1, 1, 0, 0, 0),
         // journalctl under LANG=ru_RU: the month in Russian (апр).
+        // `journalctl -o json`, fields as systemd writes them (older
+        // versions with spaces around the colons): the kernel's kill, the
+        // unit's and oomd's lines and a Java OOM written with escaped
+        // quotes; a MESSAGE of bytes (not UTF-8) is a line like any other.
+        ("journal-json.jsonl",        "journal-json",   10, 0, 0, 0, 1, 3),
         ("journal-localized.log",     "journal",         4, 0, 0, 0, 1, 2),
         ("journal-services.log",      "syslog-rfc3339",  7, 0, 0, 0, 0, 6),
         ("journal-short-iso.log",     "syslog-rfc3339",  5, 0, 0, 0, 2, 1),

@@ -526,6 +526,7 @@ fn system_log() -> impl Strategy<Value = (String, Vec<(usize, usize)>)> {
         "app-python.log",
         "logread.log",
         "nginx-stdout-mixed.log",
+        "journal-json.jsonl",
     ];
     (
         prop::sample::select(files.to_vec()).prop_map(String::from),
@@ -551,8 +552,15 @@ proptest! {
             ["", " pool exhausted", " pool\texhausted", " GET /x HTTP/1.1 503", " Killed process 9 (x)", " OOMKilled"];
         let mut text = String::new();
         for (line, tail) in picks {
-            text.push_str(pool[line % pool.len()]);
+            let line = pool[line % pool.len()];
+            // A JSON entry's words go inside its last string (the message).
+            let at = match file.ends_with(".jsonl") {
+                true => line.rfind('"').unwrap_or(line.len()),
+                false => line.len(),
+            };
+            text.push_str(&line[..at]);
             text.push_str(TAILS[tail]);
+            text.push_str(&line[at..]);
             text.push('\n');
         }
         let dir = tempfile::tempdir().unwrap();
