@@ -103,9 +103,10 @@ pub fn attach_signals(r: &mut IncidentReport, signals: &[PlacedSignal], placer: 
     // In time order; within a second, in the order the lines were written.
     reports.sort_by(|a, b| (a.first, &a.source_order).cmp(&(b.first, &b.source_order)));
     // `in api-1 on api-1` says the host twice: a compose service's lines
-    // are its process and its host.
+    // are its process and its host; `systemd-oomd in systemd-oomd` says
+    // the signal's name twice: the daemon is named after what it does.
     let whose = |s: &SignalReport| {
-        if s.process == s.host {
+        if s.process == s.host || s.process == s.signal {
             format!("on {}", s.host)
         } else {
             format!("in {} on {}", s.process, s.host)

@@ -134,7 +134,7 @@ fn java_json_and_journal_signals() {
         inc["probable_cause"]
             .as_str()
             .unwrap()
-            .starts_with("systemd-oomd in systemd-oomd on web-02 at 07:00:02: Killed /system.slice/shopapi.service due to memory pressure"),
+            .starts_with("systemd-oomd on web-02 at 07:00:02: Killed /system.slice/shopapi.service due to memory pressure"),
         "{}",
         inc["probable_cause"]
     );
@@ -378,4 +378,40 @@ fn an_apache_error_log_s_signals_are_apache_s() {
         (got[0].0.as_str(), got[0].1.as_str()),
         ("php-memory-limit", "apache")
     );
+}
+
+/// `journalctl -o json`: each entry's program is the one its
+/// SYSLOG_IDENTIFIER names (not the file's name), its host `_HOSTNAME`, its
+/// time the UTC microseconds; the kernel's kill is an OOM kill of that
+/// host, and a message written with escaped quotes is searched decoded.
+#[test]
+fn a_journal_json_export_names_each_entry_s_program_and_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::fs::read(root().join("fixtures/formats/journal-json.jsonl")).unwrap();
+    let p = dir.path().join("dump.json");
+    std::fs::write(&p, data).unwrap();
+    let j = json_of(&["-o", "json", p.to_str().unwrap()]);
+    assert_eq!(j["inputs"][0]["format"], "journal-json");
+    assert_eq!(j["inputs"][0]["first"], "2023-02-02T05:00:12+00:00");
+    let kill = &j["incidents"][0];
+    assert_eq!(kill["kind"], "oom");
+    assert_eq!(kill["oom_kills"][0]["host"], "web-03");
+    assert_eq!(kill["oom_kills"][0]["pid"], 4242);
+    assert_eq!(kill["oom_kills"][0]["process"], "java");
+    let got: Vec<(String, String)> = signals_of(&j["incidents"][1])
+        .into_iter()
+        .map(|(n, p, _, _)| (n, p))
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("systemd-unit-oom", "systemd"),
+        ("systemd-oomd", "systemd-oomd"),
+        ("java-oom", "java"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    // The daemon named after its signal is not named twice.
+    let timeline = j["incidents"][1]["timeline"].to_string();
+    assert!(timeline.contains("systemd-oomd on web-03:"), "{timeline}");
 }
