@@ -345,10 +345,15 @@ mod tests {
             r#"["__REALTIME_TIMESTAMP","1"]"#,
             r#"{"__REALTIME_TIMESTAMP":"1","MESSAGE":"x"} trailing"#,
             r#"{"__REALTIME_TIMESTAMP":"1","MESSAGE":"x""#,
+            // A lone surrogate in a value read is no text.
+            r#"{"__REALTIME_TIMESTAMP":"1","MESSAGE":"\ud800"}"#,
             "Feb  2 07:00:13 web-01 kernel: x",
         ] {
             assert!(parse(bad.as_bytes()).is_none(), "{bad}");
         }
+        // In a field not read it is skipped unchecked, as serde_json skips.
+        let skipped = r#"{"__REALTIME_TIMESTAMP":"1","CODE_FUNC":"\ud800","MESSAGE":"x"}"#;
+        assert!(parse(skipped.as_bytes()).is_some());
         // A number where the export writes a string is read as its digits.
         let num = r#"{"__REALTIME_TIMESTAMP":1675314012000000,"MESSAGE":"x"}"#;
         assert_eq!(parse(num.as_bytes()).unwrap().micros, 1_675_314_012_000_000);
