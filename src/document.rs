@@ -19,7 +19,7 @@ use std::sync::Arc;
 use crate::source::{Body, Opened};
 
 /// What the input's warnings say of a document read this way.
-pub const NOTE: &str = "read as one JSON document (as kubectl or gcloud print with -o json): each element of its list, or each top-level object, is a line; line numbers count them";
+pub const NOTE: &str = "read as one JSON document (as kubectl or gcloud print with -o json, journalctl with -o json-pretty): each element of its list, or each top-level object, is a line; line numbers count them";
 
 /// The most of one element kept; the rest of a longer one is dropped (the
 /// line it makes is then not valid JSON and counts as malformed).

@@ -415,3 +415,36 @@ fn a_journal_json_export_names_each_entry_s_program_and_host() {
     let timeline = j["incidents"][1]["timeline"].to_string();
     assert!(timeline.contains("systemd-oomd on web-03:"), "{timeline}");
 }
+
+/// `journalctl -o json-pretty` (each entry an indented object) reads as
+/// the one-line export does: the same entries, kills and signals.
+#[test]
+fn a_pretty_journal_export_reads_as_the_one_line_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines =
+        std::fs::read_to_string(root().join("fixtures/formats/journal-json.jsonl")).unwrap();
+    let mut pretty = String::new();
+    for l in lines.lines() {
+        let v: Value = serde_json::from_str(l).unwrap();
+        pretty.push_str(&serde_json::to_string_pretty(&v).unwrap());
+        pretty.push('\n');
+    }
+    let one = dir.path().join("one.json");
+    let many = dir.path().join("pretty.json");
+    std::fs::write(&one, lines).unwrap();
+    std::fs::write(&many, pretty).unwrap();
+    let a = json_of(&["-o", "json", one.to_str().unwrap()]);
+    let b = json_of(&["-o", "json", many.to_str().unwrap()]);
+    assert_eq!(b["inputs"][0]["format"], "journal-json");
+    assert_eq!(a["totals"], b["totals"]);
+    assert_eq!(a["inputs"][0]["parsed"], b["inputs"][0]["parsed"]);
+    let shown = |j: &Value| {
+        j["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["timeline"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shown(&a), shown(&b));
+}
