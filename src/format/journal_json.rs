@@ -5,7 +5,9 @@
 //!
 //! `__REALTIME_TIMESTAMP` is microseconds since the epoch, UTC (when
 //! journald received the entry), so nothing about the line's time is
-//! guessed. The host is `_HOSTNAME`, the program `SYSLOG_IDENTIFIER`
+//! guessed; `_SOURCE_REALTIME_TIMESTAMP`, when journald knows it, is when
+//! the program logged it (systemd.journal-fields(7): "the earliest trusted
+//! timestamp of the message"), and is the entry's time then. The host is `_HOSTNAME`, the program `SYSLOG_IDENTIFIER`
 //! (else `_COMM`), and `_TRANSPORT` `kernel` marks the kernel's own
 //! messages (where OOM kills are read). The export writes a value that is
 //! not UTF-8 as an array of its bytes, and a field given twice as an array
@@ -127,6 +129,7 @@ impl<'de> de::Deserialize<'de> for Item<'de> {
 #[derive(Default)]
 struct Fields<'a> {
     realtime: Value<'a>,
+    source: Value<'a>,
     host: Value<'a>,
     ident: Value<'a>,
     comm: Value<'a>,
@@ -147,6 +150,7 @@ impl<'de> de::Deserialize<'de> for Fields<'de> {
                 while let Some(key) = m.next_key::<Cow<'de, str>>()? {
                     let slot = match &*key {
                         "__REALTIME_TIMESTAMP" => &mut f.realtime,
+                        "_SOURCE_REALTIME_TIMESTAMP" => &mut f.source,
                         "_HOSTNAME" => &mut f.host,
                         "SYSLOG_IDENTIFIER" => &mut f.ident,
                         "_COMM" => &mut f.comm,
@@ -179,6 +183,14 @@ fn text(v: Value<'_>) -> Option<Cow<'_, str>> {
     .filter(|t| !t.is_empty())
 }
 
+/// A count of microseconds: digits only, at most 18 (it fits in i64).
+fn micros(stamp: &[u8]) -> Option<i64> {
+    if stamp.is_empty() || stamp.len() > 18 || !stamp.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(stamp).ok()?.parse().ok()
+}
+
 /// A name as it stands in the line, when it does.
 fn borrowed(name: Option<Cow<'_, str>>) -> Option<&[u8]> {
     match name? {
@@ -198,14 +210,9 @@ pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
     let mut de = serde_json::Deserializer::from_slice(line);
     let f: Fields = de::Deserialize::deserialize(&mut de).ok()?;
     de.end().ok()?;
-    let stamp = f.realtime.0?;
-    // Digits only, at most 18 (a micro-second count that fits in i64).
-    if stamp.is_empty() || stamp.len() > 18 || !stamp.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let micros = std::str::from_utf8(&stamp).ok()?.parse().ok()?;
+    let received = micros(&f.realtime.0?)?;
     Some(Entry {
-        micros,
+        micros: f.source.0.as_deref().and_then(micros).unwrap_or(received),
         host: text(f.host),
         process: text(f.ident).or_else(|| text(f.comm)),
         kernel: f.transport.0.as_deref() == Some(b"kernel"),
@@ -354,6 +361,15 @@ mod tests {
         // In a field not read it is skipped unchecked, as serde_json skips.
         let skipped = r#"{"__REALTIME_TIMESTAMP":"1","CODE_FUNC":"\ud800","MESSAGE":"x"}"#;
         assert!(parse(skipped.as_bytes()).is_some());
+        // The time the program logged it, when journald knows it, over the
+        // time journald received it; a damaged one is not used.
+        let source = r#"{"__REALTIME_TIMESTAMP":"1675314013000000","_SOURCE_REALTIME_TIMESTAMP":"1675314012500000","MESSAGE":"x"}"#;
+        assert_eq!(
+            parse(source.as_bytes()).unwrap().micros,
+            1_675_314_012_500_000
+        );
+        let bad = r#"{"__REALTIME_TIMESTAMP":"1675314013000000","_SOURCE_REALTIME_TIMESTAMP":"x","MESSAGE":"x"}"#;
+        assert_eq!(parse(bad.as_bytes()).unwrap().micros, 1_675_314_013_000_000);
         // A number where the export writes a string is read as its digits.
         let num = r#"{"__REALTIME_TIMESTAMP":1675314012000000,"MESSAGE":"x"}"#;
         assert_eq!(parse(num.as_bytes()).unwrap().micros, 1_675_314_012_000_000);
