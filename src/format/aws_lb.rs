@@ -25,7 +25,7 @@ use super::nginx_error::UpstreamKind;
 use super::registry::{Blocks, Format, Sniffed, Spec};
 use super::{Detail, Line, Route, RouteKind};
 use crate::event::{Request, NO_RESPONSE};
-use crate::time;
+use crate::time::ClfCache;
 
 /// The connection types an ALB entry opens with.
 const TYPES: &[&[u8]] = &[b"http", b"https", b"h2", b"grpcs", b"ws", b"wss"];
@@ -63,12 +63,18 @@ fn seconds(f: &[u8]) -> Option<f64> {
 
 /// Reads one entry of either layout.
 pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
+    parse_with(line, &mut ClfCache::default())
+}
+
+/// [`parse`], the stamp's minute read through `cache` (a block's entries
+/// share their minute: `ClfCache::iso`).
+pub fn parse_with<'a>(line: &'a [u8], cache: &mut ClfCache) -> Option<Entry<'a>> {
     let mut rest = line.strip_suffix(b"\r").unwrap_or(line);
     let mut first = field(&mut rest)?;
     if TYPES.contains(&first) {
         first = field(&mut rest)?;
     }
-    let (stamp, used) = time::parse_iso(first)?;
+    let (stamp, used) = cache.iso(first)?;
     if used != first.len() {
         return None;
     }
@@ -149,8 +155,8 @@ pub static SPEC: Spec = Spec {
     requests: true,
     // The route: the target that answered (none when the load balancer
     // answered itself).
-    blocks: Blocks::Requests(|l, _| {
-        let e = parse(l)?;
+    blocks: Blocks::Requests(|l, cache| {
+        let e = parse_with(l, cache)?;
         Some((e.request, Route::new(RouteKind::Backend, e.target)))
     }),
     parse: |_, l| parse(l).map(|e| Line::Request(e.request)),

@@ -33,7 +33,9 @@ pub fn access(data: &[u8]) {
         }
         assert!(proxies::may_be_haproxy(line) || h.is_none());
         route_is_clean(proxies::envoy_route(line));
-        if let Some(e) = logburst::internals::format::aws_lb::parse(line) {
+        let lb = logburst::internals::format::aws_lb::parse_with(line, &mut dates);
+        assert_eq!(lb, logburst::internals::format::aws_lb::parse(line));
+        if let Some(e) = lb {
             assert!(
                 e.request.status == logburst::internals::event::NO_RESPONSE
                     || (100..=999).contains(&e.request.status)
