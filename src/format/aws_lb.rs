@@ -159,7 +159,7 @@ pub static SPEC: Spec = Spec {
         let e = parse_with(l, cache)?;
         Some((e.request, Route::new(RouteKind::Backend, e.target)))
     }),
-    parse: |_, l| parse(l).map(|e| Line::Request(e.request)),
+    parse: |p, l| parse_with(l, &mut p.clf).map(|e| Line::Request(e.request)),
     detail,
     sniff: Some((15, |_, l| match parse(l) {
         Some(_) => Sniffed::Is(Format::AwsLb),

@@ -624,7 +624,7 @@ pub static SPEC: super::registry::Spec = super::registry::Spec {
     about: "JSON lines access log: nginx escape=json, Caddy, Traefik, Envoy…",
     requests: true,
     blocks: super::registry::Blocks::Requests(parse_routed),
-    parse: |_, l| parse(l).map(super::Line::Request),
+    parse: |p, l| parse_routed(l, &mut p.clf).map(|(r, _)| super::Line::Request(r)),
     detail: |_, l| {
         let (c, p) = detail(l);
         super::Detail::owned(c, p)
