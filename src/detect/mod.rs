@@ -303,8 +303,7 @@ pub fn detect_narrowed(
     }
     incidents.sort_by_key(|i| (i.start, i.kind));
     attach_oom(&mut incidents, kills);
-    let own = memory_incidents(&incidents, memory);
-    incidents.extend(own);
+    memory_incidents(&mut incidents, memory);
     incidents.sort_by_key(|i| (i.start, i.kind));
     (incidents, narrowed)
 }
@@ -677,6 +676,29 @@ mod tests {
             &Params::default(),
         );
         assert_eq!(inc.iter().filter(|i| i.kind == Kind::Oom).count(), 1);
+        // After a kill: its unit's failure 2 s later and a runtime's
+        // error 4 min after that are the kill's incident, which lasts
+        // until them; on another host, or past 5 min, they stand alone.
+        let after = [
+            m(4002, "web-01"),
+            m(4240, "web-01"),
+            m(4003, "db-01"),
+            m(4600, "web-01"),
+        ];
+        let (inc, _) = detect_narrowed(&b, &[kill(4000, 9)], &after, &Params::default());
+        let got: Vec<_> = inc
+            .iter()
+            .filter(|i| i.kind == Kind::Oom)
+            .map(|i| (i.start, i.end, i.hosts.join(","), i.oom_kills.len()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (4000, 4240, "web-01".into(), 1),
+                (4003, 4003, "db-01".into(), 0),
+                (4600, 4600, "web-01".into(), 0),
+            ]
+        );
     }
 
     #[test]

@@ -94,22 +94,39 @@ pub struct MemorySignal<'a> {
     pub host: &'a str,
 }
 
-/// The `oom` incidents of memory signals no incident holds: a signal on
-/// one of an incident's hosts from [`EVENT_LEAD`] before its start to its
-/// end is that incident's evidence (the report shows it there); the others,
-/// clustered like kills ([`OOM_CLUSTER_GAP`]), are incidents of their own —
-/// a Java `OutOfMemoryError` on a host that kept answering is still worth
-/// a line. `signals` in any order.
-pub(super) fn memory_incidents(incidents: &[Incident], signals: &[MemorySignal]) -> Vec<Incident> {
-    let held = |s: &MemorySignal| {
-        incidents.iter().any(|i| {
-            (i.start - EVENT_LEAD..=i.end).contains(&s.utc) && i.hosts.iter().any(|h| h == s.host)
-        })
+/// Adds the `oom` incidents of memory signals no incident holds: a signal
+/// on one of an incident's hosts from [`EVENT_LEAD`] before its start to
+/// its end is that incident's evidence (the report shows it there). A
+/// signal on a host up to [`OOM_CLUSTER_GAP`] after the end of an `oom`
+/// incident of kills on it extends that incident (systemd reports the
+/// killed unit's failure a second or two after the kernel's kill; a
+/// runtime its `OutOfMemoryError`), as a later kill would. The others,
+/// clustered like kills, are incidents of their own — a Java
+/// `OutOfMemoryError` on a host that kept answering is still worth a
+/// line. `signals` in any order; `incidents` stay in their order, new
+/// ones at the end.
+pub(super) fn memory_incidents(incidents: &mut Vec<Incident>, signals: &[MemorySignal]) {
+    let held = |i: &Incident, s: &MemorySignal| {
+        (i.start - EVENT_LEAD..=i.end).contains(&s.utc) && i.hosts.iter().any(|h| h == s.host)
     };
-    let mut loose: Vec<MemorySignal> = signals.iter().filter(|s| !held(s)).copied().collect();
+    let mut loose: Vec<MemorySignal> = signals
+        .iter()
+        .filter(|s| !incidents.iter().any(|i| held(i, s)))
+        .copied()
+        .collect();
     loose.sort();
     let mut own: Vec<Incident> = Vec::new();
     for s in loose {
+        let after_kills = incidents.iter_mut().find(|i| {
+            i.kind == Kind::Oom
+                && !i.oom_kills.is_empty()
+                && i.hosts.iter().any(|h| h == s.host)
+                && (i.end..=i.end + OOM_CLUSTER_GAP).contains(&s.utc)
+        });
+        if let Some(i) = after_kills {
+            i.end = s.utc;
+            continue;
+        }
         match own.last_mut() {
             Some(i) if s.utc - i.end <= OOM_CLUSTER_GAP => i.end = s.utc,
             _ => own.push(Incident::new(Kind::Oom, s.utc, s.utc, s.utc)),
@@ -119,7 +136,7 @@ pub(super) fn memory_incidents(incidents: &[Incident], signals: &[MemorySignal])
             hosts.insert(at, s.host.to_string());
         }
     }
-    own
+    incidents.extend(own);
 }
 
 /// One OOM-killer line placed in UTC, ready to be joined into kills.

@@ -393,12 +393,15 @@ fn a_journal_json_export_names_each_entry_s_program_and_host() {
     let j = json_of(&["-o", "json", p.to_str().unwrap()]);
     assert_eq!(j["inputs"][0]["format"], "journal-json");
     assert_eq!(j["inputs"][0]["first"], "2023-02-02T05:00:12+00:00");
+    // One incident: the kill, and the signals of the next 14 s after it
+    // (the unit's failure, oomd, the runtime's error) as its evidence.
+    assert_eq!(j["incidents"].as_array().map(Vec::len), Some(1), "{j}");
     let kill = &j["incidents"][0];
     assert_eq!(kill["kind"], "oom");
     assert_eq!(kill["oom_kills"][0]["host"], "web-03");
     assert_eq!(kill["oom_kills"][0]["pid"], 4242);
     assert_eq!(kill["oom_kills"][0]["process"], "java");
-    let got: Vec<(String, String)> = signals_of(&j["incidents"][1])
+    let got: Vec<(String, String)> = signals_of(kill)
         .into_iter()
         .map(|(n, p, _, _)| (n, p))
         .collect();
@@ -412,7 +415,7 @@ fn a_journal_json_export_names_each_entry_s_program_and_host() {
     .collect();
     assert_eq!(got, want);
     // The daemon named after its signal is not named twice.
-    let timeline = j["incidents"][1]["timeline"].to_string();
+    let timeline = kill["timeline"].to_string();
     assert!(timeline.contains("systemd-oomd on web-03:"), "{timeline}");
 }
 
@@ -447,4 +450,57 @@ fn a_pretty_journal_export_reads_as_the_one_line_export() {
             .collect::<Vec<_>>()
     };
     assert_eq!(shown(&a), shown(&b));
+}
+
+/// A kernel kill and, a second later, systemd's report that the killed
+/// unit failed with result 'oom-kill' are one `oom` incident of the kill,
+/// lasting until the report (the layout of real syslog pastes, kill line
+/// first); they were two incidents before.
+#[test]
+fn a_unit_failing_after_its_kill_is_the_kill_s_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("syslog");
+    std::fs::write(
+        &p,
+        "2023-02-02T07:00:10.100000+00:00 app-7 kernel: Out of memory: Killed process 5120 (worker) total-vm:4194304kB, anon-rss:3145728kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:6144kB oom_score_adj:0\n\
+         2023-02-02T07:00:11.300000+00:00 app-7 systemd[1]: worker.service: Main process exited, code=killed, status=9/KILL\n\
+         2023-02-02T07:00:11.300200+00:00 app-7 systemd[1]: worker.service: Failed with result 'oom-kill'.\n\
+         2023-02-02T07:09:00.000000+00:00 app-7 systemd[1]: other.service: Failed with result 'oom-kill'.\n",
+    )
+    .unwrap();
+    let j = json_of(&["-o", "json", p.to_str().unwrap()]);
+    let kinds: Vec<(&str, &str, &str, usize)> = j["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["kind"].as_str().unwrap(),
+                i["start"].as_str().unwrap(),
+                i["end"].as_str().unwrap(),
+                i["oom_kills"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                "oom",
+                "2023-02-02T07:00:10+00:00",
+                "2023-02-02T07:00:11+00:00",
+                1
+            ),
+            // Nine minutes on: a failure of its own.
+            (
+                "oom",
+                "2023-02-02T07:09:00+00:00",
+                "2023-02-02T07:09:00+00:00",
+                0
+            ),
+        ]
+    );
+    let signals = signals_of(&j["incidents"][0]);
+    assert_eq!(signals.len(), 1, "{signals:?}");
+    assert_eq!(signals[0].0, "systemd-unit-oom");
 }
