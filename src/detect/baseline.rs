@@ -276,7 +276,7 @@ impl Baseline {
         *self
             .quantiles
             .entry((df as u64, long))
-            .or_insert_with(|| t_quantile(alpha, df.floor()))
+            .or_insert_with(|| t_quantile(alpha, z, df.floor()))
     }
 
     fn compute(&mut self, minute: i64) -> Normal {
@@ -682,7 +682,8 @@ mod tests {
         for s in [hour, day] {
             assert!((s.var - seen).abs() < seen * 0.1, "{s:?} {seen}");
         }
-        let bar = |s: LogSpread| t_quantile(BASELINE_ALPHA, s.df).powi(2) * s.var;
+        let z = normal_quantile(BASELINE_ALPHA);
+        let bar = |s: LogSpread| t_quantile(BASELINE_ALPHA, z, s.df).powi(2) * s.var;
         assert!(bar(day) < bar(hour) * 0.85, "{day:?} {hour:?}");
         // Read off the median, the spread is a bound, judged at z.
         let robust = measured_log_spread(&minutes(50), share, true, 20).unwrap();
@@ -710,6 +711,7 @@ mod tests {
             let share = (m * (sigma * gauss.sample(rng) - sigma * sigma / 2.0).exp()).min(1.0);
             (r, Binomial::new(r, share).unwrap().sample(rng))
         };
+        let z = normal_quantile(alpha);
         let (trials, mut now, mut before) = (20_000, 0, 0);
         for _ in 0..trials {
             let minutes: Vec<(u64, u64)> = (0..20).map(|_| draw(&mut rng)).collect();
@@ -719,11 +721,11 @@ mod tests {
             let expected = r as f64 * pooled;
             let counting = (1.0 - pooled) / expected;
             let x = (e as f64 / expected).ln();
-            now += usize::from(x >= t_quantile(alpha, s.df) * (s.var + counting).sqrt());
+            now += usize::from(x >= t_quantile(alpha, z, s.df) * (s.var + counting).sqrt());
             // The bound: the sample variance times 1 + 2√(2/19).
             let sample = (s.var + counting) / (1.0 + 1.0 / 20.0);
             let bound = sample * (1.0 + 2.0 * (2.0f64 / 19.0).sqrt());
-            before += usize::from(x >= normal_quantile(alpha) * bound.sqrt());
+            before += usize::from(x >= z * bound.sqrt());
         }
         let rate = |n: usize| n as f64 / trials as f64;
         // The test is centred on the pooled share, σ²/2 above the mean log
