@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::baseline::Baseline;
 use super::*;
-use super::{BASELINE_BLIP, BASELINE_SUSTAINED, SUSTAINED_MINUTES};
+use super::{BASELINE_BLIP, BASELINE_SUSTAINED};
 
 /// A run of consecutive bad seconds in one series.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -118,9 +118,9 @@ fn judge(
     // A window bad as it stands is not normal, a blip's included: its
     // minutes leave the normal, else one deploy's blip would make the next
     // 50 minutes' normal spread so wide that an outage in them is missed.
-    if e >= p.min_errors && e > 0 && b.bad(t, r, e, 1.0) && {
+    if e >= p.min_errors && e > 0 && b.bad(t, r, e, false) && {
         b.leave_out(t - p.window + 1, t);
-        outlasts_a_blip(series, b, t, p.window, 1.0, p)
+        outlasts_a_blip(series, b, t, p.window, false, p)
     } {
         return Some(t - p.window + 1);
     }
@@ -132,8 +132,8 @@ fn judge(
         && t - long >= first
         && e_long >= p.min_errors
         && b.at_bad_share(t, r, e)
-        && b.bad(t, r_long, e_long, SUSTAINED_MINUTES)
-        && outlasts_a_blip(series, b, t, long, SUSTAINED_MINUTES, p)
+        && b.bad(t, r_long, e_long, true)
+        && outlasts_a_blip(series, b, t, long, true, p)
         && {
             b.leave_out(t - long + 1, t);
             true
@@ -141,8 +141,8 @@ fn judge(
     .then_some(t - long + 1)
 }
 
-/// Whether the window of `len` seconds ending at `t` (holding `minutes`
-/// of wandering, see [`Baseline::bad`]) is more than deploys' blips: when
+/// Whether the window of `len` seconds ending at `t` (the rule's or,
+/// `long`, the sustained one: see [`Baseline::bad`]) is more than deploys' blips: when
 /// its blips (see [`blips`]: one run of [`BASELINE_BLIP`] seconds, or two
 /// with a calm second between — a rolling deploy restarts more than one
 /// backend in a minute) hold more 5xx beyond the normal share than the
@@ -153,7 +153,7 @@ fn outlasts_a_blip(
     b: &mut Baseline,
     t: i64,
     len: i64,
-    minutes: f64,
+    long: bool,
     p: &Params,
 ) -> bool {
     // Through a cursor: a window lies in one or two hours.
@@ -177,7 +177,7 @@ fn outlasts_a_blip(
     if excess(busy) <= excess(rest) {
         return true;
     }
-    rest.1 >= p.min_errors && b.bad(t, rest.0, rest.1, minutes)
+    rest.1 >= p.min_errors && b.bad(t, rest.0, rest.1, long)
 }
 
 /// Where the blips of `seconds` start: the run of `k` seconds (fewer when

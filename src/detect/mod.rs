@@ -94,6 +94,7 @@ mod gap;
 mod latency;
 mod oom;
 pub mod slo;
+mod spread;
 mod tail;
 
 pub use baseline::{
@@ -108,11 +109,11 @@ pub use oom::{
     OOM_CLUSTER_GAP,
 };
 
-use baseline::median;
 use burst::{error_bursts, slo_bursts};
 use gap::traffic_gaps;
 use latency::latency_bursts;
 use oom::{attach_oom, memory_incidents};
+use spread::median;
 
 /// What an incident is. Serialised as its [`name`](Self::name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
