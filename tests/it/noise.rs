@@ -436,6 +436,8 @@ struct Tally {
     beyond_blind: u64,
     /// The first few of those, for the report.
     late_examples: Vec<String>,
+    /// The first few outages missed outright, sharp or not.
+    missed_examples: Vec<String>,
 }
 
 /// Runs `days` host-days of a cell from `seed`, every other day with an
@@ -502,6 +504,15 @@ fn score_day(
         .min();
     if hit.is_some() {
         tally.found += 1;
+    } else if tally.missed_examples.len() < 3 {
+        tally.missed_examples.push(format!(
+            "+{:.0} % for {} s at {:.1} req/s from {}+{}s",
+            o.share * 100.0,
+            o.len,
+            rate_at(cell, o.onset),
+            (o.onset - T0) / DAY,
+            (o.onset - T0) % DAY,
+        ));
     }
     if o.share >= 0.2 && rate_at(cell, o.onset) >= 2.0 {
         tally.sharp += 1;
@@ -693,6 +704,13 @@ fn summarise(grid: &BTreeMap<(Variant, usize, usize), Tally>) -> Summary {
     if !late.is_empty() {
         let _ = writeln!(s.table, "\nsharp outages late or missed:");
         for e in late {
+            let _ = writeln!(s.table, "{e}");
+        }
+    }
+    let missed = listed(grid, |t| &t.missed_examples);
+    if !missed.is_empty() {
+        let _ = writeln!(s.table, "\noutages missed:");
+        for e in missed {
             let _ = writeln!(s.table, "{e}");
         }
     }
