@@ -502,17 +502,19 @@ fn score_day(
         .filter(|i| i.kind == Kind::ErrorBurst && overlaps(i, &o))
         .map(|i| i.detected)
         .min();
+    // The outage, for the report: its rise, length, rate and onset.
+    let named = format!(
+        "+{:.0} % for {} s at {:.1} req/s from {}+{}s",
+        o.share * 100.0,
+        o.len,
+        rate_at(cell, o.onset),
+        (o.onset - T0) / DAY,
+        (o.onset - T0) % DAY,
+    );
     if hit.is_some() {
         tally.found += 1;
     } else if tally.missed_examples.len() < 3 {
-        tally.missed_examples.push(format!(
-            "+{:.0} % for {} s at {:.1} req/s from {}+{}s",
-            o.share * 100.0,
-            o.len,
-            rate_at(cell, o.onset),
-            (o.onset - T0) / DAY,
-            (o.onset - T0) % DAY,
-        ));
+        tally.missed_examples.push(named.clone());
     }
     if o.share >= 0.2 && rate_at(cell, o.onset) >= 2.0 {
         tally.sharp += 1;
@@ -538,12 +540,7 @@ fn score_day(
                     .iter()
                     .fold((0, 0), |(n, e), s| (n + s.n, e + s.e));
                 tally.late_examples.push(format!(
-                    "+{:.0} % for {} s at {:.1} req/s from {}+{}s: {} (first minute: {e} 5xx of {n}{})",
-                    o.share * 100.0,
-                    o.len,
-                    rate_at(cell, o.onset),
-                    (o.onset - T0) / DAY,
-                    (o.onset - T0) % DAY,
+                    "{named}: {} (first minute: {e} 5xx of {n}{})",
                     lag.map_or("missed".into(), |l| format!("{l} s")),
                     if beyond { ", beyond reach" } else { "" }
                 ));
