@@ -359,14 +359,16 @@ impl Baseline {
             // minutes to measure it: the one that judges a minute lower
             // (with its quantile) is taken.
             if normal.log_spread > 0.0 {
-                let day: Vec<(u64, u64)> = self.kept(long_from, to).map(|m| (m.1, m.2)).collect();
+                let kept: Vec<(i64, u64, u64)> = self.kept(long_from, to).copied().collect();
+                let day: Vec<(u64, u64)> = kept.iter().map(|m| (m.1, m.2)).collect();
                 if let Some(d) = measured_log_spread(&day, long, false, BASELINE_DAY_MINUTES) {
-                    let bar = |s: &mut Self, var: f64, df: f64| s.t(df, false).powi(2) * var;
-                    if bar(self, d.var, d.df) < bar(self, normal.log_spread, normal.log_df) {
+                    if self.bar(d.var, d.df, false)
+                        < self.bar(normal.log_spread, normal.log_df, false)
+                    {
                         normal.log_spread = d.var;
                         normal.log_df = d.df;
                     }
-                    normal.sustained = self.measured_sustained(long_from, to, long, d.var, &normal);
+                    normal.sustained = self.measured_sustained(&kept, long, d.var, &normal);
                 }
             }
         }
@@ -377,27 +379,33 @@ impl Baseline {
         }
     }
 
+    /// The squared bar a log spread `var` measured with `df` degrees of
+    /// freedom sets, in the rule's window or (`long`) the sustained one:
+    /// of two spreads, the one with the lower bar judges lower.
+    fn bar(&mut self, var: f64, df: f64, long: bool) -> f64 {
+        self.t(df, long).powi(2) * var
+    }
+
     /// How the share wandered over the sustained window's length in the
-    /// day's minutes `from..to` (indices), at share `share`, whose minutes'
-    /// log spread is `minute_var`: the log spread of its whole blocks (all
-    /// their minutes kept and busy), when there are enough of them and it
-    /// judges lower than `normal`'s minute spread narrowed by
-    /// [`SUSTAINED_MINUTES`] (a share that stays up for minutes makes the
-    /// blocks spread wider, and the assumption stands).
+    /// day's kept minutes `kept` (minute, requests, 5xx), at share
+    /// `share`, whose minutes' log spread is `minute_var`: the log spread
+    /// of its whole blocks (all their minutes kept and busy), when there
+    /// are enough of them and it judges lower than `normal`'s minute
+    /// spread narrowed by [`SUSTAINED_MINUTES`] (a share that stays up for
+    /// minutes makes the blocks spread wider, and the assumption stands).
     fn measured_sustained(
         &mut self,
-        from: usize,
-        to: usize,
+        kept: &[(i64, u64, u64)],
         share: f64,
         minute_var: f64,
         normal: &Normal,
     ) -> Option<Sustained> {
         let k = (self.long / 60).max(1);
-        let blocks = whole_blocks(self.kept(from, to), k);
+        let blocks = whole_blocks(kept.iter(), k);
         let least = BASELINE_DAY_MINUTES / k as usize;
         let spread = measured_log_spread(&blocks, share, false, least)?;
-        let assumed = self.t(normal.log_df, true).powi(2) * normal.log_spread / SUSTAINED_MINUTES;
-        if self.t(spread.df, true).powi(2) * spread.var >= assumed {
+        let assumed = self.bar(normal.log_spread / SUSTAINED_MINUTES, normal.log_df, true);
+        if self.bar(spread.var, spread.df, true) >= assumed {
             return None;
         }
         let minutes = if spread.var > 0.0 {
