@@ -5,7 +5,9 @@
 //! Nothing here holds a file in memory: `open` returns a reader that the
 //! `chunk` stage cuts into blocks.
 
+mod bgzf;
 mod gzip;
+pub use bgzf::inflate_members;
 pub use gzip::ParallelGzip;
 
 use std::fs::File;

@@ -545,3 +545,28 @@ pub fn w3c(data: &[u8]) {
         detail_is_clean(&format::Detail::of(Format::W3c, &[], seed.as_ref(), line));
     }
 }
+
+/// BGZF members (a `.gz` from `bgzip`, inflated on every core): whatever
+/// the parallel decoder accepts is exactly what the sequential gzip
+/// decoder gives for the same bytes, and nothing panics.
+pub fn bgzf(data: &[u8]) {
+    use std::io::Read;
+    let (inflated, whole) = logburst::internals::source::inflate_members(data);
+    let Ok(content) = inflated else {
+        return;
+    };
+    let mut sequential = Vec::new();
+    let read = flate2::read::MultiGzDecoder::new(&data[..whole]).read_to_end(&mut sequential);
+    if whole > 0 {
+        assert!(
+            read.is_ok(),
+            "the sequential decoder refuses what was accepted"
+        );
+    }
+    assert!(
+        content == sequential,
+        "{} bytes, the sequential decoder {}",
+        content.len(),
+        sequential.len()
+    );
+}

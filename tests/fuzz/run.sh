@@ -7,7 +7,7 @@
 #   tests/fuzz/run.sh all -max_total_time=30     # every target in turn
 #   FUZZ_JOBS=2 tests/fuzz/run.sh all -max_total_time=30   # two at a time
 #
-# Targets: access, json, system, oom, stamps, nginx, nginx_error, app, pipeline, summary, w3c, envelope (see fuzz_targets/).
+# Targets: access, json, system, oom, stamps, nginx, nginx_error, app, pipeline, summary, w3c, envelope, bgzf (see fuzz_targets/).
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain is
 # enough, as RUSTC_BOOTSTRAP lets it use the sanitizer flags. A crash input
 # is written to tests/fuzz/artifacts/TARGET/; copy it to
@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 target=${1:?usage: run.sh TARGET [libFuzzer options...]}
 shift
-targets=(access json system oom stamps nginx nginx_error app pipeline summary w3c envelope)
+targets=(access json system oom stamps nginx nginx_error app pipeline summary w3c envelope bgzf)
 if [ "$target" = all ] && [ "${FUZZ_JOBS:-1}" -le 1 ]; then
   for t in "${targets[@]}"; do "$0" "$t" "$@"; done
   exit 0
