@@ -28,6 +28,11 @@ use super::gzip::Pieces;
 /// of an access log's content).
 const BATCH: usize = 256 << 10;
 
+/// Content per batch, at most (and a member more): a batch of members
+/// that compress a thousandfold (a log of one repeated line) would
+/// otherwise hold hundreds of MB.
+const CONTENT_CAP: usize = 4 << 20;
+
 /// The most content a BGZF member holds.
 const MEMBER_CONTENT_MAX: u32 = 1 << 16;
 
@@ -135,8 +140,8 @@ impl Bgzf {
     /// The next batch of whole members, `None` at the end of the file.
     fn next_batch(&mut self) -> io::Result<Option<Vec<u8>>> {
         loop {
-            let whole = whole_members(&self.carry, BATCH).map_err(invalid)?;
-            if whole >= BATCH || (self.eof && whole > 0) {
+            let (whole, full) = whole_members(&self.carry, BATCH).map_err(invalid)?;
+            if full || (self.eof && whole > 0) {
                 let rest = self.carry.split_off(whole);
                 return Ok(Some(std::mem::replace(&mut self.carry, rest)));
             }
@@ -223,7 +228,7 @@ impl Drop for Bgzf {
 /// be what the sequential gzip decoder gives for those bytes.)
 pub fn inflate_members(raw: &[u8]) -> (Result<Vec<u8>, String>, usize) {
     match whole_members(raw, raw.len()) {
-        Ok(whole) => {
+        Ok((whole, _)) => {
             let mut inflater = flate2::Decompress::new(false);
             let out = inflate_batch(&raw[..whole], Vec::new(), &mut inflater);
             (out, whole)
@@ -295,16 +300,22 @@ fn member(raw: &[u8]) -> Result<Option<Member>, String> {
 }
 
 /// How many bytes at the start of `raw` are whole members, stopping once
-/// `target` bytes are reached.
-fn whole_members(raw: &[u8], target: usize) -> Result<usize, String> {
-    let mut at = 0;
-    while at < target {
+/// `target` bytes are reached or they hold [`CONTENT_CAP`] of content; and
+/// whether it stopped there (rather than at the end of what `raw` holds).
+fn whole_members(raw: &[u8], target: usize) -> Result<(usize, bool), String> {
+    let (mut at, mut content) = (0, 0);
+    while at < target && content < CONTENT_CAP {
         match member(&raw[at..])? {
-            Some(m) => at += m.len,
-            None => break,
+            Some(m) => {
+                let size = &raw[at + m.len - 4..at + m.len];
+                let size = u32::from_le_bytes([size[0], size[1], size[2], size[3]]);
+                content += size.min(MEMBER_CONTENT_MAX) as usize;
+                at += m.len;
+            }
+            None => return Ok((at, false)),
         }
     }
-    Ok(at)
+    Ok((at, true))
 }
 
 /// The content of a batch of whole members, each checked against its
@@ -439,6 +450,26 @@ pub(super) mod tests {
             }
         }
         assert_eq!(inflated(&bgzf(b"", 10), 2).0, b"");
+    }
+
+    #[test]
+    fn a_batch_holds_a_bounded_content_however_well_it_compresses() {
+        // One repeated line: members of a hundred bytes for 64 KiB each.
+        let data = b"GET / 200\n".repeat(2_000_000);
+        let file = bgzf(&data, 65_280);
+        let (whole, full) = whole_members(&file, BATCH).unwrap();
+        assert!(full && whole < file.len() / 2, "{whole} of {}", file.len());
+        let mut inflater = flate2::Decompress::new(false);
+        let content = inflate_batch(&file[..whole], Vec::new(), &mut inflater).unwrap();
+        assert!(content.len() >= CONTENT_CAP, "{}", content.len());
+        assert!(
+            content.len() <= CONTENT_CAP + (1 << 16),
+            "{}",
+            content.len()
+        );
+        let (out, err, _) = inflated(&file, 2);
+        assert_eq!(err, None);
+        assert!(out == data, "{} bytes", out.len());
     }
 
     #[test]
