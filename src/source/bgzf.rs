@@ -255,11 +255,13 @@ fn decode_batches(queue: &Mutex<Receiver<Batch>>, done: &Sender<Decoded>) {
     }
 }
 
-/// A member found at the start of `raw`: its length, and where its
-/// compressed data lies.
+/// A member found whole at the start of `raw`: its length, where its
+/// compressed data lies, and its trailer (the content's CRC-32 and length).
 struct Member {
     len: usize,
     data: std::ops::Range<usize>,
+    crc: u32,
+    size: u32,
 }
 
 /// The BGZF member at the start of `raw`: `Ok(None)` when `raw` is too
@@ -292,11 +294,20 @@ fn member(raw: &[u8]) -> Result<Option<Member>, String> {
     }
     let len = bsize.ok_or("a gzip member without BGZF's block size")? + 1;
     // Header, extra field, and CRC-32 and ISIZE after the data.
-    let data = HEAD + xlen..len.checked_sub(8).ok_or("a BGZF block size too small")?;
-    if data.start > data.end {
+    if len < HEAD + xlen + 8 {
         return Err("a BGZF block size too small".into());
     }
-    Ok((raw.len() >= len).then_some(Member { len, data }))
+    let Some(trailer) = raw.get(len - 8..len) else {
+        return Ok(None);
+    };
+    let word =
+        |i: usize| u32::from_le_bytes([trailer[i], trailer[i + 1], trailer[i + 2], trailer[i + 3]]);
+    Ok(Some(Member {
+        len,
+        data: HEAD + xlen..len - 8,
+        crc: word(0),
+        size: word(4),
+    }))
 }
 
 /// How many bytes at the start of `raw` are whole members, stopping once
@@ -307,9 +318,7 @@ fn whole_members(raw: &[u8], target: usize) -> Result<(usize, bool), String> {
     while at < target && content < CONTENT_CAP {
         match member(&raw[at..])? {
             Some(m) => {
-                let size = &raw[at + m.len - 4..at + m.len];
-                let size = u32::from_le_bytes([size[0], size[1], size[2], size[3]]);
-                content += size.min(MEMBER_CONTENT_MAX) as usize;
+                content += m.size.min(MEMBER_CONTENT_MAX) as usize;
                 at += m.len;
             }
             None => return Ok((at, false)),
@@ -332,14 +341,11 @@ fn inflate_batch(
     let mut at = 0;
     while at < raw.len() {
         let m = member(&raw[at..])?.ok_or("a BGZF member cut short")?;
-        let trailer = &raw[at + m.data.end..at + m.len];
-        let crc = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
-        let size = u32::from_le_bytes([trailer[4], trailer[5], trailer[6], trailer[7]]);
-        if size > MEMBER_CONTENT_MAX {
-            return Err(format!("a BGZF member claims {size} bytes of content"));
+        if m.size > MEMBER_CONTENT_MAX {
+            return Err(format!("a BGZF member claims {} bytes of content", m.size));
         }
-        total += size as usize;
-        members.push((at + m.data.start..at + m.data.end, crc, size as usize));
+        total += m.size as usize;
+        members.push((at + m.data.start..at + m.data.end, m.crc, m.size as usize));
         at += m.len;
     }
     out.clear();

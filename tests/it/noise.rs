@@ -696,25 +696,19 @@ fn summarise(grid: &BTreeMap<(Variant, usize, usize), Tally>) -> Summary {
             let _ = writeln!(s.table);
         }
     }
-    let examples = listed(grid, |t| &t.examples);
-    let late = listed(grid, |t| &t.late_examples);
-    if !late.is_empty() {
-        let _ = writeln!(s.table, "\nsharp outages late or missed:");
-        for e in late {
-            let _ = writeln!(s.table, "{e}");
-        }
-    }
-    let missed = listed(grid, |t| &t.missed_examples);
-    if !missed.is_empty() {
-        let _ = writeln!(s.table, "\noutages missed:");
-        for e in missed {
-            let _ = writeln!(s.table, "{e}");
-        }
-    }
-    if !examples.is_empty() {
-        let _ = writeln!(s.table, "\nfalse incidents, first of each cell:");
-        for e in examples {
-            let _ = writeln!(s.table, "{e}");
+    type Pick = fn(&Tally) -> &Vec<String>;
+    let lists: [(&str, Pick); 3] = [
+        ("sharp outages late or missed", |t| &t.late_examples),
+        ("outages missed", |t| &t.missed_examples),
+        ("false incidents, first of each cell", |t| &t.examples),
+    ];
+    for (title, pick) in lists {
+        let lines = listed(grid, pick);
+        if !lines.is_empty() {
+            let _ = writeln!(s.table, "\n{title}:");
+            for e in lines {
+                let _ = writeln!(s.table, "{e}");
+            }
         }
     }
     let _ = writeln!(
