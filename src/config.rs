@@ -184,8 +184,8 @@ pub struct ScanOptions {
     pub max_hosts: usize,
     /// What one decoder may use: `--decoder-memory` over the threads.
     pub decoder_memory: u64,
-    /// Large local gzip files are decoded on the run's cores (none with
-    /// one thread).
+    /// Large local gzip files are decoded on the run's cores (with one
+    /// thread, only BGZF files, a member at a time in the reading thread).
     pub gzip: Option<crate::source::ParallelGzip>,
 }
 

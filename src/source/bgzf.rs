@@ -64,6 +64,9 @@ pub(super) struct Bgzf {
     work: Option<Sender<Batch>>,
     results: Receiver<Decoded>,
     workers: Vec<JoinHandle<()>>,
+    /// With no decoding threads (a run on one core): batches are
+    /// inflated here, in the reading thread, as they are taken.
+    inline: Option<Inflater>,
     /// Batches sent and not yet taken back, at most `in_flight`.
     sent: u64,
     next: u64,
@@ -78,10 +81,10 @@ pub(super) struct Bgzf {
 }
 
 impl Bgzf {
-    /// Starts inflating `file` on `threads` threads; progress (the
-    /// furthest compressed byte read) goes to `furthest`.
+    /// Starts inflating `file` on `threads` threads (none: in the thread
+    /// that takes its content); progress (the furthest compressed byte
+    /// read) goes to `furthest`.
     pub(super) fn new(file: File, threads: usize, furthest: Arc<AtomicU64>) -> io::Result<Bgzf> {
-        let threads = threads.max(1);
         let (work, queue) = channel::<Batch>();
         let queue = Arc::new(Mutex::new(queue));
         let (done, results) = channel::<Decoded>();
@@ -102,9 +105,10 @@ impl Bgzf {
             work: Some(work),
             results,
             workers,
+            inline: (threads == 0).then(Inflater::new),
             sent: 0,
             next: 0,
-            in_flight: threads as u64 + 2,
+            in_flight: if threads == 0 { 1 } else { threads as u64 + 2 },
             pending: BTreeMap::new(),
             spare: Vec::new(),
             error: None,
@@ -128,6 +132,12 @@ impl Bgzf {
                 raw,
                 out: self.spare.pop().unwrap_or_default(),
             };
+            if let Some(inflater) = &mut self.inline {
+                let content = inflate_batch(&batch.raw, batch.out, inflater);
+                self.pending.insert(batch.seq, content);
+                self.sent += 1;
+                continue;
+            }
             let sent = self.work.as_ref().is_some_and(|w| w.send(batch).is_ok());
             if !sent {
                 return Err(io::Error::other("a BGZF decoding thread ended"));
@@ -229,8 +239,7 @@ impl Drop for Bgzf {
 pub fn inflate_members(raw: &[u8]) -> (Result<Vec<u8>, String>, usize) {
     match whole_members(raw, raw.len()) {
         Ok((whole, _)) => {
-            let mut inflater = flate2::Decompress::new(false);
-            let out = inflate_batch(&raw[..whole], Vec::new(), &mut inflater);
+            let out = inflate_batch(&raw[..whole], Vec::new(), &mut Inflater::new());
             (out, whole)
         }
         Err(e) => (Err(e), 0),
@@ -239,7 +248,7 @@ pub fn inflate_members(raw: &[u8]) -> (Result<Vec<u8>, String>, usize) {
 
 /// A decoding thread: inflates batches until the queue closes.
 fn decode_batches(queue: &Mutex<Receiver<Batch>>, done: &Sender<Decoded>) {
-    let mut inflater = flate2::Decompress::new(false);
+    let mut inflater = Inflater::new();
     loop {
         let batch = match queue.lock() {
             Ok(q) => q.recv(),
@@ -329,11 +338,7 @@ fn whole_members(raw: &[u8], target: usize) -> Result<(usize, bool), String> {
 
 /// The content of a batch of whole members, each checked against its
 /// CRC-32 and length, into `out`.
-fn inflate_batch(
-    raw: &[u8],
-    mut out: Vec<u8>,
-    inflater: &mut flate2::Decompress,
-) -> Result<Vec<u8>, String> {
+fn inflate_batch(raw: &[u8], mut out: Vec<u8>, inflater: &mut Inflater) -> Result<Vec<u8>, String> {
     // Each member says how much content it holds; no more than BGZF's
     // 64 KiB is believed.
     let mut members = Vec::new();
@@ -352,27 +357,75 @@ fn inflate_batch(
     out.reserve_exact(total);
     for (data, crc, size) in members {
         let start = out.len();
-        inflater.reset(false);
-        let status = inflater
-            .decompress_vec(
-                &raw[data.clone()],
-                &mut out,
-                flate2::FlushDecompress::Finish,
-            )
-            .map_err(|e| format!("a BGZF member does not inflate: {e}"))?;
-        let whole = status == flate2::Status::StreamEnd
-            && inflater.total_in() == data.len() as u64
-            && out.len() - start == size;
-        if !whole {
-            return Err("a BGZF member's content is not its stated length".into());
-        }
-        let mut check = flate2::Crc::new();
-        check.update(&out[start..]);
-        if check.sum() != crc {
+        inflater.inflate(&raw[data], size, &mut out)?;
+        // SAFETY: a pointer and length of initialised bytes.
+        let check = unsafe {
+            libdeflate_sys::libdeflate_crc32(0, out[start..].as_ptr().cast(), out.len() - start)
+        };
+        if check != crc {
             return Err("a BGZF member's CRC-32 does not match".into());
         }
     }
     Ok(out)
+}
+
+/// A libdeflate decompressor (about 32 KiB of tables), used by one
+/// thread at a time.
+struct Inflater(std::ptr::NonNull<libdeflate_sys::libdeflate_decompressor>);
+
+// SAFETY: a decompressor holds no reference to the thread that made it;
+// `&mut self` keeps it to one thread at a time.
+unsafe impl Send for Inflater {}
+
+impl Inflater {
+    fn new() -> Inflater {
+        // SAFETY: no arguments; null only when memory is exhausted.
+        let p = unsafe { libdeflate_sys::libdeflate_alloc_decompressor() };
+        Inflater(std::ptr::NonNull::new(p).unwrap_or_else(|| {
+            std::alloc::handle_alloc_error(std::alloc::Layout::new::<[u8; 32 << 10]>())
+        }))
+    }
+
+    /// Appends to `out` the content of `data`, which must be one whole
+    /// raw deflate stream, nothing after it, holding exactly `size` bytes.
+    fn inflate(&mut self, data: &[u8], size: usize, out: &mut Vec<u8>) -> Result<(), String> {
+        out.reserve(size);
+        let (mut used_in, mut used_out) = (0usize, 0usize);
+        // SAFETY: libdeflate reads `data` and writes at most `size` bytes
+        // into `out`'s spare capacity (reserved just above), and says how
+        // many bytes it read and wrote.
+        let result = unsafe {
+            libdeflate_sys::libdeflate_deflate_decompress_ex(
+                self.0.as_ptr(),
+                data.as_ptr().cast(),
+                data.len(),
+                out.spare_capacity_mut().as_mut_ptr().cast(),
+                size,
+                &mut used_in,
+                &mut used_out,
+            )
+        };
+        if result == libdeflate_sys::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE {
+            return Err("a BGZF member's content is longer than stated".into());
+        }
+        if result != libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS {
+            return Err("a BGZF member does not inflate: invalid deflate data".into());
+        }
+        if used_in != data.len() || used_out != size {
+            return Err("a BGZF member's content is not its stated length".into());
+        }
+        // SAFETY: libdeflate wrote the first `used_out` (≤ `size`) bytes
+        // of the spare capacity.
+        unsafe { out.set_len(out.len() + used_out) };
+        Ok(())
+    }
+}
+
+impl Drop for Inflater {
+    fn drop(&mut self) {
+        // SAFETY: allocated by libdeflate in `new`, freed once.
+        unsafe { libdeflate_sys::libdeflate_free_decompressor(self.0.as_ptr()) };
+    }
 }
 
 #[cfg(test)]
@@ -444,7 +497,8 @@ pub(super) mod tests {
         for per in [65_280, 1_000] {
             let file = bgzf(&data, per);
             assert!(file.len() > 2 * BATCH, "{}", file.len());
-            for threads in [1, 2, 3] {
+            // None: inflated inline, in the thread that takes the content.
+            for threads in [0, 1, 2, 3] {
                 let (out, err, furthest) = inflated(&file, threads);
                 assert_eq!(err, None, "per {per}, {threads} threads");
                 assert!(
@@ -465,8 +519,7 @@ pub(super) mod tests {
         let file = bgzf(&data, 65_280);
         let (whole, full) = whole_members(&file, BATCH).unwrap();
         assert!(full && whole < file.len() / 2, "{whole} of {}", file.len());
-        let mut inflater = flate2::Decompress::new(false);
-        let content = inflate_batch(&file[..whole], Vec::new(), &mut inflater).unwrap();
+        let content = inflate_batch(&file[..whole], Vec::new(), &mut Inflater::new()).unwrap();
         assert!(content.len() >= CONTENT_CAP, "{}", content.len());
         assert!(
             content.len() <= CONTENT_CAP + (1 << 16),
@@ -501,10 +554,22 @@ pub(super) mod tests {
         let first = member(&big).unwrap().unwrap().len;
         big[first - 4..first].copy_from_slice(&(1u32 << 20).to_le_bytes());
         cases.push(("an oversized ISIZE", big));
+        // A byte between the end of the first member's deflate stream and
+        // its trailer, its block size raised to match: the sequential
+        // decoder reads the trailer right after the stream.
+        let mut padded = file[..first - 8].to_vec();
+        padded.push(0);
+        padded.extend_from_slice(&file[first - 8..]);
+        let bsize = u16::from_le_bytes([file[16], file[17]]) + 1;
+        padded[16..18].copy_from_slice(&bsize.to_le_bytes());
+        assert_eq!(member(&padded).unwrap().unwrap().len, first + 1);
+        cases.push(("a byte after the deflate stream", padded));
         for (name, case) in cases {
-            let (out, err, _) = inflated(&case, 2);
-            assert_eq!(err, Some(io::ErrorKind::InvalidData), "{name}");
-            assert!(data.starts_with(&out), "{name}");
+            for threads in [0, 2] {
+                let (out, err, _) = inflated(&case, threads);
+                assert_eq!(err, Some(io::ErrorKind::InvalidData), "{name}");
+                assert!(data.starts_with(&out), "{name}");
+            }
         }
     }
 }
