@@ -794,12 +794,20 @@ mod tests {
             x.route().map(|r| r.key()).as_deref(),
             Some("backend 10.0.0.6:80")
         );
+        // No upstream picked: on no route, not on the vhost's.
         let x = Fields {
             upstream_addr: Some(b"-"),
             ..x
         };
+        assert_eq!(x.route().map(|r| r.key()), None);
         assert_eq!(
-            x.route().map(|r| r.key()).as_deref(),
+            Fields {
+                upstream_addr: None,
+                ..x
+            }
+            .route()
+            .map(|r| r.key())
+            .as_deref(),
             Some("vhost shop.example")
         );
         let x = Fields {

@@ -223,22 +223,15 @@ fn digits(b: &[u8]) -> Option<u64> {
 }
 
 /// The route of an Envoy default line: its last quoted field,
-/// `%UPSTREAM_HOST%` (a backend), else the one before it,
-/// `%REQ(:AUTHORITY)%` (the virtual host).
+/// `%UPSTREAM_HOST%` (a backend). A line whose upstream host is `-`
+/// (Envoy picked none: `UH`, `UF`, `NR`, a local reply) is on no route,
+/// not on its `%REQ(:AUTHORITY)%`'s: those requests alone, the failures
+/// of an outage, are not the virtual host's traffic.
 pub fn envoy_route(line: &[u8]) -> Option<super::Route<'_>> {
-    use super::{Route, RouteKind};
-    let quoted = |l: &[u8]| -> Option<(usize, usize)> {
-        let end = l.strip_suffix(b"\"")?.len();
-        let open = memchr::memrchr(b'"', &l[..end])?;
-        Some((open, end))
-    };
     let line = line.trim_ascii_end();
-    let (open, end) = quoted(line)?;
-    Route::new(RouteKind::Backend, &line[open + 1..end]).or_else(|| {
-        let before = line[..open].trim_ascii_end();
-        let (o, e) = quoted(before)?;
-        Route::new(RouteKind::Vhost, &before[o + 1..e])
-    })
+    let end = line.strip_suffix(b"\"")?.len();
+    let open = memchr::memrchr(b'"', &line[..end])?;
+    super::Route::new(super::RouteKind::Backend, &line[open + 1..end])
 }
 
 /// Envoy's default access log in the registry.
@@ -386,7 +379,7 @@ mod tests {
         );
         assert_eq!(
             route(br#"[2023-02-02T04:00:22.310Z] "GET / HTTP/1.1" 0 DC 0 0 5 - "-" "curl" "id" "h" "-""#).as_deref(),
-            Some("vhost h")
+            None
         );
         assert_eq!(
             route(br#"[2023-02-02T04:00:22.310Z] "GET / HTTP/1.1" 0 DC 0 0 5 - "-""#),

@@ -101,15 +101,24 @@ impl<'a> Route<'a> {
 }
 
 impl<'a> super::nginx::Fields<'a> {
-    /// The route the line names, best first: ingress-nginx's
-    /// `$proxy_upstream_name`, the backend of `$upstream_addr`, the virtual
-    /// host of `$host` or `$server_name`.
+    /// The route the line names: the first of ingress-nginx's
+    /// `$proxy_upstream_name`, the backend of `$upstream_addr`, the
+    /// virtual host of `$host` or `$server_name` that the format has.
+    /// When its value is unset (`-`: nginx picked no upstream, answering
+    /// itself or failing to reach one), the line is on no route: falling
+    /// back to the next would make a series of just those requests,
+    /// which in an outage are the failures, judged as though they were
+    /// the virtual host's traffic.
     pub fn route(&self) -> Option<Route<'a>> {
-        let of = |kind, v: Option<&'a [u8]>| v.and_then(|v| Route::new(kind, v));
-        of(RouteKind::Upstream, self.proxy_upstream_name)
-            .or_else(|| of(RouteKind::Backend, self.upstream_addr))
-            .or_else(|| of(RouteKind::Vhost, self.host))
-            .or_else(|| of(RouteKind::Vhost, self.server_name))
+        let (kind, value) = [
+            (RouteKind::Upstream, self.proxy_upstream_name),
+            (RouteKind::Backend, self.upstream_addr),
+            (RouteKind::Vhost, self.host),
+            (RouteKind::Vhost, self.server_name),
+        ]
+        .into_iter()
+        .find_map(|(kind, v)| Some((kind, v?)))?;
+        Route::new(kind, value)
     }
 }
 

@@ -381,6 +381,61 @@ fn a_failing_haproxy_backend_is_its_own_incident() {
     );
 }
 
+/// When Envoy picks no upstream (`UH`: none healthy; `UF`: it could not
+/// connect) it answers itself and logs `%UPSTREAM_HOST%` as `-`. Those
+/// requests are on no route: counted on the virtual host's, they would
+/// make a series of an outage's failures alone, whose "normal" share was
+/// every request failing (reported as "5xx well above their normal
+/// 100.0%", found at +0 s). Four healthy backends (1 % failing) and, from
+/// 07:40 for five minutes, a third of the requests answered 503 `UH`.
+#[test]
+fn requests_envoy_sent_to_no_upstream_are_on_no_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for sec in 0..3600u32 {
+        let (m, s) = (sec / 60, sec % 60);
+        let outage = (2400..2700).contains(&sec);
+        for k in 0..15u32 {
+            let (status, flags, upstream) = if outage && k % 3 == 0 {
+                (503, "UH", "-".to_string())
+            } else if (sec * 15 + k) % 100 == 0 {
+                (503, "-", format!("10.0.0.{}:8080", k % 4 + 1))
+            } else {
+                (200, "-", format!("10.0.0.{}:8080", k % 4 + 1))
+            };
+            log.push_str(&format!(
+                "[2023-02-02T07:{m:02}:{s:02}.{k:03}Z] \"GET /cart HTTP/1.1\" {status} {flags} 0 120 {} - \"10.2.{}.{k}\" \"curl/8.5.0\" \"id-{sec}-{k}\" \"shop.example.com\" \"{upstream}\"\n",
+                k + 1,
+                sec % 250,
+            ));
+        }
+    }
+    let p = write(dir.path(), "envoy.log", log.as_bytes());
+    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["inputs"][0]["format"], "envoy", "{j}");
+    let incidents = j["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{j}");
+    let inc = &incidents[0];
+    // The host's burst; no route holds the requests without an upstream.
+    let routes = inc["routes"].as_array().map_or(&[][..], |r| &r[..]);
+    assert!(
+        routes
+            .iter()
+            .all(|r| r.as_str().unwrap().starts_with("backend ")),
+        "{inc}"
+    );
+    // The host's normal: 1 % of requests failing, not all of them.
+    let normal = inc["baseline_error_ratio"].as_f64().unwrap();
+    assert!(normal < 0.05, "{inc}");
+    let detected = inc["detected"].as_str().unwrap();
+    assert!(
+        ("2023-02-02T07:40:00+00:00"..="2023-02-02T07:41:00+00:00").contains(&detected),
+        "{inc}"
+    );
+}
+
 /// IIS writes the `Host` header asked for as `cs-host` when it is
 /// selected (Microsoft's W3C logging field list): one failing site on a
 /// shared server is its own series.
