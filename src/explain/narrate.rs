@@ -209,6 +209,15 @@ fn detected_because(i: &Incident) -> String {
             s.window
         ),
         (None, Some(m)) if m < 0.0005 => " (5xx where there are normally none)".into(),
+        // Such a normal is not believed (a series that has only ever
+        // failed, a new backend that never answered): the window was
+        // judged against the ceiling.
+        (None, Some(m)) if m > crate::detect::BASELINE_CEILING => format!(
+            " (its normal, {:.1}% of requests failing, is more than the {:.0}% ever taken as normal, so it was judged against {:.0}%)",
+            m * 100.0,
+            crate::detect::BASELINE_CEILING * 100.0,
+            crate::detect::BASELINE_CEILING * 100.0
+        ),
         (None, Some(m)) => format!(
             " (5xx well above their normal {:.1}% of requests)",
             m * 100.0

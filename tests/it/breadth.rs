@@ -434,6 +434,38 @@ fn requests_envoy_sent_to_no_upstream_are_on_no_route() {
         ("2023-02-02T07:40:00+00:00"..="2023-02-02T07:41:00+00:00").contains(&detected),
         "{inc}"
     );
+    // A new backend that fails every request it gets (one a second from
+    // 07:40 for five minutes) is an incident of its own; its "normal" of
+    // every request failing is not called normal in the report.
+    let healthy: String = log
+        .lines()
+        .filter(|l| !l.contains("\"-\""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut log = healthy + "\n";
+    for sec in 2400..2700u32 {
+        let (m, s) = (sec / 60, sec % 60);
+        log.push_str(&format!(
+            "[2023-02-02T07:{m:02}:{s:02}.500Z] \"GET /new HTTP/1.1\" 503 - 0 120 1 - \"10.3.{}.1\" \"curl/8.5.0\" \"id\" \"shop.example.com\" \"10.0.9.9:8080\"\n",
+            sec % 250
+        ));
+    }
+    let p = write(dir.path(), "new-backend/envoy.log", log.as_bytes());
+    let r = logburst(&[p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("backend 10.0.9.9:8080"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("well above their normal"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "its normal, 100.0% of requests failing, is more than the 15% ever taken as normal"
+        ),
+        "{}",
+        r.stdout
+    );
 }
 
 /// IIS writes the `Host` header asked for as `cs-host` when it is
