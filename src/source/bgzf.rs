@@ -1,5 +1,5 @@
 //! A BGZF file (`bgzip`, htslib; the SAM/BAM specification, §4.1)
-//! inflated on every core.
+//! inflated on every core (on one, by the thread that reads it).
 //!
 //! BGZF is gzip made of small members (at most 64 KiB of content each),
 //! each saying in its header how long it is, so members can be found
