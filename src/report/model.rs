@@ -620,17 +620,35 @@ pub struct MinuteRow {
     pub status: BTreeMap<u16, u64>,
 }
 
+/// Hosts or routes a heading names before it counts the rest: a burst
+/// across a fleet or behind a load balancer names hundreds of them (the
+/// JSON lists them all).
+pub const PLACE_NAMES: usize = 5;
+
 impl IncidentReport {
     /// Where it happened, as headings show it: the hosts, and the routes
-    /// that were bad (`web-01, web-02 · upstream shop-api-80`). Raw log
-    /// text: the caller escapes it for its medium.
+    /// that were bad (`web-01, web-02 · upstream shop-api-80`), the first
+    /// few of each where there are more than [`PLACE_NAMES`]
+    /// (`… and 68 more routes`). Raw log text: the caller escapes it for
+    /// its medium.
     pub fn place(&self) -> String {
-        let mut out = self.hosts.join(", ");
+        let list = |names: &[String], what: &str| {
+            if names.len() <= PLACE_NAMES {
+                return names.join(", ");
+            }
+            let shown = PLACE_NAMES - 1;
+            format!(
+                "{} and {} more {what}",
+                names[..shown].join(", "),
+                names.len() - shown
+            )
+        };
+        let mut out = list(&self.hosts, "hosts");
         if !self.routes.is_empty() {
             if !out.is_empty() {
                 out.push_str(" · ");
             }
-            out.push_str(&self.routes.join(", "));
+            out.push_str(&list(&self.routes, "routes"));
         }
         out
     }

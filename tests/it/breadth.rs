@@ -442,7 +442,7 @@ fn requests_envoy_sent_to_no_upstream_are_on_no_route() {
         .filter(|l| !l.contains("\"-\""))
         .collect::<Vec<_>>()
         .join("\n");
-    let mut log = healthy + "\n";
+    let mut log = healthy.clone() + "\n";
     for sec in 2400..2700u32 {
         let (m, s) = (sec / 60, sec % 60);
         log.push_str(&format!(
@@ -465,6 +465,30 @@ fn requests_envoy_sent_to_no_upstream_are_on_no_route() {
         ),
         "{}",
         r.stdout
+    );
+    // Seven such backends: the heading names four and counts the rest
+    // (the JSON lists all seven).
+    let mut seven = healthy.clone() + "\n";
+    for sec in 2400..2700u32 {
+        let (m, s) = (sec / 60, sec % 60);
+        for b in 1..=7 {
+            seven.push_str(&format!(
+                "[2023-02-02T07:{m:02}:{s:02}.{b:03}Z] \"GET /new HTTP/1.1\" 503 - 0 120 1 - \"10.3.{}.{b}\" \"curl/8.5.0\" \"id\" \"shop.example.com\" \"10.0.9.{b}:8080\"\n",
+                sec % 250
+            ));
+        }
+    }
+    let p = write(dir.path(), "seven/envoy.log", seven.as_bytes());
+    let r = logburst(&[p.to_str().unwrap()]);
+    assert!(
+        r.stdout.contains(" · backend 10.0.9.1:8080, backend 10.0.9.2:8080, backend 10.0.9.3:8080, backend 10.0.9.4:8080 and 3 more routes\n"),
+        "{}",
+        r.stdout
+    );
+    let r = logburst(&["-o", "json", p.to_str().unwrap()]);
+    assert_eq!(
+        r.json()["incidents"][0]["routes"].as_array().map(Vec::len),
+        Some(7)
     );
 }
 
