@@ -213,10 +213,9 @@ fn detected_because(i: &Incident) -> String {
         // failed, a new backend that never answered): the window was
         // judged against the ceiling.
         (None, Some(m)) if m > crate::detect::BASELINE_CEILING => format!(
-            " (its normal, {:.1}% of requests failing, is more than the {:.0}% ever taken as normal, so it was judged against {:.0}%)",
+            " (its normal, {:.1}% of requests failing, is more than the {ceiling:.0}% ever taken as normal, so it was judged against {ceiling:.0}%)",
             m * 100.0,
-            crate::detect::BASELINE_CEILING * 100.0,
-            crate::detect::BASELINE_CEILING * 100.0
+            ceiling = crate::detect::BASELINE_CEILING * 100.0
         ),
         (None, Some(m)) => format!(
             " (5xx well above their normal {:.1}% of requests)",

@@ -375,14 +375,9 @@ mod tests {
         }
     }
 
-    /// What the parallel reader gives for `file`, and how far progress
-    /// went.
-    fn parallel(file: &[u8]) -> (Vec<u8>, Option<io::ErrorKind>, u64) {
-        on_cores(file, 2)
-    }
-
-    /// What the reader of a run on `threads` cores gives for `file`.
-    fn on_cores(file: &[u8], threads: usize) -> (Vec<u8>, Option<io::ErrorKind>, u64) {
+    /// What the reader of a run on `threads` cores gives for `file`, and
+    /// how far progress went.
+    fn parallel(file: &[u8], threads: usize) -> (Vec<u8>, Option<io::ErrorKind>, u64) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("access.log.gz");
         std::fs::write(&path, file).unwrap();
@@ -402,13 +397,13 @@ mod tests {
         let text = content(150_000);
         let mut file = gzip(&text);
         assert!(file.len() > 3 << 20, "{}", file.len());
-        let (out, err, raw) = parallel(&file);
+        let (out, err, raw) = parallel(&file, 2);
         assert_eq!(err, None);
         assert!(out == text, "{} bytes of {}", out.len(), text.len());
         assert_eq!(raw, file.len() as u64);
         // Members back to back (`cat a.gz b.gz`), as one stream.
         file.extend(gzip(b"one more line\n"));
-        let (out, err, _) = parallel(&file);
+        let (out, err, _) = parallel(&file, 2);
         assert_eq!(err, None);
         assert_eq!(out.len(), text.len() + 14);
     }
@@ -433,24 +428,19 @@ mod tests {
         zeros.extend_from_slice(&[0u8; 512]);
         damaged.push(zeros);
         for (i, d) in damaged.iter().enumerate() {
-            let got = ends_as_sequential(&format!("case {i}"), d);
+            let got = ends_as_sequential(&format!("case {i}"), d, 2);
             assert!(got > 1 << 20 || i > 1, "case {i}: {got}");
         }
     }
 
-    /// Checks that the parallel reader ends `file` with the sequential
-    /// decoder's error and what it gives, up to a little less before
-    /// damage: the sequential decoder loses the part of its last read
-    /// before the damage, and where that read began depends on how it was
-    /// called. Returns how many bytes the parallel reader gave.
-    fn ends_as_sequential(name: &str, file: &[u8]) -> usize {
-        ends_as_sequential_on(name, file, 2)
-    }
-
-    /// [`ends_as_sequential`] for a run on `threads` cores.
-    fn ends_as_sequential_on(name: &str, file: &[u8], threads: usize) -> usize {
+    /// Checks that the reader of a run on `threads` cores ends `file` with
+    /// the sequential decoder's error and what it gives, up to a little
+    /// less before damage: the sequential decoder loses the part of its
+    /// last read before the damage, and where that read began depends on
+    /// how it was called. Returns how many bytes the reader gave.
+    fn ends_as_sequential(name: &str, file: &[u8], threads: usize) -> usize {
         let (want, want_err) = sequential(file);
-        let (got, got_err, _) = on_cores(file, threads);
+        let (got, got_err, _) = parallel(file, threads);
         assert_eq!(got_err, want_err, "{name}");
         assert!(
             want.starts_with(&got) && want.len() - got.len() <= HELD_BACK + DECODE_STEP,
@@ -467,7 +457,7 @@ mod tests {
         let file = super::super::bgzf::tests::bgzf(&text, 65_280);
         assert!(is_bgzf(&file));
         for threads in [1, 2] {
-            let (out, err, raw) = on_cores(&file, threads);
+            let (out, err, raw) = parallel(&file, threads);
             assert_eq!(err, None);
             assert!(out == text, "{} bytes of {}", out.len(), text.len());
             assert_eq!(raw, file.len() as u64);
@@ -481,7 +471,7 @@ mod tests {
         junk.extend_from_slice(b"junk");
         for (name, d) in [("flipped", flipped), ("plain", plain), ("junk", junk)] {
             for threads in [1, 2] {
-                ends_as_sequential_on(name, &d, threads);
+                ends_as_sequential(name, &d, threads);
             }
         }
     }

@@ -442,15 +442,26 @@ fn requests_envoy_sent_to_no_upstream_are_on_no_route() {
         .filter(|l| !l.contains("\"-\""))
         .collect::<Vec<_>>()
         .join("\n");
-    let mut log = healthy.clone() + "\n";
-    for sec in 2400..2700u32 {
-        let (m, s) = (sec / 60, sec % 60);
-        log.push_str(&format!(
-            "[2023-02-02T07:{m:02}:{s:02}.500Z] \"GET /new HTTP/1.1\" 503 - 0 120 1 - \"10.3.{}.1\" \"curl/8.5.0\" \"id\" \"shop.example.com\" \"10.0.9.9:8080\"\n",
-            sec % 250
-        ));
-    }
-    let p = write(dir.path(), "new-backend/envoy.log", log.as_bytes());
+    // The healthy log and `backends` (10.0.9.b) failing every request,
+    // one a second each, from 07:40 for five minutes.
+    let failing = |backends: std::ops::RangeInclusive<u32>| {
+        let mut log = healthy.clone() + "\n";
+        for sec in 2400..2700u32 {
+            let (m, s) = (sec / 60, sec % 60);
+            for b in backends.clone() {
+                log.push_str(&format!(
+                    "[2023-02-02T07:{m:02}:{s:02}.{b:03}Z] \"GET /new HTTP/1.1\" 503 - 0 120 1 - \"10.3.{}.{b}\" \"curl/8.5.0\" \"id\" \"shop.example.com\" \"10.0.9.{b}:8080\"\n",
+                    sec % 250
+                ));
+            }
+        }
+        log
+    };
+    let p = write(
+        dir.path(),
+        "new-backend/envoy.log",
+        failing(9..=9).as_bytes(),
+    );
     let r = logburst(&[p.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("backend 10.0.9.9:8080"), "{}", r.stdout);
@@ -468,17 +479,7 @@ fn requests_envoy_sent_to_no_upstream_are_on_no_route() {
     );
     // Seven such backends: the heading names four and counts the rest
     // (the JSON lists all seven).
-    let mut seven = healthy.clone() + "\n";
-    for sec in 2400..2700u32 {
-        let (m, s) = (sec / 60, sec % 60);
-        for b in 1..=7 {
-            seven.push_str(&format!(
-                "[2023-02-02T07:{m:02}:{s:02}.{b:03}Z] \"GET /new HTTP/1.1\" 503 - 0 120 1 - \"10.3.{}.{b}\" \"curl/8.5.0\" \"id\" \"shop.example.com\" \"10.0.9.{b}:8080\"\n",
-                sec % 250
-            ));
-        }
-    }
-    let p = write(dir.path(), "seven/envoy.log", seven.as_bytes());
+    let p = write(dir.path(), "seven/envoy.log", failing(1..=7).as_bytes());
     let r = logburst(&[p.to_str().unwrap()]);
     assert!(
         r.stdout.contains(" · backend 10.0.9.1:8080, backend 10.0.9.2:8080, backend 10.0.9.3:8080, backend 10.0.9.4:8080 and 3 more routes\n"),
